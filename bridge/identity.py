@@ -1,0 +1,57 @@
+"""Task identity (a contract: keys must not change between releases; see docs/format.md).
+
+key = first 16 hex digits of SHA-256 over the note identity and the normalised description,
+so editing a due date, priority, owner, tag, status or the emoji spelling keeps a task's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import yaml
+
+__all__ = ["front_matter_identity", "task_key"]
+
+_SEP = "\x1f"  # cannot occur in a note title or a normalised description
+
+try:  # libyaml is an order of magnitude faster; both loaders keep every scalar a string
+    _Loader: type[yaml.BaseLoader] = yaml.CBaseLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.BaseLoader
+
+
+def task_key(note_identity: str, normalised: str, task_id: str | None = None) -> str:
+    """A task's key; a `🆔` in the line replaces the note and text, so rewording keeps the link."""
+    material = f"id{_SEP}{task_id}" if task_id else f"{note_identity}{_SEP}{normalised}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+
+
+def _path_identity(path: str) -> str:
+    stem = path[: -len(".md")] if path.lower().endswith(".md") else path
+    return f"path:{stem}"
+
+
+def front_matter_identity(front_matter: str | None, path: str) -> tuple[str, str | None]:
+    """The note identity and, when the front matter cannot be read, why.
+
+    Front matter `id`, else `title` with `date`, else the vault-relative path without extension:
+    a note renamed or moved keeps its tasks' keys when its front matter names it.
+    """
+    if not front_matter:
+        return _path_identity(path), None
+    try:
+        data = yaml.load(front_matter, Loader=_Loader)  # noqa: S506 - BaseLoader builds plain strings only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        return _path_identity(path), f"front matter is not valid YAML{where}; note identity falls back to its path"
+    if not isinstance(data, dict):
+        return _path_identity(path), None
+    note_id = data.get("id")
+    if isinstance(note_id, str) and note_id.strip():
+        return f"id:{note_id.strip()}", None
+    title = data.get("title")
+    if isinstance(title, str) and title.strip():
+        date = data.get("date")
+        return f"title:{title.strip()}{_SEP}{date.strip() if isinstance(date, str) else ''}", None
+    return _path_identity(path), None

@@ -1,0 +1,105 @@
+"""The values the rest of the product passes around: tasks, where they came from, and diagnostics.
+
+Plain frozen dataclasses with no I/O, so that parsing, planning and write-back stay pure.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Diagnostic",
+    "Priority",
+    "Source",
+    "Spelling",
+    "StatusType",
+    "Task",
+]
+
+
+class StatusType(enum.StrEnum):
+    """What a status character means; the names are Obsidian Tasks' status types."""
+
+    TODO = "TODO"
+    IN_PROGRESS = "IN_PROGRESS"
+    ON_HOLD = "ON_HOLD"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+    NON_TASK = "NON_TASK"
+    PROPOSED = "PROPOSED"  # `[?]`: generated, not yet accepted by a person
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (StatusType.DONE, StatusType.CANCELLED, StatusType.NON_TASK)
+
+
+class Priority(enum.StrEnum):
+    HIGHEST = "highest"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    LOWEST = "lowest"
+
+
+class Spelling(enum.StrEnum):
+    """How a line writes its emoji: proper UTF-8 or one of the two mojibake forms seen in real notes."""
+
+    UTF8 = "utf-8"
+    MAC_ROMAN = "mac-roman"
+    CP1252 = "cp1252"
+    DATAVIEW = "dataview"  # `[due:: 2025-10-26]` instead of emoji
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a task line sits: vault-relative POSIX path, 1-based line, byte span of the line's content.
+
+    The span excludes the line terminator, so write-back can splice bytes without touching it.
+    """
+
+    path: str
+    line: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem with the input, reported as `path:line: message`; never raised."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One checklist line of a note, with its fields read and its identity computed."""
+
+    key: str
+    status: str
+    status_type: StatusType
+    description: str
+    source: Source
+    note: str
+    owner: str | None = None
+    priority: Priority | None = None
+    due: str | None = None
+    scheduled: str | None = None
+    start: str | None = None
+    created: str | None = None
+    done: str | None = None
+    cancelled: str | None = None
+    recurrence: str | None = None
+    id: str | None = None
+    depends_on: tuple[str, ...] = ()
+    on_completion: str | None = None
+    tags: tuple[str, ...] = ()
+    spelling: Spelling = Spelling.UTF8
+    depth: int = 0
+    norm: str = field(default="", repr=False)

@@ -1,0 +1,91 @@
+"""How results look: one JSON document for programs, a rich table for people, diagnostics on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bridge.model import Diagnostic, Task
+
+__all__ = ["print_diagnostics", "print_json", "print_tasks_table", "task_json"]
+
+
+def task_json(task: Task, group: str | None) -> dict[str, Any]:
+    """A task as `bridge tasks --json` prints it (the design's contract fields first)."""
+    return {
+        "key": task.key,
+        "status": task.status,
+        "description": task.description,
+        "owner": task.owner,
+        "due": task.due,
+        "priority": task.priority.value if task.priority else None,
+        "tags": list(task.tags),
+        "path": task.source.path,
+        "line": task.source.line,
+        "group": group,
+        "status_type": task.status_type.value,
+        "scheduled": task.scheduled,
+        "start": task.start,
+        "created": task.created,
+        "done": task.done,
+        "cancelled": task.cancelled,
+        "recurrence": task.recurrence,
+        "id": task.id,
+        "depends_on": list(task.depends_on),
+        "on_completion": task.on_completion,
+    }
+
+
+def print_json(document: Any) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _shown_path(root: Path, rel: str) -> str:
+    """The note's path as the user can open it: relative to the working folder when inside it."""
+    full = root / rel
+    shown = os.path.relpath(full)
+    return full.as_posix() if shown.startswith("..") else Path(shown).as_posix()
+
+
+def print_diagnostics(root: Path, diagnostics: Iterable[Diagnostic]) -> None:
+    for d in diagnostics:
+        where = _shown_path(root, d.path) + (f":{d.line}" if d.line is not None else "")
+        print(f"{where}: {d.message}", file=sys.stderr)
+
+
+def print_tasks_table(tasks: Sequence[Task], groups: Sequence[str | None]) -> None:
+    """One table per note; the description takes the width left over, the short columns never wrap."""
+    console = Console()
+    by_note: dict[str, list[tuple[Task, str | None]]] = {}
+    for task, group in zip(tasks, groups, strict=True):
+        by_note.setdefault(task.source.path, []).append((task, group))
+    for path, rows in by_note.items():
+        table = Table(title=path, title_justify="left", header_style="bold", expand=True)
+        table.add_column("Line", justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        table.add_column("Task", ratio=1, overflow="fold")
+        for name in ("Owner", "Due", "Priority", "Group"):
+            table.add_column(name, no_wrap=True)
+        for task, group in rows:
+            tags = " ".join(f"#{t}" for t in task.tags)
+            table.add_row(
+                str(task.source.line),
+                f"[{escape(task.status)}]",
+                escape(task.description) + (f" [dim]{escape(tags)}[/dim]" if tags else ""),
+                escape(task.owner or ""),
+                task.due or "",
+                task.priority.value if task.priority else "",
+                (group or "")[:7],
+            )
+        console.print(table)
+    distinct = len({g or t.key for t, g in zip(tasks, groups, strict=True)})
+    console.print(f"{len(tasks)} tasks in {distinct} groups from {len(by_note)} notes")

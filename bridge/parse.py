@@ -1,0 +1,297 @@
+"""The task-line grammar: note text in, tasks and diagnostics out. Pure: no files, no clock.
+
+A line is peeled from its end, as Obsidian Tasks does: tags, Dataview fields, emoji fields and
+the trailing `@Owner` come off one at a time until the first plain text, which ends the fields.
+Every signifier's spellings come from `bridge.signifiers`; nothing here names an emoji.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bridge.identity import front_matter_identity, task_key
+from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.signifiers import (
+    BY_TEXT,
+    DATAVIEW_KEYS,
+    PRIORITY_BY_NAME,
+    SIGNIFIER_RE,
+    VALUE_RE,
+    Dialect,
+    Kind,
+    Signifier,
+    TaskFormat,
+)
+from bridge.text import normalise, repair_mojibake
+
+__all__ = ["Field", "LineParse", "parse_line", "parse_note"]
+
+_TASK_RE = re.compile(
+    r"(?P<lead>[ \t>]*)(?P<marker>[-*+]|\d{1,9}[.)])[ \t]+\[(?P<status>[^\]\r\n])\](?=[ \t]|$)[ \t]*"
+)
+_TAG_RE = re.compile(r"#[^\s!@#$%^&*(),.?\":{}|<>\[\]]*[^\s\d!@#$%^&*(),.?\":{}|<>\[\]][^\s!@#$%^&*(),.?\":{}|<>\[\]]*")
+_BLOCK_RE = re.compile(r"\^[A-Za-z0-9-]+")
+_DATAVIEW_RE = re.compile(r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::[ \t]*(?P<v1>[^\]]*?)[ \t]*\]"
+                          r"|\([ \t]*(?P<k2>[A-Za-z]+)::[ \t]*(?P<v2>[^)]*?)[ \t]*\))")
+_OWNER_RE = re.compile(
+    r"(?<!\S)@(?P<name>[A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3}|[^\s@#\[\]()]+)[ \t]*$"
+)
+_FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One peeled field; `start`/`end` are offsets in the line, `value` as written (None if invalid)."""
+
+    name: str
+    start: int
+    end: int
+    value: str | None
+    spelling: Spelling | None = None
+    signifier: Signifier | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineParse:
+    status: str
+    status_at: int
+    depth: int
+    description: str
+    description_end: int
+    fields: tuple[Field, ...]
+    problems: tuple[str, ...]
+
+    def first(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def spelling(self) -> Spelling | None:
+        return next((f.spelling for f in reversed(self.fields) if f.spelling is not None), None)
+
+
+def _rstrip_to(text: str, end: int) -> int:
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    return end
+
+
+def _signifier_field(sig: Signifier, spelling: Spelling, start: int, end: int, raw: str) -> Field | None:
+    value = raw.strip()
+    if not VALUE_RE[sig.kind].fullmatch(value):
+        return None
+    if sig.kind is Kind.PRIORITY:
+        assert sig.priority is not None
+        value = sig.priority.value
+    return Field(sig.field, start, end, value, spelling, sig)
+
+
+def _dataview_field(key: str, raw: str, start: int, end: int) -> Field | None:
+    if key == "priority":
+        sig = PRIORITY_BY_NAME.get(raw.strip().lower())
+        return None if sig is None else Field("priority", start, end, sig.priority, Spelling.DATAVIEW, sig)
+    found = DATAVIEW_KEYS.get(key)
+    if found is None:
+        return None
+    return _signifier_field(found, Spelling.DATAVIEW, start, end, raw)
+
+
+def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]]:
+    """Peel fields off the end of `line[begin:]`; returns where the description ends and the fields."""
+    sigs = list(SIGNIFIER_RE.finditer(line, begin)) if TaskFormat.EMOJI in task_format else []
+    dataview = TaskFormat.DATAVIEW in task_format
+    fields: list[Field] = []
+    end = _rstrip_to(line, len(line))
+    owner_taken = False
+    while end > begin:
+        token_start = max(line.rfind(" ", begin, end), line.rfind("\t", begin, end), begin - 1) + 1
+        token = line[token_start:end]
+        found: Field | None = None
+        if token.startswith("#") and _TAG_RE.fullmatch(token):
+            found = Field("tag", token_start, end, token[1:])
+        elif token.startswith("^") and _BLOCK_RE.fullmatch(token):
+            found = Field("block", token_start, end, token)
+        elif dataview and line[end - 1] in "]),":
+            close = end - 1 if line[end - 1] == "," else end  # Tasks accepts `[due:: …],`
+            opener = line.rfind("[" if line[close - 1] == "]" else "(", begin, close)
+            m = _DATAVIEW_RE.fullmatch(line, opener, close) if opener >= 0 else None
+            if m:
+                key, raw = (m["k1"], m["v1"]) if m["k1"] is not None else (m["k2"], m["v2"])
+                found = _dataview_field(key, raw, opener, end)
+        if found is None:
+            while sigs and sigs[-1].start() >= end:
+                sigs.pop()
+            if sigs:
+                m = sigs[-1]
+                sig, spelling = BY_TEXT[m.group()]
+                found = _signifier_field(sig, spelling, m.start(), end, line[m.end() : end])
+                if found is not None:
+                    sigs.pop()
+        if found is None and not owner_taken:
+            owner = _OWNER_RE.search(line, begin, end)
+            if owner:
+                found = Field("owner", owner.start(), end, owner["name"])
+                owner_taken = True
+        if found is None:
+            break
+        fields.append(found)
+        end = _rstrip_to(line, found.start)
+    fields.reverse()
+    return end, fields
+
+
+def _problems(line: str, begin: int, end: int, fields: list[Field]) -> list[str]:
+    problems = []
+    for f in fields:
+        if f.signifier is not None and f.signifier.kind is Kind.DATE and f.value is not None:
+            try:
+                dt.date.fromisoformat(f.value)
+            except ValueError:
+                label = f.signifier.dataview if f.spelling is Spelling.DATAVIEW else f.signifier.emoji[0]
+                problems.append(f"impossible {f.name} date {f.value!r} ({label}); the field is ignored")
+    for m in SIGNIFIER_RE.finditer(line, begin, end):
+        sig, _ = BY_TEXT[m.group()]
+        problems.append(
+            f"{sig.emoji[0]} ({sig.field}) stands before plain text, so it is not read as a field;"
+            " fields go at the end of the line"
+        )
+    return problems
+
+
+def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
+    """Parse one line (without its terminator); None when it is not a checklist item."""
+    if "[" not in line:
+        return None
+    m = _TASK_RE.match(line)
+    if m is None:
+        return None
+    begin = m.end()
+    end, fields = _peel(line, begin, task_format)
+    lead = m["lead"]
+    return LineParse(
+        status=m["status"],
+        status_at=m.start("status"),
+        depth=len(lead.replace(">", "").expandtabs(4)),
+        description=line[begin:end],
+        description_end=end,
+        fields=tuple(fields),
+        problems=tuple(_problems(line, begin, end, fields)),
+    )
+
+
+def _tags(parsed: LineParse) -> tuple[str, ...]:
+    """Tags in the description and among the fields, in line order, each once."""
+    text = parsed.description
+    inline = [m.group()[1:] for m in _TAG_RE.finditer(text) if m.start() == 0 or text[m.start() - 1].isspace()]
+    trailing = [f.value or "" for f in parsed.fields if f.name == "tag"]
+    return tuple(dict.fromkeys([*inline, *trailing]))
+
+
+def _value(parsed: LineParse, name: str) -> str | None:
+    """A field's value; the one nearest the end of the line wins, as in Obsidian Tasks."""
+    found = next((f for f in reversed(parsed.fields) if f.name == name), None)
+    if found is None or found.value is None:
+        return None
+    if found.signifier is not None and found.signifier.kind is Kind.DATE and not _is_date(found.value):
+        return None
+    return found.value
+
+
+def _is_date(value: str | None) -> bool:
+    try:
+        dt.date.fromisoformat(value or "")
+    except ValueError:
+        return False
+    return True
+
+
+def _front_matter_end(lines: list[str]) -> int:
+    """Index of the first line after the YAML front matter (0 when there is none)."""
+    if not lines or lines[0].rstrip("\r") != "---":
+        return 0
+    for i in range(1, len(lines)):
+        if lines[i].rstrip("\r") in ("---", "..."):
+            return i + 1
+    return 0
+
+
+def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[list[Task], list[Diagnostic]]:
+    """Every task of one note, in line order, with keys; `path` is vault-relative (POSIX)."""
+    dialect = dialect or Dialect()
+    statuses, global_filter = dialect.statuses, dialect.global_filter
+    offset = 0
+    if text.startswith("\ufeff"):
+        text, offset = text[1:], 3
+    lines = text.split("\n")
+    body_at = _front_matter_end(lines)
+    diagnostics: list[Diagnostic] = []
+    note_id, fm_problem = front_matter_identity("\n".join(lines[1 : body_at - 1]) if body_at else None, path)
+    if fm_problem:
+        diagnostics.append(Diagnostic(path, fm_problem, 1))
+    tasks: list[Task] = []
+    fence: str | None = None
+    for number, raw in enumerate(lines, start=1):
+        size = len(raw) if raw.isascii() else len(raw.encode("utf-8"))
+        start, offset = offset, offset + size + 1
+        if number <= body_at:
+            continue
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if "`" in line or "~" in line:
+            fm = _FENCE_RE.match(line)
+            if fm:
+                mark = fm["fence"]
+                if fence is None:
+                    fence = mark
+                    continue
+                if mark[0] == fence[0] and len(mark) >= len(fence) and not fm["rest"].strip():
+                    fence = None
+                    continue
+        if fence is not None:
+            continue
+        if global_filter and global_filter not in line:
+            continue
+        parsed = parse_line(line, dialect.task_format)
+        if parsed is None:
+            continue
+        status_type = statuses.type_of(parsed.status)
+        if status_type is StatusType.NON_TASK:
+            continue
+        end = start + size - (len(raw) - len(line))  # a dropped "\r" is one byte
+        diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
+        tasks.append(_task(parsed, status_type, note_id, Source(path, number, start, end)))
+    if fence is not None:
+        diagnostics.append(Diagnostic(path, f"code fence {fence} is never closed; lines after it are not read"))
+    return tasks, diagnostics
+
+
+def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> Task:
+    description = repair_mojibake(parsed.description).strip()
+    norm = normalise(description)
+    task_id = _value(parsed, "id")
+    priority = _value(parsed, "priority")
+    depends = _value(parsed, "depends_on")
+    return Task(
+        key=task_key(note_id, norm, task_id),
+        status=parsed.status,
+        status_type=status_type,
+        description=description,
+        source=source,
+        note=note_id,
+        owner=_value(parsed, "owner"),
+        priority=Priority(priority) if priority else None,
+        due=_value(parsed, "due"),
+        scheduled=_value(parsed, "scheduled"),
+        start=_value(parsed, "start"),
+        created=_value(parsed, "created"),
+        done=_value(parsed, "done"),
+        cancelled=_value(parsed, "cancelled"),
+        recurrence=_value(parsed, "recurrence"),
+        id=task_id,
+        depends_on=tuple(p.strip() for p in depends.split(",")) if depends else (),
+        on_completion=_value(parsed, "on_completion"),
+        tags=_tags(parsed),
+        spelling=parsed.spelling or Spelling.UTF8,
+        depth=parsed.depth,
+        norm=norm,
+    )

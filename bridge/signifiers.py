@@ -1,0 +1,173 @@
+"""The one table of the task format: every field's signifiers, their spellings, and the status characters.
+
+Everything the parser and the writer know about the Obsidian Tasks grammar is data here; the
+regular expressions are generated from this table, never written by hand per field.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bridge.model import Priority, Spelling, StatusType
+from bridge.text import decode_cp1252_sloppy
+
+__all__ = [
+    "BY_TEXT",
+    "DATAVIEW_KEYS",
+    "DEFAULT_STATUSES",
+    "SIGNIFIERS",
+    "SIGNIFIER_RE",
+    "SPELLINGS",
+    "PRIORITY_BY_NAME",
+    "VALUE_RE",
+    "Dialect",
+    "Kind",
+    "TaskFormat",
+    "Signifier",
+    "StatusTable",
+    "spell",
+]
+
+
+class TaskFormat(enum.Flag):
+    """Which spelling of fields a vault uses; Obsidian Tasks reads one, we read both unless told."""
+
+    EMOJI = enum.auto()
+    DATAVIEW = enum.auto()
+    BOTH = EMOJI | DATAVIEW
+
+
+class Kind(enum.Enum):
+    DATE = "date"
+    PRIORITY = "priority"
+    RECURRENCE = "recurrence"
+    ID = "id"
+    IDS = "ids"
+    ON_COMPLETION = "on_completion"
+
+
+@dataclass(frozen=True, slots=True)
+class Signifier:
+    field: str  # the Task attribute it fills
+    emoji: tuple[str, ...]  # first one is what the writer uses
+    dataview: str
+    kind: Kind
+    priority: Priority | None = None
+
+
+SIGNIFIERS: tuple[Signifier, ...] = (
+    Signifier("priority", ("🔺",), "priority", Kind.PRIORITY, Priority.HIGHEST),
+    Signifier("priority", ("⏫",), "priority", Kind.PRIORITY, Priority.HIGH),
+    Signifier("priority", ("🔼",), "priority", Kind.PRIORITY, Priority.MEDIUM),
+    Signifier("priority", ("🔽",), "priority", Kind.PRIORITY, Priority.LOW),
+    Signifier("priority", ("⏬",), "priority", Kind.PRIORITY, Priority.LOWEST),
+    Signifier("due", ("📅", "📆", "🗓"), "due", Kind.DATE),
+    Signifier("scheduled", ("⏳", "⌛"), "scheduled", Kind.DATE),
+    Signifier("start", ("🛫",), "start", Kind.DATE),
+    Signifier("created", ("➕",), "created", Kind.DATE),
+    Signifier("done", ("✅",), "completion", Kind.DATE),
+    Signifier("cancelled", ("❌",), "cancelled", Kind.DATE),
+    Signifier("recurrence", ("🔁",), "repeat", Kind.RECURRENCE),
+    Signifier("id", ("🆔",), "id", Kind.ID),
+    Signifier("depends_on", ("⛔",), "dependsOn", Kind.IDS),
+    Signifier("on_completion", ("🏁",), "onCompletion", Kind.ON_COMPLETION),
+)
+
+# Dataview key → signifier; `priority` is resolved by its value instead.
+DATAVIEW_KEYS: Mapping[str, Signifier] = {s.dataview: s for s in SIGNIFIERS if s.kind is not Kind.PRIORITY}
+PRIORITY_BY_NAME: Mapping[str, Signifier] = {
+    s.priority.value: s for s in SIGNIFIERS if s.priority is not None
+}
+
+# Each value kind's grammar, as Obsidian Tasks reads it.
+VALUE_RE: Mapping[Kind, re.Pattern[str]] = {
+    Kind.DATE: re.compile(r"\d{4}-\d{2}-\d{2}"),
+    Kind.PRIORITY: re.compile(r""),
+    Kind.RECURRENCE: re.compile(r"[a-zA-Z0-9, !]+"),
+    Kind.ID: re.compile(r"[A-Za-z0-9_-]+"),
+    Kind.IDS: re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*,[ \t]*[A-Za-z0-9_-]+)*"),
+    Kind.ON_COMPLETION: re.compile(r"[a-zA-Z]+"),
+}
+
+_VS16 = "\ufe0f"
+_ENCODERS = {
+    Spelling.UTF8: lambda s: s,
+    Spelling.MAC_ROMAN: lambda s: s.encode("utf-8").decode("mac_roman"),
+    Spelling.CP1252: lambda s: decode_cp1252_sloppy(s.encode("utf-8")),
+}
+SPELLINGS: tuple[Spelling, ...] = tuple(_ENCODERS)
+
+
+def spell(emoji: str, spelling: Spelling) -> str:
+    """The emoji as a file in that spelling stores it (mojibake forms included)."""
+    return _ENCODERS[spelling](emoji)
+
+
+def _spelling_table() -> dict[str, tuple[Signifier, Spelling]]:
+    table: dict[str, tuple[Signifier, Spelling]] = {}
+    for sig in SIGNIFIERS:
+        for emoji in sig.emoji:
+            for variant in (emoji, emoji + _VS16):
+                for spelling in SPELLINGS:
+                    table[spell(variant, spelling)] = (sig, spelling)
+    return table
+
+
+BY_TEXT: Mapping[str, tuple[Signifier, Spelling]] = _spelling_table()
+SIGNIFIER_RE = re.compile("|".join(re.escape(t) for t in sorted(BY_TEXT, key=len, reverse=True)))
+
+
+DEFAULT_STATUSES: Mapping[str, StatusType] = {
+    " ": StatusType.TODO,
+    "x": StatusType.DONE,
+    "X": StatusType.DONE,
+    "/": StatusType.IN_PROGRESS,
+    "-": StatusType.CANCELLED,
+    "?": StatusType.PROPOSED,
+}
+_DEFAULT_SYMBOL = {
+    StatusType.TODO: " ",
+    StatusType.DONE: "x",
+    StatusType.IN_PROGRESS: "/",
+    StatusType.CANCELLED: "-",
+    StatusType.PROPOSED: "?",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusTable:
+    """Status character → meaning; a vault's own Obsidian Tasks settings replace the defaults."""
+
+    symbols: Mapping[str, StatusType]
+
+    @classmethod
+    def default(cls) -> StatusTable:
+        return cls(DEFAULT_STATUSES)
+
+    def type_of(self, symbol: str) -> StatusType:
+        """Unknown symbols are open tasks, as Obsidian Tasks treats them."""
+        return self.symbols.get(symbol, StatusType.TODO)
+
+    def symbol_for(self, wanted: StatusType, current: str) -> str:
+        """The character to write for `wanted`; the current one is kept when it already means that."""
+        if self.type_of(current) is wanted:
+            return current
+        for symbol, kind in self.symbols.items():
+            if kind is wanted:
+                return symbol
+        fallback = _DEFAULT_SYMBOL.get(wanted)
+        if fallback is None:
+            raise ValueError(f"no status character means {wanted.value}")
+        return fallback
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """A vault's Obsidian Tasks settings that change what a task line is and what it means."""
+
+    statuses: StatusTable = field(default_factory=StatusTable.default)
+    task_format: TaskFormat = TaskFormat.BOTH
+    global_filter: str = ""

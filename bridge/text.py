@@ -1,0 +1,68 @@
+"""Text repair and normalisation: the mojibake of real notes, and the canonical form keys are made of.
+
+Kept apart from parsing because identity (a contract) depends on exactly these rules.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["decode_cp1252_sloppy", "normalise", "repair_mojibake"]
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_SPACE = re.compile(r"\s+")
+_TAG = re.compile(r"(?<!\S)#[^\s#]+")
+_TRAILING_PUNCT = re.compile(r"[\s.,;:!?…。]+$")
+
+
+def decode_cp1252_sloppy(data: bytes) -> str:
+    """Decode as Windows does: the five bytes cp1252 leaves undefined become the C1 controls."""
+    return "".join(
+        chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252") for b in data
+    )
+
+
+def _encode_cp1252_sloppy(text: str) -> bytes:
+    out = bytearray()
+    for ch in text:
+        code = ord(ch)
+        if code in (0x81, 0x8D, 0x8F, 0x90, 0x9D):
+            out.append(code)
+        else:
+            out += ch.encode("cp1252")
+    return bytes(out)
+
+
+def _repair_run(run: str) -> str:
+    """Undo UTF-8-read-as-Mac-Roman or -as-cp1252 on one run of non-ASCII characters.
+
+    A run is repaired only when it re-encodes to valid UTF-8, which ordinary accented text
+    (a lone `é`, `ü`) never does; ftfy does not know the Mac Roman form, hence this.
+    """
+    for encode in (lambda s: s.encode("mac_roman"), _encode_cp1252_sloppy):
+        try:
+            fixed = encode(run).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed != run:
+            return fixed
+    return run
+
+
+def repair_mojibake(text: str) -> str:
+    if text.isascii():
+        return text
+    return _NON_ASCII_RUN.sub(lambda m: _repair_run(m.group()), text)
+
+
+def normalise(description: str) -> str:
+    """The canonical form of a description that task keys hash (see docs/format.md).
+
+    Mojibake repaired, NFKC, casefolded, tags dropped, white space collapsed, trailing
+    punctuation removed: a task keeps its key through all of these edits.
+    """
+    text = unicodedata.normalize("NFKC", repair_mojibake(description)).casefold()
+    text = _TAG.sub(" ", text)
+    text = _SPACE.sub(" ", text).strip()
+    return _TRAILING_PUNCT.sub("", text)

@@ -1,0 +1,172 @@
+"""A vault on disk: which files are notes, how their bytes become text, and the vault's status table.
+
+Every way a file can be unreadable ends as a Diagnostic naming it; one bad file never stops
+the rest of the vault, and nothing here ever writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bridge.groups import GroupPolicy, group_tasks
+from bridge.model import Diagnostic, StatusType, Task
+from bridge.parse import parse_note
+from bridge.signifiers import Dialect, StatusTable, TaskFormat
+
+__all__ = [
+    "DEFAULT_MAX_NOTE_BYTES",
+    "Note",
+    "Scan",
+    "decode_note",
+    "find_root",
+    "iter_note_paths",
+    "load_dialect",
+    "read_note",
+    "scan",
+]
+
+DEFAULT_MAX_NOTE_BYTES = 10 * 1024 * 1024
+TASKS_SETTINGS = Path(".obsidian/plugins/obsidian-tasks-plugin/data.json")
+_NOTE_SUFFIXES = (".md",)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A note file as read: what the parse cache and the optimistic writer compare against."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class Scan:
+    root: Path
+    tasks: list[Task] = field(default_factory=list)
+    groups: list[str | None] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def find_root(path: Path) -> Path:
+    """The vault a path belongs to: the folder given, or for a file the nearest folder with `.obsidian`."""
+    path = path.absolute()
+    if path.is_dir():
+        return path
+    for parent in path.parents:
+        if (parent / ".obsidian").is_dir():
+            return parent
+    return path.parent
+
+
+_FORMATS = {"tasksPluginEmoji": TaskFormat.EMOJI, "dataview": TaskFormat.DATAVIEW}
+
+
+def load_dialect(root: Path) -> tuple[Dialect, list[Diagnostic]]:
+    """The vault's Obsidian Tasks settings, when it has them: users define their own status symbols,
+    pick one field format, and may mark tasks with a global filter such as `#task`."""
+    settings = root / TASKS_SETTINGS
+    if not settings.is_file():
+        return Dialect(), []
+    try:
+        data = json.loads(settings.read_text(encoding="utf-8"))
+        section = data.get("statusSettings", {})
+        entries = [*section.get("coreStatuses", []), *section.get("customStatuses", [])]
+        symbols = {str(e["symbol"]): StatusType(str(e["type"])) for e in entries if len(str(e["symbol"])) == 1}
+        global_filter = str(data.get("globalFilter") or "").strip()
+        task_format = _FORMATS.get(str(data.get("taskFormat", "")), TaskFormat.BOTH)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        problem = f"cannot read the Obsidian Tasks settings ({exc}); defaults used"
+        return Dialect(), [Diagnostic(TASKS_SETTINGS.as_posix(), problem)]
+    statuses = StatusTable(symbols) if symbols else StatusTable.default()
+    return Dialect(statuses, task_format, global_filter), []
+
+
+def iter_note_paths(root: Path) -> Iterator[Path]:
+    """Note files under `root` in a stable order; hidden folders (.obsidian, .git, .trash) are skipped."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.lower().endswith(_NOTE_SUFFIXES) and not name.startswith("."):
+                yield Path(folder, name)
+
+
+def decode_note(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
+    """Note bytes as text; only UTF-8 is accepted, since anything else could not be written back safely."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return None, Diagnostic(rel, f"binary file (NUL byte at offset {nul}); skipped", line)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start]
+        return None, Diagnostic(
+            rel,
+            f"not UTF-8 (byte 0x{bad:02x} at column {column}; Latin-1 or Windows-1252?); "
+            "skipped and left untouched; save it as UTF-8 to sync its tasks",
+            line,
+        )
+
+
+def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | None, Diagnostic | None]:
+    """Read one note, refusing what is not a regular file, too large, binary or not UTF-8."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return None, None, Diagnostic(rel, f"broken symlink to {os.readlink(path)!r}; skipped")
+        return None, None, Diagnostic(rel, "vanished while the vault was read; skipped")
+    except OSError as exc:
+        return None, None, Diagnostic(rel, f"cannot read: {exc.strerror or exc}; skipped")
+    if not stat.S_ISREG(info.st_mode):
+        return None, None, Diagnostic(rel, "not a regular file; skipped")
+    if info.st_size > max_bytes:
+        mb = info.st_size / 1_048_576
+        limit = max_bytes / 1_048_576
+        return None, None, Diagnostic(
+            rel, f"{mb:.1f} MiB is over the {limit:g} MiB limit for a note (BRIDGE_MAX_NOTE_BYTES); skipped"
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        return None, None, Diagnostic(rel, f"cannot read: {exc.strerror or exc}; skipped")
+    if len(data) > max_bytes:
+        return None, None, Diagnostic(rel, "grew past the size limit while being read; skipped")
+    text, problem = decode_note(data, rel)
+    return text, Note(rel, info.st_size, info.st_mtime_ns), problem
+
+
+def scan(
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
+    policy: GroupPolicy | None = None,
+) -> Scan:
+    """Parse every note of a vault (or one note file) into tasks, groups and diagnostics."""
+    root = find_root(path)
+    result = Scan(root)
+    dialect, problems = load_dialect(root)
+    result.diagnostics.extend(problems)
+    files = iter_note_paths(root) if path.is_dir() else iter([path.absolute()])
+    for file in files:
+        rel = file.relative_to(root).as_posix()
+        text, note, problem = read_note(file, rel, max_bytes)
+        if problem is not None:
+            result.diagnostics.append(problem)
+        if text is None or note is None:
+            continue
+        result.notes.append(note)
+        tasks, diagnostics = parse_note(text, rel, dialect)
+        result.tasks.extend(tasks)
+        result.diagnostics.extend(diagnostics)
+    result.groups = group_tasks(result.tasks, policy)
+    return result
