@@ -51,17 +51,16 @@ def _root(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, on stderr.")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
 
 @app.command()
 def tasks(
     path: Annotated[
-        Path | None, typer.Argument(help="A vault folder or one note; default BRIDGE_VAULT, else the current folder.")
+        Path | None, typer.Argument(help="A vault folder or one note [default: BRIDGE_VAULT or .]")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document, not a table.")] = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
     settings = _settings()

@@ -18,13 +18,15 @@ class BridgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIDGE_", env_file=".env", extra="ignore")
 
     vault: Path | None = Field(default=None, description="The vault (folder of notes) to read.")
-    state_url: str | None = Field(default=None, description="Where sync state lives: sqlite:///… or postgresql://…")
+    state_url: str | None = Field(
+        default=None, description="Where sync state lives: sqlite:///… or postgresql://…"
+    )
     connector: str | None = Field(default=None, description="Default connector for `bridge sync`.")
     group_scope: Literal["note", "vault"] = Field(
         default="vault", description="Join open items carried forward into later notes (vault) or not (note)."
     )
     group_threshold: float = Field(
-        default=DEFAULT_THRESHOLD, ge=0, le=100, description="Token-set similarity (0-100) for near-duplicates."
+        default=DEFAULT_THRESHOLD, ge=0, le=100, description="Token-set similarity (0-100) that joins lines."
     )
     near_duplicates: bool = Field(default=True, description="Group near-duplicate lines of one note.")
     max_note_bytes: int = Field(default=DEFAULT_MAX_NOTE_BYTES, gt=0, description="Larger notes are skipped.")

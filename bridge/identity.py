@@ -14,10 +14,8 @@ __all__ = ["front_matter_identity", "task_key"]
 
 _SEP = "\x1f"  # cannot occur in a note title or a normalised description
 
-try:  # libyaml is an order of magnitude faster; both loaders keep every scalar a string
-    _Loader: type[yaml.BaseLoader] = yaml.CBaseLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.BaseLoader
+# libyaml's loader is an order of magnitude faster; both keep every scalar a plain string.
+_Loader: type[yaml.BaseLoader | yaml.CBaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 def task_key(note_identity: str, normalised: str, task_id: str | None = None) -> str:
@@ -44,7 +42,8 @@ def front_matter_identity(front_matter: str | None, path: str) -> tuple[str, str
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
-        return _path_identity(path), f"front matter is not valid YAML{where}; note identity falls back to its path"
+        problem = f"front matter is not valid YAML{where}; note identity falls back to its path"
+        return _path_identity(path), problem
     if not isinstance(data, dict):
         return _path_identity(path), None
     note_id = data.get("id")

@@ -31,13 +31,14 @@ __all__ = ["Field", "LineParse", "parse_line", "parse_note"]
 _TASK_RE = re.compile(
     r"(?P<lead>[ \t>]*)(?P<marker>[-*+]|\d{1,9}[.)])[ \t]+\[(?P<status>[^\]\r\n])\](?=[ \t]|$)[ \t]*"
 )
-_TAG_RE = re.compile(r"#[^\s!@#$%^&*(),.?\":{}|<>\[\]]*[^\s\d!@#$%^&*(),.?\":{}|<>\[\]][^\s!@#$%^&*(),.?\":{}|<>\[\]]*")
+_TAG_CHAR = r"[^\s!@#$%^&*(),.?\":{}|<>\[\]]"  # what Obsidian allows in a tag
+_TAG_RE = re.compile(rf"#{_TAG_CHAR}*(?!\d){_TAG_CHAR}{_TAG_CHAR}*")  # not digits alone: `#1` is no tag
 _BLOCK_RE = re.compile(r"\^[A-Za-z0-9-]+")
-_DATAVIEW_RE = re.compile(r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::[ \t]*(?P<v1>[^\]]*?)[ \t]*\]"
-                          r"|\([ \t]*(?P<k2>[A-Za-z]+)::[ \t]*(?P<v2>[^)]*?)[ \t]*\))")
-_OWNER_RE = re.compile(
-    r"(?<!\S)@(?P<name>[A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3}|[^\s@#\[\]()]+)[ \t]*$"
+_DATAVIEW_RE = re.compile(
+    r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::[ \t]*(?P<v1>[^\]]*?)[ \t]*\]"
+    r"|\([ \t]*(?P<k2>[A-Za-z]+)::[ \t]*(?P<v2>[^)]*?)[ \t]*\))"
 )
+_OWNER_RE = re.compile(r"(?<!\S)@(?P<name>[A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3}|[^\s@#\[\]()]+)[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
 
 
@@ -81,8 +82,7 @@ def _signifier_field(sig: Signifier, spelling: Spelling, start: int, end: int, r
     value = raw.strip()
     if not VALUE_RE[sig.kind].fullmatch(value):
         return None
-    if sig.kind is Kind.PRIORITY:
-        assert sig.priority is not None
+    if sig.priority is not None:
         value = sig.priority.value
     return Field(sig.field, start, end, value, spelling, sig)
 
@@ -183,7 +183,9 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
 def _tags(parsed: LineParse) -> tuple[str, ...]:
     """Tags in the description and among the fields, in line order, each once."""
     text = parsed.description
-    inline = [m.group()[1:] for m in _TAG_RE.finditer(text) if m.start() == 0 or text[m.start() - 1].isspace()]
+    inline = [
+        m.group()[1:] for m in _TAG_RE.finditer(text) if m.start() == 0 or text[m.start() - 1].isspace()
+    ]
     trailing = [f.value or "" for f in parsed.fields if f.name == "tag"]
     return tuple(dict.fromkeys([*inline, *trailing]))
 
@@ -261,7 +263,8 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         tasks.append(_task(parsed, status_type, note_id, Source(path, number, start, end)))
     if fence is not None:
-        diagnostics.append(Diagnostic(path, f"code fence {fence} is never closed; lines after it are not read"))
+        problem = f"code fence {fence} is never closed; lines after it are not read"
+        diagnostics.append(Diagnostic(path, problem))
     return tasks, diagnostics
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bridge.model import Priority, Spelling, StatusType
@@ -18,16 +18,16 @@ __all__ = [
     "BY_TEXT",
     "DATAVIEW_KEYS",
     "DEFAULT_STATUSES",
+    "PRIORITY_BY_NAME",
     "SIGNIFIERS",
     "SIGNIFIER_RE",
     "SPELLINGS",
-    "PRIORITY_BY_NAME",
     "VALUE_RE",
     "Dialect",
     "Kind",
-    "TaskFormat",
     "Signifier",
     "StatusTable",
+    "TaskFormat",
     "spell",
 ]
 
@@ -93,7 +93,7 @@ VALUE_RE: Mapping[Kind, re.Pattern[str]] = {
 }
 
 _VS16 = "\ufe0f"
-_ENCODERS = {
+_ENCODERS: Mapping[Spelling, Callable[[str], str]] = {
     Spelling.UTF8: lambda s: s,
     Spelling.MAC_ROMAN: lambda s: s.encode("utf-8").decode("mac_roman"),
     Spelling.CP1252: lambda s: decode_cp1252_sloppy(s.encode("utf-8")),

@@ -77,7 +77,7 @@ def load_dialect(root: Path) -> tuple[Dialect, list[Diagnostic]]:
         data = json.loads(settings.read_text(encoding="utf-8"))
         section = data.get("statusSettings", {})
         entries = [*section.get("coreStatuses", []), *section.get("customStatuses", [])]
-        symbols = {str(e["symbol"]): StatusType(str(e["type"])) for e in entries if len(str(e["symbol"])) == 1}
+        symbols = {str(e["symbol"]): StatusType(str(e["type"])) for e in entries if len(e["symbol"]) == 1}
         global_filter = str(data.get("globalFilter") or "").strip()
         task_format = _FORMATS.get(str(data.get("taskFormat", "")), TaskFormat.BOTH)
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -131,8 +131,13 @@ def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | 
     if info.st_size > max_bytes:
         mb = info.st_size / 1_048_576
         limit = max_bytes / 1_048_576
-        return None, None, Diagnostic(
-            rel, f"{mb:.1f} MiB is over the {limit:g} MiB limit for a note (BRIDGE_MAX_NOTE_BYTES); skipped"
+        return (
+            None,
+            None,
+            Diagnostic(
+                rel,
+                f"{mb:.1f} MiB is over the {limit:g} MiB limit for a note (BRIDGE_MAX_NOTE_BYTES); skipped",
+            ),
         )
     try:
         with path.open("rb") as handle:

@@ -15,7 +15,8 @@ import pytest
 from bridge.parse import parse_line, parse_note
 from bridge.signifiers import Dialect, TaskFormat
 
-EXAMPLES = json.loads((Path(__file__).parents[1] / "data" / "obsidian_tasks_examples.json").read_text("utf-8"))
+DATA = Path(__file__).parents[1] / "data"
+EXAMPLES = json.loads((DATA / "obsidian_tasks_examples.json").read_text("utf-8"))
 _TAG = re.compile(r"(?<!\S)#[^\s!@#$%^&*(),.?\":{}|<>]+")
 
 
@@ -58,7 +59,18 @@ def test_docs_examples_cover_every_signifier_and_dataview_field():
     lines = "\n".join(e["line"] for e in EXAMPLES)
     for signifier in "🔺⏫🔼🔽⏬📅⏳🛫➕✅❌🔁🆔⛔🏁":
         assert signifier in lines
-    for key in ("created", "scheduled", "start", "due", "completion", "cancelled", "priority", "repeat",
-                "id", "dependsOn", "onCompletion"):
+    for key in (
+        "created",
+        "scheduled",
+        "start",
+        "due",
+        "completion",
+        "cancelled",
+        "priority",
+        "repeat",
+        "id",
+        "dependsOn",
+        "onCompletion",
+    ):
         assert f"[{key}::" in lines
     assert "(due::" in lines
