@@ -100,8 +100,7 @@ def decode_note(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
     """Note bytes as text; only UTF-8 is accepted, since anything else could not be written back safely."""
     nul = data.find(b"\x00")
     if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        return None, Diagnostic(rel, f"binary file (NUL byte at offset {nul}); skipped", line)
+        return None, Diagnostic(rel, f"binary file (NUL byte at offset {nul}); skipped")
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -162,8 +161,7 @@ def scan(
     dialect, problems = load_dialect(root)
     result.diagnostics.extend(problems)
     files = iter_note_paths(root) if path.is_dir() else iter([path.absolute()])
-    for file in files:
-        rel = file.relative_to(root).as_posix()
+    for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
         text, note, problem = read_note(file, rel, max_bytes)
         if problem is not None:
             result.diagnostics.append(problem)

@@ -59,7 +59,8 @@ def test_open_item_carried_into_a_later_note_joins_its_group():
     tasks = _two_notes()
     groups = group_tasks(tasks, GroupPolicy(scope="vault"))
     assert groups[1] == groups[2] == tasks[1].key
-    assert groups[0] is None and groups[3] is None  # the venue was done: its repeat is a new item
+    assert groups[0] is None
+    assert groups[3] is None
 
 
 def test_note_scope_keeps_notes_apart():

@@ -22,8 +22,10 @@ def mac(text: str) -> str:
 
 
 def win(text: str) -> str:
-    return "".join(chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
-                   for b in text.encode("utf-8"))
+    return "".join(
+        chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
+        for b in text.encode("utf-8")
+    )
 
 
 def key_of(line: str, front: str = FRONT, newline: str = "\n") -> str:

@@ -37,7 +37,9 @@ def test_status_characters(char, kind):
 
 
 def test_vault_status_table_wins_over_defaults():
-    table = StatusTable({" ": StatusType.TODO, "x": StatusType.DONE, "?": StatusType.TODO, "d": StatusType.DONE})
+    table = StatusTable(
+        {" ": StatusType.TODO, "x": StatusType.DONE, "?": StatusType.TODO, "d": StatusType.DONE}
+    )
     task, _ = one("- [d] Ship it\n", Dialect(table))
     assert task.status_type is StatusType.DONE
     task, _ = one("- [?] Ship it\n", Dialect(table))
@@ -167,7 +169,11 @@ def test_accented_text_is_not_mistaken_for_mojibake():
 @pytest.mark.parametrize(
     ("line", "description", "fields"),
     [
-        ("- [ ] Pay rent [due:: 2025-11-01] [priority:: high]", "Pay rent", {"due": "2025-11-01", "priority": "high"}),
+        (
+            "- [ ] Pay rent [due:: 2025-11-01] [priority:: high]",
+            "Pay rent",
+            {"due": "2025-11-01", "priority": "high"},
+        ),
         ("- [ ] Pay rent (due:: 2025-11-01)", "Pay rent", {"due": "2025-11-01"}),
         ("- [x] Pay rent [completion:: 2025-11-02]", "Pay rent", {"done": "2025-11-02"}),
         ("- [ ] Water [repeat:: every week] [start:: 2025-01-01]", "Water", {"recurrence": "every week"}),

@@ -1,0 +1,197 @@
+"""Bad input: every unreadable note gets a diagnostic naming it; the rest of the vault is still read."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bridge import vault as vault_module
+from bridge.model import StatusType
+from bridge.signifiers import TaskFormat
+from bridge.vault import find_root, load_dialect, scan
+
+GOOD = "- [ ] Still read 📅 2025-01-01\n"
+
+
+def _bytes_of(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Size, mtime and (for the small notes) the bytes of every file: enough to see any write."""
+    snapshot = {}
+    for p in sorted(root.rglob("*")):
+        info = p.lstat()
+        small = p.name == "good.md"
+        snapshot[p.relative_to(root).as_posix()] = (
+            info.st_size,
+            info.st_mtime_ns,
+            p.read_bytes() if small else b"",
+        )
+    return snapshot
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "good.md").write_text(GOOD, encoding="utf-8")
+    return root
+
+
+def _check(root: Path, rel: str, fragment: str, line: int | None = None) -> None:
+    before = _bytes_of(root)
+    result = scan(root)
+    assert [t.description for t in result.tasks if t.source.path == "good.md"] == ["Still read"]
+    mine = [d for d in result.diagnostics if d.path == rel]
+    assert len(mine) == 1, result.diagnostics
+    assert fragment in mine[0].message
+    assert mine[0].line == line
+    assert _bytes_of(root) == before  # nothing written
+
+
+def test_impossible_date(messy):
+    (messy / "dates.md").write_text("# T\n- [ ] Plan 📅 2025-13-45\n", encoding="utf-8")
+    _check(messy, "dates.md", "impossible due date '2025-13-45'", line=2)
+    task = next(t for t in scan(messy).tasks if t.source.path == "dates.md")
+    assert (task.description, task.due) == ("Plan", None)
+
+
+def test_latin1_file(messy):
+    (messy / "latin.md").write_bytes("# Caf\xe9\n- [ ] R\xe9union\n".encode("latin-1"))
+    _check(messy, "latin.md", "not UTF-8 (byte 0xe9 at column 6", line=1)
+
+
+def test_binary_file(messy):
+    (messy / "image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    _check(messy, "image.md", "binary file (NUL byte at offset 8)")
+
+
+def test_huge_file_is_not_read(messy, monkeypatch):
+    huge = messy / "huge.md"
+    with huge.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # 50 MB, sparse: nothing to write, nothing to read
+    opened = []
+    real_open = Path.open
+
+    def tracking_open(self, *args, **kwargs):
+        opened.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", tracking_open)
+    _check(messy, "huge.md", "50.0 MiB is over the 10 MiB limit")
+    assert "huge.md" not in opened
+
+
+def test_unreadable_file(messy, monkeypatch):
+    (messy / "secret.md").write_text(GOOD, encoding="utf-8")
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):
+        if self.name == "secret.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    _check(messy, "secret.md", "cannot read: Permission denied")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_by_mode(messy):
+    secret = messy / "secret.md"
+    secret.write_text(GOOD, encoding="utf-8")
+    secret.chmod(0)
+    try:
+        _check(messy, "secret.md", "cannot read: Permission denied")
+    finally:
+        secret.chmod(0o644)
+
+
+def test_broken_symlink(messy):
+    (messy / "gone.md").symlink_to("nowhere.md")
+    _check(messy, "gone.md", "broken symlink to 'nowhere.md'")
+
+
+def test_fifo_is_not_read(messy):
+    os.mkfifo(messy / "pipe.md")
+    _check(messy, "pipe.md", "not a regular file")
+
+
+def test_hidden_folders_and_other_files_are_ignored(messy):
+    (messy / ".obsidian").mkdir()
+    (messy / ".obsidian" / "x.md").write_text("- [ ] hidden\n", encoding="utf-8")
+    (messy / ".trash").mkdir()
+    (messy / ".trash" / "old.md").write_text("- [ ] trashed\n", encoding="utf-8")
+    (messy / "notes.txt").write_text("- [ ] not a note\n", encoding="utf-8")
+    assert [t.source.path for t in scan(messy).tasks] == ["good.md"]
+
+
+def test_nested_folders_give_vault_relative_posix_paths(messy):
+    (messy / "a" / "b").mkdir(parents=True)
+    (messy / "a" / "b" / "deep.md").write_text("- [ ] Deep\n", encoding="utf-8")
+    assert [t.source.path for t in scan(messy).tasks] == ["a/b/deep.md", "good.md"]
+
+
+def test_single_file_belongs_to_its_vault(messy):
+    (messy / ".obsidian").mkdir()
+    (messy / "sub").mkdir()
+    (messy / "sub" / "n.md").write_text("- [ ] In sub\n", encoding="utf-8")
+    assert find_root(messy / "sub" / "n.md") == messy.absolute()
+    result = scan(messy / "sub" / "n.md")
+    assert [t.source.path for t in result.tasks] == ["sub/n.md"]
+
+
+def _write_settings(root: Path, data: object) -> None:
+    folder = root / ".obsidian" / "plugins" / "obsidian-tasks-plugin"
+    folder.mkdir(parents=True)
+    (folder / "data.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_vault_settings_define_statuses_format_and_global_filter(messy):
+    _write_settings(
+        messy,
+        {
+            "globalFilter": "#task",
+            "taskFormat": "dataview",
+            "statusSettings": {
+                "coreStatuses": [
+                    {"symbol": " ", "name": "Todo", "nextStatusSymbol": "x", "type": "TODO"},
+                    {"symbol": "x", "name": "Done", "nextStatusSymbol": " ", "type": "DONE"},
+                ],
+                "customStatuses": [
+                    {"symbol": "?", "name": "Question", "nextStatusSymbol": "x", "type": "TODO"},
+                    {"symbol": "w", "name": "Waiting", "nextStatusSymbol": "x", "type": "ON_HOLD"},
+                ],
+            },
+        },
+    )
+    dialect, problems = load_dialect(messy)
+    assert problems == []
+    assert (dialect.global_filter, dialect.task_format) == ("#task", TaskFormat.DATAVIEW)
+    assert dialect.statuses.type_of("w") is StatusType.ON_HOLD
+    assert dialect.statuses.type_of("?") is StatusType.TODO
+    (messy / "t.md").write_text(
+        "- [w] Wait for Bob #task [due:: 2025-01-01]\n- [ ] No filter\n", encoding="utf-8"
+    )
+    tasks = [t for t in scan(messy).tasks if t.source.path == "t.md"]
+    assert [(t.status_type, t.due) for t in tasks] == [(StatusType.ON_HOLD, "2025-01-01")]
+
+
+def test_broken_vault_settings_fall_back_to_defaults(messy):
+    folder = messy / ".obsidian" / "plugins" / "obsidian-tasks-plugin"
+    folder.mkdir(parents=True)
+    (folder / "data.json").write_text("{not json", encoding="utf-8")
+    result = scan(messy)
+    assert [t.description for t in result.tasks] == ["Still read"]
+    assert "cannot read the Obsidian Tasks settings" in result.diagnostics[0].message
+
+
+def test_file_vanishing_during_the_walk(messy, monkeypatch):
+    real = vault_module.iter_note_paths
+
+    def with_ghost(root):
+        yield root / "ghost.md"
+        yield from real(root)
+
+    monkeypatch.setattr(vault_module, "iter_note_paths", with_ghost)
+    result = scan(messy)
+    assert [d.message for d in result.diagnostics] == ["vanished while the vault was read; skipped"]

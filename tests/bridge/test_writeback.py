@@ -1,0 +1,275 @@
+"""Write-back: only the bytes that express the change move; atomic, optimistic, spelling-aware."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bridge import writeback
+from bridge.model import Spelling, StatusType
+from bridge.parse import parse_line, parse_note
+from bridge.signifiers import Dialect, StatusTable, spell
+from bridge.vault import scan
+from bridge.writeback import edit_line, set_status
+from tests.conftest import EXAMPLE_NOTE
+
+TODAY = dt.date(2026, 11, 27)
+
+
+def edit(
+    line: str, target: StatusType, spelling: Spelling = Spelling.UTF8, dialect: Dialect | None = None
+) -> str:
+    parsed = parse_line(line)
+    assert parsed is not None
+    return edit_line(line, parsed, target, dialect or Dialect(), TODAY, spelling)
+
+
+@pytest.mark.parametrize(
+    ("line", "target", "expected"),
+    [
+        ("- [ ] Call Bob", StatusType.DONE, "- [x] Call Bob ✅ 2026-11-27"),
+        (
+            "- [ ] Call Bob 📅 2025-01-01 #ops",
+            StatusType.DONE,
+            "- [x] Call Bob 📅 2025-01-01 #ops ✅ 2026-11-27",
+        ),
+        ("- [x] Call Bob ✅ 2025-01-02", StatusType.TODO, "- [ ] Call Bob"),
+        ("- [X] Call Bob ✅ 2025-01-02", StatusType.DONE, "- [X] Call Bob ✅ 2025-01-02"),
+        ("- [x] Call Bob ✅ 2025-01-02 #ops", StatusType.TODO, "- [ ] Call Bob #ops"),
+        ("- [ ] Call Bob", StatusType.CANCELLED, "- [-] Call Bob ❌ 2026-11-27"),
+        ("- [x] Call Bob ✅ 2025-01-02", StatusType.CANCELLED, "- [-] Call Bob ❌ 2026-11-27"),
+        ("- [ ] Call Bob", StatusType.IN_PROGRESS, "- [/] Call Bob"),
+        ("- [/] Call Bob", StatusType.PROPOSED, "- [?] Call Bob"),
+        ("- [?] Call Bob", StatusType.TODO, "- [ ] Call Bob"),
+        ("- [ ] Call Bob ^blk-1", StatusType.DONE, "- [x] Call Bob ✅ 2026-11-27 ^blk-1"),
+        ("- [ ] Call Bob   ", StatusType.DONE, "- [x] Call Bob ✅ 2026-11-27   "),
+        ("> - [ ] Call Bob", StatusType.DONE, "> - [x] Call Bob ✅ 2026-11-27"),
+        (
+            "- [ ] Pay [due:: 2025-01-01]",
+            StatusType.DONE,
+            "- [x] Pay [due:: 2025-01-01]  [completion:: 2026-11-27]",
+        ),
+        (
+            "- [x] Pay [due:: 2025-01-01]  [completion:: 2026-11-27]",
+            StatusType.TODO,
+            "- [ ] Pay [due:: 2025-01-01] ",
+        ),
+    ],
+)
+def test_edit_line(line, target, expected):
+    assert edit(line, target) == expected
+
+
+@pytest.mark.parametrize("spelling", [Spelling.MAC_ROMAN, Spelling.CP1252])
+def test_done_stamp_uses_the_lines_own_spelling(spelling):
+    line = (
+        "- [?] Share it @Lior Genzel "
+        + spell("📅", spelling)
+        + " 2025-10-26 "
+        + spell("⏫", spelling)
+        + " #task"
+    )
+    done = edit(line, StatusType.DONE)
+    assert done == line.replace("[?]", "[x]") + " " + spell("✅", spelling) + " 2026-11-27"
+    assert edit(done, StatusType.PROPOSED) == line
+
+
+def test_line_without_signifiers_uses_the_files_spelling():
+    assert (
+        edit("- [ ] Plain", StatusType.DONE, Spelling.MAC_ROMAN)
+        == "- [x] Plain " + spell("✅", Spelling.MAC_ROMAN) + " 2026-11-27"
+    )
+
+
+def test_custom_status_table_symbols_are_used():
+    table = StatusTable({" ": StatusType.TODO, "d": StatusType.DONE, "c": StatusType.CANCELLED})
+    assert edit("- [ ] A", StatusType.DONE, dialect=Dialect(table)) == "- [d] A ✅ 2026-11-27"
+
+
+def test_set_status_on_the_example_group_changes_only_those_lines(vault):
+    result = scan(vault)
+    group = {t.key for t, g in zip(result.tasks, result.groups, strict=True) if g == result.tasks[0].key}
+    note = vault / EXAMPLE_NOTE
+    before = note.read_bytes().split(b"\n")
+    os.chmod(note, 0o640)
+    outcome = set_status(vault, EXAMPLE_NOTE, dict.fromkeys(group, StatusType.DONE), today=TODAY)
+    assert outcome.lines == (28, 38)
+    after = note.read_bytes().split(b"\n")
+    assert len(after) == len(before)
+    changed = [i + 1 for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert changed == [28, 38]
+    assert after[27] == before[27].replace(b"[?]", b"[x]") + " ‚úÖ 2026-11-27".encode()
+    assert stat.S_IMODE(note.stat().st_mode) == 0o640
+    assert not [p for p in vault.iterdir() if p.name.startswith(".")]  # no temporary file left
+    again = scan(vault)
+    assert {t.key: t.status for t in again.tasks if t.key in group} == dict.fromkeys(group, "x")
+
+
+def test_set_status_is_a_no_op_when_nothing_changes(vault):
+    key = scan(vault).tasks[0].key
+    note = vault / EXAMPLE_NOTE
+    mtime = note.stat().st_mtime_ns
+    outcome = set_status(vault, EXAMPLE_NOTE, {key: StatusType.PROPOSED}, today=TODAY)
+    assert (outcome.written, outcome.lines, outcome.missing) == (False, (), ())
+    assert note.stat().st_mtime_ns == mtime
+
+
+def test_edit_between_parse_and_write_relocates_by_key(vault):
+    """The user inserted lines above the task after it was parsed: the write finds it again."""
+    result = scan(vault)
+    task, note_info = result.tasks[1], result.notes[0]
+    note = vault / EXAMPLE_NOTE
+    data = note.read_bytes()
+    edited = data.replace(b"## Action Items\n", b"## Action Items\n\nA new paragraph typed meanwhile.\n")
+    note.write_bytes(edited)
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.key: StatusType.DONE}, today=TODAY, expected=note_info)
+    assert outcome.relocated
+    assert outcome.lines == (task.source.line + 2,)
+    assert note.read_bytes().count(b"[x]") == 1
+    assert note.read_bytes().replace(b"[x]", b"[?]").replace(" ‚úÖ 2026-11-27".encode(), b"") == edited
+
+
+def test_task_gone_since_parse_is_reported_and_nothing_written(vault):
+    result = scan(vault)
+    task = result.tasks[2]
+    note = vault / EXAMPLE_NOTE
+    lines = note.read_bytes().split(b"\n")
+    del lines[task.source.line - 1]
+    note.write_bytes(b"\n".join(lines))
+    before = note.read_bytes()
+    outcome = set_status(
+        vault, EXAMPLE_NOTE, {task.key: StatusType.DONE}, today=TODAY, expected=result.notes[0]
+    )
+    assert (outcome.written, outcome.missing) == (False, (task.key,))
+    assert note.read_bytes() == before
+
+
+def test_note_changing_during_the_write_is_not_overwritten(vault, monkeypatch):
+    """The editor saves between our read and our rename: the rename is skipped and the write redone."""
+    task = scan(vault).tasks[0]
+    note = vault / EXAMPLE_NOTE
+    real_plan = writeback._plan
+    calls = []
+
+    def plan_then_user_edits(*args, **kwargs):
+        out = real_plan(*args, **kwargs)
+        if not calls:
+            note.write_bytes(note.read_bytes() + b"\nTyped by the user while the bridge wrote.\n")
+            os.utime(note, ns=(1, 1))
+        calls.append(1)
+        return out
+
+    monkeypatch.setattr(writeback, "_plan", plan_then_user_edits)
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.key: StatusType.DONE}, today=TODAY)
+    assert len(calls) == 2
+    assert outcome.lines == (28,)
+    text = note.read_bytes()
+    assert text.endswith(b"Typed by the user while the bridge wrote.\n")
+    assert text.count(b"[x]") == 1
+
+
+def test_write_goes_through_a_symlink(vault):
+    real = vault / "real.md"
+    real.write_text("- [ ] Linked task\n", encoding="utf-8")
+    (vault / "link.md").symlink_to("real.md")
+    key = parse_note("- [ ] Linked task\n", "link.md")[0][0].key
+    set_status(vault, "link.md", {key: StatusType.DONE}, today=TODAY)
+    assert (vault / "link.md").is_symlink()
+    assert real.read_text(encoding="utf-8") == "- [x] Linked task ✅ 2026-11-27\n"
+
+
+def test_unreadable_note_is_reported_not_written(vault):
+    note = vault / "latin.md"
+    note.write_bytes("- [ ] Caf\xe9 order\n".encode("latin-1"))
+    outcome = set_status(vault, "latin.md", {"0" * 16: StatusType.DONE}, today=TODAY)
+    assert not outcome.written
+    assert "not UTF-8" in outcome.problems[0].message
+    assert note.read_bytes() == "- [ ] Caf\xe9 order\n".encode("latin-1")
+
+
+# --- property: random notes, random status changes --------------------------------------------
+
+_WORDS = st.sampled_from(
+    ["call", "Bob", "plan", "Q3", "offsite", "déjà", "vu", "Zürich", "deck", "#ops", "a.b"]
+)
+_SPELLINGS = st.sampled_from([Spelling.UTF8, Spelling.MAC_ROMAN, Spelling.CP1252])
+_TARGETS = st.sampled_from(
+    [StatusType.TODO, StatusType.DONE, StatusType.CANCELLED, StatusType.IN_PROGRESS, StatusType.PROPOSED]
+)
+
+
+@st.composite
+def task_lines(draw: st.DrawFn) -> str:
+    spelling = draw(_SPELLINGS)
+    words = " ".join(draw(st.lists(_WORDS, min_size=1, max_size=6)))
+    parts = [draw(st.sampled_from(["", "  ", "> ", "\t"])) + draw(st.sampled_from(["-", "*", "1."]))]
+    parts.append(f"[{draw(st.sampled_from([' ', 'x', '/', '-', '?', '!']))}]")
+    parts.append(words)
+    if draw(st.booleans()):
+        parts.append("@" + draw(st.sampled_from(["Myself", "Lior Genzel"])))
+    for emoji in draw(
+        st.lists(st.sampled_from(["📅", "⏳", "⏫", "🔽", "✅", "❌", "➕"]), max_size=3, unique=True)
+    ):
+        value = (
+            ""
+            if emoji in "⏫🔽"
+            else " 2025-0" + str(draw(st.integers(1, 9))) + "-1" + str(draw(st.integers(0, 9)))
+        )
+        parts.append(spell(emoji + draw(st.sampled_from(["", "\ufe0f"])), spelling) + value)
+    parts += draw(st.lists(st.sampled_from(["#task", "#proposed"]), max_size=2))
+    return " ".join(parts) + draw(st.sampled_from(["", " ", "\t"]))
+
+
+_OTHER = st.sampled_from(
+    ["", "# Heading", "Some prose, with ✅ an emoji.", "- a bullet", "```", "~~~", "---"]
+)
+
+
+@st.composite
+def notes(draw: st.DrawFn) -> tuple[bytes, str]:
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = draw(st.lists(st.one_of(task_lines(), _OTHER), min_size=1, max_size=12))
+    text = draw(st.sampled_from(["", "\ufeff"])) + newline.join(lines) + draw(st.sampled_from(["", newline]))
+    return text.encode("utf-8"), newline
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(note=notes(), target=_TARGETS, pick=st.integers(min_value=0))
+def test_write_back_changes_only_the_task_line(tmp_path_factory, note, target, pick):
+    data, _ = note
+    root = tmp_path_factory.mktemp("vault")
+    path = root / "n.md"
+    path.write_bytes(data)
+    tasks, _ = parse_note(data.decode("utf-8"), "n.md")
+    if not tasks:
+        return
+    task = tasks[pick % len(tasks)]
+    same_key = [t for t in tasks if t.key == task.key]
+    outcome = set_status(root, "n.md", {task.key: target}, today=TODAY)
+    after = path.read_bytes()
+    if not outcome.written:
+        assert after == data
+        return
+    # Every byte outside the changed lines' content spans is identical.
+    rebuilt, offset = bytearray(), 0
+    new_tasks, _ = parse_note(after.decode("utf-8"), "n.md")
+    by_line = {t.source.line: t for t in new_tasks}
+    for t in same_key:
+        new = by_line[t.source.line]
+        rebuilt += data[offset : t.source.start] + after[new.source.start : new.source.end]
+        offset = t.source.end
+        assert data[offset : offset + 2] == after[new.source.end : new.source.end + 2]
+    rebuilt += data[offset:]
+    assert bytes(rebuilt) == after
+    # Parsing the result gives the new status with the same key.
+    for t in same_key:
+        new = by_line[t.source.line]
+        assert new.key == t.key
+        assert new.status_type is target
+        assert (new.done is not None) == (target is StatusType.DONE)
+        assert (new.cancelled is not None) == (target is StatusType.CANCELLED)
