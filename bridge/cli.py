@@ -68,7 +68,9 @@ def tasks(
     if not target.exists():
         print(f"bridge: {target}: no such file or folder", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
-    result = scan(target, max_bytes=settings.max_note_bytes, policy=settings.group_policy())
+    result = scan(
+        target, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=settings.vault
+    )
     print_diagnostics(result.root, result.diagnostics)
     if as_json:
         print_json([task_json(t, g) for t, g in zip(result.tasks, result.groups, strict=True)])

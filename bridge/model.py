@@ -100,6 +100,6 @@ class Task:
     depends_on: tuple[str, ...] = ()
     on_completion: str | None = None
     tags: tuple[str, ...] = ()
-    spelling: Spelling = Spelling.UTF8
+    spelling: Spelling | None = None  # None: the line has no field to copy the spelling from
     depth: int = 0
     norm: str = field(default="", repr=False)

@@ -24,21 +24,19 @@ from bridge.signifiers import (
     Signifier,
     TaskFormat,
 )
-from bridge.text import normalise, repair_mojibake
+from bridge.text import TAG_RE, normalise, repair_mojibake
 
 __all__ = ["Field", "LineParse", "parse_line", "parse_note"]
 
 _TASK_RE = re.compile(
     r"(?P<lead>[ \t>]*)(?P<marker>[-*+]|\d{1,9}[.)])[ \t]+\[(?P<status>[^\]\r\n])\](?=[ \t]|$)[ \t]*"
 )
-_TAG_CHAR = r"[^\s!@#$%^&*(),.?\":{}|<>\[\]]"  # what Obsidian allows in a tag
-_TAG_RE = re.compile(rf"#{_TAG_CHAR}*(?!\d){_TAG_CHAR}{_TAG_CHAR}*")  # not digits alone: `#1` is no tag
 _BLOCK_RE = re.compile(r"\^[A-Za-z0-9-]+")
 _DATAVIEW_RE = re.compile(
     r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::[ \t]*(?P<v1>[^\]]*?)[ \t]*\]"
     r"|\([ \t]*(?P<k2>[A-Za-z]+)::[ \t]*(?P<v2>[^)]*?)[ \t]*\))"
 )
-_OWNER_RE = re.compile(r"(?<!\S)@(?P<name>[A-Z][\w'’.-]*(?:[ \t]+[A-Z][\w'’.-]*){0,3}|[^\s@#\[\]()]+)[ \t]*$")
+_OWNER_RE = re.compile(r"(?<!\S)@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
 
 
@@ -108,7 +106,7 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
         token_start = max(line.rfind(" ", begin, end), line.rfind("\t", begin, end), begin - 1) + 1
         token = line[token_start:end]
         found: Field | None = None
-        if token.startswith("#") and _TAG_RE.fullmatch(token):
+        if token.startswith("#") and TAG_RE.fullmatch(token):
             found = Field("tag", token_start, end, token[1:])
         elif token.startswith("^") and _BLOCK_RE.fullmatch(token):
             found = Field("block", token_start, end, token)
@@ -130,7 +128,7 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
                     sigs.pop()
         if found is None and not owner_taken:
             owner = _OWNER_RE.search(line, begin, end)
-            if owner:
+            if owner and _is_owner(owner["name"]):
                 found = Field("owner", owner.start(), end, owner["name"])
                 owner_taken = True
         if found is None:
@@ -141,7 +139,13 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
     return end, fields
 
 
-def _problems(line: str, begin: int, end: int, fields: list[Field]) -> list[str]:
+def _is_owner(name: str) -> bool:
+    """`@Myself`, `@lior.genzel`: one token; `@Lior Genzel`: up to four words, each capitalised."""
+    words = name.split()
+    return len(words) == 1 or all(w[0].isupper() for w in words)
+
+
+def _problems(line: str, begin: int, end: int, fields: list[Field], task_format: TaskFormat) -> list[str]:
     problems = []
     for f in fields:
         if f.signifier is not None and f.signifier.kind is Kind.DATE and f.value is not None:
@@ -150,7 +154,8 @@ def _problems(line: str, begin: int, end: int, fields: list[Field]) -> list[str]
             except ValueError:
                 label = f.signifier.dataview if f.spelling is Spelling.DATAVIEW else f.signifier.emoji[0]
                 problems.append(f"impossible {f.name} date {f.value!r} ({label}); the field is ignored")
-    for m in SIGNIFIER_RE.finditer(line, begin, end):
+    leftovers = SIGNIFIER_RE.finditer(line, begin, end) if TaskFormat.EMOJI in task_format else ()
+    for m in leftovers:
         sig, _ = BY_TEXT[m.group()]
         problems.append(
             f"{sig.emoji[0]} ({sig.field}) stands before plain text, so it is not read as a field;"
@@ -176,16 +181,13 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
         description=line[begin:end],
         description_end=end,
         fields=tuple(fields),
-        problems=tuple(_problems(line, begin, end, fields)),
+        problems=tuple(_problems(line, begin, end, fields, task_format)),
     )
 
 
 def _tags(parsed: LineParse) -> tuple[str, ...]:
     """Tags in the description and among the fields, in line order, each once."""
-    text = parsed.description
-    inline = [
-        m.group()[1:] for m in _TAG_RE.finditer(text) if m.start() == 0 or text[m.start() - 1].isspace()
-    ]
+    inline = [m[0][1:] for m in TAG_RE.finditer(parsed.description)]
     trailing = [f.value or "" for f in parsed.fields if f.name == "tag"]
     return tuple(dict.fromkeys([*inline, *trailing]))
 
@@ -233,6 +235,7 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         diagnostics.append(Diagnostic(path, fm_problem, 1))
     tasks: list[Task] = []
     fence: str | None = None
+    fence_line = 0
     for number, raw in enumerate(lines, start=1):
         size = len(raw) if raw.isascii() else len(raw.encode("utf-8"))
         start, offset = offset, offset + size + 1
@@ -244,7 +247,7 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
             if fm:
                 mark = fm["fence"]
                 if fence is None:
-                    fence = mark
+                    fence, fence_line = mark, number
                     continue
                 if mark[0] == fence[0] and len(mark) >= len(fence) and not fm["rest"].strip():
                     fence = None
@@ -264,7 +267,7 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         tasks.append(_task(parsed, status_type, note_id, Source(path, number, start, end)))
     if fence is not None:
         problem = f"code fence {fence} is never closed; lines after it are not read"
-        diagnostics.append(Diagnostic(path, problem))
+        diagnostics.append(Diagnostic(path, problem, fence_line))
     return tasks, diagnostics
 
 
@@ -294,7 +297,7 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
         depends_on=tuple(p.strip() for p in depends.split(",")) if depends else (),
         on_completion=_value(parsed, "on_completion"),
         tags=_tags(parsed),
-        spelling=parsed.spelling or Spelling.UTF8,
+        spelling=parsed.spelling,
         depth=parsed.depth,
         norm=norm,
     )

@@ -151,6 +151,9 @@ class StatusTable:
         """Unknown symbols are open tasks, as Obsidian Tasks treats them."""
         return self.symbols.get(symbol, StatusType.TODO)
 
+    def can_write(self, wanted: StatusType) -> bool:
+        return wanted in _DEFAULT_SYMBOL or wanted in self.symbols.values()
+
     def symbol_for(self, wanted: StatusType, current: str) -> str:
         """The character to write for `wanted`; the current one is kept when it already means that."""
         if self.type_of(current) is wanted:

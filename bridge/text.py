@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["decode_cp1252_sloppy", "normalise", "repair_mojibake"]
+__all__ = ["TAG_RE", "decode_cp1252_sloppy", "normalise", "repair_mojibake"]
 
+_TAG_CHAR = r"[^\s!@#$%^&*(),.?\":{}|<>\[\]]"  # what Obsidian allows in a tag
+# A tag as Obsidian reads it: not digits alone (`#123` is text), and only where a word starts.
+TAG_RE = re.compile(rf"(?<!\S)#{_TAG_CHAR}*(?!\d){_TAG_CHAR}{_TAG_CHAR}*")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _SPACE = re.compile(r"\s+")
-_TAG = re.compile(r"(?<!\S)#[^\s#]+")
 _TRAILING_PUNCT = re.compile(r"[\s.,;:!?…。]+$")
 
 
@@ -34,20 +36,29 @@ def _encode_cp1252_sloppy(text: str) -> bytes:
     return bytes(out)
 
 
+def _implausible(text: str) -> int:
+    """How many characters no real text would hold: combining marks, controls, unassigned, private use."""
+    return sum(unicodedata.category(ch) in ("Mn", "Cc", "Co", "Cn") for ch in text)
+
+
 def _repair_run(run: str) -> str:
     """Undo UTF-8-read-as-Mac-Roman or -as-cp1252 on one run of non-ASCII characters.
 
     A run is repaired only when it re-encodes to valid UTF-8, which ordinary accented text
-    (a lone `é`, `ü`) never does; ftfy does not know the Mac Roman form, hence this.
+    (a lone `é`, `ü`) never does, and the result is plausible text; when both readings decode,
+    the more plausible wins (`Ã©` is cp1252 for `é`, not Mac Roman for a combining mark).
+    ftfy does not know the Mac Roman form, hence this.
     """
+    best, score = run, _implausible(run)
     for encode in (lambda s: s.encode("mac_roman"), _encode_cp1252_sloppy):
         try:
             fixed = encode(run).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if fixed != run:
-            return fixed
-    return run
+        fixed_score = _implausible(fixed)
+        if fixed_score < score or (fixed_score == score == 0 and best == run):
+            best, score = fixed, fixed_score
+    return best
 
 
 def repair_mojibake(text: str) -> str:
@@ -63,6 +74,6 @@ def normalise(description: str) -> str:
     punctuation removed: a task keeps its key through all of these edits.
     """
     text = unicodedata.normalize("NFKC", repair_mojibake(description)).casefold()
-    text = _TAG.sub(" ", text)
+    text = TAG_RE.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
     return _TRAILING_PUNCT.sub("", text)

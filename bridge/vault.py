@@ -16,7 +16,7 @@ from pathlib import Path
 from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.parse import parse_note
-from bridge.signifiers import Dialect, StatusTable, TaskFormat
+from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
 
 __all__ = [
     "DEFAULT_MAX_NOTE_BYTES",
@@ -54,14 +54,13 @@ class Scan:
 
 
 def find_root(path: Path) -> Path:
-    """The vault a path belongs to: the folder given, or for a file the nearest folder with `.obsidian`."""
+    """The vault a path belongs to: the nearest folder holding `.obsidian`, else the folder given
+    (for a file, its folder). Paths, and so keys of notes without front matter, are relative to it."""
     path = path.absolute()
-    if path.is_dir():
-        return path
-    for parent in path.parents:
-        if (parent / ".obsidian").is_dir():
-            return parent
-    return path.parent
+    for folder in (path, *path.parents):
+        if (folder / ".obsidian").is_dir():
+            return folder
+    return path if path.is_dir() else path.parent
 
 
 _FORMATS = {"tasksPluginEmoji": TaskFormat.EMOJI, "dataview": TaskFormat.DATAVIEW}
@@ -83,7 +82,7 @@ def load_dialect(root: Path) -> tuple[Dialect, list[Diagnostic]]:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         problem = f"cannot read the Obsidian Tasks settings ({exc}); defaults used"
         return Dialect(), [Diagnostic(TASKS_SETTINGS.as_posix(), problem)]
-    statuses = StatusTable(symbols) if symbols else StatusTable.default()
+    statuses = StatusTable({**DEFAULT_STATUSES, **symbols})  # the vault's table wins where it speaks
     return Dialect(statuses, task_format, global_filter), []
 
 
@@ -115,6 +114,10 @@ def decode_note(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
         )
 
 
+def _size(count: int) -> str:
+    return f"{count / 1_048_576:.1f} MiB" if count >= 1_048_576 else f"{count:,} bytes"
+
+
 def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | None, Diagnostic | None]:
     """Read one note, refusing what is not a regular file, too large, binary or not UTF-8."""
     try:
@@ -128,16 +131,10 @@ def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | 
     if not stat.S_ISREG(info.st_mode):
         return None, None, Diagnostic(rel, "not a regular file; skipped")
     if info.st_size > max_bytes:
-        mb = info.st_size / 1_048_576
-        limit = max_bytes / 1_048_576
-        return (
-            None,
-            None,
-            Diagnostic(
-                rel,
-                f"{mb:.1f} MiB is over the {limit:g} MiB limit for a note (BRIDGE_MAX_NOTE_BYTES); skipped",
-            ),
+        over = (
+            f"{_size(info.st_size)} is over the {_size(max_bytes)} limit for a note (BRIDGE_MAX_NOTE_BYTES)"
         )
+        return None, None, Diagnostic(rel, over + "; skipped")
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
@@ -154,13 +151,18 @@ def scan(
     *,
     max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
     policy: GroupPolicy | None = None,
+    root: Path | None = None,
 ) -> Scan:
-    """Parse every note of a vault (or one note file) into tasks, groups and diagnostics."""
-    root = find_root(path)
+    """Parse every note of a vault, a folder of it, or one note into tasks, groups and diagnostics.
+
+    `root` is the vault the path lies in, when known (BRIDGE_VAULT); else `find_root` decides.
+    """
+    path = path.absolute()
+    root = root.absolute() if root is not None and path.is_relative_to(root.absolute()) else find_root(path)
     result = Scan(root)
     dialect, problems = load_dialect(root)
     result.diagnostics.extend(problems)
-    files = iter_note_paths(root) if path.is_dir() else iter([path.absolute()])
+    files = iter_note_paths(path) if path.is_dir() else iter([path])
     for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
         text, note, problem = read_note(file, rel, max_bytes)
         if problem is not None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.model import Diagnostic, Spelling, StatusType
+from bridge.model import Diagnostic, Spelling, StatusType, Task
 from bridge.parse import LineParse, parse_line, parse_note
 from bridge.signifiers import SIGNIFIERS, Dialect, spell
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES, Note, read_note
@@ -78,13 +78,9 @@ def edit_line(
     return text[: parsed.status_at] + symbol + text[parsed.status_at + 1 :]
 
 
-def _file_spelling(lines: list[str]) -> Spelling:
+def _file_spelling(tasks: list[Task]) -> Spelling:
     """The spelling most task lines of a note already use, for a line that has none of its own."""
-    seen: Counter[Spelling] = Counter()
-    for line in lines:
-        parsed = parse_line(line)
-        if parsed is not None and parsed.spelling is not None:
-            seen[parsed.spelling] += 1
+    seen = Counter(t.spelling for t in tasks if t.spelling is not None)
     return seen.most_common(1)[0][0] if seen else Spelling.UTF8
 
 
@@ -94,8 +90,7 @@ def _plan(
     """The new file bytes, the lines changed, and the keys not found; bytes are spliced, not re-encoded."""
     tasks, _ = parse_note(text, rel, dialect)
     found = {t.key for t in tasks}
-    raw_lines = text.split("\n")
-    spelling = _file_spelling(raw_lines)
+    spelling = _file_spelling(tasks)
     pieces: list[bytes] = []
     cursor = 0
     changed: list[int] = []
@@ -168,6 +163,10 @@ def set_status(
     key. A key no longer in the note is reported in `missing` and nothing is written for it.
     """
     dialect = dialect or Dialect()
+    unwritable = sorted({t.value for t in changes.values() if not dialect.statuses.can_write(t)})
+    if unwritable:
+        refused = Diagnostic(path, f"no status character means {', '.join(unwritable)} here; nothing written")
+        return WriteResult(path, missing=tuple(changes), problems=(refused,))
     target = Path(os.path.realpath(root / path))  # write through a symlink, never over it
     for _ in range(_ATTEMPTS):
         try:

@@ -124,3 +124,18 @@ def test_golden_keys_of_the_example_vault():
         for t, g in zip(result.tasks, result.groups, strict=True)
     ]
     assert got == golden
+
+
+def test_issue_numbers_are_words_not_tags():
+    one = key_of("- [ ] Fix bug #123")
+    assert one != key_of("- [ ] Fix bug #124")
+    assert one == key_of("- [ ] Fix bug #123 #backend")
+
+
+def test_path_identity_does_not_depend_on_the_folder_scanned(tmp_path):
+    (tmp_path / ".obsidian").mkdir()
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "n.md").write_text("- [ ] No front matter here\n", encoding="utf-8")
+    keys = {scan(p).tasks[0].key for p in (tmp_path, tmp_path / "team", tmp_path / "team" / "n.md")}
+    assert len(keys) == 1
+    assert scan(tmp_path / "team").tasks[0].source.path == "team/n.md"

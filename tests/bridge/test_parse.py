@@ -301,3 +301,33 @@ def test_invalid_front_matter_is_reported_and_path_identity_used():
     assert tasks[0].note == "path:dir/bad"
     assert diagnostics[0].line == 1
     assert "front matter is not valid YAML" in diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("Ã©tÃ© Ã\xa0 ZÃ¼rich", "été à Zürich"),  # cp1252 reading of UTF-8, the Windows form
+        ("Data‚Äôs ‚Äútrue‚Äù", "Data’s “true”"),  # Mac Roman reading
+        ("naïve café", "naïve café"),  # real accents stay
+    ],
+)
+def test_mojibake_repair_picks_the_plausible_reading(written, meant):
+    task, _ = one(f"- [ ] {written}\n")
+    assert task.description == meant
+
+
+def test_capitalised_owner_in_any_script():
+    task, _ = one("- [ ] Read the draft @Émile Zola 📅 2025-01-01\n")
+    assert (task.owner, task.description) == ("Émile Zola", "Read the draft")
+
+
+def test_unclosed_fence_names_its_line():
+    _, diagnostics = parse_note("# T\n\n~~~\n- [ ] hidden\n", "f.md")
+    assert diagnostics[0].line == 3
+
+
+def test_dataview_vault_does_not_warn_about_emoji_text():
+    _, diagnostics = parse_note(
+        "- [ ] Ship 📅 2025-01-01 soon\n", "d.md", Dialect(task_format=TaskFormat.DATAVIEW)
+    )
+    assert diagnostics == []

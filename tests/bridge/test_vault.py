@@ -78,7 +78,7 @@ def test_huge_file_is_not_read(messy, monkeypatch):
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", tracking_open)
-    _check(messy, "huge.md", "50.0 MiB is over the 10 MiB limit")
+    _check(messy, "huge.md", "50.0 MiB is over the 10.0 MiB limit")
     assert "huge.md" not in opened
 
 
@@ -195,3 +195,16 @@ def test_file_vanishing_during_the_walk(messy, monkeypatch):
     monkeypatch.setattr(vault_module, "iter_note_paths", with_ghost)
     result = scan(messy)
     assert [d.message for d in result.diagnostics] == ["vanished while the vault was read; skipped"]
+
+
+def test_small_size_limit_reads_in_bytes(messy):
+    result = scan(messy, max_bytes=10)
+    size = len(GOOD.encode("utf-8"))
+    assert result.diagnostics[0].message.startswith(f"{size} bytes is over the 10 bytes limit")
+
+
+def test_vault_table_keeps_defaults_it_does_not_redefine(messy):
+    _write_settings(messy, {"statusSettings": {"customStatuses": [{"symbol": "w", "type": "ON_HOLD"}]}})
+    dialect, _ = load_dialect(messy)
+    assert dialect.statuses.type_of("?") is StatusType.PROPOSED
+    assert dialect.statuses.type_of("w") is StatusType.ON_HOLD

@@ -273,3 +273,26 @@ def test_write_back_changes_only_the_task_line(tmp_path_factory, note, target, p
         assert new.status_type is target
         assert (new.done is not None) == (target is StatusType.DONE)
         assert (new.cancelled is not None) == (target is StatusType.CANCELLED)
+
+
+def test_file_spelling_ignores_fences_and_counts_bom_and_crlf_lines(tmp_path):
+    mac = spell("📅", Spelling.MAC_ROMAN)
+    text = (
+        f"\ufeff- [ ] First {mac} 2025-01-01\r\n```\r\n- [ ] Fenced 📅 2025-01-01\r\n```\r\n- [ ] Plain\r\n"
+    )
+    (tmp_path / "n.md").write_bytes(text.encode("utf-8"))
+    key = parse_note(text, "n.md")[0][1].key
+    set_status(tmp_path, "n.md", {key: StatusType.DONE}, today=TODAY)
+    after = (tmp_path / "n.md").read_bytes().decode("utf-8")
+    assert after == text.replace(
+        "- [ ] Plain", "- [x] Plain " + spell("✅", Spelling.MAC_ROMAN) + " 2026-11-27"
+    )
+
+
+def test_status_without_a_character_is_refused_not_crashed(vault):
+    key = scan(vault).tasks[0].key
+    before = (vault / EXAMPLE_NOTE).read_bytes()
+    outcome = set_status(vault, EXAMPLE_NOTE, {key: StatusType.ON_HOLD}, today=TODAY)
+    assert not outcome.written
+    assert "no status character means ON_HOLD" in outcome.problems[0].message
+    assert (vault / EXAMPLE_NOTE).read_bytes() == before
