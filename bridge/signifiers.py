@@ -128,13 +128,6 @@ DEFAULT_STATUSES: Mapping[str, StatusType] = {
     "-": StatusType.CANCELLED,
     "?": StatusType.PROPOSED,
 }
-_DEFAULT_SYMBOL = {
-    StatusType.TODO: " ",
-    StatusType.DONE: "x",
-    StatusType.IN_PROGRESS: "/",
-    StatusType.CANCELLED: "-",
-    StatusType.PROPOSED: "?",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,19 +145,17 @@ class StatusTable:
         return self.symbols.get(symbol, StatusType.TODO)
 
     def can_write(self, wanted: StatusType) -> bool:
-        return wanted in _DEFAULT_SYMBOL or wanted in self.symbols.values()
+        return wanted in self.symbols.values()
 
     def symbol_for(self, wanted: StatusType, current: str) -> str:
-        """The character to write for `wanted`; the current one is kept when it already means that."""
+        """The character to write for `wanted`: the current one when it already means that, else the
+        first one the table gives that meaning (so `x`, not `X`, for DONE)."""
         if self.type_of(current) is wanted:
             return current
         for symbol, kind in self.symbols.items():
             if kind is wanted:
                 return symbol
-        fallback = _DEFAULT_SYMBOL.get(wanted)
-        if fallback is None:
-            raise ValueError(f"no status character means {wanted.value}")
-        return fallback
+        raise ValueError(f"no status character means {wanted.value}")
 
 
 @dataclass(frozen=True, slots=True)

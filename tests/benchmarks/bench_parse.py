@@ -37,6 +37,7 @@ SEED = 20251026
 RATIO_TARGET = 4.0
 RSS_TARGET_MB = 200.0
 
+ENV_FLAGS = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")
 FLOOR_RE = r"^\s*[-*+] \[.\] .*$"
 
 # The floor, as a separate process: read every note, decode it, run one line regex, count.
@@ -327,6 +328,10 @@ def main() -> int:
                     bad_count.append(found)
 
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({sys.platform})")
+    # Both change what a child process costs: unbuffered stdout turns every JSON token into a
+    # write(2), and without byte-code caching every import is compiled afresh.
+    flags = [f"{name}={os.environ[name]}" for name in ENV_FLAGS if os.environ.get(name)]
+    print(f"environment: {' '.join(flags) if flags else 'no ' + '/'.join(ENV_FLAGS)}")
     print()
     print(f"{'measurement':<22}{'median s':>10}{'min s':>10}{'peak RSS MB':>13}")
     for name, runs in [*results.items(), *inproc.items()]:

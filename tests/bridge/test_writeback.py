@@ -296,3 +296,13 @@ def test_status_without_a_character_is_refused_not_crashed(vault):
     assert not outcome.written
     assert "no status character means ON_HOLD" in outcome.problems[0].message
     assert (vault / EXAMPLE_NOTE).read_bytes() == before
+
+
+def test_proposed_is_refused_where_the_vault_reads_question_mark_as_todo(vault):
+    table = StatusTable({" ": StatusType.TODO, "x": StatusType.DONE, "?": StatusType.TODO})
+    key = scan(vault).tasks[0].key
+    done = set_status(vault, EXAMPLE_NOTE, {key: StatusType.DONE}, today=TODAY, dialect=Dialect(table))
+    assert done.lines == (28,)
+    back = set_status(vault, EXAMPLE_NOTE, {key: StatusType.PROPOSED}, today=TODAY, dialect=Dialect(table))
+    assert not back.written
+    assert "no status character means PROPOSED" in back.problems[0].message
