@@ -45,8 +45,7 @@ def task_json(task: Task, group: str | None) -> dict[str, Any]:
 
 
 def print_json(document: Any) -> None:
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")  # one write, not thousands
 
 
 def _shown_path(root: Path, rel: str) -> str:
@@ -79,7 +78,7 @@ def print_tasks_table(tasks: Sequence[Task], groups: Sequence[str | None]) -> No
             tags = " ".join(f"#{t}" for t in task.tags)
             table.add_row(
                 str(task.source.line),
-                f"[{escape(task.status)}]",
+                escape(f"[{task.status}]"),
                 escape(task.description) + (f" [dim]{escape(tags)}[/dim]" if tags else ""),
                 escape(task.owner or ""),
                 task.due or "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bridge.identity import front_matter_identity, task_key
@@ -36,7 +37,7 @@ _DATAVIEW_RE = re.compile(
     r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::[ \t]*(?P<v1>[^\]]*?)[ \t]*\]"
     r"|\([ \t]*(?P<k2>[A-Za-z]+)::[ \t]*(?P<v2>[^)]*?)[ \t]*\))"
 )
-_OWNER_RE = re.compile(r"(?<!\S)@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
+_OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
 
 
@@ -60,6 +61,7 @@ class LineParse:
     description: str
     description_end: int
     fields: tuple[Field, ...]
+    values: Mapping[str, str | None]
     problems: tuple[str, ...]
 
     def first(self, name: str) -> Field | None:
@@ -97,11 +99,12 @@ def _dataview_field(key: str, raw: str, start: int, end: int) -> Field | None:
 
 def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]]:
     """Peel fields off the end of `line[begin:]`; returns where the description ends and the fields."""
-    sigs = list(SIGNIFIER_RE.finditer(line, begin)) if TaskFormat.EMOJI in task_format else []
+    emoji = TaskFormat.EMOJI in task_format and not line.isascii()  # every signifier is non-ASCII
+    sigs = list(SIGNIFIER_RE.finditer(line, begin)) if emoji else []
     dataview = TaskFormat.DATAVIEW in task_format
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
-    owner_taken = False
+    owner_taken = "@" not in line
     while end > begin:
         token_start = max(line.rfind(" ", begin, end), line.rfind("\t", begin, end), begin - 1) + 1
         token = line[token_start:end]
@@ -127,7 +130,10 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
                 if found is not None:
                     sigs.pop()
         if found is None and not owner_taken:
-            owner = _OWNER_RE.search(line, begin, end)
+            at = line.rfind("@", begin, end)  # names hold no `@`, so an owner starts at the last one
+            owner = (
+                _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
+            )
             if owner and _is_owner(owner["name"]):
                 found = Field("owner", owner.start(), end, owner["name"])
                 owner_taken = True
@@ -145,23 +151,31 @@ def _is_owner(name: str) -> bool:
     return len(words) == 1 or all(w[0].isupper() for w in words)
 
 
-def _problems(line: str, begin: int, end: int, fields: list[Field], task_format: TaskFormat) -> list[str]:
+def _read(
+    line: str, begin: int, end: int, fields: list[Field], task_format: TaskFormat
+) -> tuple[dict[str, str | None], list[str]]:
+    """Field values by name (the one nearest the end wins, as in Obsidian Tasks) and the line's problems."""
+    values: dict[str, str | None] = {}
     problems = []
     for f in fields:
-        if f.signifier is not None and f.signifier.kind is Kind.DATE and f.value is not None:
+        value = f.value
+        if f.signifier is not None and f.signifier.kind is Kind.DATE and value is not None:
             try:
-                dt.date.fromisoformat(f.value)
+                dt.date.fromisoformat(value)
             except ValueError:
                 label = f.signifier.dataview if f.spelling is Spelling.DATAVIEW else f.signifier.emoji[0]
-                problems.append(f"impossible {f.name} date {f.value!r} ({label}); the field is ignored")
-    leftovers = SIGNIFIER_RE.finditer(line, begin, end) if TaskFormat.EMOJI in task_format else ()
-    for m in leftovers:
-        sig, _ = BY_TEXT[m.group()]
-        problems.append(
-            f"{sig.emoji[0]} ({sig.field}) stands before plain text, so it is not read as a field;"
-            " fields go at the end of the line"
-        )
-    return problems
+                problems.append(f"impossible {f.name} date {value!r} ({label}); the field is ignored")
+                value = None
+        if f.name not in ("tag", "block"):
+            values[f.name] = value
+    if TaskFormat.EMOJI in task_format and not line.isascii():
+        for m in SIGNIFIER_RE.finditer(line, begin, end):
+            sig, _ = BY_TEXT[m.group()]
+            problems.append(
+                f"{sig.emoji[0]} ({sig.field}) stands before plain text, so it is not read as a field;"
+                " fields go at the end of the line"
+            )
+    return values, problems
 
 
 def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
@@ -173,6 +187,7 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
         return None
     begin = m.end()
     end, fields = _peel(line, begin, task_format)
+    values, problems = _read(line, begin, end, fields, task_format)
     lead = m["lead"]
     return LineParse(
         status=m["status"],
@@ -181,7 +196,8 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
         description=line[begin:end],
         description_end=end,
         fields=tuple(fields),
-        problems=tuple(_problems(line, begin, end, fields, task_format)),
+        values=values,
+        problems=tuple(problems),
     )
 
 
@@ -190,24 +206,6 @@ def _tags(parsed: LineParse) -> tuple[str, ...]:
     inline = [m[0][1:] for m in TAG_RE.finditer(parsed.description)]
     trailing = [f.value or "" for f in parsed.fields if f.name == "tag"]
     return tuple(dict.fromkeys([*inline, *trailing]))
-
-
-def _value(parsed: LineParse, name: str) -> str | None:
-    """A field's value; the one nearest the end of the line wins, as in Obsidian Tasks."""
-    found = next((f for f in reversed(parsed.fields) if f.name == name), None)
-    if found is None or found.value is None:
-        return None
-    if found.signifier is not None and found.signifier.kind is Kind.DATE and not _is_date(found.value):
-        return None
-    return found.value
-
-
-def _is_date(value: str | None) -> bool:
-    try:
-        dt.date.fromisoformat(value or "")
-    except ValueError:
-        return False
-    return True
 
 
 def _front_matter_end(lines: list[str]) -> int:
@@ -274,9 +272,10 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
 def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> Task:
     description = repair_mojibake(parsed.description).strip()
     norm = normalise(description)
-    task_id = _value(parsed, "id")
-    priority = _value(parsed, "priority")
-    depends = _value(parsed, "depends_on")
+    get = parsed.values.get
+    task_id = get("id")
+    priority = get("priority")
+    depends = get("depends_on")
     return Task(
         key=task_key(note_id, norm, task_id),
         status=parsed.status,
@@ -284,18 +283,18 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
         description=description,
         source=source,
         note=note_id,
-        owner=_value(parsed, "owner"),
+        owner=get("owner"),
         priority=Priority(priority) if priority else None,
-        due=_value(parsed, "due"),
-        scheduled=_value(parsed, "scheduled"),
-        start=_value(parsed, "start"),
-        created=_value(parsed, "created"),
-        done=_value(parsed, "done"),
-        cancelled=_value(parsed, "cancelled"),
-        recurrence=_value(parsed, "recurrence"),
+        due=get("due"),
+        scheduled=get("scheduled"),
+        start=get("start"),
+        created=get("created"),
+        done=get("done"),
+        cancelled=get("cancelled"),
+        recurrence=get("recurrence"),
         id=task_id,
         depends_on=tuple(p.strip() for p in depends.split(",")) if depends else (),
-        on_completion=_value(parsed, "on_completion"),
+        on_completion=get("on_completion"),
         tags=_tags(parsed),
         spelling=parsed.spelling,
         depth=parsed.depth,

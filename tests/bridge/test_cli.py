@@ -105,3 +105,11 @@ def test_bad_setting_is_named(monkeypatch):
 def test_version():
     result = CliRunner().invoke(app, ["--version"])
     assert result.output.strip() == f"bridge {__version__}"
+
+
+def test_table_shows_status_characters_that_look_like_markup(tmp_path):
+    (tmp_path / "n.md").write_text("- [/] Half done\n- [-] Dropped\n- [x] Done\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tasks", str(tmp_path)], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output
+    assert "[-]" in result.output
