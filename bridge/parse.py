@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bridge.identity import front_matter_identity, task_key
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
@@ -41,9 +42,11 @@ _OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One peeled field; `start`/`end` are offsets in the line, `value` as written (None if invalid)."""
+class Field(NamedTuple):
+    """One peeled field; `start`/`end` are offsets in the line, `value` as written (None if invalid).
+
+    A NamedTuple, not a frozen dataclass: it is built a hundred thousand times on a large vault.
+    """
 
     name: str
     start: int
@@ -73,9 +76,7 @@ class LineParse:
 
 
 def _rstrip_to(text: str, end: int) -> int:
-    while end > 0 and text[end - 1] in " \t":
-        end -= 1
-    return end
+    return len(text[:end].rstrip(" \t"))
 
 
 def _signifier_field(sig: Signifier, spelling: Spelling, start: int, end: int, raw: str) -> Field | None:
