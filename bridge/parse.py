@@ -26,7 +26,7 @@ from bridge.signifiers import (
     Signifier,
     TaskFormat,
 )
-from bridge.text import TAG_RE, normalise, repair_mojibake
+from bridge.text import TAG_CHARS, TAG_RE, normalise, repair_mojibake
 
 __all__ = ["Field", "LineParse", "parse_line", "parse_note"]
 
@@ -98,50 +98,78 @@ def _dataview_field(key: str, raw: str, start: int, end: int) -> Field | None:
     return _signifier_field(found, Spelling.DATAVIEW, start, end, raw)
 
 
+_TAG_OR_BLOCK = rf"\#{TAG_CHARS}|\^[A-Za-z0-9-]+"
+_DATAVIEW_FIELD = r"\[[ \t]*[A-Za-z]+::[^\]]*\],?|\([ \t]*[A-Za-z]+::[^)]*\),?"
+_ASCII_FIELDS = {
+    TaskFormat.EMOJI: _TAG_OR_BLOCK,
+    TaskFormat.DATAVIEW: f"{_TAG_OR_BLOCK}|{_DATAVIEW_FIELD}",
+    TaskFormat.BOTH: f"{_TAG_OR_BLOCK}|{_DATAVIEW_FIELD}",
+}
+# An emoji field: a signifier (all are non-ASCII, checked first so plain words fail fast) and a
+# loose value; each kind's exact value grammar is checked afterwards, from the end of the line.
+_EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?:{SIGNIFIER_RE.pattern})[ \t]*[A-Za-z0-9_, !-]*"
+
+
+def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    field = _ASCII_FIELDS[task_format] + (f"|{_EMOJI_FIELD}" if TaskFormat.EMOJI in task_format else "")
+    return re.compile(rf"(?:[ \t]+(?:{field}))+[ \t]*$"), re.compile(rf"[ \t]*(?:{field})")
+
+
+# Per format: the run of fields that ends a line, and one field of such a run.
+_FIELD_RUNS = {fmt: _field_patterns(fmt) for fmt in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH)}
+
+
+def _field(line: str, start: int, end: int) -> Field | None:
+    """One field of a run, `line[start:end]`, read exactly; None when its value does not fit its kind."""
+    first = line[start]
+    if first == "#":
+        return Field("tag", start, end, line[start + 1 : end])
+    if first == "^":
+        return Field("block", start, end, line[start:end])
+    if first in "[(":
+        close = end - 1 if line[end - 1] == "," else end  # Tasks accepts `[due:: …],`
+        m = _DATAVIEW_RE.fullmatch(line, start, close)
+        if m is None:
+            return None
+        key, raw = (m["k1"], m["v1"]) if m["k1"] is not None else (m["k2"], m["v2"])
+        return _dataview_field(key, raw, start, end)
+    m = SIGNIFIER_RE.match(line, start)
+    if m is None:  # pragma: no cover - the run pattern only admits signifiers here
+        return None
+    sig, spelling = BY_TEXT[m.group()]
+    return _signifier_field(sig, spelling, start, end, line[m.end() : end])
+
+
 def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]]:
-    """Peel fields off the end of `line[begin:]`; returns where the description ends and the fields."""
-    emoji = TaskFormat.EMOJI in task_format and not line.isascii()  # every signifier is non-ASCII
-    sigs = list(SIGNIFIER_RE.finditer(line, begin)) if emoji else []
-    dataview = TaskFormat.DATAVIEW in task_format
+    """Peel fields off the end of `line[begin:]`; returns where the description ends and the fields.
+
+    One regular expression finds the run of field-like tokens that ends the line; its fields are
+    then read from the right, and the first that does not parse ends the fields, as in Obsidian
+    Tasks. A trailing `@Owner` may sit among them.
+    """
+    run_re, one_re = _FIELD_RUNS[task_format]
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
     while end > begin:
-        token_start = max(line.rfind(" ", begin, end), line.rfind("\t", begin, end), begin - 1) + 1
-        token = line[token_start:end]
-        found: Field | None = None
-        if token.startswith("#") and TAG_RE.fullmatch(token):
-            found = Field("tag", token_start, end, token[1:])
-        elif token.startswith("^") and _BLOCK_RE.fullmatch(token):
-            found = Field("block", token_start, end, token)
-        elif dataview and line[end - 1] in "]),":
-            close = end - 1 if line[end - 1] == "," else end  # Tasks accepts `[due:: …],`
-            opener = line.rfind("[" if line[close - 1] == "]" else "(", begin, close)
-            m = _DATAVIEW_RE.fullmatch(line, opener, close) if opener >= 0 else None
-            if m:
-                key, raw = (m["k1"], m["v1"]) if m["k1"] is not None else (m["k2"], m["v2"])
-                found = _dataview_field(key, raw, opener, end)
-        if found is None:
-            while sigs and sigs[-1].start() >= end:
-                sigs.pop()
-            if sigs:
-                m = sigs[-1]
-                sig, spelling = BY_TEXT[m.group()]
-                found = _signifier_field(sig, spelling, m.start(), end, line[m.end() : end])
-                if found is not None:
-                    sigs.pop()
-        if found is None and not owner_taken:
-            at = line.rfind("@", begin, end)  # names hold no `@`, so an owner starts at the last one
-            owner = (
-                _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
-            )
-            if owner and _is_owner(owner["name"]):
-                found = Field("owner", owner.start(), end, owner["name"])
-                owner_taken = True
-        if found is None:
+        run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
+        if run is not None:
+            for m in reversed(list(one_re.finditer(line, run.start(), end))):
+                start = m.start() + len(m.group()) - len(m.group().lstrip(" \t"))
+                found = _field(line, start, _rstrip_to(line, m.end()))
+                if found is None:
+                    break
+                fields.append(found)
+                end = _rstrip_to(line, start)
+        if owner_taken:
             break
-        fields.append(found)
-        end = _rstrip_to(line, found.start)
+        at = line.rfind("@", begin, end)  # names hold no `@`, so an owner starts at the last one
+        owner = _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
+        if owner is None or not _is_owner(owner["name"]):
+            break
+        fields.append(Field("owner", at, end, owner["name"]))
+        owner_taken = True
+        end = _rstrip_to(line, at)
     fields.reverse()
     return end, fields
 
@@ -209,51 +237,60 @@ def _tags(parsed: LineParse) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*inline, *trailing]))
 
 
-def _front_matter_end(lines: list[str]) -> int:
-    """Index of the first line after the YAML front matter (0 when there is none)."""
-    if not lines or lines[0].rstrip("\r") != "---":
-        return 0
-    for i in range(1, len(lines)):
-        if lines[i].rstrip("\r") in ("---", "..."):
-            return i + 1
-    return 0
+_CANDIDATE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\]).*", re.M)
+_FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
+
+
+def _front_matter(text: str) -> tuple[str | None, int]:
+    """The YAML front matter (None when there is none) and where the body starts."""
+    first = text.find("\n")
+    if first < 0 or text[:first].rstrip("\r") != "---":
+        return None, 0
+    end = _FRONT_MATTER_END_RE.search(text, first + 1)
+    if end is None:
+        return None, 0
+    body = text.find("\n", end.end())
+    return text[first + 1 : end.start()].rstrip("\r\n"), len(text) if body < 0 else body + 1
 
 
 def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[list[Task], list[Diagnostic]]:
-    """Every task of one note, in line order, with keys; `path` is vault-relative (POSIX)."""
+    """Every task of one note, in line order, with keys; `path` is vault-relative (POSIX).
+
+    One multiline regex finds the lines that can matter (checklist items and fences), so the
+    rest of a note costs no Python work; byte offsets are counted only where text is not ASCII.
+    """
     dialect = dialect or Dialect()
     statuses, global_filter = dialect.statuses, dialect.global_filter
-    offset = 0
-    if text.startswith("\ufeff"):
-        text, offset = text[1:], 3
-    lines = text.split("\n")
-    body_at = _front_matter_end(lines)
+    bom = 3 if text.startswith("\ufeff") else 0
+    if bom:
+        text = text[1:]
+    front, body = _front_matter(text)
     diagnostics: list[Diagnostic] = []
-    note_id, fm_problem = front_matter_identity("\n".join(lines[1 : body_at - 1]) if body_at else None, path)
+    note_id, fm_problem = front_matter_identity(front, path)
     if fm_problem:
         diagnostics.append(Diagnostic(path, fm_problem, 1))
+    ascii_only = text.isascii()
     tasks: list[Task] = []
     fence: str | None = None
     fence_line = 0
-    for number, raw in enumerate(lines, start=1):
-        size = len(raw) if raw.isascii() else len(raw.encode("utf-8"))
-        start, offset = offset, offset + size + 1
-        if number <= body_at:
-            continue
+    number, counted, offset = 1, 0, bom  # line number and byte offset at char `counted`
+    for m in _CANDIDATE_RE.finditer(text, body):
+        at = m.start()
+        number += text.count("\n", counted, at)
+        offset += (at - counted) if ascii_only else len(text[counted:at].encode("utf-8"))
+        counted = at
+        raw = m.group()
         line = raw[:-1] if raw.endswith("\r") else raw
-        if "`" in line or "~" in line:
-            fm = _FENCE_RE.match(line)
-            if fm:
-                mark = fm["fence"]
-                if fence is None:
-                    fence, fence_line = mark, number
-                    continue
-                if mark[0] == fence[0] and len(mark) >= len(fence) and not fm["rest"].strip():
-                    fence = None
-                    continue
-        if fence is not None:
-            continue
-        if global_filter and global_filter not in line:
+        fm = _FENCE_RE.match(line) if ("`" in line or "~" in line) else None
+        if fm:
+            mark = fm["fence"]
+            if fence is None:
+                fence, fence_line = mark, number
+                continue
+            if mark[0] == fence[0] and len(mark) >= len(fence) and not fm["rest"].strip():
+                fence = None
+                continue
+        if fence is not None or (global_filter and global_filter not in line):
             continue
         parsed = parse_line(line, dialect.task_format)
         if parsed is None:
@@ -261,9 +298,9 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         status_type = statuses.type_of(parsed.status)
         if status_type is StatusType.NON_TASK:
             continue
-        end = start + size - (len(raw) - len(line))  # a dropped "\r" is one byte
+        size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
         diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
-        tasks.append(_task(parsed, status_type, note_id, Source(path, number, start, end)))
+        tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
     if fence is not None:
         problem = f"code fence {fence} is never closed; lines after it are not read"
         diagnostics.append(Diagnostic(path, problem, fence_line))

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["TAG_RE", "decode_cp1252_sloppy", "normalise", "repair_mojibake"]
+__all__ = ["TAG_CHARS", "TAG_RE", "decode_cp1252_sloppy", "normalise", "repair_mojibake"]
 
 _TAG_CHAR = r"[^\s!@#$%^&*(),.?\":{}|<>\[\]]"  # what Obsidian allows in a tag
-# A tag as Obsidian reads it: not digits alone (`#123` is text), and only where a word starts.
-TAG_RE = re.compile(rf"(?<!\S)#{_TAG_CHAR}*(?!\d){_TAG_CHAR}{_TAG_CHAR}*")
+TAG_CHARS = rf"{_TAG_CHAR}*(?!\d){_TAG_CHAR}{_TAG_CHAR}*"  # not digits alone: `#123` is text
+# A tag as Obsidian reads it, only where a word starts.
+TAG_RE = re.compile(rf"(?<!\S)#{TAG_CHARS}")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 _SPACE = re.compile(r"\s+")
 _TRAILING_PUNCT = re.compile(r"[\s.,;:!?…。]+$")
