@@ -45,7 +45,9 @@ def task_json(task: Task, group: str | None) -> dict[str, Any]:
 
 
 def print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")  # one write, not thousands
+    """Indented for a person at a terminal; compact for programs, where the C encoder is 3x faster."""
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent) + "\n")  # one write
 
 
 def _shown_path(root: Path, rel: str) -> str:
