@@ -197,7 +197,7 @@ def _read(
                 value = None
         if f.name not in ("tag", "block"):
             values[f.name] = value
-    if TaskFormat.EMOJI in task_format and not line.isascii():
+    if TaskFormat.EMOJI in task_format and not line[begin:end].isascii():  # signifiers are non-ASCII
         for m in SIGNIFIER_RE.finditer(line, begin, end):
             sig, _ = BY_TEXT[m.group()]
             problems.append(
