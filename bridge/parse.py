@@ -98,46 +98,45 @@ def _dataview_field(key: str, raw: str, start: int, end: int) -> Field | None:
     return _signifier_field(found, Spelling.DATAVIEW, start, end, raw)
 
 
-_TAG_OR_BLOCK = rf"\#{TAG_CHARS}|\^[A-Za-z0-9-]+"
-_DATAVIEW_FIELD = r"\[[ \t]*[A-Za-z]+::[^\]]*\],?|\([ \t]*[A-Za-z]+::[^)]*\),?"
-_ASCII_FIELDS = {
-    TaskFormat.EMOJI: _TAG_OR_BLOCK,
-    TaskFormat.DATAVIEW: f"{_TAG_OR_BLOCK}|{_DATAVIEW_FIELD}",
-    TaskFormat.BOTH: f"{_TAG_OR_BLOCK}|{_DATAVIEW_FIELD}",
-}
-# An emoji field: a signifier (all are non-ASCII, checked first so plain words fail fast) and a
-# loose value; each kind's exact value grammar is checked afterwards, from the end of the line.
-_EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?:{SIGNIFIER_RE.pattern})[ \t]*[A-Za-z0-9_, !-]*"
+# One field of the run that ends a task line, by kind. An emoji field is a signifier (all are
+# non-ASCII, checked first so plain words fail fast) and a loose value; each kind's exact value
+# grammar is checked afterwards, from the end of the line.
+_TAG_OR_BLOCK = rf"(?P<tag>\#{TAG_CHARS})|(?P<block>\^[A-Za-z0-9-]+)"
+_DATAVIEW_FIELD = r"(?P<dv>\[[ \t]*[A-Za-z]+::[^\]]*\]|\([ \t]*[A-Za-z]+::[^)]*\)),?"
+_EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?P<sig>{SIGNIFIER_RE.pattern})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
 
 
 def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    field = _ASCII_FIELDS[task_format] + (f"|{_EMOJI_FIELD}" if TaskFormat.EMOJI in task_format else "")
-    return re.compile(rf"(?:[ \t]+(?:{field}))+[ \t]*$"), re.compile(rf"[ \t]*(?:{field})")
+    field = _TAG_OR_BLOCK
+    if TaskFormat.DATAVIEW in task_format:
+        field += f"|{_DATAVIEW_FIELD}"
+    if TaskFormat.EMOJI in task_format:
+        field += f"|{_EMOJI_FIELD}"
+    bare = re.sub(r"\(\?P<\w+>", "(?:", field)  # the run needs no names
+    return re.compile(rf"(?:[ \t]+(?:{bare}))+[ \t]*$"), re.compile(rf"[ \t]*(?:{field})")
 
 
 # Per format: the run of fields that ends a line, and one field of such a run.
 _FIELD_RUNS = {fmt: _field_patterns(fmt) for fmt in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH)}
 
 
-def _field(line: str, start: int, end: int) -> Field | None:
-    """One field of a run, `line[start:end]`, read exactly; None when its value does not fit its kind."""
-    first = line[start]
-    if first == "#":
-        return Field("tag", start, end, line[start + 1 : end])
-    if first == "^":
-        return Field("block", start, end, line[start:end])
-    if first in "[(":
-        close = end - 1 if line[end - 1] == "," else end  # Tasks accepts `[due:: …],`
-        m = _DATAVIEW_RE.fullmatch(line, start, close)
-        if m is None:
+def _field(line: str, m: re.Match[str]) -> Field | None:
+    """One field of a run, read exactly; None when its value does not fit its kind."""
+    kind = m.lastgroup
+    if kind == "tag" or kind == "block":
+        start, end = m.span(kind)
+        return Field(kind, start, end, line[start + 1 : end] if kind == "tag" else line[start:end])
+    if kind == "dv":
+        start, close = m.span("dv")
+        dv = _DATAVIEW_RE.fullmatch(line, start, close)
+        if dv is None:
             return None
-        key, raw = (m["k1"], m["v1"]) if m["k1"] is not None else (m["k2"], m["v2"])
-        return _dataview_field(key, raw, start, end)
-    m = SIGNIFIER_RE.match(line, start)
-    if m is None:  # pragma: no cover - the run pattern only admits signifiers here
-        return None
-    sig, spelling = BY_TEXT[m.group()]
-    return _signifier_field(sig, spelling, start, end, line[m.end() : end])
+        key, raw = (dv["k1"], dv["v1"]) if dv["k1"] is not None else (dv["k2"], dv["v2"])
+        return _dataview_field(key, raw, start, m.end())  # the span keeps a trailing `,`
+    value = m["val"].rstrip(" \t")
+    end = m.start("val") + len(value) if value else m.end("sig")
+    sig, spelling = BY_TEXT[m["sig"]]
+    return _signifier_field(sig, spelling, m.start("sig"), end, value)
 
 
 def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]]:
@@ -155,12 +154,11 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
         run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
         if run is not None:
             for m in reversed(list(one_re.finditer(line, run.start(), end))):
-                start = m.start() + len(m.group()) - len(m.group().lstrip(" \t"))
-                found = _field(line, start, _rstrip_to(line, m.end()))
+                found = _field(line, m)
                 if found is None:
                     break
                 fields.append(found)
-                end = _rstrip_to(line, start)
+                end = _rstrip_to(line, found.start)
         if owner_taken:
             break
         at = line.rfind("@", begin, end)  # names hold no `@`, so an owner starts at the last one
