@@ -12,12 +12,15 @@ from pydantic import ValidationError
 
 from bridge import __version__
 from bridge.config import BridgeSettings
-from bridge.output import print_diagnostics, print_json, print_tasks_table, task_json
+from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError
+from bridge.output import print_diagnostics, print_json, print_report, print_status, print_tasks_table, task_json
 from bridge.vault import scan
 
 __all__ = ["app", "main"]
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: cron may simply try again later
 
 app = typer.Typer(
     name="bridge",
@@ -76,6 +79,102 @@ def tasks(
         print_json([task_json(t, g) for t, g in zip(result.tasks, result.groups, strict=True)])
     else:
         print_tasks_table(result.tasks, result.groups)
+
+
+def _fail(exc: BridgeError) -> typer.Exit:
+    print(f"bridge: {exc}", file=sys.stderr)
+    if isinstance(exc, LockHeldError):
+        return typer.Exit(EXIT_LOCKED)
+    if isinstance(exc, ConfigError | AuthError):
+        return typer.Exit(EXIT_USAGE)
+    return typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def sync(
+    vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
+    connector: Annotated[str | None, typer.Option(help="Connector name [default: BRIDGE_CONNECTOR]")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document of counts.")] = False,
+    force: Annotated[bool, typer.Option(help="Close or delete even when many tasks vanished at once.")] = False,
+) -> None:
+    """Sync the vault's tasks with a tracker, both ways; exit 1 when some tasks failed."""
+    from bridge.sync import run_sync
+
+    settings = _settings()
+    try:
+        run = run_sync(settings, vault=vault, connector_name=connector, dry_run=dry_run, force=force)
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    print_diagnostics(run.root, run.diagnostics)
+    document = run.report.to_json()
+    if as_json:
+        print_json(document)
+    else:
+        print_report(document)
+    if run.report.failed:
+        for error in run.report.errors:
+            print(f"bridge: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def status(
+    vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Show links, the last sync of each connector and its conflicts."""
+    from bridge.sync import open_store, vault_of
+
+    settings = _settings()
+    try:
+        url = settings.state_url_for(vault_of(settings, vault))
+        with open_store(url) as store:
+            document = {"state": url, "connectors": store.summary()}
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(document)
+    else:
+        print_status(document)
+
+
+@app.command()
+def emulator(
+    name: Annotated[str, typer.Argument(help="Connector whose tracker to emulate, e.g. todoist")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8765,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    token: Annotated[str | None, typer.Option(help="The only API token accepted")] = None,
+    email: Annotated[str | None, typer.Option(help="Account e-mail (Jira Cloud style auth)")] = None,
+    pat: Annotated[str | None, typer.Option(help="Personal access token (Jira Server style auth)")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Deliver signed webhooks here")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="Sign webhooks with this app secret")] = None,
+    secret: Annotated[str | None, typer.Option(help="Webhook signing secret")] = None,
+) -> None:
+    """Run a tracker's emulator, for trying the bridge without an account."""
+    import uvicorn
+
+    from bridge import registry
+    from bridge.connector import EmulatorOptions
+
+    try:
+        connector_cls = registry.load(name)
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    options = EmulatorOptions(token, email, pat, client_secret or secret, webhook_url)
+    print(f"{name} emulator on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
+    uvicorn.run(connector_cls.emulator(options), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo() -> None:
+    """A full round trip on a temporary copy of the example vault, against an emulator: no account needed."""
+    from bridge.demo import run_demo
+
+    try:
+        run_demo()
+    except BridgeError as exc:
+        raise _fail(exc) from exc
 
 
 def main() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
+import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +32,32 @@ class BridgeSettings(BaseSettings):
     )
     near_duplicates: bool = Field(default=True, description="Group near-duplicate lines of one note.")
     max_note_bytes: int = Field(default=DEFAULT_MAX_NOTE_BYTES, gt=0, description="Larger notes are skipped.")
+
+    hold_proposed: bool = Field(
+        default=False, description="Keep `[?]` proposed tasks out of the tracker until accepted (`[ ]`)."
+    )
+    absent: Literal["leave", "close", "delete"] = Field(
+        default="leave",
+        description="What to do with a linked tracker task whose line is gone from the notes.",
+    )
+    max_absent_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Refuse (without --force) to close or delete more than this share.",
+    )
+    conflict: Literal["latest", "note", "tracker"] = Field(
+        default="latest", description="Who wins when note and tracker changed a status differently."
+    )
+
+    def state_url_for(self, vault: Path) -> str:
+        """BRIDGE_STATE_URL, or a SQLite file per vault under the user's state directory."""
+        if self.state_url:
+            return self.state_url
+        real = vault.resolve()
+        tag = hashlib.sha256(str(real).encode()).hexdigest()[:8]
+        folder = platformdirs.user_state_path("task-bridge")
+        return f"sqlite:///{folder / f'{real.name}-{tag}.db'}"
 
     def group_policy(self) -> GroupPolicy:
         return GroupPolicy(self.group_threshold, self.group_scope, self.near_duplicates)

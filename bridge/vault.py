@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
@@ -21,6 +22,7 @@ from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
 __all__ = [
     "DEFAULT_MAX_NOTE_BYTES",
     "Note",
+    "ParseCache",
     "Scan",
     "decode_note",
     "find_root",
@@ -51,6 +53,20 @@ class Scan:
     groups: list[str | None] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # notes that exist but could not be read
+
+    @property
+    def complete(self) -> bool:
+        """Whether every note was read: only then may a task's absence mean anything."""
+        return not self.unreadable
+
+
+class ParseCache(Protocol):
+    """Parsed notes kept between runs, keyed by (size, mtime): an unchanged note is only stat'ed."""
+
+    def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None: ...
+
+    def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None: ...
 
 
 def find_root(path: Path) -> Path:
@@ -152,6 +168,7 @@ def scan(
     max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
     policy: GroupPolicy | None = None,
     root: Path | None = None,
+    cache: ParseCache | None = None,
 ) -> Scan:
     """Parse every note of a vault, a folder of it, or one note into tasks, groups and diagnostics.
 
@@ -164,14 +181,35 @@ def scan(
     result.diagnostics.extend(problems)
     files = iter_note_paths(path) if path.is_dir() else iter([path])
     for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
+        if cache is not None and (hit := _cached(cache, file, rel)) is not None:
+            result.notes.append(hit[0])
+            result.tasks.extend(hit[1][0])
+            result.diagnostics.extend(hit[1][1])
+            continue
         text, note, problem = read_note(file, rel, max_bytes)
         if problem is not None:
             result.diagnostics.append(problem)
         if text is None or note is None:
+            result.unreadable.append(rel)
             continue
         result.notes.append(note)
         tasks, diagnostics = parse_note(text, rel, dialect)
+        if cache is not None:
+            cache.store(note, text, tasks, diagnostics)
         result.tasks.extend(tasks)
         result.diagnostics.extend(diagnostics)
     result.groups = group_tasks(result.tasks, policy)
     return result
+
+
+def _cached(
+    cache: ParseCache, file: Path, rel: str
+) -> tuple[Note, tuple[list[Task], list[Diagnostic]]] | None:
+    try:
+        info = file.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    found = cache.lookup(rel, info.st_size, info.st_mtime_ns)
+    return None if found is None else (Note(rel, info.st_size, info.st_mtime_ns), found)

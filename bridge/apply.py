@@ -1,0 +1,156 @@
+"""The one apply path: push a plan's ops, write its note edits, commit the state in one transaction.
+
+Order matters for crash safety. The tracker is written first (its ops are idempotent by token),
+then the notes (write-back is atomic and finds lines by key), and the state last: a run killed
+anywhere leaves the old base, so the rerun plans the same changes and the tracker de-duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bridge.connector import Connector, OpKind, OpResult
+from bridge.plan import Plan
+from bridge.signifiers import Dialect
+from bridge.state import Base, Store
+from bridge.vault import Note
+from bridge.writeback import set_status
+
+__all__ = ["Report", "apply_plan"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Report:
+    """The counts of `bridge sync --json` (design section 12), and what the user should read."""
+
+    connector: str
+    created: int = 0
+    updated: int = 0
+    closed: int = 0
+    reopened: int = 0
+    deleted: int = 0
+    notes_written: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    requests: int = 0
+    held: int = 0
+    absent: int = 0
+    linked: int = 0
+    dry_run: bool = False
+    errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "created": self.created,
+            "updated": self.updated,
+            "closed": self.closed,
+            "reopened": self.reopened,
+            "deleted": self.deleted,
+            "notes_written": self.notes_written,
+            "conflicts": self.conflicts,
+            "failed": self.failed,
+            "requests": self.requests,
+            "held": self.held,
+            "absent": self.absent,
+            "linked": self.linked,
+            "dry_run": self.dry_run,
+            "errors": self.errors,
+            "notices": self.notices,
+        }
+
+
+_COUNTER = {
+    OpKind.CREATE: "created",
+    OpKind.UPDATE: "updated",
+    OpKind.CLOSE: "closed",
+    OpKind.REOPEN: "reopened",
+    OpKind.DELETE: "deleted",
+}
+
+
+def count_planned(plan: Plan, report: Report) -> None:
+    """Fill `report` with what `plan` would do, for --dry-run."""
+    for op in plan.ops:
+        setattr(report, _COUNTER[op.kind], getattr(report, _COUNTER[op.kind]) + 1)
+    report.notes_written = len(plan.edits)
+    report.conflicts = len(plan.conflicts)
+    report.held, report.absent = plan.held, plan.absent
+    report.notices.extend(plan.notices)
+
+
+def apply_plan(
+    plan: Plan,
+    connector: Connector,
+    store: Store,
+    *,
+    root: Path,
+    dialect: Dialect,
+    notes: dict[str, Note],
+    cursor: str | None,
+    today: dt.date,
+    report: Report,
+) -> None:
+    """Carry `plan` out and commit what succeeded; failures are counted and retried next run."""
+    ops = plan.ops
+    results: dict[str, OpResult] = {}
+    if ops:
+        pushed = connector.push(ops)
+        results = {r.token: r for r in pushed.results}
+        cursor = pushed.cursor or cursor
+    written = _write_notes(plan, root, dialect, notes, today, report)
+    bases: list[Base] = []
+    links: dict[str, str] = {}
+    for step in plan.steps:
+        outcomes = [results.get(op.token) for op in step.ops]
+        failed = [(op, r) for op, r in zip(step.ops, outcomes, strict=True) if r is None or not r.ok]
+        if failed:
+            report.failed += 1
+            for op, r in failed:
+                why = r.error if r is not None and r.error else "no answer from the tracker"
+                report.errors.append(f"{op.fields.path}: {op.kind.value} {op.fields.title!r}: {why}")
+            continue
+        remote_id = step.remote_id
+        for op, r in zip(step.ops, outcomes, strict=True):
+            assert r is not None  # noqa: S101 - checked just above
+            if op.kind is OpKind.CREATE:
+                remote_id = r.remote_id
+            setattr(report, _COUNTER[op.kind], getattr(report, _COUNTER[op.kind]) + 1)
+        if remote_id is None:
+            report.failed += 1
+            report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
+            continue
+        missing = [e for e in step.edits if e.key not in written]
+        if missing:
+            report.notices.extend(f"{e.path}: line of task {e.key} not found; not written" for e in missing)
+        bases.append(replace(step.after, remote_id=remote_id))
+        links.update(dict.fromkeys(step.keys, remote_id))
+    report.conflicts = len(plan.conflicts)
+    report.held, report.absent = plan.held, plan.absent
+    report.notices.extend(plan.notices)
+    report.requests = connector.requests
+    store.commit_sync(report.connector, bases=bases, links=links, cursor=cursor, report=report.to_json())
+
+
+def _write_notes(
+    plan: Plan, root: Path, dialect: Dialect, notes: dict[str, Note], today: dt.date, report: Report
+) -> set[str]:
+    """Apply the plan's note edits, one atomic write per note; returns the keys whose lines changed."""
+    by_path: defaultdict[str, dict[str, Any]] = defaultdict(dict)
+    for edit in plan.edits:
+        by_path[edit.path][edit.key] = edit.target
+    done: set[str] = set()
+    for path, changes in by_path.items():
+        result = set_status(root, path, changes, today=today, dialect=dialect, expected=notes.get(path))
+        report.notes_written += len(result.lines)
+        report.notices.extend(str(p) for p in result.problems)
+        done.update(key for key in changes if key not in result.missing)
+    return done

@@ -1,0 +1,96 @@
+"""The parse cache: notes parsed on an earlier run, reused while their size and mtime are unchanged.
+
+A no-op sync of a large vault then costs one stat per note. Entries carry a fingerprint of the
+bridge version and the vault's Obsidian Tasks settings, since either changes how a note parses.
+A note modified within the last two seconds is not cached: a second edit in the same mtime tick
+with the same size would otherwise go unseen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bridge import __version__
+from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.state import CachedFile, Store
+from bridge.vault import TASKS_SETTINGS, Note
+
+__all__ = ["StoreParseCache", "task_from_json", "task_to_json"]
+
+_RACY_NS = 2_000_000_000
+
+
+def task_to_json(task: Task) -> dict[str, Any]:
+    data = asdict(task)
+    data["depends_on"] = list(task.depends_on)
+    data["tags"] = list(task.tags)
+    return data
+
+
+def task_from_json(data: dict[str, Any]) -> Task:
+    fields = dict(data)
+    fields["source"] = Source(**data["source"])
+    fields["status_type"] = StatusType(data["status_type"])
+    fields["priority"] = Priority(data["priority"]) if data["priority"] else None
+    fields["spelling"] = Spelling(data["spelling"]) if data["spelling"] else None
+    fields["depends_on"] = tuple(data["depends_on"])
+    fields["tags"] = tuple(data["tags"])
+    return Task(**fields)
+
+
+def _fingerprint(root: Path) -> str:
+    try:
+        settings = (root / TASKS_SETTINGS).read_bytes()
+    except OSError:
+        settings = b""
+    return hashlib.sha256(__version__.encode() + b"\0" + settings).hexdigest()[:16]
+
+
+class StoreParseCache:
+    """A `bridge.vault.ParseCache` kept in the state database; `save()` writes what this run learned."""
+
+    def __init__(self, store: Store, root: Path) -> None:
+        self.db = store
+        self.vault = str(root)
+        self.fingerprint = _fingerprint(root)
+        self.entries = store.cached_files(self.vault)
+        self.seen: set[str] = set()
+        self.fresh: list[CachedFile] = []
+        self.now_ns = time.time_ns()
+        self.hits = 0
+
+    def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None:
+        self.seen.add(rel)
+        entry = self.entries.get(rel)
+        if entry is None or (entry.size, entry.mtime_ns, entry.fingerprint) != (
+            size,
+            mtime_ns,
+            self.fingerprint,
+        ):
+            return None
+        data = json.loads(entry.data)
+        self.hits += 1
+        tasks = [task_from_json(t) for t in data["tasks"]]
+        diagnostics = [Diagnostic(**d) for d in data["diagnostics"]]
+        return tasks, diagnostics
+
+    def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+        self.seen.add(note.path)
+        if self.now_ns - note.mtime_ns < _RACY_NS:
+            return
+        data = json.dumps(
+            {"tasks": [task_to_json(t) for t in tasks], "diagnostics": [asdict(d) for d in diagnostics]},
+            ensure_ascii=False,
+        )
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.fresh.append(CachedFile(note.path, note.size, note.mtime_ns, digest, self.fingerprint, data))
+
+    def save(self) -> None:
+        gone = [path for path in self.entries if path not in self.seen]
+        if self.fresh or gone:
+            self.db.save_files(self.vault, self.fresh, gone)

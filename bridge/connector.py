@@ -1,0 +1,176 @@
+"""The plugin contract: what a connector gets from the core and what it gives back.
+
+A connector knows one tracker. The core speaks to it only through these values: the note's
+view of a task (`Fields`), the tracker's view (`RemoteTask`), and operations (`Op`). Everything
+tracker-specific (priorities as numbers, labels for statuses, batching, markers) stays inside it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, Self
+
+from bridge.model import Priority, StatusType
+
+__all__ = [
+    "Connector",
+    "EmulatorControl",
+    "EmulatorOptions",
+    "Fields",
+    "Op",
+    "OpKind",
+    "OpResult",
+    "Pull",
+    "Push",
+    "RemoteStatus",
+    "RemoteTask",
+]
+
+
+class RemoteStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """What the notes say about one tracker task (a group of lines): the content that flows out."""
+
+    title: str
+    status: StatusType
+    due: str | None = None
+    priority: Priority | None = None
+    owner: str | None = None
+    labels: tuple[str, ...] = ()
+    note_title: str = ""
+    path: str = ""  # vault-relative, for the link back
+    vault: str = ""  # the vault's name, for obsidian://open?vault=…
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "status": self.status.value,
+            "due": self.due,
+            "priority": self.priority.value if self.priority else None,
+            "owner": self.owner,
+            "labels": list(self.labels),
+            "note_title": self.note_title,
+            "path": self.path,
+            "vault": self.vault,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(
+            title=data["title"],
+            status=StatusType(data["status"]),
+            due=data.get("due"),
+            priority=Priority(data["priority"]) if data.get("priority") else None,
+            owner=data.get("owner"),
+            labels=tuple(data.get("labels", ())),
+            note_title=data.get("note_title", ""),
+            path=data.get("path", ""),
+            vault=data.get("vault", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTask:
+    """A tracker task as a pull saw it. `ref` is the bridge's marker found on it (its group key), if any."""
+
+    remote_id: str
+    status: RemoteStatus
+    updated: str | None = None  # ISO 8601, UTC: when the tracker last changed it
+    ref: str | None = None
+    title: str = ""
+
+
+class OpKind(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One change for the tracker. `token` is stable across a crashed run and its rerun (idempotency)."""
+
+    kind: OpKind
+    ref: str
+    token: str
+    fields: Fields
+    remote_id: str | None = None
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OpResult:
+    """The outcome of one op, matched to it by `token`; `remote_id` is set for a create."""
+
+    token: str
+    ok: bool
+    remote_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pull:
+    """What changed in the tracker since the cursor; `cursor` is stored once the run commits."""
+
+    changes: tuple[RemoteTask, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    results: tuple[OpResult, ...]
+    cursor: str | None = None  # a cursor to store instead of the pull's, when pushing changed it
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorOptions:
+    """The `bridge emulator NAME` flags; each connector takes the ones its tracker has."""
+
+    token: str | None = None
+    email: str | None = None
+    pat: str | None = None
+    secret: str | None = None
+    webhook_url: str | None = None
+
+
+class EmulatorControl(Protocol):
+    """Acting as a person in the tracker's own app, for the demo and tests."""
+
+    def complete(self, remote_id: str) -> None: ...
+
+
+class Connector(Protocol):
+    """One tracker. Found through the `bridge.connectors` entry-point group, never imported by name."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    def from_env(cls) -> Self:
+        """Build from the connector's own settings (environment and `.env`); ConfigError when unusable."""
+        ...
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests made so far, retries included."""
+        ...
+
+    def pull(self, cursor: str | None) -> Pull: ...
+
+    def push(self, ops: Sequence[Op]) -> Push: ...
+
+    def close(self) -> None: ...
+
+    @classmethod
+    def emulator(cls, options: EmulatorOptions) -> Any:
+        """An ASGI app emulating the tracker; `app.state.emulator` is an EmulatorControl."""
+        ...

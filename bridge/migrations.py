@@ -1,0 +1,48 @@
+"""The state schema as named, ordered steps, so a later release can change it without losing links.
+
+Each step is plain SQL that SQLite and PostgreSQL both run. Applied steps are recorded in
+`schema_migrations`; a database written by a newer release is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MIGRATIONS", "Migration"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "links, bases, cursors, parse cache, deliveries, runs",
+        (
+            # One row per task line linked to a tracker task; a group's lines share a remote_id.
+            """CREATE TABLE links (
+                connector TEXT NOT NULL, key TEXT NOT NULL, remote_id TEXT NOT NULL,
+                PRIMARY KEY (connector, key))""",
+            "CREATE INDEX links_remote ON links (connector, remote_id)",
+            # The last synced snapshot of each tracker task: the base of the three-way merge.
+            """CREATE TABLE bases (
+                connector TEXT NOT NULL, remote_id TEXT NOT NULL, ref TEXT NOT NULL,
+                data TEXT NOT NULL, version INTEGER NOT NULL, synced_at TEXT NOT NULL,
+                PRIMARY KEY (connector, remote_id))""",
+            "CREATE TABLE cursors (connector TEXT PRIMARY KEY, cursor TEXT, synced_at TEXT NOT NULL)",
+            # Parse cache: a note whose size and mtime are unchanged is not read again.
+            """CREATE TABLE files (
+                vault TEXT NOT NULL, path TEXT NOT NULL, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
+                sha256 TEXT NOT NULL, fingerprint TEXT NOT NULL, data TEXT NOT NULL,
+                PRIMARY KEY (vault, path))""",
+            """CREATE TABLE deliveries (
+                connector TEXT NOT NULL, delivery_id TEXT NOT NULL, received_at TEXT NOT NULL,
+                PRIMARY KEY (connector, delivery_id))""",
+            "CREATE TABLE runs (connector TEXT PRIMARY KEY, finished_at TEXT NOT NULL, report TEXT NOT NULL)",
+        ),
+    ),
+)

@@ -1,0 +1,271 @@
+"""The sync state: links, base snapshots, cursors, the parse cache and run reports, in one database.
+
+SQLite in WAL mode by default, kept outside the vault (sync tools copy vaults between devices,
+and a copied database would fork the links). All SQL is portable, written with `?` parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bridge.connector import Fields, RemoteStatus
+from bridge.errors import ConfigError, StateError
+from bridge.migrations import MIGRATIONS
+
+__all__ = ["Base", "CachedFile", "Store", "bump", "sqlite_path"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Base:
+    """A linked tracker task as of the last sync: the note's fields and the tracker's status then."""
+
+    remote_id: str
+    ref: str
+    fields: Fields
+    remote_status: RemoteStatus
+    remote_updated: str | None = None
+    keys: tuple[str, ...] = ()
+    norm: str = ""
+    version: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "fields": self.fields.to_json(),
+                "remote_status": self.remote_status.value,
+                "remote_updated": self.remote_updated,
+                "keys": list(self.keys),
+                "norm": self.norm,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_row(cls, remote_id: str, ref: str, data: str, version: int) -> Base:
+        raw = json.loads(data)
+        return cls(
+            remote_id=remote_id,
+            ref=ref,
+            fields=Fields.from_json(raw["fields"]),
+            remote_status=RemoteStatus(raw["remote_status"]),
+            remote_updated=raw.get("remote_updated"),
+            keys=tuple(raw.get("keys", ())),
+            norm=raw.get("norm", ""),
+            version=version,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    fingerprint: str
+    data: str
+
+
+def sqlite_path(url: str) -> str:
+    """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite:///:memory:` to a path for sqlite3."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigError(f"BRIDGE_STATE_URL {url!r}: expected sqlite:///PATH or postgresql://…")
+    return url[len(prefix) :]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """One connection to the state database; every sync commits through `commit_sync` at once."""
+
+    def __init__(self, connection: sqlite3.Connection, *, where: str = "") -> None:
+        self.db = connection
+        self.where = where
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        if url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("BRIDGE_STATE_URL: PostgreSQL state is not supported by this release yet")
+        path = sqlite_path(url)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise StateError(f"state database {path}: {exc}") from exc
+        store = cls(connection, where=path)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        return list(self.db.execute(sql, args))
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        exists = self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        if not exists:
+            return 0
+        return int(self._rows("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0])
+
+    def migrate(self) -> None:
+        """Apply the steps this database lacks, each in its own transaction."""
+        try:
+            with self.transaction() as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations"
+                    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+            current = self.schema_version()
+            newest = MIGRATIONS[-1].version
+            if current > newest:
+                raise StateError(
+                    f"state database {self.where} has schema {current}, newer than this release knows"
+                    f" ({newest}); upgrade task-bridge"
+                )
+            for step in MIGRATIONS:
+                if step.version <= current:
+                    continue
+                with self.transaction() as db:
+                    for statement in step.statements:
+                        db.execute(statement)
+                    db.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        (step.version, step.name, _now()),
+                    )
+                log.info("state schema migrated to %d (%s)", step.version, step.name)
+        except sqlite3.Error as exc:
+            raise StateError(f"state database {self.where}: {exc}") from exc
+
+    # -- links and bases ------------------------------------------------------------------------
+
+    def links(self, connector: str) -> dict[str, str]:
+        rows = self._rows("SELECT key, remote_id FROM links WHERE connector = ?", connector)
+        return {key: remote_id for key, remote_id in rows}
+
+    def bases(self, connector: str) -> dict[str, Base]:
+        rows = self._rows("SELECT remote_id, ref, data, version FROM bases WHERE connector = ?", connector)
+        return {row[0]: Base.from_row(*row) for row in rows}
+
+    def cursor(self, connector: str) -> str | None:
+        rows = self._rows("SELECT cursor FROM cursors WHERE connector = ?", connector)
+        return rows[0][0] if rows else None
+
+    def commit_sync(
+        self,
+        connector: str,
+        *,
+        bases: Iterable[Base] = (),
+        links: Mapping[str, str] | None = None,
+        cursor: str | None = None,
+        report: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Everything one run learned, in one transaction: a crash leaves the previous state whole."""
+        with self.transaction() as db:
+            for base in bases:
+                db.execute(
+                    "INSERT INTO bases (connector, remote_id, ref, data, version, synced_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connector, remote_id) DO UPDATE SET"
+                    " ref = excluded.ref, data = excluded.data, version = excluded.version,"
+                    " synced_at = excluded.synced_at",
+                    (connector, base.remote_id, base.ref, base.to_json(), base.version, _now()),
+                )
+            for key, remote_id in (links or {}).items():
+                db.execute(
+                    "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
+                    " ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id",
+                    (connector, key, remote_id),
+                )
+            if cursor is not None:
+                db.execute(
+                    "INSERT INTO cursors (connector, cursor, synced_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (connector) DO UPDATE SET cursor = excluded.cursor,"
+                    " synced_at = excluded.synced_at",
+                    (connector, cursor, _now()),
+                )
+            if report is not None:
+                db.execute(
+                    "INSERT INTO runs (connector, finished_at, report) VALUES (?, ?, ?)"
+                    " ON CONFLICT (connector) DO UPDATE SET finished_at = excluded.finished_at,"
+                    " report = excluded.report",
+                    (connector, _now(), json.dumps(report, sort_keys=True)),
+                )
+
+    def runs(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The last run of each connector: when it finished and its report."""
+        rows = self._rows("SELECT connector, finished_at, report FROM runs ORDER BY connector")
+        return {name: (when, json.loads(report)) for name, when, report in rows}
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        """Per connector: linked lines, tracker tasks by status, and the last run (for `bridge status`)."""
+        names = {r[0] for r in self._rows("SELECT DISTINCT connector FROM links")} | set(self.runs())
+        out: dict[str, dict[str, Any]] = {}
+        runs = self.runs()
+        for name in sorted(names):
+            statuses = [b.remote_status for b in self.bases(name).values()]
+            when, report = runs.get(name, (None, {}))
+            out[name] = {
+                "links": len(self.links(name)),
+                "open": statuses.count(RemoteStatus.OPEN),
+                "done": statuses.count(RemoteStatus.DONE),
+                "deleted": statuses.count(RemoteStatus.DELETED),
+                "last_sync": when,
+                "conflicts": report.get("conflicts", 0),
+                "failed": report.get("failed", 0),
+                "last_report": report,
+            }
+        return out
+
+    # -- parse cache ----------------------------------------------------------------------------
+
+    def cached_files(self, vault: str) -> dict[str, CachedFile]:
+        rows = self._rows(
+            "SELECT path, size, mtime_ns, sha256, fingerprint, data FROM files WHERE vault = ?", vault
+        )
+        return {row[0]: CachedFile(*row) for row in rows}
+
+    def save_files(self, vault: str, files: Iterable[CachedFile], gone: Iterable[str] = ()) -> None:
+        with self.transaction() as db:
+            for f in files:
+                db.execute(
+                    "INSERT INTO files (vault, path, size, mtime_ns, sha256, fingerprint, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (vault, path) DO UPDATE SET"
+                    " size = excluded.size, mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,"
+                    " fingerprint = excluded.fingerprint, data = excluded.data",
+                    (vault, f.path, f.size, f.mtime_ns, f.sha256, f.fingerprint, f.data),
+                )
+            for path in gone:
+                db.execute("DELETE FROM files WHERE vault = ? AND path = ?", (vault, path))
+
+
+def bump(base: Base, **changes: Any) -> Base:
+    """The base after a sync changed it: a new version, so the next change gets a new idempotency token."""
+    return replace(base, version=base.version + 1, **changes)

@@ -1,0 +1,152 @@
+"""HTTP plumbing every connector shares: a vendor host redirected to an emulator, retries, counting.
+
+The official SDKs hard-code the vendor's URL; a transport that rewrites the origin is how they
+are pointed at `TODOIST_BASE_URL` (an emulator on 127.0.0.1) without being modified. Retries
+live here, below the SDKs, because neither SDK honours `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+
+__all__ = ["BaseURLTransport", "RetryTransport", "make_http_client", "retry_after_seconds"]
+
+log = logging.getLogger(__name__)
+
+
+class BaseURLTransport(httpx.BaseTransport):
+    """Sends requests addressed to `origin` to `base_url` instead; other hosts pass unchanged."""
+
+    def __init__(self, base_url: str, origin: str, inner: httpx.BaseTransport | None = None) -> None:
+        self.base = httpx.URL(base_url.rstrip("/"))
+        self.origin = httpx.URL(origin)
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if url.host == self.origin.host and url.scheme == self.origin.scheme:
+            request.url = url.copy_with(
+                scheme=self.base.scheme,
+                host=self.base.host,
+                port=self.base.port,
+                raw_path=self.base.raw_path.rstrip(b"/") + url.raw_path,
+            )
+            request.headers["Host"] = request.url.netloc.decode("ascii")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def retry_after_seconds(response: httpx.Response, now: Callable[[], datetime] | None = None) -> float | None:
+    """The server's wish in seconds: the `Retry-After` header (seconds or an HTTP date), else None."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = (now or (lambda: datetime.now(UTC)))()
+    return max(0.0, (when - current).total_seconds())
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries 429 always (the request was not processed) and 5xx or network errors when `safe`.
+
+    `safe(request)` says whether repeating a request cannot apply it twice: reads, and writes the
+    vendor de-duplicates (Todoist sync commands carry a uuid). Backoff doubles from `backoff`
+    seconds, and a `Retry-After` from the server wins, capped at `max_wait`.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        *,
+        attempts: int = 5,
+        backoff: float = 0.5,
+        max_wait: float = 60.0,
+        safe: Callable[[httpx.Request], bool] = lambda r: r.method in ("GET", "HEAD"),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.inner = inner
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.safe = safe
+        self.sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # a body read once can be sent again
+        for attempt in range(1, self.attempts + 1):
+            last = attempt == self.attempts
+            try:
+                response = self.inner.handle_request(request)
+            except httpx.TransportError:
+                if last or not self.safe(request):
+                    raise
+                self._wait(attempt, None, request, "network error")
+                continue
+            status = response.status_code
+            retryable = status == 429 or (status >= 500 and self.safe(request))
+            if not retryable or last:
+                return response
+            response.read()
+            response.close()
+            self._wait(attempt, retry_after_seconds(response), request, str(status))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, attempt: int, hint: float | None, request: httpx.Request, why: str) -> None:
+        delay = min(self.max_wait, hint if hint is not None else self.backoff * 2 ** (attempt - 1))
+        log.warning("%s %s: %s, retrying in %.1f s", request.method, request.url.path, why, delay)
+        self.sleep(delay)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def make_http_client(
+    *,
+    base_url: str | None = None,
+    origin: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+    safe: Callable[[httpx.Request], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_request: Callable[[httpx.Request], None] | None = None,
+    timeout: float = 60.0,
+) -> httpx.Client:
+    """One client for a connector: the SDK and the connector's own calls share it (and its count).
+
+    `on_request` sees every request that goes on the wire, retries included.
+    """
+    inner = transport or httpx.HTTPTransport()
+    if base_url is not None and origin is not None and base_url.rstrip("/") != origin.rstrip("/"):
+        inner = BaseURLTransport(base_url, origin, inner)
+    if on_request is not None:
+        inner = _Counting(inner, on_request)
+    retry = RetryTransport(inner, sleep=sleep)
+    if safe is not None:
+        retry.safe = safe
+    return httpx.Client(transport=retry, timeout=httpx.Timeout(timeout, connect=10.0))
+
+
+class _Counting(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, on_request: Callable[[httpx.Request], None]) -> None:
+        self.inner = inner
+        self.on_request = on_request
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.on_request(request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()

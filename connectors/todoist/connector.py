@@ -1,0 +1,200 @@
+"""TodoistConnector: the bridge's connector contract, spoken through Todoist's Sync API.
+
+Reads are one incremental `/sync` with the stored `sync_token`; writes are sync commands, up to
+100 a request, each with a uuid derived from the op (so a rerun after a crash re-sends the same
+uuid and Todoist does not execute it twice) and a temp_id for creates. The cursor the core stores
+is this connector's own JSON: the sync token, the project id, the user and collaborator ids.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+from pydantic import ValidationError
+
+from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push
+from bridge.errors import ConfigError, ConnectorError
+from bridge.transport import make_http_client
+from connectors.todoist import mapping
+from connectors.todoist.client import API_ORIGIN, TodoistClient, is_idempotent
+from connectors.todoist.settings import TodoistSettings
+
+__all__ = ["TodoistConnector"]
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # Todoist's limit of commands per sync request
+_FULL = ("items", "projects", "user", "collaborators")
+
+
+class TodoistConnector:
+    name: ClassVar[str] = "todoist"
+
+    def __init__(self, settings: TodoistSettings, *, http: Any = None) -> None:
+        if settings.api_token is None:
+            raise ConfigError("TODOIST_API_TOKEN is not set (Todoist → Settings → Integrations → Developer)")
+        self.settings = settings
+        self._requests = 0
+        self.http = http or make_http_client(
+            base_url=settings.base_url, origin=API_ORIGIN, safe=is_idempotent, on_request=self._count
+        )
+        self.client = TodoistClient(self.http, settings.api_token.get_secret_value())
+        self.state: dict[str, Any] = {}
+
+    @classmethod
+    def from_env(cls) -> Self:
+        try:
+            settings = TodoistSettings()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = "TODOIST_" + "_".join(str(p) for p in first["loc"]).upper()
+            raise ConfigError(f"setting {name}: {first['msg']}") from exc
+        return cls(settings)
+
+    def _count(self, _request: object) -> None:
+        self._requests += 1
+
+    @property
+    def requests(self) -> int:
+        return self._requests
+
+    def close(self) -> None:
+        self.http.close()
+
+    @classmethod
+    def emulator(cls, options: EmulatorOptions) -> Any:
+        from connectors.todoist.emulator import create_app
+
+        return create_app(options.token or "emulator-token", client_secret=options.secret)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def pull(self, cursor: str | None) -> Pull:
+        self.state = json.loads(cursor) if cursor else {}
+        token = self.state.get("sync_token")
+        full = token is None or "project_id" not in self.state
+        data = self.client.sync("*" if full else token, _FULL if full else ("items",))
+        if full:
+            self._learn(data)
+        self.state["sync_token"] = data.get("sync_token")
+        project = self.state.get("project_id")
+        items = [
+            i for i in data.get("items", []) if project is not None and str(i.get("project_id")) == project
+        ]
+        return Pull(tuple(mapping.remote_task(i) for i in items), self._cursor())
+
+    def _learn(self, data: dict[str, Any]) -> None:
+        """From a full sync: the project by name, the token's user, and the collaborators' ids."""
+        wanted = self.settings.project
+        for project in data.get("projects", []):
+            if project.get("is_deleted") or project.get("is_archived"):
+                continue
+            if project.get("name") == wanted or (wanted == "Inbox" and project.get("inbox_project")):
+                self.state["project_id"] = str(project["id"])
+                break
+        user = data.get("user") or {}
+        people = {str(c.get("email", "")).lower(): str(c["id"]) for c in data.get("collaborators", [])}
+        if user.get("id"):
+            self.state["user_id"] = str(user["id"])
+            people.setdefault(str(user.get("email", "")).lower(), str(user["id"]))
+        self.state["people"] = people
+
+    def _cursor(self) -> str:
+        return json.dumps(self.state, sort_keys=True)
+
+    def _assignee(self, owner: str | None) -> str | None:
+        if owner is None:
+            return None
+        if owner.casefold() == "myself":
+            return self.state.get("user_id")
+        wanted = self.settings.owners.get(owner)
+        if wanted is None:
+            return None
+        people: dict[str, str] = self.state.get("people", {})
+        return people.get(wanted.lower(), wanted if "@" not in wanted else None)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def push(self, ops: Sequence[Op]) -> Push:
+        commands: list[tuple[Op | None, dict[str, Any]]] = []
+        project = self.state.get("project_id")
+        if project is None and any(op.kind is OpKind.CREATE for op in ops):
+            temp = str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-project:{self.settings.project}"))
+            commands.append(
+                (
+                    None,
+                    {
+                        "type": "project_add",
+                        "uuid": temp,
+                        "temp_id": temp,
+                        "args": {"name": self.settings.project},
+                    },
+                )
+            )
+            project = temp
+        for op in ops:
+            commands.extend((op, c) for c in self._commands(op, project or ""))
+        results: dict[str, OpResult] = {}
+        mapping_ids: dict[str, str] = {}
+        for start in range(0, len(commands), BATCH):
+            batch = commands[start : start + BATCH]
+            try:
+                answer = self.client.sync(None, (), [c for _, c in batch], reading=False)
+            except ConnectorError as exc:
+                for failed, _ in batch:
+                    if failed is not None:
+                        results[failed.token] = OpResult(op.token, False, error=str(exc))
+                continue
+            statuses = answer.get("sync_status", {})
+            mapping_ids.update({str(k): str(v) for k, v in answer.get("temp_id_mapping", {}).items()})
+            for sent, command in batch:
+                self._record(sent, command, statuses.get(command["uuid"]), mapping_ids, results)
+        if project is not None and project in mapping_ids:
+            self.state["project_id"] = mapping_ids[project]
+        return Push(tuple(results.values()), self._cursor())
+
+    def _commands(self, op: Op, project: str) -> list[dict[str, Any]]:
+        f, rid = op.fields, op.remote_id or ""
+        if op.kind is OpKind.CREATE:
+            args = mapping.add_args(f, op.ref, project, self._assignee(f.owner))
+            return [{"type": "item_add", "uuid": op.token, "temp_id": _temp_id(op), "args": args}]
+        if op.kind is OpKind.UPDATE:
+            args = mapping.update_args(rid, f, op.ref, op.changed, self._assignee(f.owner))
+            return [{"type": "item_update", "uuid": op.token, "args": args}]
+        if op.kind is OpKind.CLOSE and not (
+            f.status.value == "CANCELLED" and self.settings.cancelled == "delete"
+        ):
+            return [{"type": "item_close", "uuid": op.token, "args": {"id": rid}}]
+        if op.kind is OpKind.REOPEN:
+            return [{"type": "item_uncomplete", "uuid": op.token, "args": {"id": rid}}]
+        return [{"type": "item_delete", "uuid": op.token, "args": {"id": rid}}]
+
+    @staticmethod
+    def _record(
+        op: Op | None,
+        command: dict[str, Any],
+        status: Any,
+        ids: dict[str, str],
+        results: dict[str, OpResult],
+    ) -> None:
+        if op is None:
+            if status != "ok":
+                log.warning("creating the Todoist project failed: %s", status)
+            return
+        if status != "ok":
+            why = status.get("error", str(status)) if isinstance(status, dict) else f"no status ({status!r})"
+            results[op.token] = OpResult(op.token, False, error=str(why))
+            return
+        remote_id = ids.get(command.get("temp_id", "")) if op.kind is OpKind.CREATE else op.remote_id
+        if op.kind is OpKind.CREATE and remote_id is None:
+            results[op.token] = OpResult(op.token, False, error="created, but Todoist gave no id for it")
+            return
+        results[op.token] = OpResult(op.token, True, remote_id=remote_id)
+
+
+def _temp_id(op: Op) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-temp:{op.token}"))

@@ -1,0 +1,107 @@
+"""The note's view of a task in Todoist's terms, and back. Pure: no HTTP here.
+
+Todoist's priority is inverted (4 is the app's p1); statuses without a Todoist state become
+labels; the link back to the note and the bridge's marker live in the description.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from bridge.connector import Fields, RemoteStatus, RemoteTask
+from bridge.model import Priority, StatusType
+
+__all__ = [
+    "PRIORITY",
+    "STATUS_LABELS",
+    "add_args",
+    "description",
+    "labels",
+    "obsidian_url",
+    "remote_task",
+    "update_args",
+]
+
+PRIORITY = {Priority.HIGHEST: 4, Priority.HIGH: 3, Priority.MEDIUM: 2, Priority.LOW: 1, Priority.LOWEST: 1}
+STATUS_LABELS = {
+    StatusType.PROPOSED: "proposed",
+    StatusType.IN_PROGRESS: "in-progress",
+    StatusType.CANCELLED: "cancelled",
+}
+_MARKER = "task-bridge key: "
+_MARKER_RE = re.compile(re.escape(_MARKER) + r"([0-9a-f]{16})\b")
+
+
+def obsidian_url(vault: str, path: str) -> str:
+    return f"obsidian://open?vault={quote(vault, safe='')}&file={quote(path, safe='')}"
+
+
+def description(fields: Fields, ref: str) -> str:
+    """The note's title linked back to it, and the marker that lets a rerun find a task it created."""
+    title = fields.note_title.replace("[", "(").replace("]", ")")
+    return f"From [{title}]({obsidian_url(fields.vault, fields.path)})\n\n{_MARKER}{ref}"
+
+
+def labels(fields: Fields) -> list[str]:
+    status = STATUS_LABELS.get(fields.status)
+    return list(dict.fromkeys([*fields.labels, *([status] if status else [])]))
+
+
+def _due(fields: Fields) -> dict[str, str] | None:
+    return {"date": fields.due} if fields.due else None
+
+
+def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "content": fields.title,
+        "description": description(fields, ref),
+        "project_id": project_id,
+        "labels": labels(fields),
+        "priority": PRIORITY.get(fields.priority, 1) if fields.priority else 1,
+    }
+    if fields.due:
+        args["due"] = _due(fields)
+    if assignee:
+        args["responsible_uid"] = assignee
+    return args
+
+
+def update_args(
+    remote_id: str, fields: Fields, ref: str, changed: tuple[str, ...], assignee: str | None
+) -> dict[str, Any]:
+    """Only what changed in the note, so an edit made in Todoist to another field survives."""
+    args: dict[str, Any] = {"id": remote_id}
+    if "title" in changed:
+        args["content"] = fields.title
+    if "due" in changed:
+        args["due"] = _due(fields)  # None clears it
+    if "priority" in changed:
+        args["priority"] = PRIORITY.get(fields.priority, 1) if fields.priority else 1
+    if "labels" in changed or "status" in changed:
+        args["labels"] = labels(fields)
+    if "owner" in changed:
+        args["responsible_uid"] = assignee
+    if "note_title" in changed or "path" in changed:
+        args["description"] = description(fields, ref)
+    return args
+
+
+def remote_task(item: dict[str, Any]) -> RemoteTask:
+    """A Sync API item (or webhook `event_data`) as the core sees it."""
+    if item.get("is_deleted"):
+        status = RemoteStatus.DELETED
+    elif item.get("checked") or item.get("completed_at"):
+        status = RemoteStatus.DONE
+    else:
+        status = RemoteStatus.OPEN
+    found = _MARKER_RE.search(item.get("description") or "")
+    updated = item.get("updated_at") or item.get("completed_at") or item.get("added_at")
+    return RemoteTask(
+        remote_id=str(item["id"]),
+        status=status,
+        updated=updated,
+        ref=found.group(1) if found else None,
+        title=str(item.get("content", "")),
+    )
