@@ -79,24 +79,27 @@ def run_demo(console: Console | None = None) -> None:
         before = _task_lines(vault)
         with _environment(env):
             first = run_sync(settings, connector_name=CONNECTOR)
-            print_report(first.report.to_json())
+            print_report(first.report.to_json(), console)
             with open_store(settings.state_url_for(vault)) as store:
-                links = store.links(CONNECTOR)
                 bases = store.bases(CONNECTOR)
             if not bases:
                 raise ConfigError("the demo's first sync linked no task")
-            chosen = next(iter(bases.values()))
+            chosen = max(bases.values(), key=lambda b: len(b.keys))  # a group: every line changes
             console.rule(f"2. complete {chosen.fields.title!r} in the tracker")
             control.complete(chosen.remote_id)
             console.rule("3. sync again: the tracker's completion reaches the note")
             second = run_sync(settings, connector_name=CONNECTOR)
-            print_report(second.report.to_json())
+            print_report(second.report.to_json(), console)
+            with open_store(settings.state_url_for(vault)) as store:
+                links, bases = store.links(CONNECTOR), store.bases(CONNECTOR)
         after = _task_lines(vault)
         _show_changes(console, before, after)
         _show_links(console, links, bases)
 
 
-def _show_changes(console: Console, before: dict[tuple[str, int], str], after: dict[tuple[str, int], str]) -> None:
+def _show_changes(
+    console: Console, before: dict[tuple[str, int], str], after: dict[tuple[str, int], str]
+) -> None:
     console.rule("the note, before and after")
     changed = [where for where in after if before.get(where) != after[where]]
     for path, line in changed:
@@ -109,9 +112,9 @@ def _show_changes(console: Console, before: dict[tuple[str, int], str], after: d
 
 def _show_links(console: Console, links: dict[str, str], bases: dict[str, Base]) -> None:
     table = Table(title="linked tasks", header_style="bold")
-    for name in ("Tracker id", "Lines", "Title"):
+    for name in ("Tracker id", "Status", "Lines", "Title"):
         table.add_column(name)
     for remote_id, base in bases.items():
         lines = sum(1 for rid in links.values() if rid == remote_id)
-        table.add_row(remote_id, str(lines), escape(base.fields.title))
+        table.add_row(remote_id, base.remote_status.value, str(lines), escape(base.fields.title))
     console.print(table)

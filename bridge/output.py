@@ -15,7 +15,14 @@ from rich.table import Table
 
 from bridge.model import Diagnostic, Task
 
-__all__ = ["print_diagnostics", "print_json", "print_report", "print_status", "print_tasks_table", "task_json"]
+__all__ = [
+    "print_diagnostics",
+    "print_json",
+    "print_report",
+    "print_status",
+    "print_tasks_table",
+    "task_json",
+]
 
 
 def task_json(task: Task, group: str | None) -> dict[str, Any]:
@@ -92,16 +99,30 @@ def print_tasks_table(tasks: Sequence[Task], groups: Sequence[str | None]) -> No
     console.print(f"{len(tasks)} tasks in {distinct} groups from {len(by_note)} notes")
 
 
-_COUNTS = ("created", "updated", "closed", "reopened", "deleted", "notes_written", "conflicts", "failed", "held")
+_LABELS = {"notes_written": "note lines written"}
+_COUNTS = (
+    "created",
+    "updated",
+    "closed",
+    "reopened",
+    "deleted",
+    "notes_written",
+    "conflicts",
+    "failed",
+    "held",
+)
 
 
-def print_report(report: dict[str, Any]) -> None:
+def print_report(report: dict[str, Any], console: Console | None = None) -> None:
     """A sync's outcome for a person: the counts that are not zero, then notices and errors."""
-    console = Console(stderr=False)
-    counts = ", ".join(f"{report[k]} {k.replace('_', ' ')}" for k in _COUNTS if report.get(k))
+    console = console or Console()
+    counts = ", ".join(f"{report[k]} {_LABELS.get(k, k)}" for k in _COUNTS if report.get(k))
     prefix = "[dry run] would have: " if report.get("dry_run") else ""
-    console.print(f"{prefix}{report['connector']}: {counts or 'nothing to do'}"
-                  f" ({report['linked']} linked, {report['requests']} requests)", highlight=False)
+    console.print(
+        f"{prefix}{report['connector']}: {counts or 'nothing to do'}"
+        f" ({report['linked']} linked, {report['requests']} requests)",
+        highlight=False,
+    )
     for notice in report.get("notices", []):
         console.print(f"  {escape(notice)}", style="dim", highlight=False)
     for error in report.get("errors", []):
@@ -115,6 +136,14 @@ def print_status(status: dict[str, Any]) -> None:
     for name in ("Connector", "Linked lines", "Open", "Done", "Deleted", "Last sync", "Conflicts", "Failed"):
         table.add_column(name)
     for name, row in status["connectors"].items():
-        table.add_row(name, str(row["links"]), str(row["open"]), str(row["done"]), str(row["deleted"]),
-                      row["last_sync"] or "never", str(row["conflicts"]), str(row["failed"]))
+        table.add_row(
+            name,
+            str(row["links"]),
+            str(row["open"]),
+            str(row["done"]),
+            str(row["deleted"]),
+            row["last_sync"] or "never",
+            str(row["conflicts"]),
+            str(row["failed"]),
+        )
     console.print(table)

@@ -280,3 +280,27 @@ def test_unknown_connector_and_bad_token_exit_2(vault, env):
     assert result.returncode == 2
     assert re.search(r"TODOIST_API_TOKEN", result.stderr)
     assert "wrong" not in result.stderr
+
+
+def test_no_op_sync_only_stats_the_notes(vault, env, monkeypatch: pytest.MonkeyPatch):
+    for note in vault.rglob("*.md"):
+        os.utime(note, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))  # settled, not just written
+    sync(vault)
+
+    def no_reading(*args: object, **kw: object) -> None:
+        raise AssertionError(f"note read: {args}")
+
+    monkeypatch.setattr("bridge.vault.read_note", no_reading)
+    report = sync(vault)
+    assert (report.created, report.updated, report.requests) == (0, 0, 1)
+
+
+def test_edited_note_is_read_again_despite_the_cache(vault, env, emulator):
+    _, emu = emulator
+    note = vault / EXAMPLE_NOTE
+    os.utime(note, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
+    sync(vault)
+    note.write_bytes(
+        note.read_bytes().replace(b"- [?] Define the interview loop", b"- [x] Define the interview loop")
+    )
+    assert sync(vault).closed == 1
