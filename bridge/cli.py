@@ -13,7 +13,14 @@ from pydantic import ValidationError
 from bridge import __version__
 from bridge.config import BridgeSettings
 from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError
-from bridge.output import print_diagnostics, print_json, print_report, print_status, print_tasks_table, task_json
+from bridge.output import (
+    print_diagnostics,
+    print_json,
+    print_report,
+    print_status,
+    print_tasks_table,
+    task_json,
+)
 from bridge.vault import scan
 
 __all__ = ["app", "main"]
@@ -96,7 +103,7 @@ def sync(
     connector: Annotated[str | None, typer.Option(help="Connector name [default: BRIDGE_CONNECTOR]")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document of counts.")] = False,
-    force: Annotated[bool, typer.Option(help="Close or delete even when many tasks vanished at once.")] = False,
+    force: Annotated[bool, typer.Option(help="Close or delete even when many vanished at once.")] = False,
 ) -> None:
     """Sync the vault's tasks with a tracker, both ways; exit 1 when some tasks failed."""
     from bridge.sync import run_sync

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push
 from bridge.errors import ConfigError, ConnectorError
+from bridge.model import StatusType
 from bridge.transport import make_http_client
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, TodoistClient, is_idempotent
@@ -165,9 +166,14 @@ class TodoistConnector:
         if op.kind is OpKind.UPDATE:
             args = mapping.update_args(rid, f, op.ref, op.changed, self._assignee(f.owner))
             return [{"type": "item_update", "uuid": op.token, "args": args}]
-        if op.kind is OpKind.CLOSE and not (
-            f.status.value == "CANCELLED" and self.settings.cancelled == "delete"
-        ):
+        cancelled = f.status is StatusType.CANCELLED
+        if op.kind is OpKind.CLOSE and cancelled and self.settings.cancelled == "close":
+            label = {"id": rid, "labels": mapping.labels(f)}  # closed, and marked as not done
+            return [
+                {"type": "item_update", "uuid": _derived(op.token, "labels"), "args": label},
+                {"type": "item_close", "uuid": op.token, "args": {"id": rid}},
+            ]
+        if op.kind is OpKind.CLOSE and not cancelled:
             return [{"type": "item_close", "uuid": op.token, "args": {"id": rid}}]
         if op.kind is OpKind.REOPEN:
             return [{"type": "item_uncomplete", "uuid": op.token, "args": {"id": rid}}]
@@ -181,8 +187,8 @@ class TodoistConnector:
         ids: dict[str, str],
         results: dict[str, OpResult],
     ) -> None:
-        if op is None:
-            if status != "ok":
+        if op is None or (op.token in results and not results[op.token].ok):
+            if op is None and status != "ok":
                 log.warning("creating the Todoist project failed: %s", status)
             return
         if status != "ok":
@@ -197,4 +203,9 @@ class TodoistConnector:
 
 
 def _temp_id(op: Op) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-temp:{op.token}"))
+    return _derived(op.token, "temp")
+
+
+def _derived(token: str, purpose: str) -> str:
+    """Another uuid as stable as the op's own token, for a second command of the same op."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-{purpose}:{token}"))

@@ -84,7 +84,8 @@ def test_echo_of_own_write_plans_nothing():
     links, bases = linked(groups[0])
     echo = RemoteTask("r1", RemoteStatus.OPEN, "2026-11-27T10:00:00Z", groups[0].ref)
     result = plan(groups, links=links, bases=bases, changes={"r1": echo}, options=OPTIONS)
-    assert result.ops == [] and result.edits == []
+    assert result.ops == []
+    assert result.edits == []
 
 
 def test_ticked_in_note_closes_in_tracker():
@@ -96,7 +97,10 @@ def test_ticked_in_note_closes_in_tracker():
 
 
 def test_completed_in_tracker_ticks_every_line_of_the_group():
-    text = "- [?] Share role descriptions with Jason @Lior 📅 2026-12-01\n- [?] Share the role descriptions with Jason @Lior 📅 2026-12-01\n"
+    text = (
+        "- [?] Share role descriptions with Jason @Lior 📅 2026-12-01\n"
+        "- [?] Share the role descriptions with Jason @Lior 📅 2026-12-01\n"
+    )
     groups = groups_of(("a.md", text))
     assert len(groups) == 1
     links, bases = linked(groups[0])
@@ -171,9 +175,11 @@ def test_conflict_is_decided_by_policy(policy, note_ns, remote_time, winner):
     )
     assert [c.winner for c in result.conflicts] == [winner]
     if winner == "note":
-        assert [op.kind for op in result.ops] == [OpKind.REOPEN] and result.edits == []
+        assert [op.kind for op in result.ops] == [OpKind.REOPEN]
+        assert result.edits == []
     else:
-        assert result.ops == [] and [e.target for e in result.edits] == [StatusType.DONE]
+        assert result.ops == []
+        assert [e.target for e in result.edits] == [StatusType.DONE]
 
 
 def test_moved_task_keeps_its_link():
@@ -183,7 +189,8 @@ def test_moved_task_keeps_its_link():
     assert moved[0].keys != old.keys  # another note, another key
     result = plan(moved, links=links, bases=bases, changes={}, options=OPTIONS)
     assert all(op.kind is not OpKind.CREATE for op in result.ops)
-    assert result.steps[0].remote_id == "r1" and result.steps[0].keys == moved[0].keys
+    assert result.steps[0].remote_id == "r1"
+    assert result.steps[0].keys == moved[0].keys
     assert [op.changed for op in result.ops] == [("note_title", "path")]
 
 
@@ -210,7 +217,8 @@ def test_deleted_in_tracker_is_not_recreated_and_note_left_alone():
     links, bases = linked(groups[0])
     gone = RemoteTask("r1", RemoteStatus.DELETED, "2026-11-27T10:00:00Z")
     result = plan(groups, links=links, bases=bases, changes={"r1": gone}, options=OPTIONS)
-    assert result.ops == [] and result.edits == []
+    assert result.ops == []
+    assert result.edits == []
     assert result.steps[0].after.remote_status is RemoteStatus.DELETED
     assert any("deleted in the tracker" in n for n in result.notices)
 
@@ -218,7 +226,8 @@ def test_deleted_in_tracker_is_not_recreated_and_note_left_alone():
 def test_absent_lines_are_left_alone_by_default():
     links, bases = linked(groups_of(("a.md", "- [ ] Send the report\n"))[0])
     result = plan([], links=links, bases=bases, changes={}, options=OPTIONS)
-    assert result.ops == [] and result.absent == 1
+    assert result.ops == []
+    assert result.absent == 1
 
 
 def test_absent_lines_closed_only_after_a_complete_read():

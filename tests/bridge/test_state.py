@@ -69,7 +69,8 @@ def test_commit_sync_stores_links_bases_cursor_and_report_together():
     assert store.bases("todoist") == {"r1": base}
     assert store.cursor("todoist") == "c1"
     assert store.summary()["todoist"]["links"] == 2
-    assert store.links("jira") == {} and store.cursor("jira") is None
+    assert store.links("jira") == {}
+    assert store.cursor("jira") is None
 
 
 def test_failed_commit_leaves_the_previous_state_whole():
@@ -79,4 +80,5 @@ def test_failed_commit_leaves_the_previous_state_whole():
     object.__setattr__(bad, "remote_id", None)  # violates NOT NULL inside the transaction
     with pytest.raises(sqlite3.IntegrityError):
         store.commit_sync("todoist", links={"k2": "r2"}, bases=[bad], cursor="c2")
-    assert store.links("todoist") == {"k1": "r1"} and store.cursor("todoist") == "c1"
+    assert store.links("todoist") == {"k1": "r1"}
+    assert store.cursor("todoist") == "c1"

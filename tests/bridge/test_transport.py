@@ -42,7 +42,8 @@ def test_5xx_on_a_read_backs_off_exponentially_then_gives_up():
     waits: list[float] = []
     with httpx.Client(transport=RetryTransport(transport, sleep=waits.append, backoff=0.5)) as client:
         assert client.get("https://x.test/a").status_code == 503
-    assert waits == [0.5, 1.0, 2.0, 4.0] and len(seen) == 5
+    assert waits == [0.5, 1.0, 2.0, 4.0]
+    assert len(seen) == 5
 
 
 @pytest.mark.parametrize(

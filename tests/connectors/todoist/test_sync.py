@@ -86,13 +86,16 @@ def test_first_sync_creates_six_tasks_with_content_due_priority_labels_and_link(
     tasks = project_tasks(sdk)
     assert len(tasks) == 6
     for task in tasks:
-        assert task.due is not None and str(task.due.date) == "2025-10-26"
+        assert task.due is not None
+        assert str(task.due.date) == "2025-10-26"
         assert {"task", "proposed", "auto"} <= set(task.labels)
         assert (
             "obsidian://open?vault=vault&file=2025-09-16%20Lior%20Genzel%20intro%20call.md"
             in task.description
         )
-        assert "\uf8ff" not in task.content and "📅" not in task.content and "2025-10-26" not in task.content
+        assert "\uf8ff" not in task.content
+        assert "📅" not in task.content
+        assert "2025-10-26" not in task.content
     # four groups have a ⏫ line (high → 3), two have none (→ 1, Todoist's default)
     assert sorted(t.priority for t in tasks) == [1, 1, 3, 3, 3, 3]
 
@@ -162,7 +165,8 @@ def test_due_changed_in_note_is_updated_and_title_edited_in_todoist_is_kept(vaul
     raw = note.read_bytes()
     note.write_bytes(raw.replace(b"2025-10-26", b"2025-11-30"))
     report = sync(vault)
-    assert report.updated == 6 and report.failed == 0
+    assert report.updated == 6
+    assert report.failed == 0
     after = {t.id: t for t in project_tasks(sdk)}
     assert {str(t.due.date) for t in after.values() if t.due} == {"2025-11-30"}
     assert after[first.id].content == "Share role descriptions (edited in Todoist)"
@@ -258,7 +262,8 @@ def test_sync_json_cli_reports_the_counts(vault, env):
         "failed": 0,
         "conflicts": 0,
     }
-    assert isinstance(document["requests"], int) and document["requests"] >= 2
+    assert isinstance(document["requests"], int)
+    assert document["requests"] >= 2
     status = _cli(env, "status", "--vault", str(vault), "--json")
     assert status.returncode == 0, status.stderr
     assert __import__("json").loads(status.stdout)["connectors"]["todoist"]["links"] == 9
@@ -268,8 +273,10 @@ def test_dry_run_prints_the_plan_and_changes_nothing(vault, env, emulator):
     _, emu = emulator
     before = digest(vault)
     report = sync(vault, dry_run=True)
-    assert report.created == 6 and report.dry_run
-    assert emu.tasks == {} and digest(vault) == before
+    assert report.created == 6
+    assert report.dry_run
+    assert emu.tasks == {}
+    assert digest(vault) == before
 
 
 def test_unknown_connector_and_bad_token_exit_2(vault, env):
@@ -295,8 +302,7 @@ def test_no_op_sync_only_stats_the_notes(vault, env, monkeypatch: pytest.MonkeyP
     assert (report.created, report.updated, report.requests) == (0, 0, 1)
 
 
-def test_edited_note_is_read_again_despite_the_cache(vault, env, emulator):
-    _, emu = emulator
+def test_edited_note_is_read_again_despite_the_cache(vault, env):
     note = vault / EXAMPLE_NOTE
     os.utime(note, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
     sync(vault)
