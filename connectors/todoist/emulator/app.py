@@ -1,0 +1,328 @@
+"""The HTTP face of the emulated account: Todoist API v1 paths, status codes and error bodies.
+
+Served over real HTTP (see `bridge.testing.serve_in_thread`) so the unmodified official SDK and the
+connector talk to it exactly as to api.todoist.com. Every request passes one gate first — logged in
+`request_log`, delayed by `latency`, failed by `fail_next`, refused without the exact bearer token
+(401), refused beyond `rate_limit` (429 with `Retry-After`) — then the route. Paths, parameters and
+bodies follow reference §3-5 and the OpenAPI document; notable choices: close/reopen/delete answer
+204 with no body (what the SDK's own tests mock), `GET /tasks/{id}` also returns completed tasks
+(unverified for the live API), and the completed-tasks listing omits `next_cursor` on its last page
+(its schema says "Omitted when there is no next page") while every other listing sends null.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import re
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from connectors.todoist.emulator.errors import (
+    ApiError,
+    invalid,
+    status_error,
+    too_many_requests,
+    unauthorized,
+)
+from connectors.todoist.emulator.fields import rest_task_changes
+from connectors.todoist.emulator.records import add_months, label_rest, parse_instant, user_record
+from connectors.todoist.emulator.state import Emulator
+from connectors.todoist.emulator.sync import handle_sync
+
+__all__ = ["create_app"]
+
+Json = dict[str, Any]
+_CURSOR = re.compile(r"^[0-9a-zA-Z_-]+\.[0-9a-zA-Z_-]+$")
+_MAX_LIMIT = 200
+
+
+class _Gate:
+    """Log, delay, inject failures, check the token, count against the rate limit — in that order."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        em: Emulator = scope["app"].state.emulator
+        with em.lock:
+            em.request_log.append((scope["method"], scope["path"]))
+        if em.latency > 0:
+            await asyncio.sleep(em.latency)
+        refusal: ApiError | None = None
+        wait: int | None = None
+        injected = em.take_failure(scope["path"])
+        if injected is not None:
+            refusal, wait = status_error(injected), (1 if injected == 429 else None)
+        elif Headers(scope=scope).get("authorization") != self.expected:
+            refusal = unauthorized()
+        else:
+            wait = em.admit()
+            refusal = too_many_requests(wait) if wait is not None else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        headers = {"Retry-After": str(wait)} if wait is not None else None
+        await JSONResponse(refusal.body(), refusal.status, headers=headers)(scope, receive, send)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)  # noqa: S101 - registered for ApiError only
+    return JSONResponse(exc.body(), exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    error = (
+        ApiError(404, "Not found", "NOT_FOUND", 478)
+        if exc.status_code == 404
+        else status_error(exc.status_code)
+    )
+    return JSONResponse(error.body(), exc.status_code, headers=exc.headers)
+
+
+def _em(request: Request) -> Emulator:
+    em: Emulator = request.app.state.emulator
+    return em
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise invalid("body", explanation="not valid JSON") from None
+
+
+async def _object(request: Request) -> Json:
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise invalid("body", expected="a JSON object")
+    return body
+
+
+def _page(
+    request: Request, rows: list[Json], *, key: str = "results", null_at_end: bool = True
+) -> JSONResponse:
+    """One page of `rows`: `limit` (default 50, max 200) and an opaque cursor bound to the parameters."""
+    em, query = _em(request), request.query_params
+    raw = query.get("limit")
+    try:
+        limit = 50 if raw is None else int(raw)
+    except ValueError:
+        raise invalid("limit", expected="Input should be a valid integer") from None
+    if limit < 1:
+        raise invalid("limit", expected="Input should be greater than 0")
+    if limit > _MAX_LIMIT:
+        raise invalid("limit", expected="Input should be less than or equal to 200")
+    scope = (
+        request.url.path + "?" + "&".join(sorted(f"{k}={v}" for k, v in query.multi_items() if k != "cursor"))
+    )
+    cursor = query.get("cursor")
+    offset = 0
+    if cursor is not None:
+        if not _CURSOR.match(cursor):
+            raise invalid("cursor")
+        offset = em.cursor_offset(cursor, scope)
+    more = offset + limit < len(rows)
+    body: Json = {key: copy.deepcopy(rows[offset : offset + limit])}
+    if more or null_at_end:
+        body["next_cursor"] = em.remember_cursor(scope, offset + limit) if more else None
+    return JSONResponse(body)
+
+
+def _matching(rows: list[Json], request: Request, keys: tuple[str, ...]) -> list[Json]:
+    for key in keys:
+        value = request.query_params.get(key)
+        if value:
+            rows = [row for row in rows if row[key] == value]
+    return rows
+
+
+async def list_tasks(request: Request) -> Response:
+    em, query = _em(request), request.query_params
+    with em.lock:
+        rows = [t for t in em.tasks.values() if not t["checked"] and not t["is_deleted"]]
+        rows = _matching(rows, request, ("project_id", "section_id", "parent_id"))
+        if query.get("label"):
+            rows = [t for t in rows if query["label"] in t["labels"]]
+        if query.get("ids"):
+            wanted = {part.strip() for part in query["ids"].split(",") if part.strip()}
+            rows = [t for t in rows if t["id"] in wanted]
+        return _page(request, rows)
+
+
+async def add_task(request: Request) -> Response:
+    em = _em(request)
+    return JSONResponse(em.create_task(rest_task_changes(await _body(request), em.today(), creating=True)))
+
+
+async def get_task(request: Request) -> Response:
+    return JSONResponse(_em(request).get_task(request.path_params["task_id"]))
+
+
+async def update_task(request: Request) -> Response:
+    em = _em(request)
+    changes = rest_task_changes(await _body(request), em.today(), creating=False)
+    return JSONResponse(em.edit_task(request.path_params["task_id"], changes))
+
+
+async def close_task(request: Request) -> Response:
+    _em(request).close_task(request.path_params["task_id"])
+    return Response(status_code=204)
+
+
+async def reopen_task(request: Request) -> Response:
+    _em(request).uncomplete_task(request.path_params["task_id"])
+    return Response(status_code=204)
+
+
+async def move_task(request: Request) -> Response:
+    body = await _object(request)
+    where = {key: body.get(key) for key in ("project_id", "section_id", "parent_id")}
+    if any(value is not None and not isinstance(value, str) for value in where.values()):
+        raise invalid("project_id", expected="id strings")
+    return JSONResponse(_em(request).move_task(request.path_params["task_id"], **where))
+
+
+async def delete_task(request: Request) -> Response:
+    _em(request).delete_task(request.path_params["task_id"])
+    return Response(status_code=204)
+
+
+async def completed_by_completion_date(request: Request) -> Response:
+    em, query = _em(request), request.query_params
+    for name in ("since", "until"):
+        if not query.get(name):
+            raise invalid(name, explanation=f"{name} is required")
+    since, until = parse_instant(query["since"], "since"), parse_instant(query["until"], "until")
+    if until < since:
+        raise invalid("until", explanation="until is before since")
+    if until > add_months(since, 3):
+        raise invalid("until", explanation="since and until must be at most 3 months apart")
+    with em.lock:
+        rows = [
+            t
+            for t in em.tasks.values()
+            if t["checked"] and not t["is_deleted"] and since <= parse_instant(t["completed_at"], "") <= until
+        ]
+        rows = _matching(rows, request, ("project_id", "section_id", "parent_id"))
+        rows.sort(key=lambda t: str(t["completed_at"]), reverse=True)
+        return _page(request, rows, key="items", null_at_end=False)
+
+
+async def list_projects(request: Request) -> Response:
+    em = _em(request)
+    with em.lock:
+        return _page(
+            request, [p for p in em.projects.values() if not p["is_deleted"] and not p["is_archived"]]
+        )
+
+
+async def add_project(request: Request) -> Response:
+    body = await _object(request)
+    if "name" not in body:
+        raise invalid("name", explanation="name is required")
+    parent = body.get("parent_id")
+    if parent is not None and not isinstance(parent, str):
+        raise invalid("parent_id", expected="a project id")
+    defaults = {"color": "charcoal", "description": "", "is_favorite": False, "view_style": "list"}
+    extra = {key: default if body.get(key) is None else body[key] for key, default in defaults.items()}
+    return JSONResponse(_em(request).create_project(body["name"], parent_id=parent, **extra))
+
+
+async def get_project(request: Request) -> Response:
+    return JSONResponse(_em(request).get_project(request.path_params["project_id"]))
+
+
+async def list_collaborators(request: Request) -> Response:
+    em = _em(request)
+    with em.lock:
+        project_id = em.get_project(request.path_params["project_id"])["id"]
+        users = [em.collaborators[uid] for (pid, uid) in em.collaborator_states if pid == project_id]
+        return _page(request, [{"id": u["id"], "name": u["full_name"], "email": u["email"]} for u in users])
+
+
+async def list_labels(request: Request) -> Response:
+    em = _em(request)
+    with em.lock:
+        return _page(request, [label_rest(lb) for lb in em.labels.values() if not lb["is_deleted"]])
+
+
+async def add_label(request: Request) -> Response:
+    body = await _object(request)
+    if "name" not in body:
+        raise invalid("name", explanation="name is required")
+    order = body.get("item_order", body.get("order"))  # the SDK says item_order, the spec order
+    color = body.get("color") or "charcoal"
+    label = _em(request).create_label(body["name"], color=color, item_order=order,
+                                      is_favorite=bool(body.get("is_favorite", False)))  # fmt: skip
+    return JSONResponse(label_rest(label))
+
+
+async def get_user(request: Request) -> Response:
+    em = _em(request)
+    with em.lock:
+        done = [t for t in em.tasks.values() if t["checked"] and not t["is_deleted"]]
+        today = sum(1 for t in done if t["completed_at"][:10] == em.today().isoformat())
+        return JSONResponse(user_record(em.user, em.inbox_id, len(done), today))
+
+
+async def sync(request: Request) -> Response:
+    em, body = _em(request), await request.body()
+    return JSONResponse(handle_sync(em, request.headers.get("content-type", ""), body))
+
+
+def create_app(
+    token: str, *, emulator: Emulator | None = None, client_secret: str | None = None
+) -> Starlette:
+    """A Starlette app serving one account (`app.state.emulator`) to callers bearing `token`.
+
+    `client_secret` is what `Emulator.sign` keys webhook signatures with. Swap
+    `app.state.emulator` for a fresh `Emulator()` to reset the account without restarting.
+    """
+    em = emulator if emulator is not None else Emulator()
+    if client_secret is not None:
+        em.client_secret = client_secret
+    v1 = "/api/v1"
+    routes = [
+        Route(f"{v1}/tasks", list_tasks, methods=["GET"]),
+        Route(f"{v1}/tasks", add_task, methods=["POST"]),
+        Route(f"{v1}/tasks/completed/by_completion_date", completed_by_completion_date, methods=["GET"]),
+        Route(f"{v1}/tasks/{{task_id}}", get_task, methods=["GET"]),
+        Route(f"{v1}/tasks/{{task_id}}", update_task, methods=["POST"]),
+        Route(f"{v1}/tasks/{{task_id}}", delete_task, methods=["DELETE"]),
+        Route(f"{v1}/tasks/{{task_id}}/close", close_task, methods=["POST"]),
+        Route(f"{v1}/tasks/{{task_id}}/reopen", reopen_task, methods=["POST"]),
+        Route(f"{v1}/tasks/{{task_id}}/move", move_task, methods=["POST"]),
+        Route(f"{v1}/projects", list_projects, methods=["GET"]),
+        Route(f"{v1}/projects", add_project, methods=["POST"]),
+        Route(f"{v1}/projects/{{project_id}}", get_project, methods=["GET"]),
+        Route(f"{v1}/projects/{{project_id}}/collaborators", list_collaborators, methods=["GET"]),
+        Route(f"{v1}/labels", list_labels, methods=["GET"]),
+        Route(f"{v1}/labels", add_label, methods=["POST"]),
+        Route(f"{v1}/user", get_user, methods=["GET"]),
+        Route(f"{v1}/sync", sync, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(_Gate, token=token)],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+    )
+    app.state.emulator = em
+    return app

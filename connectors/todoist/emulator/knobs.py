@@ -1,0 +1,139 @@
+"""The test-facing plumbing of the emulated account: the lock, fault injection and bookkeeping.
+
+Kept apart from the account's data (`state.Emulator` inherits it) so that what a test turns —
+`latency`, `rate_limit`/`rate_window`, `fail_next`, `after_commands`, `request_log` — reads in one
+place, with the change counter, sync tokens, pagination cursors and remembered Sync command uuids
+that make incremental sync and idempotent retries behave as the reference (§4, §6, §7) describes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from connectors.todoist.emulator.errors import invalid
+
+__all__ = ["Knobs"]
+
+
+class Knobs:
+    """One `threading.RLock` (`lock`) for the whole account, and everything tests adjust or read."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.latency: float = 0.0
+        """Seconds slept before each answer."""
+        self.rate_limit: int | None = None
+        """Requests allowed per `rate_window` seconds; beyond it 429 with `Retry-After`."""
+        self.rate_window: float = 900.0
+        self.request_log: list[tuple[str, str]] = []
+        """(method, path) of every request received, refused ones included."""
+        self.after_commands: Callable[[], None] | None = None
+        """Called once a /sync request's commands are applied, before its answer is sent."""
+        self.client_secret: str | None = None
+        """The app secret webhook bodies are signed with (`sign`)."""
+        self.version = 0
+        """The change counter: bumped by every change, read through sync tokens."""
+        self.commands: dict[str, tuple[str | dict[str, Any], dict[str, str]]] = {}
+        """Executed Sync command uuid -> (its sync_status, the temp_id_mapping it produced)."""
+        self.temp_ids: dict[str, str] = {}
+        """Every temp_id a Sync command was given -> the real id created for it."""
+        self._changed: dict[tuple[str, str], int] = {}
+        self._tokens: dict[str, int] = {}
+        self._cursors: dict[str, tuple[str, int]] = {}
+        self._failures: list[list[Any]] = []
+        self._hits: deque[float] = deque()
+
+    def fail_next(self, status: int, count: int = 1, path_prefix: str = "") -> None:
+        """Answer the next `count` requests whose path starts with `path_prefix` with `status`.
+
+        The prefix may be the full path (`/api/v1/sync`) or the part after `/api/v1` (`/sync`).
+        """
+        with self.lock:
+            self._failures.append([status, count, path_prefix])
+
+    def take_failure(self, path: str) -> int | None:
+        """The injected status for this request, if one is pending (used by the app)."""
+        with self.lock:
+            short = path.removeprefix("/api/v1")
+            for failure in self._failures:
+                if path.startswith(failure[2]) or short.startswith(failure[2]):
+                    failure[1] -= 1
+                    if failure[1] <= 0:
+                        self._failures.remove(failure)
+                    return int(failure[0])
+            return None
+
+    def admit(self) -> int | None:
+        """Count a request against `rate_limit` per `rate_window`; seconds to wait when refused."""
+        with self.lock:
+            if self.rate_limit is None:
+                return None
+            now = time.monotonic()
+            while self._hits and now - self._hits[0] >= self.rate_window:
+                self._hits.popleft()
+            if len(self._hits) >= self.rate_limit:
+                return max(1, math.ceil(self.rate_window - (now - self._hits[0])))
+            self._hits.append(now)
+            return None
+
+    def sign(self, body: bytes) -> str:
+        """`X-Todoist-Hmac-SHA256` for a webhook body: base64 HMAC-SHA256 keyed by the client secret."""
+        if self.client_secret is None:
+            raise RuntimeError("no client_secret configured (create_app(..., client_secret=...))")
+        digest = hmac.new(self.client_secret.encode(), body, hashlib.sha256).digest()
+        return base64.b64encode(digest).decode("ascii")
+
+    # -- change tracking, tokens, cursors --------------------------------------------------------
+
+    def _bump(self, kind: str, object_id: str) -> None:
+        self.version += 1
+        self._changed[(kind, object_id)] = self.version
+
+    def changed_since(self, kind: str, version: int) -> list[str]:
+        """Ids of `kind` ("items", "projects", …) changed after `version`, oldest change first."""
+        with self.lock:
+            hits = [(v, key[1]) for key, v in self._changed.items() if key[0] == kind and v > version]
+            return [object_id for _, object_id in sorted(hits)]
+
+    def issue_token(self) -> str:
+        """A new opaque sync token standing for the account as it is now."""
+        with self.lock:
+            token = secrets.token_urlsafe(45)
+            self._tokens[token] = self.version
+            return token
+
+    def token_version(self, token: str) -> int:
+        """The change counter a sync token stands for; 400 for a token this account never issued."""
+        with self.lock:
+            if token not in self._tokens:
+                raise invalid("sync_token", explanation="unknown sync token")
+            return self._tokens[token]
+
+    def remember_cursor(self, scope: str, offset: int) -> str:
+        """An opaque `<a>.<b>` cursor for the page after `offset` of the listing `scope`."""
+        with self.lock:
+            cursor = f"{secrets.token_urlsafe(12)}.{secrets.token_urlsafe(6)}"
+            self._cursors[cursor] = (scope, offset)
+            return cursor
+
+    def cursor_offset(self, cursor: str, scope: str) -> int:
+        """Where a cursor continues; 400 if unknown or issued for other parameters."""
+        with self.lock:
+            found = self._cursors.get(cursor)
+            if found is None or found[0] != scope:
+                raise invalid("cursor")
+            return found[1]
+
+    def resolve(self, value: str) -> str:
+        """A real id for `value`, which may be a temp id from an earlier Sync command."""
+        with self.lock:
+            return self.temp_ids.get(value, value)

@@ -1,0 +1,339 @@
+"""The shapes of Todoist objects on the wire, built from scratch so every key is always there.
+
+The official SDK refuses an object that lacks any key it maps (even a null one) and a null
+`added_at`/`updated_at`; the OpenAPI document lists every `ItemSyncView` key as required. So tasks,
+projects, labels and the user are built here whole, with ids that are opaque 16-character strings
+(v1 rejects numeric ids) and timestamps as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (reference §1-3).
+Due dates follow the "Due dates" guide: a small natural-language parser stands in for the server's.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from connectors.todoist.emulator.errors import invalid
+
+__all__ = [
+    "COLORS",
+    "add_months",
+    "base62",
+    "due_from_date",
+    "due_from_object",
+    "due_from_string",
+    "label_rest",
+    "label_sync",
+    "new_id",
+    "next_due",
+    "parse_instant",
+    "project_record",
+    "task_record",
+    "timestamp",
+    "user_record",
+]
+
+COLORS = (
+    "berry_red", "red", "orange", "yellow", "olive_green", "lime_green", "green", "mint_green", "teal",
+    "sky_blue", "light_blue", "blue", "grape", "violet", "lavender", "magenta", "salmon", "charcoal",
+    "grey", "taupe",
+)  # fmt: skip
+_DIGITS = string.digits + string.ascii_uppercase + string.ascii_lowercase  # in ASCII order
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z)?$")
+_AT = re.compile(r"^(.*?)\s+at\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_EVERY = re.compile(r"^every!?\s+(?:(\d+)\s+)?(day|week|month|year|[a-z]+)s?\b")
+
+
+def base62(number: int) -> str:
+    """`number` in digits, then upper, then lower case letters: sorts like the number when padded."""
+    out = ""
+    while True:
+        number, rest = divmod(number, 62)
+        out = _DIGITS[rest] + out
+        if not number:
+            return out
+
+
+def new_id(serial: int) -> str:
+    """An opaque id like "6X7rM8997g3RQmvh": never all digits, unique through `serial`."""
+    noise = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(10))
+    return "6" + secrets.choice(string.ascii_letters) + base62(serial).rjust(4, "0") + noise
+
+
+def timestamp(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, the form the SDK parses."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(value: str, argument: str) -> datetime:
+    """An RFC 3339 date-time (a naive one is taken as UTC), else a 400 naming `argument`."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid(argument, expected="an RFC 3339 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def add_months(day: datetime, months: int) -> datetime:
+    """The same day-of-month `months` later, clamped to the month's end."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    for candidate in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _due(
+    when: str, text: str, lang: str, *, recurring: bool = False, tz: str | None = None
+) -> dict[str, Any]:
+    return {"date": when, "timezone": tz, "string": text, "lang": lang, "is_recurring": recurring}
+
+
+def due_from_date(value: str, argument: str, *, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
+    """A due object from `YYYY-MM-DD`, floating `…THH:MM:SS` or fixed `…Z` (the "Due dates" guide)."""
+    if _DATE.match(value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise invalid(argument, expected="YYYY-MM-DD") from None
+        return _due(value, value, lang)
+    match = _DATETIME.match(value)
+    if not match:
+        raise invalid(argument, expected="YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DDTHH:MM:SSZ")
+    day, clock, zulu = match.groups()
+    try:
+        datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:
+        raise invalid(argument) from None
+    text = f"{day} {clock[:5]}"
+    if zulu:
+        return _due(f"{day}T{clock}Z", text, lang, tz=tz)
+    return _due(f"{day}T{clock}", text, lang)
+
+
+def _day_of(phrase: str, today: date) -> date | None:
+    if phrase in ("today", "tod"):
+        return today
+    if phrase in ("tomorrow", "tom"):
+        return today + timedelta(days=1)
+    if phrase == "yesterday":
+        return today - timedelta(days=1)
+    if _DATE.match(phrase):
+        try:
+            return date.fromisoformat(phrase)
+        except ValueError:
+            return None
+    name = phrase.removeprefix("next ").strip()
+    for index, weekday in enumerate(_WEEKDAYS):
+        if name in (weekday, weekday[:3]):
+            return today + timedelta(days=(index - today.weekday() - 1) % 7 + 1)
+    match = re.fullmatch(r"in (\d+) (day|week)s?", phrase)
+    if match:
+        return today + timedelta(days=int(match.group(1)) * (7 if match.group(2) == "week" else 1))
+    return None
+
+
+def due_from_string(
+    text: str, today: date, *, lang: str = "en", argument: str = "due_string"
+) -> dict[str, Any] | None:
+    """Parse the few due strings the emulator knows; None for "no date"; 400 for the rest.
+
+    Known: today, tomorrow, yesterday, YYYY-MM-DD, weekdays, "in N days/weeks", each optionally
+    followed by "at H[:MM][am|pm]", and recurring "every [N] day/week/month/year/<weekday>".
+    """
+    phrase = " ".join(text.lower().split())
+    if phrase in ("no date", "no due date", ""):
+        return None
+    hour = minute = None
+    timed = _AT.match(phrase)
+    if timed:
+        phrase, hours, minutes, half = timed.groups()
+        hour, minute = int(hours), int(minutes or 0)
+        if half:
+            hour = hour % 12 + (12 if half == "pm" else 0)
+        if hour > 23 or minute > 59:
+            raise invalid(argument, explanation=f"unknown time in {text!r}")
+    recurring = _EVERY.match(phrase)
+    if recurring:
+        unit = recurring.group(2)
+        day = _day_of(unit, today) if unit not in ("day", "week", "month", "year") else today
+    else:
+        day = _day_of(phrase, today)
+    if day is None:
+        raise invalid(argument, explanation=f"the emulator cannot parse the date {text!r}")
+    when = day.isoformat() if hour is None else f"{day.isoformat()}T{hour:02d}:{minute:02d}:00"
+    return _due(when, text, lang, recurring=bool(recurring))
+
+
+def due_from_object(value: object, today: date, *, argument: str = "due") -> dict[str, Any] | None:
+    """A Sync `due` argument: null clears, `{"date": …}` or `{"string": …}` (plus lang, is_recurring)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid(argument, expected="an object with date or string, or null")
+    lang = value.get("lang") or "en"
+    if not isinstance(lang, str):
+        raise invalid(argument, explanation="lang must be a string")
+    if isinstance(value.get("date"), str):
+        due = due_from_date(value["date"], argument, lang=lang, tz=value.get("timezone") or "UTC")
+        if isinstance(value.get("string"), str) and value["string"]:
+            due["string"] = value["string"]
+        due["is_recurring"] = bool(value.get("is_recurring", due["string"].lower().startswith("every")))
+        return due
+    if isinstance(value.get("string"), str):
+        return due_from_string(value["string"], today, lang=lang, argument=argument)
+    raise invalid(argument, expected="an object with date or string, or null")
+
+
+def next_due(due: dict[str, Any]) -> dict[str, Any]:
+    """The next occurrence of a recurring due date, counted from its current date."""
+    when: str = due["date"]
+    day = date.fromisoformat(when[:10])
+    match = _EVERY.match(" ".join(due["string"].lower().split()))
+    count = int(match.group(1) or 1) if match else 1
+    unit = match.group(2) if match else "day"
+    if unit == "week" or unit in _WEEKDAYS or unit in (w[:3] for w in _WEEKDAYS):
+        day += timedelta(weeks=count)
+    elif unit == "month":
+        day = add_months(datetime(day.year, day.month, day.day, tzinfo=UTC), count).date()
+    elif unit == "year":
+        day = add_months(datetime(day.year, day.month, day.day, tzinfo=UTC), 12 * count).date()
+    else:
+        day += timedelta(days=count)
+    return {**due, "date": day.isoformat() + when[10:]}
+
+
+def task_record(task_id: str, user_id: str, project_id: str, now: str) -> dict[str, Any]:
+    """A new task with every `ItemSyncView` key present (reference §2); callers fill in the rest."""
+    return {
+        "id": task_id,
+        "user_id": user_id,
+        "project_id": project_id,
+        "section_id": None,
+        "parent_id": None,
+        "content": "",
+        "description": "",
+        "labels": [],
+        "priority": 1,
+        "due": None,
+        "deadline": None,
+        "duration": None,
+        "is_collapsed": False,
+        "child_order": 1,
+        "order_key": None,
+        "day_order": -1,
+        "responsible_uid": None,
+        "assigned_by_uid": None,
+        "added_by_uid": user_id,
+        "checked": False,
+        "is_deleted": False,
+        "completed_at": None,
+        "completed_by_uid": None,
+        "added_at": now,
+        "updated_at": now,
+        "note_count": 0,
+        "completed_count": 0,
+        "postponed_count": 0,
+    }
+
+
+def project_record(project_id: str, name: str, user_id: str, now: str, **fields: Any) -> dict[str, Any]:
+    """A personal project with the keys `PersonalProjectSyncView` requires and the SDK maps."""
+    record: dict[str, Any] = {
+        "id": project_id,
+        "name": name,
+        "description": "",
+        "parent_id": None,
+        "child_order": 1,
+        "order_key": None,
+        "color": "charcoal",
+        "is_collapsed": False,
+        "is_shared": False,
+        "is_favorite": False,
+        "is_archived": False,
+        "is_deleted": False,
+        "is_frozen": False,
+        "can_assign_tasks": False,
+        "can_comment": True,
+        "view_style": "list",
+        "inbox_project": False,
+        "creator_uid": user_id,
+        "created_at": now,
+        "updated_at": now,
+        "default_order": 0,
+        "default_order_key": None,
+        "public_key": "",
+        "access": None,
+        "role": None,
+    }
+    record.update(fields)
+    return record
+
+
+def label_sync(label: dict[str, Any]) -> dict[str, Any]:
+    """A personal label as Sync sends it (`item_order`, `order_key`, `is_deleted`)."""
+    return dict(label)
+
+
+def label_rest(label: dict[str, Any]) -> dict[str, Any]:
+    """A personal label as REST sends it (`LabelRestView`: `order`, no `is_deleted`)."""
+    keys = ("id", "name", "color", "is_favorite")
+    return {**{key: label[key] for key in keys}, "order": label["item_order"]}
+
+
+def user_record(user: dict[str, Any], inbox_id: str, completed: int, completed_today: int) -> dict[str, Any]:
+    """The account as `GET /user` (`UserJSON`) and Sync's `user` send it: all required keys."""
+    return {
+        "id": user["id"],
+        "email": user["email"],
+        "full_name": user["full_name"],
+        "image_id": user["image_id"],
+        "inbox_project_id": inbox_id,
+        "has_password": True,
+        "verification_status": "verified",
+        "mfa_enabled": False,
+        "is_premium": user["is_premium"],
+        "has_started_a_trial": False,
+        "date_format": 0,
+        "time_format": 0,
+        "sort_order": 0,
+        "theme_id": "0",
+        "theme_appearance": "system",
+        "start_day": 1,
+        "weekend_start_day": 6,
+        "next_week": 1,
+        "auto_reminder": 0,
+        "start_page": "inbox",
+        "lang": "en",
+        "tz_info": {
+            "timezone": user["timezone"],
+            "gmt_string": "+00:00",
+            "hours": 0,
+            "minutes": 0,
+            "is_dst": 0,
+        },
+        "karma": 0.0,
+        "daily_goal": 5,
+        "weekly_goal": 25,
+        "days_off": [6, 7],
+        "is_celebrations_enabled": True,
+        "completed_count": completed,
+        "completed_today": completed_today,
+        "share_limit": 5,
+        "features": {},
+        "feature_identifier": "",
+        "joinable_workspace": None,
+        "onboarding_completed": True,
+        "onboarding_initiated": True,
+        "onboarding_started": True,
+        "activated_user": True,
+        "has_magic_number": False,
+        "websocket_url": "",
+    }

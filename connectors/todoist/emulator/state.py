@@ -1,0 +1,223 @@
+"""One Todoist account in memory, shared by the HTTP app, the Sync commands and the tests.
+
+Everything that can change the account goes through the mutation methods here — whether the
+request came over REST, as a Sync command, or from a test acting "as the user in the Todoist app"
+(`add`, `complete`, `reopen`, `update`, `delete`). So each change bumps the same change counter
+(which incremental sync reads), stamps `updated_at` and appends the same webhook event to `events`
+(reference §8 envelope). One `threading.RLock` guards it all: the server runs in its own thread
+while a test pokes the account from the main one. The knobs (`latency`, `rate_limit`, `fail_next`,
+`after_commands`) let tests make the server slow, strict or broken on demand.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from connectors.todoist.emulator.account import Account, Json
+from connectors.todoist.emulator.errors import ApiError, invalid, not_found
+from connectors.todoist.emulator.fields import sync_task_changes
+from connectors.todoist.emulator.records import base62, next_due, task_record
+
+__all__ = ["Emulator"]
+
+_EDITABLE = frozenset((
+    "content", "description", "labels", "priority", "due", "deadline", "duration", "responsible_uid",
+    "assigned_by_uid", "child_order", "day_order", "is_collapsed",
+))  # fmt: skip
+_PLACEMENT = ("project_id", "section_id", "parent_id")
+
+
+class Emulator(Account):
+    """The account (see `Account`) plus every task change: REST, Sync and the user's own."""
+
+    # -- task mutations (REST, Sync and the user helpers all land here) --------------------------
+
+    def _last_order(self, project_id: str, section_id: str | None, parent_id: str | None) -> int:
+        orders = [
+            t["child_order"]
+            for t in self.tasks.values()
+            if (t["project_id"], t["section_id"], t["parent_id"]) == (project_id, section_id, parent_id)
+            and not t["is_deleted"]
+        ]
+        return max(orders, default=0) + 1
+
+    def _placement(self, project_id: str | None, section_id: str | None, parent_id: str | None) -> Json:
+        if parent_id is not None:
+            parent = self._task(parent_id)
+            return {
+                "project_id": parent["project_id"],
+                "section_id": parent["section_id"],
+                "parent_id": parent["id"],
+            }
+        if section_id is not None:
+            section = self.sections.get(self.resolve(section_id))
+            if section is None or (
+                project_id is not None and self._project(project_id)["id"] != section["project_id"]
+            ):
+                raise not_found("Section")
+            return {"project_id": section["project_id"], "section_id": section["id"], "parent_id": None}
+        project = self._project(project_id) if project_id is not None else self.projects[self.inbox_id]
+        return {"project_id": project["id"], "section_id": None, "parent_id": None}
+
+    def _check_assignee(self, task: Json) -> None:
+        uid = task["responsible_uid"]
+        if uid is not None and uid not in self.members(task["project_id"]):
+            raise invalid("responsible_uid", explanation="not a collaborator of the task's project")
+        if uid is not None and task["assigned_by_uid"] is None:
+            task["assigned_by_uid"] = self.user_id
+
+    def create_task(self, changes: Json) -> Json:
+        """Add a task from checked changes (see `fields`); the project defaults to the Inbox."""
+        with self.lock:
+            where = self._placement(*(changes.get(key) for key in _PLACEMENT))
+            task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
+            task.update(where)
+            task["child_order"] = self._last_order(
+                where["project_id"], where["section_id"], where["parent_id"]
+            )
+            task.update({key: value for key, value in changes.items() if key in _EDITABLE})
+            task["order_key"] = "a" + base62(next(self._serial)).rjust(5, "0")
+            self._check_assignee(task)
+            self.tasks[task["id"]] = task
+            self._bump("items", task["id"])
+            self._emit("item:added", task)
+            return copy.deepcopy(task)
+
+    def _changed_task(self, task: Json, old: Json, event: str, intent: str | None = None) -> None:
+        task["updated_at"] = self._now()
+        self._bump("items", task["id"])
+        if event == "item:updated":
+            self._emit(event, task, old=old, intent=intent or "item_updated")
+        else:
+            self._emit(event, task)
+
+    def edit_task(self, task_id: str, changes: Json) -> Json:
+        """Apply the given fields only (labels replace); no change, no new version or event."""
+        with self.lock:
+            task = self._task(task_id)
+            old = copy.deepcopy(task)
+            task.update({key: value for key, value in changes.items() if key in _EDITABLE})
+            try:
+                self._check_assignee(task)
+            except ApiError:
+                task.clear()
+                task.update(old)
+                raise
+            if task != old:
+                self._changed_task(task, old, "item:updated")
+            return copy.deepcopy(task)
+
+    def move_task(self, task_id: str, **where: str | None) -> Json:
+        """Move to exactly one of `project_id`, `section_id` or `parent_id`; the task goes last."""
+        with self.lock:
+            given = {key: value for key, value in where.items() if key in _PLACEMENT and value is not None}
+            if len(given) != 1:
+                raise invalid(
+                    "project_id", explanation="give exactly one of project_id, section_id, parent_id"
+                )
+            task = self._task(task_id)
+            target = self._placement(given.get("project_id"), given.get("section_id"), given.get("parent_id"))
+            family = {task["id"], *(t["id"] for t in self._descendants(task["id"]))}
+            if target["parent_id"] in family:
+                raise invalid("parent_id", explanation="a task cannot become its own descendant")
+            if all(task[key] == target[key] for key in _PLACEMENT):
+                return copy.deepcopy(task)
+            old = copy.deepcopy(task)
+            task.update(target)
+            task["child_order"] = self._last_order(
+                target["project_id"], target["section_id"], target["parent_id"]
+            )
+            self._changed_task(task, old, "item:updated")
+            for child in self._descendants(task["id"]):
+                if child["project_id"] != task["project_id"]:
+                    before = copy.deepcopy(child)
+                    child.update(project_id=task["project_id"], section_id=task["section_id"])
+                    self._changed_task(child, before, "item:updated")
+            return copy.deepcopy(task)
+
+    def close_task(self, task_id: str) -> Json:
+        """What the apps do on "complete": advance a recurring task, else complete it."""
+        with self.lock:
+            task = self._task(task_id)
+            due = task["due"]
+            if task["checked"] or not (due and due.get("is_recurring")):
+                return self.complete_task(task_id)
+            old = copy.deepcopy(task)
+            task["due"] = next_due(due)
+            task["completed_count"] += 1
+            self._changed_task(task, old, "item:updated", "item_completed")
+            return copy.deepcopy(task)
+
+    def complete_task(self, task_id: str, completed_at: str | None = None) -> Json:
+        """Complete the task and its sub-tasks (`checked`, `completed_at`); completed stays completed."""
+        with self.lock:
+            task = self._task(task_id)
+            if task["checked"]:
+                return copy.deepcopy(task)
+            when = completed_at or self._now()
+            for item in (task, *self._descendants(task["id"])):
+                if not item["checked"]:
+                    old = copy.deepcopy(item)
+                    item.update(checked=True, completed_at=when, completed_by_uid=self.user_id)
+                    item["completed_count"] += 1
+                    self._changed_task(item, old, "item:completed")
+            return copy.deepcopy(task)
+
+    def uncomplete_task(self, task_id: str) -> Json:
+        """Reopen a completed task and any completed ancestors; an open task is left as it is."""
+        with self.lock:
+            task = self._task(task_id)
+            chain = [task]
+            while chain[-1]["parent_id"] is not None and chain[-1]["parent_id"] in self.tasks:
+                chain.append(self.tasks[chain[-1]["parent_id"]])
+            for item in reversed(chain):
+                if item["checked"] and not item["is_deleted"]:
+                    old = copy.deepcopy(item)
+                    item.update(checked=False, completed_at=None, completed_by_uid=None)
+                    self._changed_task(item, old, "item:uncompleted")
+            return copy.deepcopy(task)
+
+    def delete_task(self, task_id: str) -> Json:
+        """Delete the task and its sub-tasks (`is_deleted`); 404 if already gone."""
+        with self.lock:
+            task = self._task(task_id)
+            for item in (task, *self._descendants(task["id"])):
+                old = copy.deepcopy(item)
+                item["is_deleted"] = True
+                self._changed_task(item, old, "item:deleted")
+            return copy.deepcopy(task)
+
+    # -- the user in the Todoist app ---------------------------------------------------------------
+
+    def add(self, content: str, **fields: Any) -> Json:
+        """Add a task as the user would in the app; `fields` use Sync `item_add` argument names."""
+        if isinstance(fields.get("due"), str):
+            fields["due"] = {"string": fields["due"]}
+        return self.create_task(
+            sync_task_changes({"content": content, **fields}, self.today(), creating=True)
+        )
+
+    def update(self, task_id: str, **fields: Any) -> Json:
+        """Edit a task in the app: Sync `item_update` names (a str `due` is a due string), and
+        `project_id`/`section_id`/`parent_id` move it."""
+        with self.lock:
+            where = {key: fields.pop(key) for key in _PLACEMENT if key in fields}
+            if isinstance(fields.get("due"), str):
+                fields["due"] = {"string": fields["due"]}
+            changes = sync_task_changes(fields, self.today(), creating=False)
+            if where:
+                self.move_task(task_id, **where)
+            return self.edit_task(task_id, changes)
+
+    def complete(self, task_id: str) -> Json:
+        """Tick the task in the app (recurring tasks advance, as `item_close`)."""
+        return self.close_task(task_id)
+
+    def reopen(self, task_id: str) -> Json:
+        """Un-tick a completed task in the app."""
+        return self.uncomplete_task(task_id)
+
+    def delete(self, task_id: str) -> Json:
+        """Delete the task (and its sub-tasks) in the app."""
+        return self.delete_task(task_id)

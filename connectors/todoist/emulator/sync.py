@@ -1,0 +1,224 @@
+"""`POST /api/v1/sync`: commands first (in order, each on its own), then the resources asked for.
+
+Follows the Sync tag of the API reference (reference §7): form-encoded fields holding JSON (what
+the docs show) or one JSON body (what the TypeScript SDK sends); `sync_token` `*` for a full sync
+of active objects, else the objects changed since that token — completed and deleted tasks
+included; at most 100 commands; a remembered command `uuid` is answered, not executed again; a
+`temp_id` resolves in any later id argument, in this request or a later one. Supported resource
+types: items, projects, labels, user, collaborators (with collaborator_states) and `all`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from connectors.todoist.emulator.errors import ApiError, invalid
+from connectors.todoist.emulator.fields import sync_task_changes
+from connectors.todoist.emulator.records import label_sync, parse_instant, timestamp, user_record
+from connectors.todoist.emulator.state import Emulator
+
+__all__ = ["MAX_COMMANDS", "RESOURCE_TYPES", "handle_sync"]
+
+Json = dict[str, Any]
+MAX_COMMANDS = 100
+RESOURCE_TYPES = ("items", "projects", "labels", "user", "collaborators")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def _field(data: dict[str, Any], name: str, *, form: bool) -> Any:
+    value = data.get(name)
+    if isinstance(value, str) and (name != "sync_token" or (form and value.startswith('"'))):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise invalid(name, explanation="not valid JSON") from None
+    return value
+
+
+def parse_request(content_type: str, body: bytes) -> tuple[str | None, list[str], list[Json] | None]:
+    """(sync_token, resource_types, commands) from a form-encoded or JSON request body."""
+    form = not content_type.lower().startswith("application/json")
+    if form:
+        data: Any = {
+            key: values[-1] for key, values in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()
+        }
+    else:
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            raise invalid("body", explanation="not valid JSON") from None
+        if not isinstance(data, dict):
+            raise invalid("body", expected="a JSON object")
+    token = _field(data, "sync_token", form=form)
+    if token is not None and not isinstance(token, str):
+        raise invalid("sync_token", expected="a string")
+    types = _field(data, "resource_types", form=form) or []
+    if not isinstance(types, list) or not all(isinstance(name, str) for name in types):
+        raise invalid("resource_types", expected="a JSON array of strings")
+    commands = _field(data, "commands", form=form)
+    if commands is not None:
+        if not isinstance(commands, list):
+            raise invalid("commands", expected="a JSON array of command objects")
+        if len(commands) > MAX_COMMANDS:
+            raise ApiError(400, "Too many commands", "INVALID_ARGUMENT_VALUE", 20,
+                           argument="commands", max_count=MAX_COMMANDS)  # fmt: skip
+        for command in commands:
+            if not (isinstance(command, dict) and isinstance(command.get("type"), str)
+                    and isinstance(command.get("uuid"), str) and command["uuid"]):  # fmt: skip
+                raise invalid("commands", explanation="each command needs a type and a uuid")
+    return token, types, commands
+
+
+def _wanted(types: list[str]) -> set[str]:
+    wanted: set[str] = set()
+    for name in types:
+        if name == "all":
+            wanted.update(RESOURCE_TYPES)
+        elif name in RESOURCE_TYPES:
+            wanted.add(name)
+    for name in types:
+        if name.startswith("-"):
+            wanted.discard(name[1:])
+    return wanted
+
+
+def _ref(em: Emulator, args: Json, key: str) -> str:
+    """An id argument resolved through temp ids; an unknown uuid-shaped one is a bad temp id."""
+    value = args.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise invalid(key, explanation=f"{key} is required")
+    real = em.resolve(value)
+    known = real in em.tasks or real in em.projects or real in em.sections
+    if real == value and not known and _UUID.match(value):
+        raise ApiError(400, "Invalid temporary id", None, 15, argument=key)
+    return real
+
+
+def _created(em: Emulator, temp_id: object, real: str) -> dict[str, str]:
+    if not isinstance(temp_id, str) or not temp_id:
+        return {}
+    em.temp_ids[temp_id] = real
+    return {temp_id: real}
+
+
+def _apply(em: Emulator, command: Json) -> dict[str, str]:
+    kind, args, temp_id = command["type"], command.get("args", {}), command.get("temp_id")
+    if not isinstance(args, dict):
+        raise invalid("args", expected="an object")
+    today = em.today()
+    if kind == "item_add":
+        changes = sync_task_changes(args, today, creating=True)
+        for key in ("project_id", "section_id", "parent_id"):
+            if changes.get(key):
+                changes[key] = _ref(em, args, key)
+        return _created(em, temp_id, em.create_task(changes)["id"])
+    if kind == "project_add":
+        parent = _ref(em, args, "parent_id") if args.get("parent_id") else None
+        extra = {
+            key: args[key] for key in ("color", "description", "is_favorite", "view_style") if key in args
+        }
+        return _created(em, temp_id, em.create_project(args.get("name"), parent_id=parent, **extra)["id"])
+    if kind == "label_add":
+        extra = {key: args[key] for key in ("color", "item_order", "is_favorite") if key in args}
+        return _created(em, temp_id, em.create_label(args.get("name"), **extra)["id"])
+    task_id = _ref(em, args, "id")
+    if kind == "item_update":
+        rest = {key: value for key, value in args.items() if key != "id"}
+        em.edit_task(task_id, sync_task_changes(rest, today, creating=False))
+    elif kind == "item_move":
+        where = {
+            key: _ref(em, args, key) for key in ("project_id", "section_id", "parent_id") if args.get(key)
+        }
+        em.move_task(task_id, **where)
+    elif kind == "item_close":
+        em.close_task(task_id)
+    elif kind == "item_complete":
+        when = args.get("date_completed") or args.get("completed_at")
+        if when is not None and not isinstance(when, str):
+            raise invalid("date_completed", expected="an RFC 3339 date-time")
+        em.complete_task(task_id, timestamp(parse_instant(when, "date_completed")) if when else None)
+    elif kind == "item_uncomplete":
+        em.uncomplete_task(task_id)
+    elif kind == "item_delete":
+        em.delete_task(task_id)
+    else:
+        raise invalid("type", explanation=f"the emulator does not know the command {kind!r}")
+    return {}
+
+
+def _status(error: ApiError) -> Json:
+    if error.tag == "NOT_FOUND" and error.error == "Task not found":
+        return error.body(http_code=400, tag="ITEM_NOT_FOUND")  # a terminal command error in Sync
+    return error.body()
+
+
+def run_commands(em: Emulator, commands: list[Json]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Apply commands in order; (sync_status, temp_id_mapping). Known uuids are not run again."""
+    statuses: dict[str, Any] = {}
+    mapping: dict[str, str] = {}
+    for command in commands:
+        uuid = command["uuid"]
+        with em.lock:
+            if uuid not in em.commands:
+                try:
+                    em.commands[uuid] = ("ok", _apply(em, command))
+                except ApiError as error:
+                    em.commands[uuid] = (_status(error), {})
+            status, created = em.commands[uuid]
+        statuses[uuid] = copy.deepcopy(status)
+        mapping.update(created)
+    return statuses, mapping
+
+
+def read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
+    """The requested arrays: every active object when `since` is None, else what changed after it."""
+    out: Json = {}
+
+    def pick(kind: str, table: dict[str, Json], active: Any) -> list[Json]:
+        if since is None:
+            return [row for row in table.values() if active(row)]
+        return [table[key] for key in em.changed_since(kind, since) if key in table]
+
+    if "items" in wanted:
+        out["items"] = pick("items", em.tasks, lambda t: not t["checked"] and not t["is_deleted"])
+    if "projects" in wanted:
+        out["projects"] = pick(
+            "projects", em.projects, lambda p: not p["is_deleted"] and not p["is_archived"]
+        )
+    if "labels" in wanted:
+        out["labels"] = [label_sync(lb) for lb in pick("labels", em.labels, lambda lb: not lb["is_deleted"])]
+    if "user" in wanted:
+        done = [t for t in em.tasks.values() if t["checked"] and not t["is_deleted"]]
+        today = [t for t in done if t["completed_at"][:10] == em.today().isoformat()]
+        out["user"] = user_record(em.user, em.inbox_id, len(done), len(today))
+    if "collaborators" in wanted:
+        sharing = {state["user_id"] for state in em.collaborator_states.values()}
+        out["collaborators"] = pick("collaborators", em.collaborators, lambda c: c["id"] in sharing)
+        states = {f"{p}:{u}": state for (p, u), state in em.collaborator_states.items()}
+        out["collaborator_states"] = pick("collaborator_states", states, lambda s: True)
+    return copy.deepcopy(out)
+
+
+def handle_sync(em: Emulator, content_type: str, body: bytes) -> Json:
+    """The whole exchange; calls `em.after_commands` between applying commands and reading."""
+    token, types, commands = parse_request(content_type, body)
+    full = token in (None, "*")
+    since = None if full or token is None else em.token_version(token)
+    statuses, mapping = run_commands(em, commands) if commands is not None else ({}, {})
+    if commands is not None and em.after_commands is not None:
+        em.after_commands()
+    with em.lock:
+        answer: Json = {"sync_token": em.issue_token(), "full_sync": full}
+        if full:
+            answer["full_sync_date_utc"] = timestamp(em.clock())
+        answer.update(read_resources(em, since, _wanted(types)))
+        if commands is not None:
+            answer["sync_status"] = statuses
+            answer["temp_id_mapping"] = mapping
+        return answer
