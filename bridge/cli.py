@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from bridge import __version__
-from bridge.config import BridgeSettings
+from bridge.config import BridgeSettings, load_settings
 from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError
 from bridge.output import (
     print_diagnostics,
@@ -40,12 +39,9 @@ app = typer.Typer(
 
 def _settings() -> BridgeSettings:
     try:
-        return BridgeSettings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            name = "BRIDGE_" + "_".join(str(p) for p in error["loc"]).upper()
-            print(f"bridge: setting {name}: {error['msg']}", file=sys.stderr)
-        raise typer.Exit(EXIT_USAGE) from exc
+        return load_settings(BridgeSettings)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
 
 
 def _version(value: bool) -> None:

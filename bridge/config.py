@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from bridge.errors import ConfigError
 from bridge.groups import DEFAULT_THRESHOLD, GroupPolicy
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES
 
-__all__ = ["BridgeSettings"]
+__all__ = ["BridgeSettings", "load_settings"]
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Settings from the environment and `.env`, or a ConfigError naming every bad variable."""
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    try:
+        return cls()
+    except ValidationError as exc:
+        problems = [f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("bad setting " + "; ".join(problems)) from exc
+    except SettingsError as exc:  # a value that is not even JSON, e.g. a dict setting
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = f"{prefix}{found.group(1).upper()}" if found else f"a {prefix}* variable"
+        raise ConfigError(f"bad setting {name}: not valid JSON") from exc
 
 
 class BridgeSettings(BaseSettings):

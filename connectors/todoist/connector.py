@@ -14,8 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Self
 
-from pydantic import ValidationError
-
+from bridge.config import load_settings
 from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push
 from bridge.errors import ConfigError, ConnectorError
 from bridge.model import StatusType
@@ -48,13 +47,7 @@ class TodoistConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        try:
-            settings = TodoistSettings()
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            name = "TODOIST_" + "_".join(str(p) for p in first["loc"]).upper()
-            raise ConfigError(f"setting {name}: {first['msg']}") from exc
-        return cls(settings)
+        return cls(load_settings(TodoistSettings))
 
     def _count(self, _request: object) -> None:
         self._requests += 1

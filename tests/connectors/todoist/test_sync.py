@@ -12,11 +12,9 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from todoist_api_python.api import TodoistAPI
 
 from bridge.config import BridgeSettings
 from bridge.errors import RemoteReadError
@@ -25,29 +23,17 @@ from bridge.model import Spelling
 from bridge.parse import parse_note
 from bridge.state import Store
 from bridge.sync import run_sync
-from bridge.testing import serve_in_thread
-from bridge.transport import make_http_client
-from connectors.todoist.emulator import create_app
 from tests.conftest import EXAMPLE_NOTE
 
-TOKEN = "test-token-0123"
 PROJECT = "Bridge"
 TODAY = dt.datetime.now(dt.UTC).astimezone().date()
 
 
 @pytest.fixture
-def emulator() -> Iterator[tuple[str, object]]:
-    app = create_app(TOKEN)
-    with serve_in_thread(app) as url:
-        yield url, app.state.emulator
-
-
-@pytest.fixture
-def env(emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    url, _ = emulator
+def env(emulator_url, todoist_token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     values = {
-        "TODOIST_API_TOKEN": TOKEN,
-        "TODOIST_BASE_URL": url,
+        "TODOIST_API_TOKEN": todoist_token,
+        "TODOIST_BASE_URL": emulator_url,
         "TODOIST_PROJECT": PROJECT,
         "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
     }
@@ -56,18 +42,11 @@ def env(emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, 
     return values
 
 
-@pytest.fixture
-def sdk(emulator) -> Iterator[TodoistAPI]:
-    url, _ = emulator
-    with TodoistAPI(TOKEN, client=make_http_client(base_url=url, origin="https://api.todoist.com")) as api:
-        yield api
-
-
 def sync(vault: Path, **kw):
     return run_sync(BridgeSettings(vault=vault), connector_name="todoist", **kw).report
 
 
-def project_tasks(sdk: TodoistAPI, include_done: bool = False) -> list:
+def project_tasks(sdk) -> list:
     project = next(p for page in sdk.get_projects() for p in page if p.name == PROJECT)
     return [t for page in sdk.get_tasks(project_id=project.id) for t in page]
 
@@ -101,7 +80,7 @@ def test_first_sync_creates_six_tasks_with_content_due_priority_labels_and_link(
 
 
 def test_second_sync_writes_nothing_and_keeps_notes_byte_identical(vault, env, emulator):
-    _, emu = emulator
+    emu = emulator
     sync(vault)
     before, log_size = digest(vault), len(emu.request_log)
     report = sync(vault)
@@ -131,7 +110,7 @@ def test_completed_through_sdk_ticks_every_line_of_its_group(vault, env, sdk):
 
 
 def test_box_ticked_in_note_closes_the_task_and_reopen_flows_back(vault, env, sdk, emulator):
-    _, emu = emulator
+    emu = emulator
     sync(vault)
     note = vault / EXAMPLE_NOTE
     text = note.read_text(encoding="utf-8")
@@ -173,7 +152,7 @@ def test_due_changed_in_note_is_updated_and_title_edited_in_todoist_is_kept(vaul
 
 
 def test_task_moved_to_another_note_keeps_its_todoist_task(vault, env, emulator):
-    _, emu = emulator
+    emu = emulator
     sync(vault)
     note = vault / EXAMPLE_NOTE
     lines = note.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -189,7 +168,7 @@ def test_task_moved_to_another_note_keeps_its_todoist_task(vault, env, emulator)
 
 
 def test_open_item_carried_into_a_later_note_stays_one_task(vault, env, emulator):
-    _, emu = emulator
+    emu = emulator
     sync(vault)
     line = next(x for x in note_lines(vault) if "Myself" in x)
     (vault / "2025-09-30 next meeting.md").write_text(f"# Next\n\n{line}\n", encoding="utf-8")
@@ -199,7 +178,7 @@ def test_open_item_carried_into_a_later_note_stays_one_task(vault, env, emulator
 
 
 def test_failed_read_closes_nothing(vault, env, emulator, monkeypatch: pytest.MonkeyPatch):
-    _, emu = emulator
+    emu = emulator
     sync(vault)
     monkeypatch.setenv("BRIDGE_ABSENT", "close")
     (vault / EXAMPLE_NOTE).write_text("# emptied\n", encoding="utf-8")
@@ -221,7 +200,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_overlapping_run_exits_75_and_writes_nothing(vault, env, emulator):
-    _, emu = emulator
+    emu = emulator
     state = Path(env["BRIDGE_STATE_URL"].removeprefix("sqlite:///"))
     with held_lock(Path(str(state) + ".lock")):
         result = _cli(env, "sync", "--vault", str(vault), "--connector", "todoist", "--json")
@@ -231,7 +210,7 @@ def test_overlapping_run_exits_75_and_writes_nothing(vault, env, emulator):
 
 
 def test_run_killed_after_the_batch_was_accepted_creates_no_duplicate(vault, env, emulator):
-    _, emu = emulator
+    emu = emulator
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "sync", "--vault", str(vault), "--connector", "todoist"],
         env={**os.environ, **env},
@@ -270,7 +249,7 @@ def test_sync_json_cli_reports_the_counts(vault, env):
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(vault, env, emulator):
-    _, emu = emulator
+    emu = emulator
     before = digest(vault)
     report = sync(vault, dry_run=True)
     assert report.created == 6
