@@ -46,6 +46,7 @@ class Report:
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    planned: list[str] = field(default_factory=list)  # --dry-run: each change, one line
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class Report:
             "dry_run": self.dry_run,
             "errors": self.errors,
             "notices": self.notices,
+            **({"plan": self.planned} if self.dry_run else {}),
         }
 
 
@@ -81,6 +83,15 @@ def count_planned(plan: Plan, report: Report) -> None:
     """Fill `report` with what `plan` would do, for --dry-run."""
     for op in plan.ops:
         setattr(report, _COUNTER[op.kind], getattr(report, _COUNTER[op.kind]) + 1)
+        detail = f" ({', '.join(op.changed)})" if op.changed else ""
+        report.planned.append(f"{op.kind.value} {op.fields.title!r}{detail} [{op.fields.path}]")
+    for edit in plan.edits:
+        report.planned.append(f"write {edit.path}: task {edit.key} becomes {edit.target.value.lower()}")
+    for conflict in plan.conflicts:
+        report.planned.append(
+            f"conflict {conflict.remote_id}: note {conflict.note}, tracker {conflict.tracker};"
+            f" {conflict.winner} wins"
+        )
     report.notes_written = len(plan.edits)
     report.conflicts = len(plan.conflicts)
     report.held, report.absent = plan.held, plan.absent

@@ -123,6 +123,8 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         f" ({report['linked']} linked, {report['requests']} requests)",
         highlight=False,
     )
+    for line in report.get("plan", []):
+        console.print(f"  {escape(line)}", highlight=False)
     for notice in report.get("notices", []):
         console.print(f"  {escape(notice)}", style="dim", highlight=False)
     for error in report.get("errors", []):
