@@ -139,10 +139,20 @@ def apply_plan(
             report.failed += 1
             report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
             continue
+        after = replace(step.after, remote_id=remote_id)
         missing = [e for e in step.edits if e.key not in written]
-        if missing:
+        if missing and step.before is not None:
             report.notices.extend(f"{e.path}: line of task {e.key} not found; not written" for e in missing)
-        bases.append(replace(step.after, remote_id=remote_id))
+            # keep the note side as it was, and the tracker's status as pending: applied next run
+            before = step.before
+            after = replace(
+                after,
+                fields=replace(after.fields, status=before.fields.status),
+                remote_status=before.remote_status,
+                remote_now=after.remote_status,
+                lines=before.lines,
+            )
+        bases.append(after)
         links.update(dict.fromkeys(step.keys, remote_id))
     report.conflicts = len(plan.conflicts)
     report.held, report.absent = plan.held, plan.absent
@@ -160,7 +170,11 @@ def _write_notes(
         by_path[edit.path][edit.key] = edit.target
     done: set[str] = set()
     for path, changes in by_path.items():
-        result = set_status(root, path, changes, today=today, dialect=dialect, expected=notes.get(path))
+        try:
+            result = set_status(root, path, changes, today=today, dialect=dialect, expected=notes.get(path))
+        except OSError as exc:  # a read-only note or folder: the rest of the run still commits
+            report.notices.append(f"{path}: cannot be written ({exc.strerror or exc}); tried again next run")
+            continue
         report.notes_written += len(result.lines)
         report.notices.extend(str(p) for p in result.problems)
         done.update(key for key in changes if key not in result.missing)

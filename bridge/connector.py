@@ -86,6 +86,7 @@ class RemoteTask:
     updated: str | None = None  # ISO 8601, UTC: when the tracker last changed it
     ref: str | None = None
     title: str = ""
+    labels: tuple[str, ...] | None = None  # None: the connector did not read them
 
 
 class OpKind(enum.StrEnum):
@@ -106,6 +107,7 @@ class Op:
     fields: Fields
     remote_id: str | None = None
     changed: tuple[str, ...] = ()
+    before: Fields | None = None  # the fields as last synced, so a connector can merge (labels)
 
 
 @dataclass(frozen=True, slots=True)

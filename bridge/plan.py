@@ -8,20 +8,21 @@ changed wins, and when both changed the configured policy decides.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
 from bridge.connector import Fields, Op, OpKind, RemoteStatus, RemoteTask
 from bridge.errors import ConfigError
-from bridge.model import StatusType, Task
+from bridge.model import Priority, StatusType, Task
 from bridge.state import Base
 
 __all__ = ["Conflict", "Group", "NoteEdit", "Plan", "PlanOptions", "Step", "build_groups", "plan"]
 
-T = TypeVar("T")
 _NAMESPACE = uuid.UUID("5d1c6f64-3c1e-4f43-9a57-0d8b7a1f4b52")
 _CONTENT = ("title", "due", "priority", "owner", "labels", "status", "note_title", "path")
 
@@ -79,12 +80,17 @@ class Conflict:
 
 @dataclass(slots=True)
 class Step:
-    """What one group needs; `after` is its base once every op succeeded (for a create, minus its id)."""
+    """What one group needs; `after` is its base once every op succeeded (for a create, minus its id).
+
+    `before` is the base it started from: when a note edit could not be written, apply keeps the
+    note side of `before`, so the tracker's change is applied again on the next run.
+    """
 
     ref: str
     remote_id: str | None
     keys: tuple[str, ...]
     after: Base
+    before: Base | None = None
     ops: list[Op] = field(default_factory=list)
     edits: list[NoteEdit] = field(default_factory=list)
 
@@ -118,36 +124,67 @@ def _remote_for(status: StatusType) -> RemoteStatus:
     return RemoteStatus.OPEN if _state(status) == "open" else RemoteStatus.DONE
 
 
+_LINE_FIELDS = ("status", "due", "priority", "owner")
+
+
+def _line(task: Task, status: StatusType | None = None) -> tuple[str | None, ...]:
+    """A line's own values, as stored in the base to tell later which line changed."""
+    return (
+        (status or task.status_type).value,
+        task.due,
+        task.priority.value if task.priority else None,
+        task.owner,
+    )
+
+
+def _choose(group: Group, name: str, base: Base | None) -> Any:
+    """A field of the group: a line whose value changed since it was synced wins; else the base stands.
+
+    Comparing each line with its own last synced value (not with the group's) is what lets lines
+    that disagree settle: after a sync every line matches its own base, so none "changed".
+    """
+    index = _LINE_FIELDS.index(name)
+    values = [_line(t)[index] for t in group.tasks]
+    if base is None:
+        return next((v for v in values if v is not None), values[0])
+    synced = _line_value(base, name)
+    for task, value in zip(group.tasks, values, strict=True):
+        old = base.lines[task.key][index] if task.key in base.lines else synced
+        if value != old:
+            return value
+    return synced
+
+
+def _line_value(base: Base, name: str) -> str | None:
+    value = getattr(base.fields, name)
+    return value.value if isinstance(value, StatusType | Priority) else value
+
+
 def note_fields(group: Group, base: Base | None, vault_name: str) -> Fields:
-    """The group's fields as the notes say now; where its lines disagree, the line that changed wins."""
-    old = base.fields if base else None
-    tasks = group.tasks
-    first = tasks[0]
-    labels = tuple(dict.fromkeys(tag for t in tasks for tag in t.tags))
+    """The group's fields as the notes say now."""
+    first = group.tasks[0]
+    priority = _choose(group, "priority", base)
     return Fields(
         title=first.description,
-        status=_choose([t.status_type for t in tasks], old.status if old else None, old is not None),
-        due=_choose([t.due for t in tasks], old.due if old else None, old is not None),
-        priority=_choose([t.priority for t in tasks], old.priority if old else None, old is not None),
-        owner=_choose([t.owner for t in tasks], old.owner if old else None, old is not None),
-        labels=labels,
+        status=StatusType(_choose(group, "status", base)),
+        due=_choose(group, "due", base),
+        priority=Priority(priority) if priority else None,
+        owner=_choose(group, "owner", base),
+        labels=tuple(dict.fromkeys(tag for t in group.tasks for tag in t.tags)),
         note_title=PurePosixPath(first.source.path).stem,
         path=first.source.path,
         vault=vault_name,
     )
 
 
-def _choose(values: list[T], old: T | None, known: bool) -> T:
-    """The line that changed since the base wins; else the first line that has a value."""
-    if known:
-        changed = [v for v in values if v != old]
-        if changed:
-            return changed[0]
-    return next((v for v in values if v is not None), values[0])
-
-
 def _token(options: PlanOptions, *parts: object) -> str:
     return str(uuid.uuid5(_NAMESPACE, ":".join([options.connector, *map(str, parts)])))
+
+
+def _digest(fields: Fields, changed: tuple[str, ...]) -> str:
+    """What an update sends, so that an edit made after a crashed run gets a token of its own."""
+    values = json.dumps({name: fields.to_json()[name] for name in changed}, sort_keys=True)
+    return hashlib.sha256(values.encode()).hexdigest()[:16]
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
@@ -158,6 +195,21 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _merge_shared(
+    groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[str, Base]
+) -> list[Group]:
+    """Groups whose lines link to one tracker task are planned as one (a carried line was ticked)."""
+    merged: dict[str, Group] = {}
+    for group in groups:
+        rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
+        slot = f"remote:{rid}" if rid else f"ref:{group.ref}"
+        if slot in merged:
+            merged[slot] = Group(merged[slot].ref, merged[slot].tasks + group.tasks)
+        else:
+            merged[slot] = group
+    return list(merged.values())
 
 
 def plan(
@@ -172,36 +224,46 @@ def plan(
 ) -> Plan:
     """Steps that bring notes and tracker together; `complete` is False after a partial read of the notes."""
     result = Plan()
-    seen_keys = {key for group in groups for key in group.keys}
-    vanished = {b.norm: b for b in bases.values() if b.keys and not seen_keys.intersection(b.keys) and b.norm}
-    by_ref = {c.ref: c for c in changes.values() if c.ref}
+    times = note_times or {}
     claimed: set[str] = set()
-    for group in groups:
-        remote_id = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
-        base = bases.get(remote_id) if remote_id else None
-        if (
-            base is None
-            and (moved := vanished.get(group.norm)) is not None
-            and moved.remote_id not in claimed
-        ):
-            base, remote_id = moved, moved.remote_id  # cut from one note, pasted into another: a move
-            result.notices.append(
-                f"{group.tasks[0].source.path}:{group.tasks[0].source.line}: moved; link kept"
-            )
-        if base is None and (found := by_ref.get(group.ref)) is not None and found.remote_id not in bases:
-            # created by a run that died before committing: adopt it instead of creating it again
-            fields = note_fields(group, None, options.vault_name)
-            base = Base(found.remote_id, group.ref, fields, _remote_for(fields.status), found.updated)
-            remote_id = found.remote_id
-        if base is None or remote_id is None:
-            step = _create(group, options, result)
+    unlinked: list[Group] = []
+    for group in _merge_shared(groups, links, bases):
+        rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
+        if rid is None:
+            unlinked.append(group)
+            continue
+        claimed.add(rid)
+        _add(result, _merge(group, bases[rid], changes.get(rid), options, result, times))
+    seen_keys = {key for group in groups for key in group.keys}
+    vanished: dict[str, list[Base]] = {}
+    for b in bases.values():  # linked lines that were in the notes last time and are gone now
+        if b.present and b.norm and b.remote_id not in claimed and not seen_keys.intersection(b.keys):
+            vanished.setdefault(b.norm, []).append(b)
+    by_ref = {c.ref: c for c in changes.values() if c.ref}
+    for group in unlinked:
+        moved = next((b for b in vanished.get(group.norm, []) if b.remote_id not in claimed), None)
+        found = by_ref.get(group.ref)
+        if moved is not None:  # cut from one note, pasted into another: a move
+            claimed.add(moved.remote_id)
+            where = f"{group.tasks[0].source.path}:{group.tasks[0].source.line}"
+            result.notices.append(f"{where}: moved from {moved.fields.path}; link kept")
+            _add(result, _merge(group, moved, changes.get(moved.remote_id), options, result, times))
+        elif found is not None and found.remote_id not in bases and found.remote_id not in claimed:
+            # created by a run that died before committing: adopt it, and send the content again
+            claimed.add(found.remote_id)
+            status = note_fields(group, None, options.vault_name).status
+            blank = Fields("", status, vault=options.vault_name)
+            adopted = Base(found.remote_id, group.ref, blank, _remote_for(status), found.updated)
+            _add(result, _merge(group, adopted, None, options, result, times))
         else:
-            claimed.add(remote_id)
-            step = _merge(group, base, changes.get(remote_id), options, result, note_times or {})
-        if step is not None:
-            result.steps.append(step)
+            _add(result, _create(group, options, result))
     _absent(result, bases, claimed, changes, options, complete)
     return result
+
+
+def _add(result: Plan, step: Step | None) -> None:
+    if step is not None:
+        result.steps.append(step)
 
 
 def _create(group: Group, options: PlanOptions, result: Plan) -> Step | None:
@@ -211,9 +273,10 @@ def _create(group: Group, options: PlanOptions, result: Plan) -> Step | None:
     if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
         result.held += 1
         return None
-    after = Base("", group.ref, fields, RemoteStatus.OPEN, None, group.keys, group.norm, 1)
+    lines = {t.key: _line(t) for t in group.tasks}
+    after = Base("", group.ref, fields, RemoteStatus.OPEN, None, group.keys, group.norm, 1, lines)
     op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
-    return Step(group.ref, None, group.keys, after, ops=[op])
+    return Step(group.ref, None, group.keys, after, None, ops=[op])
 
 
 def _merge(
@@ -225,49 +288,67 @@ def _merge(
     note_times: Mapping[str, int],
 ) -> Step | None:
     fields = note_fields(group, base, options.vault_name)
-    remote_status = remote.status if remote else base.remote_status
+    remote_status = remote.status if remote else (base.remote_now or base.remote_status)
     remote_updated = remote.updated if remote and remote.updated else base.remote_updated
     rid = base.remote_id
-    step = Step(group.ref, rid, group.keys, base)
+    step = Step(group.ref, rid, group.keys, base, base)
     if remote_status is RemoteStatus.DELETED:
         if base.remote_status is not RemoteStatus.DELETED:
             where = f"{group.tasks[0].source.path}:{group.tasks[0].source.line}"
             result.notices.append(f"{where}: deleted in the tracker; the note line is left alone")
-        step.after = replace(base, remote_status=RemoteStatus.DELETED, keys=group.keys, fields=fields)
+        lines = {t.key: _line(t) for t in group.tasks}
+        step.after = replace(
+            base,
+            remote_status=RemoteStatus.DELETED,
+            remote_now=None,
+            keys=group.keys,
+            lines=lines,
+            present=True,
+        )
         return step if step.after != base else None
 
     note_changed = _state(fields.status) != _state(base.fields.status)
     remote_changed = remote_status is not base.remote_status
-    final_note: StatusType = fields.status
+    target: StatusType | None = None  # the state every line of the group should end in
     final_remote: RemoteStatus = remote_status
     if note_changed and remote_changed and _remote_for(fields.status) is not remote_status:
         winner = _winner(group, remote_updated, options, note_times)
         result.conflicts.append(Conflict(group.ref, rid, _state(fields.status), remote_status.value, winner))
         note_changed, remote_changed = winner == "note", winner == "tracker"
-    if note_changed and _remote_for(fields.status) is not remote_status:
-        kind = OpKind.REOPEN if _state(fields.status) == "open" else OpKind.CLOSE
-        step.ops.append(Op(kind, group.ref, _token(options, rid, kind, base.version), fields, rid))
-        final_remote = _remote_for(fields.status)
-    elif remote_changed and not note_changed:
+    if note_changed:
+        target = fields.status
+        if _remote_for(fields.status) is not remote_status:
+            kind = OpKind.REOPEN if _state(fields.status) == "open" else OpKind.CLOSE
+            step.ops.append(
+                Op(kind, group.ref, _token(options, rid, kind, base.version), fields, rid, (), base.fields)
+            )
+            final_remote = _remote_for(fields.status)
+    elif remote_changed:
         target = StatusType.DONE if remote_status is RemoteStatus.DONE else StatusType.TODO
+    final_status = fields.status
+    lines = {t.key: _line(t) for t in group.tasks}
+    if target is not None:
+        wanted = StatusType.TODO if _state(target) == "open" else target
         for task in group.tasks:
             if _state(task.status_type) != _state(target):
-                step.edits.append(NoteEdit(task.source.path, task.key, target))
-        final_note = target if step.edits else fields.status
+                step.edits.append(NoteEdit(task.source.path, task.key, wanted))
+                lines[task.key] = _line(task, wanted)
+        if _state(final_status) != _state(target):
+            final_status = wanted
     changed = tuple(name for name in _CONTENT if getattr(fields, name) != getattr(base.fields, name))
     if changed and (changed != ("status",) or _state(fields.status) == _state(base.fields.status)):
-        update = Op(
-            OpKind.UPDATE, group.ref, _token(options, rid, "update", base.version), fields, rid, changed
-        )
-        step.ops.insert(0, update)
-    after_fields = replace(fields, status=final_note)
+        token = _token(options, rid, "update", base.version, _digest(fields, changed))
+        step.ops.insert(0, Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))
     step.after = replace(
         base,
-        fields=after_fields,
+        fields=replace(fields, status=final_status),
         remote_status=final_remote,
         remote_updated=remote_updated,
         keys=group.keys,
         norm=group.norm,
+        lines=lines,
+        remote_now=None,
+        present=True,
     )
     if step.ops or step.edits or step.after != base:
         step.after = replace(step.after, version=base.version + 1)
@@ -296,9 +377,24 @@ def _absent(
     options: PlanOptions,
     complete: bool,
 ) -> None:
-    """Linked tasks whose lines are gone: left alone by default, never acted on after a partial read."""
-    gone = [b for rid, b in bases.items() if rid not in claimed and b.remote_status is RemoteStatus.OPEN]
-    gone = [b for b in gone if (c := changes.get(b.remote_id)) is None or c.status is RemoteStatus.OPEN]
+    """Linked tasks no line claimed: remember what the tracker said, act only as the settings say.
+
+    A tracker change pulled now is kept in the base (`remote_now`), since the cursor moves on: when
+    the line is readable again, or pasted back, the change still reaches it.
+    """
+    unclaimed = [b for rid, b in bases.items() if rid not in claimed]
+    gone: list[Base] = []
+    for base in unclaimed:
+        change = changes.get(base.remote_id)
+        now = change.status if change else (base.remote_now or base.remote_status)
+        after = replace(base, present=False)
+        if change is not None:
+            pending = change.status if change.status is not base.remote_status else None
+            after = replace(after, remote_now=pending, remote_updated=change.updated or base.remote_updated)
+        if now is RemoteStatus.OPEN and base.remote_status is RemoteStatus.OPEN:
+            gone.append(base)
+        if after != base:
+            result.steps.append(Step(base.ref, base.remote_id, base.keys, after, base))
     result.absent = len(gone)
     if not gone or options.absent == "leave" or not complete:
         return
@@ -309,10 +405,13 @@ def _absent(
             " looks like a mistake (a moved vault?). Check BRIDGE_VAULT, or run again with --force"
         )
     kind = OpKind.CLOSE if options.absent == "close" else OpKind.DELETE
+    status = RemoteStatus.DONE if kind is OpKind.CLOSE else RemoteStatus.DELETED
+    steps = {s.remote_id: s for s in result.steps}
     for base in gone:
-        op = Op(
-            kind, base.ref, _token(options, base.remote_id, kind, base.version), base.fields, base.remote_id
-        )
-        status = RemoteStatus.DONE if kind is OpKind.CLOSE else RemoteStatus.DELETED
-        after = replace(base, remote_status=status, version=base.version + 1)
-        result.steps.append(Step(base.ref, base.remote_id, base.keys, after, ops=[op]))
+        token = _token(options, base.remote_id, kind, base.version)
+        op = Op(kind, base.ref, token, base.fields, base.remote_id, (), base.fields)
+        after = replace(base, remote_status=status, present=False, remote_now=None, version=base.version + 1)
+        step = Step(base.ref, base.remote_id, base.keys, after, base, ops=[op])
+        if base.remote_id in steps:
+            result.steps.remove(steps[base.remote_id])
+        result.steps.append(step)

@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,12 @@ class Base:
     keys: tuple[str, ...] = ()
     norm: str = ""
     version: int = 0
+    # Each line's own (status, due, priority, owner) as last synced: which line changed is then
+    # known, so lines of a group that disagree settle instead of taking turns.
+    lines: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+    # The tracker's status as last pulled when no line could take it (note unreadable, line gone).
+    remote_now: RemoteStatus | None = None
+    present: bool = True  # its lines were in the notes at the last sync
 
     def to_json(self) -> str:
         return json.dumps(
@@ -46,6 +52,9 @@ class Base:
                 "remote_updated": self.remote_updated,
                 "keys": list(self.keys),
                 "norm": self.norm,
+                "lines": {k: list(v) for k, v in self.lines.items()},
+                "remote_now": self.remote_now.value if self.remote_now else None,
+                "present": self.present,
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -63,6 +72,9 @@ class Base:
             keys=tuple(raw.get("keys", ())),
             norm=raw.get("norm", ""),
             version=version,
+            lines={k: tuple(v) for k, v in raw.get("lines", {}).items()},
+            remote_now=RemoteStatus(raw["remote_now"]) if raw.get("remote_now") else None,
+            present=raw.get("present", True),
         )
 
 

@@ -67,11 +67,17 @@ class TodoistConnector:
 
     # -- reading ----------------------------------------------------------------------------------
 
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        """Each task's labels as last seen or sent: labels added in Todoist survive a status change."""
+        known: dict[str, list[str]] = self.state.setdefault("labels", {})
+        return known
+
     def pull(self, cursor: str | None) -> Pull:
         self.state = json.loads(cursor) if cursor else {}
         token = self.state.get("sync_token")
         full = token is None or "project_id" not in self.state
-        data = self.client.sync("*" if full else token, _FULL if full else ("items",))
+        data = self.client.sync("*" if full else token, _FULL if full else ("items", "projects"))
         if full:
             self._learn(data)
         self.state["sync_token"] = data.get("sync_token")
@@ -79,7 +85,15 @@ class TodoistConnector:
         items = [
             i for i in data.get("items", []) if project is not None and str(i.get("project_id")) == project
         ]
-        return Pull(tuple(mapping.remote_task(i) for i in items), self._cursor())
+        for gone in [] if full else data.get("projects", []):
+            if str(gone.get("id")) == project and (gone.get("is_deleted") or gone.get("is_archived")):
+                log.warning(
+                    "Todoist project %r is deleted or archived; creating it again", self.settings.project
+                )
+                self.state["replaces"] = self.state.pop("project_id", None)
+        changes = tuple(mapping.remote_task(i) for i in items)
+        self.labels.update({c.remote_id: list(c.labels or ()) for c in changes})
+        return Pull(changes, self._cursor())
 
     def _learn(self, data: dict[str, Any]) -> None:
         """From a full sync: the project by name, the token's user, and the collaborators' ids."""
@@ -117,7 +131,8 @@ class TodoistConnector:
         commands: list[tuple[Op | None, dict[str, Any]]] = []
         project = self.state.get("project_id")
         if project is None and any(op.kind is OpKind.CREATE for op in ops):
-            temp = str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-project:{self.settings.project}"))
+            replaces = self.state.get("replaces") or ""  # a new uuid once the old project is gone
+            temp = str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-project:{self.settings.project}:{replaces}"))
             commands.append(
                 (
                     None,
@@ -141,12 +156,17 @@ class TodoistConnector:
             except ConnectorError as exc:
                 for failed, _ in batch:
                     if failed is not None:
-                        results[failed.token] = OpResult(op.token, False, error=str(exc))
+                        results[failed.token] = OpResult(failed.token, False, error=str(exc))
                 continue
             statuses = answer.get("sync_status", {})
             mapping_ids.update({str(k): str(v) for k, v in answer.get("temp_id_mapping", {}).items()})
             for sent, command in batch:
-                self._record(sent, command, statuses.get(command["uuid"]), mapping_ids, results)
+                status = statuses.get(command["uuid"])
+                self._record(sent, command, status, mapping_ids, results)
+                args = command["args"]
+                if status == "ok" and "labels" in args:
+                    task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
+                    self.labels[str(task)] = list(args["labels"])
         if project is not None and project in mapping_ids:
             self.state["project_id"] = mapping_ids[project]
         return Push(tuple(results.values()), self._cursor())
@@ -157,20 +177,32 @@ class TodoistConnector:
             args = mapping.add_args(f, op.ref, project, self._assignee(f.owner))
             return [{"type": "item_add", "uuid": op.token, "temp_id": _temp_id(op), "args": args}]
         if op.kind is OpKind.UPDATE:
-            args = mapping.update_args(rid, f, op.ref, op.changed, self._assignee(f.owner))
+            args = mapping.update_args(
+                rid,
+                f,
+                op.ref,
+                op.changed,
+                self._assignee(f.owner),
+                before=op.before,
+                remote_labels=self.labels.get(rid),
+            )
             return [{"type": "item_update", "uuid": op.token, "args": args}]
-        cancelled = f.status is StatusType.CANCELLED
-        if op.kind is OpKind.CLOSE and cancelled and self.settings.cancelled == "close":
-            label = {"id": rid, "labels": mapping.labels(f)}  # closed, and marked as not done
-            return [
-                {"type": "item_update", "uuid": _derived(op.token, "labels"), "args": label},
-                {"type": "item_close", "uuid": op.token, "args": {"id": rid}},
-            ]
-        if op.kind is OpKind.CLOSE and not cancelled:
-            return [{"type": "item_close", "uuid": op.token, "args": {"id": rid}}]
-        if op.kind is OpKind.REOPEN:
-            return [{"type": "item_uncomplete", "uuid": op.token, "args": {"id": rid}}]
-        return [{"type": "item_delete", "uuid": op.token, "args": {"id": rid}}]
+        if op.kind is OpKind.DELETE or (
+            f.status is StatusType.CANCELLED and self.settings.cancelled == "delete"
+        ):
+            return [{"type": "item_delete", "uuid": op.token, "args": {"id": rid}}]
+        kind = "item_close" if op.kind is OpKind.CLOSE else "item_uncomplete"
+        status_command = {"type": kind, "uuid": op.token, "args": {"id": rid}}
+        if op.before is not None and mapping.labels(op.before) != mapping.labels(f):
+            # the status labels (proposed, in-progress, cancelled) follow the status
+            merged = mapping.merged_labels(f, op.before, self.labels.get(rid))
+            relabel = {
+                "type": "item_update",
+                "uuid": _derived(op.token, "labels"),
+                "args": {"id": rid, "labels": merged},
+            }
+            return [relabel, status_command]
+        return [status_command]
 
     @staticmethod
     def _record(

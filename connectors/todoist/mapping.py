@@ -19,6 +19,7 @@ __all__ = [
     "add_args",
     "description",
     "labels",
+    "merged_labels",
     "obsidian_url",
     "remote_task",
     "update_args",
@@ -68,8 +69,23 @@ def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) ->
     return args
 
 
+def merged_labels(fields: Fields, before: Fields | None, remote: list[str] | None) -> list[str]:
+    """Labels after a note change: those added in Todoist stay; the bridge's own follow the note."""
+    ours = labels(fields)
+    old = labels(before) if before is not None else []
+    current = remote if remote is not None else old
+    return list(dict.fromkeys([*(x for x in current if x not in old and x not in ours), *ours]))
+
+
 def update_args(
-    remote_id: str, fields: Fields, ref: str, changed: tuple[str, ...], assignee: str | None
+    remote_id: str,
+    fields: Fields,
+    ref: str,
+    changed: tuple[str, ...],
+    assignee: str | None,
+    *,
+    before: Fields | None = None,
+    remote_labels: list[str] | None = None,
 ) -> dict[str, Any]:
     """Only what changed in the note, so an edit made in Todoist to another field survives."""
     args: dict[str, Any] = {"id": remote_id}
@@ -80,7 +96,7 @@ def update_args(
     if "priority" in changed:
         args["priority"] = PRIORITY.get(fields.priority, 1) if fields.priority else 1
     if "labels" in changed or "status" in changed:
-        args["labels"] = labels(fields)
+        args["labels"] = merged_labels(fields, before, remote_labels)
     if "owner" in changed:
         args["responsible_uid"] = assignee
     if "note_title" in changed or "path" in changed:
@@ -104,4 +120,5 @@ def remote_task(item: dict[str, Any]) -> RemoteTask:
         updated=updated,
         ref=found.group(1) if found else None,
         title=str(item.get("content", "")),
+        labels=tuple(str(x) for x in item.get("labels") or ()),
     )

@@ -12,7 +12,7 @@ from bridge.errors import ConfigError
 from bridge.groups import group_tasks
 from bridge.model import StatusType
 from bridge.parse import parse_note
-from bridge.plan import Group, PlanOptions, build_groups, note_fields, plan
+from bridge.plan import Group, PlanOptions, _line, build_groups, note_fields, plan
 from bridge.state import Base
 
 TODAY = dt.date(2026, 11, 27)
@@ -27,9 +27,9 @@ def groups_of(*notes: tuple[str, str]) -> list[Group]:
 def linked(group: Group, remote_id: str = "r1", **changes: object) -> tuple[dict[str, str], dict[str, Base]]:
     """State as if `group` had been synced as it is now."""
     fields = note_fields(group, None, "v")
-    base = Base(
-        remote_id, group.ref, fields, RemoteStatus.OPEN, "2026-01-01T00:00:00Z", group.keys, group.norm, 1
-    )
+    lines = {t.key: _line(t) for t in group.tasks}
+    synced = "2026-01-01T00:00:00Z"
+    base = Base(remote_id, group.ref, fields, RemoteStatus.OPEN, synced, group.keys, group.norm, 1, lines)
     base = replace(base, **changes)  # type: ignore[arg-type]
     return dict.fromkeys(group.keys, remote_id), {remote_id: base}
 
@@ -208,7 +208,8 @@ def test_created_by_a_crashed_run_is_adopted_not_created_again():
     groups = groups_of(("a.md", "- [ ] Send the report\n"))
     found = RemoteTask("r9", RemoteStatus.OPEN, "2026-11-27T10:00:00Z", ref=groups[0].ref)
     result = plan(groups, links={}, bases={}, changes={"r9": found}, options=OPTIONS)
-    assert result.ops == []
+    assert [op.kind for op in result.ops] == [OpKind.UPDATE]  # its content is sent again, in case it changed
+    assert result.ops[0].remote_id == "r9"
     assert result.steps[0].after.remote_id == "r9"
 
 
