@@ -1,0 +1,128 @@
+"""The HTTP face of the emulated Jira site: REST v2, v3 and `latest` paths, auth and the gate.
+
+Served over real HTTP (see `bridge.testing.serve_in_thread`) so the unmodified `jira` library and
+the connector talk to it exactly as to a Jira site. Every request passes one gate first — logged
+in `request_log`, delayed by `latency`, failed by `fail_next`, refused without the exact
+credentials (401: Cloud takes HTTP Basic `email:api_token`, Server/Data Center `Bearer <PAT>`,
+reference §3), refused beyond `rate_limit` (429 with `Retry-After`) — then the route. Server mode
+has no REST v3 (Data Center never had it) and no `/search/jql`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+from typing import Literal
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from connectors.jira.emulator import routes, search
+from connectors.jira.emulator.errors import JiraError, rate_limited, status_error, unauthorized
+from connectors.jira.emulator.state import JiraEmulator
+
+__all__ = ["create_app"]
+
+
+class _Gate:
+    """Log, delay, inject failures, check the credentials, count against the rate limit."""
+
+    def __init__(self, app: ASGIApp, authorization: str) -> None:
+        self.app = app
+        self.scheme, _, self.credential = authorization.partition(" ")
+
+    def _authorised(self, header: str | None) -> bool:
+        scheme, _, credential = (header or "").partition(" ")
+        return scheme.lower() == self.scheme.lower() and hmac.compare_digest(
+            credential.strip().encode(), self.credential.encode()
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        em: JiraEmulator = scope["app"].state.emulator
+        headers = Headers(scope=scope)
+        with em.lock:
+            em.request_log.append((scope["method"], scope["path"]))
+            em.base_url = f"{scope.get('scheme', 'http')}://{headers.get('host', '127.0.0.1')}"
+        if em.latency > 0:
+            await asyncio.sleep(em.latency)
+        refusal: JiraError | None = None
+        injected = em.take_failure(scope["path"])
+        if injected is not None:
+            refusal = status_error(*injected)
+        elif not self._authorised(headers.get("authorization")):
+            refusal = unauthorized()
+        else:
+            wait = em.admit()
+            refusal = rate_limited(wait) if wait is not None else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        await JSONResponse(refusal.body(), refusal.status, headers=refusal.headers)(scope, receive, send)
+
+
+async def _jira_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, JiraError)  # noqa: S101 - registered for JiraError only
+    return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    error = JiraError(exc.status_code, [f"null for uri: {request.url}"]) if exc.status_code == 404 else None
+    error = error or status_error(exc.status_code)
+    return JSONResponse(error.body(), exc.status_code, headers=exc.headers)
+
+
+def create_app(
+    *,
+    mode: Literal["cloud", "server"] = "cloud",
+    email: str | None = None,
+    token: str | None = None,
+    pat: str | None = None,
+    emulator: JiraEmulator | None = None,
+    secret: str | None = None,
+) -> Starlette:
+    """A Starlette app serving one Jira site (`app.state.emulator`) to exactly one credential.
+
+    Cloud: HTTP Basic with `email` and API `token`; Server/Data Center: `Authorization: Bearer
+    <pat>`. The site's user is `email` (default `bridge@example.com`). `secret` keys the
+    webhook signatures of `JiraEmulator.sign`. Swap `app.state.emulator` for a fresh
+    `JiraEmulator(mode=...)` of the same mode to reset the site without restarting the server.
+    """
+    if mode == "cloud":
+        if not email or not token:
+            raise ValueError("Cloud mode needs the account email and an API token")
+        authorization = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode("ascii")
+    elif mode == "server":
+        if not pat:
+            raise ValueError("Server mode needs a personal access token (pat)")
+        authorization = f"Bearer {pat}"
+    else:
+        raise ValueError(f"mode must be 'cloud' or 'server', not {mode!r}")
+    em = emulator if emulator is not None else JiraEmulator(mode=mode, email=email or "bridge@example.com")
+    if em.mode != mode:
+        raise ValueError(f"the emulator is in {em.mode} mode, the app in {mode} mode")
+    if secret is not None:
+        em.secret = secret
+    versions = ("2", "3", "latest") if mode == "cloud" else ("2", "latest")
+    table = [*routes.ROUTES, *search.ROUTES]
+    app = Starlette(
+        routes=[
+            Route(f"/rest/api/{version}{path}", endpoint, methods=methods)
+            for version in versions
+            for path, endpoint, methods in table
+        ],
+        middleware=[Middleware(_Gate, authorization=authorization)],
+        exception_handlers={JiraError: _jira_error, HTTPException: _http_error},
+    )
+    app.state.emulator = em
+    return app

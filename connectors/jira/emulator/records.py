@@ -1,0 +1,404 @@
+"""The site's objects (users, priorities, projects, issues …) and their JSON shapes on the wire.
+
+One module owns every response shape so that REST v2 and v3, Cloud and Server, search results and
+webhook events render an object the same way (reference §2; OpenAPI `IssueBean`, `User`,
+`Priority`, `StatusDetails`, `Project`, `Resolution`). `self` links are built from a `View` — the
+origin the request reached and its API version — because the `jira` library PUTs to and reloads
+from an issue's `self` (reference §2). Ids are strings except statusCategory.id; timestamps look
+like `2025-03-04T10:15:30.123+0000`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.jira.emulator.adf import text_to_adf
+from connectors.jira.emulator.workflow import CATEGORIES, Transition, WorkflowStatus
+
+__all__ = [
+    "FIELDS",
+    "History",
+    "Issue",
+    "IssueType",
+    "Json",
+    "Priority",
+    "Project",
+    "Resolution",
+    "User",
+    "View",
+    "category_json",
+    "field_list",
+    "issue_json",
+    "issuetype_json",
+    "priority_json",
+    "project_json",
+    "resolution_json",
+    "status_json",
+    "timestamp",
+    "transition_json",
+    "user_json",
+]
+
+Json = dict[str, Any]
+ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+
+# field id -> (name, clause names, schema type, orderable); the order issue `fields` render in.
+FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
+    "summary": ("Summary", ("summary",), "string", True),
+    "description": ("Description", ("description",), "string", True),
+    "labels": ("Labels", ("labels",), "array", True),
+    "duedate": ("Due date", ("due", "duedate"), "date", True),
+    "priority": ("Priority", ("priority",), "priority", True),
+    "assignee": ("Assignee", ("assignee",), "user", True),
+    "reporter": ("Reporter", ("reporter",), "user", True),
+    "creator": ("Creator", ("creator",), "user", False),
+    "status": ("Status", ("status",), "status", False),
+    "resolution": ("Resolution", ("resolution",), "resolution", True),
+    "resolutiondate": ("Resolved", ("resolved", "resolutiondate"), "datetime", False),
+    "created": ("Created", ("created", "createdDate"), "datetime", False),
+    "updated": ("Updated", ("updated", "updatedDate"), "datetime", False),
+    "statuscategorychangedate": (
+        "Status Category Changed",
+        ("statusCategoryChangedDate",),
+        "datetime",
+        False,
+    ),
+    "issuetype": ("Issue Type", ("issuetype", "type"), "issuetype", True),
+    "project": ("Project", ("project",), "project", False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """How a response is rendered: the origin the client reached, the REST version, the mode."""
+
+    origin: str
+    version: str = "2"
+    cloud: bool = True
+
+    @property
+    def api(self) -> str:
+        """The REST root self links hang from, e.g. `http://127.0.0.1:8080/rest/api/2`."""
+        return f"{self.origin}/rest/api/{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person: Cloud knows them by `account_id`, Server/Data Center by `name` (and `key`)."""
+
+    account_id: str
+    name: str
+    key: str
+    email: str
+    display_name: str
+    active: bool = True
+    time_zone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    id: str
+    name: str
+    color: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueType:
+    id: str
+    name: str
+    description: str
+    avatar_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    key: str
+    name: str
+    lead: User
+    issue_types: tuple[IssueType, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One changelog entry: who changed what, when (items as in webhook changelogs, reference §6)."""
+
+    id: str
+    author: User
+    created: str
+    items: tuple[Json, ...]
+
+
+@dataclass(slots=True)
+class Issue:
+    """An issue as stored; `snapshot()` is the copy the search index and events keep."""
+
+    id: str
+    key: str
+    project: Project
+    issuetype: IssueType
+    summary: str
+    reporter: User
+    status: WorkflowStatus
+    priority: Priority | None
+    created: str
+    updated: str
+    statuscategorychangedate: str
+    description: str | None = None
+    labels: list[str] = field(default_factory=list)
+    duedate: str | None = None
+    assignee: User | None = None
+    resolution: Resolution | None = None
+    resolutiondate: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    history: list[History] = field(default_factory=list)
+
+    def snapshot(self) -> Issue:
+        """A copy that later edits of this issue do not change."""
+        return dataclasses.replace(
+            self, labels=list(self.labels), properties=dict(self.properties), history=list(self.history)
+        )
+
+
+def timestamp(moment: datetime) -> str:
+    """Jira's timestamp spelling: milliseconds and an offset without a colon, in UTC."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def _avatars(view: View, kind: str, avatar_id: int) -> Json:
+    url = f"{view.origin}/secure/{kind}avatar?avatarId={avatar_id}&size="
+    return {f"{n}x{n}": f"{url}{n}" for n in (48, 24, 16, 32)}
+
+
+def user_json(view: View, user: User) -> Json:
+    """A user: Cloud has `accountId`/`accountType` and no name; Server has `name` and `key`."""
+    if view.cloud:
+        body: Json = {
+            "self": f"{view.api}/user?accountId={user.account_id}",
+            "accountId": user.account_id,
+            "accountType": "atlassian",
+        }
+    else:
+        body = {"self": f"{view.api}/user?username={user.name}", "name": user.name, "key": user.key}
+    body.update(
+        emailAddress=user.email,
+        avatarUrls=_avatars(view, "user", 10122),
+        displayName=user.display_name,
+        active=user.active,
+        timeZone=user.time_zone,
+    )
+    return body
+
+
+def priority_json(view: View, priority: Priority) -> Json:
+    return {
+        "self": f"{view.api}/priority/{priority.id}",
+        "statusColor": priority.color,
+        "description": priority.description,
+        "iconUrl": f"{view.origin}/images/icons/priorities/{priority.name.lower()}.svg",
+        "name": priority.name,
+        "id": priority.id,
+    }
+
+
+def resolution_json(view: View, resolution: Resolution) -> Json:
+    return {
+        "self": f"{view.api}/resolution/{resolution.id}",
+        "id": resolution.id,
+        "description": resolution.description,
+        "name": resolution.name,
+    }
+
+
+def category_json(view: View, key: str) -> Json:
+    """A status category: `new` 2 blue-gray, `indeterminate` 4 yellow, `done` 3 green (reference §2)."""
+    number, color, name = CATEGORIES[key]
+    return {
+        "self": f"{view.api}/statuscategory/{number}",
+        "id": number,
+        "key": key,
+        "colorName": color,
+        "name": name,
+    }
+
+
+def status_json(view: View, status: WorkflowStatus) -> Json:
+    return {
+        "self": f"{view.api}/status/{status.id}",
+        "description": "",
+        "iconUrl": f"{view.origin}/",
+        "name": status.name,
+        "id": status.id,
+        "statusCategory": category_json(view, status.category),
+    }
+
+
+def issuetype_json(view: View, issuetype: IssueType) -> Json:
+    return {
+        "self": f"{view.api}/issuetype/{issuetype.id}",
+        "id": issuetype.id,
+        "description": issuetype.description,
+        "iconUrl": f"{view.api}/universal_avatar/view/type/issuetype/avatar/{issuetype.avatar_id}",
+        "name": issuetype.name,
+        "subtask": False,
+        "avatarId": issuetype.avatar_id,
+        "hierarchyLevel": 0,
+    }
+
+
+def project_json(view: View, project: Project, *, full: bool = False) -> Json:
+    """The list form (`GET /project`, an issue's `project`) or, with `full`, `GET /project/{key}`."""
+    body: Json = {
+        "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+        "self": f"{view.api}/project/{project.id}",
+        "id": project.id,
+        "key": project.key,
+        "name": project.name,
+        "avatarUrls": _avatars(view, "project", 10400),
+        "projectTypeKey": "software",
+        "simplified": False,
+        "style": "classic",
+        "isPrivate": False,
+        "properties": {},
+    }
+    if full:
+        body.update(
+            description="",
+            lead=user_json(view, project.lead),
+            components=[],
+            issueTypes=[issuetype_json(view, t) for t in project.issue_types],
+            assigneeType="UNASSIGNED",
+            versions=[],
+            roles={},
+        )
+    return body
+
+
+def transition_json(view: View, move: Transition, target: WorkflowStatus) -> Json:
+    """An entry of `GET …/transitions` (OpenAPI `IssueTransition`)."""
+    return {
+        "id": move.id,
+        "name": move.name,
+        "to": status_json(view, target),
+        "hasScreen": False,
+        "isGlobal": move.is_global,
+        "isInitial": False,
+        "isAvailable": True,
+        "isConditional": False,
+    }
+
+
+def _field_values(view: View, issue: Issue) -> Json:
+    description: Any = issue.description
+    if description is not None and view.version == "3":
+        description = text_to_adf(description)
+    return {
+        "summary": issue.summary,
+        "description": description,
+        "labels": list(issue.labels),
+        "duedate": issue.duedate,
+        "priority": priority_json(view, issue.priority) if issue.priority else None,
+        "assignee": user_json(view, issue.assignee) if issue.assignee else None,
+        "reporter": user_json(view, issue.reporter),
+        "creator": user_json(view, issue.reporter),
+        "status": status_json(view, issue.status),
+        "resolution": resolution_json(view, issue.resolution) if issue.resolution else None,
+        "resolutiondate": issue.resolutiondate,
+        "created": issue.created,
+        "updated": issue.updated,
+        "statuscategorychangedate": issue.statuscategorychangedate,
+        "issuetype": issuetype_json(view, issue.issuetype),
+        "project": {
+            key: value
+            for key, value in project_json(view, issue.project).items()
+            if key in ("self", "id", "key", "name", "projectTypeKey", "simplified", "avatarUrls")
+        },
+    }
+
+
+def _history_json(view: View, entry: History) -> Json:
+    return {
+        "id": entry.id,
+        "author": user_json(view, entry.author),
+        "created": entry.created,
+        "items": [dict(item) for item in entry.items],
+    }
+
+
+def issue_json(
+    view: View,
+    issue: Issue,
+    fields: Collection[str] | None = None,
+    *,
+    expand: Collection[str] = (),
+    properties: Collection[str] = (),
+) -> Json:
+    """An issue (`GET /issue/{key}`, search results, webhook bodies); `fields` None means all."""
+    values = _field_values(view, issue)
+    body: Json = {
+        "expand": ISSUE_EXPAND,
+        "id": issue.id,
+        "self": f"{view.api}/issue/{issue.id}",
+        "key": issue.key,
+        "fields": {k: v for k, v in values.items() if fields is None or k in fields},
+    }
+    if "changelog" in expand:
+        histories = [_history_json(view, entry) for entry in issue.history]
+        body["changelog"] = {
+            "startAt": 0,
+            "maxResults": len(histories),
+            "total": len(histories),
+            "histories": histories,
+        }
+    if properties:
+        body["properties"] = {
+            k: v for k, v in issue.properties.items() if "*all" in properties or k in properties
+        }
+    return body
+
+
+def field_list() -> list[Json]:
+    """`GET /field`: the system fields the emulator knows, with the `clauseNames` JQL uses."""
+    rows: list[Json] = [
+        {
+            "id": "issuekey",
+            "key": "issuekey",
+            "name": "Key",
+            "custom": False,
+            "orderable": False,
+            "navigable": True,
+            "searchable": False,
+            "clauseNames": ["id", "issue", "issuekey", "key"],
+        }
+    ]
+    for field_id, (name, clauses, kind, orderable) in FIELDS.items():
+        schema: Json = {"type": kind, "system": field_id}
+        if kind == "array":
+            schema["items"] = "string"
+        rows.append(
+            {
+                "id": field_id,
+                "key": field_id,
+                "name": name,
+                "custom": False,
+                "orderable": orderable,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": list(clauses),
+                "schema": schema,
+            }
+        )
+    return rows

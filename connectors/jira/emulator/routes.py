@@ -1,0 +1,349 @@
+"""The REST endpoints other than search: server info, fields, people, projects, priorities,
+resolutions, statuses, and issues (create, bulk create, get, edit, delete, assign, transitions,
+entity properties).
+
+Paths, status codes and bodies follow reference §1.2 and §2 and the OpenAPI document: creates
+answer 201 with `{id, key, self}`; edits, assignments and transitions 204 with no body; bulk create
+takes at most 50 issues, reports each failure with its 0-based `failedElementNumber` and answers
+400 only when every element failed. REST v3 reads and writes descriptions as ADF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from connectors.jira.emulator.errors import JiraError, bad_request, field_errors, not_found
+from connectors.jira.emulator.fields import cannot_set, check_object, read_changes
+from connectors.jira.emulator.records import (
+    Json,
+    View,
+    category_json,
+    field_list,
+    issue_json,
+    priority_json,
+    project_json,
+    resolution_json,
+    status_json,
+    transition_json,
+    user_json,
+)
+from connectors.jira.emulator.state import JiraEmulator
+from connectors.jira.emulator.wire import emulator, field_selection, integer, listing, origin, read_json, view
+from connectors.jira.emulator.workflow import CATEGORIES
+
+__all__ = ["ROUTES"]
+
+_MAX_BULK = 50
+
+
+async def server_info(request: Request) -> Response:
+    em = emulator(request)
+    cloud = em.cloud
+    return JSONResponse({
+        "baseUrl": origin(request),
+        "version": "1001.0.0-SNAPSHOT" if cloud else "9.12.2",
+        "versionNumbers": [1001, 0, 0] if cloud else [9, 12, 2],
+        "deploymentType": "Cloud" if cloud else "Server",
+        "buildNumber": 100289 if cloud else 9120002,
+        "buildDate": "2025-10-01T00:00:00.000+0000",
+        "serverTime": em.now(),
+        "scmInfo": "0d6a7f3c4e9b8a1f2c3d4e5f60718293a4b5c6d7",
+        "serverTitle": "Jira",
+    })  # fmt: skip
+
+
+async def fields(request: Request) -> Response:
+    return JSONResponse(field_list())
+
+
+async def myself(request: Request) -> Response:
+    em = emulator(request)
+    return JSONResponse(user_json(view(request), em.me))
+
+
+async def projects(request: Request) -> Response:
+    em, shown = emulator(request), view(request)
+    return JSONResponse([project_json(shown, p) for p in em.projects])
+
+
+async def project(request: Request) -> Response:
+    em, key = emulator(request), request.path_params["key"]
+    found = em.find_project(key)
+    if found is None:
+        raise not_found(f"No project could be found with key '{key}'.")
+    return JSONResponse(project_json(view(request), found, full=True))
+
+
+async def priorities(request: Request) -> Response:
+    shown = view(request)
+    return JSONResponse([priority_json(shown, p) for p in emulator(request).priorities])
+
+
+async def priority(request: Request) -> Response:
+    found = next((p for p in emulator(request).priorities if p.id == request.path_params["id"]), None)
+    if found is None:
+        raise not_found(f"Cannot find priority with id {request.path_params['id']}.")
+    return JSONResponse(priority_json(view(request), found))
+
+
+async def resolutions(request: Request) -> Response:
+    shown = view(request)
+    return JSONResponse([resolution_json(shown, r) for r in emulator(request).resolutions])
+
+
+async def resolution(request: Request) -> Response:
+    found = next((r for r in emulator(request).resolutions if r.id == request.path_params["id"]), None)
+    if found is None:
+        raise not_found(f"The resolution with ID '{request.path_params['id']}' does not exist.")
+    return JSONResponse(resolution_json(view(request), found))
+
+
+async def statuses(request: Request) -> Response:
+    shown = view(request)
+    return JSONResponse([status_json(shown, s) for s in emulator(request).workflow.statuses])
+
+
+async def status(request: Request) -> Response:
+    found = emulator(request).workflow.status(request.path_params["id"])
+    if found is None:
+        raise not_found(f"The status with ID or name '{request.path_params['id']}' does not exist.")
+    return JSONResponse(status_json(view(request), found))
+
+
+async def categories(request: Request) -> Response:
+    return JSONResponse([category_json(view(request), key) for key in CATEGORIES])
+
+
+async def category(request: Request) -> Response:
+    wanted = request.path_params["id"]
+    key = next((k for k, (n, _, _) in CATEGORIES.items() if wanted in (k, str(n))), None)
+    if key is None:
+        raise not_found(f"The status category with ID or key '{wanted}' does not exist.")
+    return JSONResponse(category_json(view(request), key))
+
+
+async def user(request: Request) -> Response:
+    em, query = emulator(request), request.query_params
+    wanted = query.get("accountId") if em.cloud else (query.get("username") or query.get("key"))
+    found = em.find_user(wanted) if wanted else None
+    if found is None:
+        raise not_found(f"The user '{wanted or ''}' does not exist.")
+    return JSONResponse(user_json(view(request), found))
+
+
+async def user_search(request: Request) -> Response:
+    """Cloud: `query` (prefix of display name or email) or an exact `accountId`, not both;
+    Server: `username` (prefix of name, display name or email). A bare JSON array."""
+    em, query = emulator(request), request.query_params
+    if em.cloud:
+        text, account = query.get("query"), query.get("accountId")
+        if bool(text) == bool(account):
+            raise bad_request("One of 'query' or 'accountId' (but not both) must be specified.")
+        found = em.search_users(text) if text else [u for u in em.users if u.account_id == account]
+    else:
+        text = query.get("username")
+        if not text:
+            raise bad_request("The username query parameter was not provided")
+        found = em.search_users(text)
+    start = integer(query.get("startAt"), "startAt", 0)
+    size = integer(query.get("maxResults"), "maxResults", 50)
+    shown = view(request)
+    return JSONResponse([user_json(shown, u) for u in found[max(start, 0) : max(start, 0) + max(size, 0)]])
+
+
+def _created(shown: View, key: str, issue_id: str) -> Json:
+    return {"id": issue_id, "key": key, "self": f"{shown.api}/issue/{issue_id}"}
+
+
+def _requested_transition(em: JiraEmulator, body: Json, status_id: str) -> str | None:
+    """The id of a `transition` given with a create or edit, checked against the workflow first."""
+    move = body.get("transition")
+    if move is None:
+        return None
+    move_id = move.get("id") if isinstance(move, dict) else None
+    if not isinstance(move_id, str | int) or isinstance(move_id, bool):
+        raise bad_request("Missing 'transition' identifier")
+    if all(t.id != str(move_id) for t in em.workflow.available(status_id)):
+        raise JiraError(400, [f"Transition id '{move_id}' is not valid for this issue."])
+    return str(move_id)
+
+
+def _create_one(em: JiraEmulator, shown: View, element: Any) -> Json:
+    body = check_object(element)
+    changes = read_changes(em, body.get("fields"), body.get("update"), version=shown.version, creating=True)
+    move = _requested_transition(em, body, em.workflow.initial.id)
+    issue = em.create_issue(changes)
+    if move is not None:
+        em.transition(issue.id, move)
+    for prop in body.get("properties") or []:
+        if isinstance(prop, dict) and isinstance(prop.get("key"), str):
+            em.set_property(issue.id, prop["key"], prop.get("value"))
+    return _created(shown, issue.key, issue.id)
+
+
+async def create_issue(request: Request) -> Response:
+    em, shown = emulator(request), view(request)
+    return JSONResponse(_create_one(em, shown, await read_json(request)), 201)
+
+
+async def bulk_create(request: Request) -> Response:
+    """Create up to 50 issues; 201 if any succeeded, 400 if all failed (reference §0.2)."""
+    em, shown = emulator(request), view(request)
+    updates = check_object(await read_json(request)).get("issueUpdates")
+    if not isinstance(updates, list) or not updates:
+        raise bad_request("The request must contain a non-empty 'issueUpdates' list.")
+    if len(updates) > _MAX_BULK:
+        raise bad_request(f"The number of issues to create exceeds the maximum of {_MAX_BULK} per request.")
+    issues: list[Json] = []
+    errors: list[Json] = []
+    for number, element in enumerate(updates):
+        try:
+            issues.append(_create_one(em, shown, element))
+        except JiraError as exc:
+            errors.append({"status": exc.status, "elementErrors": exc.body(), "failedElementNumber": number})
+    hook = em.after_bulk_create
+    if hook is not None:
+        try:
+            hook([created["key"] for created in issues])
+        except Exception:  # any failure of the hook is the "crash after the write"
+            return JSONResponse(JiraError(500, ["Internal server error"]).body(), 500)
+    return JSONResponse({"issues": issues, "errors": errors}, 201 if issues else 400)
+
+
+async def get_issue(request: Request) -> Response:
+    em, query = emulator(request), request.query_params
+    issue = em.get_issue(request.path_params["key"])
+    return JSONResponse(
+        issue_json(
+            view(request),
+            issue,
+            field_selection(listing(query.getlist("fields"))),
+            expand=listing(query.getlist("expand")),
+            properties=listing(query.getlist("properties")),
+        )
+    )
+
+
+async def edit_issue(request: Request) -> Response:
+    em, shown = emulator(request), view(request)
+    issue = em.get_issue(request.path_params["key"])
+    body = await read_json(request)
+    if body is None:
+        raise bad_request("The request body is missing.")
+    body = check_object(body)
+    changes = read_changes(
+        em, body.get("fields"), body.get("update"), version=shown.version, creating=False,
+        labels=issue.labels, project=issue.project,
+    )  # fmt: skip
+    move = _requested_transition(em, body, issue.status.id)
+    edited = em.edit_issue(issue.id, changes)
+    if move is not None:
+        edited = em.transition(issue.id, move)
+    if request.query_params.get("returnIssue", "").lower() == "true":
+        return JSONResponse(issue_json(shown, edited))
+    return Response(status_code=204)
+
+
+async def delete_issue(request: Request) -> Response:
+    emulator(request).delete_issue(request.path_params["key"])
+    return Response(status_code=204)
+
+
+async def assign(request: Request) -> Response:
+    """`{"accountId": id|null}` on Cloud, `{"name": name|null}` on Server; null unassigns."""
+    em = emulator(request)
+    issue = em.get_issue(request.path_params["key"])
+    body = check_object(await read_json(request))
+    ident = body.get("accountId" if em.cloud else "name")
+    changes = {"assignee": None} if ident in (None, "-1") else read_changes(
+        em, {"assignee": body}, version="2", creating=False, allowed=("assignee",)
+    )  # fmt: skip
+    em.edit_issue(issue.id, changes)
+    return Response(status_code=204)
+
+
+async def get_transitions(request: Request) -> Response:
+    em, shown = emulator(request), view(request)
+    wanted = request.query_params.get("transitionId")
+    offered = em.transitions(request.path_params["key"])
+    return JSONResponse({
+        "expand": "transitions",
+        "transitions": [transition_json(shown, t, to) for t, to in offered if wanted in (None, t.id)],
+    })  # fmt: skip
+
+
+async def do_transition(request: Request) -> Response:
+    """Only transitions the workflow offers from the current status; `fields` may carry the
+    `resolution` of a move into the done category, `update` a comment (ignored)."""
+    em = emulator(request)
+    issue = em.get_issue(request.path_params["key"])
+    body = check_object(await read_json(request))
+    if body.get("transition") is None:
+        raise bad_request("Missing 'transition' identifier")
+    move_id = _requested_transition(em, body, issue.status.id)
+    target = next(to for t, to in em.transitions(issue.id) if t.id == move_id)
+    given = body.get("fields") or {}
+    errors = {name: cannot_set(name) for name in check_object(given) if name != "resolution"}
+    updates = check_object(body.get("update") or {})
+    errors.update({name: cannot_set(name) for name in updates if name != "comment"})
+    chosen = None
+    if "resolution" in given:
+        wanted = given["resolution"]
+        ref = wanted.get("name") or wanted.get("id") if isinstance(wanted, dict) else None
+        chosen = em.find_resolution(str(ref)) if ref else None
+        if target.category != "done":
+            errors["resolution"] = cannot_set("resolution")
+        elif chosen is None:
+            errors["resolution"] = "The resolution selected is invalid."
+    if errors:
+        raise field_errors(errors)
+    em.transition(issue.id, str(move_id), resolution=chosen)
+    return Response(status_code=204)
+
+
+async def get_property(request: Request) -> Response:
+    issue = emulator(request).get_issue(request.path_params["key"])
+    name = request.path_params["name"]
+    if name not in issue.properties:
+        raise not_found(f"The property with key '{name}' does not exist.")
+    return JSONResponse({"key": name, "value": issue.properties[name]})
+
+
+async def put_property(request: Request) -> Response:
+    em = emulator(request)
+    issue = em.get_issue(request.path_params["key"])
+    created = em.set_property(issue.id, request.path_params["name"], await read_json(request))
+    return Response(status_code=201 if created else 200)
+
+
+ROUTES: list[tuple[str, Any, list[str]]] = [
+    ("/serverInfo", server_info, ["GET"]),
+    ("/field", fields, ["GET"]),
+    ("/myself", myself, ["GET"]),
+    ("/project", projects, ["GET"]),
+    ("/project/{key}", project, ["GET"]),
+    ("/priority", priorities, ["GET"]),
+    ("/priority/{id}", priority, ["GET"]),
+    ("/resolution", resolutions, ["GET"]),
+    ("/resolution/{id}", resolution, ["GET"]),
+    ("/status", statuses, ["GET"]),
+    ("/status/{id}", status, ["GET"]),
+    ("/statuscategory", categories, ["GET"]),
+    ("/statuscategory/{id}", category, ["GET"]),
+    ("/user", user, ["GET"]),
+    ("/user/search", user_search, ["GET"]),
+    ("/issue", create_issue, ["POST"]),
+    ("/issue/bulk", bulk_create, ["POST"]),
+    ("/issue/{key}", get_issue, ["GET"]),
+    ("/issue/{key}", edit_issue, ["PUT"]),
+    ("/issue/{key}", delete_issue, ["DELETE"]),
+    ("/issue/{key}/assignee", assign, ["PUT"]),
+    ("/issue/{key}/transitions", get_transitions, ["GET"]),
+    ("/issue/{key}/transitions", do_transition, ["POST"]),
+    ("/issue/{key}/properties/{name}", get_property, ["GET"]),
+    ("/issue/{key}/properties/{name}", put_property, ["PUT"]),
+]
+"""(path under /rest/api/{2,3,latest}, endpoint, methods)."""

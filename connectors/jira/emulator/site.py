@@ -1,0 +1,157 @@
+"""The site's directory: its people, projects, issue types, priorities, resolutions and workflow.
+
+`state.JiraEmulator` adds the issues on top. A fresh site is what the design's contract promises
+(design §10): one project, key `BRIDGE`; a user for the given credentials; Jira Cloud's default
+priorities (Highest … Lowest, ids 1–5, unverified as ids, reference §2) and resolutions; the
+workflow To Do → In Progress → Done. The mode decides how people are named on the wire: Cloud by
+`accountId`, Server/Data Center by `name` (reference §3).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+from connectors.jira.emulator.knobs import Knobs
+from connectors.jira.emulator.records import IssueType, Priority, Project, Resolution, User, View, timestamp
+from connectors.jira.emulator.workflow import Workflow
+
+__all__ = ["Mode", "Site"]
+
+Mode = Literal["cloud", "server"]
+
+_PRIORITIES = (
+    Priority("1", "Highest", "#d04437", "This problem will block progress."),
+    Priority("2", "High", "#f15C75", "Serious problem that could block progress."),
+    Priority("3", "Medium", "#f79232", "Has the potential to affect progress."),
+    Priority("4", "Low", "#707070", "Minor problem or easily worked around."),
+    Priority("5", "Lowest", "#999999", "Trivial problem with little or no impact on progress."),
+)
+_RESOLUTIONS = (
+    Resolution("10000", "Done", "Work has been completed on this issue."),
+    Resolution("10001", "Won't Do", "This issue won't be actioned."),
+    Resolution("10002", "Duplicate", "The problem is a duplicate of an existing issue."),
+    Resolution("10003", "Cannot Reproduce", "All attempts at reproducing this issue failed."),
+)
+_ISSUE_TYPES = (
+    IssueType("10002", "Task", "A small, distinct piece of work.", 10318),
+    IssueType("10004", "Bug", "A problem or error.", 10303),
+)
+
+
+def _display_name(email: str) -> str:
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._-]+", local) if part) or local
+
+
+class Site(Knobs):
+    """Users (`me` first), projects (`BRIDGE` first), priorities, resolutions, issue types."""
+
+    def __init__(
+        self,
+        *,
+        mode: Mode = "cloud",
+        email: str = "bridge@example.com",
+        display_name: str | None = None,
+        name: str | None = None,
+        workflow: Workflow | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__()
+        if mode not in ("cloud", "server"):
+            raise ValueError(f"mode must be 'cloud' or 'server', not {mode!r}")
+        self.mode: Mode = mode
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.workflow: Workflow = workflow or Workflow.default()
+        self.priorities: tuple[Priority, ...] = _PRIORITIES
+        self.default_priority: Priority = _PRIORITIES[2]
+        self.resolutions: tuple[Resolution, ...] = _RESOLUTIONS
+        self.users: list[User] = []
+        self.projects: list[Project] = []
+        self.base_url = "http://127.0.0.1"
+        """The origin self links in `events` use; the app keeps it at the one clients last reached."""
+        self._user_keys = itertools.count(10000)
+        self.me: User = self.add_user(display_name or _display_name(email), email=email, name=name)
+        self.add_project("BRIDGE", "Bridge")
+
+    @property
+    def cloud(self) -> bool:
+        """Whether this is Jira Cloud (else Server/Data Center)."""
+        return self.mode == "cloud"
+
+    def now(self) -> str:
+        """The current time in Jira's spelling."""
+        return timestamp(self.clock())
+
+    def view(self, origin: str | None = None, version: str = "2") -> View:
+        """How to render for a client at `origin` (default `base_url`) using REST `version`."""
+        return View(origin or self.base_url, "2" if version == "latest" else version, self.cloud)
+
+    # -- people ------------------------------------------------------------------------------------
+
+    def add_user(
+        self, display_name: str, *, email: str | None = None, name: str | None = None, active: bool = True
+    ) -> User:
+        """Add a person; returns them (`ident(user)` is how the mode's API names them)."""
+        with self.lock:
+            slug = name or (email.split("@", 1)[0] if email else re.sub(r"\W+", ".", display_name.lower()))
+            email = email or f"{slug}@example.com"
+            account_id = "557058:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email}"))
+            user = User(account_id, slug, f"JIRAUSER{next(self._user_keys)}", email, display_name, active)
+            self.users.append(user)
+            return user
+
+    def ident(self, user: User) -> str:
+        """A user's identifier in this mode: `accountId` on Cloud, `name` on Server."""
+        return user.account_id if self.cloud else user.name
+
+    def find_user(self, value: str) -> User | None:
+        """The user with this identifier (Cloud accountId; Server name or key)."""
+        for user in self.users:
+            if value in ((user.account_id,) if self.cloud else (user.name, user.key)):
+                return user
+        return None
+
+    def search_users(self, query: str) -> list[User]:
+        """Users whose display name (or a word of it), email or (Server) name starts with `query`."""
+        wanted = query.casefold()
+        found = []
+        for user in self.users:
+            names = [user.display_name, *user.display_name.split(), user.email]
+            if not self.cloud:
+                names.append(user.name)
+            if user.active and any(n.casefold().startswith(wanted) for n in names):
+                found.append(user)
+        return found
+
+    # -- projects and their schemes ----------------------------------------------------------------
+
+    def add_project(self, key: str, name: str) -> Project:
+        """Add a project led by `me`, offering the site's issue types."""
+        with self.lock:
+            if self.find_project(key) is not None:
+                raise ValueError(f"project {key} exists")
+            project = Project(str(10000 + len(self.projects)), key.upper(), name, self.me, _ISSUE_TYPES)
+            self.projects.append(project)
+            return project
+
+    def find_project(self, key_or_id: str) -> Project | None:
+        """The project with this id or key (keys compare case-insensitively)."""
+        for project in self.projects:
+            if key_or_id in (project.id, project.key) or key_or_id.upper() == project.key:
+                return project
+        return None
+
+    def find_priority(self, value: str) -> Priority | None:
+        """The priority with this id or name (case-insensitive)."""
+        wanted = value.lower()
+        return next((p for p in self.priorities if value == p.id or wanted == p.name.lower()), None)
+
+    def find_resolution(self, value: str) -> Resolution | None:
+        """The resolution with this id or name (case-insensitive)."""
+        wanted = value.lower()
+        return next((r for r in self.resolutions if value == r.id or wanted == r.name.lower()), None)
