@@ -8,8 +8,10 @@ port the OS picks, in a daemon thread that the context manager starts, waits for
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -19,7 +21,7 @@ import uvicorn
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-__all__ = ["serve_in_thread"]
+__all__ = ["rate_limited", "serve_in_thread"]
 
 
 @contextmanager
@@ -49,3 +51,20 @@ def serve_in_thread(app: ASGIApp, *, startup_timeout: float = 10.0) -> Iterator[
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def rate_limited(hits: deque[float], limit: int | None, window: float) -> int | None:
+    """A sliding-window rate limit for emulators: records this request in `hits`, or returns the
+    whole seconds to wait (the `Retry-After` value) when `limit` requests already fell in `window`.
+
+    Callers hold their own lock; `hits` holds monotonic times and is trimmed here.
+    """
+    if limit is None:
+        return None
+    now = time.monotonic()
+    while hits and now - hits[0] >= window:
+        hits.popleft()
+    if len(hits) >= limit:
+        return max(1, math.ceil(window - (now - hits[0])))
+    hits.append(now)
+    return None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bridge.testing import rate_limited
 
 __all__ = ["Knobs"]
 
@@ -85,15 +85,7 @@ class Knobs:
     def admit(self) -> int | None:
         """Count a request against `rate_limit` per `rate_window`; seconds to wait when refused."""
         with self.lock:
-            if self.rate_limit is None:
-                return None
-            now = time.monotonic()
-            while self._hits and now - self._hits[0] >= self.rate_window:
-                self._hits.popleft()
-            if len(self._hits) >= self.rate_limit:
-                return max(1, math.ceil(self.rate_window - (now - self._hits[0])))
-            self._hits.append(now)
-            return None
+            return rate_limited(self._hits, self.rate_limit, self.rate_window)
 
     def sign(self, body: bytes) -> str:
         """`X-Hub-Signature` for a webhook body: `sha256=` + hex HMAC-SHA256 keyed by the secret."""

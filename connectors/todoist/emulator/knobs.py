@@ -11,14 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from bridge.testing import rate_limited
 from connectors.todoist.emulator.errors import invalid
 
 __all__ = ["Knobs"]
@@ -75,15 +74,7 @@ class Knobs:
     def admit(self) -> int | None:
         """Count a request against `rate_limit` per `rate_window`; seconds to wait when refused."""
         with self.lock:
-            if self.rate_limit is None:
-                return None
-            now = time.monotonic()
-            while self._hits and now - self._hits[0] >= self.rate_window:
-                self._hits.popleft()
-            if len(self._hits) >= self.rate_limit:
-                return max(1, math.ceil(self.rate_window - (now - self._hits[0])))
-            self._hits.append(now)
-            return None
+            return rate_limited(self._hits, self.rate_limit, self.rate_window)
 
     def sign(self, body: bytes) -> str:
         """`X-Todoist-Hmac-SHA256` for a webhook body: base64 HMAC-SHA256 keyed by the client secret."""
