@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,25 +49,9 @@ class Report:
     planned: list[str] = field(default_factory=list)  # --dry-run: each change, one line
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "connector": self.connector,
-            "created": self.created,
-            "updated": self.updated,
-            "closed": self.closed,
-            "reopened": self.reopened,
-            "deleted": self.deleted,
-            "notes_written": self.notes_written,
-            "conflicts": self.conflicts,
-            "failed": self.failed,
-            "requests": self.requests,
-            "held": self.held,
-            "absent": self.absent,
-            "linked": self.linked,
-            "dry_run": self.dry_run,
-            "errors": self.errors,
-            "notices": self.notices,
-            **({"plan": self.planned} if self.dry_run else {}),
-        }
+        data = asdict(self)
+        planned = data.pop("planned")
+        return {**data, "plan": planned} if self.dry_run else data
 
 
 _COUNTER = {
@@ -79,10 +63,21 @@ _COUNTER = {
 }
 
 
+def _tally(report: Report, kind: OpKind) -> None:
+    setattr(report, _COUNTER[kind], getattr(report, _COUNTER[kind]) + 1)
+
+
+def _summarise(plan: Plan, report: Report) -> None:
+    """What a plan reports whether or not it is carried out."""
+    report.conflicts = len(plan.conflicts)
+    report.held, report.absent = plan.held, plan.absent
+    report.notices.extend(plan.notices)
+
+
 def count_planned(plan: Plan, report: Report) -> None:
     """Fill `report` with what `plan` would do, for --dry-run."""
     for op in plan.ops:
-        setattr(report, _COUNTER[op.kind], getattr(report, _COUNTER[op.kind]) + 1)
+        _tally(report, op.kind)
         detail = f" ({', '.join(op.changed)})" if op.changed else ""
         report.planned.append(f"{op.kind.value} {op.fields.title!r}{detail} [{op.fields.path}]")
     for edit in plan.edits:
@@ -93,9 +88,7 @@ def count_planned(plan: Plan, report: Report) -> None:
             f" {conflict.winner} wins"
         )
     report.notes_written = len(plan.edits)
-    report.conflicts = len(plan.conflicts)
-    report.held, report.absent = plan.held, plan.absent
-    report.notices.extend(plan.notices)
+    _summarise(plan, report)
 
 
 def apply_plan(
@@ -134,7 +127,7 @@ def apply_plan(
             assert r is not None  # noqa: S101 - checked just above
             if op.kind is OpKind.CREATE:
                 remote_id = r.remote_id
-            setattr(report, _COUNTER[op.kind], getattr(report, _COUNTER[op.kind]) + 1)
+            _tally(report, op.kind)
         if remote_id is None:
             report.failed += 1
             report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
@@ -154,9 +147,7 @@ def apply_plan(
             )
         bases.append(after)
         links.update(dict.fromkeys(step.keys, remote_id))
-    report.conflicts = len(plan.conflicts)
-    report.held, report.absent = plan.held, plan.absent
-    report.notices.extend(plan.notices)
+    _summarise(plan, report)
     report.requests = connector.requests
     store.commit_sync(report.connector, bases=bases, links=links, cursor=cursor, report=report.to_json())
 

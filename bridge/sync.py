@@ -23,7 +23,7 @@ from bridge.lock import held_lock
 from bridge.model import Diagnostic
 from bridge.plan import PlanOptions, build_groups, plan
 from bridge.state import Store, sqlite_path
-from bridge.vault import find_root, load_dialect, scan
+from bridge.vault import scan
 
 __all__ = ["SyncRun", "open_store", "run_sync"]
 
@@ -87,7 +87,7 @@ def run_sync(
             connector = connector_cls.from_env()
             stack.callback(connector.close)
         report = Report(connector_cls.name, dry_run=dry_run)
-        cache = StoreParseCache(store, find_root(root) if not (root / ".obsidian").is_dir() else root)
+        cache = StoreParseCache(store, root)
         result = scan(
             root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
         )
@@ -116,13 +116,12 @@ def run_sync(
             count_planned(planned, report)
             report.requests = connector.requests
         else:
-            dialect, _ = load_dialect(root)
             apply_plan(
                 planned,
                 connector,
                 store,
                 root=root,
-                dialect=dialect,
+                dialect=result.dialect,
                 notes={n.path: n for n in result.notes},
                 cursor=pulled.cursor,
                 today=options.today,

@@ -54,6 +54,9 @@ class Scan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # notes that exist but could not be read
+    dialect: Dialect = field(
+        default_factory=Dialect
+    )  # what the notes were parsed with; write-back uses it too
 
     @property
     def complete(self) -> bool:
@@ -176,8 +179,8 @@ def scan(
     """
     path = path.absolute()
     root = root.absolute() if root is not None and path.is_relative_to(root.absolute()) else find_root(path)
-    result = Scan(root)
     dialect, problems = load_dialect(root)
+    result = Scan(root, dialect=dialect)
     result.diagnostics.extend(problems)
     files = iter_note_paths(path) if path.is_dir() else iter([path])
     for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
