@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bridge.connector import Connector, OpKind, OpResult
+from bridge.connector import Connector, Op, OpKind, OpResult
 from bridge.plan import Plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
@@ -104,7 +104,7 @@ def apply_plan(
     report: Report,
 ) -> None:
     """Carry `plan` out and commit what succeeded; failures are counted and retried next run."""
-    ops = plan.ops
+    ops = _mark_pending(plan.ops, store, report.connector)
     results: dict[str, OpResult] = {}
     if ops:
         pushed = connector.push(ops)
@@ -113,6 +113,7 @@ def apply_plan(
     written = _write_notes(plan, root, dialect, notes, today, report)
     bases: list[Base] = []
     links: dict[str, str] = {}
+    settled: list[str] = []
     for step in plan.steps:
         outcomes = [results.get(op.token) for op in step.ops]
         failed = [(op, r) for op, r in zip(step.ops, outcomes, strict=True) if r is None or not r.ok]
@@ -127,6 +128,7 @@ def apply_plan(
             assert r is not None  # noqa: S101 - checked just above
             if op.kind is OpKind.CREATE:
                 remote_id = r.remote_id
+                settled.append(op.ref)
             _tally(report, op.kind)
         if remote_id is None:
             report.failed += 1
@@ -149,7 +151,23 @@ def apply_plan(
         links.update(dict.fromkeys(step.keys, remote_id))
     _summarise(plan, report)
     report.requests = connector.requests
-    store.commit_sync(report.connector, bases=bases, links=links, cursor=cursor, report=report.to_json())
+    store.commit_sync(
+        report.connector, bases=bases, links=links, cursor=cursor, report=report.to_json(), settled=settled
+    )
+
+
+def _mark_pending(ops: list[Op], store: Store, connector: str) -> list[Op]:
+    """Record the creates before sending them, and tell the connector which were sent before.
+
+    A tracker without idempotency keys must look for what a crashed run may already have made;
+    the record says which creates need that, and since when (so search lag can be waited out).
+    """
+    creates = [op.ref for op in ops if op.kind is OpKind.CREATE]
+    if not creates:
+        return ops
+    earlier = store.pending(connector)
+    store.mark_pending(connector, creates)
+    return [replace(op, attempted=earlier[op.ref]) if op.ref in earlier else op for op in ops]
 
 
 def _write_notes(

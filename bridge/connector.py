@@ -108,6 +108,7 @@ class Op:
     remote_id: str | None = None
     changed: tuple[str, ...] = ()
     before: Fields | None = None  # the fields as last synced, so a connector can merge (labels)
+    attempted: str | None = None  # a create sent since then (ISO 8601) by a run that never committed
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,4 +45,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TABLE runs (connector TEXT PRIMARY KEY, finished_at TEXT NOT NULL, report TEXT NOT NULL)",
         ),
     ),
+    Migration(
+        2,
+        "creates sent but not yet committed",
+        (
+            # A create is recorded here, committed, before it is sent: a tracker without idempotency
+            # keys (Jira) is then searched again, rather than written twice, after a crash.
+            """CREATE TABLE pending (
+                connector TEXT NOT NULL, ref TEXT NOT NULL, since TEXT NOT NULL,
+                PRIMARY KEY (connector, ref))""",
+        ),
+    ),
 )

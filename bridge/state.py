@@ -199,9 +199,15 @@ class Store:
         links: Mapping[str, str] | None = None,
         cursor: str | None = None,
         report: Mapping[str, Any] | None = None,
+        settled: Iterable[str] = (),
     ) -> None:
-        """Everything one run learned, in one transaction: a crash leaves the previous state whole."""
+        """Everything one run learned, in one transaction: a crash leaves the previous state whole.
+
+        `settled` are the refs whose pending creates are now linked (see `mark_pending`).
+        """
         with self.transaction() as db:
+            for ref in settled:
+                db.execute("DELETE FROM pending WHERE connector = ? AND ref = ?", (connector, ref))
             for base in bases:
                 db.execute(
                     "INSERT INTO bases (connector, remote_id, ref, data, version, synced_at)"
@@ -229,6 +235,22 @@ class Store:
                     " ON CONFLICT (connector) DO UPDATE SET finished_at = excluded.finished_at,"
                     " report = excluded.report",
                     (connector, _now(), json.dumps(report, sort_keys=True)),
+                )
+
+    def pending(self, connector: str) -> dict[str, str]:
+        """Refs whose create was sent by a run that did not commit, and since when (ISO 8601, UTC)."""
+        rows = self._rows("SELECT ref, since FROM pending WHERE connector = ?", connector)
+        return {str(ref): str(since) for ref, since in rows}
+
+    def mark_pending(self, connector: str, refs: Iterable[str]) -> None:
+        """Record creates about to be sent, committed at once; the first attempt's time is kept."""
+        now = _now()
+        with self.transaction() as db:
+            for ref in refs:
+                db.execute(
+                    "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"
+                    " ON CONFLICT (connector, ref) DO NOTHING",
+                    (connector, ref, now),
                 )
 
     def runs(self) -> dict[str, tuple[str, dict[str, Any]]]:

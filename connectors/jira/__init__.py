@@ -1,5 +1,7 @@
-"""The Jira connector (the connector class arrives separately)."""
+"""The Jira connector: registered as `jira` in the `bridge.connectors` entry-point group."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from connectors.jira.connector import JiraConnector
+
+__all__ = ["JiraConnector"]

@@ -1,7 +1,8 @@
 """The subset of JQL the connector and the tests use, parsed and evaluated over issue snapshots.
 
 Supported: `field = | != | > | >= | < | <= | ~ | !~ value`, `field [NOT] IN (v, …)`,
-`field IS [NOT] EMPTY`, `AND`, `OR`, `NOT`, parentheses, `ORDER BY field [ASC|DESC], …`, over
+`field IS [NOT] EMPTY`, `field CHANGED [AFTER d] [BEFORE d] [BY user]` (status, priority,
+assignee, reporter, resolution), `AND`, `OR`, `NOT`, parentheses, `ORDER BY field [ASC|DESC], …`, over
 `project`, `key`/`issuekey`/`id`, `labels`, `status`, `statusCategory`, `priority`, `resolution`,
 `assignee`, `reporter`, `summary`/`description`/`text` (`~` only), `updated`, `created`,
 `resolved`/`resolutiondate`, `due`/`duedate`, and the functions `currentUser()` and `now()`.
@@ -205,6 +206,8 @@ class _Parser:
                 raise _error("Expecting 'EMPTY' after 'IS'.")
             empty = _matcher(self, name, "is", [None])
             return (lambda i: not empty(i)) if negate else empty
+        if token.keyword("CHANGED"):
+            return self.changed(name)
         operator = token.text.upper() if token.kind in ("op", "word") else ""
         if token.keyword("NOT") and self.peek().keyword("IN"):
             self.take()
@@ -220,6 +223,38 @@ class _Parser:
         if operator not in ("=", "!=", ">", ">=", "<", "<=", "~", "!~"):
             raise _error(f"Expecting operator but got '{token.text}'. (line 1, character {token.at + 1})")
         return _matcher(self, name, operator, [self.value()])
+
+    def changed(self, name: str) -> Predicate:
+        """`field CHANGED [AFTER d] [BEFORE d] [BY user]`: judged on the issue's change history."""
+        if name not in ("status", "priority", "assignee", "reporter", "resolution"):
+            raise bad_request(f"The operator 'CHANGED' is not supported by the '{name}' field.")
+        now = self.site.clock().astimezone(UTC)
+        after: datetime | None = None
+        before: datetime | None = None
+        by: str | None = None
+        while self.peek().keyword("AFTER", "BEFORE", "BY"):
+            word = self.take().text.upper()
+            value = self.value()
+            if word == "BY":
+                by = _resolve(self, "assignee", value or "")
+            elif word == "AFTER":
+                after = _date(value, name, now)
+            else:
+                before = _date(value, name, now)
+        site = self.site
+
+        def match(issue: Issue) -> bool:
+            for entry in issue.history:
+                when = _stamp(entry.created)
+                if (after is not None and when < after) or (before is not None and when > before):
+                    continue
+                if by is not None and site.ident(entry.author).casefold() != by.casefold():
+                    continue
+                if any(item.get("field") == name for item in entry.items):
+                    return True
+            return False
+
+        return match
 
 
 def _date(value: str | None, name: str, now: datetime) -> datetime:

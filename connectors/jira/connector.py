@@ -1,0 +1,353 @@
+"""JiraConnector: the bridge's connector contract, spoken to Jira Cloud or Server/Data Center.
+
+Reads: the first sync reads every issue carrying the `task-bridge` label in the project; later
+ones ask only for issues whose status changed since the cursor (`updated >= d AND status CHANGED
+AFTER d`), so the bridge's own creates do not come back and a no-op sync is one search.
+Writes: creates in bulk (50 a request) after searching for each task's `bridge-<key>` label, so
+a run killed between the create and the state commit does not create twice; edits as one PUT
+with only the changed fields; status moves through whatever transitions the workflow offers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.config import load_settings
+from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push
+from bridge.errors import ConfigError, ConnectorError
+from bridge.model import StatusType
+from connectors.jira import mapping
+from connectors.jira.client import BULK, JiraClient
+from connectors.jira.settings import JiraSettings
+
+__all__ = ["JiraConnector"]
+
+log = logging.getLogger(__name__)
+
+FIELDS = ["summary", "status", "labels", "updated"]
+MARGIN = timedelta(minutes=5)  # JQL dates have minute precision, and Cloud search lags writes
+LABELS_PER_SEARCH = 100
+MAX_STEPS = 8  # transitions tried on the way to a status category
+
+
+class JiraConnector:
+    name: ClassVar[str] = "jira"
+
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        client: JiraClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        settings.check()
+        self.settings = settings
+        self.project = settings.project or ""
+        self.client = client or JiraClient(settings)
+        self.sleep = sleep
+        self.state: dict[str, Any] = {}
+        self.seen: dict[str, dict[str, Any]] = {}  # ref -> issue, from a full read this run
+        self.full = False  # whether this run's pull read every bridge issue of the project
+
+    @classmethod
+    def from_env(cls) -> Self:
+        return cls(load_settings(JiraSettings))
+
+    @property
+    def requests(self) -> int:
+        return self.client.requests
+
+    def close(self) -> None:
+        self.client.close()
+
+    @classmethod
+    def emulator(cls, options: EmulatorOptions) -> Any:
+        from connectors.jira.emulator import create_app
+
+        if options.pat is not None:
+            if options.email is not None or options.token is not None:
+                raise ConfigError("the Jira emulator takes --email with --token (Cloud) or --pat (Server)")
+            return create_app(mode="server", pat=options.pat, secret=options.secret)
+        if (options.email is None) != (options.token is None):
+            raise ConfigError("the Jira emulator takes --email and --token together")
+        email = options.email or "bridge@example.com"
+        return create_app(
+            mode="cloud", email=email, token=options.token or "emulator-token", secret=options.secret
+        )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _jql(self, *clauses: str) -> str:
+        scope = [f'project = "{self.project}"', f'labels = "{mapping.BRIDGE_LABEL}"']
+        return " AND ".join([*scope, *clauses])
+
+    def _literal(self, moment: datetime) -> str:
+        """A JQL date: minute precision, in the searching user's time zone (Jira reads it so)."""
+        try:
+            zone: Any = ZoneInfo(self.state.get("tz") or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def pull(self, cursor: str | None) -> Pull:
+        self.state = json.loads(cursor) if cursor else {}
+        deployment = self.state.get("deployment")
+        if deployment:
+            self.client.deployment = deployment
+            self.client.jira.deploymentType = deployment
+        else:
+            self.client.connect()
+            self.state["deployment"] = self.client.deployment
+        if "me" not in self.state:
+            self._learn_me()
+        since = self.state.get("since")
+        if since:
+            when = self._literal(datetime.fromisoformat(since))
+            jql = self._jql(f'updated >= "{when}"', f'status CHANGED AFTER "{when}"')
+        else:
+            jql = self._jql()
+        started = datetime.now(UTC)
+        issues = list(self.client.search(jql + " ORDER BY key ASC", FIELDS))
+        now = self.client.server_time or started
+        self.state["since"] = (now - MARGIN).astimezone(UTC).isoformat(timespec="seconds")
+        changes = tuple(mapping.remote_task(i) for i in issues)
+        self.seen = {} if since else {c.ref: i for c, i in zip(changes, issues, strict=True) if c.ref}
+        self.full = not since
+        return Pull(changes, self._cursor())
+
+    def _learn_me(self) -> None:
+        me = self.client.myself()
+        self.state["tz"] = me.get("timeZone") or "UTC"
+        self.state["me"] = self._ident(me)
+
+    def _ident(self, user: dict[str, Any]) -> dict[str, str]:
+        """How this deployment names a person in an issue's fields (reference §3)."""
+        if self.client.cloud:
+            return {"accountId": str(user["accountId"])}
+        return {"name": str(user["name"])}
+
+    def _cursor(self) -> str:
+        return json.dumps(self.state, sort_keys=True)
+
+    def _assignee(self, owner: str | None) -> dict[str, str] | None:
+        """The owner map first, then a user search by the owner's name; None when nobody matches."""
+        if owner is None:
+            return None
+        if owner.casefold() == "myself":
+            if "me" not in self.state:
+                self._learn_me()
+            return dict(self.state["me"])
+        people: dict[str, dict[str, str] | None] = self.state.setdefault("people", {})
+        if owner in people:
+            return people[owner]
+        wanted = self.settings.owners.get(owner)
+        found: dict[str, str] | None = None
+        if wanted and not self.client.cloud:
+            found = {"name": wanted}
+        elif wanted and "@" not in wanted and not wanted.strip().count(" "):
+            found = {"accountId": wanted}  # already an accountId
+        else:
+            text = wanted or owner
+            users = self.client.find_users(text)
+            exact = [
+                u
+                for u in users
+                if text.casefold()
+                in (str(u.get("emailAddress", "")).casefold(), str(u.get("displayName", "")).casefold())
+            ]
+            chosen = exact if exact else users
+            if len(chosen) == 1:
+                found = self._ident(chosen[0])
+            else:
+                log.warning(
+                    "Jira: %d users match owner %r; left unassigned (set JIRA_OWNERS)", len(chosen), owner
+                )
+        people[owner] = found
+        return found
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def push(self, ops: Sequence[Op]) -> Push:
+        results: dict[str, OpResult] = {}
+        creates = [op for op in ops if op.kind is OpKind.CREATE]
+        if creates:
+            self._create(creates, results)
+        for op in ops:
+            if op.kind is OpKind.CREATE or op.token in results:
+                continue
+            try:
+                self._apply(op)
+            except ConnectorError as exc:
+                results[op.token] = OpResult(op.token, False, error=str(exc))
+            else:
+                results[op.token] = OpResult(op.token, True, remote_id=op.remote_id)
+        return Push(tuple(results.values()), self._cursor())
+
+    def _apply(self, op: Op) -> None:
+        rid, fields = op.remote_id or "", op.fields
+        if op.kind is OpKind.DELETE:
+            self.client.delete(rid)
+        elif op.kind is OpKind.UPDATE:
+            body = mapping.edit_body(
+                fields,
+                op.ref,
+                op.changed,
+                op.before,
+                priorities=self.settings.priorities,
+                assignee=self._assignee(fields.owner) if "owner" in op.changed else None,
+                version=self.settings.api_version,
+            )
+            if body:
+                self.client.edit(rid, body)
+            before = mapping.category_for(op.before.status) if op.before else None
+            wanted = mapping.category_for(fields.status)
+            if "status" in op.changed and wanted != "done" and before != wanted:
+                self._move(rid, wanted)
+        else:
+            self._move(
+                rid, mapping.category_for(fields.status), cancelled=fields.status is StatusType.CANCELLED
+            )
+
+    def _create(self, creates: list[Op], results: dict[str, OpResult]) -> None:
+        existing = self._existing(creates)
+        fresh: list[Op] = []
+        for op in creates:
+            issue = existing.get(op.ref)
+            if issue is not None:
+                log.info("Jira: %s already exists for task %s; linking it", issue.get("key"), op.ref)
+                results[op.token] = self._settle(op, str(issue["id"]), issue)
+            elif op.attempted and self._recent(op.attempted):
+                results[op.token] = OpResult(
+                    op.token,
+                    False,
+                    error=(
+                        f"an interrupted run sent this create at {op.attempted} and Jira's search does not"
+                        " show the issue yet; it is not created twice (tried again next run)"
+                    ),
+                )
+            else:
+                fresh.append(op)
+        for start in range(0, len(fresh), BULK):
+            chunk = fresh[start : start + BULK]
+            elements = [{"fields": self._create_fields(op)} for op in chunk]
+            try:
+                made = self.client.bulk_create([e["fields"] for e in elements])
+            except ConnectorError as exc:
+                for op in chunk:
+                    results[op.token] = OpResult(op.token, False, error=str(exc))
+                continue
+            for op, (issue_id, why) in zip(chunk, made, strict=True):
+                if issue_id is None:
+                    results[op.token] = OpResult(op.token, False, error=f"Jira refused it: {why}")
+                else:
+                    results[op.token] = self._settle(op, issue_id, None)
+
+    def _create_fields(self, op: Op) -> dict[str, Any]:
+        return mapping.create_fields(
+            op.fields,
+            op.ref,
+            project=self.project,
+            issue_type=self.settings.issue_type,
+            priorities=self.settings.priorities,
+            assignee=self._assignee(op.fields.owner),
+            version=self.settings.api_version,
+        )
+
+    def _settle(self, op: Op, issue_id: str, found: dict[str, Any] | None) -> OpResult:
+        """A created (or found) issue in the note's status: new issues start in the `new` category."""
+        wanted = mapping.category_for(op.fields.status)
+        held = ((found or {}).get("fields", {}).get("status") or {}).get("statusCategory", {}).get("key")
+        try:
+            if wanted != (held or "new"):
+                self._move(issue_id, wanted)
+        except ConnectorError as exc:
+            log.warning("Jira: issue %s created, but not moved to %s: %s", issue_id, wanted, exc)
+        return OpResult(op.token, True, remote_id=issue_id)
+
+    def _recent(self, attempted: str) -> bool:
+        try:
+            when = datetime.fromisoformat(attempted)
+        except ValueError:
+            return False
+        age = datetime.now(UTC) - when.astimezone(UTC)
+        return age.total_seconds() < self.settings.pending_window
+
+    def _existing(self, creates: list[Op]) -> dict[str, dict[str, Any]]:
+        """Issues already carrying the creates' `bridge-<key>` labels, by ref.
+
+        A full read this run already searched every label; otherwise one search per 100 labels.
+        Creates an interrupted run sent are searched again, waiting for search to catch up.
+        """
+        found = {op.ref: self.seen[op.ref] for op in creates if op.ref in self.seen}
+        wanted = [op for op in creates if op.ref not in found and (op.attempted or not self.full)]
+        found.update(self._search_labels([op.ref for op in wanted]))
+        waiting = [op.ref for op in wanted if op.attempted and op.ref not in found]
+        delay, waited = 1.0, 0.0
+        while waiting and waited < self.settings.search_wait:
+            log.info("Jira: waiting for search to show %d issue(s) an interrupted run created", len(waiting))
+            self.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, self.settings.search_wait - waited) or 1.0
+            found.update(self._search_labels(waiting))
+            waiting = [ref for ref in waiting if ref not in found]
+        return found
+
+    def _search_labels(self, refs: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(refs), LABELS_PER_SEARCH):
+            chunk = refs[start : start + LABELS_PER_SEARCH]
+            names = ", ".join(f'"{mapping.label_for(ref)}"' for ref in chunk)
+            for issue in self.client.search(self._jql(f"labels in ({names})"), FIELDS):
+                task = mapping.remote_task(issue)
+                if task.ref and task.ref not in found:
+                    found[task.ref] = issue
+        return found
+
+    def _move(self, issue_id: str, category: str, *, cancelled: bool = False) -> None:
+        """Walk the workflow's transitions to a status of `category`; never assume a status name."""
+        visited: set[str] = set()
+        for step in range(MAX_STEPS):
+            offered = self.client.transitions(issue_id)
+            direct = [t for t in offered if _category(t) == category]
+            if direct:
+                self._transition(issue_id, direct[0], cancelled and category == "done")
+                return
+            if step == 0 and self._category_now(issue_id) == category:
+                return
+            onward = [t for t in offered if str((t.get("to") or {}).get("id")) not in visited]
+            if not onward:
+                break
+            onward.sort(key=lambda t: _category(t) != "indeterminate")  # the middle is on every path
+            chosen = onward[0]
+            visited.add(str((chosen.get("to") or {}).get("id")))
+            self._transition(issue_id, chosen, False)
+        raise ConnectorError(
+            "jira", f"no way through the workflow from issue {issue_id}'s status to {category}"
+        )
+
+    def _transition(self, issue_id: str, transition: dict[str, Any], cancelled: bool) -> None:
+        tid = str(transition["id"])
+        if cancelled and self.settings.cancelled_resolution:
+            resolution = {"resolution": {"name": self.settings.cancelled_resolution}}
+            try:
+                self.client.transition(issue_id, tid, resolution)
+            except ConnectorError as exc:  # the transition has no resolution field: done without it
+                log.info("Jira: %s: %s; moving without a resolution", issue_id, exc)
+            else:
+                return
+        self.client.transition(issue_id, tid)
+
+    def _category_now(self, issue_id: str) -> str | None:
+        issue = self.client.read(f"issue {issue_id}", self.client.jira.issue, issue_id, fields="status")
+        return str(issue.fields.status.statusCategory.key)
+
+
+def _category(transition: dict[str, Any]) -> str | None:
+    to = transition.get("to") or {}
+    return (to.get("statusCategory") or {}).get("key")

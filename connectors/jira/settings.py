@@ -1,0 +1,83 @@
+"""Jira's settings, declared once: every `JIRA_*` variable, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bridge.errors import ConfigError
+
+__all__ = ["DEFAULT_PRIORITIES", "JiraSettings"]
+
+DEFAULT_PRIORITIES = {
+    "highest": "Highest",
+    "high": "High",
+    "medium": "Medium",
+    "low": "Low",
+    "lowest": "Lowest",
+}
+
+
+class JiraSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIRA_", env_file=".env", extra="ignore")
+
+    url: str | None = Field(
+        default=None, description="The site: https://your-team.atlassian.net or a DC URL."
+    )
+    email: str | None = Field(default=None, description="Cloud: the Atlassian account's e-mail.")
+    api_token: SecretStr | None = Field(default=None, description="Cloud: an API token of that account.")
+    pat: SecretStr | None = Field(default=None, description="Server/Data Center: a personal access token.")
+    project: str | None = Field(default=None, description="Key of the project issues are created in.")
+    issue_type: str = Field(default="Task", description="Issue type of created issues, by name.")
+    api_version: Literal["2", "3"] = Field(
+        default="2", description="REST version: 2 sends plain-text descriptions, 3 sends ADF (Cloud)."
+    )
+    priorities: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PRIORITIES),
+        description='Note priority → Jira priority name, as JSON: {"highest": "Blocker", "none": "Low"}.',
+    )
+    owners: dict[str, str] = Field(
+        default_factory=dict,
+        description="Note owner → Cloud e-mail or accountId, or Server user name, as JSON.",
+    )
+    cancelled_resolution: str = Field(
+        default="Won't Do", description="Resolution for a cancelled `[-]` line, when the workflow asks."
+    )
+    search_wait: float = Field(
+        default=15.0,
+        ge=0,
+        description="Seconds to wait for search to show issues an interrupted run may have created.",
+    )
+    pending_window: float = Field(
+        default=900.0,
+        ge=0,
+        description="Seconds after an interrupted create during which it is never sent again.",
+    )
+    timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for one response.")
+    max_retries: int = Field(default=3, ge=0, description="Retries of 429 and 503 (the jira library's).")
+    webhook_secret: SecretStr | None = Field(default=None, description="Secret of the admin webhook.")
+
+    def check(self) -> None:
+        """The credentials make one of Jira's two auth styles, and the site and project are named."""
+        missing = [
+            name for name, value in (("JIRA_URL", self.url), ("JIRA_PROJECT", self.project)) if not value
+        ]
+        if missing:
+            raise ConfigError(" and ".join(missing) + " not set")
+        cloud = self.email is not None or self.api_token is not None
+        if cloud and self.pat is not None:
+            raise ConfigError(
+                "set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Server/Data Center), not both"
+            )
+        if self.pat is None and (self.email is None or self.api_token is None):
+            raise ConfigError(
+                "Jira credentials missing: set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) "
+                "or JIRA_PAT (Server/Data Center)"
+            )
+        unknown = sorted(set(self.priorities) - {*DEFAULT_PRIORITIES, "none"})
+        if unknown:
+            raise ConfigError(
+                f"JIRA_PRIORITIES: unknown note priorities {unknown}; use {[*DEFAULT_PRIORITIES, 'none']}"
+            )
