@@ -122,6 +122,8 @@ def apply_plan(
             for op, r in failed:
                 why = r.error if r is not None and r.error else "no answer from the tracker"
                 report.errors.append(f"{op.fields.path}: {op.kind.value} {op.fields.title!r}: {why}")
+                if op.kind is OpKind.CREATE and r is not None and not r.uncertain:
+                    settled.append(op.ref)  # refused outright: nothing to look for next time
             continue
         remote_id = step.remote_id
         for op, r in zip(step.ops, outcomes, strict=True):

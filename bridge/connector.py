@@ -113,12 +113,17 @@ class Op:
 
 @dataclass(frozen=True, slots=True)
 class OpResult:
-    """The outcome of one op, matched to it by `token`; `remote_id` is set for a create."""
+    """The outcome of one op, matched to it by `token`; `remote_id` is set for a create.
+
+    `uncertain`: it failed, but the tracker may have carried it out (a timeout, a 5xx). A create
+    refused outright is not uncertain, so the next run need not look for it before sending it again.
+    """
 
     token: str
     ok: bool
     remote_id: str | None = None
     error: str | None = None
+    uncertain: bool = False
 
 
 @dataclass(frozen=True, slots=True)

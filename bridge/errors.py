@@ -43,12 +43,15 @@ class StateError(BridgeError):
 
 
 class ConnectorError(BridgeError):
-    def __init__(self, connector: str, message: str, *, method: str = "", url: str = "") -> None:
+    def __init__(
+        self, connector: str, message: str, *, method: str = "", url: str = "", uncertain: bool = False
+    ) -> None:
         where = f" ({method} {url})" if method else ""
         super().__init__(f"{connector}: {message}{where}")
         self.connector = connector
         self.method = method
         self.url = url
+        self.uncertain = uncertain  # a write that failed may still have been carried out (timeout, 5xx)
 
 
 class AuthError(ConnectorError):

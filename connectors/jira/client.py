@@ -99,8 +99,11 @@ class JiraClient:
             return AuthError(
                 "jira", f"{self.settings.url} refused the credentials in {style} (HTTP {status}){where}"
             )
-        cls = RemoteReadError if reading else ConnectorError
-        return cls("jira", f"{describe(exc)}{where}")
+        if reading:
+            return RemoteReadError("jira", f"{describe(exc)}{where}")
+        # no answer, or a server error: the write may have been carried out all the same
+        uncertain = status is None or status >= 500
+        return ConnectorError("jira", f"{describe(exc)}{where}", uncertain=uncertain)
 
     def read(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the library for a read; any failure stops the run (never mistaken for "nothing")."""

@@ -226,6 +226,7 @@ class JiraConnector:
                 results[op.token] = OpResult(
                     op.token,
                     False,
+                    uncertain=True,
                     error=(
                         f"an interrupted run sent this create at {op.attempted} and Jira's search does not"
                         " show the issue yet; it is not created twice (tried again next run)"
@@ -240,7 +241,7 @@ class JiraConnector:
                 made = self.client.bulk_create([e["fields"] for e in elements])
             except ConnectorError as exc:
                 for op in chunk:
-                    results[op.token] = OpResult(op.token, False, error=str(exc))
+                    results[op.token] = OpResult(op.token, False, error=str(exc), uncertain=exc.uncertain)
                 continue
             for op, (issue_id, why) in zip(chunk, made, strict=True):
                 if issue_id is None:

@@ -60,8 +60,13 @@ def description(fields: Fields, version: str) -> str | dict[str, Any]:
     title = fields.note_title or fields.path
     if version == "2":
         return f"From the note “{title}”: {url}"
-    link = {"type": "link", "attrs": {"href": url}}
-    paragraph = [{"type": "text", "text": "From the note "}, {"type": "text", "text": title, "marks": [link]}]
+    link = [{"type": "link", "attrs": {"href": url}}]
+    paragraph = [
+        {"type": "text", "text": "From the note “"},
+        {"type": "text", "text": title, "marks": link},
+        {"type": "text", "text": "”: "},
+        {"type": "text", "text": url, "marks": link},
+    ]
     return {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": paragraph}]}
 
 

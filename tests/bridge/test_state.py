@@ -82,3 +82,32 @@ def test_failed_commit_leaves_the_previous_state_whole():
         store.commit_sync("todoist", links={"k2": "r2"}, bases=[bad], cursor="c2")
     assert store.links("todoist") == {"k1": "r1"}
     assert store.cursor("todoist") == "c1"
+
+
+def test_pending_creates_keep_their_first_attempt_and_settle_on_commit(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    store.mark_pending("jira", ["aaaa", "bbbb"])
+    first = store.pending("jira")
+    assert set(first) == {"aaaa", "bbbb"}
+    store.mark_pending("jira", ["aaaa"])  # a second attempt keeps the time of the first
+    assert store.pending("jira") == first
+    assert store.pending("todoist") == {}
+    store.commit_sync("jira", settled=["aaaa"])
+    assert set(store.pending("jira")) == {"bbbb"}
+    store.close()
+
+
+def test_a_version_1_database_gains_the_pending_table(tmp_path):
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as db:  # what the first release wrote: only migration 1
+        db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+        for statement in MIGRATIONS[0].statements:
+            db.execute(statement)
+        db.execute("INSERT INTO schema_migrations VALUES (1, 'v1', '2026-01-01')")
+        db.execute("INSERT INTO links VALUES ('todoist', 'k1', 'r1')")
+    store = Store.open(f"sqlite:///{path}")
+    assert store.schema_version() == MIGRATIONS[-1].version
+    assert store.links("todoist") == {"k1": "r1"}
+    store.mark_pending("jira", ["cccc"])
+    assert set(store.pending("jira")) == {"cccc"}
+    store.close()
