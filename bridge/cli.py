@@ -78,30 +78,45 @@ def tasks(
         target, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=settings.vault
     )
     print_diagnostics(result.root, result.diagnostics)
+    routes: list[str | None] | None = None
+    if settings.routes is not None or settings.connector:
+        from bridge.sync import task_routes
+
+        routes = task_routes(settings, result.tasks, result.groups)
     if as_json:
-        print_json([task_json(t, g) for t, g in zip(result.tasks, result.groups, strict=True)])
+        where = routes or [None] * len(result.tasks)
+        print_json([task_json(*row) for row in zip(result.tasks, result.groups, where, strict=True)])
     else:
-        print_tasks_table(result.tasks, result.groups)
+        print_tasks_table(result.tasks, result.groups, routes)
+
+
+def _exit_status(exc: BridgeError) -> int:
+    if isinstance(exc, LockHeldError):
+        return EXIT_LOCKED
+    if isinstance(exc, ConfigError | AuthError):
+        return EXIT_USAGE
+    return EXIT_FAILED
 
 
 def _fail(exc: BridgeError) -> typer.Exit:
     print(f"bridge: {exc}", file=sys.stderr)
-    if isinstance(exc, LockHeldError):
-        return typer.Exit(EXIT_LOCKED)
-    if isinstance(exc, ConfigError | AuthError):
-        return typer.Exit(EXIT_USAGE)
-    return typer.Exit(EXIT_FAILED)
+    return typer.Exit(_exit_status(exc))
 
 
 @app.command()
 def sync(
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
-    connector: Annotated[str | None, typer.Option(help="Connector name [default: BRIDGE_CONNECTOR]")] = None,
+    connector: Annotated[
+        str | None,
+        typer.Option(
+            help="Sync only this connector (default: every one BRIDGE_ROUTES names, else BRIDGE_CONNECTOR)"
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document of counts.")] = False,
     force: Annotated[bool, typer.Option(help="Close or delete even when many vanished at once.")] = False,
 ) -> None:
-    """Sync the vault's tasks with a tracker, both ways; exit 1 when some tasks failed."""
+    """Sync the vault's tasks with their trackers, both ways; exit 1 when some tasks failed."""
     from bridge.sync import run_sync
 
     settings = _settings()
@@ -110,15 +125,22 @@ def sync(
     except BridgeError as exc:
         raise _fail(exc) from exc
     print_diagnostics(run.root, run.diagnostics)
-    document = run.report.to_json()
+    document = run.to_json()
     if as_json:
         print_json(document)
     else:
-        print_report(document)
-    if run.report.failed:
-        for error in run.report.errors:
-            print(f"bridge: {error}", file=sys.stderr)
-        raise typer.Exit(EXIT_FAILED)
+        for part in document["connectors"]:
+            print_report(part)
+        if run.unrouted:
+            print(f"{run.unrouted} tasks match no BRIDGE_ROUTES rule: not synced")
+    statuses = [_exit_status(exc) for exc in run.failures.values()]
+    statuses += [EXIT_FAILED for report in run.reports if report.failed]
+    for report in run.reports:
+        if report.failed or report.connector in run.failures:
+            for error in report.errors:
+                print(f"bridge: {error}", file=sys.stderr)
+    if statuses:  # a configuration problem outranks failed tasks: it needs a person
+        raise typer.Exit(EXIT_USAGE if EXIT_USAGE in statuses else EXIT_FAILED)
 
 
 @app.command()

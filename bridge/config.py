@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import platformdirs
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bridge.errors import ConfigError
 from bridge.groups import DEFAULT_THRESHOLD, GroupPolicy
+from bridge.route import Routes
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES
 
 __all__ = ["BridgeSettings", "load_settings"]
@@ -26,12 +28,20 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        problems = [f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        problems = [
+            f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {_message(e)}" for e in exc.errors()
+        ]
         raise ConfigError("bad setting " + "; ".join(problems)) from exc
     except SettingsError as exc:  # a value that is not even JSON, e.g. a dict setting
         found = re.search(r'field "(\w+)"', str(exc))
         name = f"{prefix}{found.group(1).upper()}" if found else f"a {prefix}* variable"
         raise ConfigError(f"bad setting {name}: not valid JSON") from exc
+
+
+def _message(error: ErrorDetails) -> str:
+    """Pydantic's message, without the "Value error, " it puts before our own validators' words."""
+    cause = error.get("ctx", {}).get("error")
+    return str(cause) if error["type"] == "value_error" and cause is not None else error["msg"]
 
 
 class BridgeSettings(BaseSettings):
@@ -42,6 +52,11 @@ class BridgeSettings(BaseSettings):
         default=None, description="Where sync state lives: sqlite:///… or postgresql://…"
     )
     connector: str | None = Field(default=None, description="Default connector for `bridge sync`.")
+    # NoDecode: the compact form `#jira=jira, *=todoist` is not JSON; `_routes` reads both forms.
+    routes: Annotated[Routes | None, NoDecode] = Field(
+        default=None,
+        description="Which connector each task goes to, by owner, tag or folder; first match wins.",
+    )
     group_scope: Literal["note", "vault"] = Field(
         default="vault", description="Join open items carried forward into later notes (vault) or not (note)."
     )
@@ -67,6 +82,16 @@ class BridgeSettings(BaseSettings):
     conflict: Literal["latest", "note", "tracker"] = Field(
         default="latest", description="Who wins when note and tracker changed a status differently."
     )
+
+    @field_validator("routes", mode="before")
+    @classmethod
+    def _routes(cls, value: Any) -> Any:
+        """The compact string or the JSON list form (docs/configuration.md); blank means unset."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str | list | tuple):
+            return Routes.parse(value)
+        return value
 
     def state_url_for(self, vault: Path) -> str:
         """BRIDGE_STATE_URL, or a SQLite file per vault under the user's state directory."""

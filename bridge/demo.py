@@ -73,7 +73,8 @@ def run_demo(console: Console | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as tmp, serve_in_thread(app) as url:
         vault = Path(tmp) / "vault"
         shutil.copytree(example_vault(), vault)
-        settings = BridgeSettings(vault=vault, state_url=f"sqlite:///{Path(tmp) / 'state.db'}")
+        # routes=None: the demo syncs every example task with its one emulator, whatever the user's routes
+        settings = BridgeSettings(vault=vault, state_url=f"sqlite:///{Path(tmp) / 'state.db'}", routes=None)
         env = {"TODOIST_API_TOKEN": TOKEN, "TODOIST_BASE_URL": url, "TODOIST_PROJECT": "task-bridge demo"}
         console.rule(f"1. sync {vault.name} with a {CONNECTOR} emulator at {url}")
         before = _task_lines(vault)

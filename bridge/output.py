@@ -25,8 +25,11 @@ __all__ = [
 ]
 
 
-def task_json(task: Task, group: str | None) -> dict[str, Any]:
-    """A task as `bridge tasks --json` prints it (the design's contract fields first)."""
+def task_json(task: Task, group: str | None, connector: str | None = None) -> dict[str, Any]:
+    """A task as `bridge tasks --json` prints it (the design's contract fields first).
+
+    `connector` is where `bridge sync` would send it (BRIDGE_ROUTES or BRIDGE_CONNECTOR), or None.
+    """
     return {
         "key": task.key,
         "status": task.status,
@@ -48,6 +51,7 @@ def task_json(task: Task, group: str | None) -> dict[str, Any]:
         "id": task.id,
         "depends_on": list(task.depends_on),
         "on_completion": task.on_completion,
+        "connector": connector,
     }
 
 
@@ -70,22 +74,29 @@ def print_diagnostics(root: Path, diagnostics: Iterable[Diagnostic]) -> None:
         print(f"{where}: {d.message}", file=sys.stderr)
 
 
-def print_tasks_table(tasks: Sequence[Task], groups: Sequence[str | None]) -> None:
-    """One table per note; the description takes the width left over, the short columns never wrap."""
+def print_tasks_table(
+    tasks: Sequence[Task], groups: Sequence[str | None], connectors: Sequence[str | None] | None = None
+) -> None:
+    """One table per note; the description takes the width left over, the short columns never wrap.
+
+    `connectors` (where each task is routed) adds a column; None when no routing is configured.
+    """
     console = Console()
-    by_note: dict[str, list[tuple[Task, str | None]]] = {}
-    for task, group in zip(tasks, groups, strict=True):
-        by_note.setdefault(task.source.path, []).append((task, group))
+    where = connectors if connectors is not None else [None] * len(tasks)
+    by_note: dict[str, list[tuple[Task, str | None, str | None]]] = {}
+    for task, group, connector in zip(tasks, groups, where, strict=True):
+        by_note.setdefault(task.source.path, []).append((task, group, connector))
+    columns = ("Owner", "Due", "Priority", "Group") + (("Connector",) if connectors is not None else ())
     for path, rows in by_note.items():
         table = Table(title=path, title_justify="left", header_style="bold", expand=True)
         table.add_column("Line", justify="right", no_wrap=True)
         table.add_column("", no_wrap=True)
         table.add_column("Task", ratio=1, overflow="fold")
-        for name in ("Owner", "Due", "Priority", "Group"):
+        for name in columns:
             table.add_column(name, no_wrap=True)
-        for task, group in rows:
+        for task, group, connector in rows:
             tags = " ".join(f"#{t}" for t in task.tags)
-            table.add_row(
+            cells = [
                 str(task.source.line),
                 escape(f"[{task.status}]"),
                 escape(task.description) + (f" [dim]{escape(tags)}[/dim]" if tags else ""),
@@ -93,7 +104,10 @@ def print_tasks_table(tasks: Sequence[Task], groups: Sequence[str | None]) -> No
                 task.due or "",
                 task.priority.value if task.priority else "",
                 (group or "")[:7],
-            )
+            ]
+            if connectors is not None:
+                cells.append(escape(connector) if connector else "[dim]none[/dim]")
+            table.add_row(*cells)
         console.print(table)
     distinct = len({g or t.key for t, g in zip(tasks, groups, strict=True)})
     console.print(f"{len(tasks)} tasks in {distinct} groups from {len(by_note)} notes")

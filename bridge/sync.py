@@ -1,40 +1,93 @@
-"""One sync run: lock → read the vault → pull → plan → apply → report.
+"""One sync run: lock → read the vault → route → for each connector: pull → plan → apply → report.
 
-Read failures stop the run before anything is planned, so a tracker that answers 500 or a
-vault that cannot be read never looks like "every task was deleted".
+The vault is read once and the lock taken once, however many trackers the routes name, so the
+connectors of a run see the same notes and a cron run never races itself. Each connector plans
+only the groups routed to it (`bridge.route`), so no action item reaches two trackers.
+
+Read failures stop a connector before anything is planned, so a tracker that answers 500 or a
+vault that cannot be read never looks like "every task was deleted". When a run has several
+connectors, one connector's failure is recorded in its report and the others still sync.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bridge import registry
 from bridge.apply import Report, apply_plan, count_planned
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import Connector
-from bridge.errors import ConfigError
+from bridge.errors import BridgeError, ConfigError
 from bridge.lock import held_lock
-from bridge.model import Diagnostic
-from bridge.plan import PlanOptions, build_groups, plan
+from bridge.model import Diagnostic, Task
+from bridge.plan import Group, PlanOptions, build_groups, plan
 from bridge.state import Store, sqlite_path
-from bridge.vault import scan
+from bridge.vault import Scan, scan
 
-__all__ = ["SyncRun", "open_store", "run_sync"]
+__all__ = ["SyncRun", "open_store", "run_sync", "task_routes"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class SyncRun:
-    report: Report
+    """A run's outcome: one report per connector, in the order they synced.
+
+    `failures` holds the error of each connector that could not sync (its report says so too);
+    `unrouted` counts the groups no `BRIDGE_ROUTES` rule matched, which were synced nowhere.
+    """
+
+    reports: list[Report]
     diagnostics: list[Diagnostic]
     root: Path
+    unrouted: int = 0
+    failures: dict[str, BridgeError] = field(default_factory=dict)
+
+    @property
+    def report(self) -> Report:
+        """The first connector's report: the whole outcome of a one-connector run."""
+        return self.reports[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `bridge sync --json` document (design section 12).
+
+        One connector: its report, as before routing existed. Several: the counts summed, the
+        lists (errors, notices, plan) joined, and `connector` null. Either way `connectors` lists
+        each connector's own report, with `error` set when that connector could not sync.
+        """
+        parts = [
+            {
+                **r.to_json(),
+                "error": str(self.failures[r.connector]) if r.connector in self.failures else None,
+            }
+            for r in self.reports
+        ]
+        top = dict(parts[0]) if len(parts) == 1 else _combined(parts)
+        return {**top, "unrouted": self.unrouted, "connectors": parts}
+
+
+def _combined(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Several reports as one: numbers summed, flags or-ed, lists joined, texts joined or null."""
+    top: dict[str, Any] = {}
+    for key, first in parts[0].items():
+        values = [p[key] for p in parts]
+        if isinstance(first, bool):
+            top[key] = any(values)
+        elif isinstance(first, int):
+            top[key] = sum(values)
+        elif isinstance(first, list):
+            top[key] = [item for value in values for item in value]
+        else:
+            texts = [str(v) for v in values if v is not None]
+            top[key] = "; ".join(texts) if texts and key != "connector" else None
+    return top
 
 
 def _lock_path(url: str) -> Path | None:
@@ -62,6 +115,45 @@ def vault_of(settings: BridgeSettings, vault: Path | None) -> Path:
     return target.absolute()
 
 
+def _targets(settings: BridgeSettings, name: str | None) -> list[str]:
+    """The connectors a run syncs, in order: the one asked for, else all the routes name, else the default."""
+    routes = settings.routes
+    if routes is not None:
+        installed = registry.available()
+        for rule in routes.rules:
+            if rule.connector not in installed and rule.connector != name:
+                known = ", ".join(installed) or "none"
+                raise ConfigError(
+                    f"BRIDGE_ROUTES rule {str(rule)!r}: no connector named {rule.connector!r}"
+                    f" (installed: {known})"
+                )
+        if name is None:
+            return routes.connectors
+        if name not in routes.connectors:
+            raise ConfigError(
+                f"no BRIDGE_ROUTES rule sends tasks to {name!r}"
+                f" (the rules name {', '.join(routes.connectors)})"
+            )
+        return [name]
+    name = name or settings.connector
+    if not name:
+        raise ConfigError(
+            f"no connector given: pass --connector NAME, set BRIDGE_CONNECTOR or BRIDGE_ROUTES ({_known()})"
+        )
+    return [name]
+
+
+def task_routes(
+    settings: BridgeSettings, tasks: Sequence[Task], group_keys: Sequence[str | None]
+) -> list[str | None]:
+    """For each task, the connector a sync would send it to (None: none), judged by its whole group."""
+    routes = settings.routes
+    if routes is None:
+        return [settings.connector] * len(tasks)
+    where = {t.key: routes.connector_for(g.tasks) for g in build_groups(tasks, group_keys) for t in g.tasks}
+    return [where[t.key] for t in tasks]
+
+
 def run_sync(
     settings: BridgeSettings,
     *,
@@ -72,29 +164,38 @@ def run_sync(
     today: dt.date | None = None,
     connector: Connector | None = None,
 ) -> SyncRun:
-    """Sync one vault with one connector; raises ConfigError, LockHeldError or a ConnectorError."""
+    """Sync one vault with the connector asked for (`connector_name` or an instance), else with
+    every connector `BRIDGE_ROUTES` names, else with `BRIDGE_CONNECTOR`.
+
+    Raises ConfigError or LockHeldError for the whole run. A connector's own failure (settings,
+    credentials, a failed read) is raised when it is the run's only connector; with several it is
+    recorded in `SyncRun.failures` and in its report, and the other connectors still sync.
+    """
     root = vault_of(settings, vault)
-    name = connector_name or settings.connector
-    if connector is None and not name:
-        raise ConfigError(f"no connector given: pass --connector NAME or set BRIDGE_CONNECTOR ({_known()})")
-    connector_cls = type(connector) if connector is not None else registry.load(name or "")
+    names = _targets(settings, type(connector).name if connector is not None else connector_name)
+    # loaded before the lock is taken: an unknown or broken plugin is a configuration error
+    classes = {name: type(connector) if connector is not None else registry.load(name) for name in names}
     url = settings.state_url_for(root)
     lock = _lock_path(url)
     with ExitStack() as stack:
         stack.enter_context(held_lock(lock) if lock else nullcontext())
         store = stack.enter_context(open_store(url))
-        if connector is None:
-            connector = connector_cls.from_env()
-            stack.callback(connector.close)
-        report = Report(connector_cls.name, dry_run=dry_run)
         cache = StoreParseCache(store, root)
         result = scan(
             root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
         )
         log.info("read %d notes (%d from the parse cache)", len(result.notes), cache.hits)
-        pulled = connector.pull(store.cursor(connector_cls.name))
+        groups = build_groups(result.tasks, result.groups)
+        unrouted = 0
+        routed = {name: groups for name in names}
+        if settings.routes is not None:
+            split = settings.routes.split(groups)
+            routed = {name: split.by_connector.get(name, []) for name in names}
+            unrouted = len(split.unrouted)
+            if unrouted:
+                log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", unrouted)
         options = PlanOptions(
-            connector=connector_cls.name,
+            connector="",
             vault_name=root.name,
             today=today or dt.datetime.now().astimezone().date(),
             hold_proposed=settings.hold_proposed,
@@ -103,34 +204,68 @@ def run_sync(
             force=force,
             conflict=settings.conflict,
         )
+        run = SyncRun([], result.diagnostics, root, unrouted)
+        for name in names:
+            report = Report(name, dry_run=dry_run)
+            run.reports.append(report)
+            try:
+                with ExitStack() as own:
+                    active = connector
+                    if active is None:
+                        active = classes[name].from_env()
+                        own.callback(active.close)
+                    _sync_one(active, routed[name], store, result, replace(options, connector=name), report)
+            except BridgeError as exc:
+                if len(names) == 1:
+                    raise
+                log.info("%s could not sync: %s", name, exc)  # the report carries it to the user
+                run.failures[name] = exc
+                report.errors.append(str(exc) if str(exc).startswith(f"{name}:") else f"{name}: {exc}")
+            report.linked = len(store.links(name))
+        if not dry_run:
+            cache.save()
+        return run
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sync_one(
+    connector: Connector,
+    groups: list[Group],
+    store: Store,
+    result: Scan,
+    options: PlanOptions,
+    report: Report,
+) -> None:
+    """Pull, plan and apply one connector's groups; the notes were read once for the whole run."""
+    try:
+        pulled = connector.pull(store.cursor(options.connector))
         planned = plan(
-            build_groups(result.tasks, result.groups),
-            links=store.links(connector_cls.name),
-            bases=store.bases(connector_cls.name),
+            groups,
+            links=store.links(options.connector),
+            bases=store.bases(options.connector),
             changes={c.remote_id: c for c in pulled.changes},
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             complete=result.complete,
         )
-        if dry_run:
+        if report.dry_run:
             count_planned(planned, report)
-            report.requests = connector.requests
         else:
+            # a note that an earlier connector of this run wrote since the scan is read again
+            # by write-back, which finds its lines by key (bridge.writeback.set_status)
             apply_plan(
                 planned,
                 connector,
                 store,
-                root=root,
+                root=result.root,
                 dialect=result.dialect,
                 notes={n.path: n for n in result.notes},
                 cursor=pulled.cursor,
                 today=options.today,
                 report=report,
             )
-            cache.save()
-        report.linked = len(store.links(connector_cls.name))
-        return SyncRun(report, result.diagnostics, root)
-    raise AssertionError("unreachable")  # pragma: no cover
+    finally:
+        report.requests = connector.requests
 
 
 def _known() -> str:

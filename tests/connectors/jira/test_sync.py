@@ -122,9 +122,7 @@ def test_issue_done_in_jira_ticks_every_line_of_its_group(vault, env, cloud, clo
     ticked = [line for line in note_lines(vault) if line.startswith("- [x]")]
     assert len(ticked) == 2
     assert all("Initiate the official candidate process" in line for line in ticked)
-    assert all(
-        line.endswith(f"✅ {TODAY.isoformat()}".encode().decode("mac_roman")) for line in ticked
-    )
+    assert all(line.endswith(f"✅ {TODAY.isoformat()}".encode().decode("mac_roman")) for line in ticked)
     again = sync(vault)
     assert (again.notes_written, again.closed, again.updated) == (0, 0, 0)
 
