@@ -187,8 +187,12 @@ def emulator(
     except BridgeError as exc:
         raise _fail(exc) from exc
     options = EmulatorOptions(token, email, pat, client_secret or secret, webhook_url)
+    try:
+        served = connector_cls.emulator(options)
+    except (BridgeError, ValueError) as exc:
+        raise _fail(exc if isinstance(exc, BridgeError) else ConfigError(str(exc))) from exc
     print(f"{name} emulator on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(connector_cls.emulator(options), host=host, port=port, log_level="warning")
+    uvicorn.run(served, host=host, port=port, log_level="warning")
 
 
 @app.command()
