@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ FIELDS = ["summary", "status", "labels", "updated"]
 MARGIN = timedelta(minutes=5)  # JQL dates have minute precision, and Cloud search lags writes
 LABELS_PER_SEARCH = 100
 MAX_STEPS = 8  # transitions tried on the way to a status category
+_ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f-]{36})$")  # Cloud's two accountId shapes
 
 
 class JiraConnector:
@@ -150,8 +152,8 @@ class JiraConnector:
         found: dict[str, str] | None = None
         if wanted and not self.client.cloud:
             found = {"name": wanted}
-        elif wanted and "@" not in wanted and not wanted.strip().count(" "):
-            found = {"accountId": wanted}  # already an accountId
+        elif wanted and _ACCOUNT_ID.match(wanted):
+            found = {"accountId": wanted}
         else:
             text = wanted or owner
             users = self.client.find_users(text)
