@@ -188,7 +188,12 @@ class JiraClient:
         """Create up to `BULK` issues: (id, None) or (None, why) per element, in order."""
         if len(elements) > BULK:
             raise ValueError(f"at most {BULK} issues per bulk create")
-        created = self.write("bulk create", self.jira.create_issues, elements, prefetch=False)
+        session = self.jira._session
+        retries, session.max_retries = session.max_retries, 0
+        try:  # the library would resend a POST after a dropped connection: a second set of issues
+            created = self.write("bulk create", self.jira.create_issues, elements, prefetch=False)
+        finally:
+            session.max_retries = retries
         results: list[tuple[str | None, str | None]] = []
         for item in created:
             if item.get("status") == "Success" and item.get("issue") is not None:

@@ -195,13 +195,13 @@ class Step:
 
 
 @contextmanager
-def counted_reads(opens: NoteOpens) -> Iterator[dict[str, int]]:
+def counted_reads(opens: NoteOpens, connector: type[Any] = TodoistConnector) -> Iterator[dict[str, int]]:
     """Counts during the block: note reads by the scan and by write-back, note files opened, and
-    the remote tasks the connector's pull returned (what an incremental read brought back)."""
+    the remote tasks the `connector` class's pull returned (what an incremental read brought back)."""
     counts = {"scan": 0, "writeback": 0, "opens": 0, "pulled": 0}
-    original = TodoistConnector.pull
+    original = connector.pull
 
-    def pull(self: TodoistConnector, cursor: str | None) -> Any:
+    def pull(self: Any, cursor: str | None) -> Any:
         pulled = original(self, cursor)
         counts["pulled"] += len(pulled.changes)
         return pulled
@@ -209,7 +209,7 @@ def counted_reads(opens: NoteOpens) -> Iterator[dict[str, int]]:
     with (
         patch.object(bridge.vault, "read_note", wraps=bridge.vault.read_note) as scan_reads,
         patch.object(bridge.writeback, "read_note", wraps=bridge.writeback.read_note) as wb_reads,
-        patch.object(TodoistConnector, "pull", pull),
+        patch.object(connector, "pull", pull),
     ):
         opens.count, opens.counting = 0, True
         try:
@@ -220,10 +220,16 @@ def counted_reads(opens: NoteOpens) -> Iterator[dict[str, int]]:
 
 
 def bridge_step(
-    name: str, em: Emulator, opens: NoteOpens, sync: Callable[[], Report], target: int | None
+    name: str,
+    em: Any,
+    opens: NoteOpens,
+    sync: Callable[[], Report],
+    target: int | None,
+    connector: type[Any] = TodoistConnector,
 ) -> Step:
+    """Run one sync; `em` is the emulator whose `request_log` counts the requests it received."""
     before = len(em.request_log)
-    with counted_reads(opens) as reads:
+    with counted_reads(opens, connector) as reads:
         start = time.perf_counter()
         report = sync()
         wall = time.perf_counter() - start

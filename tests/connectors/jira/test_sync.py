@@ -353,3 +353,51 @@ def test_a_rate_limited_read_is_retried_after_retry_after(vault, env, cloud, mon
     assert (report.created, report.failed) == (6, 0)
     assert report.requests == len(cloud.request_log)  # the refused search counts too
     assert cloud.request_log.count(("POST", "/rest/api/2/search/jql")) == 2
+
+
+def test_the_workflow_walk_never_returns_to_where_it_started(
+    vault, env, cloud_server: tuple[Starlette, str], cloud_jira
+):
+    from connectors.jira.emulator import Transition, WorkflowStatus
+
+    workflow = Workflow(
+        [
+            WorkflowStatus("To Do", "new"),
+            WorkflowStatus("In Progress", "indeterminate"),
+            WorkflowStatus("Waiting", "new"),
+            WorkflowStatus("Done", "done"),
+        ],
+        [
+            Transition("Start", "In Progress", ("To Do",)),
+            Transition("Back", "To Do", ("In Progress",)),
+            Transition("Wait", "Waiting", ("In Progress",)),
+            Transition("Finish", "Done", ("Waiting",)),
+            Transition("Reopen", "To Do", ("Done",)),
+        ],
+    )
+    site = JiraEmulator(mode="cloud", email=EMAIL, workflow=workflow)
+    cloud_server[0].state.emulator = site
+    sync(vault)
+    note = vault / EXAMPLE_NOTE
+    text = note.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if "Share role descriptions" in x)
+    note.write_text(text.replace(line, line.replace("- [?]", "- [x]", 1)), encoding="utf-8")
+    report = sync(vault)
+    assert (report.closed, report.failed) == (1, 0)
+    issue = site.issues[cloud_jira.issue(linked_key(site, vault, "Share role descriptions")).id]
+    moves = [i["toString"] for h in issue.history for i in h.items if i["field"] == "status"]
+    assert moves == ["In Progress", "Waiting", "Done"]
+
+
+def test_an_owner_added_to_the_map_later_is_looked_up_again(
+    vault, env, cloud, cloud_jira, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("JIRA_OWNERS", '{"Lior Genzel": "lior@example.com"}')
+    assert sync(vault).created == 6  # nobody has that e-mail yet: Lior's issues are unassigned
+    assert sum(i.fields.assignee is None for i in bridge_issues(cloud_jira)) == 4
+    lior = cloud.add_user("Lior Genzel", email="lior@example.com")
+    note = vault / "later.md"
+    note.write_text("- [ ] Review the offer letter draft @Lior Genzel\n", encoding="utf-8")
+    assert sync(vault).created == 1
+    later = next(i for i in bridge_issues(cloud_jira) if i.fields.summary == "Review the offer letter draft")
+    assert later.fields.assignee.accountId == lior.account_id
