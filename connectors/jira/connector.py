@@ -2,7 +2,8 @@
 
 Reads: the first sync reads every issue carrying the `task-bridge` label in the project; later
 ones ask only for issues whose status changed since the cursor (`updated >= d AND status CHANGED
-AFTER d`), so the bridge's own creates do not come back and a no-op sync is one search.
+AFTER d`), so the bridge's own creates do not come back: a no-op sync is one search (and the
+`jira` library's one field lookup).
 Writes: creates in bulk (50 a request) after searching for each task's `bridge-<key>` label, so
 a run killed between the create and the state commit does not create twice; edits as one PUT
 with only the changed fields; status moves through whatever transitions the workflow offers.
@@ -26,6 +27,7 @@ from bridge.model import StatusType
 from connectors.jira import mapping
 from connectors.jira.client import BULK, JiraClient
 from connectors.jira.settings import JiraSettings
+from connectors.jira.webhook import JiraWebhooks
 
 __all__ = ["JiraConnector"]
 
@@ -67,6 +69,13 @@ class JiraConnector:
 
     def close(self) -> None:
         self.client.close()
+
+    @classmethod
+    def webhooks(cls) -> JiraWebhooks:
+        secret = load_settings(JiraSettings).webhook_secret
+        if secret is None:
+            raise ConfigError("JIRA_WEBHOOK_SECRET is not set: webhook signatures cannot be checked")
+        return JiraWebhooks(secret.get_secret_value())
 
     @classmethod
     def emulator(cls, options: EmulatorOptions) -> Any:
@@ -145,10 +154,11 @@ class JiraConnector:
             if "me" not in self.state:
                 self._learn_me()
             return dict(self.state["me"])
-        people: dict[str, dict[str, str] | None] = self.state.setdefault("people", {})
-        if owner in people:
-            return people[owner]
         wanted = self.settings.owners.get(owner)
+        people: dict[str, dict[str, str]] = self.state.setdefault("people", {})
+        remembered = f"{owner}\n{wanted or ''}"  # a changed owner map is looked up afresh
+        if remembered in people:
+            return people[remembered]
         found: dict[str, str] | None = None
         if wanted and not self.client.cloud:
             found = {"name": wanted}
@@ -170,7 +180,8 @@ class JiraConnector:
                 log.warning(
                     "Jira: %d users match owner %r; left unassigned (set JIRA_OWNERS)", len(chosen), owner
                 )
-        people[owner] = found
+        if found is not None:  # a miss is asked again next time: the person may join later
+            people[remembered] = found
         return found
 
     # -- writing ----------------------------------------------------------------------------------
@@ -321,8 +332,11 @@ class JiraConnector:
             if direct:
                 self._transition(issue_id, direct[0], cancelled and category == "done")
                 return
-            if step == 0 and self._category_now(issue_id) == category:
-                return
+            if step == 0:
+                status_id, now = self._status_now(issue_id)
+                if now == category:
+                    return
+                visited.add(status_id)  # never walk back to where it started
             onward = [t for t in offered if str((t.get("to") or {}).get("id")) not in visited]
             if not onward:
                 break
@@ -341,14 +355,17 @@ class JiraConnector:
             try:
                 self.client.transition(issue_id, tid, resolution)
             except ConnectorError as exc:  # the transition has no resolution field: done without it
+                if exc.uncertain:
+                    raise  # it may have gone through; the next run looks again
                 log.info("Jira: %s: %s; moving without a resolution", issue_id, exc)
             else:
                 return
         self.client.transition(issue_id, tid)
 
-    def _category_now(self, issue_id: str) -> str | None:
+    def _status_now(self, issue_id: str) -> tuple[str, str]:
+        """The issue's status id and its category."""
         issue = self.client.read(f"issue {issue_id}", self.client.jira.issue, issue_id, fields="status")
-        return str(issue.fields.status.statusCategory.key)
+        return str(issue.fields.status.id), str(issue.fields.status.statusCategory.key)
 
 
 def _category(transition: dict[str, Any]) -> str | None:
