@@ -17,6 +17,7 @@ from bridge.connector import (
     Push,
     RemoteStatus,
     RemoteTask,
+    Webhooks,
 )
 from bridge.errors import (
     AuthError,
@@ -52,6 +53,7 @@ __all__ = [
     "Spelling",
     "StatusType",
     "Task",
+    "Webhooks",
     "__version__",
 ]
 

@@ -93,7 +93,7 @@ def count_planned(plan: Plan, report: Report) -> None:
 
 def apply_plan(
     plan: Plan,
-    connector: Connector,
+    connector: Connector | None,
     store: Store,
     *,
     root: Path,
@@ -102,11 +102,18 @@ def apply_plan(
     cursor: str | None,
     today: dt.date,
     report: Report,
+    record: bool = True,
 ) -> None:
-    """Carry `plan` out and commit what succeeded; failures are counted and retried next run."""
+    """Carry `plan` out and commit what succeeded; failures are counted and retried next run.
+
+    `record` keeps the report as the connector's last run (`bridge status`); webhook
+    applications, which are not runs, leave it alone.
+    """
     ops = _mark_pending(plan.ops, store, report.connector)
     results: dict[str, OpResult] = {}
     if ops:
+        if connector is None:
+            raise ValueError("a plan with tracker changes needs a connector to send them")
         pushed = connector.push(ops)
         results = {r.token: r for r in pushed.results}
         cursor = pushed.cursor or cursor
@@ -152,9 +159,14 @@ def apply_plan(
         bases.append(after)
         links.update(dict.fromkeys(step.keys, remote_id))
     _summarise(plan, report)
-    report.requests = connector.requests
+    report.requests = connector.requests if connector is not None else 0
     store.commit_sync(
-        report.connector, bases=bases, links=links, cursor=cursor, report=report.to_json(), settled=settled
+        report.connector,
+        bases=bases,
+        links=links,
+        cursor=cursor,
+        report=report.to_json() if record else None,
+        settled=settled,
     )
 
 

@@ -165,6 +165,39 @@ def status(
 
 
 @app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (put a TLS proxy in front)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+    vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
+) -> None:
+    """Receive tracker webhooks and apply completions to the notes as they happen."""
+    import structlog
+    import uvicorn
+
+    from bridge.serve import create_app
+    from bridge.sync import vault_of
+
+    settings = _settings()
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+    try:
+        app = create_app(settings, vault_of(settings, vault))
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    print(f"bridge serve on http://{host}:{port} (POST /webhooks/<connector>, GET /healthz)", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+
+
+@app.command()
 def emulator(
     name: Annotated[str, typer.Argument(help="Connector whose tracker to emulate, e.g. todoist")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8765,

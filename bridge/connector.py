@@ -8,7 +8,7 @@ tracker-specific (priorities as numbers, labels for statuses, batching, markers)
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Self
 
@@ -26,6 +26,7 @@ __all__ = [
     "Push",
     "RemoteStatus",
     "RemoteTask",
+    "Webhooks",
 ]
 
 
@@ -157,6 +158,22 @@ class EmulatorControl(Protocol):
     def complete(self, remote_id: str) -> None: ...
 
 
+class Webhooks(Protocol):
+    """How one tracker signs and words its webhook deliveries (the receiver's side of a connector)."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """Whether the signature in `headers` is the tracker's over exactly these bytes."""
+        ...
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        """The id the tracker repeats when it retries this delivery."""
+        ...
+
+    def changes(self, body: bytes) -> tuple[RemoteTask, ...]:
+        """The tasks a delivery reports as they now are; ValueError when it is not a delivery."""
+        ...
+
+
 class Connector(Protocol):
     """One tracker. Found through the `bridge.connectors` entry-point group, never imported by name."""
 
@@ -177,6 +194,11 @@ class Connector(Protocol):
     def push(self, ops: Sequence[Op]) -> Push: ...
 
     def close(self) -> None: ...
+
+    @classmethod
+    def webhooks(cls) -> Webhooks:
+        """The delivery checker, from the connector's settings; ConfigError without a secret."""
+        ...
 
     @classmethod
     def emulator(cls, options: EmulatorOptions) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,18 +19,25 @@ __all__ = ["held_lock"]
 
 
 @contextmanager
-def held_lock(path: Path) -> Iterator[None]:
-    """Hold the lock at `path` for the block; LockHeldError at once when another process has it."""
+def held_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the lock at `path` for the block; LockHeldError when another process keeps it longer
+    than `wait` seconds (cron runs do not wait; the webhook receiver waits for a running sync)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
-            raise LockHeldError(
-                f"another sync is running (pid {holder}, lock {path}); this run did nothing"
-            ) from None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+                raise LockHeldError(
+                    f"another sync is running (pid {holder}, lock {path}); this run did nothing"
+                ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield

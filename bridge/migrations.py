@@ -56,4 +56,18 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (connector, ref))""",
         ),
     ),
+    Migration(
+        3,
+        "webhook inbox",
+        (
+            # Every webhook delivery, stored before the receiver answers 2xx and applied after.
+            # A repeated delivery id, or the same body under a new id, is refused by the keys.
+            """CREATE TABLE inbox (
+                id INTEGER PRIMARY KEY, connector TEXT NOT NULL, delivery_id TEXT NOT NULL,
+                digest TEXT NOT NULL, body TEXT NOT NULL, received_at TEXT NOT NULL,
+                state TEXT NOT NULL, claimed_by TEXT, claimed_at TEXT, outcome TEXT,
+                UNIQUE (connector, delivery_id), UNIQUE (connector, digest))""",
+            "CREATE INDEX inbox_state ON inbox (state, id)",
+        ),
+    ),
 )

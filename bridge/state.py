@@ -7,6 +7,7 @@ and a copied database would fork the links). All SQL is portable, written with `
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import sqlite3
@@ -20,7 +21,7 @@ from bridge.connector import Fields, RemoteStatus
 from bridge.errors import ConfigError, StateError
 from bridge.migrations import MIGRATIONS
 
-__all__ = ["Base", "CachedFile", "Store", "bump", "sqlite_path"]
+__all__ = ["Base", "CachedFile", "InboxEvent", "Store", "bump", "sqlite_path"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,17 @@ class Base:
             remote_now=RemoteStatus(raw["remote_now"]) if raw.get("remote_now") else None,
             present=raw.get("present", True),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEvent:
+    """A stored webhook delivery, waiting to be applied."""
+
+    id: int
+    connector: str
+    delivery_id: str
+    body: str
+    received_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +264,47 @@ class Store:
                     " ON CONFLICT (connector, ref) DO NOTHING",
                     (connector, ref, now),
                 )
+
+    # -- the webhook inbox -----------------------------------------------------------------------
+
+    def receive(self, connector: str, delivery_id: str, body: bytes) -> bool:
+        """Store a delivery, committed; False when this id or this exact body was stored before."""
+        digest = hashlib.sha256(body).hexdigest()
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO inbox (connector, delivery_id, digest, body, received_at, state)"
+                " VALUES (?, ?, ?, ?, ?, 'new') ON CONFLICT DO NOTHING",
+                (connector, delivery_id, digest, body.decode("utf-8", "replace"), _now()),
+            )
+            return cursor.rowcount == 1
+
+    def claim(self, worker: str, *, limit: int = 50, stale_after: float = 60.0) -> list[InboxEvent]:
+        """Take the oldest unapplied deliveries for `worker`, and those a dead worker left claimed."""
+        stale = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_after)).isoformat(timespec="seconds")
+        with self.transaction() as db:
+            rows = list(
+                db.execute(
+                    "SELECT id, connector, delivery_id, body, received_at FROM inbox"
+                    " WHERE state = 'new' OR (state = 'claimed' AND claimed_at < ?) ORDER BY id LIMIT ?",
+                    (stale, limit),
+                )
+            )
+            now = _now()
+            for row in rows:
+                db.execute(
+                    "UPDATE inbox SET state = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ?",
+                    (worker, now, row[0]),
+                )
+        return [InboxEvent(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+
+    def settle(self, event_id: int, outcome: str) -> None:
+        """Mark a delivery applied (or ignored), with what came of it."""
+        with self.transaction() as db:
+            db.execute("UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id))
+
+    def inbox_counts(self) -> dict[str, int]:
+        rows = self._rows("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        return {str(state): int(count) for state, count in rows}
 
     def runs(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """The last run of each connector: when it finished and its report."""

@@ -90,7 +90,7 @@ def _combined(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return top
 
 
-def _lock_path(url: str) -> Path | None:
+def lock_path(url: str) -> Path | None:
     if url.startswith("sqlite:///"):
         path = sqlite_path(url)
         return None if path == ":memory:" else Path(path + ".lock")
@@ -176,7 +176,7 @@ def run_sync(
     # loaded before the lock is taken: an unknown or broken plugin is a configuration error
     classes = {name: type(connector) if connector is not None else registry.load(name) for name in names}
     url = settings.state_url_for(root)
-    lock = _lock_path(url)
+    lock = lock_path(url)
     with ExitStack() as stack:
         stack.enter_context(held_lock(lock) if lock else nullcontext())
         store = stack.enter_context(open_store(url))

@@ -22,6 +22,7 @@ from bridge.transport import make_http_client
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
+from connectors.todoist.webhook import TodoistWebhooks
 
 __all__ = ["TodoistConnector"]
 
@@ -58,6 +59,13 @@ class TodoistConnector:
 
     def close(self) -> None:
         self.http.close()
+
+    @classmethod
+    def webhooks(cls) -> TodoistWebhooks:
+        secret = load_settings(TodoistSettings).client_secret
+        if secret is None:
+            raise ConfigError("TODOIST_CLIENT_SECRET is not set: webhook signatures cannot be checked")
+        return TodoistWebhooks(secret.get_secret_value())
 
     @classmethod
     def emulator(cls, options: EmulatorOptions) -> Any:

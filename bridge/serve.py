@@ -1,0 +1,214 @@
+"""`bridge serve`: the webhook receiver. The one part open to the internet, so it trusts nothing.
+
+A delivery is checked against the tracker's signature over the raw bytes, parsed, and stored in
+the state database's inbox, committed, before the tracker hears 200; only then is it applied, by
+one worker thread, through the same planner and write-back as `bridge sync` (`bridge.inbox`).
+So a crash never loses an acknowledged delivery (the worker picks the inbox up again at start),
+a retried delivery is stored once, and a webhook can only ever change lines of tasks the bridge
+already linked: paths come from the vault and the state, never from the payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bridge import registry
+from bridge.config import BridgeSettings
+from bridge.connector import Webhooks
+from bridge.errors import BridgeError, LockHeldError
+from bridge.inbox import apply_events
+from bridge.lock import held_lock
+from bridge.state import Store
+from bridge.sync import lock_path
+
+__all__ = ["Receiver", "create_app"]
+
+log = structlog.get_logger("bridge.serve")
+
+MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
+
+
+class Receiver:
+    """The inbox and its worker. `receive` runs on request threads, `work` on its own thread."""
+
+    def __init__(self, settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY) -> None:
+        self.settings = settings
+        self.root = root
+        self.url = settings.state_url_for(root)
+        self.max_body = max_body
+        self.worker = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
+        self._store = Store.open(self.url)
+        self._store_lock = threading.Lock()
+        self._parsers: dict[str, Webhooks] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._arrived: dict[str, float] = {}  # delivery id -> perf_counter at receipt, for latency
+
+    def parser(self, name: str) -> Webhooks:
+        """The connector's delivery checker, built once; BridgeError when unknown or unconfigured."""
+        found = self._parsers.get(name)
+        if found is None:
+            found = self._parsers[name] = registry.load(name).webhooks()
+        return found
+
+    def receive(self, name: str, delivery_id: str, body: bytes) -> bool:
+        with self._store_lock:
+            new = self._store.receive(name, delivery_id, body)
+        if new:
+            self._arrived[f"{name}:{delivery_id}"] = time.perf_counter()
+            self._wake.set()
+        return new
+
+    # -- the worker -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="bridge-inbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the deliveries in hand, then stop; what is left stays in the inbox for next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with self._store_lock:
+            self._store.close()
+
+    def _run(self) -> None:
+        store = Store.open(self.url)
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not self.work(store):
+                        self._wake.wait(1.0)
+                        self._wake.clear()
+                except LockHeldError:
+                    time.sleep(0.2)  # a sync holds the vault; the claimed deliveries wait for it
+                except Exception:  # the worker must outlive one bad batch
+                    log.exception("inbox worker failed; retrying")
+                    time.sleep(1.0)
+        finally:
+            store.close()
+
+    def work(self, store: Store, *, limit: int = 100) -> int:
+        """Apply what the inbox holds; returns how many deliveries were settled."""
+        events = store.claim(self.worker, limit=limit)
+        if not events:
+            return 0
+        parsers: dict[str, Webhooks] = {}
+        for name in {e.connector for e in events}:
+            try:
+                parsers[name] = self.parser(name)
+            except BridgeError as exc:
+                log.warning("webhook connector unusable", connector=name, error=str(exc))
+        lock = lock_path(self.url)
+        with held_lock(lock, wait=60.0) if lock else _nothing():
+            outcomes = apply_events(self.settings, self.root, store, events, parsers)
+        for outcome in outcomes:
+            event = outcome.event
+            store.settle(event.id, outcome.result)
+            started = self._arrived.pop(f"{event.connector}:{event.delivery_id}", None)
+            log.info(
+                "delivery",
+                connector=event.connector,
+                delivery_id=event.delivery_id,
+                task_keys=outcome.keys,
+                outcome=outcome.result,
+                lines=outcome.lines,
+                latency_ms=round((time.perf_counter() - started) * 1000, 1) if started else None,
+            )
+        return len(outcomes)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None once it passes `limit` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY) -> Starlette:
+    """The receiver as an ASGI app: `POST /webhooks/<connector>`, `GET /healthz`."""
+    receiver = Receiver(settings, root, max_body=max_body)
+
+    async def webhook(request: Request) -> Response:
+        name = request.path_params["connector"]
+        if name not in registry.available():
+            return _error(404, f"no connector named {name!r}")
+        try:
+            parser = receiver.parser(name)
+        except BridgeError as exc:
+            log.warning("webhook refused: receiver not configured", connector=name, error=str(exc))
+            return _error(503, f"{name} webhooks are not configured on this receiver")
+        body = await _read_body(request, receiver.max_body)
+        if body is None:
+            return _error(413, f"body larger than {receiver.max_body} bytes")
+        if not parser.verify(request.headers, body):
+            log.warning("webhook refused: bad signature", connector=name, client=_client(request))
+            return _error(401, "signature missing or wrong")
+        try:
+            changes = parser.changes(body)
+        except ValueError as exc:
+            return _error(400, f"not a {name} webhook delivery: {exc}")
+        delivery = parser.delivery_id(request.headers, body)
+        new = await run_in_threadpool(receiver.receive, name, delivery, body)
+        if not new:
+            log.info("delivery", connector=name, delivery_id=delivery, outcome="duplicate")
+        return JSONResponse({"status": "accepted" if new else "duplicate", "changes": len(changes)})
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        receiver.start()  # deliveries a crash left in the inbox are applied first
+        try:
+            yield
+        finally:
+            await run_in_threadpool(receiver.stop)
+
+    app = Starlette(
+        routes=[
+            Route("/webhooks/{connector}", webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.receiver = receiver
+    return app
+
+
+def _client(request: Request) -> str | None:
+    return request.client.host if request.client else None

@@ -1,0 +1,58 @@
+"""Todoist's webhook deliveries: signed with the app's client secret, worded as Sync API items.
+
+Todoist signs the raw body: base64(HMAC-SHA256(client secret, body)) in `X-Todoist-Hmac-SHA256`,
+and repeats `X-Todoist-Delivery-ID` when it retries (reference §8). Only item events concern the
+bridge; the rest are accepted and carry no change.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.connector import RemoteStatus, RemoteTask
+from connectors.todoist import mapping
+
+__all__ = ["TodoistWebhooks"]
+
+_ITEM_EVENTS = ("item:added", "item:updated", "item:completed", "item:uncompleted", "item:deleted")
+
+
+class TodoistWebhooks:
+    def __init__(self, client_secret: str) -> None:
+        self._key = client_secret.encode()
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        given = headers.get("x-todoist-hmac-sha256", "")
+        expected = base64.b64encode(hmac.new(self._key, body, hashlib.sha256).digest()).decode("ascii")
+        return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+    def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        return headers.get("x-todoist-delivery-id") or "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def changes(self, body: bytes) -> tuple[RemoteTask, ...]:
+        event = _object(json.loads(body))
+        name = event.get("event_name")
+        if not isinstance(name, str):
+            raise ValueError("not a Todoist webhook: no event_name")  # noqa: TRY004
+        if name not in _ITEM_EVENTS:
+            return ()
+        item = _object(event.get("event_data"))
+        if "id" not in item:
+            raise ValueError(f"{name} without event_data.id")
+        task = mapping.remote_task(item)
+        if name == "item:deleted" and task.status is not RemoteStatus.DELETED:
+            task = RemoteTask(
+                task.remote_id, RemoteStatus.DELETED, task.updated, task.ref, task.title, task.labels
+            )
+        return (task,)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")  # noqa: TRY004 - a malformed delivery
+    return value
