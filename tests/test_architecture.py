@@ -50,7 +50,7 @@ def test_package_root_exports():
             *("AuthError", "BridgeError", "ConfigError", "Connector", "ConnectorError", "Diagnostic"),
             *("EmulatorControl", "EmulatorOptions", "Fields", "Op", "OpKind", "OpResult", "Priority"),
             *("Pull", "Push", "RateLimitedError", "RemoteReadError", "RemoteStatus", "RemoteTask"),
-            *("Source", "Spelling", "StatusType", "Task", "__version__"),
+            *("Source", "Spelling", "StatusType", "Task", "Webhooks", "__version__"),
         ]
     )
     for name in bridge.__all__:
