@@ -84,12 +84,18 @@ class JiraConnector:
         if options.pat is not None:
             if options.email is not None or options.token is not None:
                 raise ConfigError("the Jira emulator takes --email with --token (Cloud) or --pat (Server)")
-            return create_app(mode="server", pat=options.pat, secret=options.secret)
+            return create_app(
+                mode="server", pat=options.pat, secret=options.secret, webhook_url=options.webhook_url
+            )
         if (options.email is None) != (options.token is None):
             raise ConfigError("the Jira emulator takes --email and --token together")
         email = options.email or "bridge@example.com"
         return create_app(
-            mode="cloud", email=email, token=options.token or "emulator-token", secret=options.secret
+            mode="cloud",
+            email=email,
+            token=options.token or "emulator-token",
+            secret=options.secret,
+            webhook_url=options.webhook_url,
         )
 
     # -- reading ----------------------------------------------------------------------------------

@@ -71,7 +71,9 @@ class TodoistConnector:
     def emulator(cls, options: EmulatorOptions) -> Any:
         from connectors.todoist.emulator import create_app
 
-        return create_app(options.token or "emulator-token", client_secret=options.secret)
+        return create_app(
+            options.token or "emulator-token", client_secret=options.secret, webhook_url=options.webhook_url
+        )
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -5,14 +5,18 @@ the connector talk to it exactly as to a Jira site. Every request passes one gat
 in `request_log`, delayed by `latency`, failed by `fail_next`, refused without the exact
 credentials (401: Cloud takes HTTP Basic `email:api_token`, Server/Data Center `Bearer <PAT>`,
 reference §3), refused beyond `rate_limit` (429 with `Retry-After`) — then the route. Server mode
-has no REST v3 (Data Center never had it) and no `/search/jql`.
+has no REST v3 (Data Center never had it) and no `/search/jql`. Given a `webhook_url`, the app also
+POSTs each recorded event there as an admin webhook would (reference §6).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hmac
+import json
+import uuid
 from typing import Literal
 
 from starlette.applications import Starlette
@@ -24,8 +28,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bridge.webhook_sender import SwapHookState, WebhookSender
 from connectors.jira.emulator import routes, search
 from connectors.jira.emulator.errors import JiraError, rate_limited, status_error, unauthorized
+from connectors.jira.emulator.records import Json
 from connectors.jira.emulator.state import JiraEmulator
 
 __all__ = ["create_app"]
@@ -82,6 +88,45 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(error.body(), exc.status_code, headers=exc.headers)
 
 
+def _deliver(sender: WebhookSender, site: JiraEmulator, event: Json) -> None:
+    """Queue one event as a Jira admin webhook sends it (reference §6): JSON body, a fresh
+    identifier kept across retries, `Flow: Primary`, and `X-Hub-Signature` only with a secret."""
+    body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    identifier = str(uuid.uuid4())
+    headers = {
+        "Content-Type": "application/json",
+        "X-Atlassian-Webhook-Identifier": identifier,
+        "X-Atlassian-Webhook-Flow": "Primary",
+    }
+    if site.secret is not None:
+        headers["X-Hub-Signature"] = site.sign(body)
+    sender.send(identifier, body, headers)
+
+
+def _webhooks(app: Starlette, webhook_url: str, secret: str | None) -> None:
+    """Give `app` a sender (`app.state.webhooks`) fed by whichever site `app.state.emulator` is.
+
+    Retried as Jira Cloud does — on 408, 409, 425, 429, 5xx or no connection — with
+    `X-Atlassian-Webhook-Retry: n` from the second try. A swapped-in site without a secret of its
+    own takes the app's (the secret belongs to the webhook's registration, not to the site).
+    """
+    sender = WebhookSender(
+        webhook_url, max_attempts=4, retry_header="X-Atlassian-Webhook-Retry", name="jira-webhooks"
+    )
+
+    def attach(old: JiraEmulator | None, new: JiraEmulator) -> None:
+        if old is not None and old is not new:
+            with old.lock:
+                old.on_event = None
+        with new.lock:
+            if new.secret is None:
+                new.secret = secret
+            new.on_event = functools.partial(_deliver, sender, new)
+
+    app.state = SwapHookState("emulator", attach)
+    app.state.webhooks = sender
+
+
 def create_app(
     *,
     mode: Literal["cloud", "server"] = "cloud",
@@ -90,13 +135,18 @@ def create_app(
     pat: str | None = None,
     emulator: JiraEmulator | None = None,
     secret: str | None = None,
+    webhook_url: str | None = None,
 ) -> Starlette:
     """A Starlette app serving one Jira site (`app.state.emulator`) to exactly one credential.
 
     Cloud: HTTP Basic with `email` and API `token`; Server/Data Center: `Authorization: Bearer
     <pat>`. The site's user is `email` (default `bridge@example.com`). `secret` keys the
-    webhook signatures of `JiraEmulator.sign`. Swap `app.state.emulator` for a fresh
-    `JiraEmulator(mode=...)` of the same mode to reset the site without restarting the server.
+    webhook signatures of `JiraEmulator.sign`. With `webhook_url`, every event the site records
+    (REST or the person helpers) is POSTed there from a background thread, signed when there is a
+    secret: `app.state.webhooks` is that `bridge.webhook_sender.WebhookSender` (`flush()`,
+    `attempts`, `close()`), else None. Swap `app.state.emulator` for a fresh
+    `JiraEmulator(mode=...)` of the same mode to reset the site without restarting the server;
+    the new site is the one whose events are delivered from then on.
     """
     if mode == "cloud":
         if not email or not token:
@@ -124,5 +174,8 @@ def create_app(
         middleware=[Middleware(_Gate, authorization=authorization)],
         exception_handlers={JiraError: _jira_error, HTTPException: _http_error},
     )
+    app.state.webhooks = None
+    if webhook_url is not None:
+        _webhooks(app, webhook_url, em.secret)
     app.state.emulator = em
     return app

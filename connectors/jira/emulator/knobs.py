@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.testing import rate_limited
 
@@ -52,6 +53,9 @@ class Knobs:
         """Largest search page served; None keeps the API's own cap (100, 5000 for ids, 1000 DC)."""
         self.secret: str | None = None
         """The webhook secret `sign` keys X-Hub-Signature with."""
+        self.on_event: Callable[[dict[str, Any]], None] | None = None
+        """Called with each webhook event as it is recorded, under `lock`; `create_app(...,
+        webhook_url=...)` sets it to queue the delivery, so it must never block."""
         self._failures: list[_Failure] = []
         self._hits: deque[float] = deque()
 

@@ -4,8 +4,9 @@ Everything that changes an issue goes through the mutation methods here — whet
 over REST or from a test acting as a person in Jira (`create`, `update`, `transition_to`,
 `complete`, `delete`). So each change stamps `updated`, records a changelog entry, appends the
 webhook event it would trigger to `events` (reference §6 shape: `jira:issue_created`,
-`jira:issue_updated` with `changelog.items`, `jira:issue_deleted`) and queues the new state for the
-search index, which lags behind writes as Cloud's does when `search_lag` is set (reference §7).
+`jira:issue_updated` with `changelog.items`, `jira:issue_deleted`; handed to `on_event`, which
+`create_app(..., webhook_url=...)` sets to deliver it) and queues the new state for the search
+index, which lags behind writes as Cloud's does when `search_lag` is set (reference §7).
 One `threading.RLock` guards it all: the server runs in its own thread while a test pokes the site.
 """
 
@@ -100,6 +101,8 @@ class JiraEmulator(Site):
         if items:
             event["changelog"] = {"id": issue.history[-1].id, "items": items}
         self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     def _queue(self, issue_id: str, issue: Issue | None) -> None:
         self._pending.append((issue_id, issue.snapshot() if issue else None, time.monotonic(), self.searches))

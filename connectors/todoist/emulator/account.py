@@ -1,8 +1,9 @@
 """The account's data and its non-task objects: user, projects, labels, collaborators, sections.
 
 `state.Emulator` adds the task changes on top; both share `_bump` (the change counter incremental
-sync reads) and `_emit` (the webhook event log, reference §8 envelope), so whatever changes the
-account — a REST call, a Sync command or a test acting as the user — is recorded the same way.
+sync reads) and `_emit` (the webhook event log, reference §8 envelope, handed to `on_event` for
+delivery), so whatever changes the account — a REST call, a Sync command or a test acting as the
+user — is recorded and delivered the same way.
 Every account starts with its Inbox project (`inbox_project: true`), as a real one does.
 """
 
@@ -99,6 +100,8 @@ class Account(Knobs):
         if old is not None:
             event["event_data_extra"] = {"old_item": {**old, "url": url}, "update_intent": intent}
         self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     # -- lookups ---------------------------------------------------------------------------------
 

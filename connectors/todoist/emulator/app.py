@@ -8,14 +8,17 @@ bodies follow reference §3-5 and the OpenAPI document; notable choices: close/r
 204 with no body (what the SDK's own tests mock), `GET /tasks/{id}` also returns completed tasks
 (unverified for the live API), and the completed-tasks listing omits `next_cursor` on its last page
 (its schema says "Omitted when there is no next page") while every other listing sends null.
+Given a `webhook_url`, the app also POSTs each recorded event there, signed (reference §8).
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import re
+import uuid
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bridge.webhook_sender import SwapHookState, WebhookSender
 from connectors.todoist.emulator.errors import (
     ApiError,
     invalid,
@@ -288,17 +292,66 @@ async def sync(request: Request) -> Response:
     return JSONResponse(handle_sync(em, request.headers.get("content-type", ""), body))
 
 
+def _deliver(sender: WebhookSender, site: Emulator, event: Json) -> None:
+    """Queue one event as Todoist sends it (reference §8): JSON body, signed, fresh delivery id."""
+    body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    delivery_id = str(uuid.uuid4())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Todoist-Webhooks",
+        "X-Todoist-Hmac-SHA256": site.sign(body),
+        "X-Todoist-Delivery-ID": delivery_id,
+    }
+    sender.send(delivery_id, body, headers)
+
+
+def _webhooks(app: Starlette, webhook_url: str, client_secret: str) -> None:
+    """Give `app` a sender (`app.state.webhooks`) fed by whichever account `app.state.emulator` is.
+
+    Todoist wants exactly 200 and retries anything else at most 3 times with the same delivery id
+    (after 15 minutes; here after `sender.backoff` seconds, doubling). A swapped-in account without
+    a client secret of its own takes the app's, since Todoist signs every webhook with it.
+    """
+    sender = WebhookSender(
+        webhook_url, max_attempts=4, success=lambda status: status == 200, retry=lambda status: True,
+        name="todoist-webhooks",
+    )  # fmt: skip
+
+    def attach(old: Emulator | None, new: Emulator) -> None:
+        if old is not None and old is not new:
+            with old.lock:
+                old.on_event = None
+        with new.lock:
+            if new.client_secret is None:
+                new.client_secret = client_secret
+            new.on_event = functools.partial(_deliver, sender, new)
+
+    app.state = SwapHookState("emulator", attach)
+    app.state.webhooks = sender
+
+
 def create_app(
-    token: str, *, emulator: Emulator | None = None, client_secret: str | None = None
+    token: str,
+    *,
+    emulator: Emulator | None = None,
+    client_secret: str | None = None,
+    webhook_url: str | None = None,
 ) -> Starlette:
     """A Starlette app serving one account (`app.state.emulator`) to callers bearing `token`.
 
-    `client_secret` is what `Emulator.sign` keys webhook signatures with. Swap
-    `app.state.emulator` for a fresh `Emulator()` to reset the account without restarting.
+    `client_secret` is what `Emulator.sign` keys webhook signatures with. With `webhook_url`,
+    every event the account records (REST, /sync or the person helpers) is POSTed there, signed,
+    from a background thread: `app.state.webhooks` is that `bridge.webhook_sender.WebhookSender`
+    (`flush()`, `attempts`, `close()`), else None; a client secret is then required (ValueError).
+    Swap `app.state.emulator` for a fresh `Emulator()` to reset the account without restarting;
+    the new account is the one whose events are delivered from then on.
     """
     em = emulator if emulator is not None else Emulator()
     if client_secret is not None:
         em.client_secret = client_secret
+    secret = em.client_secret
+    if webhook_url is not None and secret is None:
+        raise ValueError("Todoist signs every webhook with the app's client secret: give client_secret")
     v1 = "/api/v1"
     routes = [
         Route(f"{v1}/tasks", list_tasks, methods=["GET"]),
@@ -324,5 +377,8 @@ def create_app(
         middleware=[Middleware(_Gate, token=token)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
+    app.state.webhooks = None
+    if webhook_url is not None and secret is not None:
+        _webhooks(app, webhook_url, secret)
     app.state.emulator = em
     return app

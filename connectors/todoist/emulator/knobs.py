@@ -39,6 +39,9 @@ class Knobs:
         """Called once a /sync request's commands are applied, before its answer is sent."""
         self.client_secret: str | None = None
         """The app secret webhook bodies are signed with (`sign`)."""
+        self.on_event: Callable[[dict[str, Any]], None] | None = None
+        """Called with each webhook event as it is recorded, under `lock`; `create_app(...,
+        webhook_url=...)` sets it to queue the delivery, so it must never block."""
         self.version = 0
         """The change counter: bumped by every change, read through sync tokens."""
         self.commands: dict[str, tuple[str | dict[str, Any], dict[str, str]]] = {}

@@ -1,0 +1,62 @@
+"""A webhook receiver for the emulators' deliveries: records each POST and answers from a script.
+
+It runs under `serve_in_thread` like the emulators, so deliveries cross real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bridge.testing import serve_in_thread
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as it arrived: headers (lower-case names) and the raw body bytes."""
+
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """POST `url` is recorded in `requests`; answers are popped from `script` (200 once empty)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.script: list[int] = []
+        self.on_request: Callable[[Received], Awaitable[None]] | None = None
+        """Awaited before answering, e.g. to read back from the emulator as a real receiver does."""
+        self.url = ""
+        self._lock = threading.Lock()
+        self.app = Starlette(routes=[Route("/hooks", self._receive, methods=["POST"])])
+
+    async def _receive(self, request: Request) -> Response:
+        received = Received(dict(request.headers), await request.body())
+        if self.on_request is not None:
+            await self.on_request(received)
+        with self._lock:
+            self.requests.append(received)
+            status = self.script.pop(0) if self.script else 200
+        return Response(status_code=status)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A fresh receiver on its own port; `receiver.url` is where to deliver."""
+    found = Receiver()
+    with serve_in_thread(found.app) as base:
+        found.url = f"{base}/hooks"
+        yield found
