@@ -8,6 +8,8 @@ tracker-specific (priorities as numbers, labels for statuses, batching, markers)
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Self
@@ -27,6 +29,8 @@ __all__ = [
     "RemoteStatus",
     "RemoteTask",
     "Webhooks",
+    "body_id",
+    "delivery_object",
 ]
 
 
@@ -172,6 +176,19 @@ class Webhooks(Protocol):
     def changes(self, body: bytes) -> tuple[RemoteTask, ...]:
         """The tasks a delivery reports as they now are; ValueError when it is not a delivery."""
         ...
+
+
+def delivery_object(body: bytes) -> dict[str, Any]:
+    """A webhook body as a JSON object; ValueError (the receiver's 400) for anything else."""
+    value = json.loads(body)
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")  # noqa: TRY004 - a malformed delivery, not a bug
+    return value
+
+
+def body_id(body: bytes) -> str:
+    """A delivery id for a tracker that sent none: the body's digest, so a resend is still one."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 class Connector(Protocol):

@@ -38,13 +38,15 @@ class Outcome:
     lines: int = 0
 
 
-def _moment(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
+_UNKNOWN = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _moment(value: str | None) -> dt.datetime:
+    """A timestamp to compare; a missing or unreadable one sorts first."""
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat((value or "").replace("Z", "+00:00"))
     except ValueError:
-        return None
+        return _UNKNOWN
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -53,7 +55,7 @@ def _stale(change: RemoteTask, base: Base) -> bool:
     if change.status is RemoteStatus.DELETED:
         return False
     new, known = _moment(change.updated), _moment(base.remote_updated)
-    return new is not None and known is not None and new < known
+    return _UNKNOWN not in (new, known) and new < known
 
 
 def apply_events(
@@ -81,10 +83,7 @@ def apply_events(
         mine = latest.setdefault(event.connector, {})
         for change in reported:
             held = mine.get(change.remote_id)
-            older = held is not None and (
-                _moment(change.updated) or dt.datetime.min.replace(tzinfo=dt.UTC)
-            ) < (_moment(held[0].updated) or dt.datetime.min.replace(tzinfo=dt.UTC))
-            if older:
+            if held is not None and _moment(change.updated) < _moment(held[0].updated):
                 outcomes[event.id].result = "stale"
             else:
                 mine[change.remote_id] = (change, event)

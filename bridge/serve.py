@@ -162,10 +162,11 @@ def _error(status: int, message: str) -> JSONResponse:
 def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY) -> Starlette:
     """The receiver as an ASGI app: `POST /webhooks/<connector>`, `GET /healthz`."""
     receiver = Receiver(settings, root, max_body=max_body)
+    installed = frozenset(registry.available())  # entry points are read once, not per delivery
 
     async def webhook(request: Request) -> Response:
         name = request.path_params["connector"]
-        if name not in registry.available():
+        if name not in installed:
             return _error(404, f"no connector named {name!r}")
         try:
             parser = receiver.parser(name)

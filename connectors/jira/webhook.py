@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
-from typing import Any
 
-from bridge.connector import RemoteStatus, RemoteTask
+from bridge.connector import RemoteStatus, RemoteTask, body_id, delivery_object
 from connectors.jira import mapping
 
 __all__ = ["JiraWebhooks"]
@@ -28,17 +26,17 @@ class JiraWebhooks:
         return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
-        return headers.get("x-atlassian-webhook-identifier") or "sha256:" + hashlib.sha256(body).hexdigest()
+        return headers.get("x-atlassian-webhook-identifier") or body_id(body)
 
     def changes(self, body: bytes) -> tuple[RemoteTask, ...]:
-        event = _object(json.loads(body))
+        event = delivery_object(body)
         name = event.get("webhookEvent")
         if not isinstance(name, str):
             raise ValueError("not a Jira webhook: no webhookEvent")  # noqa: TRY004
         if not name.startswith("jira:issue_"):
             return ()
-        issue = _object(event.get("issue"))
-        if "id" not in issue:
+        issue = event.get("issue")
+        if not isinstance(issue, dict) or "id" not in issue:
             raise ValueError(f"{name} without issue.id")
         task = mapping.remote_task(issue)
         if name == "jira:issue_deleted":
@@ -46,9 +44,3 @@ class JiraWebhooks:
                 task.remote_id, RemoteStatus.DELETED, task.updated, task.ref, task.title, task.labels
             )
         return (task,)
-
-
-def _object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError("expected a JSON object")  # noqa: TRY004 - a malformed delivery
-    return value

@@ -10,11 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
-from typing import Any
 
-from bridge.connector import RemoteStatus, RemoteTask
+from bridge.connector import RemoteStatus, RemoteTask, body_id, delivery_object
 from connectors.todoist import mapping
 
 __all__ = ["TodoistWebhooks"]
@@ -32,17 +30,17 @@ class TodoistWebhooks:
         return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 
     def delivery_id(self, headers: Mapping[str, str], body: bytes) -> str:
-        return headers.get("x-todoist-delivery-id") or "sha256:" + hashlib.sha256(body).hexdigest()
+        return headers.get("x-todoist-delivery-id") or body_id(body)
 
     def changes(self, body: bytes) -> tuple[RemoteTask, ...]:
-        event = _object(json.loads(body))
+        event = delivery_object(body)
         name = event.get("event_name")
         if not isinstance(name, str):
             raise ValueError("not a Todoist webhook: no event_name")  # noqa: TRY004
         if name not in _ITEM_EVENTS:
             return ()
-        item = _object(event.get("event_data"))
-        if "id" not in item:
+        item = event.get("event_data")
+        if not isinstance(item, dict) or "id" not in item:
             raise ValueError(f"{name} without event_data.id")
         task = mapping.remote_task(item)
         if name == "item:deleted" and task.status is not RemoteStatus.DELETED:
@@ -50,9 +48,3 @@ class TodoistWebhooks:
                 task.remote_id, RemoteStatus.DELETED, task.updated, task.ref, task.title, task.labels
             )
         return (task,)
-
-
-def _object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError("expected a JSON object")  # noqa: TRY004 - a malformed delivery
-    return value
