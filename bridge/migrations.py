@@ -1,6 +1,7 @@
 """The state schema as named, ordered steps, so a later release can change it without losing links.
 
-Each step is plain SQL that SQLite and PostgreSQL both run. Applied steps are recorded in
+Each step is plain SQL that SQLite and PostgreSQL both run; `{serial}` stands for each one's
+auto-numbered row id (`INTEGER PRIMARY KEY` in SQLite). Applied steps are recorded in
 `schema_migrations`; a database written by a newer release is refused rather than guessed at.
 """
 
@@ -63,7 +64,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             # Every webhook delivery, stored before the receiver answers 2xx and applied after.
             # A repeated delivery id, or the same body under a new id, is refused by the keys.
             """CREATE TABLE inbox (
-                id INTEGER PRIMARY KEY, connector TEXT NOT NULL, delivery_id TEXT NOT NULL,
+                id {serial}, connector TEXT NOT NULL, delivery_id TEXT NOT NULL,
                 digest TEXT NOT NULL, body TEXT NOT NULL, received_at TEXT NOT NULL,
                 state TEXT NOT NULL, claimed_by TEXT, claimed_at TEXT, outcome TEXT,
                 UNIQUE (connector, delivery_id), UNIQUE (connector, digest))""",

@@ -30,9 +30,7 @@ from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError
 from bridge.inbox import apply_events
-from bridge.lock import held_lock
 from bridge.state import Store
-from bridge.sync import lock_path
 
 __all__ = ["Receiver", "create_app"]
 
@@ -56,7 +54,6 @@ class Receiver:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._arrived: dict[str, float] = {}  # delivery id -> perf_counter at receipt, for latency
 
     def parser(self, name: str) -> Webhooks:
         """The connector's delivery checker, built once; BridgeError when unknown or unconfigured."""
@@ -69,7 +66,6 @@ class Receiver:
         with self._store_lock:
             new = self._store.receive(name, delivery_id, body)
         if new:
-            self._arrived[f"{name}:{delivery_id}"] = time.perf_counter()
             self._wake.set()
         return new
 
@@ -97,7 +93,7 @@ class Receiver:
                         self._wake.wait(1.0)
                         self._wake.clear()
                 except LockHeldError:
-                    time.sleep(0.2)  # a sync holds the vault; the claimed deliveries wait for it
+                    time.sleep(0.1)  # a sync, or another receiver, is writing the notes
                 except Exception:  # the worker must outlive one bad batch
                     log.exception("inbox worker failed; retrying")
                     time.sleep(1.0)
@@ -105,23 +101,29 @@ class Receiver:
             store.close()
 
     def work(self, store: Store, *, limit: int = 100) -> int:
-        """Apply what the inbox holds; returns how many deliveries were settled."""
-        events = store.claim(self.worker, limit=limit)
-        if not events:
+        """Apply what the inbox holds; returns how many deliveries were settled.
+
+        Deliveries are claimed only once the notes' writer lock is held, so a claim never waits
+        on a sync, and receivers sharing one database take turns instead of racing on a note.
+        The lock is waited for a second at a time, so a stop request is seen promptly.
+        """
+        if not store.waiting():
             return 0
-        parsers: dict[str, Webhooks] = {}
-        for name in {e.connector for e in events}:
-            try:
-                parsers[name] = self.parser(name)
-            except BridgeError as exc:
-                log.warning("webhook connector unusable", connector=name, error=str(exc))
-        lock = lock_path(self.url)
-        with held_lock(lock, wait=60.0) if lock else _nothing():
+        with store.writer_lock(wait=1.0):
+            events = store.claim(self.worker, limit=limit)
+            if not events:
+                return 0
+            parsers: dict[str, Webhooks] = {}
+            for name in {e.connector for e in events}:
+                try:
+                    parsers[name] = self.parser(name)
+                except BridgeError as exc:
+                    log.warning("webhook connector unusable", connector=name, error=str(exc))
             outcomes = apply_events(self.settings, self.root, store, events, parsers)
+            store.settle((o.event.id, o.result) for o in outcomes)
+        now = dt.datetime.now(dt.UTC)
         for outcome in outcomes:
             event = outcome.event
-            store.settle(event.id, outcome.result)
-            started = self._arrived.pop(f"{event.connector}:{event.delivery_id}", None)
             log.info(
                 "delivery",
                 connector=event.connector,
@@ -129,17 +131,18 @@ class Receiver:
                 task_keys=outcome.keys,
                 outcome=outcome.result,
                 lines=outcome.lines,
-                latency_ms=round((time.perf_counter() - started) * 1000, 1) if started else None,
+                latency_ms=_since(event.received_at, now),
             )
         return len(outcomes)
 
 
-class _nothing:
-    def __enter__(self) -> None:
+def _since(received_at: str, now: dt.datetime) -> float | None:
+    """Milliseconds from a delivery's arrival (on whichever receiver stored it) to now."""
+    try:
+        then = dt.datetime.fromisoformat(received_at)
+    except ValueError:
         return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
+    return round((now - then).total_seconds() * 1000, 1)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -1,7 +1,9 @@
-"""The sync state: links, base snapshots, cursors, the parse cache and run reports, in one database.
+"""The sync state: links, base snapshots, cursors, the parse cache, run reports and the webhook
+inbox, in one database.
 
 SQLite in WAL mode by default, kept outside the vault (sync tools copy vaults between devices,
-and a copied database would fork the links). All SQL is portable, written with `?` parameters.
+and a copied database would fork the links); PostgreSQL for several receivers sharing one state.
+All SQL here is portable, written once with `?` parameters; `bridge.database` holds what differs.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import os
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from bridge.connector import Fields, RemoteStatus
-from bridge.errors import ConfigError, StateError
+from bridge.database import Database, connect, sqlite_path
+from bridge.errors import StateError
 from bridge.migrations import MIGRATIONS
 
 __all__ = ["Base", "CachedFile", "InboxEvent", "Store", "bump", "sqlite_path"]
@@ -100,74 +102,82 @@ class CachedFile:
     data: str
 
 
-def sqlite_path(url: str) -> str:
-    """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite:///:memory:` to a path for sqlite3."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ConfigError(f"BRIDGE_STATE_URL {url!r}: expected sqlite:///PATH or postgresql://…")
-    return url[len(prefix) :]
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _precise_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _gone(worker: str) -> bool:
+    """A worker id `host:pid:token` of a process on this host that no longer runs."""
+    host, _, rest = worker.partition(":")
+    pid = rest.partition(":")[0]
+    if host != os.uname().nodename or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Store:
     """One connection to the state database; every sync commits through `commit_sync` at once."""
 
-    def __init__(self, connection: sqlite3.Connection, *, where: str = "") -> None:
-        self.db = connection
-        self.where = where
+    def __init__(self, database: Database) -> None:
+        self.db = database
+        self.where = database.where
 
     @classmethod
     def open(cls, url: str) -> Store:
-        if url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError("BRIDGE_STATE_URL: PostgreSQL state is not supported by this release yet")
-        path = sqlite_path(url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        store = cls(connect(url))
         try:
-            connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
-            raise StateError(f"state database {path}: {exc}") from exc
-        store = cls(connection, where=path)
-        store.migrate()
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.db.transaction()
+
+    def writer_lock(self, *, wait: float = 0.0) -> AbstractContextManager[None]:
+        """One writer of the notes at a time: a sync, or a receiver applying deliveries.
+        LockHeldError when another keeps it longer than `wait` seconds."""
+        return self.db.writer_lock(wait)
 
     def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        return list(self.db.execute(sql, args))
+        return self.db.execute(sql, args).rows
 
     # -- schema ---------------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        exists = self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-        if not exists:
+        if not self.db.table_exists("schema_migrations"):
             return 0
         return int(self._rows("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0][0])
 
     def migrate(self) -> None:
-        """Apply the steps this database lacks, each in its own transaction."""
-        try:
-            with self.transaction() as db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations"
-                    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-                )
+        """Apply the steps this database lacks, in one transaction that no other process runs at
+        the same time (two receivers may start together)."""
+        with self.transaction():
+            self.db.serialize()
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
             current = self.schema_version()
             newest = MIGRATIONS[-1].version
             if current > newest:
@@ -178,16 +188,13 @@ class Store:
             for step in MIGRATIONS:
                 if step.version <= current:
                     continue
-                with self.transaction() as db:
-                    for statement in step.statements:
-                        db.execute(statement)
-                    db.execute(
-                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                        (step.version, step.name, _now()),
-                    )
+                for statement in step.statements:
+                    self.db.execute(statement.replace("{serial}", self.db.serial))
+                self.db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (step.version, step.name, _now()),
+                )
                 log.info("state schema migrated to %d (%s)", step.version, step.name)
-        except sqlite3.Error as exc:
-            raise StateError(f"state database {self.where}: {exc}") from exc
 
     # -- links and bases ------------------------------------------------------------------------
 
@@ -217,7 +224,8 @@ class Store:
 
         `settled` are the refs whose pending creates are now linked (see `mark_pending`).
         """
-        with self.transaction() as db:
+        db = self.db
+        with self.transaction():
             for ref in settled:
                 db.execute("DELETE FROM pending WHERE connector = ? AND ref = ?", (connector, ref))
             for base in bases:
@@ -257,9 +265,9 @@ class Store:
     def mark_pending(self, connector: str, refs: Iterable[str]) -> None:
         """Record creates about to be sent, committed at once; the first attempt's time is kept."""
         now = _now()
-        with self.transaction() as db:
+        with self.transaction():
             for ref in refs:
-                db.execute(
+                self.db.execute(
                     "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"
                     " ON CONFLICT (connector, ref) DO NOTHING",
                     (connector, ref, now),
@@ -270,37 +278,53 @@ class Store:
     def receive(self, connector: str, delivery_id: str, body: bytes) -> bool:
         """Store a delivery, committed; False when this id or this exact body was stored before."""
         digest = hashlib.sha256(body).hexdigest()
-        with self.transaction() as db:
-            cursor = db.execute(
+        with self.transaction():
+            result = self.db.execute(
                 "INSERT INTO inbox (connector, delivery_id, digest, body, received_at, state)"
                 " VALUES (?, ?, ?, ?, ?, 'new') ON CONFLICT DO NOTHING",
-                (connector, delivery_id, digest, body.decode("utf-8", "replace"), _now()),
+                (connector, delivery_id, digest, body.decode("utf-8", "replace"), _precise_now()),
             )
-            return cursor.rowcount == 1
+            return result.rowcount == 1
+
+    def waiting(self) -> bool:
+        """Whether any delivery waits to be applied (a cheap look before taking the writer lock)."""
+        return bool(self._rows("SELECT 1 FROM inbox WHERE state <> 'done' LIMIT 1"))
 
     def claim(self, worker: str, *, limit: int = 50, stale_after: float = 60.0) -> list[InboxEvent]:
-        """Take the oldest unapplied deliveries for `worker`, and those a dead worker left claimed."""
+        """Take the oldest unapplied deliveries for `worker`, with those a dead worker left claimed:
+        one of this host whose process is gone at once, one of another host after `stale_after`.
+        Rows another worker is claiming at this moment are skipped, never taken twice."""
         stale = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_after)).isoformat(timespec="seconds")
-        with self.transaction() as db:
-            rows = list(
-                db.execute(
-                    "SELECT id, connector, delivery_id, body, received_at FROM inbox"
-                    " WHERE state = 'new' OR (state = 'claimed' AND claimed_at < ?) ORDER BY id LIMIT ?",
-                    (stale, limit),
-                )
-            )
+        holders = [
+            str(r[0]) for r in self._rows("SELECT DISTINCT claimed_by FROM inbox WHERE state = 'claimed'")
+        ]
+        dead = [w for w in holders if w != worker and _gone(w)] or [""]
+        marks = ", ".join("?" for _ in dead)  # only placeholders are formatted into the SQL
+        sql = (
+            "SELECT id, connector, delivery_id, body, received_at FROM inbox WHERE state = 'new'"  # noqa: S608
+            f" OR (state = 'claimed' AND (claimed_at < ? OR claimed_by IN ({marks})))"
+            f" ORDER BY id LIMIT ?{self.db.skip_locked}"
+        )
+        with self.transaction():
+            rows = self.db.execute(
+                sql,
+                (stale, *dead, limit),
+            ).rows
             now = _now()
             for row in rows:
-                db.execute(
+                self.db.execute(
                     "UPDATE inbox SET state = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ?",
                     (worker, now, row[0]),
                 )
         return [InboxEvent(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
-    def settle(self, event_id: int, outcome: str) -> None:
-        """Mark a delivery applied (or ignored), with what came of it."""
-        with self.transaction() as db:
-            db.execute("UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id))
+    def settle(self, outcomes: Iterable[tuple[int, str]]) -> None:
+        """Mark deliveries applied (or ignored), each with what came of it, in one transaction."""
+        with self.transaction():
+            for event_id, outcome in outcomes:
+                self.db.execute(
+                    "UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id)
+                )
 
     def inbox_counts(self) -> dict[str, int]:
         rows = self._rows("SELECT state, COUNT(*) FROM inbox GROUP BY state")
@@ -340,7 +364,8 @@ class Store:
         return {row[0]: CachedFile(*row) for row in rows}
 
     def save_files(self, vault: str, files: Iterable[CachedFile], gone: Iterable[str] = ()) -> None:
-        with self.transaction() as db:
+        db = self.db
+        with self.transaction():
             for f in files:
                 db.execute(
                     "INSERT INTO files (vault, path, size, mtime_ns, sha256, fingerprint, data)"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,9 @@ from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import Connector
 from bridge.errors import BridgeError, ConfigError
-from bridge.lock import held_lock
 from bridge.model import Diagnostic, Task
 from bridge.plan import Group, PlanOptions, build_groups, plan
-from bridge.state import Store, sqlite_path
+from bridge.state import Store
 from bridge.vault import Scan, scan
 
 __all__ = ["SyncRun", "open_store", "run_sync", "task_routes"]
@@ -88,13 +87,6 @@ def _combined(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
             texts = [str(v) for v in values if v is not None]
             top[key] = "; ".join(texts) if texts and key != "connector" else None
     return top
-
-
-def lock_path(url: str) -> Path | None:
-    if url.startswith("sqlite:///"):
-        path = sqlite_path(url)
-        return None if path == ":memory:" else Path(path + ".lock")
-    return None
 
 
 @contextmanager
@@ -175,11 +167,9 @@ def run_sync(
     names = _targets(settings, type(connector).name if connector is not None else connector_name)
     # loaded before the lock is taken: an unknown or broken plugin is a configuration error
     classes = {name: type(connector) if connector is not None else registry.load(name) for name in names}
-    url = settings.state_url_for(root)
-    lock = lock_path(url)
     with ExitStack() as stack:
-        stack.enter_context(held_lock(lock) if lock else nullcontext())
-        store = stack.enter_context(open_store(url))
+        store = stack.enter_context(open_store(settings.state_url_for(root)))
+        stack.enter_context(store.writer_lock())
         cache = StoreParseCache(store, root)
         result = scan(
             root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache

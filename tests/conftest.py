@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -23,8 +27,40 @@ def vault(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own BRIDGE_* variables must not change what tests see."""
-    import os
-
     for name in list(os.environ):
         if name.startswith(("BRIDGE_", "TODOIST_", "JIRA_")):
             monkeypatch.delenv(name)
+
+
+# -- PostgreSQL: a real server, never a mock ---------------------------------------------------------
+
+# Read before any test runs: the autouse fixture above clears BRIDGE_* for each test.
+POSTGRES_URL = os.environ.get("BRIDGE_TEST_POSTGRES_URL", "")
+POSTGRES_REQUIRED = os.environ.get("BRIDGE_TEST_POSTGRES_REQUIRED", "") == "1"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty database on the test server (`BRIDGE_TEST_POSTGRES_URL`, which `.ci/postgres`
+    starts), dropped afterwards. Skipped without a server, unless CI requires one."""
+    if not POSTGRES_URL:
+        message = "no PostgreSQL server: export BRIDGE_TEST_POSTGRES_URL=$(bash .ci/postgres)"
+        if POSTGRES_REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
+    import psycopg
+
+    name = f"bridge_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The state database, once as SQLite and once as PostgreSQL: one code path, both run."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    return str(request.getfixturevalue("postgres_url"))

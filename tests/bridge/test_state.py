@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+import threading
 
 import pytest
 
 from bridge.connector import Fields, RemoteStatus
-from bridge.errors import ConfigError, StateError
+from bridge.errors import ConfigError, LockHeldError, StateError
 from bridge.migrations import MIGRATIONS
 from bridge.model import StatusType
 from bridge.state import Base, Store, sqlite_path
@@ -16,7 +20,7 @@ from bridge.state import Base, Store, sqlite_path
 def test_new_database_is_migrated_to_the_newest_schema_in_wal_mode(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
     assert store.schema_version() == MIGRATIONS[-1].version
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA journal_mode").rows[0][0] == "wal"
     store.close()
     again = Store.open(f"sqlite:///{tmp_path / 'state.db'}")  # migrating twice is a no-op
     assert again.schema_version() == MIGRATIONS[-1].version
@@ -50,42 +54,42 @@ def test_bad_state_url_names_the_setting(url):
         Store.open(url)
 
 
-def test_commit_sync_stores_links_bases_cursor_and_report_together():
-    store = Store.open("sqlite:///:memory:")
-    base = Base(
-        "r1",
-        "ref1",
-        Fields("Do it", StatusType.TODO, due="2026-01-02"),
-        RemoteStatus.OPEN,
-        None,
-        ("k1", "k2"),
-        "do it",
-        1,
-    )
-    store.commit_sync(
-        "todoist", bases=[base], links={"k1": "r1", "k2": "r1"}, cursor="c1", report={"created": 1}
-    )
-    assert store.links("todoist") == {"k1": "r1", "k2": "r1"}
-    assert store.bases("todoist") == {"r1": base}
-    assert store.cursor("todoist") == "c1"
-    assert store.summary()["todoist"]["links"] == 2
-    assert store.links("jira") == {}
-    assert store.cursor("jira") is None
+def test_commit_sync_stores_links_bases_cursor_and_report_together(state_url):
+    with Store.open(state_url) as store:
+        base = Base(
+            "r1",
+            "ref1",
+            Fields("Do it", StatusType.TODO, due="2026-01-02"),
+            RemoteStatus.OPEN,
+            None,
+            ("k1", "k2"),
+            "do it",
+            1,
+        )
+        store.commit_sync(
+            "todoist", bases=[base], links={"k1": "r1", "k2": "r1"}, cursor="c1", report={"created": 1}
+        )
+        assert store.links("todoist") == {"k1": "r1", "k2": "r1"}
+        assert store.bases("todoist") == {"r1": base}
+        assert store.cursor("todoist") == "c1"
+        assert store.summary()["todoist"]["links"] == 2
+        assert store.links("jira") == {}
+        assert store.cursor("jira") is None
 
 
-def test_failed_commit_leaves_the_previous_state_whole():
-    store = Store.open("sqlite:///:memory:")
-    store.commit_sync("todoist", links={"k1": "r1"}, cursor="c1")
-    bad = Base("r2", "ref", Fields("x", StatusType.TODO), RemoteStatus.OPEN)
-    object.__setattr__(bad, "remote_id", None)  # violates NOT NULL inside the transaction
-    with pytest.raises(sqlite3.IntegrityError):
-        store.commit_sync("todoist", links={"k2": "r2"}, bases=[bad], cursor="c2")
-    assert store.links("todoist") == {"k1": "r1"}
-    assert store.cursor("todoist") == "c1"
+def test_failed_commit_leaves_the_previous_state_whole(state_url):
+    with Store.open(state_url) as store:
+        store.commit_sync("todoist", links={"k1": "r1"}, cursor="c1")
+        bad = Base("r2", "ref", Fields("x", StatusType.TODO), RemoteStatus.OPEN)
+        object.__setattr__(bad, "remote_id", None)  # violates NOT NULL inside the transaction
+        with pytest.raises(StateError, match="(?i)not[ -]null"):
+            store.commit_sync("todoist", links={"k2": "r2"}, bases=[bad], cursor="c2")
+        assert store.links("todoist") == {"k1": "r1"}
+        assert store.cursor("todoist") == "c1"
 
 
-def test_pending_creates_keep_their_first_attempt_and_settle_on_commit(tmp_path):
-    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+def test_pending_creates_keep_their_first_attempt_and_settle_on_commit(state_url):
+    store = Store.open(state_url)
     store.mark_pending("jira", ["aaaa", "bbbb"])
     first = store.pending("jira")
     assert set(first) == {"aaaa", "bbbb"}
@@ -110,4 +114,101 @@ def test_a_version_1_database_gains_the_pending_table(tmp_path):
     assert store.links("todoist") == {"k1": "r1"}
     store.mark_pending("jira", ["cccc"])
     assert set(store.pending("jira")) == {"cccc"}
+    store.close()
+
+
+# -- the webhook inbox, on both databases ------------------------------------------------------------
+
+
+def test_a_delivery_is_stored_once_by_id_and_once_by_body(state_url):
+    store = Store.open(state_url)
+    assert store.receive("todoist", "d1", b'{"a": 1}') is True
+    assert store.receive("todoist", "d1", b'{"a": 2}') is False  # a retry keeps its id
+    assert store.receive("todoist", "d2", b'{"a": 1}') is False  # the same event under a new id
+    assert store.receive("jira", "d1", b'{"a": 1}') is True  # another connector's own ids
+    assert store.inbox_counts() == {"new": 2}
+    store.close()
+
+
+def test_claimed_deliveries_are_not_claimed_again_until_settled(state_url):
+    store = Store.open(state_url)
+    for n in range(5):
+        store.receive("todoist", f"d{n}", f'{{"n": {n}}}'.encode())
+    first = store.claim(f"{os.uname().nodename}:{os.getpid()}:a", limit=3)
+    assert [e.delivery_id for e in first] == ["d0", "d1", "d2"]
+    second = store.claim(f"{os.uname().nodename}:{os.getpid()}:b", limit=10)
+    assert [e.delivery_id for e in second] == ["d3", "d4"]  # a live worker's claims are left alone
+    assert store.claim("other:1:c") == []
+    store.settle((e.id, "applied") for e in first + second)
+    assert store.inbox_counts() == {"done": 5}
+    assert store.waiting() is False
+    store.close()
+
+
+def test_claims_of_a_dead_process_are_taken_back_at_once(state_url):
+    store = Store.open(state_url)
+    store.receive("todoist", "d1", b"{}")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    gone = f"{os.uname().nodename}:{dead.stdout.strip()}:x"
+    assert [e.delivery_id for e in store.claim(gone)] == ["d1"]
+    elsewhere = store.claim("another-host:1:y")
+    assert [e.delivery_id for e in elsewhere] == ["d1"]  # its process no longer runs
+    assert store.claim(f"{os.uname().nodename}:{os.getpid()}:z") == []  # another host's: leased
+    assert [e.delivery_id for e in store.claim("me:2:z", stale_after=-1)] == ["d1"]  # lease over
+    store.close()
+
+
+def test_two_connections_never_claim_the_same_delivery(state_url):
+    stores = [Store.open(state_url) for _ in range(4)]
+    for n in range(200):
+        stores[0].receive("todoist", f"d{n}", f'{{"n": {n}}}'.encode())
+    me = f"{os.uname().nodename}:{os.getpid()}"
+    taken: list[list[int]] = [[] for _ in stores]
+
+    def drain(i: int) -> None:
+        while events := stores[i].claim(f"{me}:{i}", limit=7):
+            taken[i].extend(e.id for e in events)
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    every = [i for ids in taken for i in ids]
+    assert len(every) == len(set(every)) == 200
+    for store in stores:
+        store.close()
+
+
+def test_the_writer_lock_admits_one_holder_across_connections(state_url):
+    first, second = Store.open(state_url), Store.open(state_url)
+    with first.writer_lock():
+        with pytest.raises(LockHeldError), second.writer_lock(wait=0.2):
+            pass
+    with second.writer_lock():  # released with the block
+        pass
+    first.close()
+    second.close()
+
+
+def test_stores_opened_together_migrate_once(state_url):
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            Store.open(state_url).close()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    store = Store.open(state_url)
+    versions = store.db.execute("SELECT version FROM schema_migrations ORDER BY version").rows
+    assert [v for (v,) in versions] == [m.version for m in MIGRATIONS]
     store.close()

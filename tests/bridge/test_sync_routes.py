@@ -167,19 +167,19 @@ def sync_cli(vault: Path, *args: str) -> tuple[int, dict[str, Any] | None, str]:
 
 def test_one_run_syncs_every_routed_connector_with_only_its_groups(vault, todoist, fake, monkeypatch):
     scans: list[Path] = []
-    locks: list[Path | None] = []
-    real_scan, real_lock = scan, held_lock
+    locks: list[float] = []
+    real_scan, real_lock = scan, Store.writer_lock
 
     def counting_scan(path: Path, **kw: Any) -> Any:
         scans.append(path)
         return real_scan(path, **kw)
 
-    def counting_lock(path: Path) -> Any:
-        locks.append(path)
-        return real_lock(path)
+    def counting_lock(self: Store, *, wait: float = 0.0) -> Any:
+        locks.append(wait)
+        return real_lock(self, wait=wait)
 
     monkeypatch.setattr("bridge.sync.scan", counting_scan)
-    monkeypatch.setattr("bridge.sync.held_lock", counting_lock)
+    monkeypatch.setattr(Store, "writer_lock", counting_lock)
     run = run_sync(settings(vault), today=TODAY)
     assert (len(scans), len(locks)) == (1, 1)
     assert [r.connector for r in run.reports] == ["todoist", "fake"]
