@@ -1,0 +1,107 @@
+"""Exactly once under load: 1,000 deliveries, a third of them repeats, 20 at a time, to one receiver
+and to two receivers sharing PostgreSQL; then with a receiver killed (SIGKILL) mid-run.
+
+Every event is applied once (one `applied` outcome per task, in the logs and in the inbox), no
+note line is written twice (each ticked line carries exactly one ✅, every other byte is as it
+was), and nothing acknowledged with 200 is lost, although the sender never resends it.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.state import Store
+from tests.connectors.webhook_load import (
+    Load,
+    ReceiverProcess,
+    applied_keys,
+    check_notes,
+    outcomes,
+    prepare,
+    send,
+    send_in_background,
+    wait_until_applied,
+)
+
+EVENTS, COPIES = 667, 333  # 1,000 deliveries, a third of them repeats
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def receivers_for(load: Load, tmp_path: Path, count: int) -> list[ReceiverProcess]:
+    found = [
+        ReceiverProcess(load.vault, load.state_url, tmp_path / f"receiver-{n}.log") for n in range(count)
+    ]
+    for receiver in found:
+        receiver.start()
+    return found
+
+
+def assert_applied_once(load: Load, receivers: list[ReceiverProcess], *, restarted: bool = False) -> None:
+    wait_until_applied(load.state_url, load.events)
+    assert check_notes(load) == load.events  # every line ticked once, nothing else touched
+    keys = applied_keys(receivers)
+    assert max(keys.values()) == 1, keys.most_common(3)  # no task applied twice
+    settled = outcomes(load.state_url)
+    if restarted:  # a delivery applied just before the kill, and not yet settled, is found done
+        assert settled["applied"] + settled["unchanged"] == load.events, settled
+    else:
+        assert settled == {"applied": load.events}, settled
+        assert len(keys) == load.events
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_every_event_is_applied_once(tmp_path, backend, count):
+    if count == 2 and backend.startswith("sqlite"):
+        pytest.skip("several receivers share PostgreSQL; SQLite is one machine's state")
+    load = prepare(tmp_path, backend, events=EVENTS, copies=COPIES)
+    assert len(load.deliveries) == 1000
+    receivers = receivers_for(load, tmp_path, count)
+    try:
+        # round robin, as a load balancer does; a repeat often reaches the other receiver
+        sent = send(load.deliveries, lambda index, attempt: receivers[(index + attempt) % count].url)
+        assert sent.answers == {"200": 1000}
+        assert_applied_once(load, receivers)
+        answered = [r.get("outcome") for receiver in receivers for r in receiver.records()]
+        assert answered.count("duplicate") == COPIES  # each repeat answered 200 and stored nothing
+    finally:
+        for receiver in receivers:
+            assert receiver.stop() in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM when done
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_receiver_killed_mid_run_loses_nothing_it_acknowledged(tmp_path, backend, count):
+    if count == 2 and backend.startswith("sqlite"):
+        pytest.skip("several receivers share PostgreSQL; SQLite is one machine's state")
+    load = prepare(tmp_path, backend, events=EVENTS, copies=COPIES)
+    receivers = receivers_for(load, tmp_path, count)
+    victim = receivers[0]
+    try:
+        thread, sent = send_in_background(
+            load.deliveries, lambda index, attempt: receivers[(index + attempt) % count].url
+        )
+        deadline = time.monotonic() + 60
+        while len(sent.acknowledged) < 400 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        victim.kill()
+        with Store.open(load.state_url) as store:
+            waiting = store.inbox_counts()
+        # the kill left acknowledged deliveries unapplied (stored, or claimed by the dead process)
+        assert waiting.get("new", 0) + waiting.get("claimed", 0) > 0, waiting
+        victim.start()  # same port, same state: the sender's retries reach it again
+        thread.join(120)
+        assert not thread.is_alive()
+        assert len(sent.acknowledged) == 1000
+        assert_applied_once(load, receivers, restarted=True)
+    finally:
+        for receiver in receivers:
+            receiver.stop()
