@@ -82,7 +82,9 @@ class Receiver:
         if self._thread is not None:
             self._thread.join(timeout)
         with self._store_lock:
+            waiting = self._store.inbox_counts()
             self._store.close()
+        log.info("stopped", new=waiting.get("new", 0), claimed=waiting.get("claimed", 0))
 
     def _run(self) -> None:
         store = Store.open(self.url)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -206,3 +207,58 @@ def test_deliveries_acknowledged_before_a_crash_are_applied_at_the_next_start(va
     finally:
         restarted.stop()
     assert inbox(vault) == {"done": 1}
+
+
+def test_a_payload_cannot_steer_a_write_outside_the_vault(vault, synced, receiver, tmp_path):
+    _, client = receiver
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    decoy = outside / EXAMPLE_NOTE  # the same note, with the same task lines, beside the vault
+    decoy.write_bytes((vault / EXAMPLE_NOTE).read_bytes())
+    before = (decoy.read_bytes(), decoy.stat().st_mtime_ns)
+    task = task_of(synced, "Initiate the official candidate process")
+    synced.complete(task["id"])
+    event = synced.events[-1]
+    steer = f"../outside/{EXAMPLE_NOTE}"
+    event["event_data"].update(
+        content=f"[[{steer}]] {task['content']}", description=f"obsidian://open?file={steer}", path=steer
+    )
+    forged = {**event, "event_data": {**event["event_data"], "id": f"../../outside/{EXAMPLE_NOTE}"}}
+    for payload in (forged, event):
+        body = json.dumps(payload).encode()
+        assert post(client, body, **{"X-Todoist-Hmac-SHA256": sign(body)}).status_code == 200
+    assert wait_for(lambda: inbox(vault) == {"done": 2})
+    assert len(ticked(vault)) == 2  # the linked task, found by its id in the state, in the vault
+    assert (decoy.read_bytes(), decoy.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in outside.iterdir()) == [EXAMPLE_NOTE]
+
+
+def test_stopping_finishes_the_delivery_in_hand(vault, synced, monkeypatch):
+    """Shutdown (SIGTERM through uvicorn's lifespan) waits for the batch being applied."""
+    import bridge.serve
+
+    entered, release = threading.Event(), threading.Event()
+    real = bridge.serve.apply_events
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        assert release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bridge.serve, "apply_events", held)
+    receiver = Receiver(BridgeSettings(vault=vault), vault)
+    receiver.start()
+    synced.complete(task_of(synced, "Initiate the official candidate process")["id"])
+    body = json.dumps(synced.events[-1]).encode()
+    assert receiver.receive("todoist", "in-hand", body)
+    assert entered.wait(5)  # claimed, being applied
+    stopping = threading.Thread(target=receiver.stop)
+    stopping.start()
+    stopping.join(0.5)
+    assert stopping.is_alive()  # stop waits for the delivery in hand
+    assert inbox(vault) == {"claimed": 1}
+    release.set()
+    stopping.join(10)
+    assert not stopping.is_alive()
+    assert inbox(vault) == {"done": 1}
+    assert len(ticked(vault)) == 2

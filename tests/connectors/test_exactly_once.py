@@ -105,3 +105,23 @@ def test_a_receiver_killed_mid_run_loses_nothing_it_acknowledged(tmp_path, backe
     finally:
         for receiver in receivers:
             receiver.stop()
+
+
+def test_sigterm_mid_run_finishes_the_batch_in_hand_and_a_restart_the_rest(tmp_path):
+    load = prepare(tmp_path, f"sqlite:///{tmp_path / 'state.db'}", events=EVENTS, copies=COPIES)
+    (receiver,) = receivers_for(load, tmp_path, 1)
+    try:
+        thread, sent = send_in_background(load.deliveries, lambda index, attempt: receiver.url)
+        deadline = time.monotonic() + 60
+        while len(sent.acknowledged) < 400 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert receiver.stop() in (0, -signal.SIGTERM)  # as systemd stops it, mid-run
+        with Store.open(load.state_url) as store:
+            left = store.inbox_counts()
+        assert "claimed" not in left, left  # the batch in hand was finished and settled, not dropped
+        receiver.start()
+        thread.join(120)
+        assert len(sent.acknowledged) == 1000
+        assert_applied_once(load, [receiver])  # each applied once: nothing half-done at the stop
+    finally:
+        receiver.stop()
