@@ -198,6 +198,7 @@ class Sent:
     """What the sender saw: the first 200 of each delivery (monotonic time) and every answer."""
 
     acknowledged: dict[int, float] = field(default_factory=dict)  # delivery index -> time
+    first_sent: dict[int, float] = field(default_factory=dict)  # delivery index -> wall clock (time.time)
     answers: Counter[str] = field(default_factory=Counter)
     started: float = 0.0
     finished: float = 0.0
@@ -229,6 +230,7 @@ def send(
                     index = queue.get_nowait()
                     delivery = deliveries[index]
                     attempt = 0
+                    record.first_sent[index] = time.time()
                     while time.monotonic() - record.started < deadline:
                         url = f"{targets(index, attempt)}/webhooks/todoist"
                         try:
