@@ -9,7 +9,10 @@ emulator), takes one completion event per task from the emulator's event log, ad
 at a time, to receivers running as real `bridge serve` processes on 127.0.0.1:
 
 * SQLite state, one receiver;
-* PostgreSQL state, one receiver, then two receivers sharing the database (round robin).
+* PostgreSQL state, one receiver, then two receivers sharing the database (round robin);
+
+each once as a burst (`concurrency` senders at full speed) and once as a trickle (one delivery
+at a time, 0.1 s apart, as when a person completes tasks one by one).
 
 It prints, per setup: deliveries answered per second (all of them, repeats included), events
 applied per second (first request to last note written), and the latency from the first request
@@ -17,7 +20,7 @@ of an event to its note written (p50, p99: the receiver's log timestamp of the a
 minus the sender's clock at the first try, one clock on one machine). It also checks what the
 tests check (every line ticked once, one `applied` per task) and exits 1 if that fails.
 
-Run:  python tests/benchmarks/bench_webhooks.py [--events 1000] [--concurrency 20]
+Run:  python tests/benchmarks/bench_webhooks.py [--events 1000] [--concurrency 20] [--trickle 100]
           [--postgres URL]   (default: BRIDGE_TEST_POSTGRES_URL; without one, SQLite only)
 """
 
@@ -66,7 +69,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run(setup: str, state_url: str, receivers: int, events: int, concurrency: int, work: Path) -> Row:
+def run(
+    setup: str, state_url: str, receivers: int, events: int, concurrency: int, work: Path, pause: float = 0.0
+) -> Row:
     load = prepare(work, state_url, events=events, copies=events // 2)
     procs = [ReceiverProcess(load.vault, state_url, work / f"receiver-{n}.log") for n in range(receivers)]
     for proc in procs:
@@ -76,6 +81,7 @@ def run(setup: str, state_url: str, receivers: int, events: int, concurrency: in
             load.deliveries,
             lambda index, attempt: procs[(index + attempt) % receivers].url,
             concurrency=concurrency,
+            pause=pause,
         )
         wait_until_applied(state_url, load.events, timeout=600)
         records = [r for proc in procs for r in proc.records() if r.get("outcome") == "applied"]
@@ -115,6 +121,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1000, help="unique events (tasks); repeats add half")
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--trickle", type=int, default=100, help="events sent one at a time, 0.1 s apart")
     parser.add_argument("--postgres", default=os.environ.get("BRIDGE_TEST_POSTGRES_URL", ""))
     args = parser.parse_args()
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
@@ -125,11 +132,16 @@ def main() -> int:
         if args.postgres:
             setups += [("PostgreSQL, 1 receiver", "pg", 1), ("PostgreSQL, 2 receivers", "pg", 2)]
         for number, (name, kind, count) in enumerate(setups):
-            work = Path(tmp) / str(number)
-            url = f"sqlite:///{work / 'state.db'}" if kind == "sqlite" else fresh_database(args.postgres)
-            started = time.monotonic()
-            rows.append(run(name, url, count, args.events, args.concurrency, work))
-            print(f"  {name}: done in {time.monotonic() - started:.1f} s", file=sys.stderr)
+            for burst in (True, False):
+                work = Path(tmp) / f"{number}-{burst}"
+                url = f"sqlite:///{work / 'state.db'}" if kind == "sqlite" else fresh_database(args.postgres)
+                started = time.monotonic()
+                if burst:
+                    row = run(f"{name}, burst", url, count, args.events, args.concurrency, work)
+                else:  # one delivery at a time, 0.1 s apart: what a person completing tasks causes
+                    row = run(f"{name}, trickle", url, count, args.trickle, 1, work, pause=0.1)
+                rows.append(row)
+                print(f"  {row.setup}: done in {time.monotonic() - started:.1f} s", file=sys.stderr)
     if not args.postgres:
         print("(no PostgreSQL server given: --postgres URL or BRIDGE_TEST_POSTGRES_URL)\n")
     print("| setup | deliveries | answered/s | events applied/s | request→note p50 | p99 | checks |")

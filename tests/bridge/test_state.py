@@ -82,7 +82,7 @@ def test_failed_commit_leaves_the_previous_state_whole(state_url):
         store.commit_sync("todoist", links={"k1": "r1"}, cursor="c1")
         bad = Base("r2", "ref", Fields("x", StatusType.TODO), RemoteStatus.OPEN)
         object.__setattr__(bad, "remote_id", None)  # violates NOT NULL inside the transaction
-        with pytest.raises(StateError, match="(?i)not[ -]null"):
+        with pytest.raises(StateError, match=r"(?i)not[ -]null"):
             store.commit_sync("todoist", links={"k2": "r2"}, bases=[bad], cursor="c2")
         assert store.links("todoist") == {"k1": "r1"}
         assert store.cursor("todoist") == "c1"
@@ -184,9 +184,8 @@ def test_two_connections_never_claim_the_same_delivery(state_url):
 
 def test_the_writer_lock_admits_one_holder_across_connections(state_url):
     first, second = Store.open(state_url), Store.open(state_url)
-    with first.writer_lock():
-        with pytest.raises(LockHeldError), second.writer_lock(wait=0.2):
-            pass
+    with first.writer_lock(), pytest.raises(LockHeldError), second.writer_lock(wait=0.2):
+        pass
     with second.writer_lock():  # released with the block
         pass
     first.close()
@@ -199,7 +198,7 @@ def test_stores_opened_together_migrate_once(state_url):
     def open_one() -> None:
         try:
             Store.open(state_url).close()
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=open_one) for _ in range(6)]

@@ -212,10 +212,12 @@ def send(
     concurrency: int = 20,
     sent: Sent | None = None,
     deadline: float = 120.0,
+    pause: float = 0.0,
 ) -> Sent:
     """POST every delivery until it is answered 200, `concurrency` at a time, as Todoist retries:
     a refused connection or a non-200 is sent again (same id, same body) after a short pause.
-    `targets(index, attempt)` is the receiver's base URL for that try (a load balancer)."""
+    `targets(index, attempt)` is the receiver's base URL for that try (a load balancer); each
+    sender waits `pause` seconds after a delivery is answered (a trickle instead of a burst)."""
     record = sent if sent is not None else Sent()
 
     async def main() -> None:
@@ -246,6 +248,7 @@ def send(
                             break
                         attempt += 1
                         await asyncio.sleep(0.05)
+                    await asyncio.sleep(pause)
 
             await asyncio.gather(*(worker() for _ in range(concurrency)))
 
