@@ -229,6 +229,54 @@ def emulator(
 
 
 @app.command()
+def auth(
+    name: Annotated[str, typer.Argument(help="Connector to authorise, e.g. todoist")],
+    port: Annotated[
+        int, typer.Option(help="Port of the redirect listener on 127.0.0.1 (0: any free port)")
+    ] = 8766,
+    browser: Annotated[
+        bool, typer.Option("--browser/--no-browser", help="Open the authorisation page in a browser.")
+    ] = True,
+    env_file: Annotated[Path, typer.Option(help="The .env file the token is stored in")] = Path(".env"),
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="A permission to ask for; repeat for several (default: the connector's)"),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the browser to come back")] = 300.0,
+) -> None:
+    """Authorise the bridge with a tracker through OAuth and store the token in .env."""
+    from functools import partial
+
+    from bridge import registry
+    from bridge.connector import AuthOptions
+
+    try:
+        connector_cls = registry.load(name)
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    hook = getattr(connector_cls, "authorize", None)
+    if hook is None:
+        raise _fail(
+            ConfigError(
+                f"{name} needs no OAuth authorisation: set its {name.upper()}_* credentials"
+                " instead (see .env.example)"
+            )
+        )
+    options = AuthOptions(
+        env_file=env_file,
+        port=port,
+        open_browser=browser,
+        scopes=tuple(scope or ()),
+        timeout=timeout,
+        echo=partial(print, flush=True),
+    )
+    try:
+        print(hook(options), flush=True)
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
 def demo() -> None:
     """A full round trip on a temporary copy of the example vault, against an emulator: no account needed."""
     from bridge.demo import run_demo

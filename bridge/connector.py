@@ -10,13 +10,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
 
 from bridge.model import Priority, StatusType
 
 __all__ = [
+    "AuthOptions",
     "Connector",
     "EmulatorControl",
     "EmulatorOptions",
@@ -156,6 +158,18 @@ class EmulatorOptions:
     webhook_url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AuthOptions:
+    """The `bridge auth NAME` flags, for a connector whose tracker hands out tokens through OAuth."""
+
+    env_file: Path = Path(".env")  # where the token is stored (and settings are read from)
+    port: int = 8766  # of the redirect listener on 127.0.0.1; 0 picks a free one
+    open_browser: bool = True
+    scopes: tuple[str, ...] = ()  # empty: the connector's default
+    timeout: float = 300.0  # seconds to wait for the redirect
+    echo: Callable[[str], None] = print  # progress for the person at the terminal
+
+
 class EmulatorControl(Protocol):
     """Acting as a person in the tracker's own app, for the demo and tests."""
 
@@ -192,7 +206,12 @@ def body_id(body: bytes) -> str:
 
 
 class Connector(Protocol):
-    """One tracker. Found through the `bridge.connectors` entry-point group, never imported by name."""
+    """One tracker. Found through the `bridge.connectors` entry-point group, never imported by name.
+
+    Optional: a classmethod `authorize(options: AuthOptions) -> str`, for a tracker whose tokens
+    come from an OAuth sign-in (`bridge auth NAME`): it runs the flow, stores the token where the
+    settings read it and returns a line saying where, or raises a BridgeError.
+    """
 
     name: ClassVar[str]
 

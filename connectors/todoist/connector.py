@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Self
 
 from bridge.config import load_settings
-from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push
+from bridge.connector import AuthOptions, EmulatorOptions, Op, OpKind, OpResult, Pull, Push
 from bridge.errors import ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import make_http_client
@@ -74,6 +74,13 @@ class TodoistConnector:
         return create_app(
             options.token or "emulator-token", client_secret=options.secret, webhook_url=options.webhook_url
         )
+
+    @classmethod
+    def authorize(cls, options: AuthOptions) -> str:
+        """`bridge auth todoist`: the OAuth flow, as webhooks reach only users who authorised an app."""
+        from connectors.todoist.auth import authorize
+
+        return authorize(options)
 
     # -- reading ----------------------------------------------------------------------------------
 

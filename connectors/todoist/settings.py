@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["TodoistSettings"]
@@ -17,8 +17,15 @@ class TodoistSettings(BaseSettings):
         default=None, description="Personal API token (Settings → Integrations → Developer) or OAuth token."
     )
     base_url: str = Field(default="https://api.todoist.com", description="API origin; an emulator in tests.")
+    client_id: str | None = Field(
+        default=None, description="The app's client id (App Management Console), for `bridge auth todoist`."
+    )
     client_secret: SecretStr | None = Field(
-        default=None, description="The app's client secret (webhook HMAC)."
+        default=None, description="The app's client secret (webhook HMAC, and the OAuth code exchange)."
+    )
+    oauth_url: str = Field(
+        default="https://todoist.com/oauth",
+        description="Base of the OAuth endpoints (…/authorize, …/access_token); an emulator in tests.",
     )
     project: str = Field(default="Inbox", description="Project the tasks go to; created when missing.")
     owners: dict[str, str] = Field(
@@ -29,3 +36,12 @@ class TodoistSettings(BaseSettings):
         default="close",
         description="A cancelled line `[-]` closes the task (label `cancelled`) or deletes it.",
     )
+
+    @field_validator("oauth_url")
+    @classmethod
+    def _oauth_url(cls, value: str) -> str:
+        """Only the origin can be redirected below the SDK (`bridge.transport`), so the path stays /oauth."""
+        value = value.rstrip("/")
+        if not value.startswith(("http://", "https://")) or not value.endswith("/oauth"):
+            raise ValueError("expected an http(s) URL ending in /oauth, e.g. https://todoist.com/oauth")
+        return value

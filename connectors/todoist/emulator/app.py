@@ -9,6 +9,8 @@ bodies follow reference §3-5 and the OpenAPI document; notable choices: close/r
 (unverified for the live API), and the completed-tasks listing omits `next_cursor` on its last page
 (its schema says "Omitted when there is no next page") while every other listing sends null.
 Given a `webhook_url`, the app also POSTs each recorded event there, signed (reference §8).
+`/oauth/authorize` and `/oauth/access_token` (see `oauth`) need no bearer token; the access tokens
+they issue are accepted like the app's own.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge.webhook_sender import SwapHookState, WebhookSender
+from connectors.todoist.emulator import oauth
 from connectors.todoist.emulator.errors import (
     ApiError,
     invalid,
@@ -71,7 +74,9 @@ class _Gate:
         injected = em.take_failure(scope["path"])
         if injected is not None:
             refusal, wait = status_error(injected), (1 if injected == 429 else None)
-        elif Headers(scope=scope).get("authorization") != self.expected:
+        elif not scope["path"].startswith("/oauth/") and not self._accepts(
+            em, Headers(scope=scope).get("authorization")
+        ):
             refusal = unauthorized()
         else:
             wait = em.admit()
@@ -81,6 +86,14 @@ class _Gate:
             return
         headers = {"Retry-After": str(wait)} if wait is not None else None
         await JSONResponse(refusal.body(), refusal.status, headers=headers)(scope, receive, send)
+
+    def _accepts(self, em: Emulator, authorization: str | None) -> bool:
+        """The app's own token, or an access token the account issued through OAuth."""
+        if authorization == self.expected:
+            return True
+        token = (authorization or "").removeprefix("Bearer ")
+        with em.lock:
+            return authorization != token and token in em.access_tokens
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -336,6 +349,8 @@ def create_app(
     emulator: Emulator | None = None,
     client_secret: str | None = None,
     webhook_url: str | None = None,
+    client_id: str | None = None,
+    redirect_uri: str | None = None,
 ) -> Starlette:
     """A Starlette app serving one account (`app.state.emulator`) to callers bearing `token`.
 
@@ -345,10 +360,16 @@ def create_app(
     (`flush()`, `attempts`, `close()`), else None; a client secret is then required (ValueError).
     Swap `app.state.emulator` for a fresh `Emulator()` to reset the account without restarting;
     the new account is the one whose events are delivered from then on.
+    `client_id`, `client_secret` and `redirect_uri` describe the OAuth app (`emulator.oauth`);
+    unset, the account's defaults stand (see `Knobs`).
     """
     em = emulator if emulator is not None else Emulator()
     if client_secret is not None:
         em.client_secret = client_secret
+    if client_id is not None:
+        em.client_id = client_id
+    if redirect_uri is not None:
+        em.redirect_uri = redirect_uri
     secret = em.client_secret
     if webhook_url is not None and secret is None:
         raise ValueError("Todoist signs every webhook with the app's client secret: give client_secret")
@@ -371,6 +392,8 @@ def create_app(
         Route(f"{v1}/labels", add_label, methods=["POST"]),
         Route(f"{v1}/user", get_user, methods=["GET"]),
         Route(f"{v1}/sync", sync, methods=["POST"]),
+        Route("/oauth/authorize", oauth.authorize, methods=["GET"]),
+        Route("/oauth/access_token", oauth.access_token, methods=["POST"]),
     ]
     app = Starlette(
         routes=routes,

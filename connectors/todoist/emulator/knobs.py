@@ -1,9 +1,10 @@
 """The test-facing plumbing of the emulated account: the lock, fault injection and bookkeeping.
 
 Kept apart from the account's data (`state.Emulator` inherits it) so that what a test turns —
-`latency`, `rate_limit`/`rate_window`, `fail_next`, `after_commands`, `request_log` — reads in one
-place, with the change counter, sync tokens, pagination cursors and remembered Sync command uuids
-that make incremental sync and idempotent retries behave as the reference (§4, §6, §7) describes.
+`latency`, `rate_limit`/`rate_window`, `fail_next`, `after_commands`, `request_log`, the OAuth app's
+`client_id`, `redirect_uri` and `deny_access` — reads in one place, with the change counter, sync
+tokens, pagination cursors and remembered Sync command uuids that make incremental sync and
+idempotent retries behave as the reference (§4, §6, §7) describes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ class Knobs:
         """Called once a /sync request's commands are applied, before its answer is sent."""
         self.client_secret: str | None = None
         """The app secret webhook bodies are signed with (`sign`)."""
+        self.client_id: str = "emulator-client-id"
+        """The app's client id, the only one the OAuth endpoints accept."""
+        self.redirect_uri: str | None = "http://127.0.0.1:8766/callback"
+        """The app's registered OAuth redirect URL (`bridge auth`'s default); a `redirect_uri`
+        query parameter of /oauth/authorize wins. None: not registered, so authorize answers 400."""
+        self.deny_access: bool = False
+        """The person refuses on the consent page: authorize redirects with `error=access_denied`."""
+        self.oauth_codes: dict[str, bool] = {}
+        """Authorisation codes issued -> whether one was exchanged already (codes are single-use)."""
+        self.access_tokens: set[str] = set()
+        """OAuth access tokens issued; the API accepts them besides the app's own token."""
         self.on_event: Callable[[dict[str, Any]], None] | None = None
         """Called with each webhook event as it is recorded, under `lock`; `create_app(...,
         webhook_url=...)` sets it to queue the delivery, so it must never block."""
