@@ -15,6 +15,7 @@ from bridge.errors import ConfigError, LockHeldError, StateError
 from bridge.migrations import MIGRATIONS
 from bridge.model import StatusType
 from bridge.state import Base, Store, sqlite_path
+from tests.conftest import EXAMPLE_NOTE
 
 
 def test_new_database_is_migrated_to_the_newest_schema_in_wal_mode(tmp_path):
@@ -211,3 +212,31 @@ def test_stores_opened_together_migrate_once(state_url):
     versions = store.db.execute("SELECT version FROM schema_migrations ORDER BY version").rows
     assert [v for (v,) in versions] == [m.version for m in MIGRATIONS]
     store.close()
+
+
+def test_a_sync_on_postgresql_links_writes_back_and_takes_the_shared_lock(vault, postgres_url, monkeypatch):
+    from bridge.config import BridgeSettings
+    from bridge.errors import LockHeldError
+    from bridge.sync import run_sync
+    from bridge.testing import serve_in_thread
+    from connectors.todoist.emulator import create_app
+
+    app = create_app("pg-token")
+    with serve_in_thread(app) as url:
+        monkeypatch.setenv("TODOIST_API_TOKEN", "pg-token")
+        monkeypatch.setenv("TODOIST_BASE_URL", url)
+        settings = BridgeSettings(vault=vault, state_url=postgres_url, routes=None)
+        assert run_sync(settings, connector_name="todoist").report.created == 6
+        again = run_sync(settings, connector_name="todoist").report
+        assert (again.created, again.updated, again.closed) == (0, 0, 0)
+        emulator = app.state.emulator
+        task = next(t for t in emulator.tasks.values() if "Define the interview loop" in t["content"])
+        emulator.complete(task["id"])
+        other = Store.open(postgres_url)  # another machine's receiver, applying deliveries
+        with other.writer_lock(), pytest.raises(LockHeldError, match="postgresql://"):
+            run_sync(settings, connector_name="todoist")
+        other.close()
+        assert run_sync(settings, connector_name="todoist").report.notes_written == 1
+    assert "- [x] Define the interview loop" in (vault / EXAMPLE_NOTE).read_text(encoding="utf-8")
+    with Store.open(postgres_url) as store:
+        assert len(store.links("todoist")) == 9

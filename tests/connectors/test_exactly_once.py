@@ -16,6 +16,7 @@ import pytest
 
 from bridge.state import Store
 from tests.connectors.webhook_load import (
+    SECRET,
     Load,
     ReceiverProcess,
     applied_keys,
@@ -48,6 +49,9 @@ def receivers_for(load: Load, tmp_path: Path, count: int) -> list[ReceiverProces
 
 def assert_applied_once(load: Load, receivers: list[ReceiverProcess], *, restarted: bool = False) -> None:
     wait_until_applied(load.state_url, load.events)
+    logged = "".join(r.log.read_text(encoding="utf-8", errors="replace") for r in receivers)
+    assert SECRET not in logged
+    assert not [d for d in load.deliveries[:50] if d.signature in logged]  # nor signatures
     assert check_notes(load) == load.events  # every line ticked once, nothing else touched
     keys = applied_keys(receivers)
     assert max(keys.values()) == 1, keys.most_common(3)  # no task applied twice
