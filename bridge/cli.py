@@ -148,14 +148,15 @@ def status(
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Show links, the last sync of each connector and its conflicts."""
+    """Show links, the last sync of each connector and its conflicts, and the webhook inbox."""
     from bridge.sync import open_store, vault_of
 
     settings = _settings()
     try:
         url = settings.state_url_for(vault_of(settings, vault))
         with open_store(url) as store:
-            document = {"state": url, "connectors": store.summary()}
+            shown = url if url.startswith("sqlite:") else store.where  # a PostgreSQL password stays out
+            document = {"state": shown, "connectors": store.summary(), "inbox": store.inbox_counts()}
     except BridgeError as exc:
         raise _fail(exc) from exc
     if as_json:

@@ -163,3 +163,7 @@ def print_status(status: dict[str, Any]) -> None:
             str(row["failed"]),
         )
     console.print(table)
+    inbox = status.get("inbox") or {}
+    if inbox:
+        waiting = inbox.get("new", 0) + inbox.get("claimed", 0)
+        console.print(f"webhook inbox: {waiting} waiting, {inbox.get('done', 0)} applied", highlight=False)

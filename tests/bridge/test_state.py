@@ -240,3 +240,28 @@ def test_a_sync_on_postgresql_links_writes_back_and_takes_the_shared_lock(vault,
     assert "- [x] Define the interview loop" in (vault / EXAMPLE_NOTE).read_text(encoding="utf-8")
     with Store.open(postgres_url) as store:
         assert len(store.links("todoist")) == 9
+
+
+def test_status_shows_the_inbox_and_never_a_postgresql_password(postgres_url, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from bridge.cli import app
+
+    secret_url = postgres_url.replace("postgresql://bridge@", "postgresql://bridge:hunter2@")
+    with Store.open(secret_url) as store:
+        store.receive("todoist", "d1", b"{}")
+        store.receive("todoist", "d2", b"[]")
+        store.settle((e.id, "unknown") for e in store.claim("me:1:a", limit=1))
+    monkeypatch.setenv("BRIDGE_STATE_URL", secret_url)
+    monkeypatch.chdir(tmp_path)
+    shown = CliRunner().invoke(app, ["status", "--json", "--vault", str(tmp_path)])
+    assert shown.exit_code == 0, shown.output
+    assert "hunter2" not in shown.output
+    document = json.loads(shown.stdout)
+    assert document["inbox"] == {"new": 1, "done": 1}
+    assert document["state"].startswith("postgresql://bridge@")
+    table = CliRunner().invoke(app, ["status", "--vault", str(tmp_path)])
+    assert "webhook inbox: 1 waiting, 1 applied" in table.stdout
+    assert "hunter2" not in table.output
