@@ -82,6 +82,11 @@ class BridgeSettings(BaseSettings):
     conflict: Literal["latest", "note", "tracker"] = Field(
         default="latest", description="Who wins when note and tracker changed a status differently."
     )
+    inbox_keep_days: float = Field(
+        default=7,
+        ge=1,
+        description="Applied webhook deliveries are kept this long (to recognise late retries), then pruned.",
+    )
 
     @field_validator("routes", mode="before")
     @classmethod

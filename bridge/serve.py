@@ -37,6 +37,7 @@ __all__ = ["Receiver", "create_app"]
 log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
+PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
 
 
 class Receiver:
@@ -88,9 +89,13 @@ class Receiver:
 
     def _run(self) -> None:
         store = Store.open(self.url)
+        pruned_at = 0.0
         try:
             while not self._stop.is_set():
                 try:
+                    if time.monotonic() - pruned_at > PRUNE_EVERY:
+                        pruned_at = time.monotonic()
+                        self.prune(store)
                     if not self.work(store):
                         self._wake.wait(1.0)
                         self._wake.clear()
@@ -101,6 +106,13 @@ class Receiver:
                     time.sleep(1.0)
         finally:
             store.close()
+
+    def prune(self, store: Store) -> int:
+        """Drop applied deliveries older than BRIDGE_INBOX_KEEP_DAYS (at start, then hourly)."""
+        removed = store.prune_inbox(dt.timedelta(days=self.settings.inbox_keep_days))
+        if removed:
+            log.info("inbox pruned", removed=removed, keep_days=self.settings.inbox_keep_days)
+        return removed
 
     def work(self, store: Store, *, limit: int = 100) -> int:
         """Apply what the inbox holds; returns how many deliveries were settled.

@@ -326,6 +326,14 @@ class Store:
                     "UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id)
                 )
 
+    def prune_inbox(self, older_than: dt.timedelta) -> int:
+        """Forget applied deliveries received more than `older_than` ago; how many were removed.
+        A retry of one of them after that is stored and applied again, which changes nothing."""
+        cutoff = (dt.datetime.now(dt.UTC) - older_than).isoformat(timespec="microseconds")
+        with self.transaction():
+            removed = self.db.execute("DELETE FROM inbox WHERE state = 'done' AND received_at < ?", (cutoff,))
+        return removed.rowcount
+
     def inbox_counts(self) -> dict[str, int]:
         rows = self._rows("SELECT state, COUNT(*) FROM inbox GROUP BY state")
         return {str(state): int(count) for state, count in rows}

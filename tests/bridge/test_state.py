@@ -265,3 +265,17 @@ def test_status_shows_the_inbox_and_never_a_postgresql_password(postgres_url, tm
     table = CliRunner().invoke(app, ["status", "--vault", str(tmp_path)])
     assert "webhook inbox: 1 waiting, 1 applied" in table.stdout
     assert "hunter2" not in table.output
+
+
+def test_pruning_forgets_only_applied_deliveries_older_than_asked(state_url):
+    import datetime as dt
+
+    with Store.open(state_url) as store:
+        for n in range(4):
+            store.receive("todoist", f"d{n}", f'{{"n": {n}}}'.encode())
+        store.settle((e.id, "applied") for e in store.claim("me:1:a", limit=3))
+        old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=8)).isoformat(timespec="microseconds")
+        store.db.execute("UPDATE inbox SET received_at = ? WHERE delivery_id IN ('d0', 'd1', 'd3')", (old,))
+        assert store.prune_inbox(dt.timedelta(days=7)) == 2  # d0, d1: applied and old
+        assert store.inbox_counts() == {"done": 1, "new": 1}  # d2 is recent; d3 still waits
+        assert store.receive("todoist", "d0", b'{"n": 0}') is True  # forgotten: stored again
