@@ -31,9 +31,13 @@ from tests.connectors.webhook_load import (
 EVENTS, COPIES = 667, 333  # 1,000 deliveries, a third of them repeats
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
+SETUPS = pytest.mark.parametrize(
+    ("kind", "count"), [("sqlite", 1), ("postgresql", 1), ("postgresql", 2)], ids=["sqlite", "pg", "pg-2"]
+)  # several receivers share PostgreSQL; SQLite is one machine's state
+
+
+def state_for(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
     return str(request.getfixturevalue("postgres_url"))
 
@@ -63,11 +67,9 @@ def assert_applied_once(load: Load, receivers: list[ReceiverProcess], *, restart
         assert len(keys) == load.events
 
 
-@pytest.mark.parametrize("count", [1, 2])
-def test_every_event_is_applied_once(tmp_path, backend, count):
-    if count == 2 and backend.startswith("sqlite"):
-        pytest.skip("several receivers share PostgreSQL; SQLite is one machine's state")
-    load = prepare(tmp_path, backend, events=EVENTS, copies=COPIES)
+@SETUPS
+def test_every_event_is_applied_once(tmp_path, request, kind, count):
+    load = prepare(tmp_path, state_for(kind, request, tmp_path), events=EVENTS, copies=COPIES)
     assert len(load.deliveries) == 1000
     receivers = receivers_for(load, tmp_path, count)
     try:
@@ -82,11 +84,9 @@ def test_every_event_is_applied_once(tmp_path, backend, count):
             assert receiver.stop() in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM when done
 
 
-@pytest.mark.parametrize("count", [1, 2])
-def test_a_receiver_killed_mid_run_loses_nothing_it_acknowledged(tmp_path, backend, count):
-    if count == 2 and backend.startswith("sqlite"):
-        pytest.skip("several receivers share PostgreSQL; SQLite is one machine's state")
-    load = prepare(tmp_path, backend, events=EVENTS, copies=COPIES)
+@SETUPS
+def test_a_receiver_killed_mid_run_loses_nothing_it_acknowledged(tmp_path, request, kind, count):
+    load = prepare(tmp_path, state_for(kind, request, tmp_path), events=EVENTS, copies=COPIES)
     receivers = receivers_for(load, tmp_path, count)
     victim = receivers[0]
     try:
