@@ -28,7 +28,7 @@ from starlette.routing import Route
 from bridge import registry
 from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
-from bridge.errors import BridgeError, LockHeldError
+from bridge.errors import BridgeError, LockHeldError, StateError
 from bridge.inbox import apply_events
 from bridge.state import Store
 
@@ -65,7 +65,11 @@ class Receiver:
 
     def receive(self, name: str, delivery_id: str, body: bytes) -> bool:
         with self._store_lock:
-            new = self._store.receive(name, delivery_id, body)
+            try:
+                new = self._store.receive(name, delivery_id, body)
+            except StateError:  # the connection may have dropped (database restarted): one new try
+                self._store = _reopen(self._store, self.url)
+                new = self._store.receive(name, delivery_id, body)
         if new:
             self._wake.set()
         return new
@@ -101,9 +105,13 @@ class Receiver:
                         self._wake.clear()
                 except LockHeldError:
                     time.sleep(0.1)  # a sync, or another receiver, is writing the notes
-                except Exception:  # the worker must outlive one bad batch
+                except Exception:  # the worker must outlive one bad batch, or a dropped database
                     log.exception("inbox worker failed; retrying")
                     time.sleep(1.0)
+                    try:
+                        store = _reopen(store, self.url)
+                    except StateError:
+                        log.warning("state database unavailable; retrying", state=store.where)
         finally:
             store.close()
 
@@ -159,6 +167,15 @@ def _since(received_at: str, now: dt.datetime) -> float | None:
     return round((now - then).total_seconds() * 1000, 1)
 
 
+def _reopen(store: Store, url: str) -> Store:
+    """A new connection in place of one that failed; StateError while the database is away."""
+    try:
+        store.close()
+    except Exception:  # a broken connection may fail to close; it is dropped anyway
+        log.debug("closing a failed state connection raised", exc_info=True)
+    return Store.open(url)
+
+
 async def _read_body(request: Request, limit: int) -> bytes | None:
     """The raw body, or None once it passes `limit` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
@@ -201,7 +218,11 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
         except ValueError as exc:
             return _error(400, f"not a {name} webhook delivery: {exc}")
         delivery = parser.delivery_id(request.headers, body)
-        new = await run_in_threadpool(receiver.receive, name, delivery, body)
+        try:
+            new = await run_in_threadpool(receiver.receive, name, delivery, body)
+        except StateError as exc:  # not stored, so not acknowledged: the tracker sends it again
+            log.warning("delivery not stored: state database unavailable", connector=name, error=str(exc))
+            return _error(503, "state database unavailable; retry later")
         if not new:
             log.info("delivery", connector=name, delivery_id=delivery, outcome="duplicate")
         return JSONResponse({"status": "accepted" if new else "duplicate", "changes": len(changes)})

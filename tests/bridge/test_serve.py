@@ -262,3 +262,31 @@ def test_stopping_finishes_the_delivery_in_hand(vault, synced, monkeypatch):
     assert not stopping.is_alive()
     assert inbox(vault) == {"done": 1}
     assert len(ticked(vault)) == 2
+
+
+def test_a_dropped_postgresql_connection_is_replaced(vault, synced, postgres_url, monkeypatch):
+    """The database restarted (connections terminated): the next delivery is still stored and applied."""
+    import psycopg
+
+    monkeypatch.setenv("BRIDGE_STATE_URL", postgres_url)
+    settings = BridgeSettings(vault=vault)
+    assert run_sync(settings, connector_name="todoist").report.linked == 9  # links in PostgreSQL too
+    app = create_app(settings, vault)
+    receiver: Receiver = app.state.receiver
+    receiver.start()
+    try:
+        with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+            database = postgres_url.rsplit("/", 1)[1]
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (database,),
+                )
+            synced.complete(task_of(synced, "Initiate the official candidate process")["id"])
+            body = json.dumps(synced.events[-1]).encode()
+            answer = post(client, body, **{"X-Todoist-Hmac-SHA256": sign(body)})
+            assert answer.status_code == 200, answer.text
+            assert wait_for(lambda: len(ticked(vault)) == 2, timeout=10)
+    finally:
+        receiver.stop()
