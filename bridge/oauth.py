@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import hmac
 import html
-import os
 import re
 import stat
-import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
+from bridge.atomic import replace_file
 from bridge.errors import AuthError, ConfigError, ConnectorError
 
 __all__ = ["CallbackServer", "store_env_value"]
@@ -163,23 +162,7 @@ def store_env_value(path: Path, name: str, value: str) -> Path:
         newline = b"\r\n" if b"\r\n" in old else b"\n"
         new = old + (newline if old and not old.endswith(b"\n") else b"") + line + newline
     try:
-        _replace(target, new, mode)
+        replace_file(target, new, mode=mode)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return target
-
-
-def _replace(target: Path, content: bytes, mode: int) -> None:
-    """Write a sibling temporary file (created 0600, so the secret is never readable by others) and
-    rename it over `target`: a crash leaves the old file or the new one, never half of either."""
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -12,12 +12,12 @@ import datetime as dt
 import logging
 import os
 import stat
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge.atomic import replace_file
 from bridge.model import Diagnostic, Spelling, StatusType, Task
 from bridge.parse import LineParse, parse_line, parse_note
 from bridge.signifiers import SIGNIFIERS, Dialect, spell
@@ -119,32 +119,13 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
 
 def _replace(target: Path, data: bytes, before: os.stat_result) -> bool:
     """Atomically replace `target` with `data`, unless it changed since `before`; False when it did."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bridge-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, stat.S_IMODE(before.st_mode))
-        if hasattr(os, "chown") and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-            try:
-                os.chown(tmp, before.st_uid, before.st_gid)
-            except PermissionError:
-                log.debug("cannot keep the owner of %s", target)
-        if not _same_file(target.stat(), before):
-            os.unlink(tmp)
-            return False
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return True
+    return replace_file(
+        target,
+        data,
+        mode=stat.S_IMODE(before.st_mode),
+        owner=(before.st_uid, before.st_gid),
+        still_valid=lambda: _same_file(target.stat(), before),
+    )
 
 
 def set_status(

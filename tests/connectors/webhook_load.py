@@ -10,7 +10,6 @@ processes, so they can be killed with SIGKILL, and the deliveries cross real HTT
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import os
 import random
@@ -317,17 +316,3 @@ def applied_keys(receivers: Iterable[ReceiverProcess]) -> Counter[str]:
             if record.get("outcome") == "applied":
                 keys.update(record.get("task_keys") or [])
     return keys
-
-
-def latencies(receivers: Iterable[ReceiverProcess]) -> list[float]:
-    """Milliseconds from a delivery stored to its lines written, for every applied delivery."""
-    return sorted(
-        float(r["latency_ms"])
-        for receiver in receivers
-        for r in receiver.records()
-        if r.get("outcome") == "applied" and r.get("latency_ms") is not None
-    )
-
-
-def today() -> dt.date:
-    return dt.datetime.now().astimezone().date()
