@@ -159,6 +159,7 @@ def apply_plan(
         bases.append(after)
         links.update(dict.fromkeys(step.keys, remote_id))
     _summarise(plan, report)
+    settled.extend(plan.settle)
     report.requests = connector.requests if connector is not None else 0
     store.commit_sync(
         report.connector,

@@ -23,12 +23,16 @@ from bridge.vault import TASKS_SETTINGS, Note
 __all__ = ["StoreParseCache", "task_from_json", "task_to_json"]
 
 _RACY_NS = 2_000_000_000
+# Raised whenever what a parsed note holds changes (keys of repeated sentences, unknown fields),
+# so that entries of an earlier parser are read again rather than trusted.
+_FORMAT = b"2"
 
 
 def task_to_json(task: Task) -> dict[str, Any]:
     data = asdict(task)
     data["depends_on"] = list(task.depends_on)
     data["tags"] = list(task.tags)
+    data["unknown"] = list(task.unknown)
     return data
 
 
@@ -40,6 +44,7 @@ def task_from_json(data: dict[str, Any]) -> Task:
     fields["spelling"] = Spelling(data["spelling"]) if data["spelling"] else None
     fields["depends_on"] = tuple(data["depends_on"])
     fields["tags"] = tuple(data["tags"])
+    fields["unknown"] = tuple(data["unknown"])
     return Task(**fields)
 
 
@@ -48,7 +53,7 @@ def _fingerprint(root: Path) -> str:
         settings = (root / TASKS_SETTINGS).read_bytes()
     except OSError:
         settings = b""
-    return hashlib.sha256(__version__.encode() + b"\0" + settings).hexdigest()[:16]
+    return hashlib.sha256(__version__.encode() + b"\0" + _FORMAT + b"\0" + settings).hexdigest()[:16]
 
 
 class StoreParseCache:

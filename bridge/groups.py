@@ -70,7 +70,11 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
     for members in buckets.values():
         for pos, i in enumerate(members):
             for j in members[pos + 1 :]:
-                if union.find(i) != union.find(j) and similarity(tasks[i], tasks[j]) >= policy.threshold:
+                if (
+                    union.find(i) != union.find(j)
+                    and tasks[i].status_type.is_open == tasks[j].status_type.is_open
+                    and similarity(tasks[i], tasks[j]) >= policy.threshold
+                ):
                     union.join(i, j)
     roots = [union.find(i) for i in range(len(tasks))]
     sizes: defaultdict[int, int] = defaultdict(int)

@@ -10,7 +10,7 @@ import hashlib
 
 import yaml
 
-__all__ = ["front_matter_identity", "task_key"]
+__all__ = ["front_matter_identity", "owner_identity", "task_key"]
 
 _SEP = "\x1f"  # cannot occur in a note title or a normalised description
 
@@ -18,10 +18,27 @@ _SEP = "\x1f"  # cannot occur in a note title or a normalised description
 _Loader: type[yaml.BaseLoader | yaml.CBaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
-def task_key(note_identity: str, normalised: str, task_id: str | None = None) -> str:
-    """A task's key; a `🆔` in the line replaces the note and text, so rewording keeps the link."""
-    material = f"id{_SEP}{task_id}" if task_id else f"{note_identity}{_SEP}{normalised}"
+def task_key(
+    note_identity: str, normalised: str, task_id: str | None = None, owner: str | None = None
+) -> str:
+    """A task's key; a `🆔` in the line replaces the note and text, so rewording keeps the link.
+
+    `owner` is given only when lines of one note share the sentence with different owners: they
+    are different action items, so the owner joins the material (otherwise it does not, and a
+    new owner keeps the key).
+    """
+    if task_id:
+        material = f"id{_SEP}{task_id}"
+    elif owner:
+        material = f"{note_identity}{_SEP}{normalised}{_SEP}owner{_SEP}{owner}"
+    else:
+        material = f"{note_identity}{_SEP}{normalised}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+
+
+def owner_identity(owner: str | None) -> str | None:
+    """An owner as identity sees it: `@Dana Kim` and `@dana  kim` are one person."""
+    return " ".join(owner.casefold().split()) if owner else None
 
 
 def _path_identity(path: str) -> str:

@@ -19,7 +19,7 @@ from bridge.apply import Report, apply_plan
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import RemoteStatus, RemoteTask, Webhooks
-from bridge.plan import PlanOptions, build_groups, plan
+from bridge.plan import PlanOptions, build_groups, neighbours, plan
 from bridge.state import Base, InboxEvent, Store
 from bridge.vault import scan
 
@@ -124,6 +124,7 @@ def apply_events(
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             complete=False,  # only these tasks were looked at: nothing is absent
+            around=neighbours(result.tasks),
         )
         deferred = [s for s in planned.steps if s.ops]
         planned.steps = [s for s in planned.steps if not s.ops]

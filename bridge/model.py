@@ -103,3 +103,14 @@ class Task:
     spelling: Spelling | None = None  # None: the line has no field to copy the spelling from
     depth: int = 0
     norm: str = field(default="", repr=False)
+    # Fields written in the line but unreadable (an impossible date): unknown, not empty, so a
+    # synced task keeps the value it has rather than losing it to a typo.
+    unknown: tuple[str, ...] = ()
+    # Lines of one note with the same key (the same sentence twice for one owner): 0 for the first,
+    # 1 for the next, so each line keeps its own synced values and is written on its own.
+    repeat: int = 0
+
+    @property
+    def line_key(self) -> str:
+        """The key, told apart from earlier lines of the note with the same key."""
+        return self.key if not self.repeat else f"{self.key}~{self.repeat}"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from bridge.identity import front_matter_identity, task_key
+from bridge.identity import front_matter_identity, owner_identity, task_key
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
 from bridge.signifiers import (
     BY_TEXT,
@@ -40,6 +40,7 @@ _DATAVIEW_RE = re.compile(
 )
 _OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
+_UNKNOWN = "read as unknown: a synced task keeps the value it has"
 
 
 class Field(NamedTuple):
@@ -66,6 +67,7 @@ class LineParse:
     fields: tuple[Field, ...]
     values: Mapping[str, str | None]
     problems: tuple[str, ...]
+    unknown: tuple[str, ...] = ()  # fields written but unreadable
 
     def first(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -91,7 +93,9 @@ def _signifier_field(sig: Signifier, spelling: Spelling, start: int, end: int, r
 def _dataview_field(key: str, raw: str, start: int, end: int) -> Field | None:
     if key == "priority":
         sig = PRIORITY_BY_NAME.get(raw.strip().lower())
-        return None if sig is None else Field("priority", start, end, sig.priority, Spelling.DATAVIEW, sig)
+        if sig is None:  # a field all the same, of unknown value: it must not become description text
+            return Field("priority", start, end, None, Spelling.DATAVIEW)
+        return Field("priority", start, end, sig.priority, Spelling.DATAVIEW, sig)
     found = DATAVIEW_KEYS.get(key)
     if found is None:
         return None
@@ -180,10 +184,12 @@ def _is_owner(name: str) -> bool:
 
 def _read(
     line: str, begin: int, end: int, fields: list[Field], task_format: TaskFormat
-) -> tuple[dict[str, str | None], list[str]]:
-    """Field values by name (the one nearest the end wins, as in Obsidian Tasks) and the line's problems."""
+) -> tuple[dict[str, str | None], list[str], set[str]]:
+    """Field values by name (the one nearest the end wins, as in Obsidian Tasks), the line's problems
+    and the fields that are there but unreadable (unknown: a synced task keeps its value)."""
     values: dict[str, str | None] = {}
     problems = []
+    unknown: set[str] = set()
     for f in fields:
         value = f.value
         if f.signifier is not None and f.signifier.kind is Kind.DATE and value is not None:
@@ -191,10 +197,17 @@ def _read(
                 dt.date.fromisoformat(value)
             except ValueError:
                 label = f.signifier.dataview if f.spelling is Spelling.DATAVIEW else f.signifier.emoji[0]
-                problems.append(f"impossible {f.name} date {value!r} ({label}); the field is ignored")
+                problems.append(f"impossible {f.name} date {value!r} ({label}); {_UNKNOWN}")
                 value = None
+        elif f.name == "priority" and value is None:
+            wrong = line[f.start : f.end].rstrip(",")
+            problems.append(f"unknown priority {wrong} (highest, high, medium, low, lowest); {_UNKNOWN}")
         if f.name not in ("tag", "block"):
             values[f.name] = value
+            if value is None:
+                unknown.add(f.name)
+            else:
+                unknown.discard(f.name)
     if TaskFormat.EMOJI in task_format and not line[begin:end].isascii():  # signifiers are non-ASCII
         for m in SIGNIFIER_RE.finditer(line, begin, end):
             sig, _ = BY_TEXT[m.group()]
@@ -202,7 +215,7 @@ def _read(
                 f"{sig.emoji[0]} ({sig.field}) stands before plain text, so it is not read as a field;"
                 " fields go at the end of the line"
             )
-    return values, problems
+    return values, problems, unknown
 
 
 def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
@@ -214,7 +227,7 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
         return None
     begin = m.end()
     end, fields = _peel(line, begin, task_format)
-    values, problems = _read(line, begin, end, fields, task_format)
+    values, problems, unknown = _read(line, begin, end, fields, task_format)
     lead = m["lead"]
     return LineParse(
         status=m["status"],
@@ -225,6 +238,7 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
         fields=tuple(fields),
         values=values,
         problems=tuple(problems),
+        unknown=tuple(sorted(unknown)),
     )
 
 
@@ -302,7 +316,27 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
     if fence is not None:
         problem = f"code fence {fence} is never closed; lines after it are not read"
         diagnostics.append(Diagnostic(path, problem, fence_line))
-    return tasks, diagnostics
+    return _distinguish(tasks), diagnostics
+
+
+def _distinguish(tasks: list[Task]) -> list[Task]:
+    """Keys that tell apart lines a note repeats: different owners are different action items,
+    and a sentence repeated for one owner numbers its lines (`Task.repeat`)."""
+    owners: dict[str, set[str | None]] = {}
+    for task in tasks:
+        if task.id is None:
+            owners.setdefault(task.key, set()).add(owner_identity(task.owner))
+    shared = {key for key, found in owners.items() if len(found) > 1}
+    seen: dict[str, int] = {}
+    for i, task in enumerate(tasks):
+        if task.key in shared and task.owner:
+            owner = owner_identity(task.owner)
+            task = replace(task, key=task_key(task.note, task.norm, owner=owner))
+        repeat = seen.get(task.key, 0)
+        seen[task.key] = repeat + 1
+        if repeat or task is not tasks[i]:
+            tasks[i] = replace(task, repeat=repeat)
+    return tasks
 
 
 def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> Task:
@@ -335,4 +369,5 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
         spelling=parsed.spelling,
         depth=parsed.depth,
         norm=norm,
+        unknown=parsed.unknown,
     )

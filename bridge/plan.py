@@ -16,15 +16,34 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
+from rapidfuzz import fuzz
+
 from bridge.connector import Fields, Op, OpKind, RemoteStatus, RemoteTask
 from bridge.errors import ConfigError
 from bridge.model import Priority, StatusType, Task
 from bridge.state import Base
+from bridge.text import normalise
 
-__all__ = ["Conflict", "Group", "NoteEdit", "Plan", "PlanOptions", "Step", "build_groups", "plan"]
+__all__ = [
+    "Conflict",
+    "Group",
+    "NoteEdit",
+    "Plan",
+    "PlanOptions",
+    "Step",
+    "build_groups",
+    "neighbours",
+    "plan",
+]
 
 _NAMESPACE = uuid.UUID("5d1c6f64-3c1e-4f43-9a57-0d8b7a1f4b52")
 _CONTENT = ("title", "due", "priority", "owner", "labels", "status", "note_title", "path")
+# Token-set similarity (0-100) above which a line that took the place of a vanished one is the
+# same action item reworded: extra detail scores 100, a changed word or two stays above 60.
+REWORD_SIMILARITY = 60.0
+
+Spot = tuple[str, int, str | None, str | None]
+Neighbours = Mapping[tuple[str, int], tuple[str | None, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +69,21 @@ def build_groups(tasks: Sequence[Task], group_keys: Sequence[str | None]) -> lis
     return [Group(ref, tuple(found)) for ref, found in members.items()]
 
 
+def neighbours(tasks: Sequence[Task]) -> dict[tuple[str, int], tuple[str | None, str | None]]:
+    """For each task line (path, line number), the line keys of the task lines around it in its note."""
+    around: dict[tuple[str, int], tuple[str | None, str | None]] = {}
+    ordered = sorted(tasks, key=lambda t: (t.source.path, t.source.line))
+    for i, task in enumerate(ordered):
+        path = task.source.path
+        before = ordered[i - 1] if i and ordered[i - 1].source.path == path else None
+        after = ordered[i + 1] if i + 1 < len(ordered) and ordered[i + 1].source.path == path else None
+        around[(path, task.source.line)] = (
+            before.line_key if before else None,
+            after.line_key if after else None,
+        )
+    return around
+
+
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
     connector: str
@@ -64,6 +98,8 @@ class PlanOptions:
 
 @dataclass(frozen=True, slots=True)
 class NoteEdit:
+    """A line to set to `target`; `key` is its `Task.line_key`, which tells repeated lines apart."""
+
     path: str
     key: str
     target: StatusType
@@ -102,6 +138,7 @@ class Plan:
     notices: list[str] = field(default_factory=list)
     held: int = 0
     absent: int = 0
+    settle: list[str] = field(default_factory=list)  # refs of crashed creates adopted under a new ref
 
     @property
     def ops(self) -> list[Op]:
@@ -137,22 +174,52 @@ def _line(task: Task, status: StatusType | None = None) -> tuple[str | None, ...
     )
 
 
+def _known_line(task: Task, base: Base | None, status: StatusType | None = None) -> tuple[str | None, ...]:
+    """A line's values to store in the base: a field the line holds but could not be read keeps
+    the value last synced, so fixing the typo back is no change and the tracker keeps its value."""
+    values = _line(task, status)
+    if not task.unknown or base is None:
+        return values
+    old = base.lines.get(task.line_key)
+    return tuple(
+        (old[i] if old is not None else _line_value(base, name)) if name in task.unknown else values[i]
+        for i, name in enumerate(_LINE_FIELDS)
+    )
+
+
 def _choose(group: Group, name: str, base: Base | None) -> Any:
     """A field of the group: a line whose value changed since it was synced wins; else the base stands.
 
     Comparing each line with its own last synced value (not with the group's) is what lets lines
-    that disagree settle: after a sync every line matches its own base, so none "changed".
+    that disagree settle: after a sync every line matches its own base, so none "changed". A line
+    whose field could not be read says nothing about it.
     """
     index = _LINE_FIELDS.index(name)
-    values = [_line(t)[index] for t in group.tasks]
+    readable = [t for t in group.tasks if name not in t.unknown]
+    values = [_line(t)[index] for t in readable]
     if base is None:
-        return next((v for v in values if v is not None), values[0])
+        return next((v for v in values if v is not None), None)
     synced = _line_value(base, name)
-    for task, value in zip(group.tasks, values, strict=True):
-        old = base.lines[task.key][index] if task.key in base.lines else synced
+    for task, value in zip(readable, values, strict=True):
+        old = base.lines[task.line_key][index] if task.line_key in base.lines else synced
         if value != old:
             return value
     return synced
+
+
+def _members(group: Group, base: Base | None) -> tuple[Group, int]:
+    """The group without its history, and how many lines that left out.
+
+    A line already done or cancelled when the bridge first sees it (no base knows it) records
+    the past: it never closes a task that other lines of the group keep open. When every line
+    is new and closed, nothing is left out: a linked group then closes (a line moved and ticked),
+    an unlinked one is not created.
+    """
+    known = base.lines if base is not None else {}
+    kept = tuple(t for t in group.tasks if t.status_type.is_open or t.line_key in known)
+    if not kept or len(kept) == len(group.tasks):
+        return group, 0
+    return Group(group.ref, kept), len(group.tasks) - len(kept)
 
 
 def _line_value(base: Base, name: str) -> str | None:
@@ -166,7 +233,7 @@ def note_fields(group: Group, base: Base | None, vault_name: str) -> Fields:
     priority = _choose(group, "priority", base)
     return Fields(
         title=first.description,
-        status=StatusType(_choose(group, "status", base)),
+        status=StatusType(_choose(group, "status", base) or first.status_type),
         due=_choose(group, "due", base),
         priority=Priority(priority) if priority else None,
         owner=_choose(group, "owner", base),
@@ -221,44 +288,104 @@ def plan(
     options: PlanOptions,
     note_times: Mapping[str, int] | None = None,
     complete: bool = True,
+    around: Neighbours | None = None,
 ) -> Plan:
-    """Steps that bring notes and tracker together; `complete` is False after a partial read of the notes."""
+    """Steps that bring notes and tracker together; `complete` is False after a partial read of the notes.
+
+    `around` gives each task line's neighbours in its note (`neighbours()` of every task read);
+    without it they are taken from `groups`.
+    """
     result = Plan()
     times = note_times or {}
+    around = around if around is not None else neighbours([t for g in groups for t in g.tasks])
     claimed: set[str] = set()
     unlinked: list[Group] = []
+    merge = _Merger(options, result, times, around)
     for group in _merge_shared(groups, links, bases):
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is None:
             unlinked.append(group)
             continue
         claimed.add(rid)
-        _add(result, _merge(group, bases[rid], changes.get(rid), options, result, times))
+        _add(result, merge(group, bases[rid], changes.get(rid)))
     seen_keys = {key for group in groups for key in group.keys}
-    vanished: dict[str, list[Base]] = {}
-    for b in bases.values():  # linked lines that were in the notes last time and are gone now
-        if b.present and b.norm and b.remote_id not in claimed and not seen_keys.intersection(b.keys):
-            vanished.setdefault(b.norm, []).append(b)
-    by_ref = {c.ref: c for c in changes.values() if c.ref}
+    vanished = [  # linked lines that were in the notes last time and are gone now
+        b
+        for b in bases.values()
+        if b.present and b.remote_id not in claimed and not seen_keys.intersection(b.keys)
+    ]
+    by_norm: dict[str, list[Base]] = {}
+    for b in vanished:
+        if b.norm:
+            by_norm.setdefault(b.norm, []).append(b)
+    by_ref, orphans = _orphans(groups, bases, changes)
     for group in unlinked:
-        moved = next((b for b in vanished.get(group.norm, []) if b.remote_id not in claimed), None)
+        first = group.tasks[0]
+        where = f"{first.source.path}:{first.source.line}"
+        moved = next((b for b in by_norm.get(group.norm, []) if b.remote_id not in claimed), None)
+        reworded = None if moved is not None else _reworded(group, vanished, claimed, around)
         found = by_ref.get(group.ref)
+        if found is None or found.remote_id in claimed:
+            found = next((c for c in orphans.get(group.norm, []) if c.remote_id not in claimed), None)
         if moved is not None:  # cut from one note, pasted into another: a move
             claimed.add(moved.remote_id)
-            where = f"{group.tasks[0].source.path}:{group.tasks[0].source.line}"
             result.notices.append(f"{where}: moved from {moved.fields.path}; link kept")
-            _add(result, _merge(group, moved, changes.get(moved.remote_id), options, result, times))
-        elif found is not None and found.remote_id not in bases and found.remote_id not in claimed:
+            _add(result, merge(group, moved, changes.get(moved.remote_id)))
+        elif reworded is not None:  # the same place, other words: an edit of the same task
+            claimed.add(reworded.remote_id)
+            result.notices.append(f"{where}: reworded; the tracker task takes the new wording")
+            _add(result, merge(group, reworded, changes.get(reworded.remote_id)))
+        elif found is not None:
             # created by a run that died before committing: adopt it, and send the content again
             claimed.add(found.remote_id)
-            status = note_fields(group, None, options.vault_name).status
+            if found.ref != group.ref and found.ref:
+                result.settle.append(found.ref)
+            status = note_fields(_members(group, None)[0], None, options.vault_name).status
             blank = Fields("", status, vault=options.vault_name)
             adopted = Base(found.remote_id, group.ref, blank, _remote_for(status), found.updated)
-            _add(result, _merge(group, adopted, None, options, result, times))
+            _add(result, merge(group, adopted, None))
         else:
-            _add(result, _create(group, options, result))
+            _add(result, _create(group, options, result, around))
     _absent(result, bases, claimed, changes, options, complete)
     return result
+
+
+def _orphans(
+    groups: Sequence[Group], bases: Mapping[str, Base], changes: Mapping[str, RemoteTask]
+) -> tuple[dict[str, RemoteTask], dict[str, list[RemoteTask]]]:
+    """Tracker tasks carrying the bridge's marker that no base links: made by a run that died
+    before it committed. By their marker's ref, and by their title for those whose ref no group
+    has now (the note was renamed, or its line moved, before the rerun)."""
+    by_ref = {c.ref: c for c in changes.values() if c.ref}
+    refs = {g.ref for g in groups}
+    by_norm: dict[str, list[RemoteTask]] = {}
+    for change in changes.values():
+        adrift = change.ref and change.ref not in refs and change.remote_id not in bases
+        if adrift and change.status is RemoteStatus.OPEN and change.title:
+            by_norm.setdefault(normalise(change.title), []).append(change)
+    return by_ref, by_norm
+
+
+def _reworded(group: Group, vanished: Sequence[Base], claimed: set[str], around: Neighbours) -> Base | None:
+    """The vanished task this new line rewords: in the same note, at the same line or between the
+    same neighbours, in similar words. The most similar wins."""
+    best: tuple[float, Base] | None = None
+    for base in vanished:
+        if base.remote_id in claimed or not base.spots:
+            continue
+        for task in group.tasks:
+            path, line = task.source.path, task.source.line
+            near = around.get((path, line), (None, None))
+            placed = any(
+                spot[0] == path and (spot[1] == line or (near != (None, None) and spot[2:] == near))
+                for spot in base.spots.values()
+            )
+            if not placed:
+                continue
+            score = float(fuzz.token_set_ratio(base.norm, group.norm))
+            if score >= REWORD_SIMILARITY and (best is None or score > best[0]):
+                best = (score, base)
+    return best[1] if best else None
 
 
 def _add(result: Plan, step: Step | None) -> None:
@@ -266,94 +393,121 @@ def _add(result: Plan, step: Step | None) -> None:
         result.steps.append(step)
 
 
-def _create(group: Group, options: PlanOptions, result: Plan) -> Step | None:
+def _spots(group: Group, around: Neighbours) -> dict[str, Spot]:
+    return {
+        t.line_key: (t.source.path, t.source.line, *around.get((t.source.path, t.source.line), (None, None)))
+        for t in group.tasks
+    }
+
+
+def _create(group: Group, options: PlanOptions, result: Plan, around: Neighbours) -> Step | None:
+    group, _ = _members(group, None)
     fields = note_fields(group, None, options.vault_name)
     if _state(fields.status) != "open":
         return None  # a task already done when first seen is history, not work
     if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
         result.held += 1
         return None
-    lines = {t.key: _line(t) for t in group.tasks}
-    after = Base("", group.ref, fields, RemoteStatus.OPEN, None, group.keys, group.norm, 1, lines)
+    lines = {t.line_key: _line(t) for t in group.tasks}
+    after = Base(
+        "",
+        group.ref,
+        fields,
+        RemoteStatus.OPEN,
+        None,
+        group.keys,
+        group.norm,
+        1,
+        lines,
+        spots=_spots(group, around),
+    )
     op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
     return Step(group.ref, None, group.keys, after, None, ops=[op])
 
 
-def _merge(
-    group: Group,
-    base: Base,
-    remote: RemoteTask | None,
-    options: PlanOptions,
-    result: Plan,
-    note_times: Mapping[str, int],
-) -> Step | None:
-    fields = note_fields(group, base, options.vault_name)
-    remote_status = remote.status if remote else (base.remote_now or base.remote_status)
-    remote_updated = remote.updated if remote and remote.updated else base.remote_updated
-    rid = base.remote_id
-    step = Step(group.ref, rid, group.keys, base, base)
-    if remote_status is RemoteStatus.DELETED:
-        if base.remote_status is not RemoteStatus.DELETED:
-            where = f"{group.tasks[0].source.path}:{group.tasks[0].source.line}"
-            result.notices.append(f"{where}: deleted in the tracker; the note line is left alone")
-        lines = {t.key: _line(t) for t in group.tasks}
+@dataclass(slots=True)
+class _Merger:
+    """Plans one linked group against its base and the tracker (the three-way merge)."""
+
+    options: PlanOptions
+    result: Plan
+    note_times: Mapping[str, int]
+    around: Neighbours
+
+    def __call__(self, whole: Group, base: Base, remote: RemoteTask | None) -> Step | None:
+        options, result = self.options, self.result
+        group, _ = _members(whole, base)
+        fields = note_fields(group, base, options.vault_name)
+        remote_status = remote.status if remote else (base.remote_now or base.remote_status)
+        remote_updated = remote.updated if remote and remote.updated else base.remote_updated
+        rid = base.remote_id
+        step = Step(group.ref, rid, group.keys, base, base)
+        spots = _spots(group, self.around)
+        if remote_status is RemoteStatus.DELETED:
+            if base.remote_status is not RemoteStatus.DELETED:
+                where = f"{group.tasks[0].source.path}:{group.tasks[0].source.line}"
+                result.notices.append(f"{where}: deleted in the tracker; the note line is left alone")
+            lines = {t.line_key: _known_line(t, base) for t in group.tasks}
+            step.after = replace(
+                base,
+                remote_status=RemoteStatus.DELETED,
+                remote_now=None,
+                keys=group.keys,
+                lines=lines,
+                present=True,
+                spots=spots,
+            )
+            return step if step.after != base else None
+
+        note_changed = _state(fields.status) != _state(base.fields.status)
+        remote_changed = remote_status is not base.remote_status
+        final_remote: RemoteStatus = remote_status
+        if note_changed and remote_changed and _remote_for(fields.status) is not remote_status:
+            winner = _winner(group, remote_updated, options, self.note_times)
+            conflict = Conflict(group.ref, rid, _state(fields.status), remote_status.value, winner)
+            result.conflicts.append(conflict)
+            note_changed, remote_changed = winner == "note", winner == "tracker"
+        # the state every line of the group ends in: lines and tracker always agree after a sync
+        target = base.fields.status
+        if note_changed:
+            target = fields.status
+            if _remote_for(fields.status) is not remote_status:
+                kind = OpKind.REOPEN if _state(fields.status) == "open" else OpKind.CLOSE
+                token = _token(options, rid, kind, base.version)
+                step.ops.append(Op(kind, group.ref, token, fields, rid, (), base.fields))
+                final_remote = _remote_for(fields.status)
+        elif remote_changed:
+            target = StatusType.DONE if remote_status is RemoteStatus.DONE else StatusType.TODO
+        is_open = target.is_open
+        wanted = StatusType.TODO if is_open else target
+        lines = {}
+        for task in group.tasks:
+            if task.status_type.is_open != is_open:
+                step.edits.append(NoteEdit(task.source.path, task.line_key, wanted))
+                lines[task.line_key] = _known_line(task, base, wanted)
+            else:
+                lines[task.line_key] = _known_line(task, base)
+        final_status = fields.status if fields.status.is_open == is_open else wanted
+        changed = tuple(name for name in _CONTENT if getattr(fields, name) != getattr(base.fields, name))
+        if changed and (changed != ("status",) or _state(fields.status) == _state(base.fields.status)):
+            token = _token(options, rid, "update", base.version, _digest(fields, changed))
+            step.ops.insert(0, Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))
         step.after = replace(
             base,
-            remote_status=RemoteStatus.DELETED,
-            remote_now=None,
+            fields=replace(fields, status=final_status),
+            remote_status=final_remote,
+            remote_updated=remote_updated,
             keys=group.keys,
+            norm=group.norm,
             lines=lines,
+            remote_now=None,
             present=True,
+            spots=spots,
         )
-        return step if step.after != base else None
-
-    note_changed = _state(fields.status) != _state(base.fields.status)
-    remote_changed = remote_status is not base.remote_status
-    target: StatusType | None = None  # the state every line of the group should end in
-    final_remote: RemoteStatus = remote_status
-    if note_changed and remote_changed and _remote_for(fields.status) is not remote_status:
-        winner = _winner(group, remote_updated, options, note_times)
-        result.conflicts.append(Conflict(group.ref, rid, _state(fields.status), remote_status.value, winner))
-        note_changed, remote_changed = winner == "note", winner == "tracker"
-    if note_changed:
-        target = fields.status
-        if _remote_for(fields.status) is not remote_status:
-            kind = OpKind.REOPEN if _state(fields.status) == "open" else OpKind.CLOSE
-            step.ops.append(
-                Op(kind, group.ref, _token(options, rid, kind, base.version), fields, rid, (), base.fields)
-            )
-            final_remote = _remote_for(fields.status)
-    elif remote_changed:
-        target = StatusType.DONE if remote_status is RemoteStatus.DONE else StatusType.TODO
-    final_status = fields.status
-    lines = {t.key: _line(t) for t in group.tasks}
-    if target is not None:
-        wanted = StatusType.TODO if _state(target) == "open" else target
-        for task in group.tasks:
-            if _state(task.status_type) != _state(target):
-                step.edits.append(NoteEdit(task.source.path, task.key, wanted))
-                lines[task.key] = _line(task, wanted)
-        if _state(final_status) != _state(target):
-            final_status = wanted
-    changed = tuple(name for name in _CONTENT if getattr(fields, name) != getattr(base.fields, name))
-    if changed and (changed != ("status",) or _state(fields.status) == _state(base.fields.status)):
-        token = _token(options, rid, "update", base.version, _digest(fields, changed))
-        step.ops.insert(0, Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))
-    step.after = replace(
-        base,
-        fields=replace(fields, status=final_status),
-        remote_status=final_remote,
-        remote_updated=remote_updated,
-        keys=group.keys,
-        norm=group.norm,
-        lines=lines,
-        remote_now=None,
-        present=True,
-    )
-    if step.ops or step.edits or step.after != base:
-        step.after = replace(step.after, version=base.version + 1)
-        return step
-    return None
+        if step.ops or step.edits or step.after != base:
+            step.after = replace(step.after, version=base.version + 1)
+            return step
+        return None
 
 
 def _winner(
@@ -396,8 +550,16 @@ def _absent(
         if after != base:
             result.steps.append(Step(base.ref, base.remote_id, base.keys, after, base))
     result.absent = len(gone)
-    if not gone or options.absent == "leave" or not complete:
+    if not gone:
         return
+    some = f"{len(gone)} linked task{'s' if len(gone) > 1 else ''} no longer in the notes"
+    if not complete:
+        result.notices.append(f"{some}; left open, since some notes could not be read")
+        return
+    if options.absent == "leave":
+        result.notices.append(f"{some}; left open (BRIDGE_ABSENT=leave)")
+        return
+    result.notices.append(f"{some}; {'closed' if options.absent == 'close' else 'deleted'} (BRIDGE_ABSENT)")
     open_links = sum(1 for b in bases.values() if b.remote_status is RemoteStatus.OPEN)
     if not options.force and len(gone) > 1 and len(gone) > options.max_absent_share * open_links:
         raise ConfigError(

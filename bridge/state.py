@@ -46,6 +46,9 @@ class Base:
     # The tracker's status as last pulled when no line could take it (note unreadable, line gone).
     remote_now: RemoteStatus | None = None
     present: bool = True  # its lines were in the notes at the last sync
+    # Where each line stood: (path, line number, previous task line's key, next one's), so that a
+    # line reworded in place is known for the same task (its key changed, its place did not).
+    spots: Mapping[str, tuple[str, int, str | None, str | None]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -58,6 +61,7 @@ class Base:
                 "lines": {k: list(v) for k, v in self.lines.items()},
                 "remote_now": self.remote_now.value if self.remote_now else None,
                 "present": self.present,
+                "spots": {k: list(v) for k, v in self.spots.items()},
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -78,6 +82,7 @@ class Base:
             lines={k: tuple(v) for k, v in raw.get("lines", {}).items()},
             remote_now=RemoteStatus(raw["remote_now"]) if raw.get("remote_now") else None,
             present=raw.get("present", True),
+            spots={k: (str(v[0]), int(v[1]), v[2], v[3]) for k, v in raw.get("spots", {}).items()},
         )
 
 

@@ -26,7 +26,7 @@ from bridge.config import BridgeSettings
 from bridge.connector import Connector
 from bridge.errors import BridgeError, ConfigError
 from bridge.model import Diagnostic, Task
-from bridge.plan import Group, PlanOptions, build_groups, plan
+from bridge.plan import Group, PlanOptions, build_groups, neighbours, plan
 from bridge.state import Store
 from bridge.vault import Scan, scan
 
@@ -237,6 +237,7 @@ def _sync_one(
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             complete=result.complete,
+            around=neighbours(result.tasks),
         )
         if report.dry_run:
             count_planned(planned, report)

@@ -89,13 +89,13 @@ def _plan(
 ) -> tuple[bytes, list[int], list[str]]:
     """The new file bytes, the lines changed, and the keys not found; bytes are spliced, not re-encoded."""
     tasks, _ = parse_note(text, rel, dialect)
-    found = {t.key for t in tasks}
+    found = {t.line_key for t in tasks}
     spelling = _file_spelling(tasks)
     pieces: list[bytes] = []
     cursor = 0
     changed: list[int] = []
     for task in tasks:
-        target = changes.get(task.key)
+        target = changes.get(task.line_key)
         if target is None:
             continue
         start, end = task.source.start, task.source.end
@@ -138,7 +138,7 @@ def set_status(
     expected: Note | None = None,
     max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
 ) -> WriteResult:
-    """Set the status of the tasks with these keys in one note, in one atomic write.
+    """Set the status of the tasks with these line keys (`Task.line_key`) in one note, in one atomic write.
 
     `expected` is the note as it was parsed; when the file differs, the tasks are found again by
     key. A key no longer in the note is reported in `missing` and nothing is written for it.

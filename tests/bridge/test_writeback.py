@@ -249,8 +249,8 @@ def test_write_back_changes_only_the_task_line(tmp_path_factory, note, target, p
     if not tasks:
         return
     task = tasks[pick % len(tasks)]
-    same_key = [t for t in tasks if t.key == task.key]
-    outcome = set_status(root, "n.md", {task.key: target}, today=TODAY)
+    same_key = [t for t in tasks if t.line_key == task.line_key]  # a repeated sentence: only this line
+    outcome = set_status(root, "n.md", {task.line_key: target}, today=TODAY)
     after = path.read_bytes()
     if not outcome.written:
         assert after == data
@@ -269,7 +269,7 @@ def test_write_back_changes_only_the_task_line(tmp_path_factory, note, target, p
     # Parsing the result gives the new status with the same key.
     for t in same_key:
         new = by_line[t.source.line]
-        assert new.key == t.key
+        assert new.line_key == t.line_key
         assert new.status_type is target
         assert (new.done is not None) == (target is StatusType.DONE)
         assert (new.cancelled is not None) == (target is StatusType.CANCELLED)
