@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bridge.connector import Connector, Op, OpKind, OpResult
+from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
 from bridge.plan import Plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
@@ -124,6 +124,14 @@ def apply_plan(
     for step in plan.steps:
         outcomes = [results.get(op.token) for op in step.ops]
         failed = [(op, r) for op, r in zip(step.ops, outcomes, strict=True) if r is None or not r.ok]
+        if failed and step.remote_id is not None and all(r is not None and r.gone for _, r in failed):
+            # deleted in the tracker since the pull: not recreated, the lines left alone (design §7)
+            report.notices.append(
+                f"{step.after.fields.path}: {step.ref}: deleted in the tracker; not recreated"
+            )
+            bases.append(replace(step.after, remote_status=RemoteStatus.DELETED, remote_now=None))
+            links.update(dict.fromkeys(step.keys, step.remote_id))
+            continue
         if failed:
             report.failed += 1
             for op, r in failed:

@@ -131,6 +131,7 @@ class OpResult:
     remote_id: str | None = None
     error: str | None = None
     uncertain: bool = False
+    gone: bool = False  # it failed because the task no longer exists in the tracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,11 @@ class Connector(Protocol):
     Optional: a classmethod `authorize(options: AuthOptions) -> str`, for a tracker whose tokens
     come from an OAuth sign-in (`bridge auth NAME`): it runs the flow, stores the token where the
     settings read it and returns a line saying where, or raises a BridgeError.
+
+    Optional: `recover(pending: Mapping[str, str]) -> tuple[RemoteTask, ...]`, for a tracker whose
+    pull may not show every task a run that died before committing created (Todoist's sync lists
+    active tasks only): the tasks carrying these refs' markers, whatever their status, given each
+    ref's first attempt (ISO 8601). The sync plans with them as if pulled.
     """
 
     name: ClassVar[str]

@@ -58,6 +58,10 @@ class AuthError(ConnectorError):
     pass
 
 
+class GoneError(ConnectorError):
+    """The tracker says the task does not exist: deleted there (or no longer visible to us)."""
+
+
 class RemoteReadError(ConnectorError):
     pass
 

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -289,11 +289,13 @@ def plan(
     note_times: Mapping[str, int] | None = None,
     complete: bool = True,
     around: Neighbours | None = None,
+    pending: Collection[str] = (),
 ) -> Plan:
     """Steps that bring notes and tracker together; `complete` is False after a partial read of the notes.
 
     `around` gives each task line's neighbours in its note (`neighbours()` of every task read);
-    without it they are taken from `groups`.
+    without it they are taken from `groups`. `pending` are the refs of creates sent by a run
+    that never committed (`Store.pending`).
     """
     result = Plan()
     times = note_times or {}
@@ -318,7 +320,7 @@ def plan(
     for b in vanished:
         if b.norm:
             by_norm.setdefault(b.norm, []).append(b)
-    by_ref, orphans = _orphans(groups, bases, changes)
+    by_ref, orphans = _orphans(groups, bases, changes, pending)
     for group in unlinked:
         first = group.tasks[0]
         where = f"{first.source.path}:{first.source.line}"
@@ -340,28 +342,58 @@ def plan(
             claimed.add(found.remote_id)
             if found.ref != group.ref and found.ref:
                 result.settle.append(found.ref)
-            status = note_fields(_members(group, None)[0], None, options.vault_name).status
-            blank = Fields("", status, vault=options.vault_name)
-            adopted = Base(found.remote_id, group.ref, blank, _remote_for(status), found.updated)
-            _add(result, merge(group, adopted, None))
+            # as it was made: open, from lines then open; what changed since on either side is
+            # then merged as any change is (ticked in the note, completed or deleted in the tracker)
+            blank = Fields("", StatusType.TODO, vault=options.vault_name)
+            adopted = Base(found.remote_id, group.ref, blank, RemoteStatus.OPEN, None)
+            _add(result, merge(group, adopted, found))
         else:
             _add(result, _create(group, options, result, around))
+    _keep_orphans(result, orphans, claimed, options)
     _absent(result, bases, claimed, changes, options, complete)
     return result
 
 
+def _keep_orphans(
+    result: Plan, orphans: Mapping[str, Sequence[RemoteTask]], claimed: set[str], options: PlanOptions
+) -> None:
+    """Tasks a crashed run created whose lines are gone now (deleted or reworded before the rerun):
+    linked as no longer in the notes, so they are reported, and never looked for again."""
+    for found in orphans.values():
+        for change in found:
+            if change.remote_id in claimed or change.ref is None:
+                continue
+            claimed.add(change.remote_id)
+            fields = Fields(change.title, StatusType.TODO, vault=options.vault_name)
+            after = Base(
+                change.remote_id,
+                change.ref,
+                fields,
+                change.status,
+                change.updated,
+                norm=normalise(change.title),
+                version=1,
+                present=False,
+            )
+            result.steps.append(Step(change.ref, change.remote_id, (), after, None))
+            result.settle.append(change.ref)
+
+
 def _orphans(
-    groups: Sequence[Group], bases: Mapping[str, Base], changes: Mapping[str, RemoteTask]
+    groups: Sequence[Group],
+    bases: Mapping[str, Base],
+    changes: Mapping[str, RemoteTask],
+    pending: Collection[str],
 ) -> tuple[dict[str, RemoteTask], dict[str, list[RemoteTask]]]:
     """Tracker tasks carrying the bridge's marker that no base links: made by a run that died
-    before it committed. By their marker's ref, and by their title for those whose ref no group
-    has now (the note was renamed, or its line moved, before the rerun)."""
+    before it committed. By their marker's ref; and, for creates this state sent whose ref no
+    group has now (the note was renamed, or its line moved, before the rerun), by their title."""
     by_ref = {c.ref: c for c in changes.values() if c.ref}
     refs = {g.ref for g in groups}
     by_norm: dict[str, list[RemoteTask]] = {}
     for change in changes.values():
-        adrift = change.ref and change.ref not in refs and change.remote_id not in bases
-        if adrift and change.status is RemoteStatus.OPEN and change.title:
+        adrift = change.ref in pending and change.ref not in refs and change.remote_id not in bases
+        if adrift and change.status is not RemoteStatus.DELETED:
             by_norm.setdefault(normalise(change.title), []).append(change)
     return by_ref, by_norm
 

@@ -229,15 +229,24 @@ def _sync_one(
     """Pull, plan and apply one connector's groups; the notes were read once for the whole run."""
     try:
         pulled = connector.pull(store.cursor(options.connector))
+        changes = {c.remote_id: c for c in pulled.changes}
+        pending = store.pending(options.connector)
+        recover = getattr(connector, "recover", None)
+        if recover is not None and pending:
+            # creates a dead run sent: found whatever happened to them since (a pull may not show it)
+            seen = {c.ref for c in pulled.changes}
+            for found in recover({ref: since for ref, since in pending.items() if ref not in seen}):
+                changes.setdefault(found.remote_id, found)
         planned = plan(
             groups,
             links=store.links(options.connector),
             bases=store.bases(options.connector),
-            changes={c.remote_id: c for c in pulled.changes},
+            changes=changes,
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             complete=result.complete,
             around=neighbours(result.tasks),
+            pending=pending,
         )
         if report.dry_run:
             count_planned(planned, report)

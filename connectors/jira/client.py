@@ -23,7 +23,7 @@ from typing import Any, cast
 import requests
 from jira import JIRA, JIRAError
 
-from bridge.errors import AuthError, ConnectorError, RemoteReadError
+from bridge.errors import AuthError, ConnectorError, GoneError, RemoteReadError
 from connectors.jira.settings import JiraSettings
 
 __all__ = ["BULK", "JiraClient", "describe"]
@@ -101,6 +101,8 @@ class JiraClient:
             )
         if reading:
             return RemoteReadError("jira", f"{describe(exc)}{where}")
+        if status == 404:  # every write names one issue: it was deleted, or we may no longer see it
+            return GoneError("jira", f"{describe(exc)}{where}")
         # no answer, or a server error: the write may have been carried out all the same
         uncertain = status is None or status >= 500
         return ConnectorError("jira", f"{describe(exc)}{where}", uncertain=uncertain)

@@ -15,14 +15,14 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.config import load_settings
-from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push
-from bridge.errors import ConfigError, ConnectorError
+from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push, RemoteTask
+from bridge.errors import ConfigError, ConnectorError, GoneError
 from bridge.model import StatusType
 from connectors.jira import mapping
 from connectors.jira.client import BULK, JiraClient
@@ -138,6 +138,12 @@ class JiraConnector:
         self.full = not since
         return Pull(changes, self._cursor())
 
+    def recover(self, pending: Mapping[str, str]) -> tuple[RemoteTask, ...]:
+        """Issues a run that died before committing created, found by their `bridge-<key>` label:
+        an incremental pull lists status changes only, so a new issue is not in it."""
+        found = self._search_labels(sorted(pending))
+        return tuple(mapping.remote_task(issue) for issue in found.values())
+
     def _learn_me(self) -> None:
         me = self.client.myself()
         self.state["tz"] = me.get("timeZone") or "UTC"
@@ -202,6 +208,8 @@ class JiraConnector:
                 continue
             try:
                 self._apply(op)
+            except GoneError as exc:
+                results[op.token] = OpResult(op.token, False, error=str(exc), gone=True)
             except ConnectorError as exc:
                 results[op.token] = OpResult(op.token, False, error=str(exc))
             else:

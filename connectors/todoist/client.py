@@ -15,12 +15,13 @@ import httpx
 
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
 
-__all__ = ["API_ORIGIN", "SYNC_PATH", "TodoistClient", "is_idempotent"]
+__all__ = ["API_ORIGIN", "COMPLETED_PATH", "SYNC_PATH", "TodoistClient", "is_idempotent"]
 
 log = logging.getLogger(__name__)
 
 API_ORIGIN = "https://api.todoist.com"
 SYNC_PATH = "/api/v1/sync"
+COMPLETED_PATH = "/api/v1/tasks/completed/by_completion_date"
 
 
 def is_idempotent(request: httpx.Request) -> bool:
@@ -84,3 +85,32 @@ class TodoistClient:
         if not isinstance(data, dict):
             raise failure("todoist", "unexpected answer (not a JSON object)", method="POST", url=SYNC_PATH)
         return data
+
+    def completed(self, project_id: str, since: str, until: str) -> list[dict[str, Any]]:
+        """Tasks of a project completed in [since, until) (RFC 3339), every page of them.
+
+        A sync returns active tasks only, so this is where a task completed while the bridge
+        was not looking can still be found."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, str] = {"project_id": project_id, "since": since, "until": until, "limit": "200"}
+        while True:
+            try:
+                response = self.http.get(API_ORIGIN + COMPLETED_PATH, params=params, headers=self.headers)
+            except httpx.HTTPError as exc:
+                raise RemoteReadError(
+                    "todoist", f"no answer: {exc}", method="GET", url=COMPLETED_PATH
+                ) from exc
+            if response.is_error:
+                message = f"HTTP {response.status_code}: {_error_text(response)}"
+                raise RemoteReadError("todoist", message, method="GET", url=COMPLETED_PATH)
+            data = response.json()
+            items = data.get("items") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise RemoteReadError(
+                    "todoist", "unexpected answer (no items list)", method="GET", url=COMPLETED_PATH
+                )
+            found.extend(i for i in items if isinstance(i, dict))
+            cursor = data.get("next_cursor")
+            if not cursor:
+                return found
+            params["cursor"] = str(cursor)

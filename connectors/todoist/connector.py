@@ -8,14 +8,15 @@ is this connector's own JSON: the sync token, the project id, the user and colla
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from bridge.config import load_settings
-from bridge.connector import AuthOptions, EmulatorOptions, Op, OpKind, OpResult, Pull, Push
+from bridge.connector import AuthOptions, EmulatorOptions, Op, OpKind, OpResult, Pull, Push, RemoteTask
 from bridge.errors import ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import make_http_client
@@ -111,6 +112,24 @@ class TodoistConnector:
         changes = tuple(mapping.remote_task(i) for i in items)
         self.labels.update({c.remote_id: list(c.labels or ()) for c in changes})
         return Pull(changes, self._cursor())
+
+    def recover(self, pending: Mapping[str, str]) -> tuple[RemoteTask, ...]:
+        """Tasks a run that died before committing created, found by their marker, whatever
+        their status: a sync shows active tasks only, so one completed since then is looked for
+        among the project's tasks completed after the earliest of those creates was sent."""
+        project = self.state.get("project_id")
+        if not pending or project is None:
+            return ()
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+        earliest = min(dt.datetime.fromisoformat(since) for since in pending.values())
+        since = max(earliest - dt.timedelta(minutes=5), until - _LOOK_BACK).astimezone(dt.UTC)
+        found: list[RemoteTask] = []
+        while since < until:  # the endpoint answers at most three months at a time
+            end = min(until, since + dt.timedelta(days=80))
+            items = self.client.completed(project, _instant(since), _instant(end))
+            found.extend(t for t in map(mapping.remote_task, items) if t.ref in pending)
+            since = end
+        return tuple(found)
 
     def _learn(self, data: dict[str, Any]) -> None:
         """From a full sync: the project by name, the token's user, and the collaborators' ids."""
@@ -235,13 +254,23 @@ class TodoistConnector:
             return
         if status != "ok":
             why = status.get("error", str(status)) if isinstance(status, dict) else f"no status ({status!r})"
-            results[op.token] = OpResult(op.token, False, error=str(why))
+            gone = isinstance(status, dict) and status.get("error_tag") == "ITEM_NOT_FOUND"
+            results[op.token] = OpResult(
+                op.token, False, error=str(why), gone=gone and op.kind is not OpKind.CREATE
+            )
             return
         remote_id = ids.get(command.get("temp_id", "")) if op.kind is OpKind.CREATE else op.remote_id
         if op.kind is OpKind.CREATE and remote_id is None:
             results[op.token] = OpResult(op.token, False, error="created, but Todoist gave no id for it")
             return
         results[op.token] = OpResult(op.token, True, remote_id=remote_id)
+
+
+_LOOK_BACK = dt.timedelta(days=90)  # a create pending for longer is not looked for among completions
+
+
+def _instant(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _temp_id(op: Op) -> str:
