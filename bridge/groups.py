@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from bridge.model import Task
 
-__all__ = ["DEFAULT_THRESHOLD", "GroupPolicy", "group_tasks", "similarity"]
+__all__ = ["DEFAULT_THRESHOLD", "Group", "GroupPolicy", "build_groups", "group_tasks", "similarity"]
 
 # token_set_ratio of the example note: its three repeated pairs score 100, 97.6 and 87.3; the
 # closest pair that is not a repeat scores 80.7. 85 sits in that gap (docs/format.md).
@@ -81,3 +81,27 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
     for root in roots:
         sizes[root] += 1
     return [tasks[root].key if sizes[root] > 1 else None for root in roots]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The lines that are one action item (near-duplicates, carried-forward copies): one tracker task."""
+
+    ref: str
+    tasks: tuple[Task, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.key for t in self.tasks))
+
+    @property
+    def norm(self) -> str:
+        return self.tasks[0].norm
+
+
+def build_groups(tasks: Sequence[Task], group_keys: Sequence[str | None]) -> list[Group]:
+    """The groups `group_tasks` found, each with its lines in vault order."""
+    members: dict[str, list[Task]] = {}
+    for task, key in zip(tasks, group_keys, strict=True):
+        members.setdefault(key or task.key, []).append(task)
+    return [Group(ref, tuple(found)) for ref, found in members.items()]

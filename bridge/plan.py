@@ -16,10 +16,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from rapidfuzz import fuzz
-
 from bridge.connector import Fields, Op, OpKind, RemoteStatus, RemoteTask
 from bridge.errors import ConfigError
+from bridge.groups import Group, build_groups
+from bridge.lines import (
+    LINE_FIELDS,
+    Lines,
+    Neighbours,
+    known_values,
+    line_values,
+    neighbours,
+    resolve,
+    spot,
+    synced_value,
+)
+from bridge.matching import Candidates, Orphans
 from bridge.model import Priority, StatusType, Task
 from bridge.state import Base
 from bridge.text import normalise
@@ -38,50 +49,6 @@ __all__ = [
 
 _NAMESPACE = uuid.UUID("5d1c6f64-3c1e-4f43-9a57-0d8b7a1f4b52")
 _CONTENT = ("title", "due", "priority", "owner", "labels", "status", "note_title", "path")
-# Token-set similarity (0-100) above which a line that took the place of a vanished one is the
-# same action item reworded: extra detail scores 100, a changed word or two stays above 60.
-REWORD_SIMILARITY = 60.0
-
-Spot = tuple[str, int, str | None, str | None]
-Neighbours = Mapping[tuple[str, int], tuple[str | None, str | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """The lines that are one action item (near-duplicates, carried-forward copies): one tracker task."""
-
-    ref: str
-    tasks: tuple[Task, ...]
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(t.key for t in self.tasks))
-
-    @property
-    def norm(self) -> str:
-        return self.tasks[0].norm
-
-
-def build_groups(tasks: Sequence[Task], group_keys: Sequence[str | None]) -> list[Group]:
-    members: dict[str, list[Task]] = {}
-    for task, key in zip(tasks, group_keys, strict=True):
-        members.setdefault(key or task.key, []).append(task)
-    return [Group(ref, tuple(found)) for ref, found in members.items()]
-
-
-def neighbours(tasks: Sequence[Task]) -> dict[tuple[str, int], tuple[str | None, str | None]]:
-    """For each task line (path, line number), the line keys of the task lines around it in its note."""
-    around: dict[tuple[str, int], tuple[str | None, str | None]] = {}
-    ordered = sorted(tasks, key=lambda t: (t.source.path, t.source.line))
-    for i, task in enumerate(ordered):
-        path = task.source.path
-        before = ordered[i - 1] if i and ordered[i - 1].source.path == path else None
-        after = ordered[i + 1] if i + 1 < len(ordered) and ordered[i + 1].source.path == path else None
-        around[(path, task.source.line)] = (
-            before.line_key if before else None,
-            after.line_key if after else None,
-        )
-    return around
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,82 +128,39 @@ def _remote_for(status: StatusType) -> RemoteStatus:
     return RemoteStatus.OPEN if _state(status) == "open" else RemoteStatus.DONE
 
 
-_LINE_FIELDS = ("status", "due", "priority", "owner")
-
-
-def _line(task: Task, status: StatusType | None = None) -> tuple[str | None, ...]:
-    """A line's own values, as stored in the base to tell later which line changed."""
-    return (
-        (status or task.status_type).value,
-        task.due,
-        task.priority.value if task.priority else None,
-        task.owner,
-    )
-
-
-def _known_line(task: Task, base: Base | None, status: StatusType | None = None) -> tuple[str | None, ...]:
-    """A line's values to store in the base: a field the line holds but could not be read keeps
-    the value last synced, so fixing the typo back is no change and the tracker keeps its value."""
-    values = _line(task, status)
-    if not task.unknown or base is None:
-        return values
-    old = base.lines.get(task.line_key)
-    return tuple(
-        (old[i] if old is not None else _line_value(base, name)) if name in task.unknown else values[i]
-        for i, name in enumerate(_LINE_FIELDS)
-    )
-
-
-def _choose(group: Group, name: str, base: Base | None) -> Any:
+def _choose(group: Group, name: str, base: Base | None, ident: Mapping[Task, str]) -> Any:
     """A field of the group: a line whose value changed since it was synced wins; else the base stands.
 
     Comparing each line with its own last synced value (not with the group's) is what lets lines
     that disagree settle: after a sync every line matches its own base, so none "changed". A line
     whose field could not be read says nothing about it.
     """
-    index = _LINE_FIELDS.index(name)
+    index = LINE_FIELDS.index(name)
     readable = [t for t in group.tasks if name not in t.unknown]
-    values = [_line(t)[index] for t in readable]
+    values = [line_values(t)[index] for t in readable]
     if base is None:
         return next((v for v in values if v is not None), None)
-    synced = _line_value(base, name)
+    synced = synced_value(base, name)
     for task, value in zip(readable, values, strict=True):
-        old = base.lines[task.line_key][index] if task.line_key in base.lines else synced
-        if value != old:
+        old = base.lines.get(ident.get(task, task.line_key))
+        if value != (old[index] if old is not None else synced):
             return value
     return synced
 
 
-def _members(group: Group, base: Base | None) -> tuple[Group, int]:
-    """The group without its history, and how many lines that left out.
-
-    A line already done or cancelled when the bridge first sees it (no base knows it) records
-    the past: it never closes a task that other lines of the group keep open. When every line
-    is new and closed, nothing is left out: a linked group then closes (a line moved and ticked),
-    an unlinked one is not created.
-    """
-    known = base.lines if base is not None else {}
-    kept = tuple(t for t in group.tasks if t.status_type.is_open or t.line_key in known)
-    if not kept or len(kept) == len(group.tasks):
-        return group, 0
-    return Group(group.ref, kept), len(group.tasks) - len(kept)
-
-
-def _line_value(base: Base, name: str) -> str | None:
-    value = getattr(base.fields, name)
-    return value.value if isinstance(value, StatusType | Priority) else value
-
-
-def note_fields(group: Group, base: Base | None, vault_name: str) -> Fields:
-    """The group's fields as the notes say now."""
+def note_fields(
+    group: Group, base: Base | None, vault_name: str, ident: Mapping[Task, str] | None = None
+) -> Fields:
+    """The group's fields as the notes say now; `ident` names each line as the base remembers it."""
     first = group.tasks[0]
-    priority = _choose(group, "priority", base)
+    ident = ident or {}
+    priority = _choose(group, "priority", base, ident)
     return Fields(
         title=first.description,
-        status=StatusType(_choose(group, "status", base) or first.status_type),
-        due=_choose(group, "due", base),
+        status=StatusType(_choose(group, "status", base, ident) or first.status_type),
+        due=_choose(group, "due", base, ident),
         priority=Priority(priority) if priority else None,
-        owner=_choose(group, "owner", base),
+        owner=_choose(group, "owner", base, ident),
         labels=tuple(dict.fromkeys(tag for t in group.tasks for tag in t.tags)),
         note_title=PurePosixPath(first.source.path).stem,
         path=first.source.path,
@@ -308,116 +232,51 @@ def plan(
         if rid is None:
             unlinked.append(group)
             continue
+        lines = resolve(group.tasks, bases[rid])
+        if not lines.members:
+            continue  # only lines remembered as history are left: the task is not in the notes
         claimed.add(rid)
-        _add(result, merge(group, bases[rid], changes.get(rid)))
+        _add(result, merge(group, bases[rid], changes.get(rid), lines))
     seen_keys = {key for group in groups for key in group.keys}
     vanished = [  # linked lines that were in the notes last time and are gone now
         b
         for b in bases.values()
         if b.present and b.remote_id not in claimed and not seen_keys.intersection(b.keys)
     ]
-    by_norm: dict[str, list[Base]] = {}
-    for b in vanished:
-        if b.norm:
-            by_norm.setdefault(b.norm, []).append(b)
-    by_ref, orphans = _orphans(groups, bases, changes, pending)
+    orphans = Orphans.find(groups, bases, changes, pending)
+    candidates = Candidates(vanished, orphans, claimed, around, options.vault_name)
     for group in unlinked:
         first = group.tasks[0]
         where = f"{first.source.path}:{first.source.line}"
-        moved = next((b for b in by_norm.get(group.norm, []) if b.remote_id not in claimed), None)
-        reworded = None if moved is not None else _reworded(group, vanished, claimed, around)
-        found = by_ref.get(group.ref)
-        if found is None or found.remote_id in claimed:
-            found = next((c for c in orphans.get(group.norm, []) if c.remote_id not in claimed), None)
-        if moved is not None:  # cut from one note, pasted into another: a move
-            claimed.add(moved.remote_id)
-            result.notices.append(f"{where}: moved from {moved.fields.path}; link kept")
-            _add(result, merge(group, moved, changes.get(moved.remote_id)))
-        elif reworded is not None:  # the same place, other words: an edit of the same task
-            claimed.add(reworded.remote_id)
-            result.notices.append(f"{where}: reworded; the tracker task takes the new wording")
-            _add(result, merge(group, reworded, changes.get(reworded.remote_id)))
-        elif found is not None:
-            # created by a run that died before committing: adopt it, and send the content again
-            claimed.add(found.remote_id)
-            if found.ref != group.ref and found.ref:
-                result.settle.append(found.ref)
-            # as it was made: open, from lines then open; what changed since on either side is
-            # then merged as any change is (ticked in the note, completed or deleted in the tracker)
-            blank = Fields("", StatusType.TODO, vault=options.vault_name)
-            adopted = Base(found.remote_id, group.ref, blank, RemoteStatus.OPEN, None)
-            _add(result, merge(group, adopted, found))
+        for base, remote, why in candidates(group, changes):
+            lines = resolve(group.tasks, base)
+            if lines.members:
+                claimed.add(base.remote_id)
+                result.notices.extend([f"{where}: {why}"] if why else [])
+                if not why and remote is not None and remote.ref:
+                    result.settle.append(remote.ref)  # a dead run's create, found: not pending now
+                _add(result, merge(group, base, remote, lines))
+                break
         else:
             _add(result, _create(group, options, result, around))
-    _keep_orphans(result, orphans, claimed, options)
+    for remote in list(candidates.leftovers()):
+        _keep(result, remote, options)
+        claimed.add(remote.remote_id)
     _absent(result, bases, claimed, changes, options, complete)
     return result
 
 
-def _keep_orphans(
-    result: Plan, orphans: Mapping[str, Sequence[RemoteTask]], claimed: set[str], options: PlanOptions
-) -> None:
-    """Tasks a crashed run created whose lines are gone now (deleted or reworded before the rerun):
-    linked as no longer in the notes, so they are reported, and never looked for again."""
-    for found in orphans.values():
-        for change in found:
-            if change.remote_id in claimed or change.ref is None:
-                continue
-            claimed.add(change.remote_id)
-            fields = Fields(change.title, StatusType.TODO, vault=options.vault_name)
-            after = Base(
-                change.remote_id,
-                change.ref,
-                fields,
-                change.status,
-                change.updated,
-                norm=normalise(change.title),
-                version=1,
-                present=False,
-            )
-            result.steps.append(Step(change.ref, change.remote_id, (), after, None))
-            result.settle.append(change.ref)
-
-
-def _orphans(
-    groups: Sequence[Group],
-    bases: Mapping[str, Base],
-    changes: Mapping[str, RemoteTask],
-    pending: Collection[str],
-) -> tuple[dict[str, RemoteTask], dict[str, list[RemoteTask]]]:
-    """Tracker tasks carrying the bridge's marker that no base links: made by a run that died
-    before it committed. By their marker's ref; and, for creates this state sent whose ref no
-    group has now (the note was renamed, or its line moved, before the rerun), by their title."""
-    by_ref = {c.ref: c for c in changes.values() if c.ref}
-    refs = {g.ref for g in groups}
-    by_norm: dict[str, list[RemoteTask]] = {}
-    for change in changes.values():
-        adrift = change.ref in pending and change.ref not in refs and change.remote_id not in bases
-        if adrift and change.status is not RemoteStatus.DELETED:
-            by_norm.setdefault(normalise(change.title), []).append(change)
-    return by_ref, by_norm
-
-
-def _reworded(group: Group, vanished: Sequence[Base], claimed: set[str], around: Neighbours) -> Base | None:
-    """The vanished task this new line rewords: in the same note, at the same line or between the
-    same neighbours, in similar words. The most similar wins."""
-    best: tuple[float, Base] | None = None
-    for base in vanished:
-        if base.remote_id in claimed or not base.spots:
-            continue
-        for task in group.tasks:
-            path, line = task.source.path, task.source.line
-            near = around.get((path, line), (None, None))
-            placed = any(
-                spot[0] == path and (spot[1] == line or (near != (None, None) and spot[2:] == near))
-                for spot in base.spots.values()
-            )
-            if not placed:
-                continue
-            score = float(fuzz.token_set_ratio(base.norm, group.norm))
-            if score >= REWORD_SIMILARITY and (best is None or score > best[0]):
-                best = (score, base)
-    return best[1] if best else None
+def _keep(result: Plan, remote: RemoteTask, options: PlanOptions) -> None:
+    """A dead run's task whose lines are gone now (deleted or reworded before the rerun): linked
+    as no longer in the notes, so it is reported (and acted on as BRIDGE_ABSENT says), never lost."""
+    ref = remote.ref or ""
+    fields = Fields(remote.title, StatusType.TODO, vault=options.vault_name)
+    norm = normalise(remote.title)
+    after = Base(
+        remote.remote_id, ref, fields, remote.status, remote.updated, norm=norm, version=1, present=False
+    )
+    result.steps.append(Step(ref, remote.remote_id, (), after, None))
+    result.settle.append(ref)
 
 
 def _add(result: Plan, step: Step | None) -> None:
@@ -425,22 +284,26 @@ def _add(result: Plan, step: Step | None) -> None:
         result.steps.append(step)
 
 
-def _spots(group: Group, around: Neighbours) -> dict[str, Spot]:
+def _remembered(lines: Lines, around: Neighbours) -> dict[str, Any]:
+    """What the base keeps of a group's lines besides the members' values: the history lines'
+    values (so they stay history), where every line stood, and which lines are history."""
+    every = (*lines.members, *lines.history)
     return {
-        t.line_key: (t.source.path, t.source.line, *around.get((t.source.path, t.source.line), (None, None)))
-        for t in group.tasks
+        "spots": {lines.ident[t]: spot(t, around) for t in every},
+        "past": frozenset(lines.ident[t] for t in lines.history),
     }
 
 
 def _create(group: Group, options: PlanOptions, result: Plan, around: Neighbours) -> Step | None:
-    group, _ = _members(group, None)
+    lines = resolve(group.tasks, None)
+    group = Group(group.ref, lines.members)
     fields = note_fields(group, None, options.vault_name)
     if _state(fields.status) != "open":
         return None  # a task already done when first seen is history, not work
     if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
         result.held += 1
         return None
-    lines = {t.line_key: _line(t) for t in group.tasks}
+    values = {lines.ident[t]: line_values(t) for t in (*lines.members, *lines.history)}
     after = Base(
         "",
         group.ref,
@@ -450,8 +313,8 @@ def _create(group: Group, options: PlanOptions, result: Plan, around: Neighbours
         group.keys,
         group.norm,
         1,
-        lines,
-        spots=_spots(group, around),
+        values,
+        **_remembered(lines, around),
     )
     op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
     return Step(group.ref, None, group.keys, after, None, ops=[op])
@@ -466,28 +329,31 @@ class _Merger:
     note_times: Mapping[str, int]
     around: Neighbours
 
-    def __call__(self, whole: Group, base: Base, remote: RemoteTask | None) -> Step | None:
+    def __call__(
+        self, whole: Group, base: Base, remote: RemoteTask | None, lines: Lines | None = None
+    ) -> Step | None:
         options, result = self.options, self.result
-        group, _ = _members(whole, base)
-        fields = note_fields(group, base, options.vault_name)
+        lines = lines or resolve(whole.tasks, base)
+        ident = lines.ident
+        group = Group(whole.ref, lines.members)
+        fields = note_fields(group, base, options.vault_name, ident)
         remote_status = remote.status if remote else (base.remote_now or base.remote_status)
         remote_updated = remote.updated if remote and remote.updated else base.remote_updated
         rid = base.remote_id
         step = Step(group.ref, rid, group.keys, base, base)
-        spots = _spots(group, self.around)
+        values = {ident[t]: known_values(t, ident[t], base) for t in (*lines.members, *lines.history)}
         if remote_status is RemoteStatus.DELETED:
             if base.remote_status is not RemoteStatus.DELETED:
                 where = f"{group.tasks[0].source.path}:{group.tasks[0].source.line}"
                 result.notices.append(f"{where}: deleted in the tracker; the note line is left alone")
-            lines = {t.line_key: _known_line(t, base) for t in group.tasks}
             step.after = replace(
                 base,
                 remote_status=RemoteStatus.DELETED,
                 remote_now=None,
                 keys=group.keys,
-                lines=lines,
+                lines=values,
                 present=True,
-                spots=spots,
+                **_remembered(lines, self.around),
             )
             return step if step.after != base else None
 
@@ -505,20 +371,20 @@ class _Merger:
             target = fields.status
             if _remote_for(fields.status) is not remote_status:
                 kind = OpKind.REOPEN if _state(fields.status) == "open" else OpKind.CLOSE
-                token = _token(options, rid, kind, base.version)
+                # a run that died after sending this, and a change made in the tracker since,
+                # must not make the tracker take the resend for the old command (`uuid` dedup)
+                seen = remote.updated if remote is not None and remote.updated else ""
+                token = _token(options, rid, kind, base.version, *([seen] if seen else []))
                 step.ops.append(Op(kind, group.ref, token, fields, rid, (), base.fields))
                 final_remote = _remote_for(fields.status)
         elif remote_changed:
             target = StatusType.DONE if remote_status is RemoteStatus.DONE else StatusType.TODO
         is_open = target.is_open
         wanted = StatusType.TODO if is_open else target
-        lines = {}
         for task in group.tasks:
             if task.status_type.is_open != is_open:
                 step.edits.append(NoteEdit(task.source.path, task.line_key, wanted))
-                lines[task.line_key] = _known_line(task, base, wanted)
-            else:
-                lines[task.line_key] = _known_line(task, base)
+                values[ident[task]] = known_values(task, ident[task], base, wanted)
         final_status = fields.status if fields.status.is_open == is_open else wanted
         changed = tuple(name for name in _CONTENT if getattr(fields, name) != getattr(base.fields, name))
         if changed and (changed != ("status",) or _state(fields.status) == _state(base.fields.status)):
@@ -531,10 +397,10 @@ class _Merger:
             remote_updated=remote_updated,
             keys=group.keys,
             norm=group.norm,
-            lines=lines,
+            lines=values,
             remote_now=None,
             present=True,
-            spots=spots,
+            **_remembered(lines, self.around),
         )
         if step.ops or step.edits or step.after != base:
             step.after = replace(step.after, version=base.version + 1)

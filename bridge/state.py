@@ -49,6 +49,8 @@ class Base:
     # Where each line stood: (path, line number, previous task line's key, next one's), so that a
     # line reworded in place is known for the same task (its key changed, its place did not).
     spots: Mapping[str, tuple[str, int, str | None, str | None]] = field(default_factory=dict)
+    # Lines among `lines` that were already closed when first seen: history, never members.
+    past: frozenset[str] = frozenset()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -62,6 +64,7 @@ class Base:
                 "remote_now": self.remote_now.value if self.remote_now else None,
                 "present": self.present,
                 "spots": {k: list(v) for k, v in self.spots.items()},
+                "past": sorted(self.past),
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -83,6 +86,7 @@ class Base:
             remote_now=RemoteStatus(raw["remote_now"]) if raw.get("remote_now") else None,
             present=raw.get("present", True),
             spots={k: (str(v[0]), int(v[1]), v[2], v[3]) for k, v in raw.get("spots", {}).items()},
+            past=frozenset(raw.get("past", ())),
         )
 
 

@@ -10,9 +10,10 @@ import pytest
 from bridge.connector import OpKind, RemoteStatus, RemoteTask
 from bridge.errors import ConfigError
 from bridge.groups import group_tasks
+from bridge.lines import line_values, neighbours, spot
 from bridge.model import StatusType
 from bridge.parse import parse_note
-from bridge.plan import Group, PlanOptions, _line, _spots, build_groups, neighbours, note_fields, plan
+from bridge.plan import Group, PlanOptions, build_groups, note_fields, plan
 from bridge.state import Base
 
 TODAY = dt.date(2026, 11, 27)
@@ -27,10 +28,11 @@ def groups_of(*notes: tuple[str, str]) -> list[Group]:
 def linked(group: Group, remote_id: str = "r1", **changes: object) -> tuple[dict[str, str], dict[str, Base]]:
     """State as if `group` had been synced as it is now."""
     fields = note_fields(group, None, "v")
-    lines = {t.line_key: _line(t) for t in group.tasks}
+    lines = {t.line_key: line_values(t) for t in group.tasks}
     synced = "2026-01-01T00:00:00Z"
     base = Base(remote_id, group.ref, fields, RemoteStatus.OPEN, synced, group.keys, group.norm, 1, lines)
-    base = replace(base, spots=_spots(group, neighbours(group.tasks)))
+    around = neighbours(group.tasks)
+    base = replace(base, spots={t.line_key: spot(t, around) for t in group.tasks})
     base = replace(base, **changes)  # type: ignore[arg-type]
     return dict.fromkeys(group.keys, remote_id), {remote_id: base}
 

@@ -33,7 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from bridge import apply as apply_module
 from bridge.config import BridgeSettings
 from bridge.connector import RemoteStatus
-from bridge.model import Task
+from bridge.model import StatusType, Task
 from bridge.parse import parse_line, parse_note
 from bridge.state import Store
 from bridge.sync import run_sync
@@ -451,10 +451,15 @@ class SyncMachine(RuleBasedStateMachine):
         return found
 
     def check_agreement(self) -> None:
+        """The state, the tracker and the notes agree. Lines repeating one sentence in a note share
+        a key, so the check compares, per key, how many lines are open and closed in the note with
+        the lines the state remembers: it holds whichever of them the bridge took for which."""
         remote = self.tracker.tasks()
         with Store.open(self.state_url) as store:
             bases = store.bases(self.connector)
-        lines = {t.line_key: t for t in self.vault_tasks()}
+        by_key: dict[str, list[Task]] = {}
+        for task in self.vault_tasks():
+            by_key.setdefault(task.key, []).append(task)
         owner: dict[str, str] = {}
         for rid, base in bases.items():
             assert rid in remote, f"linked task {rid} is not in the tracker"
@@ -464,15 +469,21 @@ class SyncMachine(RuleBasedStateMachine):
             assert known is status or unseen, f"{rid}: state says {known}, tracker {status}"
             if not base.present:
                 continue
-            for line_key in base.lines:
-                assert line_key not in owner, f"line {line_key} belongs to {owner[line_key]} and {rid}"
-                owner[line_key] = rid
-                task = lines.get(line_key)
-                if task is None or status is RemoteStatus.DELETED or known is RemoteStatus.DELETED:
-                    continue
-                line_open = task.status_type.is_open
-                where = f"{task.source.path}:{task.source.line}"
-                assert line_open == (status is RemoteStatus.OPEN), f"{where} is not {status} like {rid}"
+            remembered: dict[str, list[bool]] = {}
+            for entry, values in base.lines.items():
+                key = entry.partition("~")[0]
+                entry_open = StatusType(values[0] or "TODO").is_open
+                remembered.setdefault(key, []).append(entry_open)
+                deleted = RemoteStatus.DELETED in (status, known)
+                if entry not in base.past and not deleted:  # a member line: it agrees with its task
+                    assert entry_open == (status is RemoteStatus.OPEN), f"{rid}: line {entry} is not {status}"
+            for key, states in remembered.items():
+                assert key not in owner, f"lines of key {key} belong to {owner[key]} and {rid}"
+                owner[key] = rid
+                now = sorted(t.status_type.is_open for t in by_key.get(key, []))
+                assert now == sorted(states), (
+                    f"{rid}: key {key} has lines {now}, the state remembers {states}"
+                )
         # a task deleted in the tracker before the bridge ever linked it is no duplicate
         unlinked = {
             rid
@@ -480,17 +491,14 @@ class SyncMachine(RuleBasedStateMachine):
             if rid not in bases and status is not RemoteStatus.DELETED
         }
         assert not unlinked, f"tracker tasks the state does not link (duplicates): {unlinked}"
-        for line_key, task in lines.items():
-            if task.status_type.is_open:
-                rid = owner.get(line_key)
+        for key, tasks in by_key.items():
+            for task in tasks:
+                if not task.status_type.is_open:
+                    continue
+                rid = owner.get(key)
                 where = f"{task.source.path}:{task.source.line} {task.description!r}"
                 assert rid is not None, f"{where} is open but has no tracker task"
                 assert remote[rid][0] is not RemoteStatus.DONE, f"{where} is open, its task closed"
-                if self.tracker.reports_deletions:
-                    assert (
-                        remote[rid][0] is not RemoteStatus.DELETED
-                        or bases[rid].remote_status is RemoteStatus.DELETED
-                    )
 
     @invariant()
     def vault_is_readable(self) -> None:
