@@ -385,14 +385,15 @@ class _Merger:
             if task.status_type.is_open != is_open:
                 step.edits.append(NoteEdit(task.source.path, task.line_key, wanted))
                 values[ident[task]] = known_values(task, ident[task], base, wanted)
-        final_status = fields.status if fields.status.is_open == is_open else wanted
+        # an update carries the status the task ends in, never one the tracker's change overrode
+        fields = replace(fields, status=fields.status if fields.status.is_open == is_open else wanted)
         changed = tuple(name for name in _CONTENT if getattr(fields, name) != getattr(base.fields, name))
         if changed and (changed != ("status",) or _state(fields.status) == _state(base.fields.status)):
             token = _token(options, rid, "update", base.version, _digest(fields, changed))
             step.ops.insert(0, Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))
         step.after = replace(
             base,
-            fields=replace(fields, status=final_status),
+            fields=fields,
             remote_status=final_remote,
             remote_updated=remote_updated,
             keys=group.keys,
