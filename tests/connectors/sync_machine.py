@@ -373,6 +373,32 @@ class SyncMachine(RuleBasedStateMachine):
         if (rid := self.pick_remote(index, RemoteStatus.OPEN)) is not None:
             self.tracker.delete(rid)
 
+    @rule(index=st.integers(0, 1000), close_note=st.booleans())
+    def change_both_sides(self, index: int, close_note: bool) -> None:
+        """A conflict: a linked line set one way in the note, its task the other way in the tracker."""
+        found = self.pick(index)
+        if found is None:
+            return
+        path, i, line = found
+        parsed = parse_line(line)
+        assert parsed is not None
+        key = next(
+            t.key
+            for t in parse_note(path.read_text(encoding="utf-8"), path.name)[0]
+            if t.source.line == i + 1
+        )
+        with Store.open(self.state_url) as store:
+            rid = store.links(self.connector).get(key)
+        status = self.tracker.tasks().get(rid or "", (None, ""))[0]
+        if status not in (RemoteStatus.OPEN, RemoteStatus.DONE):
+            return
+        at = parsed.status_at
+        self.replace_line(path, i, line[:at] + ("x" if close_note else " ") + line[at + 1 :])
+        if close_note and status is RemoteStatus.DONE:
+            self.tracker.reopen(rid or "")
+        elif not close_note and status is RemoteStatus.OPEN:
+            self.tracker.complete(rid or "")
+
     # -- syncs ----------------------------------------------------------------------------------------
 
     def run(self) -> Outcome:
