@@ -29,6 +29,7 @@ from unittest import mock
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from starlette.applications import Starlette
 
 from bridge import apply as apply_module
 from bridge.config import BridgeSettings
@@ -37,6 +38,8 @@ from bridge.model import StatusType, Task
 from bridge.parse import parse_line, parse_note
 from bridge.state import Store
 from bridge.sync import run_sync
+from connectors.jira.emulator import JiraEmulator
+from connectors.todoist.emulator import Emulator
 
 SENTENCES = (
     "Share the Q3 roadmap",
@@ -93,6 +96,9 @@ class Tracker(Protocol):
     def delete(self, remote_id: str) -> None: ...
 
 
+SITE_EMAIL = "machine@example.com"
+
+
 class Killed(BaseException):
     """The process died here (kill -9): nothing after this point ran."""
 
@@ -128,6 +134,125 @@ def _status_only(before: str, after: str) -> bool:
         return text.rstrip()
 
     return strip(before, a) == strip(after, b)
+
+
+class TodoistApp:
+    """A person in the Todoist app, on a fresh account behind the shared server."""
+
+    reports_deletions = True
+
+    def __init__(self, app: Starlette) -> None:
+        self.account = Emulator()
+        app.state.emulator = self.account
+
+    def tasks(self) -> dict[str, tuple[RemoteStatus, str]]:
+        found = {}
+        for rid, task in self.account.tasks.items():
+            if task["is_deleted"]:
+                status = RemoteStatus.DELETED
+            else:
+                status = RemoteStatus.DONE if task["checked"] else RemoteStatus.OPEN
+            found[rid] = (status, str(task["content"]))
+        return found
+
+    def complete(self, remote_id: str) -> None:
+        self.account.complete(remote_id)
+
+    def reopen(self, remote_id: str) -> None:
+        self.account.reopen(remote_id)
+
+    def retitle(self, remote_id: str, title: str) -> None:
+        self.account.update(remote_id, content=title)
+
+    def delete(self, remote_id: str) -> None:
+        self.account.delete(remote_id)
+
+
+class JiraSite:
+    """A person in Jira's web UI, on a fresh Cloud site behind the shared server."""
+
+    reports_deletions = False
+
+    def __init__(self, app: Starlette) -> None:
+        self.site = JiraEmulator(mode="cloud", email=SITE_EMAIL)
+        app.state.emulator = self.site
+        self.deleted: dict[str, str] = {}
+
+    def tasks(self) -> dict[str, tuple[RemoteStatus, str]]:
+        found = {}
+        for issue in self.site.issues.values():
+            done = issue.status.category == "done"
+            found[issue.id] = (RemoteStatus.DONE if done else RemoteStatus.OPEN, issue.summary)
+        found.update((rid, (RemoteStatus.DELETED, title)) for rid, title in self.deleted.items())
+        return dict(sorted(found.items(), key=lambda item: int(item[0])))
+
+    def complete(self, remote_id: str) -> None:
+        self.site.complete(remote_id)
+
+    def reopen(self, remote_id: str) -> None:
+        self.site.reopen(remote_id)
+
+    def retitle(self, remote_id: str, title: str) -> None:
+        self.site.update(remote_id, summary=title)
+
+    def delete(self, remote_id: str) -> None:
+        self.deleted[remote_id] = self.site.issues[remote_id].summary
+        self.site.delete(remote_id)
+
+
+def check_settled(tracker: Tracker, state_url: str, connector: str, vault: Path) -> None:
+    """The state, the tracker and the notes agree. Lines repeating one sentence in a note share
+    a key, so the check compares, per key, how many lines are open and closed in the note with
+    the lines the state remembers: it holds whichever of them the bridge took for which."""
+    remote = tracker.tasks()
+    with Store.open(state_url) as store:
+        bases = store.bases(connector)
+    by_key: dict[str, list[Task]] = {}
+    for task in _vault_tasks(vault):
+        by_key.setdefault(task.key, []).append(task)
+    owner: dict[str, str] = {}
+    for rid, base in bases.items():
+        assert rid in remote, f"linked task {rid} is not in the tracker"
+        status, _ = remote[rid]
+        known = base.remote_now or base.remote_status  # a change no line could take yet is pending
+        unseen = status is RemoteStatus.DELETED and not tracker.reports_deletions
+        assert known is status or unseen, f"{rid}: state says {known}, tracker {status}"
+        if not base.present:
+            continue
+        remembered: dict[str, list[bool]] = {}
+        for entry, values in base.lines.items():
+            key = entry.partition("~")[0]
+            entry_open = StatusType(values[0] or "TODO").is_open
+            remembered.setdefault(key, []).append(entry_open)
+            deleted = RemoteStatus.DELETED in (status, known)
+            if entry not in base.past and not deleted:  # a member line: it agrees with its task
+                assert entry_open == (status is RemoteStatus.OPEN), f"{rid}: line {entry} is not {status}"
+        for key, states in remembered.items():
+            assert key not in owner, f"lines of key {key} belong to {owner[key]} and {rid}"
+            owner[key] = rid
+            now = sorted(t.status_type.is_open for t in by_key.get(key, []))
+            assert now == sorted(states), f"{rid}: key {key} has lines {now}, the state remembers {states}"
+    # a task deleted in the tracker before the bridge ever linked it is no duplicate
+    unlinked = {
+        rid for rid, (status, _) in remote.items() if rid not in bases and status is not RemoteStatus.DELETED
+    }
+    assert not unlinked, f"tracker tasks the state does not link (duplicates): {unlinked}"
+    for key, tasks in by_key.items():
+        for task in tasks:
+            if not task.status_type.is_open:
+                continue
+            rid = owner.get(key)
+            where = f"{task.source.path}:{task.source.line} {task.description!r}"
+            assert rid is not None, f"{where} is open but has no tracker task"
+            assert remote[rid][0] is not RemoteStatus.DONE, f"{where} is open, its task closed"
+
+
+def _vault_tasks(vault: Path) -> list[Task]:
+    found: list[Task] = []
+    for path in sorted(vault.rglob("*.md")):
+        tasks, _ = parse_note(path.read_text(encoding="utf-8"), path.relative_to(vault).as_posix())
+        found.extend(tasks)
+    return found
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -477,54 +602,7 @@ class SyncMachine(RuleBasedStateMachine):
         return found
 
     def check_agreement(self) -> None:
-        """The state, the tracker and the notes agree. Lines repeating one sentence in a note share
-        a key, so the check compares, per key, how many lines are open and closed in the note with
-        the lines the state remembers: it holds whichever of them the bridge took for which."""
-        remote = self.tracker.tasks()
-        with Store.open(self.state_url) as store:
-            bases = store.bases(self.connector)
-        by_key: dict[str, list[Task]] = {}
-        for task in self.vault_tasks():
-            by_key.setdefault(task.key, []).append(task)
-        owner: dict[str, str] = {}
-        for rid, base in bases.items():
-            assert rid in remote, f"linked task {rid} is not in the tracker"
-            status, _ = remote[rid]
-            known = base.remote_now or base.remote_status  # a change no line could take yet is pending
-            unseen = status is RemoteStatus.DELETED and not self.tracker.reports_deletions
-            assert known is status or unseen, f"{rid}: state says {known}, tracker {status}"
-            if not base.present:
-                continue
-            remembered: dict[str, list[bool]] = {}
-            for entry, values in base.lines.items():
-                key = entry.partition("~")[0]
-                entry_open = StatusType(values[0] or "TODO").is_open
-                remembered.setdefault(key, []).append(entry_open)
-                deleted = RemoteStatus.DELETED in (status, known)
-                if entry not in base.past and not deleted:  # a member line: it agrees with its task
-                    assert entry_open == (status is RemoteStatus.OPEN), f"{rid}: line {entry} is not {status}"
-            for key, states in remembered.items():
-                assert key not in owner, f"lines of key {key} belong to {owner[key]} and {rid}"
-                owner[key] = rid
-                now = sorted(t.status_type.is_open for t in by_key.get(key, []))
-                assert now == sorted(states), (
-                    f"{rid}: key {key} has lines {now}, the state remembers {states}"
-                )
-        # a task deleted in the tracker before the bridge ever linked it is no duplicate
-        unlinked = {
-            rid
-            for rid, (status, _) in remote.items()
-            if rid not in bases and status is not RemoteStatus.DELETED
-        }
-        assert not unlinked, f"tracker tasks the state does not link (duplicates): {unlinked}"
-        for key, tasks in by_key.items():
-            for task in tasks:
-                if not task.status_type.is_open:
-                    continue
-                rid = owner.get(key)
-                where = f"{task.source.path}:{task.source.line} {task.description!r}"
-                assert rid is not None, f"{where} is open but has no tracker task"
-                assert remote[rid][0] is not RemoteStatus.DONE, f"{where} is open, its task closed"
+        check_settled(self.tracker, self.state_url, self.connector, self.vault)
 
     @invariant()
     def vault_is_readable(self) -> None:

@@ -16,16 +16,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 from starlette.applications import Starlette
 
-from bridge.connector import RemoteStatus
 from bridge.testing import serve_in_thread
-from connectors.jira.emulator import JiraEmulator
 from connectors.jira.emulator import create_app as jira_app
-from connectors.todoist.emulator import Emulator
 from connectors.todoist.emulator import create_app as todoist_app
-from tests.connectors.sync_machine import SyncMachine
+from tests.connectors.sync_machine import SITE_EMAIL as EMAIL
+from tests.connectors.sync_machine import JiraSite, SyncMachine, TodoistApp
 
 TODOIST_TOKEN = "machine-token-0123456789abcdef"
-EMAIL = "machine@example.com"
 TOKEN = "machine-api-token-0123456789"
 
 EXAMPLES = int(os.environ.get("BRIDGE_MACHINE_EXAMPLES", "25"))
@@ -36,70 +33,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-
-
-class TodoistApp:
-    """A person in the Todoist app, on a fresh account behind the shared server."""
-
-    reports_deletions = True
-
-    def __init__(self, app: Starlette) -> None:
-        self.account = Emulator()
-        app.state.emulator = self.account
-
-    def tasks(self) -> dict[str, tuple[RemoteStatus, str]]:
-        found = {}
-        for rid, task in self.account.tasks.items():
-            if task["is_deleted"]:
-                status = RemoteStatus.DELETED
-            else:
-                status = RemoteStatus.DONE if task["checked"] else RemoteStatus.OPEN
-            found[rid] = (status, str(task["content"]))
-        return found
-
-    def complete(self, remote_id: str) -> None:
-        self.account.complete(remote_id)
-
-    def reopen(self, remote_id: str) -> None:
-        self.account.reopen(remote_id)
-
-    def retitle(self, remote_id: str, title: str) -> None:
-        self.account.update(remote_id, content=title)
-
-    def delete(self, remote_id: str) -> None:
-        self.account.delete(remote_id)
-
-
-class JiraSite:
-    """A person in Jira's web UI, on a fresh Cloud site behind the shared server."""
-
-    reports_deletions = False
-
-    def __init__(self, app: Starlette) -> None:
-        self.site = JiraEmulator(mode="cloud", email=EMAIL)
-        app.state.emulator = self.site
-        self.deleted: dict[str, str] = {}
-
-    def tasks(self) -> dict[str, tuple[RemoteStatus, str]]:
-        found = {}
-        for issue in self.site.issues.values():
-            done = issue.status.category == "done"
-            found[issue.id] = (RemoteStatus.DONE if done else RemoteStatus.OPEN, issue.summary)
-        found.update((rid, (RemoteStatus.DELETED, title)) for rid, title in self.deleted.items())
-        return dict(sorted(found.items(), key=lambda item: int(item[0])))
-
-    def complete(self, remote_id: str) -> None:
-        self.site.complete(remote_id)
-
-    def reopen(self, remote_id: str) -> None:
-        self.site.reopen(remote_id)
-
-    def retitle(self, remote_id: str, title: str) -> None:
-        self.site.update(remote_id, summary=title)
-
-    def delete(self, remote_id: str) -> None:
-        self.deleted[remote_id] = self.site.issues[remote_id].summary
-        self.site.delete(remote_id)
 
 
 @pytest.fixture(scope="module")
