@@ -188,18 +188,29 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _merge_shared(
-    groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[str, Base]
-) -> list[Group]:
-    """Groups whose lines link to one tracker task are planned as one (a carried line was ticked)."""
+def _by_task(groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[str, Base]) -> list[Group]:
+    """The groups as the tracker has them: lines that link to one task are planned as one (a
+    carried line was ticked, so it no longer groups with the open copies), and lines that link to
+    different tasks stay apart (two tasks' lines came to read alike), since merging tracker tasks
+    would mean closing one the user may still use. A new line goes with its group's first task."""
     merged: dict[str, Group] = {}
     for group in groups:
-        rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
-        slot = f"remote:{rid}" if rid else f"ref:{group.ref}"
-        if slot in merged:
-            merged[slot] = Group(merged[slot].ref, merged[slot].tasks + group.tasks)
-        else:
-            merged[slot] = group
+        parts: dict[str, list[Task]] = {}
+        for task in group.tasks:
+            rid = links.get(task.key)
+            parts.setdefault(rid if rid is not None and rid in bases else "", []).append(task)
+        loose = parts.pop("", [])
+        if not parts:
+            merged[f"ref:{group.ref}"] = group
+            continue
+        first = next(iter(parts))
+        parts[first] = [t for t in group.tasks if t in set(parts[first]) or t in set(loose)]
+        for rid, tasks in parts.items():
+            slot = f"remote:{rid}"
+            if slot in merged:
+                merged[slot] = Group(merged[slot].ref, merged[slot].tasks + tuple(tasks))
+            else:
+                merged[slot] = Group(group.ref if rid == first else bases[rid].ref, tuple(tasks))
     return list(merged.values())
 
 
@@ -227,7 +238,7 @@ def plan(
     claimed: set[str] = set()
     unlinked: list[Group] = []
     merge = _Merger(options, result, times, around)
-    for group in _merge_shared(groups, links, bases):
+    for group in _by_task(groups, links, bases):
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is None:
             unlinked.append(group)

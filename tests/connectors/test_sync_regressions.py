@@ -188,3 +188,16 @@ def test_a_dead_runs_create_and_a_moved_line_with_the_same_sentence(machine):
     machine.complete_in_tracker(index=256)
     machine.sync_killed(point="after the notes were written")
     machine.sync()
+
+
+def test_two_tasks_whose_lines_come_to_read_alike_stay_two_tasks(machine):
+    """Dropping an owner made a line a carried copy of another task's line: the two were planned
+    as one group, then fell apart again once ticked, and the second task was closed a run later."""
+    machine.start(lines=[line(Q3), line(Q3, "Myself")], split=1)
+    machine.change_owner(index=1, owner=None)
+    machine.complete_in_tracker(index=0)
+    machine.sync()
+    assert [status for status, _ in machine.tracker.tasks().values()] == [
+        RemoteStatus.DONE,
+        RemoteStatus.OPEN,
+    ]
