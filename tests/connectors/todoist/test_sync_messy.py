@@ -7,8 +7,10 @@ side, does nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -174,3 +176,32 @@ def test_a_rerun_after_a_crash_adopts_tasks_of_a_renamed_note(notes, env, emulat
     assert counts(notes) == (0, 0, 0, 0, 0)
     # the adopted tasks now point at the renamed note
     assert all("2026-12-03%20meeting.md" in t["description"] for t in emulator.tasks.values())
+
+
+def test_a_state_from_the_previous_release_keeps_its_links_when_owners_split_a_key(notes, env, emulator):
+    """The previous release keyed `Send the agenda @Myself` and `… @Dana Kim` in one note alike and
+    synced them as one task; now they are two keys. The existing task keeps Myself's line, Dana
+    gets a task of her own, nothing is closed, and the next sync does nothing."""
+    (notes / "a.md").write_text("- [ ] Send the agenda @Myself\n")
+    assert counts(notes) == (1, 0, 0, 0, 0)
+    (notes / "a.md").write_text("- [ ] Send the agenda @Myself\n- [ ] Send the agenda @Dana Kim\n")
+    # the state as the previous release left it after syncing both lines: one key for both, the
+    # line values of the last line under it, and no places or history remembered
+    db = sqlite3.connect(env["BRIDGE_STATE_URL"].removeprefix("sqlite:///"))
+    [(rid, data)] = db.execute("SELECT remote_id, data FROM bases").fetchall()
+    base = json.loads(data)
+    [key] = base["keys"]
+    base["lines"] = {key: ["TODO", None, None, "Dana Kim"]}
+    del base["spots"], base["past"]
+    db.execute("UPDATE bases SET data = ? WHERE remote_id = ?", (json.dumps(base), rid))
+    db.execute("DELETE FROM files")  # the previous release's parse cache holds the old keys
+    db.commit()
+    db.close()
+
+    result = run(notes)
+    assert (result.report.created, result.report.closed, result.report.failed) == (1, 0, 0)
+    assert counts(notes) == (0, 0, 0, 0, 0)
+    kept = emulator.tasks[rid]
+    assert (kept["content"], kept["checked"]) == ("Send the agenda", False)
+    assert kept["responsible_uid"] == emulator.user_id  # still Myself's
+    assert open_tasks(emulator) == ["Send the agenda", "Send the agenda"]
