@@ -35,7 +35,7 @@ from bridge import apply as apply_module
 from bridge.config import BridgeSettings
 from bridge.connector import RemoteStatus
 from bridge.model import StatusType, Task
-from bridge.parse import parse_line, parse_note
+from bridge.parse import LineParse, parse_line, parse_note
 from bridge.state import Store
 from bridge.sync import run_sync
 from connectors.jira.emulator import JiraEmulator
@@ -76,6 +76,15 @@ def render(sentence: str, owner: str | None, due: str | None, status: str, spell
     if status in "x-":
         parts.append(field_text("done" if status == "x" else "cancelled", DONE_DAY, spelling))
     return " ".join(parts)
+
+
+def with_due(line: str, parsed: LineParse, due: str) -> str:
+    """The line with its due date set, in the spelling its due field has (a new one in UTF-8)."""
+    current = parsed.first("due")
+    if current is None:
+        return line + " " + field_text("due", due, "utf-8")
+    old = line[current.start : current.end]
+    return line[: current.start] + re.sub(r"\d{4}-\d{2}-\d{2}", due, old) + line[current.end :]
 
 
 class Tracker(Protocol):
@@ -136,18 +145,32 @@ def _status_only(before: str, after: str) -> bool:
     return strip(before, a) == strip(after, b)
 
 
-class TodoistApp:
-    """A person in the Todoist app, on a fresh account behind the shared server."""
+class _Person:
+    """A person in a tracker's own app: the emulator's person helpers, by the id the bridge links."""
 
     reports_deletions = True
+    person: Any
+
+    def complete(self, remote_id: str) -> None:
+        self.person.complete(remote_id)
+
+    def reopen(self, remote_id: str) -> None:
+        self.person.reopen(remote_id)
+
+    def delete(self, remote_id: str) -> None:
+        self.person.delete(remote_id)
+
+
+class TodoistApp(_Person):
+    """A person in the Todoist app, on a fresh account behind the shared server."""
 
     def __init__(self, app: Starlette) -> None:
-        self.account = Emulator()
-        app.state.emulator = self.account
+        self.person = Emulator()
+        app.state.emulator = self.person
 
     def tasks(self) -> dict[str, tuple[RemoteStatus, str]]:
         found = {}
-        for rid, task in self.account.tasks.items():
+        for rid, task in self.person.tasks.items():
             if task["is_deleted"]:
                 status = RemoteStatus.DELETED
             else:
@@ -155,49 +178,35 @@ class TodoistApp:
             found[rid] = (status, str(task["content"]))
         return found
 
-    def complete(self, remote_id: str) -> None:
-        self.account.complete(remote_id)
-
-    def reopen(self, remote_id: str) -> None:
-        self.account.reopen(remote_id)
-
     def retitle(self, remote_id: str, title: str) -> None:
-        self.account.update(remote_id, content=title)
-
-    def delete(self, remote_id: str) -> None:
-        self.account.delete(remote_id)
+        self.person.update(remote_id, content=title)
 
 
-class JiraSite:
-    """A person in Jira's web UI, on a fresh Cloud site behind the shared server."""
+class JiraSite(_Person):
+    """A person in Jira's web UI, on a fresh Cloud site behind the shared server. Jira's search
+    cannot list a deleted issue, so the bridge learns of one when it next writes to it."""
 
     reports_deletions = False
 
     def __init__(self, app: Starlette) -> None:
-        self.site = JiraEmulator(mode="cloud", email=SITE_EMAIL)
-        app.state.emulator = self.site
+        self.person = JiraEmulator(mode="cloud", email=SITE_EMAIL)
+        app.state.emulator = self.person
         self.deleted: dict[str, str] = {}
 
     def tasks(self) -> dict[str, tuple[RemoteStatus, str]]:
         found = {}
-        for issue in self.site.issues.values():
+        for issue in self.person.issues.values():
             done = issue.status.category == "done"
             found[issue.id] = (RemoteStatus.DONE if done else RemoteStatus.OPEN, issue.summary)
         found.update((rid, (RemoteStatus.DELETED, title)) for rid, title in self.deleted.items())
         return dict(sorted(found.items(), key=lambda item: int(item[0])))
 
-    def complete(self, remote_id: str) -> None:
-        self.site.complete(remote_id)
-
-    def reopen(self, remote_id: str) -> None:
-        self.site.reopen(remote_id)
-
     def retitle(self, remote_id: str, title: str) -> None:
-        self.site.update(remote_id, summary=title)
+        self.person.update(remote_id, summary=title)
 
     def delete(self, remote_id: str) -> None:
-        self.deleted[remote_id] = self.site.issues[remote_id].summary
-        self.site.delete(remote_id)
+        self.deleted[remote_id] = self.person.issues[remote_id].summary
+        super().delete(remote_id)
 
 
 def check_settled(tracker: Tracker, state_url: str, connector: str, vault: Path) -> None:
@@ -295,12 +304,16 @@ class SyncMachine(RuleBasedStateMachine):
             (path, i) for path in self.notes() for i, line in enumerate(self.read(path)) if parse_line(line)
         ]
 
-    def pick(self, index: int) -> tuple[Path, int, str] | None:
+    def pick(self, index: int) -> tuple[Path, int, str, LineParse] | None:
+        """A task line by index (wrapping around): its note, index in the note, text and fields."""
         found = self.task_lines()
         if not found:
             return None
         path, i = found[index % len(found)]
-        return path, i, self.read(path)[i]
+        line = self.read(path)[i]
+        parsed = parse_line(line)
+        assert parsed is not None
+        return path, i, line, parsed
 
     def replace_line(self, path: Path, i: int, new: str | None) -> None:
         lines = self.read(path)
@@ -358,9 +371,7 @@ class SyncMachine(RuleBasedStateMachine):
     def set_status(self, index: int, status: str) -> None:
         found = self.pick(index)
         if found is not None:
-            path, i, line = found
-            parsed = parse_line(line)
-            assert parsed is not None
+            path, i, line, parsed = found
             at = parsed.status_at
             self.replace_line(path, i, line[:at] + status + line[at + 1 :])
 
@@ -369,9 +380,7 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        path, i, line = found
-        parsed = parse_line(line)
-        assert parsed is not None
+        path, i, line, parsed = found
         begin = parsed.description_end - len(parsed.description)
         text = parsed.description.strip()
         if entirely:
@@ -388,9 +397,7 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        path, i, line = found
-        parsed = parse_line(line)
-        assert parsed is not None
+        path, i, line, parsed = found
         current = parsed.first("owner")
         text = f"@{owner}" if owner else ""
         if current is not None:
@@ -407,16 +414,8 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        path, i, line = found
-        parsed = parse_line(line)
-        assert parsed is not None
-        current = parsed.first("due")
-        if current is None:
-            new = line + " " + field_text("due", due, "utf-8")
-        else:
-            old = line[current.start : current.end]
-            new = line[: current.start] + re.sub(r"\d{4}-\d{2}-\d{2}", due, old) + line[current.end :]
-        self.replace_line(path, i, new)
+        path, i, line, parsed = found
+        self.replace_line(path, i, with_due(line, parsed, due))
 
     @rule(index=st.integers(0, 1000), due=st.sampled_from(DUES))
     def carry_into_next_week(self, index: int, due: str | None) -> None:
@@ -424,14 +423,9 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        _, _, line = found
+        _, _, line, parsed = found
         self.week += 1
-        carried = line
-        parsed = parse_line(line)
-        assert parsed is not None
-        if due and (current := parsed.first("due")) is not None:
-            old = line[current.start : current.end]
-            carried = line[: current.start] + re.sub(r"\d{4}-\d{2}-\d{2}", due, old) + line[current.end :]
+        carried = with_due(line, parsed, due) if due and parsed.first("due") else line
         day = dt.date(2026, 11, 16) + dt.timedelta(weeks=self.week)
         self.note(f"{day} weekly.md", ["# Weekly", "", "## Carried over", carried, ""])
 
@@ -440,9 +434,7 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        path, i, line = found
-        parsed = parse_line(line)
-        assert parsed is not None
+        path, i, _, parsed = found
         sentence = parsed.description.strip()
         lines = self.read(path)
         lines.insert(i + 1, render(sentence, owner, None, " ", "utf-8"))
@@ -453,7 +445,7 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        path, i, line = found
+        path, i, line, _ = found
         self.replace_line(path, i, None)
         others = self.notes()
         destination = others[into % len(others)]
@@ -504,9 +496,7 @@ class SyncMachine(RuleBasedStateMachine):
         found = self.pick(index)
         if found is None:
             return
-        path, i, line = found
-        parsed = parse_line(line)
-        assert parsed is not None
+        path, i, line, parsed = found
         key = next(
             t.key
             for t in parse_note(path.read_text(encoding="utf-8"), path.name)[0]

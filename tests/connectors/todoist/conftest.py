@@ -7,6 +7,10 @@ second); each test gets a fresh account by swapping `app.state.emulator`, so tes
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,3 +97,42 @@ def check_schema(openapi: dict[str, Any]) -> Callable[[str, str, Any], None]:
         Draft202012Validator({**schema, "components": openapi["components"]}).validate(body)
 
     return check
+
+
+@pytest.fixture
+def env(emulator_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """The settings of a sync against `emulator`, with a state database of the test's own."""
+    values = {
+        "TODOIST_API_TOKEN": TOKEN,
+        "TODOIST_BASE_URL": emulator_url,
+        "TODOIST_PROJECT": "Bridge",
+        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def notes(tmp_path: Path, env: dict[str, str]) -> Path:
+    """An empty vault folder, with `env` set."""
+    folder = tmp_path / "v"
+    folder.mkdir()
+    return folder
+
+
+def sync_killed_after_commands(vault: Path, env: dict[str, str], emulator: Emulator) -> int:
+    """Run `bridge sync` in a process SIGKILLed the moment Todoist has applied its first batch of
+    commands (before the answer reaches it); its exit status."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "sync", "--vault", str(vault), "--connector", "todoist"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    emulator.after_commands = lambda: os.kill(proc.pid, signal.SIGKILL)
+    try:
+        proc.communicate(timeout=60)
+    finally:
+        emulator.after_commands = None
+    return proc.returncode

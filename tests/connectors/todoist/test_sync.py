@@ -24,22 +24,10 @@ from bridge.parse import parse_note
 from bridge.state import Store
 from bridge.sync import run_sync
 from tests.conftest import EXAMPLE_NOTE
+from tests.connectors.todoist.conftest import sync_killed_after_commands
 
 PROJECT = "Bridge"
 TODAY = dt.datetime.now(dt.UTC).astimezone().date()
-
-
-@pytest.fixture
-def env(emulator_url, todoist_token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "TODOIST_API_TOKEN": todoist_token,
-        "TODOIST_BASE_URL": emulator_url,
-        "TODOIST_PROJECT": PROJECT,
-        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
 
 
 def sync(vault: Path, **kw):
@@ -211,16 +199,7 @@ def test_overlapping_run_exits_75_and_writes_nothing(vault, env, emulator):
 
 def test_run_killed_after_the_batch_was_accepted_creates_no_duplicate(vault, env, emulator):
     emu = emulator
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "sync", "--vault", str(vault), "--connector", "todoist"],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    emu.after_commands = lambda: os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    emu.after_commands = None
+    assert sync_killed_after_commands(vault, env, emulator) == -signal.SIGKILL
     created = {t["id"] for t in emu.tasks.values()}
     assert len(created) == 6  # the tracker has them; the state never learned it
     store = Store.open(env["BRIDGE_STATE_URL"])

@@ -16,21 +16,6 @@ from connectors.todoist.connector import TodoistConnector
 from connectors.todoist.settings import TodoistSettings
 
 
-@pytest.fixture
-def env(emulator_url, todoist_token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("TODOIST_API_TOKEN", todoist_token)
-    monkeypatch.setenv("TODOIST_BASE_URL", emulator_url)
-    monkeypatch.setenv("TODOIST_PROJECT", "Bridge")
-    monkeypatch.setenv("BRIDGE_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
-
-
-@pytest.fixture
-def notes(tmp_path: Path, env: None) -> Path:
-    folder = tmp_path / "v"
-    folder.mkdir()
-    return folder
-
-
 def sync(vault: Path, connector: TodoistConnector | None = None):
     try:
         return run_sync(BridgeSettings(vault=vault), connector_name="todoist", connector=connector).report

@@ -8,40 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from bridge.config import BridgeSettings
 from bridge.output import print_report
 from bridge.sync import SyncRun, run_sync
+from tests.connectors.todoist.conftest import sync_killed_after_commands
 
 TODAY = dt.datetime.now(dt.UTC).astimezone().date()
-
-
-@pytest.fixture
-def env(emulator_url, todoist_token, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "TODOIST_API_TOKEN": todoist_token,
-        "TODOIST_BASE_URL": emulator_url,
-        "TODOIST_PROJECT": "Bridge",
-        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
-@pytest.fixture
-def notes(tmp_path: Path, env: dict[str, str]) -> Path:
-    folder = tmp_path / "v"
-    folder.mkdir()
-    return folder
 
 
 def run(vault: Path) -> SyncRun:
@@ -157,16 +133,7 @@ def test_a_rerun_after_a_crash_adopts_tasks_of_a_renamed_note(notes, env, emulat
     items = ["Book the venue", "Draft the agenda", "Invite the speakers", "Order catering", "Print badges"]
     lines = [f"- [ ] {item} @Dana" for item in items]
     (notes / "meeting.md").write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "sync", "--vault", str(notes), "--connector", "todoist"],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    emulator.after_commands = lambda: os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=60)
-    emulator.after_commands = None
-    assert proc.returncode == -signal.SIGKILL
+    assert sync_killed_after_commands(notes, env, emulator) == -signal.SIGKILL
     created = {t["id"] for t in emulator.tasks.values()}
     assert len(created) == 5
     (notes / "meeting.md").rename(notes / "2026-12-03 meeting.md")
