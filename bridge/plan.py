@@ -168,6 +168,20 @@ def note_fields(
     )
 
 
+def _changed(fields: Fields, before: Fields) -> tuple[str, ...]:
+    """The content fields that differ; labels as a set, since the lines of a group may come in
+    another order on another run (a ticked copy leaves and rejoins through its link)."""
+    return tuple(
+        name
+        for name in _CONTENT
+        if (
+            set(fields.labels) != set(before.labels)
+            if name == "labels"
+            else getattr(fields, name) != getattr(before, name)
+        )
+    )
+
+
 def _token(options: PlanOptions, *parts: object) -> str:
     return str(uuid.uuid5(_NAMESPACE, ":".join([options.connector, *map(str, parts)])))
 
@@ -208,7 +222,8 @@ def _by_task(groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[s
         for rid, tasks in parts.items():
             slot = f"remote:{rid}"
             if slot in merged:
-                merged[slot] = Group(merged[slot].ref, merged[slot].tasks + tuple(tasks))
+                both = sorted((*merged[slot].tasks, *tasks), key=lambda t: (t.source.path, t.source.line))
+                merged[slot] = Group(merged[slot].ref, tuple(both))  # in vault order, whatever came first
             else:
                 merged[slot] = Group(group.ref if rid == first else bases[rid].ref, tuple(tasks))
     return list(merged.values())
@@ -398,7 +413,7 @@ class _Merger:
                 values[ident[task]] = known_values(task, ident[task], base, wanted)
         # an update carries the status the task ends in, never one the tracker's change overrode
         fields = replace(fields, status=fields.status if fields.status.is_open == is_open else wanted)
-        changed = tuple(name for name in _CONTENT if getattr(fields, name) != getattr(base.fields, name))
+        changed = _changed(fields, base.fields)
         if changed and (changed != ("status",) or _state(fields.status) == _state(base.fields.status)):
             token = _token(options, rid, "update", base.version, _digest(fields, changed))
             step.ops.insert(0, Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))

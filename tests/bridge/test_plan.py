@@ -255,3 +255,12 @@ def test_closing_most_links_at_once_needs_force():
     with pytest.raises(ConfigError, match="--force"):
         plan([], links=links, bases=bases, changes={}, options=options)
     assert len(plan([], links=links, bases=bases, changes={}, options=replace(options, force=True)).ops) == 3
+
+
+def test_the_lines_of_a_task_in_another_order_change_nothing():
+    """Found by the messy-vault benchmark: ticked carried copies leave their group and rejoin it
+    through their link in another order, and the labels (the tags of every line) were sent again."""
+    groups = groups_of(("a.md", "- [ ] Send the report #ops\n"), ("b.md", "- [ ] Send the report #auto\n"))
+    links, bases = linked(groups[0])
+    reordered = [Group(groups[0].ref, tuple(reversed(groups[0].tasks)))]
+    assert plan(reordered, links=links, bases=bases, changes={}, options=OPTIONS).steps == []

@@ -54,6 +54,7 @@ OWNERS = (None, "Myself", "Dana Kim", "Lior Genzel")
 DUES = (None, "2026-11-20", "2026-11-27", "2026-12-04", "2025-10-32")  # one impossible date
 STATUSES = (" ", " ", "?", "/", "x", "-")
 SPELLINGS = ("utf-8", "mac-roman", "dataview")
+TAGS = ("", "", "#task", "#task #proposed", "#ops")
 DONE_DAY = "2026-11-23"
 _FIELD_NAMES = {"due": ("📅", "due"), "done": ("✅", "completion"), "cancelled": ("❌", "cancelled")}
 
@@ -67,8 +68,10 @@ def field_text(name: str, value: str, spelling: str) -> str:
     return f"[{dataview}:: {value}]" if spelling == "dataview" else f"{spell(emoji, spelling)} {value}"
 
 
-def render(sentence: str, owner: str | None, due: str | None, status: str, spelling: str) -> str:
-    parts = [f"- [{status}] {sentence}"]
+def render(
+    sentence: str, owner: str | None, due: str | None, status: str, spelling: str, tags: str = ""
+) -> str:
+    parts = [f"- [{status}] {sentence}", *tags.split()]
     if owner:
         parts.append(f"@{owner}")
     if due:
@@ -336,13 +339,14 @@ class SyncMachine(RuleBasedStateMachine):
                 st.sampled_from(DUES),
                 st.sampled_from(STATUSES),
                 st.sampled_from(SPELLINGS),
+                st.sampled_from(TAGS),
             ),
             min_size=2,
             max_size=10,
         ),
         split=st.integers(0, 10),
     )
-    def start(self, lines: list[tuple[str, str | None, str | None, str, str]], split: int) -> None:
+    def start(self, lines: list[tuple[str, str | None, str | None, str, str, str]], split: int) -> None:
         """A vault as users bring it: two weekly notes of action items, synced once."""
         rendered = [render(*line) for line in lines]
         self.note("2026-11-16 weekly.md", ["# Weekly", "", *rendered[:split], "", "Prose with an @mention."])

@@ -78,8 +78,10 @@ def machine(server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SyncMach
     return Machine()
 
 
-def line(sentence: str, owner: str | None = None, status: str = " ", due: str | None = None) -> tuple:
-    return (sentence, owner, due, status, "utf-8")
+def line(
+    sentence: str, owner: str | None = None, status: str = " ", due: str | None = None, tags: str = ""
+) -> tuple:
+    return (sentence, owner, due, status, "utf-8", tags)
 
 
 def test_a_dead_runs_task_completed_in_the_tracker_before_the_rerun(machine):
