@@ -151,8 +151,9 @@ def _choose(group: Group, name: str, base: Base | None, ident: Mapping[Task, str
 def note_fields(
     group: Group, base: Base | None, vault_name: str, ident: Mapping[Task, str] | None = None
 ) -> Fields:
-    """The group's fields as the notes say now; `ident` names each line as the base remembers it."""
-    first = group.tasks[0]
+    """The group's fields as the notes say now; `ident` names each line as the base remembers it.
+    Title and link come from the group's first line in vault order, whatever order it came in."""
+    first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
     ident = ident or {}
     priority = _choose(group, "priority", base, ident)
     return Fields(
