@@ -32,6 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from starlette.applications import Starlette
 
 from bridge import apply as apply_module
+from bridge import registry
 from bridge.config import BridgeSettings
 from bridge.connector import RemoteStatus
 from bridge.model import StatusType, Task
@@ -56,6 +57,11 @@ STATUSES = (" ", " ", "?", "/", "x", "-")
 SPELLINGS = ("utf-8", "mac-roman", "dataview")
 TAGS = ("", "", "#task", "#task #proposed", "#ops")
 DONE_DAY = "2026-11-23"
+KILL_POINTS = (
+    "half-way through the tracker's writes",
+    "after the tracker applied",
+    "after the notes were written",
+)
 _FIELD_NAMES = {"due": ("📅", "due"), "done": ("✅", "completion"), "cancelled": ("❌", "cancelled")}
 
 
@@ -567,11 +573,12 @@ class SyncMachine(RuleBasedStateMachine):
         """The same as `sync`: a second rule makes syncs as frequent as the edits between them."""
         self.sync()
 
-    @rule(point=st.sampled_from(("after the tracker applied", "after the notes were written")))
+    @rule(point=st.sampled_from(KILL_POINTS))
     def sync_killed(self, point: str) -> None:
         before = self.snapshot()
         with self.killed(point), suppress(Killed):
             self.run()
+        self.totals["killed"] += 1
         self.check_writes(before, self.snapshot())
 
     @contextmanager
@@ -579,7 +586,19 @@ class SyncMachine(RuleBasedStateMachine):
         def die(*_: Any, **__: Any) -> None:
             raise Killed(point)
 
-        if point == "after the tracker applied":
+        if point == "half-way through the tracker's writes":
+            connector = registry.load(self.connector)
+            push = connector.push
+
+            def half(this: Any, ops: Any) -> Any:
+                if len(ops) < 2:
+                    raise Killed(point)
+                push(this, ops[: len(ops) // 2])  # the tracker applies these, then the run dies
+                raise Killed(point)
+
+            with mock.patch.object(connector, "push", half):
+                yield
+        elif point == "after the tracker applied":
             with mock.patch.object(apply_module, "_write_notes", die):
                 yield
         else:
