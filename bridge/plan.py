@@ -203,6 +203,16 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _led_by_members(group: Group) -> Group:
+    """A new group with its would-be members first: its ref (the marker a created task carries)
+    and its wording then come from a line that is part of the task, never from a history line,
+    which may later become an action item of its own under that very key."""
+    lines = resolve(group.tasks, None)
+    if not lines.history:
+        return group
+    return Group(lines.members[0].key, (*lines.members, *lines.history))
+
+
 def _by_task(groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[str, Base]) -> list[Group]:
     """The groups as the tracker has them: lines that link to one task are planned as one (a
     carried line was ticked, so it no longer groups with the open copies), and lines that link to
@@ -257,7 +267,7 @@ def plan(
     for group in _by_task(groups, links, bases):
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is None:
-            unlinked.append(group)
+            unlinked.append(_led_by_members(group))
             continue
         lines = resolve(group.tasks, bases[rid])
         if not lines.members:

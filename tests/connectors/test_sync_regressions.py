@@ -203,3 +203,22 @@ def test_two_tasks_whose_lines_come_to_read_alike_stay_two_tasks(machine):
         RemoteStatus.DONE,
         RemoteStatus.OPEN,
     ]
+
+
+def test_a_history_line_that_becomes_an_item_of_its_own(machine):
+    """A task was created for a group whose first line was history, so its marker named that
+    line's key; unticked, the line became a group of its own under that key, and the marker made
+    Jira link it to the other group's issue."""
+    finance = "Share the Q3 roadmap with finance"
+    machine.start(
+        lines=[
+            line(Q3, "Lior Genzel", "x"),
+            line(Q3),
+            line(finance, "Lior Genzel", "x"),
+            line(finance, "Lior Genzel", " ", "2026-11-20"),
+        ],
+        split=0,
+    )
+    machine.set_status(index=0, status=" ")
+    machine.sync()
+    assert len(machine.tracker.tasks()) == 3
