@@ -109,7 +109,7 @@ def apply_plan(
     `record` keeps the report as the connector's last run (`bridge status`); webhook
     applications, which are not runs, leave it alone.
     """
-    ops = _mark_pending(plan.ops, store, report.connector)
+    ops = _mark_pending(plan.ops, plan.adopting, store, report.connector)
     results: dict[str, OpResult] = {}
     if ops:
         if connector is None:
@@ -179,17 +179,19 @@ def apply_plan(
     )
 
 
-def _mark_pending(ops: list[Op], store: Store, connector: str) -> list[Op]:
+def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: str) -> list[Op]:
     """Record the creates before sending them, and tell the connector which were sent before.
 
     A tracker without idempotency keys must look for what a crashed run may already have made;
     the record says which creates need that, and since when (so search lag can be waited out).
+    A dead run's task adopted under a new ref is recorded too: its marker is rewritten to that ref
+    before the state commits, so a run that dies meanwhile must find it under either.
     """
     creates = [op.ref for op in ops if op.kind is OpKind.CREATE]
-    if not creates:
+    if not creates and not adopting:
         return ops
     earlier = store.pending(connector)
-    store.mark_pending(connector, creates)
+    store.mark_pending(connector, [*creates, *adopting])
     return [replace(op, attempted=earlier[op.ref]) if op.ref in earlier else op for op in ops]
 
 

@@ -105,7 +105,8 @@ class Plan:
     notices: list[str] = field(default_factory=list)
     held: int = 0
     absent: int = 0
-    settle: list[str] = field(default_factory=list)  # refs of crashed creates adopted under a new ref
+    settle: list[str] = field(default_factory=list)  # refs of dead runs' creates found now
+    adopting: list[str] = field(default_factory=list)  # refs such a task is adopted under now
 
     @property
     def ops(self) -> list[Op]:
@@ -291,7 +292,9 @@ def plan(
                 claimed.add(base.remote_id)
                 result.notices.extend([f"{where}: {why}"] if why else [])
                 if not why and remote is not None and remote.ref:
-                    result.settle.append(remote.ref)  # a dead run's create, found: not pending now
+                    result.settle += [remote.ref, group.ref]  # a dead run's create, found: not pending now
+                    if remote.ref != group.ref:
+                        result.adopting.append(group.ref)
                 _add(result, merge(group, base, remote, lines))
                 break
         else:

@@ -222,3 +222,17 @@ def test_a_history_line_that_becomes_an_item_of_its_own(machine):
     machine.set_status(index=0, status=" ")
     machine.sync()
     assert len(machine.tracker.tasks()) == 3
+
+
+def test_a_dead_runs_task_adopted_by_a_run_that_dies_too(machine):
+    """A rerun adopted a dead run's task under the line's new key (the line had moved), rewrote
+    its marker, and died before committing; the line was then deleted, and the task, marked
+    with a key no create had recorded, was never found again."""
+    review = "Review the hiring plan with Jason"
+    machine.start(lines=[line(AGENDA), line(Q3)], split=1)
+    machine.add_line(where=0, sentence=review, owner=None, due=None, status=" ", spelling="utf-8")
+    machine.sync_killed(point="after the tracker applied")
+    machine.move_line(index=0, into=1)
+    machine.sync_killed(point="after the tracker applied")
+    machine.delete_line(index=2)
+    machine.sync()
