@@ -296,6 +296,7 @@ class SyncMachine(RuleBasedStateMachine):
         os.environ["BRIDGE_STATE_URL"] = self.state_url
         self.week = 0
         self.syncs = 0
+        self.renames = 0
 
     # -- the vault ----------------------------------------------------------------------------------
 
@@ -472,7 +473,9 @@ class SyncMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 1000))
     def rename_note(self, index: int) -> None:
         path = self.notes()[index % len(self.notes())]
-        path.rename(path.with_name(f"{path.stem} (renamed).md"))
+        self.renames += 1
+        stem = path.stem.split(" (renamed")[0]  # names stay short, however often renamed
+        path.rename(path.with_name(f"{stem} (renamed {self.renames}).md"))
 
     # -- tracker-side rules ---------------------------------------------------------------------------
 
