@@ -236,3 +236,91 @@ def test_a_dead_runs_task_adopted_by_a_run_that_dies_too(machine):
     machine.sync_killed(point="after the tracker applied")
     machine.delete_line(index=2)
     machine.sync()
+
+
+# Found by a 1,000-example hunt and not fixed yet: long sequences mixing a killed run, rewording,
+# a line duplicated for another owner, and status changed on both sides. Kept here so that they
+# are not lost; they pass once the cause is found.
+_OPEN = "found by the state machine, cause not yet found"
+
+
+@pytest.mark.xfail(reason=_OPEN, strict=False)
+def test_open_finding_an_update_after_settling(machine):
+    machine.start(
+        lines=[
+            ("Book the offsite venue", None, None, "x", "utf-8", ""),
+            ("Share the Q3 roadmap", None, None, " ", "utf-8", ""),
+            ("Send the agenda", None, None, "-", "utf-8", ""),
+            ("Share the Q3 roadmap", None, None, " ", "utf-8", ""),
+        ],
+        split=0,
+    )
+    machine.add_line(
+        due=None, owner=None, sentence="Share the Q3 roadmap", spelling="utf-8", status=" ", where=320
+    )
+    machine.sync()
+    machine.change_both_sides(close_note=True, index=277)
+    machine.reword(entirely=True, index=710, word="quickly")
+    machine.duplicate_for_another_owner(index=173, owner="Dana Kim")
+    machine.sync_killed(point="after the tracker applied")
+    machine.reword(entirely=True, index=141, word="quickly")
+    machine.change_due(due="2026-11-20", index=737)
+    machine.duplicate_for_another_owner(index=241, owner="Myself")
+    machine.duplicate_for_another_owner(index=600, owner="Dana Kim")
+    machine.reword(entirely=False, index=0, word="quickly")
+    machine.duplicate_for_another_owner(index=0, owner="Myself")
+    machine.delete_in_tracker(index=397)
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.change_due(due="2026-11-20", index=0)
+    machine.add_line(due=None, owner=None, sentence="Send the agenda", spelling="utf-8", status=" ", where=0)
+    machine.sync()
+
+
+@pytest.mark.xfail(reason=_OPEN, strict=False)
+def test_open_finding_a_completion_not_seen(machine):
+    machine.start(
+        lines=[
+            ("Share the Q3 roadmap", None, None, " ", "utf-8", ""),
+            ("Share the Q3 roadmap", None, None, " ", "utf-8", ""),
+            ("Send the agenda", None, None, "-", "utf-8", ""),
+            ("Share the Q3 roadmap", None, None, " ", "utf-8", ""),
+        ],
+        split=0,
+    )
+    machine.add_line(
+        due=None, owner=None, sentence="Share the Q3 roadmap", spelling="utf-8", status=" ", where=0
+    )
+    machine.sync()
+    machine.change_both_sides(close_note=False, index=277)
+    machine.reword(entirely=True, index=0, word="quickly")
+    machine.duplicate_for_another_owner(index=173, owner="Myself")
+    machine.sync_killed(point="after the tracker applied")
+    machine.reword(entirely=False, index=0, word="quickly")
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.reword(entirely=False, index=425, word="quickly")
+    machine.duplicate_for_another_owner(index=0, owner="Myself")
+    machine.delete_in_tracker(index=397)
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.sync()
+    machine.change_due(due="2026-11-20", index=0)
+    machine.add_line(due=None, owner=None, sentence="Send the agenda", spelling="utf-8", status=" ", where=0)
+    machine.sync()
