@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -115,7 +116,11 @@ def apply_plan(
         if connector is None:
             raise ValueError("a plan with tracker changes needs a connector to send them")
         pushed = connector.push(ops)
-        results = {r.token: r for r in pushed.results}
+        planned = {sent.token: op.token for sent, op in zip(ops, plan.ops, strict=True)}
+        results = {
+            planned.get(r.token, r.token): replace(r, token=planned.get(r.token, r.token))
+            for r in pushed.results
+        }
         cursor = pushed.cursor or cursor
     written = _write_notes(plan, root, dialect, notes, today, report)
     bases: list[Base] = []
@@ -192,7 +197,20 @@ def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: s
         return ops
     earlier = store.pending(connector)
     store.mark_pending(connector, [*creates, *adopting])
-    return [replace(op, attempted=earlier[op.ref]) if op.ref in earlier else op for op in ops]
+    since = store.pending(connector)
+    return [
+        replace(op, attempted=earlier.get(op.ref), token=_incarnation(op.token, since[op.ref]))
+        if op.kind is OpKind.CREATE
+        else op
+        for op in ops
+    ]
+
+
+def _incarnation(token: str, since: str) -> str:
+    """A create's idempotency token for this attempt and its reruns alone: the same until the
+    create is linked, then new, so a task made again later for the same line (its first task was
+    unlinked or deleted) is not taken by the tracker for the first one and answered with it."""
+    return str(uuid.uuid5(uuid.UUID(token), since))
 
 
 def _write_notes(
