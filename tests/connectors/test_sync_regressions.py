@@ -326,3 +326,14 @@ def test_open_finding_a_completion_not_seen(machine):
     machine.change_due(due="2026-11-20", index=0)
     machine.add_line(due=None, owner=None, sentence="Send the agenda", spelling="utf-8", status=" ", where=0)
     machine.sync()
+
+
+@pytest.mark.xfail(reason=_OPEN, strict=False)
+def test_open_finding_a_dead_runs_task_deleted_before_the_first_sync_committed(machine):
+    """The rerun cannot see the deleted task (a full sync lists no deleted tasks), sends the
+    create again with the dead attempt's token, and Todoist answers with the deleted task."""
+    machine.start(lines=[line(Q3, status="x"), line(Q3, status="x")], split=0)
+    machine.set_status(index=0, status=" ")
+    machine.sync_killed(point="after the tracker applied")
+    machine.delete_in_tracker(index=0)
+    machine.sync()
