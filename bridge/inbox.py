@@ -19,7 +19,8 @@ from bridge.apply import Report, apply_plan
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import RemoteStatus, RemoteTask, Webhooks
-from bridge.plan import PlanOptions, build_groups, neighbours, plan
+from bridge.lines import neighbours
+from bridge.plan import PlanOptions, build_groups, plan
 from bridge.state import Base, InboxEvent, Store
 from bridge.vault import scan
 
@@ -96,6 +97,7 @@ def apply_events(
         root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
     )
     groups = build_groups(result.tasks, result.groups)
+    around = neighbours(result.tasks)  # once: every connector plans against the same notes
     for connector, reports in latest.items():
         links, bases = store.links(connector), store.bases(connector)
         changes: dict[str, RemoteTask] = {}
@@ -124,7 +126,7 @@ def apply_events(
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             complete=False,  # only these tasks were looked at: nothing is absent
-            around=neighbours(result.tasks),
+            around=around,
         )
         deferred = [s for s in planned.steps if s.ops]
         planned.steps = [s for s in planned.steps if not s.ops]

@@ -43,7 +43,6 @@ __all__ = [
     "PlanOptions",
     "Step",
     "build_groups",
-    "neighbours",
     "plan",
 ]
 

@@ -25,8 +25,9 @@ from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import Connector
 from bridge.errors import BridgeError, ConfigError
+from bridge.lines import Neighbours, neighbours
 from bridge.model import Diagnostic, Task
-from bridge.plan import Group, PlanOptions, build_groups, neighbours, plan
+from bridge.plan import Group, PlanOptions, build_groups, plan
 from bridge.state import Store
 from bridge.vault import Scan, scan
 
@@ -176,6 +177,7 @@ def run_sync(
         )
         log.info("read %d notes (%d from the parse cache)", len(result.notes), cache.hits)
         groups = build_groups(result.tasks, result.groups)
+        around = neighbours(result.tasks)  # once: every connector plans against the same notes
         unrouted = 0
         routed = {name: groups for name in names}
         if settings.routes is not None:
@@ -204,7 +206,9 @@ def run_sync(
                     if active is None:
                         active = classes[name].from_env()
                         own.callback(active.close)
-                    _sync_one(active, routed[name], store, result, replace(options, connector=name), report)
+                    _sync_one(
+                        active, routed[name], store, result, around, replace(options, connector=name), report
+                    )
             except BridgeError as exc:
                 if len(names) == 1:
                     raise
@@ -223,6 +227,7 @@ def _sync_one(
     groups: list[Group],
     store: Store,
     result: Scan,
+    around: Neighbours,
     options: PlanOptions,
     report: Report,
 ) -> None:
@@ -245,7 +250,7 @@ def _sync_one(
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             complete=result.complete,
-            around=neighbours(result.tasks),
+            around=around,
             pending=pending,
         )
         if report.dry_run:
