@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +22,8 @@ from bridge.state import CachedFile, Store
 from bridge.vault import TASKS_SETTINGS, Note
 
 __all__ = ["StoreParseCache", "task_from_json", "task_to_json"]
+
+log = logging.getLogger(__name__)
 
 _RACY_NS = 2_000_000_000
 # Raised whenever what a parsed note holds changes (keys of repeated sentences, unknown fields),
@@ -78,10 +81,15 @@ class StoreParseCache:
             self.fingerprint,
         ):
             return None
-        data = json.loads(entry.data)
+        try:
+            data = json.loads(entry.data)
+            tasks = [task_from_json(t) for t in data["tasks"]]
+            diagnostics = [Diagnostic(**d) for d in data["diagnostics"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # only a cache: a damaged entry costs one parse of the note, which then replaces it
+            log.warning("parse cache entry of %s is unreadable (%r); reading the note again", rel, exc)
+            return None
         self.hits += 1
-        tasks = [task_from_json(t) for t in data["tasks"]]
-        diagnostics = [Diagnostic(**d) for d in data["diagnostics"]]
         return tasks, diagnostics
 
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:

@@ -11,7 +11,7 @@ import typer
 
 from bridge import __version__
 from bridge.config import BridgeSettings, load_settings
-from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError
+from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError, StateError
 from bridge.output import (
     print_diagnostics,
     print_json,
@@ -91,9 +91,11 @@ def tasks(
 
 
 def _exit_status(exc: BridgeError) -> int:
+    """75 for a held lock (cron tries again); 2 for what needs a person: settings, credentials, and
+    a state database that cannot be opened or read (retrying would fail the same way); else 1."""
     if isinstance(exc, LockHeldError):
         return EXIT_LOCKED
-    if isinstance(exc, ConfigError | AuthError):
+    if isinstance(exc, ConfigError | AuthError | StateError):
         return EXIT_USAGE
     return EXIT_FAILED
 

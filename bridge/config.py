@@ -6,6 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -17,7 +18,7 @@ from bridge.groups import DEFAULT_THRESHOLD, GroupPolicy
 from bridge.route import Routes
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES
 
-__all__ = ["BridgeSettings", "load_settings"]
+__all__ = ["BridgeSettings", "http_url", "load_settings"]
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -36,6 +37,47 @@ def load_settings(cls: type[S]) -> S:
         found = re.search(r'field "(\w+)"', str(exc))
         name = f"{prefix}{found.group(1).upper()}" if found else f"a {prefix}* variable"
         raise ConfigError(f"bad setting {name}: not valid JSON") from exc
+    except UnicodeDecodeError as exc:  # raised by the dotenv reader, naming no file
+        raise ConfigError(_undecodable(cls, exc)) from exc
+    except OSError as exc:
+        raise ConfigError(f"{exc.filename or '.env'}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _undecodable(cls: type[BaseSettings], exc: UnicodeDecodeError) -> str:
+    """Which env file is not UTF-8, and where: the first bad byte, its line and offset."""
+    value = cls.model_config.get("env_file")
+    files = [value] if isinstance(value, str | Path) else list(value or ())
+    for name in files:
+        path = Path(name).expanduser()
+        try:
+            raw = path.read_bytes()
+            raw.decode(cls.model_config.get("env_file_encoding") or "utf-8")
+        except OSError:
+            continue
+        except UnicodeDecodeError as bad:
+            line = raw.count(b"\n", 0, bad.start) + 1
+            return (
+                f"{name}: not UTF-8 (byte 0x{raw[bad.start]:02x} on line {line}, offset {bad.start});"
+                " save it as UTF-8"
+            )
+    return f"{files[0] if files else '.env'}: not UTF-8 ({exc.reason}); save it as UTF-8"
+
+
+def http_url(value: str, example: str) -> str:
+    """`value` when it is an http(s) URL with a host; else a ValueError for the setting's message,
+    so that a typo is a bad setting (exit 2) rather than a request that fails in some library."""
+    import httpx  # here: listing tasks needs no HTTP library
+
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        ok = False
+    if not ok:
+        raise ValueError(f"expected an http(s) URL with a host, such as {example}")
+    return value
 
 
 def _message(error: ErrorDetails) -> str:
@@ -45,7 +87,9 @@ def _message(error: ErrorDetails) -> str:
 
 
 class BridgeSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BRIDGE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     vault: Path | None = Field(default=None, description="The vault (folder of notes) to read.")
     state_url: str | None = Field(

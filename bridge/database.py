@@ -7,6 +7,8 @@ here and nowhere else.
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -69,25 +71,32 @@ class Database:
 
 
 class SQLiteDatabase(Database):
-    """WAL mode; the writer lock is an `flock` beside the file, dropped by the kernel on death."""
+    """WAL mode; the writer lock is an `flock` beside the file, dropped by the kernel on death.
+
+    A new database is made under another name and linked into place whole, so an empty file at
+    the path is never one being created: it is a database that lost its contents, and is refused
+    rather than taken for a first run (which would create every task in the tracker again).
+    """
 
     def __init__(self, path: str) -> None:
         self.where = path
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if path != ":memory:":
+                _create(Path(path))
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
-            raise StateError(f"state database {path}: {exc}") from exc
+            raise _sqlite_error(path, exc) from exc
+        except OSError as exc:
+            raise StateError(f"state database {path}: {exc.strerror or exc}") from exc
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
         try:
             cursor = self.db.execute(sql, tuple(args))
             return Result(cursor.fetchall(), cursor.rowcount)
         except sqlite3.Error as exc:
-            raise StateError(f"state database {self.where}: {exc}") from exc
+            raise _sqlite_error(self.where, exc) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -113,6 +122,49 @@ class SQLiteDatabase(Database):
 
     def close(self) -> None:
         self.db.close()
+
+
+_RECOVER = (
+    "restore it from a backup, or delete it to start over (its links to tracker tasks are then"
+    " lost, so tasks may be created in the tracker again)"
+)
+
+
+def _create(path: Path) -> None:
+    """A new, empty WAL database at `path` unless something is there; refuses an empty file."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        pass
+    else:
+        if size == 0 and path.is_file():
+            raise StateError(f"state database {path} is empty (0 bytes): {_RECOVER}")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        made = sqlite3.connect(draft, isolation_level=None)
+        try:
+            made.execute("PRAGMA journal_mode=WAL")  # writes the header: the file is never empty
+        finally:
+            made.close()
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is used
+        except OSError:  # a file system without hard links: moved instead, unless one appeared
+            if not path.exists():
+                os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+
+
+def _sqlite_error(path: str, exc: sqlite3.Error) -> StateError:
+    """The error with what to do about it when the file is not (or no longer) a database."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return StateError(f"state database {path} is not a readable SQLite database ({exc}): {_RECOVER}")
+    return StateError(f"state database {path}: {exc}")
 
 
 class PostgresDatabase(Database):

@@ -3,7 +3,7 @@
     BridgeError
     ├── ConfigError            bad settings or usage (exit 2)
     ├── LockHeldError          another sync holds the lock (exit 75)
-    ├── StateError             the state database cannot be opened or migrated
+    ├── StateError             the state cannot be opened, read or migrated (exit 2)
     └── ConnectorError         a tracker call failed (connector, method, url)
         ├── AuthError          credentials refused (exit 2)
         ├── RemoteReadError    a read failed, so absence must not be acted on

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bridge.errors import LockHeldError
+from bridge.errors import LockHeldError, StateError
 
 __all__ = ["held_lock"]
 
@@ -22,8 +22,14 @@ __all__ = ["held_lock"]
 def held_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
     """Hold the lock at `path` for the block; LockHeldError when another process keeps it longer
     than `wait` seconds (cron runs do not wait; the webhook receiver waits for a running sync)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:  # a folder or an unwritable file in its place: a person must look
+        raise StateError(
+            f"lock file {path} (beside the state database) cannot be opened: {exc.strerror or exc};"
+            " move it away and the next sync makes it again (it holds only the pid of the last sync)"
+        ) from exc
     deadline = time.monotonic() + wait
     try:
         while True:

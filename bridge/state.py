@@ -72,22 +72,47 @@ class Base:
 
     @classmethod
     def from_row(cls, remote_id: str, ref: str, data: str, version: int) -> Base:
-        raw = json.loads(data)
-        return cls(
-            remote_id=remote_id,
-            ref=ref,
-            fields=Fields.from_json(raw["fields"]),
-            remote_status=RemoteStatus(raw["remote_status"]),
-            remote_updated=raw.get("remote_updated"),
-            keys=tuple(raw.get("keys", ())),
-            norm=raw.get("norm", ""),
-            version=version,
-            lines={k: tuple(v) for k, v in raw.get("lines", {}).items()},
-            remote_now=RemoteStatus(raw["remote_now"]) if raw.get("remote_now") else None,
-            present=raw.get("present", True),
-            spots={k: (str(v[0]), int(v[1]), v[2], v[3]) for k, v in raw.get("spots", {}).items()},
-            past=frozenset(raw.get("past", ())),
-        )
+        """A stored base; ValueError saying what is wrong with a row that does not decode, so the
+        caller can name the row instead of failing somewhere in planning."""
+        try:
+            raw = json.loads(data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"not JSON: {exc}") from exc
+        if not isinstance(raw, dict):  # a damaged row, not a bug: one ValueError for the caller
+            raise ValueError(f"not a JSON object but {type(raw).__name__} {str(raw)[:40]!r}")  # noqa: TRY004
+        try:
+            try:
+                fields = Fields.from_json(raw["fields"])
+            except ValueError as exc:
+                raise ValueError(f"fields: {exc}") from exc
+            return cls(
+                remote_id=remote_id,
+                ref=ref,
+                fields=fields,
+                remote_status=_status(raw, "remote_status"),
+                remote_updated=raw.get("remote_updated"),
+                keys=tuple(raw.get("keys", ())),
+                norm=raw.get("norm", ""),
+                version=int(version),
+                lines={k: tuple(v) for k, v in raw.get("lines", {}).items()},
+                remote_now=_status(raw, "remote_now") if raw.get("remote_now") else None,
+                present=raw.get("present", True),
+                spots={k: (str(v[0]), int(v[1]), v[2], v[3]) for k, v in raw.get("spots", {}).items()},
+                past=frozenset(raw.get("past", ())),
+            )
+        except KeyError as exc:
+            raise ValueError(f"no {exc.args[0]!r} in it") from exc
+        except (TypeError, AttributeError, IndexError) as exc:
+            raise ValueError(f"a value of the wrong type ({exc})") from exc
+
+
+def _status(raw: Mapping[str, Any], key: str) -> RemoteStatus:
+    value = raw[key]
+    try:
+        return RemoteStatus(value)
+    except ValueError:
+        known = ", ".join(s.value for s in RemoteStatus)
+        raise ValueError(f"{key} {value!r} is not one of {known}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,12 +237,34 @@ class Store:
         return {key: remote_id for key, remote_id in rows}
 
     def bases(self, connector: str) -> dict[str, Base]:
+        """Every base of `connector`; StateError naming the row when one does not decode, since
+        planning without it would take its task for a new one."""
         rows = self._rows("SELECT remote_id, ref, data, version FROM bases WHERE connector = ?", connector)
-        return {row[0]: Base.from_row(*row) for row in rows}
+        found: dict[str, Base] = {}
+        for remote_id, ref, data, version in rows:
+            try:
+                found[remote_id] = Base.from_row(remote_id, ref, data, version)
+            except ValueError as exc:
+                raise StateError(
+                    f"state {self.where}: base of {connector} task {remote_id} is unreadable ({exc});"
+                    " restore the state database from a backup, or delete that row of its bases table"
+                    " (the task's lines are then synced as new)"
+                ) from exc
+        return found
 
     def cursor(self, connector: str) -> str | None:
+        """The connector's cursor as stored: the connector decodes it (and says when it cannot)."""
         rows = self._rows("SELECT cursor FROM cursors WHERE connector = ?", connector)
-        return rows[0][0] if rows else None
+        if not rows:
+            return None
+        cursor = rows[0][0]
+        if cursor is not None and not isinstance(cursor, str):
+            raise StateError(
+                f"state {self.where}: cursor of {connector} is unreadable (not text but"
+                f" {type(cursor).__name__}); delete that row of its cursors table"
+                " (the next sync then reads the tracker in full)"
+            )
+        return cursor
 
     def commit_sync(
         self,
@@ -350,7 +397,17 @@ class Store:
     def runs(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """The last run of each connector: when it finished and its report."""
         rows = self._rows("SELECT connector, finished_at, report FROM runs ORDER BY connector")
-        return {name: (when, json.loads(report)) for name, when, report in rows}
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        for name, when, report in rows:
+            try:
+                decoded = json.loads(report)
+            except (TypeError, ValueError):
+                decoded = None
+            if not isinstance(decoded, dict):  # only shown by `bridge status`; the next sync rewrites it
+                log.warning("state %s: the last run report of %s is unreadable; ignored", self.where, name)
+                decoded = {}
+            out[name] = (when, decoded)
+        return out
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per connector: linked lines, tracker tasks by status, and the last run (for `bridge status`)."""
