@@ -13,8 +13,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, cast
 
+from bridge.errors import StateError
 from bridge.model import Priority, StatusType
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "RemoteTask",
     "Webhooks",
     "body_id",
+    "cursor_error",
+    "cursor_object",
     "delivery_object",
 ]
 
@@ -199,6 +202,39 @@ def delivery_object(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("expected a JSON object")  # noqa: TRY004 - a malformed delivery, not a bug
     return value
+
+
+def cursor_object(
+    connector: str, cursor: str | None, kinds: Mapping[str, type | tuple[type, ...]] | None = None
+) -> dict[str, Any]:
+    """A cursor kept as a JSON object, decoded; `kinds` are the types its known keys must have.
+
+    A StateError names the connector and the way out when the state holds anything else: the
+    cursor only saves work, so without it the next sync reads the tracker in full.
+    """
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(cursor)
+    except ValueError as exc:
+        problem = f"not JSON: {exc}"
+    else:
+        problem = "not a JSON object" if not isinstance(value, dict) else ""
+        for key, kind in (kinds or {}).items() if not problem else ():
+            if value.get(key) is not None and not isinstance(value[key], kind):
+                problem = f"{key} is {type(value[key]).__name__}"
+                break
+        if not problem:
+            return cast(dict[str, Any], value)
+    raise cursor_error(connector, problem)
+
+
+def cursor_error(connector: str, problem: str) -> StateError:
+    """The error for a stored cursor the connector cannot use, saying how to get past it."""
+    return StateError(
+        f"{connector}: the sync cursor in the state database is unreadable ({problem}); delete the"
+        f" {connector} row of its cursors table, and the next sync reads the tracker in full"
+    )
 
 
 def body_id(body: bytes) -> str:

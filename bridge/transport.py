@@ -12,12 +12,45 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
-__all__ = ["BaseURLTransport", "RetryTransport", "make_http_client", "retry_after_seconds"]
+__all__ = [
+    "BaseURLTransport",
+    "RetryTransport",
+    "is_json_type",
+    "json_kind",
+    "make_http_client",
+    "not_json",
+    "retry_after_seconds",
+]
 
 log = logging.getLogger(__name__)
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """Whether a `Content-Type` announces JSON (`application/json`, `…+json`, with or without charset)."""
+    return "json" in (content_type or "").split(";")[0].lower()
+
+
+def not_json(content_type: str | None) -> str:
+    """What to say of a success answer that is no JSON: a login page, a proxy's or captive portal's page."""
+    kind = (content_type or "").split(";")[0].strip() or "no Content-Type"
+    return f"the tracker answered with something that is not JSON ({kind})"
+
+
+def json_kind(value: Any) -> str:
+    """A decoded JSON value's kind, for saying what an answer of the wrong shape held instead."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 class BaseURLTransport(httpx.BaseTransport):

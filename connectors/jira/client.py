@@ -19,11 +19,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
 from jira import JIRA, JIRAError
 
 from bridge.errors import AuthError, ConnectorError, GoneError, RemoteReadError
+from bridge.transport import is_json_type, json_kind, not_json
 from connectors.jira.settings import JiraSettings
 
 __all__ = ["BULK", "JiraClient", "describe"]
@@ -34,12 +36,64 @@ BULK = 50  # Jira's limit of issues per bulk create
 PAGE = 100  # issues per search page when fields are asked for
 
 
+class NotJSONError(requests.RequestException):
+    """A success answer that is not JSON (a login or proxy page), stopped before the library
+    decodes it: the library would log the whole page and raise a bare decoding error."""
+
+
+class _QuietDecodingErrors(logging.Filter):
+    """Drops the library's own log of an undecodable answer (the error and the whole body): the
+    bridge reports that failure itself, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno >= logging.ERROR and record.funcName in ("_get_json", "transition_issue"))
+
+
+_QUIET = _QuietDecodingErrors()
+_FAILURES = (
+    JIRAError,
+    requests.RequestException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+)
+
+
+def _issue_problem(issue: Any) -> str | None:
+    """What `mapping.remote_task` would trip on in a searched issue, as a suffix to its place."""
+    if not isinstance(issue, dict):
+        return f" is {json_kind(issue)}, not an object"
+    if not isinstance(issue.get("id"), str | int):
+        return " has no id"
+    fields = issue.get("fields")
+    if not isinstance(fields, dict | None):
+        return f".fields is {json_kind(fields)}"
+    fields = fields or {}
+    status = fields.get("status")
+    if not isinstance(status, dict | None):
+        return f".fields.status is {json_kind(status)}"
+    if not isinstance((status or {}).get("statusCategory"), dict | None):
+        return ".fields.status.statusCategory is not an object"
+    for key, kind in (("labels", list), ("updated", str)):
+        if not isinstance(fields.get(key), kind | None):
+            return f".fields.{key} is {json_kind(fields.get(key))}"
+    return None
+
+
 def describe(exc: Exception) -> str:
-    """A one-line reason from a library error, without the request dump it carries."""
+    """A one-line reason from a library error, without the request dump it carries; an HTML error
+    page (a proxy's, a login's) is named by its type rather than printed."""
     if isinstance(exc, JIRAError):
-        text = (exc.text or "").strip() or "no details"
+        answer = exc.response
+        kind = answer.headers.get("Content-Type", "") if answer is not None else ""
+        if answer is not None and "html" in kind.lower():
+            text = f"{answer.reason} ({kind.split(';')[0].strip()})"
+        else:
+            text = " ".join((exc.text or "").split())[:300] or "no details"
         return f"HTTP {exc.status_code}: {text}" if exc.status_code else text
-    return str(exc) or type(exc).__name__
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class JiraClient:
@@ -76,16 +130,40 @@ class JiraClient:
         except (JIRAError, requests.RequestException) as exc:  # pragma: no cover - no request is made
             raise self._error(exc, reading=True) from exc
         self.jira._session.hooks["response"].append(self._seen)
+        self.last: requests.Response | None = None
+        """The last response: where an answer of the wrong shape came from, for the message."""
+        library_log = logging.getLogger("jira")
+        if _QUIET not in library_log.filters:
+            library_log.addFilter(_QUIET)
         self.deployment = deployment
         if deployment is not None:
             self.jira.deploymentType = deployment
 
     def _seen(self, response: requests.Response, *_: Any, **__: Any) -> None:
         self.requests += 1
+        self.last = response
         date = response.headers.get("Date")
         if date:
             with contextlib.suppress(TypeError, ValueError):
                 self.server_time = parsedate_to_datetime(date)
+        if response.ok and response.content and not is_json_type(response.headers.get("Content-Type")):
+            raise NotJSONError(not_json(response.headers.get("Content-Type")), response=response)
+
+    def _where(self) -> tuple[str, str]:
+        """Method and path of the last request, for a message (no host, no query: no secrets)."""
+        request = self.last.request if self.last is not None else None
+        if request is None or request.url is None:
+            return "", ""
+        url = request.url.decode() if isinstance(request.url, bytes) else request.url
+        return str(request.method or ""), urlsplit(url).path
+
+    def unexpected(self, what: str, problem: str, *, reading: bool = True) -> ConnectorError:
+        """An answer of the wrong shape to `what`: a failed read, or a write that may have happened."""
+        method, url = self._where()
+        message = f"unexpected answer to {what}: {problem}"
+        if reading:
+            return RemoteReadError("jira", message, method=method, url=url)
+        return ConnectorError("jira", message, method=method, url=url, uncertain=True)
 
     @property
     def cloud(self) -> bool:
@@ -99,6 +177,18 @@ class JiraClient:
             return AuthError(
                 "jira", f"{self.settings.url} refused the credentials in {style} (HTTP {status}){where}"
             )
+        if isinstance(exc, NotJSONError | json.JSONDecodeError):  # requests' JSONDecodeError is one too
+            answer = exc.response if isinstance(exc, NotJSONError) else self.last
+            kind = answer.headers.get("Content-Type") if answer is not None else None
+            method, url = self._where()  # names the request, so `what` is left out
+            failure = RemoteReadError if reading else ConnectorError
+            message = not_json(kind) if method else f"{not_json(kind)}{where}"
+            return failure("jira", message, method=method, url=url, uncertain=not reading)
+        if isinstance(exc, KeyError):  # the library indexes the answer without looking
+            return self.unexpected(what or "a request", f"no {exc.args[0]!r} in it", reading=reading)
+        if isinstance(exc, TypeError | AttributeError | IndexError):
+            problem = f"not shaped as expected ({type(exc).__name__}: {exc})"
+            return self.unexpected(what or "a request", problem, reading=reading)
         if reading:
             return RemoteReadError("jira", f"{describe(exc)}{where}")
         if status == 404:  # every write names one issue: it was deleted, or we may no longer see it
@@ -111,27 +201,43 @@ class JiraClient:
         """Call the library for a read; any failure stops the run (never mistaken for "nothing")."""
         try:
             return call(*args, **kwargs)
-        except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
+        except _FAILURES as exc:  # the library trips on answers of the wrong shape in many ways
             raise self._error(exc, reading=True, what=what) from exc
 
     def write(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the library for a write; a refusal is a `ConnectorError` for this op alone."""
         try:
             return call(*args, **kwargs)
-        except (JIRAError, requests.RequestException, ValueError, KeyError) as exc:
+        except _FAILURES as exc:
             raise self._error(exc, reading=False, what=what) from exc
 
     # -- reads ------------------------------------------------------------------------------------
 
     def connect(self) -> dict[str, Any]:
         """serverInfo: which deployment this is, hence which search endpoint the library uses."""
-        info = cast(dict[str, Any], self.read("serverInfo", self.jira.server_info))
+        info = self._object("serverInfo", self.read("serverInfo", self.jira.server_info))
         self.deployment = str(info.get("deploymentType") or "Server")
         self.jira.deploymentType = self.deployment
         return info
 
     def myself(self) -> dict[str, Any]:
-        return cast(dict[str, Any], self.read("myself", self.jira.myself))
+        return self._object("myself", self.read("myself", self.jira.myself))
+
+    def _object(self, what: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.unexpected(what, f"{json_kind(value)}, not an object")
+        return value
+
+    def _issues(self, page: Any) -> list[dict[str, Any]]:
+        """A search page's issues, each checked for what `mapping.remote_task` reads."""
+        issues = self._object("search", page).get("issues", [])
+        if not isinstance(issues, list):
+            raise self.unexpected("search", f"issues is {json_kind(issues)}, not an array")
+        for n, issue in enumerate(issues):
+            problem = _issue_problem(issue)
+            if problem is not None:
+                raise self.unexpected("search", f"issues[{n}]{problem}")
+        return issues
 
     def find_users(self, text: str) -> list[dict[str, Any]]:
         """Users matching `text` (Cloud: display name or e-mail prefix; Server: also the user name)."""
@@ -139,7 +245,10 @@ class JiraClient:
             found = self.read("user search", self.jira.search_users, query=text, maxResults=20)
         else:
             found = self.read("user search", self.jira.search_users, user=text, maxResults=20)
-        return [cast(dict[str, Any], user.raw) for user in found]
+        users = [getattr(user, "raw", None) for user in found]
+        if not all(isinstance(user, dict) for user in users):
+            raise self.unexpected("user search", "a user that is not an object")
+        return cast(list[dict[str, Any]], users)
 
     def search(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         """Every issue matching `jql`, page by page the way this deployment pages."""
@@ -158,8 +267,10 @@ class JiraClient:
                     json_result=True,
                     use_post=True,
                 )
-                yield from page.get("issues", [])
+                yield from self._issues(page)
                 token = page.get("nextPageToken")
+                if not isinstance(token, str | None):
+                    raise self.unexpected("search", f"nextPageToken is {json_kind(token)}")
                 if not token or page.get("isLast"):
                     return
         start = 0
@@ -174,15 +285,31 @@ class JiraClient:
                 json_result=True,
                 use_post=True,
             )
-            issues = page.get("issues", [])
+            issues = self._issues(page)
             yield from issues
             start += len(issues)
-            if not issues or start >= int(page.get("total", 0)):
+            total = page.get("total", 0)
+            if not isinstance(total, int):
+                raise self.unexpected("search", f"total is {json_kind(total)}, not a number")
+            if not issues or start >= total:
                 return
 
     def transitions(self, issue_id: str) -> list[dict[str, Any]]:
-        found = self.write(f"transitions of {issue_id}", self.jira.transitions, issue_id)
-        return cast(list[dict[str, Any]], found)
+        what = f"transitions of {issue_id}"
+        found = self.write(what, self.jira.transitions, issue_id)
+        if not isinstance(found, list):
+            raise self.unexpected(what, f"{json_kind(found)}, not an array", reading=False)
+        for n, transition in enumerate(found):
+            to = transition.get("to") if isinstance(transition, dict) else None
+            category = to.get("statusCategory") if isinstance(to, dict) else None
+            if (
+                not isinstance(transition, dict)
+                or "id" not in transition
+                or not isinstance(to, dict | None)
+                or not isinstance(category, dict | None)
+            ):
+                raise self.unexpected(what, f"[{n}] is not a transition with an id", reading=False)
+        return found
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -199,7 +326,10 @@ class JiraClient:
         results: list[tuple[str | None, str | None]] = []
         for item in created:
             if item.get("status") == "Success" and item.get("issue") is not None:
-                results.append((str(item["issue"].id), None))
+                issue_id = getattr(item["issue"], "id", None)
+                if issue_id is None:  # created, perhaps: the next run finds it by its label
+                    raise self.unexpected("bulk create", "an issue without an id", reading=False)
+                results.append((str(issue_id), None))
             else:
                 error = item.get("error") or {}
                 why = (

@@ -21,7 +21,17 @@ from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.config import load_settings
-from bridge.connector import EmulatorOptions, Op, OpKind, OpResult, Pull, Push, RemoteTask
+from bridge.connector import (
+    EmulatorOptions,
+    Op,
+    OpKind,
+    OpResult,
+    Pull,
+    Push,
+    RemoteTask,
+    cursor_error,
+    cursor_object,
+)
 from bridge.errors import ConfigError, ConnectorError, GoneError
 from bridge.model import StatusType
 from connectors.jira import mapping
@@ -37,6 +47,8 @@ FIELDS = ["summary", "status", "labels", "updated"]
 MARGIN = timedelta(minutes=5)  # JQL dates have minute precision, and Cloud search lags writes
 LABELS_PER_SEARCH = 100
 MAX_STEPS = 8  # transitions tried on the way to a status category
+# What each key of the cursor (this connector's own JSON) must hold, checked when it is read back.
+_CURSOR = {"deployment": str, "me": dict, "tz": str, "since": str, "people": dict}
 _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f-]{36})$")  # Cloud's two accountId shapes
 
 
@@ -113,7 +125,11 @@ class JiraConnector:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     def pull(self, cursor: str | None) -> Pull:
-        self.state = json.loads(cursor) if cursor else {}
+        self.state = cursor_object(self.name, cursor, _CURSOR)
+        try:
+            since_at = datetime.fromisoformat(self.state["since"]) if self.state.get("since") else None
+        except ValueError as exc:
+            raise cursor_error(self.name, f"since: {exc}") from exc
         deployment = self.state.get("deployment")
         if deployment:
             self.client.deployment = deployment
@@ -124,8 +140,8 @@ class JiraConnector:
         if "me" not in self.state:
             self._learn_me()
         since = self.state.get("since")
-        if since:
-            when = self._literal(datetime.fromisoformat(since))
+        if since_at is not None:
+            when = self._literal(since_at)
             jql = self._jql(f'updated >= "{when}"', f'status CHANGED AFTER "{when}"')
         else:
             jql = self._jql()
@@ -151,9 +167,10 @@ class JiraConnector:
 
     def _ident(self, user: dict[str, Any]) -> dict[str, str]:
         """How this deployment names a person in an issue's fields (reference §3)."""
-        if self.client.cloud:
-            return {"accountId": str(user["accountId"])}
-        return {"name": str(user["name"])}
+        key = "accountId" if self.client.cloud else "name"
+        if not user.get(key):
+            raise self.client.unexpected("a user lookup", f"a user without {key}")
+        return {key: str(user[key])}
 
     def _cursor(self) -> str:
         return json.dumps(self.state, sort_keys=True)
@@ -378,8 +395,12 @@ class JiraConnector:
 
     def _status_now(self, issue_id: str) -> tuple[str, str]:
         """The issue's status id and its category."""
-        issue = self.client.read(f"issue {issue_id}", self.client.jira.issue, issue_id, fields="status")
-        return str(issue.fields.status.id), str(issue.fields.status.statusCategory.key)
+        what = f"issue {issue_id}"
+        issue = self.client.read(what, self.client.jira.issue, issue_id, fields="status")
+        try:
+            return str(issue.fields.status.id), str(issue.fields.status.statusCategory.key)
+        except AttributeError:
+            raise self.client.unexpected(what, "no status with a category") from None
 
 
 def _category(transition: dict[str, Any]) -> str | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridge.config import http_url
 from bridge.errors import ConfigError
 
 __all__ = ["DEFAULT_PRIORITIES", "JiraSettings"]
@@ -21,7 +22,9 @@ DEFAULT_PRIORITIES = {
 
 
 class JiraSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="JIRA_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="JIRA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     url: str | None = Field(
         default=None, description="The site: https://your-team.atlassian.net or a DC URL."
@@ -58,6 +61,12 @@ class JiraSettings(BaseSettings):
     timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for one response.")
     max_retries: int = Field(default=3, ge=0, description="Retries of 429 and 503 (the jira library's).")
     webhook_secret: SecretStr | None = Field(default=None, description="Secret of the admin webhook.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        """Checked when read: a malformed site would otherwise fail inside `requests` as a failed read."""
+        return http_url(value, "https://your-team.atlassian.net") if value and value.strip() else None
 
     def check(self) -> None:
         """The credentials make one of Jira's two auth styles, and the site and project are named."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
+from bridge.transport import json_kind, not_json
 
 __all__ = ["API_ORIGIN", "COMPLETED_PATH", "SYNC_PATH", "TodoistClient", "is_idempotent"]
 
@@ -30,13 +31,67 @@ def is_idempotent(request: httpx.Request) -> bool:
 
 
 def _error_text(response: httpx.Response) -> str:
+    """The reason Todoist gives, on one line: a proxy's HTML error page is named, not printed."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200] or response.reason_phrase
+        kind = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+        if "html" in kind:
+            return f"{response.reason_phrase} ({kind})"
+        return " ".join(response.text.split())[:200] or response.reason_phrase
     if isinstance(body, dict):
         return f"{body.get('error', '')} ({body.get('error_tag', '')})".strip()
     return str(body)[:200]
+
+
+def _answer(response: httpx.Response, failure: type[ConnectorError], method: str, path: str) -> Any:
+    """The decoded body of a success answer; `failure` when it is not JSON (an HTML page)."""
+    try:
+        return response.json()
+    except ValueError:
+        message = not_json(response.headers.get("Content-Type"))
+        raise failure("todoist", message, method=method, url=path) from None
+
+
+_ITEM_TYPES = {"content": str, "description": str, "labels": list, "updated_at": str, "completed_at": str}
+
+
+def _entry_problem(where: str, entry: Any, *, item: bool) -> str | None:
+    """What the connector would trip on in an entry (a task, project or person) of an answer."""
+    if not isinstance(entry, dict):
+        return f"{where} is {json_kind(entry)}, not an object"
+    if "id" not in entry or isinstance(entry["id"], bool | dict | list) or entry["id"] is None:
+        return f"{where} has no id"
+    for key, kind in _ITEM_TYPES.items() if item else ():
+        value = entry.get(key)
+        if value is not None and not isinstance(value, kind):
+            return f"{where}.{key} is {json_kind(value)}"
+    return None
+
+
+def _sync_problem(data: Any) -> str | None:
+    """What the connector would trip on in a `/sync` answer, or None: checked here once, so that
+    a proxy's or an API change's surprise is one clear error instead of a crash deeper down."""
+    if not isinstance(data, dict):
+        return f"{json_kind(data)}, not a JSON object"
+    for key in ("items", "projects", "collaborators"):
+        entries = data.get(key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            return f"{key} is {json_kind(entries)}, not an array"
+        for index, entry in enumerate(entries):
+            problem = _entry_problem(f"{key}[{index}]", entry, item=key == "items")
+            if problem is not None:
+                return problem
+    for key in ("user", "sync_status", "temp_id_mapping"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            return f"{key} is {json_kind(value)}, not an object"
+    token = data.get("sync_token")
+    if token is not None and not isinstance(token, str):
+        return f"sync_token is {json_kind(token)}, not a string"
+    return None
 
 
 class TodoistClient:
@@ -81,10 +136,11 @@ class TodoistClient:
         if response.is_error:
             message = f"HTTP {response.status_code}: {_error_text(response)}"
             raise failure("todoist", message, method="POST", url=SYNC_PATH)
-        data = response.json()
-        if not isinstance(data, dict):
-            raise failure("todoist", "unexpected answer (not a JSON object)", method="POST", url=SYNC_PATH)
-        return data
+        data = _answer(response, failure, "POST", SYNC_PATH)
+        problem = _sync_problem(data)
+        if problem is not None:
+            raise failure("todoist", f"unexpected answer: {problem}", method="POST", url=SYNC_PATH)
+        return cast(dict[str, Any], data)
 
     def completed(self, project_id: str, since: str, until: str) -> list[dict[str, Any]]:
         """Tasks of a project completed in [since, until) (RFC 3339), every page of them.
@@ -103,13 +159,20 @@ class TodoistClient:
             if response.is_error:
                 message = f"HTTP {response.status_code}: {_error_text(response)}"
                 raise RemoteReadError("todoist", message, method="GET", url=COMPLETED_PATH)
-            data = response.json()
+            data = _answer(response, RemoteReadError, "GET", COMPLETED_PATH)
             items = data.get("items") if isinstance(data, dict) else None
             if not isinstance(items, list):
                 raise RemoteReadError(
                     "todoist", "unexpected answer (no items list)", method="GET", url=COMPLETED_PATH
                 )
-            found.extend(i for i in items if isinstance(i, dict))
+            tasks = [i for i in items if isinstance(i, dict)]
+            problems = (_entry_problem(f"items[{n}]", task, item=True) for n, task in enumerate(tasks))
+            problem = next((p for p in problems if p is not None), None)
+            if problem is not None:
+                raise RemoteReadError(
+                    "todoist", f"unexpected answer: {problem}", method="GET", url=COMPLETED_PATH
+                )
+            found.extend(tasks)
             cursor = data.get("next_cursor")
             if not cursor:
                 return found

@@ -16,7 +16,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from bridge.config import load_settings
-from bridge.connector import AuthOptions, EmulatorOptions, Op, OpKind, OpResult, Pull, Push, RemoteTask
+from bridge.connector import (
+    AuthOptions,
+    EmulatorOptions,
+    Op,
+    OpKind,
+    OpResult,
+    Pull,
+    Push,
+    RemoteTask,
+    cursor_object,
+)
 from bridge.errors import ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import make_http_client
@@ -31,6 +41,15 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # Todoist's limit of commands per sync request
 _FULL = ("items", "projects", "user", "collaborators")
+# What each key of the cursor (this connector's own JSON) must hold, checked when it is read back.
+_CURSOR = {
+    "sync_token": str,
+    "project_id": str,
+    "user_id": str,
+    "people": dict,
+    "labels": dict,
+    "replaces": str,
+}
 
 
 class TodoistConnector:
@@ -92,7 +111,7 @@ class TodoistConnector:
         return known
 
     def pull(self, cursor: str | None) -> Pull:
-        self.state = json.loads(cursor) if cursor else {}
+        self.state = cursor_object(self.name, cursor, _CURSOR)
         token = self.state.get("sync_token")
         full = token is None or "project_id" not in self.state
         data = self.client.sync("*" if full else token, _FULL if full else ("items", "projects"))

@@ -7,11 +7,15 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridge.config import http_url
+
 __all__ = ["TodoistSettings"]
 
 
 class TodoistSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TODOIST_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TODOIST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     api_token: SecretStr | None = Field(
         default=None, description="Personal API token (Settings → Integrations → Developer) or OAuth token."
@@ -36,6 +40,12 @@ class TodoistSettings(BaseSettings):
         default="close",
         description="A cancelled line `[-]` closes the task (label `cancelled`) or deletes it.",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        """Checked when read: a malformed origin would otherwise fail inside httpx, on the first request."""
+        return http_url(value, "https://api.todoist.com")
 
     @field_validator("oauth_url")
     @classmethod

@@ -60,3 +60,41 @@ def receiver() -> Iterator[Receiver]:
     with serve_in_thread(found.app) as base:
         found.url = f"{base}/hooks"
         yield found
+
+
+class Tracker:
+    """A stand-in tracker on 127.0.0.1 that answers from a script: by path, else by default.
+
+    `answers` maps a path ending (e.g. "/serverInfo") to (Content-Type, body); every request is
+    logged in `seen` as (method, path). Status 200 throughout: these are answers that succeed
+    on the wire and are wrong in what they hold.
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[str, tuple[str, bytes | str]] = {}
+        self.default: tuple[str, bytes | str] = ("application/json", "{}")
+        self.queue: list[tuple[str, bytes | str]] = []
+        """Answers used once each, in order, before the others."""
+        self.seen: list[tuple[str, str]] = []
+        self.url = ""
+        self.app = Starlette(
+            routes=[Route("/{path:path}", self._answer, methods=["GET", "POST", "PUT", "DELETE"])]
+        )
+
+    async def _answer(self, request: Request) -> Response:
+        self.seen.append((request.method, request.url.path))
+        if self.queue:
+            kind, body = self.queue.pop(0)
+        else:
+            found = [end for end in self.answers if request.url.path.endswith(end)]
+            kind, body = self.answers[max(found, key=len)] if found else self.default
+        return Response(body, status_code=200, media_type=kind)
+
+
+@pytest.fixture
+def tracker() -> Iterator[Tracker]:
+    """A fresh scripted tracker on its own port; `tracker.url` is its base URL."""
+    found = Tracker()
+    with serve_in_thread(found.app) as base:
+        found.url = base
+        yield found
