@@ -122,7 +122,7 @@ def apply_plan(
             for r in pushed.results
         }
         cursor = pushed.cursor or cursor
-    written = _write_notes(plan, root, dialect, notes, today, report)
+    written, explained = _write_notes(plan, root, dialect, notes, today, report)
     bases: list[Base] = []
     links: dict[str, str] = {}
     settled: list[str] = []
@@ -159,7 +159,11 @@ def apply_plan(
         after = replace(step.after, remote_id=remote_id)
         missing = [e for e in step.edits if e.key not in written]
         if missing and step.before is not None:
-            report.notices.extend(f"{e.path}: line of task {e.key} not found; not written" for e in missing)
+            report.notices.extend(
+                f"{e.path}: line of task {e.key} not found; not written"
+                for e in missing
+                if e.key not in explained
+            )
             # keep the note side as it was, and the tracker's status as pending: applied next run
             before = step.before
             after = replace(
@@ -215,19 +219,33 @@ def _incarnation(token: str, since: str) -> str:
 
 def _write_notes(
     plan: Plan, root: Path, dialect: Dialect, notes: dict[str, Note], today: dt.date, report: Report
-) -> set[str]:
-    """Apply the plan's note edits, one atomic write per note; returns the keys whose lines changed."""
+) -> tuple[set[str], set[str]]:
+    """Apply the plan's note edits, one atomic write per note.
+
+    Returns the keys whose lines are as planned, and the keys not written for a reason already
+    reported (a read-only note, a line the user changed meanwhile).
+    """
     by_path: defaultdict[str, dict[str, Any]] = defaultdict(dict)
+    seen: defaultdict[str, dict[str, Any]] = defaultdict(dict)
     for edit in plan.edits:
         by_path[edit.path][edit.key] = edit.target
+        if edit.seen is not None:
+            seen[edit.path][edit.key] = edit.seen
     done: set[str] = set()
+    explained: set[str] = set()
     for path, changes in by_path.items():
         try:
-            result = set_status(root, path, changes, today=today, dialect=dialect, expected=notes.get(path))
-        except OSError as exc:  # a read-only note or folder: the rest of the run still commits
+            result = set_status(
+                root, path, changes, today=today, dialect=dialect, expected=notes.get(path), seen=seen[path]
+            )
+        except OSError as exc:  # a folder we may not write in: the rest of the run still commits
             report.notices.append(f"{path}: cannot be written ({exc.strerror or exc}); tried again next run")
+            explained.update(changes)
             continue
         report.notes_written += len(result.lines)
         report.notices.extend(str(p) for p in result.problems)
-        done.update(key for key in changes if key not in result.missing)
-    return done
+        done.update(key for key in changes if key not in result.missing and key not in result.conflicts)
+        if result.problems:
+            explained.update(result.missing)
+        explained.update(result.conflicts)
+    return done, explained

@@ -71,6 +71,7 @@ class Diagnostic:
     path: str
     message: str
     line: int | None = None
+    unread: bool = False  # part of the note could not be read for sure: its tasks are not all known
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

@@ -251,6 +251,7 @@ def _tags(parsed: LineParse) -> tuple[str, ...]:
 
 _CANDIDATE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\]).*", re.M)
 _FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
+_UNCLOSED_FRONT_MATTER_RE = re.compile(r"---\r?\n")
 
 
 def _front_matter(text: str) -> tuple[str | None, int]:
@@ -278,6 +279,12 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         text = text[1:]
     front, body = _front_matter(text)
     diagnostics: list[Diagnostic] = []
+    if front is None and _UNCLOSED_FRONT_MATTER_RE.match(text):
+        problem = (
+            "front matter (---) is never closed; read as text, and no task of this note is closed"
+            " for being missing"
+        )
+        diagnostics.append(Diagnostic(path, problem, 1, unread=True))
     note_id, fm_problem = front_matter_identity(front, path)
     if fm_problem:
         diagnostics.append(Diagnostic(path, fm_problem, 1))
@@ -314,8 +321,11 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
     if fence is not None:
-        problem = f"code fence {fence} is never closed; lines after it are not read"
-        diagnostics.append(Diagnostic(path, problem, fence_line))
+        problem = (
+            f"code fence {fence} is never closed; lines after it are not read, and no task of this"
+            " note is closed for being missing"
+        )
+        diagnostics.append(Diagnostic(path, problem, fence_line, unread=True))
     return _distinguish(tasks), diagnostics
 
 

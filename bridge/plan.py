@@ -69,6 +69,7 @@ class NoteEdit:
     path: str
     key: str
     target: StatusType
+    seen: StatusType | None = None  # the line's status when planned; another one then is the user's
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,10 +250,15 @@ def plan(
     options: PlanOptions,
     note_times: Mapping[str, int] | None = None,
     complete: bool = True,
+    unread: Collection[str] = (),
     around: Neighbours | None = None,
     pending: Collection[str] = (),
 ) -> Plan:
-    """Steps that bring notes and tracker together; `complete` is False after a partial read of the notes.
+    """Steps that bring notes and tracker together.
+
+    `complete` is False when only some tasks were looked at (a webhook's), so nothing is absent;
+    `unread` names the notes ("a.md") and folders ("a/") whose tasks are not all known: a linked
+    task of theirs that no line claims is unseen, not gone.
 
     `around` gives each task line's neighbours in its note (`neighbours()` of every task read);
     without it they are taken from `groups`. `pending` are the refs of creates sent by a run
@@ -301,7 +307,7 @@ def plan(
     for remote in list(candidates.leftovers()):
         _keep(result, remote, options)
         claimed.add(remote.remote_id)
-    _absent(result, bases, claimed, changes, options, complete)
+    _absent(result, bases, claimed, changes, options, complete, unread)
     return result
 
 
@@ -422,7 +428,7 @@ class _Merger:
         wanted = StatusType.TODO if is_open else target
         for task in group.tasks:
             if task.status_type.is_open != is_open:
-                step.edits.append(NoteEdit(task.source.path, task.line_key, wanted))
+                step.edits.append(NoteEdit(task.source.path, task.line_key, wanted, task.status_type))
                 values[ident[task]] = known_values(task, ident[task], base, wanted)
         # an update carries the status the task ends in, never one the tracker's change overrode
         fields = replace(fields, status=fields.status if fields.status.is_open == is_open else wanted)
@@ -461,6 +467,24 @@ def _winner(
     return "note" if note_time >= remote_time else "tracker"
 
 
+def _paths(base: Base) -> set[str]:
+    return {base.fields.path, *(spot[0] for spot in base.spots.values())}
+
+
+def _region(base: Base, unread: Collection[str]) -> str:
+    """The unread note or folder a task was last seen in."""
+    paths = _paths(base)
+    for region in sorted(unread):
+        folder = region.endswith("/")
+        if region == "./" or any(p == region or (folder and p.startswith(region)) for p in paths):
+            return region
+    return ""
+
+
+def _in_unread(base: Base, unread: Collection[str]) -> bool:
+    return bool(unread) and _region(base, unread) != ""
+
+
 def _absent(
     result: Plan,
     bases: Mapping[str, Base],
@@ -468,6 +492,7 @@ def _absent(
     changes: Mapping[str, RemoteTask],
     options: PlanOptions,
     complete: bool,
+    unread: Collection[str],
 ) -> None:
     """Linked tasks no line claimed: remember what the tracker said, act only as the settings say.
 
@@ -487,6 +512,14 @@ def _absent(
             gone.append(base)
         if after != base:
             result.steps.append(Step(base.ref, base.remote_id, base.keys, after, base))
+    unseen = [b for b in gone if _in_unread(b, unread)]
+    if unseen:
+        where = ", ".join(sorted({_region(b, unread) for b in unseen}))
+        result.notices.append(
+            f"{len(unseen)} linked task{'s' if len(unseen) > 1 else ''} not seen in notes that could"
+            f" not be read in full ({where}); left as they are"
+        )
+        gone = [b for b in gone if b not in unseen]
     result.absent = len(gone)
     if not gone:
         return

@@ -176,6 +176,8 @@ def run_sync(
             root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
         )
         log.info("read %d notes (%d from the parse cache)", len(result.notes), cache.hits)
+        if not dry_run:
+            _sweep(result.litter)
         groups = build_groups(result.tasks, result.groups)
         around = neighbours(result.tasks)  # once: every connector plans against the same notes
         unrouted = 0
@@ -249,7 +251,7 @@ def _sync_one(
             changes=changes,
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
-            complete=result.complete,
+            unread=result.unread,
             around=around,
             pending=pending,
         )
@@ -271,6 +273,17 @@ def _sync_one(
             )
     finally:
         report.requests = connector.requests
+
+
+def _sweep(litter: list[Path]) -> None:
+    """Remove what a killed write-back left; safe under the writer lock, as no write is under way."""
+    for path in litter:
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("cannot remove %s, left by an interrupted write: %s", path, exc.strerror or exc)
+        else:
+            log.info("removed %s, left by an interrupted write", path)
 
 
 def _known() -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from bridge.exchange import TEMP_SUFFIX
 from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.parse import parse_note
@@ -24,11 +25,14 @@ __all__ = [
     "Note",
     "ParseCache",
     "Scan",
+    "Walk",
     "decode_note",
     "find_root",
     "iter_note_paths",
     "load_dialect",
+    "read_bytes",
     "read_note",
+    "real_path",
     "scan",
 ]
 
@@ -53,15 +57,18 @@ class Scan:
     groups: list[str | None] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    unreadable: list[str] = field(default_factory=list)  # notes that exist but could not be read
+    # Notes ("a.md") and folders ("a/") whose tasks are not all known: unreadable, skipped, or
+    # ambiguous (an unclosed fence). A linked task not seen there is not gone, only unseen.
+    unread: list[str] = field(default_factory=list)
+    litter: list[Path] = field(default_factory=list)  # temporary files of a killed write-back
     dialect: Dialect = field(
         default_factory=Dialect
     )  # what the notes were parsed with; write-back uses it too
 
     @property
     def complete(self) -> bool:
-        """Whether every note was read: only then may a task's absence mean anything."""
-        return not self.unreadable
+        """Whether every note was read in full."""
+        return not self.unread
 
 
 class ParseCache(Protocol):
@@ -105,13 +112,58 @@ def load_dialect(root: Path) -> tuple[Dialect, list[Diagnostic]]:
     return Dialect(statuses, task_format, global_filter), []
 
 
-def iter_note_paths(root: Path) -> Iterator[Path]:
-    """Note files under `root` in a stable order; hidden folders (.obsidian, .git, .trash) are skipped."""
-    for folder, dirs, files in os.walk(root):
+@dataclass(slots=True)
+class Walk:
+    """What a walk of the vault met besides notes: folders it could not read, and litter."""
+
+    problems: list[Diagnostic] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # folders ("x/") whose notes are unknown
+    litter: list[Path] = field(default_factory=list)  # temporary files a killed write-back left
+
+
+def iter_note_paths(root: Path, walk: Walk | None = None, *, vault: Path | None = None) -> Iterator[Path]:
+    """Note files under `root` in a stable order; hidden folders (.obsidian, .git, .trash) are skipped.
+
+    Symlinked folders are never entered (their notes would be read twice, or from outside the
+    vault); one that leads outside, and every folder that cannot be listed, is reported in `walk`.
+    """
+    walk = walk if walk is not None else Walk()
+    base = root.absolute()
+    vault = (vault or root).absolute()  # what reported folders are relative to
+
+    def where(folder: str) -> str:
+        rel = Path(folder).relative_to(vault).as_posix()
+        return "" if rel == "." else rel + "/"
+
+    def failed(exc: OSError) -> None:
+        folder = (where(exc.filename) if exc.filename else "") or "./"
+        walk.unread.append(folder)
+        problem = f"folder cannot be read ({exc.strerror or exc}); its tasks are unknown, none is closed"
+        walk.problems.append(Diagnostic(folder, problem))
+
+    for folder, dirs, files in os.walk(base, onerror=failed):
+        for name in dirs:
+            if not name.startswith(".") and os.path.islink(os.path.join(folder, name)):
+                _linked_folder(vault, folder, name, where, walk)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.lower().endswith(_NOTE_SUFFIXES) and not name.startswith("."):
+            if name.startswith("."):
+                if name.endswith(TEMP_SUFFIX):
+                    walk.litter.append(Path(folder, name))
+            elif name.lower().endswith(_NOTE_SUFFIXES):
                 yield Path(folder, name)
+
+
+def _linked_folder(base: Path, folder: str, name: str, where: Callable[[str], str], walk: Walk) -> None:
+    """A symlinked folder: fine inside the vault (read where it really is), reported when it leaves it."""
+    link = os.path.join(folder, name)
+    real = os.path.realpath(link)
+    if Path(real).is_relative_to(os.path.realpath(base)):
+        return
+    rel = where(link)
+    walk.unread.append(rel)
+    problem = "a symlink to a folder outside the vault; not read (the bridge reads only the vault)"
+    walk.problems.append(Diagnostic(rel, problem))
 
 
 def decode_note(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
@@ -137,32 +189,64 @@ def _size(count: int) -> str:
     return f"{count / 1_048_576:.1f} MiB" if count >= 1_048_576 else f"{count:,} bytes"
 
 
-def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | None, Diagnostic | None]:
-    """Read one note, refusing what is not a regular file, too large, binary or not UTF-8."""
+def real_path(root: Path, path: Path) -> tuple[Path | None, str | None]:
+    """Where `path` really is, if that is inside the vault; else None and why (never opened).
+
+    Resolved with lstat and readlink only, so a symlink that leaves the vault is never followed.
+    """
     try:
-        info = path.stat()
+        real = Path(os.path.realpath(path, strict=True))
     except FileNotFoundError:
         if path.is_symlink():
-            return None, None, Diagnostic(rel, f"broken symlink to {os.readlink(path)!r}; skipped")
-        return None, None, Diagnostic(rel, "vanished while the vault was read; skipped")
-    except OSError as exc:
-        return None, None, Diagnostic(rel, f"cannot read: {exc.strerror or exc}; skipped")
-    if not stat.S_ISREG(info.st_mode):
-        return None, None, Diagnostic(rel, "not a regular file; skipped")
-    if info.st_size > max_bytes:
-        over = (
-            f"{_size(info.st_size)} is over the {_size(max_bytes)} limit for a note (BRIDGE_MAX_NOTE_BYTES)"
-        )
-        return None, None, Diagnostic(rel, over + "; skipped")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        return None, None, Diagnostic(rel, f"cannot read: {exc.strerror or exc}; skipped")
-    if len(data) > max_bytes:
-        return None, None, Diagnostic(rel, "grew past the size limit while being read; skipped")
+            return None, f"broken symlink to {os.readlink(path)!r}; skipped"
+        return None, "vanished while the vault was read; skipped"
+    except OSError as exc:  # a symlink loop, a folder we may not enter
+        return None, f"cannot read: {exc.strerror or exc}; skipped"
+    if not real.is_relative_to(os.path.realpath(root)):
+        return None, "a symlink to a file outside the vault; skipped (the bridge reads only the vault)"
+    return real, None
+
+
+def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | None, Diagnostic | None]:
+    """Read one note, refusing what is not a regular file, too large, binary or not UTF-8.
+
+    `path` is a real path (see `real_path`). One open and an fstat of that same descriptor: what
+    is measured is what is read, and a FIFO put in a note's place cannot block the run.
+    """
+    data, info, why = read_bytes(path, max_bytes)
+    if data is None or info is None:
+        return None, None, Diagnostic(rel, why or "cannot be read; skipped")
     text, problem = decode_note(data, rel)
     return text, Note(rel, info.st_size, info.st_mtime_ns), problem
+
+
+def read_bytes(path: Path, max_bytes: int) -> tuple[bytes | None, os.stat_result | None, str | None]:
+    """A regular file's bytes and the stat they go with, or None and why (a diagnostic's words)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None, None, "vanished while the vault was read; skipped"
+    except OSError as exc:
+        return None, None, f"cannot read: {exc.strerror or exc}; skipped"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, None, "not a regular file; skipped"
+        if info.st_size > max_bytes:
+            limit = f"the {_size(max_bytes)} limit for a note (BRIDGE_MAX_NOTE_BYTES)"
+            return None, None, f"{_size(info.st_size)} is over {limit}; skipped"
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, max(info.st_size + 1 - total, 65536)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                return None, None, "grew past the size limit while being read; skipped"
+        return b"".join(chunks), info, None
+    except OSError as exc:
+        return None, None, f"cannot read: {exc.strerror or exc}; skipped"
+    finally:
+        os.close(fd)
 
 
 def scan(
@@ -182,36 +266,63 @@ def scan(
     dialect, problems = load_dialect(root)
     result = Scan(root, dialect=dialect)
     result.diagnostics.extend(problems)
-    files = iter_note_paths(path) if path.is_dir() else iter([path])
+    walk = Walk()
+    files = iter_note_paths(path, walk, vault=root) if path.is_dir() else iter([path])
     for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
-        if cache is not None and (hit := _cached(cache, file, rel)) is not None:
+        info: os.stat_result | None = None
+        problem: Diagnostic | None = None
+        try:
+            info = os.lstat(file)
+        except FileNotFoundError:
+            problem = Diagnostic(rel, "vanished while the vault was read; skipped")
+        except OSError as exc:
+            problem = Diagnostic(rel, f"cannot read: {exc.strerror or exc}; skipped")
+        else:
+            if stat.S_ISLNK(info.st_mode):  # read where it really is, if that is in the vault
+                real, why = real_path(root, file)
+                file, info = (real, None) if real is not None else (file, None)
+                problem = Diagnostic(rel, why) if why else None
+        if problem is not None:
+            result.diagnostics.append(problem)
+            result.unread.append(rel)
+            continue
+        if cache is not None and (hit := _cached(cache, file, rel, info)) is not None:
             result.notes.append(hit[0])
-            result.tasks.extend(hit[1][0])
-            result.diagnostics.extend(hit[1][1])
+            _add(result, rel, *hit[1])
             continue
         text, note, problem = read_note(file, rel, max_bytes)
         if problem is not None:
             result.diagnostics.append(problem)
         if text is None or note is None:
-            result.unreadable.append(rel)
+            result.unread.append(rel)
             continue
         result.notes.append(note)
         tasks, diagnostics = parse_note(text, rel, dialect)
         if cache is not None:
             cache.store(note, text, tasks, diagnostics)
-        result.tasks.extend(tasks)
-        result.diagnostics.extend(diagnostics)
+        _add(result, rel, tasks, diagnostics)
+    result.diagnostics.extend(walk.problems)
+    result.unread.extend(walk.unread)
+    result.litter = walk.litter
     result.groups = group_tasks(result.tasks, policy)
     return result
 
 
+def _add(result: Scan, rel: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+    result.tasks.extend(tasks)
+    result.diagnostics.extend(diagnostics)
+    if any(d.unread for d in diagnostics):  # an unclosed fence or front matter: tasks may be missing
+        result.unread.append(rel)
+
+
 def _cached(
-    cache: ParseCache, file: Path, rel: str
+    cache: ParseCache, file: Path, rel: str, info: os.stat_result | None
 ) -> tuple[Note, tuple[list[Task], list[Diagnostic]]] | None:
-    try:
-        info = file.stat()
-    except OSError:
-        return None
+    if info is None:
+        try:
+            info = file.stat()
+        except OSError:
+            return None
     if not stat.S_ISREG(info.st_mode):
         return None
     found = cache.lookup(rel, info.st_size, info.st_mtime_ns)

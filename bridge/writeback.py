@@ -1,9 +1,10 @@
 """Changing a task's status inside a note without disturbing anything else in the file.
 
 Only the status character and an appended or removed `✅`/`❌` date change; every other byte,
-line ending, BOM and the file's mode stay as they were. Writes are atomic (temporary file,
-fsync, rename) and optimistic: the note is read again right before writing, the task found
-again by key, and the rename skipped and retried when the note changed underneath.
+line ending, BOM and the file's mode stay as they were. The note is read, the lines found by key,
+and the result put in place by a compare-and-swap (`bridge.exchange`): a save the user makes at
+any moment is never overwritten, the write is redone from it. A line whose status the user
+changed since the plan was made is left as the user left it: the next sync settles it.
 """
 
 from __future__ import annotations
@@ -11,23 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import stat
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.atomic import replace_file
+from bridge.exchange import swap_if_unchanged
 from bridge.model import Diagnostic, Spelling, StatusType, Task
 from bridge.parse import LineParse, parse_line, parse_note
 from bridge.signifiers import SIGNIFIERS, Dialect, spell
-from bridge.vault import DEFAULT_MAX_NOTE_BYTES, Note, read_note
+from bridge.vault import DEFAULT_MAX_NOTE_BYTES, Note, decode_note, read_bytes, real_path
 
 __all__ = ["WriteResult", "edit_line", "set_status"]
 
 log = logging.getLogger(__name__)
 
-_ATTEMPTS = 5
+_ATTEMPTS = 20  # each retry follows a save by the user; an editor saving nonstop wins
 _STAMP = {StatusType.DONE: "done", StatusType.CANCELLED: "cancelled"}
 _EMOJI = {s.field: s.emoji[0] for s in SIGNIFIERS if s.field in _STAMP.values()}
 _DATAVIEW = {s.field: s.dataview for s in SIGNIFIERS if s.field in _STAMP.values()}
@@ -35,13 +35,15 @@ _DATAVIEW = {s.field: s.dataview for s in SIGNIFIERS if s.field in _STAMP.values
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What one note write did: lines changed, keys not found (so not written), and problems."""
+    """What one note write did: lines changed, keys not found or changed meanwhile (so not
+    written), and problems."""
 
     path: str
     lines: tuple[int, ...] = ()
     missing: tuple[str, ...] = ()
     relocated: bool = False
     problems: tuple[Diagnostic, ...] = field(default_factory=tuple)
+    conflicts: tuple[str, ...] = ()  # lines whose status the user changed since the plan
 
     @property
     def written(self) -> bool:
@@ -68,7 +70,11 @@ def edit_line(
     cuts = [f for f in parsed.fields if f.name in _STAMP.values() and f.name != wanted]
     text = line
     for f in sorted(cuts, key=lambda f: f.start, reverse=True):
-        start = f.start - 1 if f.start > 0 and text[f.start - 1] in " \t" else f.start
+        # the separator a stamp of this kind is written with, no more: a cycle leaves no space
+        width = 2 if f.spelling is Spelling.DATAVIEW else 1
+        start = f.start
+        while start > 0 and f.start - start < width and text[start - 1] in " \t":
+            start -= 1
         text = text[:start] + text[f.end :]
     if wanted is not None and parsed.first(wanted) is None:
         block = parsed.first("block")
@@ -84,19 +90,38 @@ def _file_spelling(tasks: list[Task]) -> Spelling:
     return seen.most_common(1)[0][0] if seen else Spelling.UTF8
 
 
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    data: bytes
+    lines: list[int]
+    missing: list[str]
+    conflicts: list[tuple[str, int]]
+
+
 def _plan(
-    data: bytes, text: str, rel: str, changes: Mapping[str, StatusType], dialect: Dialect, today: dt.date
-) -> tuple[bytes, list[int], list[str]]:
-    """The new file bytes, the lines changed, and the keys not found; bytes are spliced, not re-encoded."""
+    data: bytes,
+    text: str,
+    rel: str,
+    changes: Mapping[str, StatusType],
+    dialect: Dialect,
+    today: dt.date,
+    seen: Mapping[str, StatusType] | None = None,
+) -> _Edit:
+    """The new file bytes, the lines changed, the keys not found, and the lines the user changed
+    since `seen`; bytes are spliced, not re-encoded."""
     tasks, _ = parse_note(text, rel, dialect)
     found = {t.line_key for t in tasks}
     spelling = _file_spelling(tasks)
     pieces: list[bytes] = []
     cursor = 0
     changed: list[int] = []
+    conflicts: list[tuple[str, int]] = []
     for task in tasks:
         target = changes.get(task.line_key)
-        if target is None:
+        if target is None or task.status_type is target:
+            continue
+        if seen is not None and task.line_key in seen and seen[task.line_key] is not task.status_type:
+            conflicts.append((task.line_key, task.source.line))
             continue
         start, end = task.source.start, task.source.end
         line = data[start:end].decode("utf-8")
@@ -110,22 +135,15 @@ def _plan(
         cursor = end
         changed.append(task.source.line)
     pieces.append(data[cursor:])
-    return b"".join(pieces), changed, [k for k in changes if k not in found]
+    return _Edit(b"".join(pieces), changed, [k for k in changes if k not in found], conflicts)
 
 
-def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
-    return (a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_ino, b.st_size, b.st_mtime_ns)
+def _refused(path: str, changes: Mapping[str, StatusType], why: str) -> WriteResult:
+    return WriteResult(path, missing=tuple(changes), problems=(Diagnostic(path, why),))
 
 
-def _replace(target: Path, data: bytes, before: os.stat_result) -> bool:
-    """Atomically replace `target` with `data`, unless it changed since `before`; False when it did."""
-    return replace_file(
-        target,
-        data,
-        mode=stat.S_IMODE(before.st_mode),
-        owner=(before.st_uid, before.st_gid),
-        still_valid=lambda: _same_file(target.stat(), before),
-    )
+def _read_only(info: os.stat_result, target: Path) -> bool:
+    return not info.st_mode & 0o222 or not os.access(target, os.W_OK)
 
 
 def set_status(
@@ -136,39 +154,71 @@ def set_status(
     today: dt.date,
     dialect: Dialect | None = None,
     expected: Note | None = None,
+    seen: Mapping[str, StatusType] | None = None,
     max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
 ) -> WriteResult:
     """Set the status of the tasks with these line keys (`Task.line_key`) in one note, in one atomic write.
 
     `expected` is the note as it was parsed; when the file differs, the tasks are found again by
     key. A key no longer in the note is reported in `missing` and nothing is written for it.
+    `seen` is each line's status when the change was planned: a line found with another status
+    is the user's newer word, reported in `conflicts` and left alone.
     """
     dialect = dialect or Dialect()
     unwritable = sorted({t.value for t in changes.values() if not dialect.statuses.can_write(t)})
     if unwritable:
-        refused = Diagnostic(path, f"no status character means {', '.join(unwritable)} here; nothing written")
-        return WriteResult(path, missing=tuple(changes), problems=(refused,))
-    target = Path(os.path.realpath(root / path))  # write through a symlink, never over it
-    for _ in range(_ATTEMPTS):
+        return _refused(
+            path, changes, f"no status character means {', '.join(unwritable)} here; nothing written"
+        )
+    target, why = real_path(root, root / path)  # through a symlink inside the vault, never out of it
+    if target is None:
+        return _refused(path, changes, why.replace("skipped", "nothing written") if why else "cannot be read")
+    latest: list[_Edit] = []  # the edit in place, or one redone from a save that raced the swap
+
+    def replan(current: bytes) -> bytes:
         try:
-            before = target.stat()
-        except OSError:
-            before = None
-        text, note, problem = read_note(target, path, max_bytes)
-        if text is None or note is None or before is None:
-            problems = (problem,) if problem else (Diagnostic(path, "cannot be read; nothing written"),)
-            return WriteResult(path, missing=tuple(changes), problems=problems)
-        if (before.st_size, before.st_mtime_ns) != (note.size, note.mtime_ns):
-            continue  # changed between the two looks: read it again
-        relocated = expected is not None and (expected.size, expected.mtime_ns) != (note.size, note.mtime_ns)
+            now = current.decode("utf-8")
+        except UnicodeDecodeError:  # saved meanwhile in another encoding: ours is dropped
+            latest.append(_Edit(current, [], list(changes), []))
+            return current
+        latest.append(_plan(current, now, path, changes, dialect, today, seen))
+        return latest[-1].data
+
+    for _ in range(_ATTEMPTS):
+        data, before, why = read_bytes(target, max_bytes)
+        if data is None or before is None:
+            return _refused(path, changes, (why or "cannot be read").replace("skipped", "nothing written"))
+        text, problem = decode_note(data, path)
+        if text is None:
+            return WriteResult(path, missing=tuple(changes), problems=(problem,) if problem else ())
+        relocated = expected is not None and (expected.size, expected.mtime_ns) != (
+            before.st_size,
+            before.st_mtime_ns,
+        )
         if relocated:
             log.info("%s changed since it was read; tasks located again by key", path)
-        data = text.encode("utf-8")  # lossless: the note decoded as strict UTF-8
-        new, lines, missing = _plan(data, text, path, changes, dialect, today)
-        if not lines:
-            return WriteResult(path, missing=tuple(missing), relocated=relocated)
-        if _replace(target, new, before):
-            return WriteResult(path, tuple(lines), tuple(missing), relocated)
-        log.info("%s changed while it was being written; trying again", path)
+        edit = _plan(data, text, path, changes, dialect, today, seen)
+        if edit.lines and _read_only(before, target):
+            mode = f"{before.st_mode & 0o777:04o}"
+            return _refused(
+                path, changes, f"read-only (mode {mode}); not written: make it writable to sync it"
+            )
+        latest[:] = [edit]
+        if edit.lines and swap_if_unchanged(target, edit.data, data, before, replan).data is None:
+            log.info("%s changed while it was being written; trying again", path)
+            continue
+        return _result(path, latest[-1], relocated)
     problem = Diagnostic(path, f"kept changing while being written ({_ATTEMPTS} attempts); nothing written")
     return WriteResult(path, missing=tuple(changes), problems=(problem,))
+
+
+def _result(path: str, edit: _Edit, relocated: bool) -> WriteResult:
+    problems = tuple(
+        Diagnostic(
+            path, "status changed in the note since it was read; left as it is, settled next sync", line
+        )
+        for _, line in edit.conflicts
+    )
+    return WriteResult(
+        path, tuple(edit.lines), tuple(edit.missing), relocated, problems, tuple(k for k, _ in edit.conflicts)
+    )

@@ -84,14 +84,14 @@ def test_huge_file_is_not_read(messy, monkeypatch):
 
 def test_unreadable_file(messy, monkeypatch):
     (messy / "secret.md").write_text(GOOD, encoding="utf-8")
-    real_open = Path.open
+    real_open = os.open
 
-    def denied(self, *args, **kwargs):
-        if self.name == "secret.md":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
+    def denied(path, *args, **kwargs):
+        if Path(path).name == "secret.md":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", denied)
+    monkeypatch.setattr(os, "open", denied)
     _check(messy, "secret.md", "cannot read: Permission denied")
 
 
@@ -188,9 +188,9 @@ def test_broken_vault_settings_fall_back_to_defaults(messy):
 def test_file_vanishing_during_the_walk(messy, monkeypatch):
     real = vault_module.iter_note_paths
 
-    def with_ghost(root):
+    def with_ghost(root, *args, **kwargs):
         yield root / "ghost.md"
-        yield from real(root)
+        yield from real(root, *args, **kwargs)
 
     monkeypatch.setattr(vault_module, "iter_note_paths", with_ghost)
     result = scan(messy)

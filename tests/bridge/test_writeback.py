@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge import writeback
+from bridge import exchange, writeback
 from bridge.model import Spelling, StatusType
 from bridge.parse import parse_line, parse_note
 from bridge.signifiers import Dialect, StatusTable, spell
@@ -57,7 +60,7 @@ def edit(
         (
             "- [x] Pay [due:: 2025-01-01]  [completion:: 2026-11-27]",
             StatusType.TODO,
-            "- [ ] Pay [due:: 2025-01-01] ",
+            "- [ ] Pay [due:: 2025-01-01]",
         ),
     ],
 )
@@ -306,3 +309,166 @@ def test_proposed_is_refused_where_the_vault_reads_question_mark_as_todo(vault):
     back = set_status(vault, EXAMPLE_NOTE, {key: StatusType.PROPOSED}, today=TODAY, dialect=Dialect(table))
     assert not back.written
     assert "no status character means PROPOSED" in back.problems[0].message
+
+
+# --- no white space left behind, whatever the number of cycles ---------------------------------
+
+_DATAVIEW_FIELDS = st.sampled_from(
+    ["[due:: 2025-01-01]", "[priority:: high]", "[start:: 2025-02-03]", "(scheduled:: 2025-03-04)"]
+)
+
+
+@st.composite
+def open_lines(draw: st.DrawFn) -> str:
+    """Open task lines without a done or cancelled date, in both formats and every spelling."""
+    words = " ".join(draw(st.lists(_WORDS, min_size=1, max_size=4)))
+    prefix = draw(st.sampled_from(["", "  ", "> ", "\t"])) + draw(st.sampled_from(["-", "*", "1."]))
+    if draw(st.booleans()):
+        spelling = draw(_SPELLINGS)
+        fields = [
+            spell(e, spelling) + ("" if e in "⏫🔽" else " 2025-01-02")
+            for e in draw(st.lists(st.sampled_from(["📅", "⏳", "⏫", "🔽", "➕"]), max_size=3, unique=True))
+        ]
+        sep = " "
+    else:
+        fields = draw(st.lists(_DATAVIEW_FIELDS, max_size=3, unique=True))
+        sep = draw(st.sampled_from([" ", "  "]))
+    block = draw(st.sampled_from(["", " ^blk-1"]))
+    tail = draw(st.sampled_from(["", " ", "\t", "   "]))
+    return f"{prefix} [ ] {words}" + "".join(sep + f for f in fields) + block + tail
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=open_lines(), cycle=st.lists(_TARGETS, min_size=1, max_size=8))
+def test_any_number_of_status_cycles_gives_the_line_back(line, cycle):
+    """Complete, cancel, reopen in any order: back at the start, the line is byte for byte the same."""
+    text = line
+    for target in [*cycle, StatusType.TODO]:
+        text = edit(text, target, spelling=Spelling.UTF8)
+    assert text == line
+
+
+# --- the user's word wins: races, boundaries, read-only notes ----------------------------------
+
+
+def test_status_changed_by_the_user_since_the_plan_is_left_as_the_user_left_it(vault):
+    """The same-line race: `[-]` typed after the plan read `[?]`, before the write of `[x]`."""
+    task = scan(vault).tasks[0]
+    note = vault / EXAMPLE_NOTE
+    lines = note.read_bytes().split(b"\n")
+    index = task.source.line - 1
+    lines[index] = lines[index].replace(b"[?]", b"[-]", 1)
+    cancelled_by_user = b"\n".join(lines)
+    note.write_bytes(cancelled_by_user)
+    outcome = set_status(
+        vault,
+        EXAMPLE_NOTE,
+        {task.line_key: StatusType.DONE},
+        today=TODAY,
+        seen={task.line_key: task.status_type},
+    )
+    assert outcome.conflicts == (task.line_key,)
+    assert not outcome.written
+    assert "status changed in the note since it was read" in outcome.problems[0].message
+    assert outcome.problems[0].line == task.source.line
+    assert note.read_bytes() == cancelled_by_user
+
+
+def test_a_symlink_out_of_the_vault_is_never_written(tmp_path):
+    vault, outside = tmp_path / "vault", tmp_path / "outside"
+    vault.mkdir()
+    outside.mkdir()
+    secret = outside / "secret.md"
+    secret.write_text("- [ ] Outside task\n", encoding="utf-8")
+    (vault / "link.md").symlink_to(secret)
+    key = parse_note("- [ ] Outside task\n", "link.md")[0][0].key
+    outcome = set_status(vault, "link.md", {key: StatusType.DONE}, today=TODAY)
+    assert not outcome.written
+    assert "outside the vault" in outcome.problems[0].message
+    assert secret.read_text(encoding="utf-8") == "- [ ] Outside task\n"
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.md"]  # no temporary file either
+
+
+def test_a_read_only_note_is_reported_not_replaced(vault):
+    task = scan(vault).tasks[0]
+    note = vault / EXAMPLE_NOTE
+    before = note.read_bytes()
+    inode = note.stat().st_ino
+    note.chmod(0o444)
+    try:
+        outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
+    finally:
+        mode = stat.S_IMODE(note.stat().st_mode)
+        note.chmod(0o644)
+    assert not outcome.written
+    assert outcome.problems[0].message.startswith("read-only (mode 0444); not written")
+    assert (note.read_bytes(), note.stat().st_ino, mode) == (before, inode, 0o444)
+
+
+def test_without_an_atomic_exchange_the_checked_rename_is_used(vault, monkeypatch):
+    monkeypatch.setattr(exchange, "_RENAMEAT2", None)
+    task = scan(vault).tasks[0]
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
+    assert outcome.lines == (task.source.line,)
+    assert not [p for p in vault.iterdir() if p.name.endswith(exchange.TEMP_SUFFIX)]
+
+
+needs_exchange = pytest.mark.skipif(not exchange.exchange_supported(), reason="no renameat2 here")
+
+
+@needs_exchange
+def test_a_save_landing_during_the_swap_is_kept(vault, monkeypatch):
+    """The editor appends through a descriptor opened before our exchange: the note it wrote
+    into is the one swapped out, so the swap is undone and the write redone from the save."""
+    task = scan(vault).tasks[0]
+    note = vault / EXAMPLE_NOTE
+    real = exchange._settled
+    calls = []
+
+    def editor_appends_first(path, wait):
+        if not calls:
+            with open(path, "ab") as late:  # what was the note now sits at `path`
+                late.write(b"Typed during the swap.\n")
+        calls.append(path)
+        return real(path, wait)
+
+    monkeypatch.setattr(exchange, "_settled", editor_appends_first)
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
+    assert outcome.lines == (task.source.line,)
+    assert len(calls) == 2  # undone once, then done
+    data = note.read_bytes()
+    assert data.endswith(b"Typed during the swap.\n")
+    assert data.count(b"[x]") == 1
+    assert not [p for p in vault.iterdir() if p.name.endswith(exchange.TEMP_SUFFIX)]
+
+
+@needs_exchange
+def test_a_reader_waiting_on_the_swapped_note_reads_the_save_and_our_change(vault, monkeypatch):
+    """A save lands during the swap and the editor opens the note again at once: it waits on our
+    lease, and reads the note with both its save and our change, never one without the other."""
+    task = scan(vault).tasks[0]
+    note = vault / EXAMPLE_NOTE
+    real = exchange._settled
+    readers: list[subprocess.Popen[bytes]] = []
+
+    def save_then_reopen(path, wait):
+        if not readers:
+            with open(path, "ab") as late:
+                late.write(b"Typed during the swap.\n")
+            reader = [
+                sys.executable,
+                "-c",
+                f"import sys; sys.stdout.buffer.write(open({str(note)!r}, 'rb').read())",
+            ]
+            readers.append(subprocess.Popen(reader, stdout=subprocess.PIPE))
+            time.sleep(0.5)  # it is now waiting in open() for our lease
+        return real(path, wait)
+
+    monkeypatch.setattr(exchange, "_settled", save_then_reopen)
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
+    seen_by_reader, _ = readers[0].communicate(timeout=60)
+    data = note.read_bytes()
+    assert outcome.lines == (task.source.line,)
+    assert data.endswith(b"Typed during the swap.\n")
+    assert data.count(b"[x]") == 1
+    assert seen_by_reader == data
