@@ -280,11 +280,9 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
     front, body = _front_matter(text)
     diagnostics: list[Diagnostic] = []
     if front is None and _UNCLOSED_FRONT_MATTER_RE.match(text):
-        problem = (
-            "front matter (---) is never closed; read as text, and no task of this note is closed"
-            " for being missing"
-        )
-        diagnostics.append(Diagnostic(path, problem, 1, unread=True))
+        # where the note's identity ends is unknown, so its tasks' keys are too: none is read
+        problem = "front matter (---) is never closed; the note's tasks are not read until it is"
+        return [], [Diagnostic(path, problem, 1, unread=True)]
     note_id, fm_problem = front_matter_identity(front, path)
     if fm_problem:
         diagnostics.append(Diagnostic(path, fm_problem, 1))

@@ -280,6 +280,8 @@ def scan(
         else:
             if stat.S_ISLNK(info.st_mode):  # read where it really is, if that is in the vault
                 real, why = real_path(root, file)
+                if real is not None and _walked(real, path):
+                    continue  # an alias of a note read at its own place: not read twice
                 file, info = (real, None) if real is not None else (file, None)
                 problem = Diagnostic(rel, why) if why else None
         if problem is not None:
@@ -306,6 +308,15 @@ def scan(
     result.litter = walk.litter
     result.groups = group_tasks(result.tasks, policy)
     return result
+
+
+def _walked(real: Path, start: Path) -> bool:
+    """Whether the walk from `start` reads the file at `real` under its own name."""
+    base = Path(os.path.realpath(start))
+    if not start.is_dir() or not real.is_relative_to(base):
+        return False
+    parts = real.relative_to(base).parts
+    return real.name.lower().endswith(_NOTE_SUFFIXES) and not any(p.startswith(".") for p in parts)
 
 
 def _add(result: Scan, rel: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
