@@ -50,3 +50,22 @@ def test_a_killed_write_backs_temporary_file_is_removed_by_the_next_run(notes, e
     (notes / ".keep.md").write_text("not ours\n", encoding="utf-8")
     assert run(notes).created == 1
     assert sorted(p.name for p in notes.rglob(".*")) == [".keep.md"]
+
+
+def test_a_read_only_note_is_reported_and_takes_the_change_once_writable(notes, emulator):
+    note = notes / "a.md"
+    note.write_text("- [ ] Send the deck\n", encoding="utf-8")
+    assert run(notes).created == 1
+    [task] = emulator.tasks.values()
+    emulator.complete(task["id"])
+    note.chmod(0o444)
+    try:
+        report = run(notes)
+        assert note.read_text(encoding="utf-8") == "- [ ] Send the deck\n"
+        assert "a.md: read-only (mode 0444); not written: make it writable to sync it" in report.notices
+        assert not any("not found" in n for n in report.notices)
+    finally:
+        note.chmod(0o644)
+    assert run(notes).notes_written == 1
+    assert note.read_text(encoding="utf-8").startswith("- [x] Send the deck ✅ ")
+    assert emulator.tasks[task["id"]]["checked"]
