@@ -23,32 +23,28 @@ def _read(note: Path) -> bytes:
             time.sleep(0.0001)
 
 
+def _write(note: Path, flags: int, data: bytes) -> None:
+    fd = os.open(note, os.O_WRONLY | flags, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def save(note: Path, how: str, line: bytes) -> None:
     if how == "append":
-        fd = os.open(note, os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        _write(note, os.O_APPEND, line)
         return
     data = _read(note) + line
     if how == "in place":
-        fd = os.open(note, os.O_WRONLY | os.O_TRUNC)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        _write(note, os.O_TRUNC, data)
     elif how == "rename":
         tmp = note.with_name(f".{note.name}.editor-save")
         tmp.write_bytes(data)
         os.replace(tmp, note)
     else:  # delete and recreate
         os.unlink(note)
-        fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        _write(note, os.O_CREAT | os.O_EXCL, data)
 
 
 def main() -> None:
