@@ -79,13 +79,16 @@ def _exchange(a: str, b: str) -> None:
         raise OSError(code, os.strerror(code), b)
 
 
-def _lease(fd: int, kind: int) -> bool:
-    """Take a lease; False when refused (someone holds the file open, or leases are unsupported)."""
+def _lease(fd: int, kind: int) -> bool | None:
+    """Take a lease: True; False when another process holds the file open in a conflicting way;
+    None when leases cannot be had here (another owner's file, a file system without them)."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETSIG, _LEASE_SIGNAL)
         fcntl.fcntl(fd, fcntl.F_SETLEASE, kind)
-    except OSError:
+    except BlockingIOError:
         return False
+    except OSError:
+        return None
     return True
 
 
@@ -120,15 +123,15 @@ def _settled(path: str, wait: float) -> tuple[bytes, os.stat_result, bool]:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         deadline = time.monotonic() + wait
-        while not (quiet := _lease(fd, fcntl.F_RDLCK)) and time.monotonic() < deadline:
+        while (leased := _lease(fd, fcntl.F_RDLCK)) is False and time.monotonic() < deadline:
             time.sleep(0.0005)
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
         info = os.fstat(fd)
-        if quiet:
+        if leased:
             _release(fd)
-        return b"".join(chunks), info, quiet
+        return b"".join(chunks), info, leased is not False  # no lease to be had: bytes decide
     finally:
         os.close(fd)
 
@@ -181,7 +184,7 @@ def swap_if_unchanged(
     try:
         if _RENAMEAT2 is None:
             return _rename_if_unchanged(target, tmp, new, before)
-        leased = _lease(fd, fcntl.F_WRLCK)
+        leased = _lease(fd, fcntl.F_WRLCK) is True
         try:
             _exchange(tmp, str(target))
         except FileNotFoundError:  # deleted, perhaps about to be recreated: read it again

@@ -472,3 +472,20 @@ def test_a_reader_waiting_on_the_swapped_note_reads_the_save_and_our_change(vaul
     assert data.endswith(b"Typed during the swap.\n")
     assert data.count(b"[x]") == 1
     assert seen_by_reader == data
+
+
+@needs_exchange
+def test_where_leases_cannot_be_had_the_exchange_still_writes(vault, monkeypatch):
+    """Another owner's note, or a file system without leases: the bytes decide, writes go on."""
+    real = exchange.fcntl.fcntl
+
+    def no_leases(fd, cmd, *args):
+        if cmd == exchange.fcntl.F_SETLEASE:
+            raise PermissionError(13, "Permission denied")
+        return real(fd, cmd, *args)
+
+    monkeypatch.setattr(exchange.fcntl, "fcntl", no_leases)
+    task = scan(vault).tasks[0]
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
+    assert outcome.lines == (task.source.line,)
+    assert not outcome.problems
