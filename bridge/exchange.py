@@ -7,10 +7,11 @@ the two. On Linux the new file is instead *exchanged* with the note in one step
 same bytes, and no writer still holding it open (probed with a read lease). On a mismatch the
 exchange is undone, and the caller reads the note again.
 
-While that check runs, the new file carries a write lease: an editor opening the note in those
-microseconds waits in `open()` until the check is over. If one did wait, the new file is bound to
-it and must stay, so it is rewritten in place from what the note held (the save that raced us)
-plus our change, before the lease is released and the editor reads it.
+While that check runs, the new file carries a write lease: no other process can have it open,
+and one opening the note in those microseconds waits in `open()`. So when the check finds a save
+that raced us, the new file can simply stay, rewritten in place from that save plus our change,
+before the lease is released and anyone reads it. Only without a lease, or while a writer still
+holds the old note open, is the exchange undone and the write tried again.
 
 Without `renameat2` or leases (another OS, some network or FUSE file systems), a stat check right
 before a plain rename narrows the window to microseconds but cannot close it.
@@ -32,11 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TEMP_SUFFIX", "Swapped", "exchange_supported", "swap_if_unchanged"]
+__all__ = ["SAVED_SUFFIX", "TEMP_SUFFIX", "Swapped", "exchange_supported", "swap_if_unchanged"]
 
 log = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".bridge-tmp"
+SAVED_SUFFIX = ".bridge-saved"  # a racing save, kept while the note is rewritten from it
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 # Lease breaks are signalled to the holder; SIGIO's default would end the process, SIGURG's is
@@ -174,8 +176,8 @@ def swap_if_unchanged(
 ) -> Swapped:
     """Put `new` at `target` if it still holds `read` (inode and bytes of `before`).
 
-    `replan` gives the bytes to write for another content of the note; it is asked only when an
-    editor saved during the swap and is already waiting to read ours (see the module docstring).
+    `replan` gives the bytes to write for another content of the note; it is asked when a save
+    raced the swap and ours stays, rewritten from that save (see the module docstring).
     """
     mode, owner = before.st_mode & 0o7777, (before.st_uid, before.st_gid)
     fd, tmp = _temp(target, new, mode, owner)
@@ -200,8 +202,13 @@ def swap_if_unchanged(
             swapped = False
             _fsync_folder(target.parent)
             return Swapped(new)
-        if not _awaited(fd, leased):
-            _exchange(tmp, str(target))  # undo: the note is back where it was
+        if _inode(str(target)) != (ours.st_dev, ours.st_ino):
+            os.unlink(tmp)  # replaced since our exchange by a save made from what the note held
+            swapped = False
+            return Swapped(None)
+        if not (leased and quiet):
+            # no lease holds readers off ours, or a writer still holds the old note open: put it back
+            _exchange(tmp, str(target))
             swapped = False
             if _inode(tmp) != (ours.st_dev, ours.st_ino):
                 # saved by rename after our exchange: what we just put back is that save
@@ -212,17 +219,18 @@ def swap_if_unchanged(
                 return Swapped(None)
             _exchange(tmp, str(target))  # opened in between: ours is bound to a reader, so it stays
             swapped = True
-        if _inode(str(target)) != (ours.st_dev, ours.st_ino):
-            os.unlink(tmp)  # replaced by a save made after ours was read: that save wins
-            swapped = False
-            return Swapped(None)
-        seen, _, _ = _settled(tmp, _QUIET_WAIT * 5)
-        final = replan(seen)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, final, 0)
-        os.fsync(fd)
-        os.unlink(tmp)
+            seen, _, _ = _settled(tmp, _QUIET_WAIT * 5)
+        # Ours stays, no other process has it open (the lease), so it is rewritten in place from
+        # the save that raced us. That save is kept under a name the sweep leaves alone until the
+        # rewrite is on disk: a crash now loses nothing.
+        saved = tmp.removesuffix(TEMP_SUFFIX) + SAVED_SUFFIX
+        os.rename(tmp, saved)
         swapped = False
+        final = replan(seen)
+        os.pwrite(fd, final, 0)
+        os.ftruncate(fd, len(final))
+        os.fsync(fd)
+        os.unlink(saved)
         _fsync_folder(target.parent)
         log.info("%s was saved while being written; rewritten from that save", target.name)
         return Swapped(final)

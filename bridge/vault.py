@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from bridge.exchange import TEMP_SUFFIX
+from bridge.exchange import SAVED_SUFFIX, TEMP_SUFFIX
 from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.parse import parse_note
@@ -150,6 +150,10 @@ def iter_note_paths(root: Path, walk: Walk | None = None, *, vault: Path | None 
             if name.startswith("."):
                 if name.endswith(TEMP_SUFFIX):
                     walk.litter.append(Path(folder, name))
+                elif name.endswith(SAVED_SUFFIX):
+                    rel = where(folder) + name
+                    kept = "a write-back was cut off while a save raced it; that save is kept here"
+                    walk.problems.append(Diagnostic(rel, kept + ": compare it with its note, then delete it"))
             elif name.lower().endswith(_NOTE_SUFFIXES):
                 yield Path(folder, name)
 

@@ -419,7 +419,7 @@ needs_exchange = pytest.mark.skipif(not exchange.exchange_supported(), reason="n
 @needs_exchange
 def test_a_save_landing_during_the_swap_is_kept(vault, monkeypatch):
     """The editor appends through a descriptor opened before our exchange: the note it wrote
-    into is the one swapped out, so the swap is undone and the write redone from the save."""
+    into is the one swapped out, so ours is rewritten from that save (no one could open it meanwhile)."""
     task = scan(vault).tasks[0]
     note = vault / EXAMPLE_NOTE
     real = exchange._settled
@@ -435,7 +435,7 @@ def test_a_save_landing_during_the_swap_is_kept(vault, monkeypatch):
     monkeypatch.setattr(exchange, "_settled", editor_appends_first)
     outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
     assert outcome.lines == (task.source.line,)
-    assert len(calls) == 2  # undone once, then done
+    assert len(calls) == 1  # rewritten, not undone
     data = note.read_bytes()
     assert data.endswith(b"Typed during the swap.\n")
     assert data.count(b"[x]") == 1
@@ -489,3 +489,37 @@ def test_where_leases_cannot_be_had_the_exchange_still_writes(vault, monkeypatch
     outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
     assert outcome.lines == (task.source.line,)
     assert not outcome.problems
+
+
+@needs_exchange
+def test_without_a_lease_a_raced_swap_is_undone_and_redone(vault, monkeypatch):
+    real_lease, real_settled = exchange._lease, exchange._settled
+    monkeypatch.setattr(
+        exchange, "_lease", lambda fd, kind: None if kind == exchange.fcntl.F_WRLCK else real_lease(fd, kind)
+    )
+    calls = []
+
+    def editor_appends_first(path, wait):
+        if not calls:
+            with open(path, "ab") as late:
+                late.write(b"Typed during the swap.\n")
+        calls.append(path)
+        return real_settled(path, wait)
+
+    monkeypatch.setattr(exchange, "_settled", editor_appends_first)
+    task = scan(vault).tasks[0]
+    outcome = set_status(vault, EXAMPLE_NOTE, {task.line_key: StatusType.DONE}, today=TODAY)
+    assert outcome.lines == (task.source.line,)
+    assert len(calls) == 2  # undone once, then done
+    data = (vault / EXAMPLE_NOTE).read_bytes()
+    assert data.endswith(b"Typed during the swap.\n")
+    assert data.count(b"[x]") == 1
+
+
+def test_a_save_kept_by_a_cut_off_rewrite_is_named_not_swept(vault):
+    kept = vault / f".{EXAMPLE_NOTE}.abc123{exchange.SAVED_SUFFIX}"
+    kept.write_bytes(b"- [ ] what the user saved\n")
+    result = scan(vault)
+    [problem] = [d for d in result.diagnostics if d.path == kept.name]
+    assert "that save is kept here: compare it with its note, then delete it" in problem.message
+    assert result.litter == []
