@@ -24,7 +24,7 @@ from bridge.apply import Report, apply_plan, count_planned
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import Connector
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError, ConfigError, StateError
 from bridge.lines import Neighbours, neighbours
 from bridge.model import Diagnostic, Task
 from bridge.plan import Group, PlanOptions, build_groups, plan
@@ -235,7 +235,10 @@ def _sync_one(
 ) -> None:
     """Pull, plan and apply one connector's groups; the notes were read once for the whole run."""
     try:
-        pulled = connector.pull(store.cursor(options.connector))
+        try:
+            pulled = connector.pull(store.cursor(options.connector))
+        except StateError as exc:  # the connector read its cursor: say which database holds it
+            raise StateError(f"state {store.where}: {exc}") from exc
         changes = {c.remote_id: c for c in pulled.changes}
         pending = store.pending(options.connector)
         recover = getattr(connector, "recover", None)

@@ -144,7 +144,9 @@ def test_an_unreadable_cursor_names_the_connector_and_the_way_out(
     with sqlite3.connect(state) as db:
         db.execute("UPDATE cursors SET cursor = ? WHERE connector = 'jira'", (cursor,))
     line = error_line(_sync(vault, env), EXIT_USAGE)
-    assert line.startswith("bridge: jira: the sync cursor in the state database is unreadable (")
+    assert line.startswith(
+        f"bridge: state {state}: jira: the sync cursor in the state database is unreadable ("
+    )
     assert why in line
     assert line.endswith(
         "delete the jira row of its cursors table, and the next sync reads the tracker in full"

@@ -132,7 +132,8 @@ def test_an_unreadable_cursor_names_the_connector_and_the_way_out(vault, env, em
     with sqlite3.connect(_state(env)) as db:
         db.execute("UPDATE cursors SET cursor = ? WHERE connector = 'todoist'", (cursor,))
     line = error_line(_sync(vault, env), EXIT_USAGE)
-    assert line.startswith("bridge: todoist: the sync cursor in the state database is unreadable (")
+    prefix = f"bridge: state {_state(env)}: todoist: the sync cursor in the state database is unreadable ("
+    assert line.startswith(prefix)
     assert why in line
     assert line.endswith(
         "delete the todoist row of its cursors table, and the next sync reads the tracker in full"
