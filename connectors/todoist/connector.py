@@ -205,7 +205,8 @@ class TodoistConnector:
         results: dict[str, OpResult] = {}
         mapping_ids: dict[str, str] = {}
         for start in range(0, len(commands), BATCH):
-            batch = commands[start : start + BATCH]
+            # a temp id lives for one request: later batches name what it became
+            batch = [(op, _resolved(c, mapping_ids)) for op, c in commands[start : start + BATCH]]
             try:
                 answer = self.client.sync(None, (), [c for _, c in batch], reading=False)
             except ConnectorError as exc:
@@ -219,7 +220,7 @@ class TodoistConnector:
                 status = statuses.get(command["uuid"])
                 self._record(sent, command, status, mapping_ids, results)
                 args = command["args"]
-                if status == "ok" and "labels" in args:
+                if (status == "ok" or _already_processed(status)) and "labels" in args:
                     task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
                     self.labels[str(task)] = list(args["labels"])
         if project is not None and project in mapping_ids:
@@ -268,10 +269,10 @@ class TodoistConnector:
         results: dict[str, OpResult],
     ) -> None:
         if op is None or (op.token in results and not results[op.token].ok):
-            if op is None and status != "ok":
+            if op is None and status != "ok" and not _already_processed(status):
                 log.warning("creating the Todoist project failed: %s", status)
             return
-        if status != "ok":
+        if status != "ok" and not _already_processed(status):
             why = status.get("error", str(status)) if isinstance(status, dict) else f"no status ({status!r})"
             gone = isinstance(status, dict) and status.get("error_tag") == "ITEM_NOT_FOUND"
             results[op.token] = OpResult(
@@ -290,6 +291,23 @@ _LOOK_BACK = dt.timedelta(days=90)  # a create pending for longer is not looked 
 
 def _instant(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _already_processed(status: Any) -> bool:
+    """A command Todoist ran before (its batch was sent again after the answer was lost): done."""
+    return isinstance(status, dict) and (
+        status.get("error_tag") == "ALREADY_PROCESSED" or status.get("error_code") == 37
+    )
+
+
+def _resolved(command: dict[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
+    """The command with temp ids of earlier requests replaced by the real ids they became."""
+    args = command.get("args", {})
+    swapped = {k: ids[v] for k, v in args.items() if k in _ID_ARGS and isinstance(v, str) and v in ids}
+    return {**command, "args": {**args, **swapped}} if swapped else command
+
+
+_ID_ARGS = ("id", "project_id", "parent_id", "section_id")
 
 
 def _temp_id(op: Op) -> str:

@@ -106,13 +106,13 @@ class Account(Knobs):
     # -- lookups ---------------------------------------------------------------------------------
 
     def _task(self, task_id: str) -> Json:
-        task = self.tasks.get(self.resolve(task_id))
+        task = self.tasks.get(task_id)
         if task is None or task["is_deleted"]:
             raise not_found("Task")
         return task
 
     def _project(self, project_id: str) -> Json:
-        project = self.projects.get(self.resolve(project_id))
+        project = self.projects.get(project_id)
         if project is None or project["is_deleted"]:
             raise not_found("Project")
         return project

@@ -6,7 +6,7 @@ REST names follow the create/update request bodies of the OpenAPI document and t
 (`due_string`/`due_date`/`due_datetime`, `assignee_id`, `order`, `duration`+`duration_unit`,
 `deadline_date`); Sync names follow the `item_add`/`item_update` argument tables (`due` object,
 `responsible_uid`, `deadline` object, `duration` object). Wrong types or values are a 400
-`INVALID_ARGUMENT_VALUE` naming the argument. Ids are passed through; the account resolves them.
+`INVALID_ARGUMENT_VALUE` naming the argument. Ids are passed through; the Sync handler resolves temp ids.
 """
 
 from __future__ import annotations

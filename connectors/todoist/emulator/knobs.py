@@ -58,7 +58,6 @@ class Knobs:
         """The change counter: bumped by every change, read through sync tokens."""
         self.commands: dict[str, tuple[str | dict[str, Any], dict[str, str]]] = {}
         """Executed Sync command uuid -> (its sync_status, the temp_id_mapping it produced)."""
-        self.temp_ids: dict[str, str] = {}
         """Every temp_id a Sync command was given -> the real id created for it."""
         self._changed: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, int] = {}
@@ -138,8 +137,3 @@ class Knobs:
             if found is None or found[0] != scope:
                 raise invalid("cursor")
             return found[1]
-
-    def resolve(self, value: str) -> str:
-        """A real id for `value`, which may be a temp id from an earlier Sync command."""
-        with self.lock:
-            return self.temp_ids.get(value, value)

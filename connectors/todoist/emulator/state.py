@@ -51,7 +51,7 @@ class Emulator(Account):
                 "parent_id": parent["id"],
             }
         if section_id is not None:
-            section = self.sections.get(self.resolve(section_id))
+            section = self.sections.get(section_id)
             if section is None or (
                 project_id is not None and self._project(project_id)["id"] != section["project_id"]
             ):

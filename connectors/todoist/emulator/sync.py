@@ -3,8 +3,10 @@
 Follows the Sync tag of the API reference (reference §7): form-encoded fields holding JSON (what
 the docs show) or one JSON body (what the TypeScript SDK sends); `sync_token` `*` for a full sync
 of active objects, else the objects changed since that token — completed and deleted tasks
-included; at most 100 commands; a remembered command `uuid` is answered, not executed again; a
-`temp_id` resolves in any later id argument, in this request or a later one. Supported resource
+included; at most 100 commands. A remembered command `uuid` is not executed again: a replay of
+one that succeeded is answered `ALREADY_PROCESSED` (error_code 37) with its `temp_id_mapping`, as
+the real service does when a batch is retried after its answer was lost. A `temp_id` resolves in
+the later commands of the same request only (the reference promises no more). Supported resource
 types: items, projects, labels, user, collaborators (with collaborator_states) and `all`.
 """
 
@@ -86,28 +88,26 @@ def _wanted(types: list[str]) -> set[str]:
     return wanted
 
 
-def _ref(em: Emulator, args: Json, key: str) -> str:
-    """An id argument resolved through temp ids; an unknown uuid-shaped one is a bad temp id."""
+def _ref(em: Emulator, args: Json, key: str, temps: dict[str, str]) -> str:
+    """An id argument resolved through this request's temp ids; an unknown uuid-shaped one is a
+    bad temp id."""
     value = args.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value:
         raise invalid(key, explanation=f"{key} is required")
-    real = em.resolve(value)
+    real = temps.get(value, value)
     known = real in em.tasks or real in em.projects or real in em.sections
     if real == value and not known and _UUID.match(value):
         raise ApiError(400, "Invalid temporary id", None, 15, argument=key)
     return real
 
 
-def _created(em: Emulator, temp_id: object, real: str) -> dict[str, str]:
-    if not isinstance(temp_id, str) or not temp_id:
-        return {}
-    em.temp_ids[temp_id] = real
-    return {temp_id: real}
+def _created(temp_id: object, real: str) -> dict[str, str]:
+    return {temp_id: real} if isinstance(temp_id, str) and temp_id else {}
 
 
-def _apply(em: Emulator, command: Json) -> dict[str, str]:
+def _apply(em: Emulator, command: Json, temps: dict[str, str]) -> dict[str, str]:
     kind, args, temp_id = command["type"], command.get("args", {}), command.get("temp_id")
     if not isinstance(args, dict):
         raise invalid("args", expected="an object")
@@ -116,25 +116,24 @@ def _apply(em: Emulator, command: Json) -> dict[str, str]:
         changes = sync_task_changes(args, today, creating=True)
         for key in ("project_id", "section_id", "parent_id"):
             if changes.get(key):
-                changes[key] = _ref(em, args, key)
-        return _created(em, temp_id, em.create_task(changes)["id"])
+                changes[key] = _ref(em, args, key, temps)
+        return _created(temp_id, em.create_task(changes)["id"])
     if kind == "project_add":
-        parent = _ref(em, args, "parent_id") if args.get("parent_id") else None
+        parent = _ref(em, args, "parent_id", temps) if args.get("parent_id") else None
         extra = {
             key: args[key] for key in ("color", "description", "is_favorite", "view_style") if key in args
         }
-        return _created(em, temp_id, em.create_project(args.get("name"), parent_id=parent, **extra)["id"])
+        return _created(temp_id, em.create_project(args.get("name"), parent_id=parent, **extra)["id"])
     if kind == "label_add":
         extra = {key: args[key] for key in ("color", "item_order", "is_favorite") if key in args}
-        return _created(em, temp_id, em.create_label(args.get("name"), **extra)["id"])
-    task_id = _ref(em, args, "id")
+        return _created(temp_id, em.create_label(args.get("name"), **extra)["id"])
+    task_id = _ref(em, args, "id", temps)
     if kind == "item_update":
         rest = {key: value for key, value in args.items() if key != "id"}
         em.edit_task(task_id, sync_task_changes(rest, today, creating=False))
     elif kind == "item_move":
-        where = {
-            key: _ref(em, args, key) for key in ("project_id", "section_id", "parent_id") if args.get(key)
-        }
+        keys = ("project_id", "section_id", "parent_id")
+        where = {key: _ref(em, args, key, temps) for key in keys if args.get(key)}
         em.move_task(task_id, **where)
     elif kind == "item_close":
         em.close_task(task_id)
@@ -158,19 +157,32 @@ def _status(error: ApiError) -> Json:
     return error.body()
 
 
+ALREADY_PROCESSED = {
+    "error": "Command already processed",
+    "error_code": 37,
+    "error_extra": {},
+    "error_tag": "ALREADY_PROCESSED",
+    "http_code": 400,
+}
+
+
 def run_commands(em: Emulator, commands: list[Json]) -> tuple[dict[str, Any], dict[str, str]]:
     """Apply commands in order; (sync_status, temp_id_mapping). Known uuids are not run again."""
     statuses: dict[str, Any] = {}
-    mapping: dict[str, str] = {}
+    mapping: dict[str, str] = {}  # also this request's temp ids: they live as long as it does
     for command in commands:
         uuid = command["uuid"]
         with em.lock:
-            if uuid not in em.commands:
+            if uuid in em.commands:
+                status, created = em.commands[uuid]
+                if status == "ok":
+                    status = ALREADY_PROCESSED
+            else:
                 try:
-                    em.commands[uuid] = ("ok", _apply(em, command))
+                    em.commands[uuid] = ("ok", _apply(em, command, mapping))
                 except ApiError as error:
                     em.commands[uuid] = (_status(error), {})
-            status, created = em.commands[uuid]
+                status, created = em.commands[uuid]
         statuses[uuid] = copy.deepcopy(status)
         mapping.update(created)
     return statuses, mapping

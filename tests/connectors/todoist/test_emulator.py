@@ -406,7 +406,7 @@ def test_full_sync_then_incremental_returns_exactly_what_changed(api, emulator):
     assert not {"projects", "user"} & set(trimmed)
 
 
-def test_commands_resolve_temp_ids_within_and_across_requests(api, emulator):
+def test_commands_resolve_temp_ids_within_their_request_only(api, emulator):
     p, t, child, label = (str(uuid.uuid4()) for _ in range(4))
     batch = [
         command("project_add", p, name="Shopping"),
@@ -428,6 +428,11 @@ def test_commands_resolve_temp_ids_within_and_across_requests(api, emulator):
     )
     assert emulator.get_task(mapping[child])["parent_id"] == mapping[t]
 
+    # a temp id lives for one request: the next one must name the real id
+    stale = sync(api, commands=[command("item_close", id=t)]).json()["sync_status"]
+    [refused] = stale.values()
+    assert (refused["error_code"], refused["error"]) == (15, "Invalid temporary id")
+    t, child = mapping[t], mapping[child]
     later = [
         command("item_move", id=t, project_id=emulator.inbox_id),
         command("item_update", id=t, due=None, responsible_uid=None),
@@ -437,20 +442,24 @@ def test_commands_resolve_temp_ids_within_and_across_requests(api, emulator):
     answer = sync(api, commands=later, sync_token="*", resource_types=["items"]).json()
     assert set(answer["sync_status"].values()) == {"ok"}
     assert answer["temp_id_mapping"] == {}
-    task, sub = emulator.get_task(mapping[t]), emulator.get_task(mapping[child])
+    task, sub = emulator.get_task(t), emulator.get_task(child)
     assert (task["project_id"], task["due"], task["checked"]) == (emulator.inbox_id, None, True)
     assert (sub["project_id"], sub["completed_at"]) == (emulator.inbox_id, "2025-01-03T10:00:00.000000Z")
     answer = sync(api, commands=[command("item_uncomplete", id=child), command("item_delete", id=t)]).json()
     assert set(answer["sync_status"].values()) == {"ok"}
-    assert emulator.tasks[mapping[t]]["is_deleted"]
-    assert emulator.tasks[mapping[child]]["is_deleted"]
+    assert emulator.tasks[t]["is_deleted"]
+    assert emulator.tasks[child]["is_deleted"]
 
 
 def test_a_resent_command_uuid_is_not_executed_twice(api, emulator):
     batch = [command("item_add", str(uuid.uuid4()), content="Once"), command("item_close", id="6Xnope")]
     first = sync(api, commands=batch).json()
     second = sync(api, commands=batch).json()
-    assert second["sync_status"] == first["sync_status"]
+    added, closed = (cmd["uuid"] for cmd in batch)
+    assert first["sync_status"][added] == "ok"
+    replay = second["sync_status"][added]  # ran before: said so, with what it created
+    assert (replay["error_tag"], replay["error_code"], replay["http_code"]) == ("ALREADY_PROCESSED", 37, 400)
+    assert second["sync_status"][closed] == first["sync_status"][closed]  # a failure stays one
     assert second["temp_id_mapping"] == first["temp_id_mapping"]
     assert len(first["temp_id_mapping"]) == 1
     assert [t["content"] for t in emulator.tasks.values()] == ["Once"]

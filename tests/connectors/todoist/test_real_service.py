@@ -1,0 +1,58 @@
+"""Behaviours of the real Todoist that a user meets in the first week, modelled by the emulator
+(on by default) and met by the connector, over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.config import BridgeSettings
+from bridge.sync import run_sync
+from connectors.todoist.emulator import sync as emulator_sync
+
+
+def run(vault: Path):
+    return run_sync(BridgeSettings(vault=vault), connector_name="todoist").report
+
+
+def test_a_batch_applied_whose_answer_was_lost_is_taken_as_done(notes, emulator, monkeypatch):
+    """The commands ran, the answer never came, the request was sent again: Todoist answers each
+    command ALREADY_PROCESSED with its temp_id_mapping, and that is success, not failure."""
+    (notes / "a.md").write_text("- [ ] Send the deck\n- [ ] Book the room\n", encoding="utf-8")
+    lost = []
+
+    def lose_the_first_answer() -> None:
+        if not lost:
+            lost.append(1)
+            raise RuntimeError("the answer is lost on the way back")
+
+    real_run = emulator_sync.run_commands
+    answered: list[object] = []
+
+    def recorded(em, commands):
+        statuses, mapping = real_run(em, commands)
+        answered.extend(statuses.values())
+        return statuses, mapping
+
+    monkeypatch.setattr(emulator_sync, "run_commands", recorded)
+    emulator.after_commands = lose_the_first_answer
+    report = run(notes)
+    emulator.after_commands = None
+    assert lost  # the first answer was indeed lost, and the request sent again
+    replays = [a for a in answered if isinstance(a, dict) and a.get("error_tag") == "ALREADY_PROCESSED"]
+    assert len(replays) == 3  # the project and both tasks: run once, the resend answered as such
+    assert (report.created, report.failed, report.errors) == (2, 0, [])
+    assert sorted(t["content"] for t in emulator.tasks.values()) == ["Book the room", "Send the deck"]
+    again = run(notes)
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+
+
+def test_a_first_sync_larger_than_one_batch_lands_in_its_new_project(notes, emulator):
+    """The project is created in the first request; the item_adds of later requests name its
+    real id, since a temp id lives for one request only."""
+    lines = "".join(f"- [ ] Action item number {n}\n" for n in range(150))
+    (notes / "big.md").write_text(lines, encoding="utf-8")
+    settings = BridgeSettings(vault=notes, near_duplicates=False)  # 150 tasks, not one group
+    report = run_sync(settings, connector_name="todoist").report
+    assert (report.created, report.failed) == (150, 0)
+    [project] = [p for p in emulator.projects.values() if p["name"] == "Bridge"]
+    assert {t["project_id"] for t in emulator.tasks.values()} == {project["id"]}
