@@ -216,6 +216,7 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
         try:
             changes = parser.changes(body)
         except ValueError as exc:
+            log.warning("webhook refused: not a delivery the bridge reads", connector=name, error=str(exc))
             return _error(400, f"not a {name} webhook delivery: {exc}")
         delivery = parser.delivery_id(request.headers, body)
         try:

@@ -16,13 +16,27 @@ import httpx
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
 from bridge.transport import json_kind, not_json
 
-__all__ = ["API_ORIGIN", "COMPLETED_PATH", "SYNC_PATH", "TodoistClient", "is_idempotent"]
+__all__ = ["API_ORIGIN", "COMPLETED_PATH", "SYNC_PATH", "StaleSyncToken", "TodoistClient", "is_idempotent"]
 
 log = logging.getLogger(__name__)
 
 API_ORIGIN = "https://api.todoist.com"
 SYNC_PATH = "/api/v1/sync"
 COMPLETED_PATH = "/api/v1/tasks/completed/by_completion_date"
+
+
+class StaleSyncToken(RemoteReadError):
+    """Todoist no longer knows the stored sync token: read everything again."""
+
+
+def _refused_argument(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    extra = body.get("error_extra") if isinstance(body, dict) else None
+    argument = extra.get("argument") if isinstance(extra, dict) else None
+    return argument if isinstance(argument, str) else None
 
 
 def is_idempotent(request: httpx.Request) -> bool:
@@ -135,6 +149,8 @@ class TodoistClient:
             )
         if response.is_error:
             message = f"HTTP {response.status_code}: {_error_text(response)}"
+            if response.status_code == 400 and _refused_argument(response) == "sync_token":
+                raise StaleSyncToken("todoist", message, method="POST", url=SYNC_PATH)
             raise failure("todoist", message, method="POST", url=SYNC_PATH)
         data = _answer(response, failure, "POST", SYNC_PATH)
         problem = _sync_problem(data)

@@ -31,7 +31,7 @@ from bridge.errors import ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import make_http_client
 from connectors.todoist import mapping
-from connectors.todoist.client import API_ORIGIN, TodoistClient, is_idempotent
+from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
 from connectors.todoist.webhook import TodoistWebhooks
 
@@ -114,14 +114,21 @@ class TodoistConnector:
         self.state = cursor_object(self.name, cursor, _CURSOR)
         token = self.state.get("sync_token")
         full = token is None or "project_id" not in self.state
-        data = self.client.sync("*" if full else token, _FULL if full else ("items", "projects"))
-        if full:
+        try:
+            data = self.client.sync("*" if full else token, _FULL if full else ("items", "projects"))
+        except StaleSyncToken:
+            log.warning("Todoist refused the stored sync token; reading everything again")
+            data = self.client.sync("*", _FULL)
+        if full or data.get("full_sync") is True:
             self._learn(data)
         self.state["sync_token"] = data.get("sync_token")
         project = self.state.get("project_id")
         items = [
             i for i in data.get("items", []) if project is not None and str(i.get("project_id")) == project
         ]
+        if data.get("full_sync") is True and not full and project is not None:
+            # a full answer lists active tasks only: what was completed meanwhile is read apart
+            items += self._completed_since(project, dt.datetime.now(dt.UTC) - _LOOK_BACK)
         for gone in [] if full else data.get("projects", []):
             if str(gone.get("id")) == project and (gone.get("is_deleted") or gone.get("is_archived")):
                 log.warning(
@@ -139,16 +146,21 @@ class TodoistConnector:
         project = self.state.get("project_id")
         if not pending or project is None:
             return ()
-        until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
         earliest = min(dt.datetime.fromisoformat(since) for since in pending.values())
-        since = max(earliest - dt.timedelta(minutes=5), until - _LOOK_BACK).astimezone(dt.UTC)
-        found: list[RemoteTask] = []
+        items = self._completed_since(project, earliest - dt.timedelta(minutes=5))
+        return tuple(t for t in map(mapping.remote_task, items) if t.ref in pending)
+
+    def _completed_since(self, project: str, since: dt.datetime) -> list[dict[str, Any]]:
+        """The project's tasks completed since then (at most `_LOOK_BACK` ago), a sync showing
+        active tasks only."""
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+        since = max(since, until - _LOOK_BACK).astimezone(dt.UTC)
+        items: list[dict[str, Any]] = []
         while since < until:  # the endpoint answers at most three months at a time
             end = min(until, since + dt.timedelta(days=80))
-            items = self.client.completed(project, _instant(since), _instant(end))
-            found.extend(t for t in map(mapping.remote_task, items) if t.ref in pending)
+            items += self.client.completed(project, _instant(since), _instant(end))
             since = end
-        return tuple(found)
+        return items
 
     def _learn(self, data: dict[str, Any]) -> None:
         """From a full sync: the project by name, the token's user, and the collaborators' ids."""

@@ -106,10 +106,10 @@ def update_args(
 
 def remote_task(item: dict[str, Any]) -> RemoteTask:
     """A Sync API item (or webhook `event_data`) as the core sees it."""
-    if item.get("is_deleted"):
+    if item.get("checked") or item.get("completed_at"):
+        status = RemoteStatus.DONE  # completed, then deleted (or archived with its project): done
+    elif item.get("is_deleted"):
         status = RemoteStatus.DELETED
-    elif item.get("checked") or item.get("completed_at"):
-        status = RemoteStatus.DONE
     else:
         status = RemoteStatus.OPEN
     found = _MARKER_RE.search(item.get("description") or "")

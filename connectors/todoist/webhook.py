@@ -37,6 +37,12 @@ class TodoistWebhooks:
         name = event.get("event_name")
         if not isinstance(name, str):
             raise ValueError("not a Todoist webhook: no event_name")  # noqa: TRY004
+        version = event.get("version")
+        if version is not None and str(version) != "1":
+            raise ValueError(
+                f"Todoist webhook format version {version!r}; the bridge reads version 1: choose the"
+                " v1 webhook format for the app in Todoist's App Management console"
+            )
         if name not in _ITEM_EVENTS:
             return ()
         item = event.get("event_data")

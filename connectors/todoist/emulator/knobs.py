@@ -61,6 +61,7 @@ class Knobs:
         """Every temp_id a Sync command was given -> the real id created for it."""
         self._changed: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, int] = {}
+        self.full_sync_next = False
         self._cursors: dict[str, tuple[str, int]] = {}
         self._failures: list[list[Any]] = []
         self._hits: deque[float] = deque()
@@ -115,6 +116,17 @@ class Knobs:
             token = secrets.token_urlsafe(45)
             self._tokens[token] = self.version
             return token
+
+    def answer_full_sync(self) -> None:
+        """Answer the next incremental sync with everything (`full_sync: true`), as Todoist may."""
+        with self.lock:
+            self.full_sync_next = True
+
+    def forget_sync_tokens(self) -> None:
+        """Refuse every sync token issued so far, as Todoist may after a long absence: the client
+        must start again with a full sync."""
+        with self.lock:
+            self._tokens.clear()
 
     def token_version(self, token: str) -> int:
         """The change counter a sync token stands for; 400 for a token this account never issued."""

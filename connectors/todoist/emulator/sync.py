@@ -222,6 +222,8 @@ def handle_sync(em: Emulator, content_type: str, body: bytes) -> Json:
     token, types, commands = parse_request(content_type, body)
     full = token in (None, "*")
     since = None if full or token is None else em.token_version(token)
+    if not full and types and em.full_sync_next:  # the server's choice: everything, said so
+        em.full_sync_next, full, since = False, True, None
     statuses, mapping = run_commands(em, commands) if commands is not None else ({}, {})
     if commands is not None and em.after_commands is not None:
         em.after_commands()

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from bridge.config import BridgeSettings
 from bridge.sync import run_sync
 from connectors.todoist.emulator import sync as emulator_sync
+from connectors.todoist.webhook import TodoistWebhooks
 
 
 def run(vault: Path):
@@ -56,3 +60,48 @@ def test_a_first_sync_larger_than_one_batch_lands_in_its_new_project(notes, emul
     assert (report.created, report.failed) == (150, 0)
     [project] = [p for p in emulator.projects.values() if p["name"] == "Bridge"]
     assert {t["project_id"] for t in emulator.tasks.values()} == {project["id"]}
+
+
+def _deck(notes: Path, emulator) -> tuple[Path, str]:
+    note = notes / "a.md"
+    note.write_text("- [ ] Send the deck\n- [ ] Book the room\n", encoding="utf-8")
+    assert run(notes).created == 2
+    return note, next(t["id"] for t in emulator.tasks.values() if t["content"] == "Send the deck")
+
+
+def test_a_task_completed_then_deleted_is_done_not_deleted(notes, emulator):
+    note, task = _deck(notes, emulator)
+    emulator.complete(task)
+    emulator.delete_task(task)  # an item now both checked and is_deleted
+    report = run(notes)
+    assert report.notes_written == 1
+    assert note.read_text(encoding="utf-8").startswith("- [x] Send the deck ✅ ")
+
+
+def test_a_refused_sync_token_falls_back_to_a_full_sync_once(notes, emulator):
+    note, task = _deck(notes, emulator)
+    emulator.complete(task)
+    emulator.forget_sync_tokens()
+    report = run(notes)  # not a failed read: everything read again, completions included
+    assert (report.failed, report.errors) == (0, [])
+    assert note.read_text(encoding="utf-8").startswith("- [x] Send the deck ✅ ")
+    assert run(notes).requests == 1  # and back to one incremental request
+
+
+def test_a_full_sync_answer_to_an_incremental_request_is_honoured(notes, emulator):
+    note, task = _deck(notes, emulator)
+    emulator.complete(task)
+    emulator.answer_full_sync()
+    report = run(notes)
+    assert report.notes_written == 1
+    assert note.read_text(encoding="utf-8").startswith("- [x] Send the deck ✅ ")
+    again = run(notes)
+    assert (again.notes_written, again.updated, again.requests) == (0, 0, 1)
+
+
+def test_a_webhook_of_another_format_version_is_refused_saying_what_to_do():
+    body = json.dumps({"event_name": "item:completed", "version": "2", "event_data": {"id": "1"}})
+    with pytest.raises(ValueError, match="choose the v1 webhook format"):
+        TodoistWebhooks("secret").changes(body.encode())
+    v1 = json.loads(body) | {"version": "1"}
+    assert TodoistWebhooks("secret").changes(json.dumps(v1).encode())[0].remote_id == "1"
