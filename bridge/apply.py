@@ -126,6 +126,7 @@ def apply_plan(
     bases: list[Base] = []
     links: dict[str, str] = {}
     settled: list[str] = []
+    failures: defaultdict[str, list[str]] = defaultdict(list)
     for step in plan.steps:
         outcomes = [results.get(op.token) for op in step.ops]
         failed = [(op, r) for op, r in zip(step.ops, outcomes, strict=True) if r is None or not r.ok]
@@ -141,7 +142,7 @@ def apply_plan(
             report.failed += 1
             for op, r in failed:
                 why = r.error if r is not None and r.error else "no answer from the tracker"
-                report.errors.append(f"{op.fields.path}: {op.kind.value} {op.fields.title!r}: {why}")
+                failures[why].append(f"{op.fields.path}: {op.kind.value} {op.fields.title!r}")
                 if op.kind is OpKind.CREATE and r is not None and not r.uncertain:
                     settled.append(op.ref)  # refused outright: nothing to look for next time
             continue
@@ -175,6 +176,7 @@ def apply_plan(
             )
         bases.append(after)
         links.update(dict.fromkeys(step.keys, remote_id))
+    report.errors.extend(_said_once(failures))
     _summarise(plan, report)
     settled.extend(plan.settle)
     report.requests = connector.requests if connector is not None else 0
@@ -186,6 +188,20 @@ def apply_plan(
         report=report.to_json() if record else None,
         settled=settled,
     )
+
+
+def _said_once(failures: dict[str, list[str]]) -> list[str]:
+    """One line per failed change; a reason many share (a plan limit) is said once, with a count."""
+    lines: list[str] = []
+    for why, which in failures.items():
+        if len(which) < _SAID_ONCE:
+            lines.extend(f"{what}: {why}" for what in which)
+        else:
+            lines.append(f"{len(which)} changes failed ({which[0]}, …): {why}")
+    return lines
+
+
+_SAID_ONCE = 3
 
 
 def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: str) -> list[Op]:

@@ -212,13 +212,21 @@ class TodoistConnector:
                 )
             )
             project = temp
-        for op in ops:
-            commands.extend((op, c) for c in self._commands(op, project or ""))
+        # creates last: the closes of this run make room in a project at its plan's limit
+        for queued in sorted(ops, key=lambda op: op.kind is OpKind.CREATE):
+            commands.extend((queued, c) for c in self._commands(queued, project or ""))
         results: dict[str, OpResult] = {}
         mapping_ids: dict[str, str] = {}
         for start in range(0, len(commands), BATCH):
             # a temp id lives for one request: later batches name what it became
             batch = [(op, _resolved(c, mapping_ids)) for op, c in commands[start : start + BATCH]]
+            if (full := _plan_limit(results)) is not None:  # the project is full: no create is sent
+                for op, _ in batch:
+                    if op is not None and op.kind is OpKind.CREATE:
+                        results[op.token] = OpResult(op.token, False, error=full)
+                batch = [(op, c) for op, c in batch if op is None or op.kind is not OpKind.CREATE]
+                if not batch:
+                    continue
             try:
                 answer = self.client.sync(None, (), [c for _, c in batch], reading=False)
             except ConnectorError as exc:
@@ -227,6 +235,13 @@ class TodoistConnector:
                         results[failed.token] = OpResult(failed.token, False, error=str(exc))
                 continue
             statuses = answer.get("sync_status", {})
+            refused = statuses.get(project) if project is not None else None
+            if isinstance(refused, dict) and refused.get("error_tag") in _LIMITS:
+                # no project to put them in: the creates fail for that reason, said once
+                why = _LIMITS[refused["error_tag"]]
+                for op, _ in commands:
+                    if op is not None and op.kind is OpKind.CREATE:
+                        results[op.token] = OpResult(op.token, False, error=why)
             mapping_ids.update({str(k): str(v) for k, v in answer.get("temp_id_mapping", {}).items()})
             for sent, command in batch:
                 status = statuses.get(command["uuid"])
@@ -286,6 +301,8 @@ class TodoistConnector:
             return
         if status != "ok" and not _already_processed(status):
             why = status.get("error", str(status)) if isinstance(status, dict) else f"no status ({status!r})"
+            if isinstance(status, dict) and status.get("error_tag") in _LIMITS:
+                why = _LIMITS[status["error_tag"]]
             gone = isinstance(status, dict) and status.get("error_tag") == "ITEM_NOT_FOUND"
             results[op.token] = OpResult(
                 op.token, False, error=str(why), gone=gone and op.kind is not OpKind.CREATE
@@ -303,6 +320,24 @@ _LOOK_BACK = dt.timedelta(days=90)  # a create pending for longer is not looked 
 
 def _instant(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_LIMITS = {
+    "MAX_ITEMS_LIMIT_REACHED": (
+        "the project holds as many active tasks as the Todoist plan allows (MAX_ITEMS_LIMIT_REACHED;"
+        " 300 on the free plan): complete tasks there, route part of the vault elsewhere"
+        " (BRIDGE_ROUTES), or hold proposed items back (BRIDGE_HOLD_PROPOSED); see docs/todoist.md"
+    ),
+    "MAX_PROJECTS_LIMIT_REACHED": (
+        "the Todoist plan allows no more projects (MAX_PROJECTS_LIMIT_REACHED; 5 on the free plan):"
+        " set TODOIST_PROJECT to an existing project, or archive one; see docs/todoist.md"
+    ),
+}
+
+
+def _plan_limit(results: Mapping[str, OpResult]) -> str | None:
+    """The plan limit a create of this run met, if one did: the next creates would meet it too."""
+    return next((r.error for r in results.values() if r.error in _LIMITS.values()), None)
 
 
 def _already_processed(status: Any) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.todoist.emulator.errors import invalid, not_found
+from connectors.todoist.emulator.errors import ApiError, invalid, not_found
 from connectors.todoist.emulator.knobs import Knobs
 from connectors.todoist.emulator.records import (
     COLORS,
@@ -163,6 +163,11 @@ class Account(Knobs):
                 raise invalid("view_style", expected="list, board or calendar")
             if not isinstance(description, str) or not isinstance(is_favorite, bool):
                 raise invalid("description" if not isinstance(description, str) else "is_favorite")
+            limit = self.max_projects
+            active = [p for p in self.projects.values() if not (p["is_deleted"] or p["is_archived"])]
+            if limit is not None and len(active) - 1 >= limit:  # the Inbox does not count
+                raise ApiError(403, "Maximum number of projects reached", "MAX_PROJECTS_LIMIT_REACHED", 49,
+                               limit=limit)  # fmt: skip
             parent = self._project(parent_id)["id"] if parent_id is not None else None
             order = sum(1 for p in self.projects.values() if p["parent_id"] == parent and not p["is_deleted"])
             project = project_record(

@@ -3,7 +3,9 @@
 Todoist answers every failure with `{"error", "error_code", "error_tag", "http_code", "error_extra"}`
 (reference §5). Only three tag/code pairs are documented: `INVALID_ARGUMENT_VALUE`/20 (400),
 `NOT_FOUND`/478 (404) and `LIMITS_REACHED`/35 (429); Sync's "Invalid temporary id" is code 15 and a
-Sync command's missing task is tagged `ITEM_NOT_FOUND` with `http_code` 400. Anything else the
+Sync command's missing task is tagged `ITEM_NOT_FOUND` with `http_code` 400; a plan limit is
+`MAX_ITEMS_LIMIT_REACHED` (or `MAX_PROJECTS_LIMIT_REACHED`) with `http_code` 403 inside
+`sync_status` (their error_codes here, 48 and 49, are placeholders). Anything else the
 emulator has to say (401, injected 5xx) uses the HTTP reason phrase as `error`, its upper-snake form
 as `error_tag` and the status as `error_code`: placeholders, not observed values.
 """

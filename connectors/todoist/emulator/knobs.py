@@ -58,7 +58,10 @@ class Knobs:
         """The change counter: bumped by every change, read through sync tokens."""
         self.commands: dict[str, tuple[str | dict[str, Any], dict[str, str]]] = {}
         """Executed Sync command uuid -> (its sync_status, the temp_id_mapping it produced)."""
-        """Every temp_id a Sync command was given -> the real id created for it."""
+        self.max_projects: int | None = None
+        """The plan's limit of active projects besides the Inbox; None: no limit (`free_plan()`)."""
+        self.max_active_tasks: int | None = None
+        """The plan's limit of active tasks per project; None: no limit (`free_plan()`)."""
         self._changed: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, int] = {}
         self.full_sync_next = False
@@ -116,6 +119,11 @@ class Knobs:
             token = secrets.token_urlsafe(45)
             self._tokens[token] = self.version
             return token
+
+    def free_plan(self) -> None:
+        """Enforce the free plan's limits: 5 projects, 300 active tasks per project."""
+        with self.lock:
+            self.max_projects, self.max_active_tasks = 5, 300
 
     def answer_full_sync(self) -> None:
         """Answer the next incremental sync with everything (`full_sync: true`), as Todoist may."""

@@ -60,6 +60,20 @@ class Emulator(Account):
         project = self._project(project_id) if project_id is not None else self.projects[self.inbox_id]
         return {"project_id": project["id"], "section_id": None, "parent_id": None}
 
+    def _room_for_a_task(self, project_id: str) -> None:
+        """The plan's limit of active tasks per project (`max_active_tasks`)."""
+        limit = self.max_active_tasks
+        if limit is None:
+            return
+        active = sum(
+            1
+            for t in self.tasks.values()
+            if t["project_id"] == project_id and not t["checked"] and not t["is_deleted"]
+        )
+        if active >= limit:
+            raise ApiError(403, "Maximum number of items per project reached", "MAX_ITEMS_LIMIT_REACHED", 48,
+                           limit=limit)  # fmt: skip
+
     def _check_assignee(self, task: Json) -> None:
         uid = task["responsible_uid"]
         if uid is not None and uid not in self.members(task["project_id"]):
@@ -71,6 +85,7 @@ class Emulator(Account):
         """Add a task from checked changes (see `fields`); the project defaults to the Inbox."""
         with self.lock:
             where = self._placement(*(changes.get(key) for key in _PLACEMENT))
+            self._room_for_a_task(where["project_id"])
             task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
             task.update(where)
             task["child_order"] = self._last_order(
@@ -168,6 +183,8 @@ class Emulator(Account):
         """Reopen a completed task and any completed ancestors; an open task is left as it is."""
         with self.lock:
             task = self._task(task_id)
+            if task["checked"]:
+                self._room_for_a_task(task["project_id"])
             chain = [task]
             while chain[-1]["parent_id"] is not None and chain[-1]["parent_id"] in self.tasks:
                 chain.append(self.tasks[chain[-1]["parent_id"]])

@@ -4,7 +4,7 @@ Follows the Sync tag of the API reference (reference §7): form-encoded fields h
 the docs show) or one JSON body (what the TypeScript SDK sends); `sync_token` `*` for a full sync
 of active objects, else the objects changed since that token — completed and deleted tasks
 included; at most 100 commands. A remembered command `uuid` is not executed again: a replay of
-one that succeeded is answered `ALREADY_PROCESSED` (error_code 37) with its `temp_id_mapping`, as
+one that ran is answered `ALREADY_PROCESSED` (error_code 37) with its `temp_id_mapping`, as
 the real service does when a batch is retried after its answer was lost. A `temp_id` resolves in
 the later commands of the same request only (the reference promises no more). Supported resource
 types: items, projects, labels, user, collaborators (with collaborator_states) and `all`.
@@ -167,22 +167,23 @@ ALREADY_PROCESSED = {
 
 
 def run_commands(em: Emulator, commands: list[Json]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Apply commands in order; (sync_status, temp_id_mapping). Known uuids are not run again."""
+    """Apply commands in order; (sync_status, temp_id_mapping). Uuids that ran are not run again;
+    a refused one is tried again (a plan limit, a missing task may have changed since)."""
     statuses: dict[str, Any] = {}
     mapping: dict[str, str] = {}  # also this request's temp ids: they live as long as it does
     for command in commands:
         uuid = command["uuid"]
+        status: str | dict[str, Any]
         with em.lock:
             if uuid in em.commands:
-                status, created = em.commands[uuid]
-                if status == "ok":
-                    status = ALREADY_PROCESSED
-            else:
+                status, created = ALREADY_PROCESSED, em.commands[uuid][1]
+            else:  # only what ran is remembered: a refused command may be sent again and succeed
                 try:
-                    em.commands[uuid] = ("ok", _apply(em, command, mapping))
+                    created = _apply(em, command, mapping)
+                    status = "ok"
+                    em.commands[uuid] = (status, created)
                 except ApiError as error:
-                    em.commands[uuid] = (_status(error), {})
-                status, created = em.commands[uuid]
+                    status, created = _status(error), {}
         statuses[uuid] = copy.deepcopy(status)
         mapping.update(created)
     return statuses, mapping

@@ -105,3 +105,42 @@ def test_a_webhook_of_another_format_version_is_refused_saying_what_to_do():
         TodoistWebhooks("secret").changes(body.encode())
     v1 = json.loads(body) | {"version": "1"}
     assert TodoistWebhooks("secret").changes(json.dumps(v1).encode())[0].remote_id == "1"
+
+
+def _many(notes: Path, count: int) -> Path:
+    note = notes / "big.md"
+    note.write_text("".join(f"- [ ] Action item number {n}\n" for n in range(count)), encoding="utf-8")
+    return note
+
+
+def _run_separately(notes: Path):
+    return run_sync(BridgeSettings(vault=notes, near_duplicates=False), connector_name="todoist").report
+
+
+def test_the_plans_task_limit_is_said_once_and_the_rest_still_syncs(notes, emulator):
+    emulator.free_plan()
+    note = _many(notes, 320)
+    report = _run_separately(notes)
+    assert (report.created, report.failed) == (300, 20)
+    [line] = report.errors  # one line, not twenty
+    assert line.startswith("20 changes failed (big.md: create 'Action item number 300', …): ")
+    assert "MAX_ITEMS_LIMIT_REACHED" in line
+    assert "BRIDGE_ROUTES" in line
+    # ticking 30 boxes makes room: the closes go first, then the 20 creates fit
+    lines = note.read_text(encoding="utf-8").splitlines(keepends=True)
+    note.write_text("".join(x.replace("[ ]", "[x]", 1) if n < 30 else x for n, x in enumerate(lines)))
+    report = _run_separately(notes)
+    print("DBG", report.closed, report.created, report.failed, report.errors, report.notices)
+    assert (report.closed, report.created, report.failed, report.errors) == (30, 20, 0, [])
+
+
+def test_the_plans_project_limit_is_said_once(notes, emulator):
+    emulator.free_plan()
+    for n in range(5):
+        emulator.create_project(f"Existing {n}")
+    _many(notes, 4)
+    report = _run_separately(notes)
+    assert (report.created, report.failed) == (0, 4)
+    [line] = report.errors
+    assert "MAX_PROJECTS_LIMIT_REACHED" in line
+    assert "TODOIST_PROJECT" in line
