@@ -49,7 +49,10 @@ _CURSOR = {
     "people": dict,
     "labels": dict,
     "replaces": str,
+    "shared": bool,
+    "members": list,
 }
+_INCREMENTAL = ("items", "projects", "collaborators")
 
 
 class TodoistConnector:
@@ -65,6 +68,7 @@ class TodoistConnector:
         )
         self.client = TodoistClient(self.http, settings.api_token.get_secret_value())
         self.state: dict[str, Any] = {}
+        self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
 
     @classmethod
     def from_env(cls) -> Self:
@@ -115,26 +119,33 @@ class TodoistConnector:
         token = self.state.get("sync_token")
         full = token is None or "project_id" not in self.state
         try:
-            data = self.client.sync("*" if full else token, _FULL if full else ("items", "projects"))
+            data = self.client.sync("*" if full else token, _FULL if full else _INCREMENTAL)
         except StaleSyncToken:
             log.warning("Todoist refused the stored sync token; reading everything again")
             data = self.client.sync("*", _FULL)
         if full or data.get("full_sync") is True:
             self._learn(data)
+        self._sharing(data)
         self.state["sync_token"] = data.get("sync_token")
         project = self.state.get("project_id")
-        items = [
-            i for i in data.get("items", []) if project is not None and str(i.get("project_id")) == project
-        ]
+        # a linked task the user moved to another project is still followed
+        items = [i for i in data.get("items", []) if self._ours(i, project)]
         if data.get("full_sync") is True and not full and project is not None:
             # a full answer lists active tasks only: what was completed meanwhile is read apart
             items += self._completed_since(project, dt.datetime.now(dt.UTC) - _LOOK_BACK)
         for gone in [] if full else data.get("projects", []):
             if str(gone.get("id")) == project and (gone.get("is_deleted") or gone.get("is_archived")):
+                how = "deleted" if gone.get("is_deleted") else "archived"
                 log.warning(
-                    "Todoist project %r is deleted or archived; creating it again", self.settings.project
+                    "Todoist project %r was %s; new tasks go to a new project of that name, and tasks"
+                    " linked to the %s one are left as they are (see docs/todoist.md)",
+                    self.settings.project,
+                    how,
+                    how,
                 )
                 self.state["replaces"] = self.state.pop("project_id", None)
+                self.state.pop("shared", None)
+                self.state.pop("members", None)
         changes = tuple(mapping.remote_task(i) for i in items)
         self.labels.update({c.remote_id: list(c.labels or ()) for c in changes})
         return Pull(changes, self._cursor())
@@ -177,20 +188,66 @@ class TodoistConnector:
             self.state["user_id"] = str(user["id"])
             people.setdefault(str(user.get("email", "")).lower(), str(user["id"]))
         self.state["people"] = people
+        self.state["members"] = []  # a full answer lists every membership: `_sharing` reads them
+
+    def _ours(self, item: Mapping[str, Any], project: str | None) -> bool:
+        """In the bridge's project, or linked (created or seen by it) wherever it is now."""
+        return (project is not None and str(item.get("project_id")) == project) or str(
+            item.get("id")
+        ) in self.labels
+
+    def _sharing(self, data: Mapping[str, Any]) -> None:
+        """Whether the project is shared and who collaborates on it, from any answer (a full
+        one, or an incremental one naming the project or its collaborators)."""
+        project = self.state.get("project_id")
+        for seen in data.get("projects", []):
+            if project is not None and str(seen.get("id")) == project:
+                self.state["shared"] = bool(seen.get("is_shared", seen.get("shared", False)))
+        people: dict[str, str] = self.state.setdefault("people", {})
+        for person in data.get("collaborators", []):
+            if person.get("id") and person.get("email"):
+                people[str(person["email"]).lower()] = str(person["id"])
+        members = set(self.state.get("members", []))
+        for membership in data.get("collaborator_states", []):
+            if project is None or str(membership.get("project_id")) != project:
+                continue
+            uid = str(membership.get("user_id"))
+            if membership.get("state") == "active" and not membership.get("is_deleted"):
+                members.add(uid)
+            else:
+                members.discard(uid)
+        self.state["members"] = sorted(members)
 
     def _cursor(self) -> str:
         return json.dumps(self.state, sort_keys=True)
 
     def _assignee(self, owner: str | None) -> str | None:
+        """The user id to assign, if Todoist would accept it: tasks are assigned in shared projects
+        only, to the project's collaborators. Anyone else is left unassigned, said once a run."""
         if owner is None:
             return None
+        uid: str | None
         if owner.casefold() == "myself":
-            return self.state.get("user_id")
-        wanted = self.settings.owners.get(owner)
-        if wanted is None:
+            uid = self.state.get("user_id")
+        else:
+            wanted = self.settings.owners.get(owner)
+            if wanted is None:
+                return None
+            people: dict[str, str] = self.state.get("people", {})
+            uid = people.get(wanted.lower(), wanted if "@" not in wanted else None)
+        if uid is None or not self.state.get("shared"):
+            return None  # a personal project: its tasks are all the user's own
+        if uid not in self.state.get("members", ()) and uid != self.state.get("user_id"):
+            if owner not in self._unassigned:
+                self._unassigned.add(owner)
+                log.warning(
+                    "@%s is not a collaborator of the Todoist project %r: their tasks are left"
+                    " unassigned (share the project with them, or fix TODOIST_OWNERS)",
+                    owner,
+                    self.settings.project,
+                )
             return None
-        people: dict[str, str] = self.state.get("people", {})
-        return people.get(wanted.lower(), wanted if "@" not in wanted else None)
+        return uid
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -300,7 +357,7 @@ class TodoistConnector:
                 log.warning("creating the Todoist project failed: %s", status)
             return
         if status != "ok" and not _already_processed(status):
-            why = status.get("error", str(status)) if isinstance(status, dict) else f"no status ({status!r})"
+            why = _refusal(status) if isinstance(status, dict) else f"no status ({status!r})"
             if isinstance(status, dict) and status.get("error_tag") in _LIMITS:
                 why = _LIMITS[status["error_tag"]]
             gone = isinstance(status, dict) and status.get("error_tag") == "ITEM_NOT_FOUND"
@@ -338,6 +395,16 @@ _LIMITS = {
 def _plan_limit(results: Mapping[str, OpResult]) -> str | None:
     """The plan limit a create of this run met, if one did: the next creates would meet it too."""
     return next((r.error for r in results.values() if r.error in _LIMITS.values()), None)
+
+
+def _refusal(status: Mapping[str, Any]) -> str:
+    """Todoist's error with the argument and explanation it names, if it names them."""
+    extra = status.get("error_extra")
+    said = str(status.get("error", status))
+    if isinstance(extra, dict) and extra.get("argument"):
+        detail = extra.get("explanation") or extra.get("expected")
+        return f"{said} ({extra['argument']}{f': {detail}' if detail else ''})"
+    return said
 
 
 def _already_processed(status: Any) -> bool:

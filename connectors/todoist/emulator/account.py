@@ -107,8 +107,8 @@ class Account(Knobs):
 
     def _task(self, task_id: str) -> Json:
         task = self.tasks.get(task_id)
-        if task is None or task["is_deleted"]:
-            raise not_found("Task")
+        if task is None or task["is_deleted"] or self.projects[task["project_id"]]["is_archived"]:
+            raise not_found("Task")  # an archived project's tasks are out of view
         return task
 
     def _project(self, project_id: str) -> Json:
@@ -131,7 +131,11 @@ class Account(Knobs):
         """User ids who may be assigned tasks in the project: the owner, plus its collaborators."""
         with self.lock:
             pid = self._project(project_id)["id"]
-            others = [s["user_id"] for (p, _), s in self.collaborator_states.items() if p == pid]
+            others = [
+                s["user_id"]
+                for (p, _), s in self.collaborator_states.items()
+                if p == pid and s["state"] == "active" and not s["is_deleted"]
+            ]
             return list(dict.fromkeys([self.user_id, *others]))
 
     def _descendants(self, task_id: str) -> list[Json]:
@@ -236,6 +240,13 @@ class Account(Knobs):
                     self.collaborator_states[key] = state
                     self._bump("collaborator_states", f"{project['id']}:{member}")
             return uid
+
+    def remove_collaborator(self, project_id: str, user_id: str) -> None:
+        """The user leaves the shared project (their collaborator state is deleted)."""
+        with self.lock:
+            state = self.collaborator_states[(self._project(project_id)["id"], user_id)]
+            state.update(state="deleted", is_deleted=True)
+            self._bump("collaborator_states", f"{project_id}:{user_id}")
 
     def add_section(self, project_id: str, name: str) -> str:
         """A section to file tasks under (no section endpoints are served); its id."""

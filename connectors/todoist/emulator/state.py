@@ -58,6 +58,8 @@ class Emulator(Account):
                 raise not_found("Section")
             return {"project_id": section["project_id"], "section_id": section["id"], "parent_id": None}
         project = self._project(project_id) if project_id is not None else self.projects[self.inbox_id]
+        if project["is_archived"]:
+            raise not_found("Project")  # out of view until unarchived
         return {"project_id": project["id"], "section_id": None, "parent_id": None}
 
     def _room_for_a_task(self, project_id: str) -> None:
@@ -76,6 +78,8 @@ class Emulator(Account):
 
     def _check_assignee(self, task: Json) -> None:
         uid = task["responsible_uid"]
+        if uid is not None and not self.projects[task["project_id"]]["is_shared"]:
+            raise invalid("responsible_uid", explanation="tasks are assigned in shared projects only")
         if uid is not None and uid not in self.members(task["project_id"]):
             raise invalid("responsible_uid", explanation="not a collaborator of the task's project")
         if uid is not None and task["assigned_by_uid"] is None:
@@ -204,6 +208,60 @@ class Emulator(Account):
                 item["is_deleted"] = True
                 self._changed_task(item, old, "item:deleted")
             return copy.deepcopy(task)
+
+    # -- a project's life, with its tasks ---------------------------------------------------------
+
+    def _subtree(self, project_id: str) -> list[Json]:
+        """The project and its descendant projects (archive and delete take them all)."""
+        found = [self._project(project_id)]
+        for project in found:
+            found += [
+                p for p in self.projects.values() if p["parent_id"] == project["id"] and not p["is_deleted"]
+            ]
+        return found
+
+    def _project_changed(self, project: Json, event: str, **changes: Any) -> None:
+        project.update(changes, updated_at=self._now())
+        self._bump("projects", project["id"])
+        self._emit(event, project)
+
+    def archive_project(self, project_id: str) -> Json:
+        """Archive the project and its descendants: their tasks leave every active read, and a
+        write to one is answered as for a missing task (the reference is silent on that answer)."""
+        with self.lock:
+            if project_id == self.inbox_id:
+                raise invalid("id", explanation="the Inbox cannot be archived")
+            for project in self._subtree(project_id):
+                if not project["is_archived"]:
+                    self._project_changed(project, "project:archived", is_archived=True)
+            return copy.deepcopy(self.projects[project_id])
+
+    def unarchive_project(self, project_id: str) -> Json:
+        """Unarchive the project alone; it becomes a root project (reference: "Unarchive a
+        project"), and its tasks come back into view, so incremental reads list them again."""
+        with self.lock:
+            project = self._project(project_id)
+            if project["is_archived"]:
+                self._project_changed(project, "project:unarchived", is_archived=False, parent_id=None)
+                for task in self.tasks.values():
+                    if task["project_id"] == project["id"] and not task["is_deleted"]:
+                        self._bump("items", task["id"])
+            return copy.deepcopy(project)
+
+    def delete_project(self, project_id: str) -> Json:
+        """Delete the project, its descendants and all their tasks, completed ones included."""
+        with self.lock:
+            if project_id == self.inbox_id:
+                raise invalid("id", explanation="the Inbox cannot be deleted")
+            subtree = self._subtree(project_id)
+            ids = {p["id"] for p in subtree}
+            for task in self.tasks.values():
+                if task["project_id"] in ids and not task["is_deleted"]:
+                    task.update(is_deleted=True, updated_at=self._now())
+                    self._bump("items", task["id"])
+            for project in subtree:
+                self._project_changed(project, "project:deleted", is_deleted=True)
+            return copy.deepcopy(self.projects[project_id])
 
     # -- the user in the Todoist app ---------------------------------------------------------------
 

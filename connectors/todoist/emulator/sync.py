@@ -8,6 +8,8 @@ one that ran is answered `ALREADY_PROCESSED` (error_code 37) with its `temp_id_m
 the real service does when a batch is retried after its answer was lost. A `temp_id` resolves in
 the later commands of the same request only (the reference promises no more). Supported resource
 types: items, projects, labels, user, collaborators (with collaborator_states) and `all`.
+Commands: item_add/update/move/close/complete/uncomplete/delete, project_add/archive/unarchive/
+delete (an archived project's tasks leave active reads; a deleted one's are deleted) and label_add.
 """
 
 from __future__ import annotations
@@ -107,6 +109,13 @@ def _created(temp_id: object, real: str) -> dict[str, str]:
     return {temp_id: real} if isinstance(temp_id, str) and temp_id else {}
 
 
+_PROJECT_COMMANDS = {
+    "project_archive": "archive_project",
+    "project_unarchive": "unarchive_project",
+    "project_delete": "delete_project",
+}
+
+
 def _apply(em: Emulator, command: Json, temps: dict[str, str]) -> dict[str, str]:
     kind, args, temp_id = command["type"], command.get("args", {}), command.get("temp_id")
     if not isinstance(args, dict):
@@ -127,6 +136,9 @@ def _apply(em: Emulator, command: Json, temps: dict[str, str]) -> dict[str, str]
     if kind == "label_add":
         extra = {key: args[key] for key in ("color", "item_order", "is_favorite") if key in args}
         return _created(temp_id, em.create_label(args.get("name"), **extra)["id"])
+    if kind in _PROJECT_COMMANDS:
+        getattr(em, _PROJECT_COMMANDS[kind])(_ref(em, args, "id", temps))
+        return {}
     task_id = _ref(em, args, "id", temps)
     if kind == "item_update":
         rest = {key: value for key, value in args.items() if key != "id"}
@@ -199,7 +211,11 @@ def read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
         return [table[key] for key in em.changed_since(kind, since) if key in table]
 
     if "items" in wanted:
-        out["items"] = pick("items", em.tasks, lambda t: not t["checked"] and not t["is_deleted"])
+        out["items"] = pick(
+            "items",
+            em.tasks,
+            lambda t: not (t["checked"] or t["is_deleted"] or em.projects[t["project_id"]]["is_archived"]),
+        )
     if "projects" in wanted:
         out["projects"] = pick(
             "projects", em.projects, lambda p: not p["is_deleted"] and not p["is_archived"]

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bridge.config import BridgeSettings
 from bridge.sync import run_sync
 from connectors.todoist.emulator import sync as emulator_sync
 from connectors.todoist.webhook import TodoistWebhooks
+from tests.connectors.todoist.conftest import TOKEN
 
 
 def run(vault: Path):
@@ -130,7 +133,6 @@ def test_the_plans_task_limit_is_said_once_and_the_rest_still_syncs(notes, emula
     lines = note.read_text(encoding="utf-8").splitlines(keepends=True)
     note.write_text("".join(x.replace("[ ]", "[x]", 1) if n < 30 else x for n, x in enumerate(lines)))
     report = _run_separately(notes)
-    print("DBG", report.closed, report.created, report.failed, report.errors, report.notices)
     assert (report.closed, report.created, report.failed, report.errors) == (30, 20, 0, [])
 
 
@@ -144,3 +146,123 @@ def test_the_plans_project_limit_is_said_once(notes, emulator):
     [line] = report.errors
     assert "MAX_PROJECTS_LIMIT_REACHED" in line
     assert "TODOIST_PROJECT" in line
+
+
+def _in_the_app(emulator_url: str, kind: str, object_id: str) -> None:
+    """A Sync command sent over HTTP as Todoist's apps send it (the emulator's command path)."""
+    command = {"type": kind, "uuid": str(uuid.uuid4()), "args": {"id": object_id}}
+    answer = httpx.post(
+        f"{emulator_url}/api/v1/sync",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"commands": [command]},
+    )
+    assert answer.status_code == 200
+    assert answer.json()["sync_status"] == {command["uuid"]: "ok"}
+
+
+def test_a_deleted_project_takes_its_tasks_and_new_ones_go_to_a_new_project(notes, emulator, emulator_url):
+    note, task = _deck(notes, emulator)
+    old_project = emulator.tasks[task]["project_id"]
+    _in_the_app(emulator_url, "project_delete", old_project)
+    assert all(t["is_deleted"] for t in emulator.tasks.values())  # its tasks went with it
+    before = note.read_bytes()
+    note.write_bytes(before + b"- [ ] Call the bank\n")
+    report = run(notes)
+    assert (report.created, report.failed, report.notes_written) == (1, 0, 0)
+    assert sum("deleted in the tracker" in n for n in report.notices) == 2  # lines left alone
+    assert note.read_bytes() == before + b"- [ ] Call the bank\n"
+    [live] = [t for t in emulator.tasks.values() if not t["is_deleted"]]
+    assert live["content"] == "Call the bank"
+    assert live["project_id"] != old_project
+    assert emulator.projects[live["project_id"]]["name"] == "Bridge"
+    again = run(notes)
+    assert (again.created, again.updated, again.closed, again.failed, again.notes_written) == (0, 0, 0, 0, 0)
+
+
+def test_an_archived_project_is_left_and_its_tasks_followed_once_unarchived(notes, emulator, emulator_url):
+    note, task = _deck(notes, emulator)
+    old_project = emulator.tasks[task]["project_id"]
+    _in_the_app(emulator_url, "project_archive", old_project)
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace("[ ] Book the room", "[x] Book the room") + "- [ ] Call the bank\n")
+    report = run(notes)  # the tick cannot reach an archived task: said, not failed, not lost
+    assert (report.created, report.failed) == (1, 0)
+    assert any("deleted in the tracker" in n for n in report.notices)
+    [new] = [t for t in emulator.tasks.values() if t["content"] == "Call the bank"]
+    assert new["project_id"] != old_project
+    assert not emulator.projects[old_project]["is_deleted"]
+    assert run(notes).failed == 0
+    # the user unarchives the old project and completes a task there: the note follows it
+    _in_the_app(emulator_url, "project_unarchive", old_project)
+    emulator.complete(task)
+    report = run(notes)
+    assert report.failed == 0
+    assert "- [x] Send the deck ✅ " in note.read_text(encoding="utf-8")
+
+
+def test_a_task_moved_to_another_project_is_still_followed(notes, emulator):
+    note, task = _deck(notes, emulator)
+    someday = emulator.create_project("Someday")["id"]
+    emulator.update(task, project_id=someday)  # the user files it elsewhere
+    assert run(notes).failed == 0
+    emulator.complete(task)
+    report = run(notes)
+    assert report.notes_written == 1
+    assert note.read_text(encoding="utf-8").startswith("- [x] Send the deck ✅ ")
+    # and an edit in the note reaches it where it is now
+    note.write_text(note.read_text(encoding="utf-8").replace("Book the room", "Book the big room"))
+    assert run(notes).failed == 0
+    assert emulator.tasks[task]["project_id"] == someday
+
+
+def _owners(monkeypatch, **owners: str) -> None:
+    monkeypatch.setenv("TODOIST_OWNERS", json.dumps(owners))
+
+
+def test_myself_is_not_assigned_in_a_personal_project(notes, emulator):
+    (notes / "a.md").write_text("- [ ] Send the deck @Myself\n", encoding="utf-8")
+    report = run(notes)  # Todoist refuses responsible_uid outside shared projects
+    assert (report.created, report.failed) == (1, 0)
+    [task] = emulator.tasks.values()
+    assert task["responsible_uid"] is None
+
+
+def test_collaborators_who_join_later_are_learned_by_incremental_reads(notes, emulator, monkeypatch):
+    _owners(monkeypatch, **{"Dana Kim": "dana@example.com"})
+    note, task = _deck(notes, emulator)
+    dana = emulator.add_collaborator(
+        emulator.tasks[task]["project_id"], full_name="Dana Kim", email="dana@example.com"
+    )
+    note.write_text(note.read_text(encoding="utf-8") + "- [ ] Review the budget @Dana Kim\n")
+    report = run(notes)
+    assert (report.created, report.failed, report.requests) == (1, 0, 2)  # one read, one write
+    [review] = [t for t in emulator.tasks.values() if t["content"] == "Review the budget"]
+    assert review["responsible_uid"] == dana
+
+
+def test_an_owner_outside_the_project_is_left_unassigned_said_once(notes, emulator, monkeypatch, caplog):
+    _owners(monkeypatch, Lior="424242", **{"Dana Kim": "dana@example.com"})
+    note, task = _deck(notes, emulator)
+    project = emulator.tasks[task]["project_id"]
+    dana = emulator.add_collaborator(project, full_name="Dana Kim", email="dana@example.com")
+    note.write_text(
+        note.read_text(encoding="utf-8")
+        + "- [ ] Share the roles @Lior\n- [ ] Send the intro @Lior\n- [ ] Review the budget @Dana Kim\n"
+    )
+    with caplog.at_level("WARNING"):
+        report = run(notes)
+    assert (report.created, report.failed) == (3, 0)  # the tasks are synced all the same
+    said = [r.getMessage() for r in caplog.records if "@Lior" in r.getMessage()]
+    assert len(said) == 1
+    assert "not a collaborator" in said[0]
+    owners = {t["content"]: t["responsible_uid"] for t in emulator.tasks.values()}
+    assert owners["Share the roles"] is None
+    assert owners["Send the intro"] is None
+    assert owners["Review the budget"] == dana
+    # Dana leaves the project: her next task is left unassigned rather than refused
+    emulator.remove_collaborator(project, dana)
+    note.write_text(note.read_text(encoding="utf-8") + "- [ ] Plan the offsite @Dana Kim\n")
+    report = run(notes)
+    assert (report.created, report.failed) == (1, 0)
+    [offsite] = [t for t in emulator.tasks.values() if t["content"] == "Plan the offsite"]
+    assert offsite["responsible_uid"] is None

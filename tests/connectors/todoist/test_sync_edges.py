@@ -187,19 +187,3 @@ def test_status_labels_follow_the_status(notes, emulator, status):
     sync(notes)
     assert only(emulator)["labels"] == []
     assert not only(emulator)["checked"]
-
-
-def test_a_deleted_project_is_created_again(notes, emulator):
-    (notes / "a.md").write_text("- [ ] Write the report\n")
-    sync(notes)
-    task = only(emulator)
-    emulator.delete(task["id"])
-    with emulator.lock:  # the user deletes the project in the app
-        emulator.projects[task["project_id"]]["is_deleted"] = True
-        emulator._bump("projects", task["project_id"])
-    (notes / "a.md").write_text("- [ ] Write the report\n- [ ] Call the bank\n")
-    report = sync(notes)
-    assert (report.created, report.failed) == (1, 0)
-    live = [t for t in emulator.tasks.values() if not t["is_deleted"]]
-    assert [t["content"] for t in live] == ["Call the bank"]
-    assert emulator.projects[live[0]["project_id"]]["name"] == "Bridge"

@@ -149,6 +149,8 @@ def test_a_state_from_the_previous_release_keeps_its_links_when_owners_split_a_k
     """The previous release keyed `Send the agenda @Myself` and `… @Dana Kim` in one note alike and
     synced them as one task; now they are two keys. The existing task keeps Myself's line, Dana
     gets a task of her own, nothing is closed, and the next sync does nothing."""
+    shared = emulator.create_project("Bridge")["id"]  # assigning needs a shared project
+    emulator.add_collaborator(shared, full_name="Dana Kim", email="dana@example.com")
     (notes / "a.md").write_text("- [ ] Send the agenda @Myself\n")
     assert counts(notes) == (1, 0, 0, 0, 0)
     (notes / "a.md").write_text("- [ ] Send the agenda @Myself\n- [ ] Send the agenda @Dana Kim\n")
