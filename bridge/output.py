@@ -139,10 +139,29 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
     )
     for line in report.get("plan", []):
         console.print(f"  {escape(line)}", highlight=False)
-    for notice in report.get("notices", []):
+    for notice in _grouped(report.get("notices", [])):
         console.print(f"  {escape(notice)}", style="dim", highlight=False)
     for error in report.get("errors", []):
         console.print(f"  {escape(error)}", style="red", highlight=False)
+
+
+def _grouped(notices: list[str]) -> list[str]:
+    """Notices for a person: many places with the same thing to say (a project deleted with its
+    hundreds of tasks) make one line with a count; `--json` keeps every one."""
+    by_tail: dict[str, list[str]] = {}
+    for notice in notices:
+        where, _, tail = notice.rpartition(": ")
+        by_tail.setdefault(tail if where else notice, []).append(where)
+    lines: list[str] = []
+    for tail, places in by_tail.items():
+        if len(places) >= _GROUPED and all(places):
+            lines.append(f"{len(places)} places ({places[0]}, …): {tail}")
+        else:
+            lines.extend(f"{where}: {tail}" if where else tail for where in places)
+    return lines
+
+
+_GROUPED = 3
 
 
 def print_status(status: dict[str, Any]) -> None:
