@@ -11,7 +11,10 @@ actually POSTed, signed, to a URL. Both emulators need the same thing, so it liv
 - a failed attempt (connection error or a retryable status) is retried with a doubling back-off,
   resending the same bytes and the same delivery id, as Todoist (`X-Todoist-Delivery-ID`) and
   Jira (`X-Atlassian-Webhook-Identifier`, plus `X-Atlassian-Webhook-Retry: n`) do;
-- every attempt is recorded in `attempts`, and `flush()` lets a test wait for the queue to drain.
+- every attempt is recorded in `attempts`, and `flush()` lets a test wait for the queue to drain;
+- a `Disorder` (off unless a caller sets one up) loses some deliveries and holds others back so
+  that later ones overtake them, as the vendors warn deliveries may come out of order or not at
+  all: what a receiver must survive, with the next sync as the safety net.
 
 The vendors retry over minutes; the default back-off here is fractions of a second so that a
 local loop or a test sees the retries at once.
@@ -19,17 +22,21 @@ local loop or a test sees the retries at once.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from starlette.datastructures import State
 
-__all__ = ["Attempt", "SwapHookState", "WebhookSender", "retry_like_jira"]
+__all__ = ["Attempt", "Disorder", "SwapHookState", "WebhookSender", "retry_like_jira"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,39 @@ class _Delivery:
     delivery_id: str
     body: bytes
     headers: dict[str, str]
+    hold: float = 0.0
+
+
+@dataclass
+class Disorder:
+    """Deliveries as a real vendor makes them: each is lost with probability `drop`, else held
+    back up to `delay` seconds (uniformly), so that later ones may arrive before it.
+
+    `fate(delivery_id)` decides for one delivery (None: lost); the choices come from a
+    `random.Random(seed)`, so a seeded run loses the same deliveries. `decided` lists every id
+    asked about, in order, and `lost` those lost, for a test to see what happened.
+    """
+
+    drop: float = 0.0
+    delay: float = 0.0
+    seed: int | None = None
+    decided: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.drop <= 1.0 or self.delay < 0:
+            raise ValueError("drop must be a probability and delay a number of seconds >= 0")
+        self._random = random.Random(self.seed)  # noqa: S311 - test chaos, not cryptography
+        self._lock = threading.Lock()
+
+    def fate(self, delivery_id: str) -> float | None:
+        """Seconds to hold this delivery back, or None when it is lost."""
+        with self._lock:
+            self.decided.append(delivery_id)
+            if self._random.random() < self.drop:
+                self.lost.append(delivery_id)
+                return None
+            return self._random.uniform(0.0, self.delay)
 
 
 class WebhookSender:
@@ -106,8 +146,12 @@ class WebhookSender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def send(self, delivery_id: str, body: bytes, headers: Mapping[str, str]) -> None:
-        """Queue `body` (sent byte for byte) with `headers`; returns at once. Ignored after `close()`."""
+    def send(self, delivery_id: str, body: bytes, headers: Mapping[str, str], *, hold: float = 0.0) -> None:
+        """Queue `body` (sent byte for byte) with `headers`; returns at once. Ignored after `close()`.
+
+        With `hold` > 0 the delivery waits that many seconds first, without holding up the ones
+        queued after it (see `Disorder`); `flush()` waits for it too.
+        """
         with self._idle:
             if self._stop.is_set():
                 log.debug("webhook %s not sent: the sender is closed", delivery_id)
@@ -116,7 +160,7 @@ class WebhookSender:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
             self._pending += 1
-            self._queue.put(_Delivery(delivery_id, body, dict(headers)))
+            self._queue.put(_Delivery(delivery_id, body, dict(headers), hold))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued delivery is done (delivered or given up); False on timeout."""
@@ -140,10 +184,29 @@ class WebhookSender:
 
     # -- the thread --------------------------------------------------------------------------------
 
+    def _next(
+        self, held: list[tuple[float, int, _Delivery]], order: itertools.count[int]
+    ) -> _Delivery | None:
+        """The next delivery to send: a held one whose time has come, else the next queued one
+        that is not to be held (those join `held`); None when `close()` asks the thread to stop."""
+        while True:
+            now = time.monotonic()
+            if held and held[0][0] <= now:
+                return heapq.heappop(held)[2]
+            try:
+                delivery = self._queue.get(timeout=held[0][0] - now if held else None)
+            except queue.Empty:
+                continue
+            if delivery is None or delivery.hold <= 0:
+                return delivery
+            heapq.heappush(held, (time.monotonic() + delivery.hold, next(order), delivery))
+
     def _run(self) -> None:
+        held: list[tuple[float, int, _Delivery]] = []  # (when due, arrival, delivery): a heap
+        order = itertools.count()
         with httpx.Client(timeout=self.timeout) as client:
             while True:
-                delivery = self._queue.get()
+                delivery = self._next(held, order)
                 if delivery is None or self._stop.is_set():
                     break
                 try:

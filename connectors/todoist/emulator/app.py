@@ -3,12 +3,15 @@
 Served over real HTTP (see `bridge.testing.serve_in_thread`) so the unmodified official SDK and the
 connector talk to it exactly as to api.todoist.com. Every request passes one gate first — logged in
 `request_log`, delayed by `latency`, failed by `fail_next`, refused without the exact bearer token
-(401), refused beyond `rate_limit` (429 with `Retry-After`) — then the route. Paths, parameters and
-bodies follow reference §3-5 and the OpenAPI document; notable choices: close/reopen/delete answer
-204 with no body (what the SDK's own tests mock), `GET /tasks/{id}` also returns completed tasks
-(unverified for the live API), and the completed-tasks listing omits `next_cursor` on its last page
-(its schema says "Omitted when there is no next page") while every other listing sends null.
-Given a `webhook_url`, the app also POSTs each recorded event there, signed (reference §8).
+(401 `UNAUTHORIZED` with its `WWW-Authenticate` challenge), refused beyond `rate_limit` (429 with
+`Retry-After`) — then the route; /sync also counts against its own limits, full syncs apart from
+partial ones (`full_sync_limit`, `partial_sync_limit`: Todoist's 100 and 1000 per 15 minutes).
+Paths, parameters and bodies follow reference §3-5 and the OpenAPI document; notable choices:
+close/reopen/delete answer 204 with no body (what the SDK's own tests mock), `GET /tasks/{id}`
+answers active tasks only (the docs' "single active (non-completed) task"), and the
+completed-tasks listing omits `next_cursor` on its last page (its schema says "Omitted when there
+is no next page") while every other listing sends null. Given a `webhook_url`, the app also POSTs
+each recorded event there, signed (reference §8), in order unless `webhook_disorder` says otherwise.
 `/oauth/authorize` and `/oauth/access_token` (see `oauth`) need no bearer token; the access tokens
 they issue are accepted like the app's own.
 """
@@ -37,6 +40,7 @@ from connectors.todoist.emulator import oauth
 from connectors.todoist.emulator.errors import (
     ApiError,
     invalid,
+    not_found,
     status_error,
     too_many_requests,
     unauthorized,
@@ -44,7 +48,7 @@ from connectors.todoist.emulator.errors import (
 from connectors.todoist.emulator.fields import rest_task_changes
 from connectors.todoist.emulator.records import add_months, label_rest, parse_instant, user_record
 from connectors.todoist.emulator.state import Emulator
-from connectors.todoist.emulator.sync import handle_sync
+from connectors.todoist.emulator.sync import handle_sync, parse_request
 
 __all__ = ["create_app"]
 
@@ -70,10 +74,9 @@ class _Gate:
         if em.latency > 0:
             await asyncio.sleep(em.latency)
         refusal: ApiError | None = None
-        wait: int | None = None
         injected = em.take_failure(scope["path"])
         if injected is not None:
-            refusal, wait = status_error(injected), (1 if injected == 429 else None)
+            refusal = status_error(injected)
         elif not scope["path"].startswith("/oauth/") and not self._accepts(
             em, Headers(scope=scope).get("authorization")
         ):
@@ -84,8 +87,7 @@ class _Gate:
         if refusal is None:
             await self.app(scope, receive, send)
             return
-        headers = {"Retry-After": str(wait)} if wait is not None else None
-        await JSONResponse(refusal.body(), refusal.status, headers=headers)(scope, receive, send)
+        await JSONResponse(refusal.body(), refusal.status, headers=refusal.headers())(scope, receive, send)
 
     def _accepts(self, em: Emulator, authorization: str | None) -> bool:
         """The app's own token, or an access token the account issued through OAuth."""
@@ -98,7 +100,7 @@ class _Gate:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)  # noqa: S101 - registered for ApiError only
-    return JSONResponse(exc.body(), exc.status)
+    return JSONResponse(exc.body(), exc.status, headers=exc.headers())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -114,6 +116,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def _em(request: Request) -> Emulator:
     em: Emulator = request.app.state.emulator
     return em
+
+
+def _timezone(em: Emulator) -> str:
+    """The user's time zone: fixed due times take it, and every due string is rendered in it."""
+    with em.lock:
+        return str(em.user["timezone"])
 
 
 async def _body(request: Request) -> Any:
@@ -186,16 +194,22 @@ async def list_tasks(request: Request) -> Response:
 
 async def add_task(request: Request) -> Response:
     em = _em(request)
-    return JSONResponse(em.create_task(rest_task_changes(await _body(request), em.today(), creating=True)))
+    changes = rest_task_changes(await _body(request), em.today(), creating=True, tz=_timezone(em))
+    return JSONResponse(em.create_task(changes))
 
 
 async def get_task(request: Request) -> Response:
-    return JSONResponse(_em(request).get_task(request.path_params["task_id"]))
+    """One active task: "Returns a single active (non-completed) task by ID", so a completed or
+    deleted one is 404 `NOT_FOUND` like an unknown id (Sync or the completed listing read those)."""
+    task = _em(request).get_task(request.path_params["task_id"])
+    if task["checked"]:
+        raise not_found("Task")
+    return JSONResponse(task)
 
 
 async def update_task(request: Request) -> Response:
     em = _em(request)
-    changes = rest_task_changes(await _body(request), em.today(), creating=False)
+    changes = rest_task_changes(await _body(request), em.today(), creating=False, tz=_timezone(em))
     return JSONResponse(em.edit_task(request.path_params["task_id"], changes))
 
 
@@ -301,12 +315,19 @@ async def get_user(request: Request) -> Response:
 
 
 async def sync(request: Request) -> Response:
+    """Counted against the full or the partial sync limit (a batch of commands is one request)."""
     em, body = _em(request), await request.body()
-    return JSONResponse(handle_sync(em, request.headers.get("content-type", ""), body))
+    content_type = request.headers.get("content-type", "")
+    token, types, _ = parse_request(content_type, body)
+    wait = em.admit_sync(full=bool(types) and token in (None, "*"))
+    if wait is not None:
+        raise too_many_requests(wait)
+    return JSONResponse(handle_sync(em, content_type, body))
 
 
 def _deliver(sender: WebhookSender, site: Emulator, event: Json) -> None:
-    """Queue one event as Todoist sends it (reference §8): JSON body, signed, fresh delivery id."""
+    """Queue one event as Todoist sends it (reference §8): JSON body, signed, fresh delivery id;
+    with `site.webhook_disorder` set, perhaps late (overtaken by later ones) or never."""
     body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     delivery_id = str(uuid.uuid4())
     headers = {
@@ -315,7 +336,10 @@ def _deliver(sender: WebhookSender, site: Emulator, event: Json) -> None:
         "X-Todoist-Hmac-SHA256": site.sign(body),
         "X-Todoist-Delivery-ID": delivery_id,
     }
-    sender.send(delivery_id, body, headers)
+    disorder = site.webhook_disorder
+    hold = disorder.fate(delivery_id) if disorder is not None else 0.0
+    if hold is not None:
+        sender.send(delivery_id, body, headers, hold=hold)
 
 
 def _webhooks(app: Starlette, webhook_url: str, client_secret: str) -> None:

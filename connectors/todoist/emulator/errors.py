@@ -5,9 +5,11 @@ Todoist answers every failure with `{"error", "error_code", "error_tag", "http_c
 `NOT_FOUND`/478 (404) and `LIMITS_REACHED`/35 (429); Sync's "Invalid temporary id" is code 15 and a
 Sync command's missing task is tagged `ITEM_NOT_FOUND` with `http_code` 400; a plan limit is
 `MAX_ITEMS_LIMIT_REACHED` (or `MAX_PROJECTS_LIMIT_REACHED`) with `http_code` 403 inside
-`sync_status` (their error_codes here, 48 and 49, are placeholders). Anything else the
-emulator has to say (401, injected 5xx) uses the HTTP reason phrase as `error`, its upper-snake form
-as `error_tag` and the status as `error_code`: placeholders, not observed values.
+`sync_status` (their error_codes here, 48 and 49, are placeholders). A refused token is
+`UNAUTHORIZED`/477 (401) with retry backoff metadata and an RFC 6750 `WWW-Authenticate` challenge
+(the Authorization guide's "Detecting an expired access token"). Anything else the emulator has to
+say (injected 5xx) uses the HTTP reason phrase as `error`, its upper-snake form as `error_tag` and
+the status as `error_code`: placeholders, not observed values.
 """
 
 from __future__ import annotations
@@ -16,7 +18,24 @@ import secrets
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["ApiError", "invalid", "not_found", "status_error", "too_many_requests", "unauthorized"]
+__all__ = [
+    "UNAUTHORIZED_HEADERS",
+    "ApiError",
+    "invalid",
+    "not_found",
+    "status_error",
+    "too_many_requests",
+    "unauthorized",
+]
+
+UNAUTHORIZED_HEADERS = {
+    "WWW-Authenticate": 'Bearer error="invalid_token", error_description="Unauthorized", '
+    'resource_metadata="https://api.todoist.com/.well-known/oauth-protected-resource"',
+    "Retry-After": "3",
+}
+"""The headers of Todoist's 401, verbatim from the guide's example: the challenge names the
+protected-resource metadata (RFC 9728); `Retry-After` is backoff metadata, not a reason to resend
+the same token."""
 
 
 class ApiError(Exception):
@@ -29,6 +48,14 @@ class ApiError(Exception):
         self.tag = tag
         self.code = code
         self.extra = {key: value for key, value in extra.items() if value is not None}
+
+    def headers(self) -> dict[str, str] | None:
+        """The headers that go with the body: the 401 challenge, or `Retry-After` when waiting helps."""
+        if self.status == 401:
+            return dict(UNAUTHORIZED_HEADERS)
+        if "retry_after" in self.extra:
+            return {"Retry-After": str(self.extra["retry_after"])}
+        return None
 
     def body(self, *, http_code: int | None = None, tag: str | None = None) -> dict[str, Any]:
         """The JSON error object; `event_id` is fresh each time, as the server's is."""
@@ -70,8 +97,9 @@ def too_many_requests(retry_after: int) -> ApiError:
 
 
 def unauthorized() -> ApiError:
-    """401 for a missing or wrong bearer token (tag and code are placeholders, see module doc)."""
-    return ApiError(401, "Invalid token", "AUTH_INVALID_TOKEN", 401)
+    """401 `UNAUTHORIZED` 477 for a missing, wrong or expired bearer token; send it with
+    `UNAUTHORIZED_HEADERS`, whose `Retry-After` the body's `retry_after` repeats."""
+    return ApiError(401, "Unauthorized", "UNAUTHORIZED", 477, retry_after=3)
 
 
 def status_error(status: int) -> ApiError:

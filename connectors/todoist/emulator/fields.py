@@ -92,7 +92,8 @@ def _common(args: dict[str, Any], out: dict[str, Any], *, creating: bool) -> Non
 
 
 def rest_task_changes(body: object, today: date, *, creating: bool, tz: str = "UTC") -> dict[str, Any]:
-    """`POST /tasks` (creating) or `POST /tasks/{id}` body → task changes."""
+    """`POST /tasks` (creating) or `POST /tasks/{id}` body → task changes; `tz` is the user's
+    time zone (a `…Z` due_datetime is fixed in it, and due strings are rendered in it)."""
     if not isinstance(body, dict):
         raise invalid("body", expected="a JSON object")
     args = dict(body)
@@ -113,7 +114,7 @@ def rest_task_changes(body: object, today: date, *, creating: bool, tz: str = "U
     if len(given) > 1:
         raise invalid(given[1], explanation="give only one of due_string, due_date, due_datetime")
     if given == ["due_string"]:
-        out["due"] = due_from_string(_text(args, "due_string"), today, lang=lang)
+        out["due"] = due_from_string(_text(args, "due_string"), today, lang=lang, tz=tz)
     elif given:
         key = given[0]
         due = due_from_date(_text(args, key), key, lang=lang, tz=tz)
@@ -141,8 +142,9 @@ def rest_task_changes(body: object, today: date, *, creating: bool, tz: str = "U
     return out
 
 
-def sync_task_changes(args: object, today: date, *, creating: bool) -> dict[str, Any]:
-    """`item_add` (creating) or `item_update` args → task changes (ids still unresolved)."""
+def sync_task_changes(args: object, today: date, *, creating: bool, tz: str = "UTC") -> dict[str, Any]:
+    """`item_add` (creating) or `item_update` args → task changes (ids still unresolved); `tz` is
+    the user's time zone, as for `rest_task_changes`."""
     if not isinstance(args, dict):
         raise invalid("args", expected="an object")
     out: dict[str, Any] = {}
@@ -150,7 +152,7 @@ def sync_task_changes(args: object, today: date, *, creating: bool) -> dict[str,
     if creating:
         _place(args, out)
     if "due" in args:
-        out["due"] = due_from_object(args["due"], today)
+        out["due"] = due_from_object(args["due"], today, tz=tz)
     if "deadline" in args:
         value = args["deadline"]
         if value is None:

@@ -1,10 +1,11 @@
 """The test-facing plumbing of the emulated account: the lock, fault injection and bookkeeping.
 
 Kept apart from the account's data (`state.Emulator` inherits it) so that what a test turns —
-`latency`, `rate_limit`/`rate_window`, `fail_next`, `after_commands`, `request_log`, the OAuth app's
-`client_id`, `redirect_uri` and `deny_access` — reads in one place, with the change counter, sync
-tokens, pagination cursors and remembered Sync command uuids that make incremental sync and
-idempotent retries behave as the reference (§4, §6, §7) describes.
+`latency`, `rate_limit`/`rate_window`, the sync limits, `webhook_disorder`, `fail_next`,
+`after_commands`, `request_log`, the OAuth app's `client_id`, `redirect_uri` and `deny_access` —
+reads in one place, with the change counter, sync tokens, pagination cursors and remembered Sync
+command uuids that make incremental sync and idempotent retries behave as the reference (§4, §6,
+§7) describes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.testing import rate_limited
+from bridge.webhook_sender import Disorder
 from connectors.todoist.emulator.errors import invalid
 
 __all__ = ["Knobs"]
@@ -34,6 +36,12 @@ class Knobs:
         self.rate_limit: int | None = None
         """Requests allowed per `rate_window` seconds; beyond it 429 with `Retry-After`."""
         self.rate_window: float = 900.0
+        self.full_sync_limit: int | None = 100
+        """Full syncs (`sync_token` `*`) allowed per `sync_window`, Todoist's figure ("Request
+        limits"); beyond it 429 `LIMITS_REACHED`. None: unlimited."""
+        self.partial_sync_limit: int | None = 1000
+        """Other /sync requests (incremental reads, batches of commands) per `sync_window`."""
+        self.sync_window: float = 900.0
         self.request_log: list[tuple[str, str]] = []
         """(method, path) of every request received, refused ones included."""
         self.after_commands: Callable[[], None] | None = None
@@ -51,6 +59,9 @@ class Knobs:
         """Authorisation codes issued -> whether one was exchanged already (codes are single-use)."""
         self.access_tokens: set[str] = set()
         """OAuth access tokens issued; the API accepts them besides the app's own token."""
+        self.webhook_disorder: Disorder | None = None
+        """Off (None) by default, for deterministic tests; a `Disorder` makes webhook deliveries
+        arrive out of order or not at all, as Todoist warns they may."""
         self.on_event: Callable[[dict[str, Any]], None] | None = None
         """Called with each webhook event as it is recorded, under `lock`; `create_app(...,
         webhook_url=...)` sets it to queue the delivery, so it must never block."""
@@ -68,6 +79,8 @@ class Knobs:
         self._cursors: dict[str, tuple[str, int]] = {}
         self._failures: list[list[Any]] = []
         self._hits: deque[float] = deque()
+        self._full_syncs: deque[float] = deque()
+        self._partial_syncs: deque[float] = deque()
 
     def fail_next(self, status: int, count: int = 1, path_prefix: str = "") -> None:
         """Answer the next `count` requests whose path starts with `path_prefix` with `status`.
@@ -93,6 +106,13 @@ class Knobs:
         """Count a request against `rate_limit` per `rate_window`; seconds to wait when refused."""
         with self.lock:
             return rate_limited(self._hits, self.rate_limit, self.rate_window)
+
+    def admit_sync(self, *, full: bool) -> int | None:
+        """Count a /sync request against its own limit, full or partial; seconds to wait when refused."""
+        with self.lock:
+            if full:
+                return rate_limited(self._full_syncs, self.full_sync_limit, self.sync_window)
+            return rate_limited(self._partial_syncs, self.partial_sync_limit, self.sync_window)
 
     def sign(self, body: bytes) -> str:
         """`X-Todoist-Hmac-SHA256` for a webhook body: base64 HMAC-SHA256 keyed by the client secret."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.todoist.emulator.errors import invalid
 
@@ -96,8 +97,34 @@ def _due(
     return {"date": when, "timezone": tz, "string": text, "lang": lang, "is_recurring": recurring}
 
 
-def due_from_date(value: str, argument: str, *, lang: str = "en", tz: str = "UTC") -> dict[str, Any]:
-    """A due object from `YYYY-MM-DD`, floating `…THH:MM:SS` or fixed `…Z` (the "Due dates" guide)."""
+def _zone(name: str, argument: str) -> tzinfo:
+    """A time zone by IANA name; 400 naming `argument` for an unknown one."""
+    if name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid(argument, explanation=f"unknown time zone {name!r}") from None
+
+
+def _timed(local: datetime, text: str | None, lang: str, *, user_tz: str, zone: str | None,
+           argument: str, recurring: bool = False) -> dict[str, Any]:  # fmt: skip
+    """A due date with a time, as Todoist writes it: with microseconds; floating (no zone) as the
+    wall-clock time, fixed as the UTC instant with `Z` and its zone (the user's unless given).
+    A `string` not given is the time rendered in the user's time zone, "YYYY-MM-DD HH:MM"."""
+    if zone is None:
+        return _due(local.strftime("%Y-%m-%dT%H:%M:%S.%f"), text or local.strftime("%Y-%m-%d %H:%M"),
+                    lang, recurring=recurring)  # fmt: skip
+    instant = local.replace(tzinfo=_zone(zone, argument)).astimezone(UTC)
+    shown = instant.astimezone(_zone(user_tz, argument)).strftime("%Y-%m-%d %H:%M")
+    return _due(instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), text or shown, lang, recurring=recurring, tz=zone)
+
+
+def due_from_date(
+    value: str, argument: str, *, lang: str = "en", tz: str = "UTC", zone: str | None = None
+) -> dict[str, Any]:
+    """A due object from `YYYY-MM-DD`, floating `…THH:MM:SS[.ffffff]` or fixed `…Z` (the "Due
+    dates" guide): `tz` is the user's time zone, `zone` an explicit one for a fixed date."""
     if _DATE.match(value):
         try:
             date.fromisoformat(value)
@@ -107,15 +134,14 @@ def due_from_date(value: str, argument: str, *, lang: str = "en", tz: str = "UTC
     match = _DATETIME.match(value)
     if not match:
         raise invalid(argument, expected="YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DDTHH:MM:SSZ")
-    day, clock, zulu = match.groups()
     try:
-        datetime.fromisoformat(f"{day}T{clock}")
+        moment = datetime.fromisoformat(value.removesuffix("Z"))
     except ValueError:
         raise invalid(argument) from None
-    text = f"{day} {clock[:5]}"
-    if zulu:
-        return _due(f"{day}T{clock}Z", text, lang, tz=tz)
-    return _due(f"{day}T{clock}", text, lang)
+    if not match.group(3):
+        return _timed(moment, None, lang, user_tz=tz, zone=None, argument=argument)
+    due = _timed(moment, None, lang, user_tz=tz, zone="UTC", argument=argument)
+    return {**due, "timezone": zone or tz}
 
 
 def _day_of(phrase: str, today: date) -> date | None:
@@ -141,12 +167,19 @@ def _day_of(phrase: str, today: date) -> date | None:
 
 
 def due_from_string(
-    text: str, today: date, *, lang: str = "en", argument: str = "due_string"
+    text: str,
+    today: date,
+    *,
+    lang: str = "en",
+    argument: str = "due_string",
+    tz: str = "UTC",
+    zone: str | None = None,
 ) -> dict[str, Any] | None:
     """Parse the few due strings the emulator knows; None for "no date"; 400 for the rest.
 
     Known: today, tomorrow, yesterday, YYYY-MM-DD, weekdays, "in N days/weeks", each optionally
     followed by "at H[:MM][am|pm]", and recurring "every [N] day/week/month/year/<weekday>".
+    A time is floating unless `zone` is given (then fixed in it); `tz` is the user's time zone.
     """
     phrase = " ".join(text.lower().split())
     if phrase in ("no date", "no due date", ""):
@@ -168,12 +201,17 @@ def due_from_string(
         day = _day_of(phrase, today)
     if day is None:
         raise invalid(argument, explanation=f"the emulator cannot parse the date {text!r}")
-    when = day.isoformat() if hour is None else f"{day.isoformat()}T{hour:02d}:{minute:02d}:00"
-    return _due(when, text, lang, recurring=bool(recurring))
+    if hour is None or minute is None:
+        return _due(day.isoformat(), text, lang, recurring=bool(recurring))
+    local = datetime.fromisoformat(f"{day.isoformat()}T{hour:02d}:{minute:02d}:00")  # wall clock
+    return _timed(local, text, lang, user_tz=tz, zone=zone, argument=argument, recurring=bool(recurring))
 
 
-def due_from_object(value: object, today: date, *, argument: str = "due") -> dict[str, Any] | None:
-    """A Sync `due` argument: null clears, `{"date": …}` or `{"string": …}` (plus lang, is_recurring)."""
+def due_from_object(
+    value: object, today: date, *, argument: str = "due", tz: str = "UTC"
+) -> dict[str, Any] | None:
+    """A Sync `due` argument: null clears, `{"date": …}` or `{"string": …}` (plus lang,
+    is_recurring and timezone, which makes a time fixed); `tz` is the user's time zone."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -181,14 +219,17 @@ def due_from_object(value: object, today: date, *, argument: str = "due") -> dic
     lang = value.get("lang") or "en"
     if not isinstance(lang, str):
         raise invalid(argument, explanation="lang must be a string")
+    zone = value.get("timezone")
+    if zone is not None and not isinstance(zone, str):
+        raise invalid(argument, explanation="timezone must be a string")
     if isinstance(value.get("date"), str):
-        due = due_from_date(value["date"], argument, lang=lang, tz=value.get("timezone") or "UTC")
+        due = due_from_date(value["date"], argument, lang=lang, tz=tz, zone=zone or None)
         if isinstance(value.get("string"), str) and value["string"]:
             due["string"] = value["string"]
         due["is_recurring"] = bool(value.get("is_recurring", due["string"].lower().startswith("every")))
         return due
     if isinstance(value.get("string"), str):
-        return due_from_string(value["string"], today, lang=lang, argument=argument)
+        return due_from_string(value["string"], today, lang=lang, argument=argument, tz=tz, zone=zone or None)
     raise invalid(argument, expected="an object with date or string, or null")
 
 
@@ -245,7 +286,10 @@ def task_record(task_id: str, user_id: str, project_id: str, now: str) -> dict[s
 
 
 def project_record(project_id: str, name: str, user_id: str, now: str, **fields: Any) -> dict[str, Any]:
-    """A personal project with the keys `PersonalProjectSyncView` requires and the SDK maps."""
+    """A personal project with the keys `PersonalProjectSyncView` requires and the SDK maps, but
+    `inbox_project`: the Sync reference says it is sent, true, on the Inbox only ("otherwise this
+    property is not sent"), which the SDK allows (default None), though the schema lists it as
+    required. The Inbox passes `inbox_project=True`."""
     record: dict[str, Any] = {
         "id": project_id,
         "name": name,
@@ -263,7 +307,6 @@ def project_record(project_id: str, name: str, user_id: str, now: str, **fields:
         "can_assign_tasks": False,
         "can_comment": True,
         "view_style": "list",
-        "inbox_project": False,
         "creator_uid": user_id,
         "created_at": now,
         "updated_at": now,
