@@ -1,21 +1,25 @@
-"""`bridge auth todoist`: Todoist's OAuth flow, ending with an access token in `.env`.
+"""`bridge auth todoist`, Todoist's OAuth flow, and the refreshing of the grant it stores.
 
-Todoist sends webhooks only for users who authorised an app through OAuth, so `bridge serve`
-needs such a token rather than a personal one. The official SDK builds the authorize URL and
-exchanges the code; pointing both at `TODOIST_OAUTH_URL` (an emulator in tests) is done by
-rewriting the URL prefix and, below the SDK, the origin (`bridge.transport`), as for the API.
+Todoist sends webhooks only for users who authorised an app through OAuth; its access tokens
+expire after an hour, renewed with a refresh token that is rotated on every use. The flow stores
+the whole grant (`bridge.oauth.GrantFile`); `OAuthSession` keeps it fresh for `bridge sync` when
+no personal token is set. The official SDK builds the authorize URL and exchanges the code;
+pointing both at `TODOIST_OAUTH_URL` (an emulator in tests) is done by rewriting the URL prefix
+and, below the SDK, the origin (`bridge.transport`), as for the API.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import secrets
-import stat
+import time
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast, get_args
 
 import httpx
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 from todoist_api_python._core.endpoints import OAUTH_URL
 from todoist_api_python.authentication import Scope, get_auth_token, get_authentication_url
@@ -23,14 +27,27 @@ from todoist_api_python.authentication import Scope, get_auth_token, get_authent
 from bridge.config import load_settings
 from bridge.connector import AuthOptions
 from bridge.errors import AuthError, ConfigError, ConnectorError
-from bridge.oauth import CallbackServer, store_env_value
+from bridge.oauth import CallbackServer, Grant, GrantFile, RenewableToken
 from bridge.transport import make_http_client
 from connectors.todoist.settings import TodoistSettings
 
-__all__ = ["DEFAULT_SCOPES", "authorize", "authorize_url", "exchange_code"]
+__all__ = [
+    "DEFAULT_SCOPES",
+    "REFRESH_MARGIN",
+    "OAuthSession",
+    "OAuthToken",
+    "authorize",
+    "authorize_url",
+    "exchange_code",
+    "refresh_grant",
+]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SCOPES: tuple[Scope, ...] = ("data:read_write", "data:delete")  # delete: TODOIST_CANCELLED=delete
 CONSOLE = "https://app.todoist.com/app/settings/integrations/app-management"
+REFRESH_MARGIN = 300.0  # seconds before the expiry at which the access token is renewed
+AGAIN = "run `bridge auth todoist` again"
 
 
 def _settings(env_file: Path) -> TodoistSettings:
@@ -56,56 +73,180 @@ def authorize_url(settings: TodoistSettings, client_id: str, scopes: list[Scope]
     return settings.oauth_url + url.removeprefix(OAUTH_URL)
 
 
-def exchange_code(settings: TodoistSettings, client_id: str, client_secret: str, code: str) -> str:
-    """The access token for `code`, through the SDK; AuthError when Todoist refuses the code."""
+def exchange_code(settings: TodoistSettings, client_id: str, client_secret: str, code: str) -> Grant:
+    """The grant for `code`, through the SDK; AuthError when Todoist refuses the code."""
     oauth = httpx.URL(OAUTH_URL)
     origin = f"{oauth.scheme}://{oauth.netloc.decode()}"
     base = settings.oauth_url.removesuffix(oauth.path.rstrip("/"))
     answers: list[httpx.Response] = []
+    now = time.time()
     with make_http_client(base_url=base, origin=origin, timeout=30.0) as http:
         http.event_hooks["response"] = [answers.append]
         try:
-            return get_auth_token(client_id, client_secret, code, client=http).access_token
+            get_auth_token(client_id, client_secret, code, client=http)
+            problem: Exception | None = None
         except httpx.HTTPStatusError as exc:
             raise _refused(exc.response) from exc
         except httpx.HTTPError as exc:
             raise ConnectorError("todoist", f"no answer from the token endpoint: {exc}") from exc
-        except Exception as exc:  # the SDK's parsing of the answer, see below
-            # SDK 4.0.0's AuthResult requires a `state` field that Todoist's answer
-            # ({access_token, token_type}) does not have (Doist/todoist-api-python#110).
-            return _token_in(answers, exc)
+        except Exception as exc:  # the SDK's parsing of the answer: read below instead
+            # SDK 4.0.0's AuthResult requires a `state` field that Todoist's answer does not
+            # have (Doist/todoist-api-python#110); and it keeps only the access token anyway.
+            problem = exc
+        return _grant_in(answers[-1] if answers else None, now, problem)
 
 
-def _token_in(answers: list[httpx.Response], problem: Exception) -> str:
+def _grant_in(response: httpx.Response | None, now: float, problem: Exception | None = None) -> Grant:
     try:
-        token = answers[-1].json()["access_token"]
-    except (IndexError, ValueError, KeyError, TypeError):
-        token = None
-    if not isinstance(token, str) or not token:
-        # the name only: the SDK's message quotes the whole answer
-        why = type(problem).__name__
-        raise ConnectorError("todoist", f"unexpected answer from the token endpoint ({why})") from problem
-    return token
+        return Grant.from_answer(response.json() if response is not None else None, now)
+    except ValueError as exc:  # the reason only: never the answer, which holds the tokens
+        raise ConnectorError("todoist", f"unexpected answer from the token endpoint ({exc})") from (
+            problem or exc
+        )
+
+
+def _error_of(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 def _refused(response: httpx.Response) -> ConnectorError:
     """AuthError (exit 2) when the code or the app's credentials were refused; else a failure."""
-    try:
-        error = str(response.json().get("error", ""))
-    except (ValueError, AttributeError):
-        error = ""
+    error = _error_of(response)
     why = f"{response.status_code} {error}".strip()
     if response.status_code >= 500 or response.status_code == 429:
         return ConnectorError("todoist", f"the token endpoint failed ({why}): try again later")
     if error == "bad_authorization_code":
-        hint = "the code is unknown or was already used: run `bridge auth todoist` again"
+        hint = f"the code is unknown or was already used: {AGAIN}"
     else:
         hint = "check TODOIST_CLIENT_ID and TODOIST_CLIENT_SECRET"
     return AuthError("todoist", f"the authorisation code was refused ({why}): {hint}")
 
 
+def refresh_grant(settings: TodoistSettings, refresh_token: str, now: float) -> Grant:
+    """A new grant for `refresh_token`, which Todoist then no longer accepts (it rotates them).
+
+    Sent once, never retried after a failure that may have reached Todoist: the answer to a
+    retry would lack the new refresh token (Todoist's 60-second grace window)."""
+    if not settings.client_id or settings.client_secret is None:
+        raise ConfigError("TODOIST_CLIENT_ID and TODOIST_CLIENT_SECRET are needed to refresh the OAuth token")
+    form = {
+        "client_id": settings.client_id,
+        "client_secret": settings.client_secret.get_secret_value(),
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+    }
+    with make_http_client(timeout=30.0) as http:
+        try:
+            response = http.post(f"{settings.oauth_url}/access_token", data=form)
+        except httpx.HTTPError as exc:
+            raise ConnectorError("todoist", f"no answer from the token endpoint: {exc}") from exc
+    if response.is_error:
+        error = _error_of(response)
+        why = f"{response.status_code} {error}".strip()
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ConnectorError("todoist", f"the token endpoint failed ({why}): try again later")
+        if error in ("invalid_client", "incorrect_application_credentials"):
+            hint = "check TODOIST_CLIENT_ID and TODOIST_CLIENT_SECRET"
+        else:  # invalid_grant: used already, revoked or expired
+            hint = AGAIN
+        raise AuthError("todoist", f"Todoist refused to refresh the OAuth token ({why}): {hint}")
+    return _grant_in(response, now)
+
+
+class OAuthSession:
+    """The stored grant `bridge sync` uses when TODOIST_API_TOKEN is not set.
+
+    The access token is renewed `REFRESH_MARGIN` seconds before it expires and after a 401. A
+    refresh holds the grant file's lock and re-reads the file first (another process may have
+    refreshed already: its grant is used, and the used refresh token is not sent again, which
+    Todoist would take for a replay and revoke the grant). The new grant is stored before its
+    access token is used; when it cannot be stored, this process goes on with it from memory and
+    stores it at its next refresh.
+    """
+
+    def __init__(self, settings: TodoistSettings, *, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.file = GrantFile(settings.oauth_file)
+        self.clock = clock
+        grant = self.file.load()
+        if grant is None:
+            raise ConfigError(f"no OAuth grant in {self.file.path}: run `bridge auth todoist`")
+        self.grant = grant
+        self._unsaved = False  # the grant in memory is newer than the file's
+
+    def token(self) -> RenewableToken:
+        return RenewableToken(self.grant.access_token, self)
+
+    def current(self) -> str:
+        if self.grant.due(self.clock(), REFRESH_MARGIN):
+            self._refresh(self.grant.access_token, refused=False)
+        return self.grant.access_token
+
+    def renew(self, refused: str) -> str:
+        self._refresh(refused, refused=True)
+        return self.grant.access_token
+
+    def _refresh(self, stale: str, *, refused: bool) -> None:
+        with self.file.locked():
+            now = self.clock()
+            stored = self.grant if self._unsaved else (self.file.load() or self.grant)
+            self.grant = stored
+            if stored.access_token != stale and not stored.due(now, REFRESH_MARGIN):
+                return  # another process refreshed meanwhile
+            must = refused or stored.expired(now)
+            if stored.refresh_token is None:
+                if must:
+                    raise AuthError("todoist", f"the OAuth token expired, with no refresh token: {AGAIN}")
+                return
+            try:
+                new = refresh_grant(self.settings, stored.refresh_token, now)
+            except AuthError:
+                raise
+            except ConnectorError as exc:
+                if must:
+                    raise
+                log.warning("could not renew the Todoist OAuth token ahead of its expiry (%s)", exc)
+                return
+            self.grant, self._unsaved = new, True
+            if new.refresh_token is None:
+                log.warning("Todoist gave no new refresh token: when this OAuth token expires, %s", AGAIN)
+            self._store(new)
+
+    def _store(self, grant: Grant) -> None:
+        try:
+            self.file.save(grant)
+        except ConfigError as exc:
+            log.error(  # noqa: TRY400 - the reason is in the message; a traceback adds nothing
+                "the renewed Todoist OAuth grant could not be stored (%s): this run goes on with it and"
+                " stores it when it renews it again; if the run ends first, %s",
+                exc,
+                AGAIN,
+            )
+        else:
+            self._unsaved = False
+
+
+class OAuthToken(SecretStr):
+    """TODOIST_API_TOKEN's stand-in when only a grant is stored (`TodoistSettings`): its value, read
+    when the connector starts, is a `RenewableToken` of an `OAuthSession`; a grant file that
+    cannot be read is a ConfigError naming it."""
+
+    def __init__(self, settings: TodoistSettings) -> None:
+        super().__init__("")
+        self._settings = settings
+        self._session: OAuthSession | None = None
+
+    def get_secret_value(self) -> str:
+        if self._session is None:
+            self._session = OAuthSession(self._settings)
+        return self._session.token()
+
+
 def authorize(options: AuthOptions) -> str:
-    """Run the whole flow; return the line saying where the token went. Never prints a secret."""
+    """Run the whole flow; return the line saying where the grant went. Never prints a secret."""
     settings = _settings(options.env_file)
     if not settings.client_id:
         raise ConfigError(f"TODOIST_CLIENT_ID is not set: your app's client id, from {CONSOLE}")
@@ -124,10 +265,13 @@ def authorize(options: AuthOptions) -> str:
             say("  (no browser could be opened: copy the address into one)")
         say(f"Waiting up to {options.timeout:g} s for Todoist to send the browser back…")
         code = callback.wait(options.timeout)
-    token = exchange_code(settings, settings.client_id, settings.client_secret.get_secret_value(), code)
-    written = store_env_value(options.env_file, "TODOIST_API_TOKEN", token)
-    if stat.S_IMODE(written.stat().st_mode) & 0o077:
-        say(f"note: {written} is readable by other users; `chmod 600 {written}` keeps the token private")
-    if "TODOIST_API_TOKEN" in os.environ:
-        say("note: TODOIST_API_TOKEN is also set in the environment, which wins over the .env file")
-    return f"Stored TODOIST_API_TOKEN (the OAuth access token) in {written}"
+    grant = exchange_code(settings, settings.client_id, settings.client_secret.get_secret_value(), code)
+    store = GrantFile(settings.oauth_file)
+    with store.locked():  # a sync refreshing the previous grant finishes first
+        store.save(grant)
+    if settings.api_token is not None and not isinstance(settings.api_token, OAuthToken):
+        say(
+            "note: TODOIST_API_TOKEN is set, so `bridge sync` keeps using it and not this grant"
+            " (webhooks need only the grant); unset it to sync with the grant"
+        )
+    return f"Stored the OAuth grant (access and refresh token, readable by you only) in {store.path}"

@@ -14,6 +14,7 @@ from typing import Any, cast
 import httpx
 
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
+from bridge.oauth import RenewableToken
 from bridge.transport import json_kind, not_json
 
 __all__ = ["API_ORIGIN", "COMPLETED_PATH", "SYNC_PATH", "StaleSyncToken", "TodoistClient", "is_idempotent"]
@@ -112,6 +113,32 @@ class TodoistClient:
     def __init__(self, http: httpx.Client, token: str) -> None:
         self.http = http
         self.headers = {"Authorization": f"Bearer {token}"}
+        self.renewer = token.renewer if isinstance(token, RenewableToken) else None
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request. An OAuth token is renewed first when it is about to expire, and once after
+        a 401 (Todoist checks the token before anything else, so the request was not carried out):
+        a second 401 is an AuthError saying to authorise again. A personal token is sent as is."""
+        if self.renewer is not None:
+            self._use(self.renewer.current())
+        response = self.http.request(method, API_ORIGIN + path, headers=self.headers, **kwargs)
+        if response.status_code != 401 or self.renewer is None:
+            return response
+        response.close()
+        self._use(self.renewer.renew(self.headers["Authorization"].removeprefix("Bearer ")))
+        response = self.http.request(method, API_ORIGIN + path, headers=self.headers, **kwargs)
+        if response.status_code == 401:
+            raise AuthError(
+                "todoist",
+                f"the OAuth token was refused even after renewing it ({_error_text(response)}):"
+                " run `bridge auth todoist` again",
+                method=method,
+                url=path,
+            )
+        return response
+
+    def _use(self, token: str) -> None:
+        self.headers = {"Authorization": f"Bearer {token}"}
 
     def sync(
         self,
@@ -129,10 +156,9 @@ class TodoistClient:
             form["resource_types"] = json.dumps(list(resource_types))
         if commands:
             form["commands"] = json.dumps(list(commands), ensure_ascii=False)
-        url = API_ORIGIN + SYNC_PATH
         failure = RemoteReadError if reading else ConnectorError
         try:
-            response = self.http.post(url, data=form, headers=self.headers)
+            response = self._send("POST", SYNC_PATH, data=form)
         except httpx.HTTPError as exc:
             raise failure("todoist", f"no answer: {exc}", method="POST", url=SYNC_PATH) from exc
         if response.status_code in (401, 403):
@@ -167,7 +193,7 @@ class TodoistClient:
         params: dict[str, str] = {"project_id": project_id, "since": since, "until": until, "limit": "200"}
         while True:
             try:
-                response = self.http.get(API_ORIGIN + COMPLETED_PATH, params=params, headers=self.headers)
+                response = self._send("GET", COMPLETED_PATH, params=params)
             except httpx.HTTPError as exc:
                 raise RemoteReadError(
                     "todoist", f"no answer: {exc}", method="GET", url=COMPLETED_PATH

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.config import http_url
 
-__all__ = ["TodoistSettings"]
+__all__ = ["TodoistSettings", "default_oauth_file"]
+
+
+def default_oauth_file() -> Path:
+    """Beside the state databases, not among the config files: the grant changes every hour, and
+    a config folder synced to another machine would replay a used refresh token (Todoist then
+    revokes every token of the grant)."""
+    return platformdirs.user_state_path("task-bridge") / "todoist-oauth.json"
 
 
 class TodoistSettings(BaseSettings):
@@ -18,7 +27,12 @@ class TodoistSettings(BaseSettings):
     )
 
     api_token: SecretStr | None = Field(
-        default=None, description="Personal API token (Settings → Integrations → Developer) or OAuth token."
+        default=None,
+        description="Personal API token (Settings → Integrations → Developer); unset: the OAuth grant.",
+    )
+    oauth_file: Path = Field(
+        default_factory=default_oauth_file,
+        description="Where `bridge auth todoist` stores the OAuth grant, renewed as it expires.",
     )
     base_url: str = Field(default="https://api.todoist.com", description="API origin; an emulator in tests.")
     client_id: str | None = Field(
@@ -55,3 +69,13 @@ class TodoistSettings(BaseSettings):
         if not value.startswith(("http://", "https://")) or not value.endswith("/oauth"):
             raise ValueError("expected an http(s) URL ending in /oauth, e.g. https://todoist.com/oauth")
         return value
+
+    @model_validator(mode="after")
+    def _oauth_token(self) -> TodoistSettings:
+        """No personal token but a stored OAuth grant: the grant's access token stands in, read
+        (and refreshed) when used, so a personal token set as today is used exactly as today."""
+        if self.api_token is None and self.oauth_file.expanduser().is_file():
+            from connectors.todoist.auth import OAuthToken  # auth reads these settings
+
+            self.api_token = OAuthToken(self)
+        return self

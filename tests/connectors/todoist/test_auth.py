@@ -2,11 +2,13 @@
 
 The command runs as the installed console script; the test is the browser: it reads the printed
 authorize URL, registers the printed redirect URI with the emulated app (as a person does in the
-App Management Console) and follows the emulator's 302 to the listener.
+App Management Console) and follows the emulator's 302 to the listener. The grant goes to the
+file `TODOIST_OAUTH_FILE` names, in the test's own folder.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -27,7 +29,6 @@ from todoist_api_python.api import TodoistAPI
 from typer.testing import CliRunner
 
 from bridge.cli import app
-from bridge.oauth import store_env_value
 from bridge.transport import make_http_client
 from connectors.todoist.emulator import Emulator
 from tests.connectors.todoist.conftest import CLIENT_SECRET, TOKEN
@@ -107,7 +108,12 @@ def oauth(emulator: Emulator) -> Emulator:
 
 
 @pytest.fixture
-def env(emulator_url: str) -> dict[str, str]:
+def grant_file(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "todoist-oauth.json"
+
+
+@pytest.fixture
+def env(emulator_url: str, grant_file: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TODOIST_", "BRIDGE_", "JIRA_"))}
     return {
         **clean,
@@ -115,6 +121,7 @@ def env(emulator_url: str) -> dict[str, str]:
         "TODOIST_CLIENT_SECRET": CLIENT_SECRET,
         "TODOIST_OAUTH_URL": f"{emulator_url}/oauth",
         "TODOIST_BASE_URL": emulator_url,
+        "TODOIST_OAUTH_FILE": str(grant_file),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -149,10 +156,10 @@ def exchanges(em: Emulator) -> int:
 # -- the whole flow ---------------------------------------------------------------------------------
 
 
-def test_full_flow_stores_a_token_the_sdk_can_use(start, oauth, tmp_path, emulator_url):
+def test_full_flow_stores_a_grant_the_sdk_can_use(start, oauth, tmp_path, emulator_url, grant_file):
     run = start()
     redirect, url = run.prompt()
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/callback", redirect)
+    assert re.fullmatch(r"http://localhost:\d+/callback", redirect)  # the host Todoist documents
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(f"{emulator_url}/oauth/authorize?")
     assert query["client_id"] == [CLIENT_ID]
@@ -167,13 +174,20 @@ def test_full_flow_stores_a_token_the_sdk_can_use(start, oauth, tmp_path, emulat
     code, out, err = run.finish()
 
     assert code == 0, err
-    env_file = tmp_path / ".env"
-    assert re.fullmatch(rb"TODOIST_API_TOKEN=[0-9a-f]{40}\n", env_file.read_bytes())
-    token = env_file.read_text().strip().split("=", 1)[1]
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    assert f"in {env_file}" in out
-    assert token not in out + err
-    assert CLIENT_SECRET not in out + err
+    assert not (tmp_path / ".env").exists()  # nothing goes to .env any more
+    grant = json.loads(grant_file.read_text())
+    assert set(grant) == {"access_token", "refresh_token", "expires_at", "lifetime", "scope"}
+    token = grant["access_token"]
+    assert re.fullmatch(r"[0-9a-f]{40}", token)
+    assert re.fullmatch(r"[0-9a-f]{40}", grant["refresh_token"])
+    assert grant["lifetime"] == 3600
+    assert abs(grant["expires_at"] - (time.time() + 3600)) < 60
+    assert grant["scope"] == "data:read_write,data:delete"
+    assert stat.S_IMODE(grant_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(grant_file.parent.stat().st_mode) == 0o700
+    assert f"in {grant_file}" in out
+    for secret in (token, grant["refresh_token"], CLIENT_SECRET):
+        assert secret not in out + err
     assert token in oauth.access_tokens
     assert token != TOKEN
     with sdk_with(token, emulator_url) as api:  # the unmodified SDK, with the stored token
@@ -187,7 +201,8 @@ def test_full_flow_stores_a_token_the_sdk_can_use(start, oauth, tmp_path, emulat
     assert refused.value.response.status_code == 401
 
 
-def test_existing_env_keeps_every_other_byte(start, oauth, tmp_path):
+def test_a_personal_token_is_left_alone_and_named(start, oauth, tmp_path, grant_file):
+    """A personal token in .env keeps being what `bridge sync` uses; the file is not touched."""
     before = b"# my settings\r\nTODOIST_PROJECT=Work\nexport TODOIST_API_TOKEN=old-personal-token\nX='a b'"
     env_file = tmp_path / ".env"
     env_file.write_bytes(before)
@@ -196,23 +211,22 @@ def test_existing_env_keeps_every_other_byte(start, oauth, tmp_path):
     redirect, url = run.prompt()
     oauth.redirect_uri = redirect
     browse(url)
-    code, _, err = run.finish()
+    code, out, err = run.finish()
 
     assert code == 0, err
-    after = env_file.read_bytes()
-    head, tail = b"# my settings\r\nTODOIST_PROJECT=Work\nexport TODOIST_API_TOKEN=", b"\nX='a b'"
-    assert after.startswith(head)
-    assert after.endswith(tail)
-    assert re.fullmatch(rb"[0-9a-f]{40}", after[len(head) : -len(tail)])
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o640  # the person's choice of mode stands
+    assert env_file.read_bytes() == before
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o640
+    assert "TODOIST_API_TOKEN is set, so `bridge sync` keeps using it" in out
+    assert grant_file.is_file()
 
 
-def test_settings_file_is_the_one_written(start, oauth, tmp_path, env):
-    """--env-file names where the token goes, and the client id is read from that file too."""
+def test_settings_file_is_the_one_read(start, oauth, tmp_path, env):
+    """--env-file names where the settings come from: the client id, and where the grant goes."""
     del env["TODOIST_CLIENT_ID"]  # the environment would win over the file
+    del env["TODOIST_OAUTH_FILE"]
     elsewhere = tmp_path / "conf" / "bridge.env"
     elsewhere.parent.mkdir()
-    elsewhere.write_text("TODOIST_CLIENT_ID=from-the-file\n")
+    elsewhere.write_text(f"TODOIST_CLIENT_ID=from-the-file\nTODOIST_OAUTH_FILE={tmp_path / 'g.json'}\n")
     oauth.client_id = "from-the-file"
     run = start("--env-file", str(elsewhere))
     redirect, url = run.prompt()
@@ -222,7 +236,7 @@ def test_settings_file_is_the_one_written(start, oauth, tmp_path, env):
     code, _, err = run.finish()
     assert code == 0, err
     assert not (tmp_path / ".env").exists()
-    assert elsewhere.read_text().startswith("TODOIST_CLIENT_ID=from-the-file\nTODOIST_API_TOKEN=")
+    assert json.loads((tmp_path / "g.json").read_text())["access_token"] in oauth.access_tokens
 
 
 # -- refusals ---------------------------------------------------------------------------------------
@@ -240,7 +254,7 @@ def test_wrong_state_stores_nothing(start, oauth, tmp_path, forged):
     assert code == 2
     assert "bridge: todoist: the sign-in's state does not match this run" in err
     assert "Stored" not in out
-    assert not (tmp_path / ".env").exists()
+    assert not (tmp_path / "state").exists()
     assert exchanges(oauth) == 0  # the forged code was never sent to Todoist
 
 
@@ -259,6 +273,7 @@ def test_denied_access_stores_nothing(start, oauth, tmp_path):
     assert code == 1
     assert "access was not granted (access_denied)" in err
     assert env_file.read_bytes() == b"TODOIST_API_TOKEN=keep-me\n"
+    assert not (tmp_path / "state").exists()
     assert exchanges(oauth) == 0
 
 
@@ -278,7 +293,7 @@ def test_a_code_used_once_is_refused(start, oauth, tmp_path, emulator_url):
 
     assert code == 2
     assert "the authorisation code was refused (400 bad_authorization_code)" in err
-    assert not (tmp_path / ".env").exists()
+    assert not (tmp_path / "state").exists()
     assert exchanges(oauth) == 2
 
 
@@ -304,7 +319,7 @@ def test_a_failed_exchange_stores_nothing(start, oauth, tmp_path, env, trouble, 
     assert code == status
     assert message in err
     assert "a-wrong-secret" not in out + err
-    assert not (tmp_path / ".env").exists()
+    assert not (tmp_path / "state").exists()
     assert not oauth.access_tokens
 
 
@@ -313,7 +328,7 @@ def test_nothing_arrives_in_time(tmp_path, monkeypatch, env):
     result = CliRunner().invoke(app, ["auth", "todoist", "--no-browser", "--port", "0", "--timeout", "0.3"])
     assert result.exit_code == 1
     assert "no redirect arrived within 0.3 s" in result.stderr
-    assert not (tmp_path / ".env").exists()
+    assert not (tmp_path / "state").exists()
 
 
 # -- settings and usage -----------------------------------------------------------------------------
@@ -379,7 +394,7 @@ def test_opens_the_browser_unless_told_not_to(tmp_path, monkeypatch, env, oauth)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    oauth.redirect_uri = f"http://127.0.0.1:{port}/callback"
+    oauth.redirect_uri = f"http://localhost:{port}/callback"
     opened: list[str] = []
 
     def open_in_browser(url: str) -> bool:
@@ -392,78 +407,4 @@ def test_opens_the_browser_unless_told_not_to(tmp_path, monkeypatch, env, oauth)
     assert result.exit_code == 0, result.output
     assert len(opened) == 1
     assert "/oauth/authorize?" in opened[0]
-    assert (tmp_path / ".env").read_text().startswith("TODOIST_API_TOKEN=")
-
-
-# -- the emulator's OAuth endpoints -----------------------------------------------------------------
-
-
-def test_emulator_authorize_checks_the_app(oauth, emulator_url):
-    base = f"{emulator_url}/oauth/authorize"
-    unknown = browse(f"{base}?client_id=someone-else&scope=data:read&state=s", follow=False)
-    assert (unknown.status_code, unknown.json()) == (400, {"error": "invalid_client_id"})
-    bad_scope = browse(f"{base}?client_id={CLIENT_ID}&scope=data:all&state=s", follow=False)
-    assert (bad_scope.status_code, bad_scope.json()) == (400, {"error": "invalid_scope"})
-    oauth.redirect_uri = "https://app.example/cb?x=1"
-    ok = browse(f"{base}?client_id={CLIENT_ID}&scope=data:read,task:add&state=s%201", follow=False)
-    assert ok.status_code == 302
-    location = urlsplit(ok.headers["location"])
-    assert (location.netloc, location.path) == ("app.example", "/cb")
-    assert parse_qs(location.query)["state"] == ["s 1"]
-    assert parse_qs(location.query)["x"] == ["1"]
-    given = browse(
-        f"{base}?client_id={CLIENT_ID}&scope=data:read&state=s&redirect_uri=http://h/c", follow=False
-    )
-    assert given.headers["location"].startswith("http://h/c?code=")
-
-
-def test_emulator_codes_are_single_use_and_bound_to_the_secret(oauth, emulator_url):
-    hop = browse(
-        f"{emulator_url}/oauth/authorize?client_id={CLIENT_ID}&scope=data:read&state=s", follow=False
-    )
-    code = parse_qs(urlsplit(hop.headers["location"]).query)["code"][0]
-    url = f"{emulator_url}/oauth/access_token"
-    wrong = {"client_id": CLIENT_ID, "client_secret": "guess", "code": code}
-    refused = httpx.post(url, json=wrong, timeout=WAIT)
-    assert (refused.status_code, refused.json()) == (400, {"error": "incorrect_application_credentials"})
-    right = {**wrong, "client_secret": CLIENT_SECRET}
-    first = httpx.post(url, data=right, timeout=WAIT)  # a form body, as curl sends it
-    assert first.status_code == 200
-    assert set(first.json()) == {"access_token", "token_type"}
-    assert first.json()["token_type"] == "Bearer"
-    again = httpx.post(url, json=right, timeout=WAIT)
-    assert (again.status_code, again.json()) == (400, {"error": "bad_authorization_code"})
-    never = httpx.post(url, json={**right, "code": "never-issued"}, timeout=WAIT)
-    assert never.json() == {"error": "bad_authorization_code"}
-
-
-# -- the .env writer --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("before", "after"),
-    [
-        (b"", b"T=new\n"),
-        (b"A=1", b"A=1\nT=new\n"),
-        (b"A=1\r\nB=2\r\n", b"A=1\r\nB=2\r\nT=new\r\n"),
-        (b"# T=commented\nT = old \r\nA=1\nT=again\n", b"# T=commented\nT=new\r\nA=1\nT=new\n"),
-        (b"TT=1\nT_X=2\n", b"TT=1\nT_X=2\nT=new\n"),
-    ],
-    ids=["new", "no-final-newline", "crlf", "every-assignment", "similar-names"],
-)
-def test_store_env_value(tmp_path, before, after):
-    target = tmp_path / ".env"
-    if before:
-        target.write_bytes(before)
-    assert store_env_value(target, "T", "new") == target
-    assert target.read_bytes() == after
-    assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temporary file left behind
-
-
-def test_store_env_value_follows_a_symlink(tmp_path):
-    real = tmp_path / "real.env"
-    real.write_bytes(b"A=1\n")
-    (tmp_path / ".env").symlink_to(real)
-    store_env_value(tmp_path / ".env", "T", "v")
-    assert (tmp_path / ".env").is_symlink()
-    assert real.read_bytes() == b"A=1\nT=v\n"
+    assert (tmp_path / "state" / "todoist-oauth.json").is_file()
