@@ -50,9 +50,9 @@ class Knobs:
         """The app secret webhook bodies are signed with (`sign`)."""
         self.client_id: str = "emulator-client-id"
         """The app's client id, the only one the OAuth endpoints accept."""
-        self.redirect_uri: str | None = "http://127.0.0.1:8766/callback"
+        self.redirect_uri: str | None = "http://localhost:8766/callback"
         """The app's registered OAuth redirect URL (`bridge auth`'s default); a `redirect_uri`
-        query parameter of /oauth/authorize wins. None: not registered, so authorize answers 400."""
+        query parameter of /oauth/authorize must equal it. None: not registered (authorize: 400)."""
         self.deny_access: bool = False
         """The person refuses on the consent page: authorize redirects with `error=access_denied`."""
         self.oauth_codes: dict[str, bool] = {}

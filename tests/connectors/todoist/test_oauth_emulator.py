@@ -217,3 +217,13 @@ def test_refresh_refusals(oauth, emulator_url):
     other = token_post(emulator_url, grant_type="password")
     assert other.json() == {"error": "unsupported_grant_type"}
     assert refresh(emulator_url, first["refresh_token"]).status_code == 200  # none of those used it
+
+
+def test_the_default_app_expects_what_bridge_auth_prints():
+    """`bridge emulator todoist` and `bridge auth todoist`, both with their defaults, agree."""
+    from bridge.connector import AuthOptions
+    from bridge.oauth import CallbackServer
+
+    with CallbackServer("todoist", "s", port=0) as callback:
+        printed = callback.redirect_uri.replace(f":{callback.port}/", f":{AuthOptions().port}/")
+    assert Emulator().redirect_uri == printed == "http://localhost:8766/callback"
