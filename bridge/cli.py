@@ -235,19 +235,19 @@ def emulator(
 def auth(
     name: Annotated[str, typer.Argument(help="Connector to authorise, e.g. todoist")],
     port: Annotated[
-        int, typer.Option(help="Port of the redirect listener on 127.0.0.1 (0: any free port)")
+        int, typer.Option(help="Port of the redirect listener on localhost (0: any free port)")
     ] = 8766,
     browser: Annotated[
         bool, typer.Option("--browser/--no-browser", help="Open the authorisation page in a browser.")
     ] = True,
-    env_file: Annotated[Path, typer.Option(help="The .env file the token is stored in")] = Path(".env"),
+    env_file: Annotated[Path, typer.Option(help="The .env file the settings are read from")] = Path(".env"),
     scope: Annotated[
         list[str] | None,
         typer.Option(help="A permission to ask for; repeat for several (default: the connector's)"),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the browser to come back")] = 300.0,
 ) -> None:
-    """Authorise the bridge with a tracker through OAuth and store the token in .env."""
+    """Authorise the bridge with a tracker through OAuth and store the grant (see the connector's docs)."""
     from functools import partial
 
     from bridge import registry
