@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.todoist.emulator.errors import ApiError, invalid, not_found
 from connectors.todoist.emulator.knobs import Knobs
@@ -74,8 +75,18 @@ class Account(Knobs):
         return timestamp(self.clock())
 
     def today(self) -> date:
-        """The account's current day (UTC), which "today"/"tomorrow" due strings count from."""
-        return self.clock().astimezone(UTC).date()
+        """The account's current day in the user's time zone, which "today"/"tomorrow" due
+        strings count from (late evening in UTC-8 is already tomorrow in UTC)."""
+        try:
+            zone: tzinfo = ZoneInfo(str(self.user.get("timezone") or "UTC"))
+        except (ValueError, ZoneInfoNotFoundError):
+            zone = UTC
+        return self.clock().astimezone(zone).date()
+
+    @property
+    def timezone(self) -> str:
+        """The user's time zone name, which floating due times and due strings are read in."""
+        return str(self.user.get("timezone") or "UTC")
 
     def _new_id(self) -> str:
         return new_id(next(self._serial))

@@ -270,7 +270,7 @@ class Emulator(Account):
         if isinstance(fields.get("due"), str):
             fields["due"] = {"string": fields["due"]}
         return self.create_task(
-            sync_task_changes({"content": content, **fields}, self.today(), creating=True)
+            sync_task_changes({"content": content, **fields}, self.today(), creating=True, tz=self.timezone)
         )
 
     def update(self, task_id: str, **fields: Any) -> Json:
@@ -280,7 +280,7 @@ class Emulator(Account):
             where = {key: fields.pop(key) for key in _PLACEMENT if key in fields}
             if isinstance(fields.get("due"), str):
                 fields["due"] = {"string": fields["due"]}
-            changes = sync_task_changes(fields, self.today(), creating=False)
+            changes = sync_task_changes(fields, self.today(), creating=False, tz=self.timezone)
             if where:
                 self.move_task(task_id, **where)
             return self.edit_task(task_id, changes)

@@ -122,7 +122,7 @@ def _apply(em: Emulator, command: Json, temps: dict[str, str]) -> dict[str, str]
         raise invalid("args", expected="an object")
     today = em.today()
     if kind == "item_add":
-        changes = sync_task_changes(args, today, creating=True)
+        changes = sync_task_changes(args, today, creating=True, tz=em.timezone)
         for key in ("project_id", "section_id", "parent_id"):
             if changes.get(key):
                 changes[key] = _ref(em, args, key, temps)
@@ -142,7 +142,7 @@ def _apply(em: Emulator, command: Json, temps: dict[str, str]) -> dict[str, str]
     task_id = _ref(em, args, "id", temps)
     if kind == "item_update":
         rest = {key: value for key, value in args.items() if key != "id"}
-        em.edit_task(task_id, sync_task_changes(rest, today, creating=False))
+        em.edit_task(task_id, sync_task_changes(rest, today, creating=False, tz=em.timezone))
     elif kind == "item_move":
         keys = ("project_id", "section_id", "parent_id")
         where = {key: _ref(em, args, key, temps) for key in keys if args.get(key)}

@@ -382,3 +382,22 @@ def test_with_deliveries_lost_and_reordered_serve_then_sync_ends_with_the_notes_
         assert all(a.status == 200 for a in sender.attempts)
         again = run_sync(settings, connector_name="todoist").report
         assert (again.closed, again.reopened, again.notes_written) == (0, 0, 0)
+
+
+def test_sync_commands_read_due_strings_in_the_users_time_zone(todoist_server, emulator_url):
+    """22:00 on 3 December in Los Angeles is already 4 December in UTC: "tomorrow" is the 4th,
+    and a floating "tomorrow at 9" is 9 o'clock there, as the app would read it."""
+    zone_or_skip("America/Los_Angeles")
+    evening = dt.datetime(2026, 12, 4, 6, 0, tzinfo=dt.UTC)
+    account = swap_in(todoist_server, Emulator(timezone="America/Los_Angeles", clock=lambda: evening))
+    assert account.today() == dt.date(2026, 12, 3)
+    t1, t2 = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = [
+        command("item_add", t1, content="x", due={"string": "tomorrow"}),
+        command("item_add", t2, content="y", due={"string": "tomorrow at 9"}),
+    ]
+    answer = httpx.post(
+        f"{emulator_url}/api/v1/sync", headers={"Authorization": f"Bearer {TOKEN}"}, json={"commands": batch}
+    ).json()
+    assert account.get_task(answer["temp_id_mapping"][t1])["due"]["date"] == "2026-12-04"
+    assert account.get_task(answer["temp_id_mapping"][t2])["due"]["date"] == "2026-12-04T09:00:00.000000"
