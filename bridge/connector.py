@@ -166,8 +166,8 @@ class EmulatorOptions:
 class AuthOptions:
     """The `bridge auth NAME` flags, for a connector whose tracker hands out tokens through OAuth."""
 
-    env_file: Path = Path(".env")  # where the token is stored (and settings are read from)
-    port: int = 8766  # of the redirect listener on 127.0.0.1; 0 picks a free one
+    env_file: Path = Path(".env")  # where settings are read from (the grant's place among them)
+    port: int = 8766  # of the redirect listener on localhost; 0 picks a free one
     open_browser: bool = True
     scopes: tuple[str, ...] = ()  # empty: the connector's default
     timeout: float = 300.0  # seconds to wait for the redirect

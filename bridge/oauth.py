@@ -27,13 +27,13 @@ from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from bridge.atomic import replace_file
 from bridge.errors import AuthError, ConfigError, ConnectorError
 
-__all__ = ["CallbackServer", "Grant", "GrantFile", "RenewableToken", "Renewer"]
+__all__ = ["CallbackServer", "Grant", "GrantFile", "Renewer"]
 
 
 class _Sign:
@@ -247,18 +247,6 @@ class Renewer(Protocol):
     def renew(self, refused: str) -> str:
         """Another token, as `refused` was answered 401; AuthError when there is none to be had."""
         ...
-
-
-class RenewableToken(str):
-    """An access token that carries its `renewer`: code that only hands a token on (a connector
-    built from settings) stays as it is, and the client that sends it can ask for a fresh one."""
-
-    renewer: Renewer
-
-    def __new__(cls, value: str, renewer: Renewer) -> Self:
-        token = super().__new__(cls, value)
-        token.renewer = renewer
-        return token
 
 
 class GrantFile:

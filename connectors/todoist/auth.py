@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import cast, get_args
 
 import httpx
-from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 from todoist_api_python._core.endpoints import OAUTH_URL
 from todoist_api_python.authentication import Scope, get_auth_token, get_authentication_url
@@ -27,7 +26,7 @@ from todoist_api_python.authentication import Scope, get_auth_token, get_authent
 from bridge.config import load_settings
 from bridge.connector import AuthOptions
 from bridge.errors import AuthError, ConfigError, ConnectorError
-from bridge.oauth import CallbackServer, Grant, GrantFile, RenewableToken
+from bridge.oauth import CallbackServer, Grant, GrantFile
 from bridge.transport import make_http_client
 from connectors.todoist.settings import TodoistSettings
 
@@ -35,7 +34,6 @@ __all__ = [
     "DEFAULT_SCOPES",
     "REFRESH_MARGIN",
     "OAuthSession",
-    "OAuthToken",
     "authorize",
     "authorize_url",
     "exchange_code",
@@ -177,9 +175,6 @@ class OAuthSession:
         self.grant = grant
         self._unsaved = False  # the grant in memory is newer than the file's
 
-    def token(self) -> RenewableToken:
-        return RenewableToken(self.grant.access_token, self)
-
     def current(self) -> str:
         if self.grant.due(self.clock(), REFRESH_MARGIN):
             self._refresh(self.grant.access_token, refused=False)
@@ -229,22 +224,6 @@ class OAuthSession:
             self._unsaved = False
 
 
-class OAuthToken(SecretStr):
-    """TODOIST_API_TOKEN's stand-in when only a grant is stored (`TodoistSettings`): its value, read
-    when the connector starts, is a `RenewableToken` of an `OAuthSession`; a grant file that
-    cannot be read is a ConfigError naming it."""
-
-    def __init__(self, settings: TodoistSettings) -> None:
-        super().__init__("")
-        self._settings = settings
-        self._session: OAuthSession | None = None
-
-    def get_secret_value(self) -> str:
-        if self._session is None:
-            self._session = OAuthSession(self._settings)
-        return self._session.token()
-
-
 def authorize(options: AuthOptions) -> str:
     """Run the whole flow; return the line saying where the grant went. Never prints a secret."""
     settings = _settings(options.env_file)
@@ -269,7 +248,7 @@ def authorize(options: AuthOptions) -> str:
     store = GrantFile(settings.oauth_file)
     with store.locked():  # a sync refreshing the previous grant finishes first
         store.save(grant)
-    if settings.api_token is not None and not isinstance(settings.api_token, OAuthToken):
+    if settings.api_token is not None:
         say(
             "note: TODOIST_API_TOKEN is set, so `bridge sync` keeps using it and not this grant"
             " (webhooks need only the grant); unset it to sync with the grant"

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
-from bridge.oauth import RenewableToken
 from bridge.transport import json_kind, not_json
+
+if TYPE_CHECKING:
+    from bridge.oauth import Renewer
 
 __all__ = ["API_ORIGIN", "COMPLETED_PATH", "SYNC_PATH", "StaleSyncToken", "TodoistClient", "is_idempotent"]
 
@@ -110,10 +112,11 @@ def _sync_problem(data: Any) -> str | None:
 
 
 class TodoistClient:
-    def __init__(self, http: httpx.Client, token: str) -> None:
+    def __init__(self, http: httpx.Client, token: str, renewer: Renewer | None = None) -> None:
+        """`renewer`: an OAuth grant's session, asked for a fresh token; None for a personal token."""
         self.http = http
         self.headers = {"Authorization": f"Bearer {token}"}
-        self.renewer = token.renewer if isinstance(token, RenewableToken) else None
+        self.renewer = renewer
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request. An OAuth token is renewed first when it is about to expire, and once after

@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bridge.config import load_settings
 from bridge.connector import (
@@ -34,6 +34,9 @@ from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
 from connectors.todoist.webhook import TodoistWebhooks
+
+if TYPE_CHECKING:
+    from bridge.oauth import Renewer
 
 __all__ = ["TodoistConnector"]
 
@@ -59,14 +62,13 @@ class TodoistConnector:
     name: ClassVar[str] = "todoist"
 
     def __init__(self, settings: TodoistSettings, *, http: Any = None) -> None:
-        if settings.api_token is None:
-            raise ConfigError("TODOIST_API_TOKEN is not set (Todoist → Settings → Integrations → Developer)")
+        token, renewer = _credentials(settings)
         self.settings = settings
         self._requests = 0
         self.http = http or make_http_client(
             base_url=settings.base_url, origin=API_ORIGIN, safe=is_idempotent, on_request=self._count
         )
-        self.client = TodoistClient(self.http, settings.api_token.get_secret_value())
+        self.client = TodoistClient(self.http, token, renewer)
         self.state: dict[str, Any] = {}
         self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
 
@@ -373,6 +375,22 @@ class TodoistConnector:
 
 
 _LOOK_BACK = dt.timedelta(days=90)  # a create pending for longer is not looked for among completions
+
+
+def _credentials(settings: TodoistSettings) -> tuple[str, Renewer | None]:
+    """A personal token as set, used as it always was; else the grant `bridge auth todoist`
+    stored, renewed as it expires."""
+    if settings.api_token is not None:
+        return settings.api_token.get_secret_value(), None
+    if settings.oauth_file.expanduser().is_file():
+        from connectors.todoist.auth import OAuthSession  # only a grant's user needs it
+
+        session = OAuthSession(settings)
+        return session.grant.access_token, session
+    raise ConfigError(
+        "TODOIST_API_TOKEN is not set (Todoist → Settings → Integrations → Developer),"
+        " and no OAuth grant is stored (`bridge auth todoist`)"
+    )
 
 
 def _instant(moment: dt.datetime) -> str:

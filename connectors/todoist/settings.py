@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.config import http_url
@@ -69,13 +69,3 @@ class TodoistSettings(BaseSettings):
         if not value.startswith(("http://", "https://")) or not value.endswith("/oauth"):
             raise ValueError("expected an http(s) URL ending in /oauth, e.g. https://todoist.com/oauth")
         return value
-
-    @model_validator(mode="after")
-    def _oauth_token(self) -> TodoistSettings:
-        """No personal token but a stored OAuth grant: the grant's access token stands in, read
-        (and refreshed) when used, so a personal token set as today is used exactly as today."""
-        if self.api_token is None and self.oauth_file.expanduser().is_file():
-            from connectors.todoist.auth import OAuthToken  # auth reads these settings
-
-            self.api_token = OAuthToken(self)
-        return self
