@@ -182,7 +182,11 @@ def _matching(rows: list[Json], request: Request, keys: tuple[str, ...]) -> list
 async def list_tasks(request: Request) -> Response:
     em, query = _em(request), request.query_params
     with em.lock:
-        rows = [t for t in em.tasks.values() if not t["checked"] and not t["is_deleted"]]
+        rows = [
+            t
+            for t in em.tasks.values()
+            if not (t["checked"] or t["is_deleted"] or em.projects[t["project_id"]]["is_archived"])
+        ]
         rows = _matching(rows, request, ("project_id", "section_id", "parent_id"))
         if query.get("label"):
             rows = [t for t in rows if query["label"] in t["labels"]]
@@ -279,6 +283,19 @@ async def add_project(request: Request) -> Response:
 
 async def get_project(request: Request) -> Response:
     return JSONResponse(_em(request).get_project(request.path_params["project_id"]))
+
+
+async def archive_project(request: Request) -> Response:
+    return JSONResponse(_em(request).archive_project(request.path_params["project_id"]))
+
+
+async def unarchive_project(request: Request) -> Response:
+    return JSONResponse(_em(request).unarchive_project(request.path_params["project_id"]))
+
+
+async def delete_project(request: Request) -> Response:
+    _em(request).delete_project(request.path_params["project_id"])
+    return Response(status_code=204)
 
 
 async def list_collaborators(request: Request) -> Response:
@@ -411,6 +428,9 @@ def create_app(
         Route(f"{v1}/projects", list_projects, methods=["GET"]),
         Route(f"{v1}/projects", add_project, methods=["POST"]),
         Route(f"{v1}/projects/{{project_id}}", get_project, methods=["GET"]),
+        Route(f"{v1}/projects/{{project_id}}", delete_project, methods=["DELETE"]),
+        Route(f"{v1}/projects/{{project_id}}/archive", archive_project, methods=["POST"]),
+        Route(f"{v1}/projects/{{project_id}}/unarchive", unarchive_project, methods=["POST"]),
         Route(f"{v1}/projects/{{project_id}}/collaborators", list_collaborators, methods=["GET"]),
         Route(f"{v1}/labels", list_labels, methods=["GET"]),
         Route(f"{v1}/labels", add_label, methods=["POST"]),

@@ -638,3 +638,27 @@ def test_serve_in_thread_stops_the_server_on_exit():
         )
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/api/v1/user", timeout=2)
+
+
+def test_a_project_archived_unarchived_and_deleted_with_the_sdk(sdk, emulator, api):
+    """The official SDK's archive, unarchive and delete, and what each does to the tasks."""
+    project = sdk.add_project("Work")
+    child = sdk.add_project("Sub", parent_id=project.id)
+    task = sdk.add_task("Plan", project_id=child.id)
+    archived = sdk.archive_project(project.id)
+    assert archived.is_archived
+    assert emulator.projects[child.id]["is_archived"]  # descendants go with it
+    assert [t.id for page in sdk.get_tasks() for t in page] == []  # out of every active read
+    assert api.get(f"/tasks/{task.id}").status_code == 404
+    refused = api.post(f"/tasks/{task.id}", json={"content": "Plan more"})
+    assert refused.status_code == 404
+    assert api.post("/tasks", json={"content": "x", "project_id": child.id}).status_code == 404
+    unarchived = sdk.unarchive_project(child.id)
+    assert (unarchived.is_archived, unarchived.parent_id) == (False, None)  # a root project now
+    assert [t.id for page in sdk.get_tasks() for t in page] == [task.id]
+    assert sdk.delete_project(child.id) is True
+    assert emulator.tasks[task.id]["is_deleted"]
+    assert api.get(f"/projects/{child.id}").status_code == 404
+    inbox = {"type": "project_archive", "uuid": str(uuid.uuid4()), "args": {"id": emulator.inbox_id}}
+    status = api.post("/sync", json={"commands": [inbox]}).json()["sync_status"][inbox["uuid"]]
+    assert status["error_tag"] == "INVALID_ARGUMENT_VALUE"  # the Inbox stays
