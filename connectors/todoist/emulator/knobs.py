@@ -22,6 +22,7 @@ from typing import Any
 from bridge.testing import rate_limited
 from bridge.webhook_sender import Disorder
 from connectors.todoist.emulator.errors import invalid
+from connectors.todoist.emulator.tokens import AccessTokens
 
 __all__ = ["Knobs"]
 
@@ -57,7 +58,7 @@ class Knobs:
         """The person refuses on the consent page: authorize redirects with `error=access_denied`."""
         self.oauth_codes: dict[str, bool] = {}
         """Authorisation codes issued -> whether one was exchanged already (codes are single-use)."""
-        self.access_tokens: set[str] = set()
+        self.access_tokens = AccessTokens()
         """OAuth access tokens issued; the API accepts them besides the app's own token."""
         self.webhook_disorder: Disorder | None = None
         """Off (None) by default, for deterministic tests; a `Disorder` makes webhook deliveries

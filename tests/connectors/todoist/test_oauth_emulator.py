@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from connectors.todoist.emulator import Emulator
-from connectors.todoist.emulator.oauth import LEGACY_LIFETIME, tokens
+from connectors.todoist.emulator.tokens import LEGACY_LIFETIME
 from tests.connectors.todoist.conftest import CLIENT_SECRET
 
 CLIENT_ID = "test-client-id-42"
@@ -146,9 +146,9 @@ def test_the_token_answer_is_an_expiring_grant(oauth, emulator_url):
 def test_an_expired_access_token_is_answered_401(oauth, emulator_url):
     answer = grant(emulator_url)
     assert api_status(emulator_url, answer["access_token"]) == 200
-    tokens(oauth).pass_time(3599)
+    oauth.access_tokens.pass_time(3599)
     assert api_status(emulator_url, answer["access_token"]) == 200
-    tokens(oauth).pass_time(2)
+    oauth.access_tokens.pass_time(2)
     refused = httpx.get(
         f"{emulator_url}/api/v1/projects",
         headers={"Authorization": f"Bearer {answer['access_token']}"},
@@ -160,14 +160,14 @@ def test_an_expired_access_token_is_answered_401(oauth, emulator_url):
 
 def test_expire_all_and_the_lifetime_knob(oauth, emulator_url):
     first = grant(emulator_url)
-    tokens(oauth).expire_all()
+    oauth.access_tokens.expire_all()
     assert api_status(emulator_url, first["access_token"]) == 401
-    tokens(oauth).lifetime = 5
+    oauth.access_tokens.lifetime = 5
     assert grant(emulator_url)["expires_in"] == 5
 
 
 def test_a_legacy_app_gets_long_lived_tokens_and_no_refresh_token(oauth, emulator_url):
-    tokens(oauth).lifetime = None
+    oauth.access_tokens.lifetime = None
     answer = grant(emulator_url)
     assert answer["expires_in"] == LEGACY_LIFETIME
     assert "refresh_token" not in answer
@@ -189,7 +189,7 @@ def test_refresh_rotates_and_a_replay_revokes_the_grant(oauth, emulator_url):
     assert retry["access_token"] == second["access_token"]
     assert "refresh_token" not in retry
 
-    tokens(oauth).pass_time(61)  # later, the used token is a replay: everything is revoked
+    oauth.access_tokens.pass_time(61)  # later, the used token is a replay: everything is revoked
     replay = refresh(emulator_url, first["refresh_token"])
     assert (replay.status_code, replay.json()) == (400, {"error": "invalid_grant"})
     assert api_status(emulator_url, second["access_token"]) == 401

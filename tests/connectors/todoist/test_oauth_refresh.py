@@ -27,7 +27,6 @@ from bridge.oauth import GrantFile
 from bridge.sync import run_sync
 from connectors.todoist.auth import OAuthSession, exchange_code
 from connectors.todoist.emulator import Emulator
-from connectors.todoist.emulator.oauth import tokens
 from connectors.todoist.settings import TodoistSettings
 from tests.connectors.todoist.conftest import CLIENT_SECRET, TOKEN
 
@@ -98,7 +97,7 @@ def test_sync_uses_the_grant_and_renews_it_after_a_401(vault, oauth, grant_file)
     assert (report.created, report.failed) == (6, 0)
     assert token_posts(oauth) == 0  # an hour to go: no refresh
 
-    tokens(oauth).expire_all()  # the hour passed, as far as Todoist knows
+    oauth.access_tokens.expire_all()  # the hour passed, as far as Todoist knows
     oauth.request_log.clear()
     (vault / "new.md").write_text("- [ ] Call the plumber\n", encoding="utf-8")
     report = sync(vault)
@@ -113,7 +112,7 @@ def test_sync_uses_the_grant_and_renews_it_after_a_401(vault, oauth, grant_file)
     assert second["access_token"] in oauth.access_tokens
     assert stat.S_IMODE(grant_file.stat().st_mode) == 0o600
     assert [p.name for p in grant_file.parent.iterdir()] == [grant_file.name, grant_file.name + ".lock"]
-    issued = tokens(oauth).refresh
+    issued = oauth.access_tokens.refresh
     assert issued[first["refresh_token"]].used_at is not None  # rotated: the old one is spent
     assert issued[second["refresh_token"]].used_at is None
 
@@ -130,7 +129,7 @@ def test_the_token_is_renewed_ahead_of_its_expiry(vault, oauth, grant_file):
 
 
 def test_a_refused_refresh_says_to_authorise_again(vault, oauth, grant_file):
-    tokens(oauth).revoke_all()  # the person revoked the app in Todoist's settings
+    oauth.access_tokens.revoke_all()  # the person revoked the app in Todoist's settings
     result = CliRunner().invoke(app, ["sync", "--vault", str(vault), "--connector", "todoist"])
     assert result.exit_code == 2
     assert "refresh the OAuth token (400 invalid_grant)" in result.stderr
@@ -149,7 +148,7 @@ def test_a_second_401_after_renewing_is_the_end(vault, oauth, grant_file):
 
 def test_a_personal_token_is_used_as_today(vault, oauth, grant_file, monkeypatch):
     before = grant_file.read_bytes()
-    tokens(oauth).expire_all()
+    oauth.access_tokens.expire_all()
     monkeypatch.setenv("TODOIST_API_TOKEN", TOKEN)
     assert sync(vault).failed == 0
     assert token_posts(oauth) == 0
@@ -168,7 +167,7 @@ def test_two_processes_renew_once(oauth, grant_file):
     settings = TodoistSettings()
     one, two = OAuthSession(settings), OAuthSession(settings)
     stale = one.current()
-    tokens(oauth).expire_all()
+    oauth.access_tokens.expire_all()
     renewed = one.renew(stale)
     assert two.renew(stale) == renewed
     assert token_posts(oauth) == 1
@@ -182,7 +181,7 @@ def test_a_failed_write_keeps_the_previous_grant_whole(vault, oauth, grant_file,
     """The disk refuses the renewed grant: the file keeps the previous one, complete; this run goes
     on with the new one from memory and says what it means."""
     before = grant_file.read_bytes()
-    tokens(oauth).expire_all()
+    oauth.access_tokens.expire_all()
 
     def full(*_: object, **__: object) -> bool:
         raise OSError(28, "No space left on device")
@@ -215,16 +214,16 @@ def test_killed_between_the_answer_and_the_file(vault, oauth, grant_file, settin
     60-second grace window and the new access token is recovered (no refresh token comes with it:
     authorise again within the hour); later, the refusal says to authorise again."""
     before = grant_file.read_bytes()
-    tokens(oauth).expire_all()
+    oauth.access_tokens.expire_all()
     proc = sync_process(vault, settings_env)
-    tokens(oauth).on_refresh = lambda: os.kill(proc.pid, signal.SIGKILL)
+    oauth.access_tokens.on_refresh = lambda: os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
-    tokens(oauth).on_refresh = None
+    oauth.access_tokens.on_refresh = None
     assert proc.returncode == -signal.SIGKILL
     assert grant_file.read_bytes() == before  # the previous grant, whole
 
     if rerun == "later":
-        tokens(oauth).pass_time(61)
+        oauth.access_tokens.pass_time(61)
         result = CliRunner().invoke(app, ["sync", "--vault", str(vault), "--connector", "todoist"])
         assert result.exit_code == 2
         assert "(400 invalid_grant)" in result.stderr
@@ -239,7 +238,7 @@ def test_killed_between_the_answer_and_the_file(vault, oauth, grant_file, settin
     assert recovered["refresh_token"] is None
     assert recovered["access_token"] in oauth.access_tokens
 
-    tokens(oauth).pass_time(3600)  # that token's hour is over too
+    oauth.access_tokens.pass_time(3600)  # that token's hour is over too
     result = CliRunner().invoke(app, ["sync", "--vault", str(vault), "--connector", "todoist"])
     assert result.exit_code == 2
     assert "the OAuth token expired, with no refresh token" in result.stderr
