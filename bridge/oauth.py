@@ -248,6 +248,10 @@ class Renewer(Protocol):
         """Another token, as `refused` was answered 401; AuthError when there is none to be had."""
         ...
 
+    def flush(self) -> None:
+        """Keep what must outlive the run (a renewed grant not stored yet)."""
+        ...
+
 
 class GrantFile:
     """A grant in a JSON file of its own, readable by the user only (0600, in a 0700 folder).

@@ -177,12 +177,26 @@ class OAuthSession:
 
     def current(self) -> str:
         if self.grant.due(self.clock(), REFRESH_MARGIN):
-            self._refresh(self.grant.access_token, refused=False)
+            try:
+                self._refresh(self.grant.access_token, refused=False)
+            except ConfigError as exc:  # the grant's file or lock, or the app's credentials
+                if self.grant.expired(self.clock()):
+                    raise AuthError("todoist", f"cannot renew the OAuth token: {exc}") from exc
+                log.warning("could not renew the Todoist OAuth token ahead of its expiry (%s)", exc)
         return self.grant.access_token
 
     def renew(self, refused: str) -> str:
-        self._refresh(refused, refused=True)
+        try:
+            self._refresh(refused, refused=True)
+        except ConfigError as exc:  # a failed request, not a bad setting: the push goes on
+            raise AuthError("todoist", f"cannot renew the OAuth token: {exc}") from exc
         return self.grant.access_token
+
+    def flush(self) -> None:
+        """Store a renewed grant whose storing failed, as the run ends: the next run needs its
+        refresh token (the one in the file was spent)."""
+        if self._unsaved:
+            self._store(self.grant)
 
     def _refresh(self, stale: str, *, refused: bool) -> None:
         with self.file.locked():

@@ -27,7 +27,7 @@ from bridge.connector import (
     RemoteTask,
     cursor_object,
 )
-from bridge.errors import ConfigError, ConnectorError
+from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import make_http_client
 from connectors.todoist import mapping
@@ -69,6 +69,7 @@ class TodoistConnector:
             base_url=settings.base_url, origin=API_ORIGIN, safe=is_idempotent, on_request=self._count
         )
         self.client = TodoistClient(self.http, token, renewer)
+        self._renewer = renewer
         self.state: dict[str, Any] = {}
         self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
 
@@ -85,6 +86,8 @@ class TodoistConnector:
 
     def close(self) -> None:
         self.http.close()
+        if self._renewer is not None:
+            self._renewer.flush()
 
     @classmethod
     def webhooks(cls) -> TodoistWebhooks:
@@ -119,35 +122,30 @@ class TodoistConnector:
     def pull(self, cursor: str | None) -> Pull:
         self.state = cursor_object(self.name, cursor, _CURSOR)
         token = self.state.get("sync_token")
-        full = token is None or "project_id" not in self.state
+        first = token is None or "project_id" not in self.state
+        # a cursor from before sharing was followed is read in full once, to learn it
+        full = first or "shared" not in self.state
         try:
             data = self.client.sync("*" if full else token, _FULL if full else _INCREMENTAL)
         except StaleSyncToken:
             log.warning("Todoist refused the stored sync token; reading everything again")
             data = self.client.sync("*", _FULL)
-        if full or data.get("full_sync") is True:
+        whole = full or data.get("full_sync") is True
+        if whole:
             self._learn(data)
+        else:
+            for seen in data.get("projects", []):
+                gone = seen.get("is_deleted") or seen.get("is_archived")
+                if gone and str(seen.get("id")) == self.state.get("project_id"):
+                    self._lost("deleted" if seen.get("is_deleted") else "archived")
         self._sharing(data)
         self.state["sync_token"] = data.get("sync_token")
         project = self.state.get("project_id")
         # a linked task the user moved to another project is still followed
         items = [i for i in data.get("items", []) if self._ours(i, project)]
-        if data.get("full_sync") is True and not full and project is not None:
+        if whole and not first and project is not None:
             # a full answer lists active tasks only: what was completed meanwhile is read apart
             items += self._completed_since(project, dt.datetime.now(dt.UTC) - _LOOK_BACK)
-        for gone in [] if full else data.get("projects", []):
-            if str(gone.get("id")) == project and (gone.get("is_deleted") or gone.get("is_archived")):
-                how = "deleted" if gone.get("is_deleted") else "archived"
-                log.warning(
-                    "Todoist project %r was %s; new tasks go to a new project of that name, and tasks"
-                    " linked to the %s one are left as they are (see docs/todoist.md)",
-                    self.settings.project,
-                    how,
-                    how,
-                )
-                self.state["replaces"] = self.state.pop("project_id", None)
-                self.state.pop("shared", None)
-                self.state.pop("members", None)
         changes = tuple(mapping.remote_task(i) for i in items)
         self.labels.update({c.remote_id: list(c.labels or ()) for c in changes})
         return Pull(changes, self._cursor())
@@ -175,8 +173,29 @@ class TodoistConnector:
             since = end
         return items
 
+    def _lost(self, how: str) -> None:
+        """The bridge's project was deleted or archived: new tasks go to a new one of its name."""
+        log.warning(
+            "Todoist project %r was %s; new tasks go to a new project of that name, and tasks"
+            " linked to the %s one are left as they are (see docs/todoist.md)",
+            self.settings.project,
+            how,
+            how,
+        )
+        self.state["replaces"] = self.state.pop("project_id", None)
+        self.state.pop("shared", None)
+        self.state.pop("members", None)
+
     def _learn(self, data: dict[str, Any]) -> None:
         """From a full sync: the project by name, the token's user, and the collaborators' ids."""
+        known = self.state.get("project_id")
+        active = {
+            str(p.get("id"))
+            for p in data.get("projects", [])
+            if not (p.get("is_deleted") or p.get("is_archived"))
+        }
+        if known is not None and known not in active:
+            self._lost("deleted or archived")  # a full answer lists active projects only
         wanted = self.settings.project
         for project in data.get("projects", []):
             if project.get("is_deleted") or project.get("is_archived"):
@@ -289,9 +308,13 @@ class TodoistConnector:
             try:
                 answer = self.client.sync(None, (), [c for _, c in batch], reading=False)
             except ConnectorError as exc:
-                for failed, _ in batch:
+                # refused credentials refuse every batch alike: the rest are not sent
+                rest = commands[start:] if isinstance(exc, AuthError) else batch
+                for failed, _ in rest:
                     if failed is not None:
                         results[failed.token] = OpResult(failed.token, False, error=str(exc))
+                if isinstance(exc, AuthError):
+                    break
                 continue
             statuses = answer.get("sync_status", {})
             refused = statuses.get(project) if project is not None else None
@@ -310,7 +333,7 @@ class TodoistConnector:
                     task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
                     self.labels[str(task)] = list(args["labels"])
         if project is not None and project in mapping_ids:
-            self.state["project_id"] = mapping_ids[project]
+            self.state.update(project_id=mapping_ids[project], shared=False, members=[])  # new: personal
         return Push(tuple(results.values()), self._cursor())
 
     def _commands(self, op: Op, project: str) -> list[dict[str, Any]]:

@@ -20,6 +20,15 @@ __all__ = ["TodoistWebhooks"]
 _ITEM_EVENTS = ("item:added", "item:updated", "item:completed", "item:uncompleted", "item:deleted")
 
 
+# The API v1 payload: the official TypeScript SDK's fixtures say version "1", the reference's
+# sample says "10"; anything else, or an item with numeric ids, is the legacy format.
+_READABLE = frozenset(("1", "10"))
+_WHAT_TO_DO = (
+    "a Todoist webhook in {}: the bridge reads the API v1 format; choose it for the app's webhook"
+    " in Todoist's App Management console"
+)
+
+
 class TodoistWebhooks:
     def __init__(self, client_secret: str) -> None:
         self._key = client_secret.encode()
@@ -38,16 +47,15 @@ class TodoistWebhooks:
         if not isinstance(name, str):
             raise ValueError("not a Todoist webhook: no event_name")  # noqa: TRY004
         version = event.get("version")
-        if version is not None and str(version) != "1":
-            raise ValueError(
-                f"Todoist webhook format version {version!r}; the bridge reads version 1: choose the"
-                " v1 webhook format for the app in Todoist's App Management console"
-            )
+        if version is not None and str(version) not in _READABLE:
+            raise ValueError(_WHAT_TO_DO.format(f"format version {version!r}"))
         if name not in _ITEM_EVENTS:
             return ()
         item = event.get("event_data")
         if not isinstance(item, dict) or "id" not in item:
             raise ValueError(f"{name} without event_data.id")
+        if not isinstance(item["id"], str) or "date_added" in item:
+            raise ValueError(_WHAT_TO_DO.format("the legacy (Sync v9) format, with numeric ids"))
         task = mapping.remote_task(item)
         if name == "item:deleted" and task.status is not RemoteStatus.DELETED:
             task = RemoteTask(

@@ -146,6 +146,21 @@ def test_a_second_401_after_renewing_is_the_end(vault, oauth, grant_file):
     assert token_posts(oauth) == 1
 
 
+def test_access_revoked_during_a_push_stops_sending(vault, oauth, grant_file):
+    """The person revokes the app while a first sync of three batches runs: the batch refused
+    is renewed once, the renewal refused, and the batches after it are not sent at all."""
+    big = "".join(f"- [ ] Action item number {n} for the launch\n" for n in range(250))
+    (vault / "big.md").write_text(big, encoding="utf-8")
+    oauth.after_commands = lambda: (oauth.access_tokens.revoke_all(), setattr(oauth, "after_commands", None))
+    report = run_sync(BridgeSettings(vault=vault, near_duplicates=False), connector_name="todoist").report
+    assert token_posts(oauth) == 1
+    assert oauth.request_log.count(("POST", "/api/v1/sync")) == 3  # read, first batch, the refused one
+    assert report.created == 99  # the first batch: the project and 99 tasks
+    assert report.failed == 250 + 9 - 99  # the rest (the vault's example note has 9), said once
+    [line] = report.errors
+    assert AGAIN in line
+
+
 def test_a_personal_token_is_used_as_today(vault, oauth, grant_file, monkeypatch):
     before = grant_file.read_bytes()
     oauth.access_tokens.expire_all()
@@ -195,6 +210,31 @@ def test_a_failed_write_keeps_the_previous_grant_whole(vault, oauth, grant_file,
     assert "No space left on device" in caplog.text
     assert AGAIN in caplog.text
     assert [p.name for p in grant_file.parent.iterdir() if p.suffix == ".bridge-tmp"] == []
+
+
+def test_a_grant_not_stored_at_renewal_is_stored_as_the_run_ends(vault, oauth, grant_file, monkeypatch):
+    """The disk was full for a moment: the renewed grant is written when the run ends, so the next
+    run does not send the spent refresh token (which Todoist would take for a replay)."""
+    from bridge import oauth as grants
+
+    real, refused = grants.replace_file, []
+
+    def full_once(*args: Any, **kwargs: Any) -> None:
+        if not refused:
+            refused.append(1)
+            raise OSError(28, "No space left on device")
+        real(*args, **kwargs)
+
+    before = stored(grant_file)
+    oauth.access_tokens.expire_all()
+    monkeypatch.setattr("bridge.oauth.replace_file", full_once)
+    assert sync(vault).failed == 0
+    assert refused
+    after = stored(grant_file)
+    assert after["refresh_token"] != before["refresh_token"]
+    assert oauth.access_tokens.refresh[after["refresh_token"]].used_at is None  # the good one
+    (vault / "new.md").write_text("- [ ] Call the plumber\n", encoding="utf-8")
+    assert sync(vault).failed == 0
 
 
 def sync_process(vault: Path, env: dict[str, str]) -> subprocess.Popen[str]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -104,10 +105,15 @@ def test_a_full_sync_answer_to_an_incremental_request_is_honoured(notes, emulato
 
 def test_a_webhook_of_another_format_version_is_refused_saying_what_to_do():
     body = json.dumps({"event_name": "item:completed", "version": "2", "event_data": {"id": "1"}})
-    with pytest.raises(ValueError, match="choose the v1 webhook format"):
+    with pytest.raises(ValueError, match=r"format version '2'.*choose it for the app's webhook"):
         TodoistWebhooks("secret").changes(body.encode())
     v1 = json.loads(body) | {"version": "1"}
     assert TodoistWebhooks("secret").changes(json.dumps(v1).encode())[0].remote_id == "1"
+    sample = json.loads(body) | {"version": "10"}  # the API reference's own sample says "10"
+    assert TodoistWebhooks("secret").changes(json.dumps(sample).encode())[0].remote_id == "1"
+    legacy = json.loads(body) | {"version": "1", "event_data": {"id": 2995104339, "checked": 1}}
+    with pytest.raises(ValueError, match=r"legacy .* numeric ids"):
+        TodoistWebhooks("secret").changes(json.dumps(legacy).encode())
 
 
 def _many(notes: Path, count: int) -> Path:
@@ -266,3 +272,42 @@ def test_an_owner_outside_the_project_is_left_unassigned_said_once(notes, emulat
     assert (report.created, report.failed) == (1, 0)
     [offsite] = [t for t in emulator.tasks.values() if t["content"] == "Plan the offsite"]
     assert offsite["responsible_uid"] is None
+
+
+@pytest.mark.parametrize("how", ["project_delete", "project_archive"])
+@pytest.mark.parametrize("read", ["token forgotten", "full answer"])
+def test_a_project_gone_is_noticed_by_a_full_read_too(notes, emulator, emulator_url, how, read):
+    """A full answer lists active projects only: the bridge's project missing from it is gone."""
+    note, task = _deck(notes, emulator)
+    old_project = emulator.tasks[task]["project_id"]
+    _in_the_app(emulator_url, how, old_project)
+    emulator.forget_sync_tokens() if read == "token forgotten" else emulator.answer_full_sync()
+    note.write_text(note.read_text(encoding="utf-8") + "- [ ] Call the bank\n", encoding="utf-8")
+    report = run(notes)
+    assert (report.created, report.failed, report.errors) == (1, 0, [])
+    [new] = [t for t in emulator.tasks.values() if t["content"] == "Call the bank"]
+    assert new["project_id"] != old_project
+    assert run(notes).failed == 0
+
+
+def test_a_cursor_from_before_sharing_was_followed_learns_it_in_one_read(notes, emulator, env, monkeypatch):
+    _owners(monkeypatch, **{"Dana Kim": "dana@example.com"})
+    note, task = _deck(notes, emulator)
+    dana = emulator.add_collaborator(
+        emulator.tasks[task]["project_id"], full_name="Dana Kim", email="dana@example.com"
+    )
+    run(notes)  # the sharing is old news: no later incremental read names the project again
+    db = sqlite3.connect(env["BRIDGE_STATE_URL"].removeprefix("sqlite:///"))
+    [(name, cursor)] = db.execute("SELECT connector, cursor FROM cursors").fetchall()
+    old = {k: v for k, v in json.loads(cursor).items() if k not in ("shared", "members")}
+    db.execute("UPDATE cursors SET cursor = ? WHERE connector = ?", (json.dumps(old), name))
+    db.commit()
+    db.close()
+    note.write_text(
+        note.read_text(encoding="utf-8") + "- [ ] Review the budget @Dana Kim\n", encoding="utf-8"
+    )
+    report = run(notes)
+    assert (report.created, report.failed) == (1, 0)
+    [review] = [t for t in emulator.tasks.values() if t["content"] == "Review the budget"]
+    assert review["responsible_uid"] == dana
+    assert run(notes).requests == 1  # back to one incremental read
