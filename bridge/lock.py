@@ -15,7 +15,21 @@ from pathlib import Path
 
 from bridge.errors import LockHeldError, StateError
 
-__all__ = ["held_lock"]
+__all__ = ["held_lock", "take_flock"]
+
+
+def take_flock(fd: int, wait: float) -> bool:
+    """Take the exclusive lock on `fd`, trying for up to `wait` seconds; whether it was taken."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        else:
+            return True
 
 
 @contextmanager
@@ -30,20 +44,10 @@ def held_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
             f"lock file {path} (beside the state database) cannot be opened: {exc.strerror or exc};"
             " move it away and the next sync makes it again (it holds only the pid of the last sync)"
         ) from exc
-    deadline = time.monotonic() + wait
     try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    continue
-                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
-                raise LockHeldError(
-                    f"another sync is running (pid {holder}, lock {path}); this run did nothing"
-                ) from None
+        if not take_flock(fd, wait):
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            raise LockHeldError(f"another sync is running (pid {holder}, lock {path}); this run did nothing")
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield

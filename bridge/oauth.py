@@ -14,14 +14,12 @@ is kept by `GrantFile`; `RenewableToken` carries a way to renew it to the code t
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hmac
 import html
 import json
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bridge.atomic import replace_file
 from bridge.errors import AuthError, ConfigError, ConnectorError
+from bridge.lock import take_flock
 
 __all__ = ["CallbackServer", "Grant", "GrantFile", "Renewer"]
 
@@ -297,16 +296,9 @@ class GrantFile:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise ConfigError(f"cannot open the lock file {lock}: {exc.strerror or exc}") from exc
-        deadline = time.monotonic() + wait
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise ConfigError(f"{lock} stayed locked for {wait:g} s: try again") from None
-                    time.sleep(0.05)
+            if not take_flock(fd, wait):
+                raise ConfigError(f"{lock} stayed locked for {wait:g} s: try again")
             yield
         finally:
             os.close(fd)
