@@ -82,6 +82,22 @@ def _issue_problem(issue: Any) -> str | None:
     return None
 
 
+def _named_errors(answer: requests.Response | None) -> str | None:
+    """An ErrorCollection's messages with the fields they are about (`resolution: …`), or None
+    when the answer is not one."""
+    try:
+        body = answer.json() if answer is not None else None
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    messages = [str(m) for m in body.get("errorMessages") or [] if m]
+    errors = body.get("errors")
+    errors = errors if isinstance(errors, dict) else {}
+    parts = [*messages, *(f"{field}: {text}" for field, text in errors.items())]
+    return "; ".join(" ".join(p.split()) for p in parts)[:300] or None
+
+
 def describe(exc: Exception) -> str:
     """A one-line reason from a library error, without the request dump it carries; an HTML error
     page (a proxy's, a login's) is named by its type rather than printed."""
@@ -294,22 +310,38 @@ class JiraClient:
             if not issues or start >= total:
                 return
 
-    def transitions(self, issue_id: str) -> list[dict[str, Any]]:
+    def transitions(self, issue_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The issue (key and status) with the transitions it offers now, each with its screen's
+        fields (`expand=transitions.fields`), in one request: the status tells which offered
+        transition merely loops back (a global one is offered from its own target too)."""
         what = f"transitions of {issue_id}"
-        found = self.write(what, self.jira.transitions, issue_id)
+        issue = self.write(
+            what,
+            self.jira._get_json,
+            f"issue/{issue_id}",
+            params={"fields": "status", "expand": "transitions.fields"},
+        )
+        if not isinstance(issue, dict):
+            raise self.unexpected(what, f"{json_kind(issue)}, not an object", reading=False)
+        status = (issue.get("fields") or {}).get("status") if isinstance(issue.get("fields"), dict) else None
+        if not isinstance(status, dict) or "id" not in status:
+            raise self.unexpected(what, "the issue has no status", reading=False)
+        found = issue.get("transitions")
         if not isinstance(found, list):
-            raise self.unexpected(what, f"{json_kind(found)}, not an array", reading=False)
+            raise self.unexpected(what, f"transitions is {json_kind(found)}, not an array", reading=False)
         for n, transition in enumerate(found):
             to = transition.get("to") if isinstance(transition, dict) else None
             category = to.get("statusCategory") if isinstance(to, dict) else None
+            fields = transition.get("fields") if isinstance(transition, dict) else None
             if (
                 not isinstance(transition, dict)
                 or "id" not in transition
                 or not isinstance(to, dict | None)
                 or not isinstance(category, dict | None)
+                or not isinstance(fields, dict | None)
             ):
-                raise self.unexpected(what, f"[{n}] is not a transition with an id", reading=False)
-        return found
+                raise self.unexpected(what, f"transitions[{n}] is not a transition with an id", reading=False)
+        return issue, found
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -345,9 +377,19 @@ class JiraClient:
         self.write(f"edit {issue_id}", self.jira._session.put, url, data=json.dumps(body))
 
     def transition(self, issue_id: str, transition_id: str, fields: dict[str, Any] | None = None) -> None:
-        self.write(
-            f"transition {issue_id}", self.jira.transition_issue, issue_id, transition_id, fields=fields
-        )
+        """Make a transition; a refusal names the fields Jira named (a screen's required field, a
+        validator), which the library's own message leaves out."""
+        what = f"transition {issue_id}"
+        try:
+            self.jira.transition_issue(issue_id, transition_id, fields=fields)
+        except JIRAError as exc:
+            failure = self._error(exc, reading=False, what=what)
+            named = _named_errors(exc.response) if exc.status_code == 400 else None
+            if named is None:
+                raise failure from exc
+            raise ConnectorError("jira", f"HTTP 400: {named} ({what})") from exc
+        except _FAILURES as exc:
+            raise self._error(exc, reading=False, what=what) from exc
 
     def delete(self, issue_id: str) -> None:
         url = self.jira._get_url(f"issue/{issue_id}")

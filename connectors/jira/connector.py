@@ -70,6 +70,7 @@ class JiraConnector:
         self.state: dict[str, Any] = {}
         self.seen: dict[str, dict[str, Any]] = {}  # ref -> issue, from a full read this run
         self.full = False  # whether this run's pull read every bridge issue of the project
+        self.warned: set[str] = set()  # transitions already said to drop a cancelled line's resolution
 
     @classmethod
     def from_env(cls) -> Self:
@@ -309,7 +310,7 @@ class JiraConnector:
         wanted = mapping.category_for(op.fields.status)
         held = ((found or {}).get("fields", {}).get("status") or {}).get("statusCategory", {}).get("key")
         try:
-            if wanted != (held or "new"):
+            if not _reaches(held or "new", wanted):
                 self._move(issue_id, wanted)
         except ConnectorError as exc:
             log.warning("Jira: issue %s created, but not moved to %s: %s", issue_id, wanted, exc)
@@ -355,52 +356,114 @@ class JiraConnector:
         return found
 
     def _move(self, issue_id: str, category: str, *, cancelled: bool = False) -> None:
-        """Walk the workflow's transitions to a status of `category`; never assume a status name."""
+        """Walk the workflow's transitions to a status of `category`; never assume a status name.
+
+        Each step reads the issue's status with its transitions and their screens, so a transition
+        back to the status the issue is in (a global one) is never taken, and one already in the
+        category is left alone.
+        """
         visited: set[str] = set()
-        for step in range(MAX_STEPS):
-            offered = self.client.transitions(issue_id)
-            direct = [t for t in offered if _category(t) == category]
-            if direct:
-                self._transition(issue_id, direct[0], cancelled and category == "done")
+        for _ in range(MAX_STEPS):
+            issue, offered = self.client.transitions(issue_id)
+            status = issue["fields"]["status"]
+            here = str(status.get("id"))
+            if _reaches((status.get("statusCategory") or {}).get("key"), category):
                 return
-            if step == 0:
-                status_id, now = self._status_now(issue_id)
-                if now == category:
-                    return
-                visited.add(status_id)  # never walk back to where it started
-            onward = [t for t in offered if str((t.get("to") or {}).get("id")) not in visited]
+            visited.add(here)  # never walk back to where it has been
+            offered = [t for t in offered if _target(t) != here]
+            direct = [t for t in offered if _category(t) == category] or [
+                t for t in offered if _reaches(_category(t), category)
+            ]
+            if direct:
+                self._transition(issue, direct[0], cancelled and category == "done")
+                return
+            onward = [t for t in offered if _target(t) not in visited]
             if not onward:
                 break
-            onward.sort(key=lambda t: _category(t) != "indeterminate")  # the middle is on every path
-            chosen = onward[0]
-            visited.add(str((chosen.get("to") or {}).get("id")))
-            self._transition(issue_id, chosen, False)
+            onward.sort(key=lambda t: _DETOURS.get(_category(t) or "", len(_DETOURS)))
+            chosen = onward[0]  # the middle of the workflow is on every path; Done last
+            visited.add(_target(chosen))
+            self._transition(issue, chosen, False)
         raise ConnectorError(
             "jira", f"no way through the workflow from issue {issue_id}'s status to {category}"
         )
 
-    def _transition(self, issue_id: str, transition: dict[str, Any], cancelled: bool) -> None:
-        tid = str(transition["id"])
-        if cancelled and self.settings.cancelled_resolution:
-            resolution = {"resolution": {"name": self.settings.cancelled_resolution}}
-            try:
-                self.client.transition(issue_id, tid, resolution)
-            except ConnectorError as exc:  # the transition has no resolution field: done without it
-                if exc.uncertain:
-                    raise  # it may have gone through; the next run looks again
-                log.info("Jira: %s: %s; moving without a resolution", issue_id, exc)
-            else:
-                return
-        self.client.transition(issue_id, tid)
+    def _transition(self, issue: dict[str, Any], transition: dict[str, Any], cancelled: bool) -> None:
+        """Make one transition, with a resolution exactly when its screen asks for one: Jira
+        refuses a field that is not on the screen, and a required one that is missing."""
+        issue_id, tid = str(issue.get("id")), str(transition["id"])
+        key = str(issue.get("key") or issue_id)
+        wanted = self.settings.cancelled_resolution if cancelled else None
+        if "fields" not in transition:  # the site ignored the expand: try, and fall back without
+            if wanted:
+                try:
+                    self.client.transition(issue_id, tid, {"resolution": {"name": wanted}})
+                except ConnectorError as exc:
+                    if exc.uncertain:
+                        raise  # it may have gone through; the next run looks again
+                    log.info("Jira: %s: %s; moving without a resolution", key, exc)
+                else:
+                    return
+            self.client.transition(issue_id, tid)
+            return
+        field = (transition.get("fields") or {}).get("resolution")
+        resolution = self._resolution(field, transition, wanted) if isinstance(field, dict) else None
+        if wanted and (resolution is None or resolution.get("name") != wanted):
+            self._cannot_cancel(key, transition, resolution)
+        self.client.transition(issue_id, tid, {"resolution": resolution} if resolution else None)
 
-    def _status_now(self, issue_id: str) -> tuple[str, str]:
-        """The issue's status id and its category."""
-        what = f"issue {issue_id}"
-        issue = self.client.read(what, self.client.jira.issue, issue_id, fields="status")
-        try:
-            return str(issue.fields.status.id), str(issue.fields.status.statusCategory.key)
-        except AttributeError:
-            raise self.client.unexpected(what, "no status with a category") from None
+    def _resolution(
+        self, field: dict[str, Any], transition: dict[str, Any], wanted: str | None
+    ) -> dict[str, str] | None:
+        """The resolution to send on a screen that has the field: `wanted` (a cancelled line's)
+        when the screen allows it, else "Done", the field's default or its first allowed value;
+        none on an optional field of a move out of the Done category."""
+        allowed = [v for v in field.get("allowedValues") or [] if isinstance(v, dict) and v.get("name")]
+        by_name = {str(v["name"]).casefold(): v for v in allowed}
+        if wanted and (not allowed or wanted.casefold() in by_name):
+            return {"name": str(by_name.get(wanted.casefold(), {"name": wanted})["name"])}
+        if _category(transition) != "done" and not field.get("required"):
+            return None
+        default = field.get("defaultValue")
+        chosen = by_name.get("done") or (default if isinstance(default, dict) else None)
+        chosen = chosen or next(iter(allowed), None)
+        if chosen is None:
+            return {"name": "Done"}
+        return {"id": str(chosen["id"])} if chosen.get("id") else {"name": str(chosen["name"])}
+
+    def _cannot_cancel(self, key: str, transition: dict[str, Any], resolution: dict[str, str] | None) -> None:
+        """A cancelled line closed without its resolution: said once per transition a run."""
+        name = str(transition.get("name") or transition["id"])
+        if name in self.warned:
+            return
+        self.warned.add(name)
+        why = (
+            "its screen does not offer that resolution"
+            if resolution
+            else "it has no Resolution on its screen, so the workflow sets its own"
+        )
+        log.warning(
+            'Jira: cancelled tasks (first %s) are closed through the transition "%s" without the'
+            ' resolution "%s": %s',
+            key,
+            name,
+            self.settings.cancelled_resolution,
+            why,
+        )
+
+
+_DETOURS = {"indeterminate": 0, "new": 1, "undefined": 2, "done": 3}
+"""Which category a step of the walk prefers when no transition reaches the wanted one."""
+
+
+def _reaches(held: str | None, wanted: str) -> bool:
+    """Whether a status of category `held` is where `wanted` points: a status with no category
+    (`undefined`, id 1) is open work, so it counts as To Do."""
+    return held == wanted or (held == "undefined" and wanted == "new")
+
+
+def _target(transition: dict[str, Any]) -> str:
+    return str((transition.get("to") or {}).get("id"))
 
 
 def _category(transition: dict[str, Any]) -> str | None:

@@ -46,7 +46,8 @@ class JiraSettings(BaseSettings):
         description="Note owner → Cloud e-mail or accountId, or Server user name, as JSON.",
     )
     cancelled_resolution: str = Field(
-        default="Won't Do", description="Resolution for a cancelled `[-]` line, when the workflow asks."
+        default="Won't Do",
+        description="Resolution for a cancelled `[-]` line, when the transition's screen has it.",
     )
     search_wait: float = Field(
         default=15.0,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from connectors.jira.emulator.app import create_app
 from connectors.jira.emulator.state import JiraEmulator
-from connectors.jira.emulator.workflow import Transition, Workflow, WorkflowStatus
+from connectors.jira.emulator.workflow import Transition, Validator, Workflow, WorkflowStatus
 
 Emulator = JiraEmulator
 
-__all__ = ["Emulator", "JiraEmulator", "Transition", "Workflow", "WorkflowStatus", "create_app"]
+__all__ = ["Emulator", "JiraEmulator", "Transition", "Validator", "Workflow", "WorkflowStatus", "create_app"]

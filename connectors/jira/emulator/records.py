@@ -11,7 +11,7 @@ like `2025-03-04T10:15:30.123+0000`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -287,18 +287,45 @@ def project_json(view: View, project: Project, *, full: bool = False) -> Json:
     return body
 
 
-def transition_json(view: View, move: Transition, target: WorkflowStatus) -> Json:
-    """An entry of `GET …/transitions` (OpenAPI `IssueTransition`)."""
-    return {
+def transition_json(
+    view: View,
+    move: Transition,
+    target: WorkflowStatus,
+    *,
+    resolutions: Sequence[Resolution] = (),
+    fields: bool = False,
+) -> Json:
+    """An entry of `GET …/transitions` (OpenAPI `IssueTransition`); with `fields`
+    (`expand=transitions.fields`) the screen's fields as `FieldMetadata`, `{}` without a screen."""
+    body: Json = {
         "id": move.id,
         "name": move.name,
         "to": status_json(view, target),
-        "hasScreen": False,
+        "hasScreen": move.has_screen,
         "isGlobal": move.is_global,
         "isInitial": False,
         "isAvailable": True,
         "isConditional": False,
     }
+    if fields:
+        body["fields"] = {
+            name: _screen_field(view, name, name in move.required, resolutions) for name in move.screen
+        }
+    return body
+
+
+def _screen_field(view: View, name: str, required: bool, resolutions: Sequence[Resolution]) -> Json:
+    label, _, kind, _ = FIELDS.get(name, (name.capitalize(), (name,), "string", False))
+    meta: Json = {
+        "required": required,
+        "schema": {"type": kind, "system": name},
+        "name": label,
+        "key": name,
+        "operations": ["set"] if name != "comment" else ["add"],
+    }
+    if name == "resolution":
+        meta["allowedValues"] = [resolution_json(view, r) for r in resolutions]
+    return meta
 
 
 def _field_values(view: View, issue: Issue) -> Json:

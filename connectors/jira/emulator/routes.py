@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from connectors.jira.emulator.errors import JiraError, bad_request, field_errors, not_found
 from connectors.jira.emulator.fields import cannot_set, check_object, read_changes
 from connectors.jira.emulator.records import (
+    FIELDS,
     Json,
     View,
     category_json,
@@ -216,15 +217,18 @@ async def bulk_create(request: Request) -> Response:
 async def get_issue(request: Request) -> Response:
     em, query = emulator(request), request.query_params
     issue = em.get_issue(request.path_params["key"])
-    return JSONResponse(
-        issue_json(
-            view(request),
-            issue,
-            field_selection(listing(query.getlist("fields"))),
-            expand=listing(query.getlist("expand")),
-            properties=listing(query.getlist("properties")),
-        )
+    expand = listing(query.getlist("expand"))
+    shown = view(request)
+    body = issue_json(
+        shown,
+        issue,
+        field_selection(listing(query.getlist("fields"))),
+        expand=expand,
+        properties=listing(query.getlist("properties")),
     )
+    if "transitions" in expand or "transitions.fields" in expand:
+        body["transitions"] = _transitions_json(em, shown, issue.id, expand, None)
+    return JSONResponse(body)
 
 
 async def edit_issue(request: Request) -> Response:
@@ -265,41 +269,54 @@ async def assign(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def _transitions_json(
+    em: JiraEmulator, shown: View, key: str, expand: list[str], wanted: str | None
+) -> list[Json]:
+    """The issue's offered transitions; `transitions.fields` adds each one's screen fields."""
+    fields = "transitions.fields" in expand
+    return [
+        transition_json(shown, t, to, resolutions=em.resolutions, fields=fields)
+        for t, to in em.transitions(key)
+        if wanted in (None, t.id)
+    ]
+
+
 async def get_transitions(request: Request) -> Response:
     em, shown = emulator(request), view(request)
-    wanted = request.query_params.get("transitionId")
-    offered = em.transitions(request.path_params["key"])
-    return JSONResponse({
-        "expand": "transitions",
-        "transitions": [transition_json(shown, t, to) for t, to in offered if wanted in (None, t.id)],
-    })  # fmt: skip
+    expand = listing(request.query_params.getlist("expand"))
+    offered = _transitions_json(
+        em, shown, request.path_params["key"], expand, request.query_params.get("transitionId")
+    )
+    return JSONResponse({"expand": "transitions", "transitions": offered})
 
 
 async def do_transition(request: Request) -> Response:
-    """Only transitions the workflow offers from the current status; `fields` may carry the
-    `resolution` of a move into the done category, `update` a comment (ignored)."""
+    """Only transitions the workflow offers from the current status. `fields` may carry only what
+    the transition's screen has (`resolution` is applied), and must carry what it requires;
+    `update` may add a comment (ignored). Validators and post-functions run in `em.transition`."""
     em = emulator(request)
     issue = em.get_issue(request.path_params["key"])
     body = check_object(await read_json(request))
     if body.get("transition") is None:
         raise bad_request("Missing 'transition' identifier")
     move_id = _requested_transition(em, body, issue.status.id)
-    target = next(to for t, to in em.transitions(issue.id) if t.id == move_id)
-    given = body.get("fields") or {}
-    errors = {name: cannot_set(name) for name in check_object(given) if name != "resolution"}
+    move = next(t for t, _ in em.transitions(issue.id) if t.id == move_id)
+    given = check_object(body.get("fields") or {})
+    errors = {name: cannot_set(name) for name in given if name not in move.screen}
     updates = check_object(body.get("update") or {})
-    errors.update({name: cannot_set(name) for name in updates if name != "comment"})
+    errors.update({name: cannot_set(name) for name in updates if name not in (*move.screen, "comment")})
     chosen = None
-    if "resolution" in given:
+    if "resolution" in given and "resolution" in move.screen:
         wanted = given["resolution"]
         ref = wanted.get("name") or wanted.get("id") if isinstance(wanted, dict) else None
         chosen = em.find_resolution(str(ref)) if ref else None
-        if target.category != "done":
-            errors["resolution"] = cannot_set("resolution")
-        elif chosen is None:
+        if chosen is None:
             errors["resolution"] = "The resolution selected is invalid."
     if errors:
         raise field_errors(errors)
+    missing = [name for name in move.required if given.get(name) in (None, "", [], {})]
+    if missing:  # the wording of a real site's answer, in errorMessages with no key
+        raise JiraError(400, [f"Field {FIELDS.get(n, (n,))[0]} is required." for n in missing])
     em.transition(issue.id, str(move_id), resolution=chosen)
     return Response(status_code=204)
 

@@ -66,7 +66,8 @@ class Site(Knobs):
             raise ValueError(f"mode must be 'cloud' or 'server', not {mode!r}")
         self.mode: Mode = mode
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self.workflow: Workflow = workflow or Workflow.default()
+        default = Workflow.server_default if mode == "server" else Workflow.default
+        self.workflow: Workflow = workflow or default()
         self.priorities: tuple[Priority, ...] = _PRIORITIES
         self.default_priority: Priority = _PRIORITIES[2]
         self.resolutions: tuple[Resolution, ...] = _RESOLUTIONS

@@ -31,6 +31,12 @@ def _due(day: str | None) -> str | None:
     return f"{day} 00:00:00.0" if day else None
 
 
+def _holds(issue: Issue, field: str, resolution: Resolution | None) -> bool:
+    """Whether a field required by a validator has a value once the transition is made."""
+    value = resolution if field == "resolution" else getattr(issue, field, None)
+    return value not in (None, "", [])
+
+
 class JiraEmulator(Site):
     """The site (see `Site`) plus its issues, their changelogs, webhook events and search index."""
 
@@ -45,7 +51,8 @@ class JiraEmulator(Site):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         """A fresh site (see `Site`): `email`/`display_name`/`name` describe the credentials' user
-        (`me`), `workflow` defaults to `Workflow.default()`, `clock` to the current UTC time."""
+        (`me`), `workflow` defaults to `Workflow.default()` on Cloud and `Workflow.server_default()`
+        (Done's screen requires a Resolution) on Server, `clock` to the current UTC time."""
         super().__init__(
             mode=mode, email=email, display_name=display_name, name=name, workflow=workflow, clock=clock
         )
@@ -220,10 +227,12 @@ class JiraEmulator(Site):
         self, id_or_key: str, transition_id: str, *, resolution: Resolution | None = None,
         author: User | None = None,
     ) -> Issue:  # fmt: skip
-        """Move the issue along an offered transition; 400 for one the workflow does not offer.
+        """Move the issue along an offered transition; 400 for one the workflow does not offer,
+        and for one its validators refuse (checked after the screen's fields are applied).
 
-        Entering a done-category status sets the resolution (`resolution`, else "Done") and
-        `resolutiondate`; leaving the done category clears both, as Jira's simplified workflow does.
+        `resolution` is the screen's value; then the post-functions run (`sets_resolution`,
+        `clears_resolution`). `resolutiondate` follows the resolution: stamped when one is set on
+        an unresolved issue, cleared with it.
         """
         with self.lock:
             issue = self._issue(id_or_key)
@@ -232,16 +241,26 @@ class JiraEmulator(Site):
                 raise JiraError(400, [f"Transition id '{transition_id}' is not valid for this issue."])
             old = issue.snapshot()
             target = self.workflow.target(move)
+            chosen = old.resolution
+            if resolution is not None:
+                chosen = resolution
+            if move.sets_resolution is not None:
+                chosen = self.find_resolution(move.sets_resolution) or self.resolutions[0]
+            elif move.clears_resolution:
+                chosen = None
+            refused = [v for v in move.validators if not _holds(issue, v.field, chosen)]
+            if refused:
+                keyed = {v.field: v.text for v in refused if v.keyed}
+                raise JiraError(400, [v.text for v in refused if not v.keyed], keyed)
             issue.status = target
             now = self.now()
             if target.category != old.status.category:
                 issue.statuscategorychangedate = now
-            if target.category == "done":
-                if old.status.category != "done" or resolution is not None:
-                    issue.resolution = resolution or self.resolutions[0]
-                    issue.resolutiondate = issue.resolutiondate if old.resolution else now
-            else:
-                issue.resolution, issue.resolutiondate = None, None
+            issue.resolution = chosen
+            if chosen is None:
+                issue.resolutiondate = None
+            elif old.resolution is None:
+                issue.resolutiondate = now
             self._record(issue, old, author or self.me, "issue_generic")
             if issue.updated == old.updated:  # a transition to the same status still counts
                 issue.updated = now
@@ -312,8 +331,11 @@ class JiraEmulator(Site):
             if path is None:
                 raise ValueError(f"{issue.key} cannot reach status {status_name!r}")
             chosen = self.find_resolution(resolution) if resolution is not None else None
-            for move in path:
-                self.transition(issue.id, move.id, resolution=chosen)
+            for move in path:  # a screen that asks for a resolution gets one, "Done" unless told
+                given = chosen if "resolution" in move.screen else None
+                if given is None and "resolution" in move.required:
+                    given = self.resolutions[0]
+                self.transition(issue.id, move.id, resolution=given)
             return issue.snapshot()
 
     def complete(self, key: str) -> None:

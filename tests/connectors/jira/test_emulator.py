@@ -143,9 +143,11 @@ def test_default_workflow_transitions_set_and_clear_the_resolution(cloud_jira, c
     key = cloud.create("Ship it")
     offered = cloud_jira.transitions(key)
     assert [(t["id"], t["name"], t["to"]["statusCategory"]["key"]) for t in offered] == [
+        ("11", "To Do", "new"),  # global transitions are offered from their own target too
         ("21", "In Progress", "indeterminate"),
         ("31", "Done", "done"),
     ]
+    assert not any(t["hasScreen"] for t in offered)
     cloud_jira.transition_issue(key, "Done")  # by name: the library looks the id up first
     done = cloud_jira.issue(key).fields
     assert (done.status.name, done.status.statusCategory.key, done.resolution.name) == (
@@ -159,12 +161,15 @@ def test_default_workflow_transitions_set_and_clear_the_resolution(cloud_jira, c
     cloud_jira.transition_issue(key, "11")  # by id: sent as an int; Done -> To Do reopens
     reopened = cloud_jira.issue(key).fields
     assert (reopened.status.name, reopened.resolution, reopened.resolutiondate) == ("To Do", None, None)
-    cloud_jira.transition_issue(key, "31", resolution={"name": "Won't Do"})
-    assert cloud_jira.issue(key).fields.resolution.name == "Won't Do"
+    with pytest.raises(JIRAError) as raised:  # no screen: only the post-function sets a resolution
+        cloud_jira.transition_issue(key, "31", resolution={"name": "Won't Do"})
+    assert raised.value.status_code == 400
+    assert "Field 'resolution' cannot be set" in raised.value.text
+    assert cloud_jira.issue(key).fields.status.name == "To Do"
     born = cloud_http.post("/rest/api/2/issue", json={"fields": task("born done"), "transition": {"id": 31}})
     assert cloud.get_issue(born.json()["key"]).status.name == "Done"
-    refused = cloud_http.post("/rest/api/2/issue", json={"fields": task("no"), "transition": {"id": "11"}})
-    error_of(refused, 400)  # To Do -> To Do is not offered; nothing is created
+    refused = cloud_http.post("/rest/api/2/issue", json={"fields": task("no"), "transition": {"id": "99"}})
+    error_of(refused, 400)  # no such transition; nothing is created
     assert len(cloud.issues) == 2
 
 
@@ -447,7 +452,10 @@ def test_server_client_pages_by_start_at_and_names_people(server_jira, server, s
     assert (issue.fields.assignee.name, issue.fields.assignee.key) == (bob.name, bob.key)
     issue.update(assignee="lior.genzel")  # the library's string form: {"name": …}
     assert server_jira.issue(keys[0]).fields.assignee.name == "lior.genzel"
-    server_jira.transition_issue(keys[0], "Done")
+    with pytest.raises(JIRAError) as raised:  # Server's Done has a screen that requires a Resolution
+        server_jira.transition_issue(keys[0], "Done")
+    assert (raised.value.status_code, raised.value.text) == (400, "Field Resolution is required.")
+    server_jira.transition_issue(keys[0], "Done", resolution={"name": "Done"})
     assert server_jira.issue(keys[0]).fields.resolution.name == "Done"
 
 
