@@ -23,6 +23,18 @@ CLOUD = {
     "/myself": (JSON, json.dumps({"accountId": "5b10ac8d82e05b22cc7d4ef5", "timeZone": "UTC"})),
     "/field": (JSON, "[]"),
     "/search/jql": (JSON, json.dumps({"issues": [], "isLast": True})),
+    "/issue/createmeta/BRIDGE/issuetypes": (
+        JSON,
+        json.dumps({"issueTypes": [{"id": "10002", "name": "Task"}], "startAt": 0, "total": 1}),
+    ),
+    "/issue/createmeta/BRIDGE/issuetypes/10002": (
+        JSON,
+        json.dumps({
+            "fields": [{"fieldId": f, "name": f, "required": f == "summary"} for f in ("summary", "labels", "description")],
+            "startAt": 0,
+            "total": 3,
+        }),  # fmt: skip
+    ),
 }
 
 
