@@ -363,9 +363,11 @@ class JiraClient:
     def edit_screen(self, issue_id: str) -> dict[str, Any]:
         """The fields of the issue's edit screen (`editmeta`), by field id."""
         what = f"the edit screen of issue {issue_id}"
-        found = self._object(what, self.read(what, self.jira.editmeta, issue_id)).get("fields")
+        # asked on the way to an edit: a failure fails that edit alone (a 404: the issue is gone)
+        answer = self.write(what, self.jira.editmeta, issue_id)
+        found = answer.get("fields") if isinstance(answer, dict) else None
         if not isinstance(found, dict):
-            raise self.unexpected(what, f"fields is {json_kind(found)}, not an object")
+            raise self.unexpected(what, f"fields is {json_kind(found)}, not an object", reading=False)
         return found
 
     def refused_fields(self) -> dict[str, str]:
