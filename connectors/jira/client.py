@@ -343,6 +343,77 @@ class JiraClient:
                 raise self.unexpected(what, f"transitions[{n}] is not a transition with an id", reading=False)
         return issue, found
 
+    def _pages(self, what: str, path: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Every item of a paged createmeta answer: Cloud names the list `issueTypes` or `fields`,
+        Data Center `values`."""
+        items: list[dict[str, Any]] = []
+        while True:
+            params = {"startAt": len(items), "maxResults": 200}
+            page = self._object(what, self.read(what, self.jira._get_json, path, params=params))
+            found = next((page[k] for k in keys if k in page), None)
+            if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
+                raise self.unexpected(what, f"no list of objects under {' or '.join(keys)}")
+            items.extend(found)
+            total = page.get("total")
+            if not found or page.get("isLast") or not isinstance(total, int) or len(items) >= total:
+                return items
+
+    def issue_types(self, project: str) -> list[dict[str, Any]] | None:
+        """The issue types `project` creates (`issue/createmeta/{KEY}/issuetypes`); None where the
+        site predates that endpoint (Data Center before 8.4 answers 404)."""
+        what = f"the issue types of project {project}"
+        try:
+            return self._pages(what, f"issue/createmeta/{project}/issuetypes", ("issueTypes", "values"))
+        except RemoteReadError:
+            if self.last is not None and self.last.status_code == 404 and self._project_exists(project):
+                return None
+            raise
+
+    def _project_exists(self, project: str) -> bool:
+        found = self.read(f"project {project}", self.jira._get_json, f"project/{project}")
+        return isinstance(found, dict)
+
+    def create_screen(self, project: str, type_id: str) -> list[dict[str, Any]]:
+        """The fields of the create screen of `project` for the issue type `type_id`."""
+        what = f"the create screen of project {project}"
+        path = f"issue/createmeta/{project}/issuetypes/{type_id}"
+        return self._pages(what, path, ("fields", "values"))
+
+    def old_createmeta(self, project: str) -> list[dict[str, Any]]:
+        """Issue types with their create-screen `fields`, from the createmeta of older sites."""
+        what = f"the create screens of project {project}"
+        params = {"projectKeys": project, "expand": "projects.issuetypes.fields"}
+        found = self._object(what, self.read(what, self.jira._get_json, "issue/createmeta", params=params))
+        projects = found.get("projects")
+        if not isinstance(projects, list) or len(projects) != 1 or not isinstance(projects[0], dict):
+            raise self.unexpected(what, "not one project in it")
+        types = projects[0].get("issuetypes")
+        if not isinstance(types, list) or not all(isinstance(t, dict) for t in types):
+            raise self.unexpected(what, "issuetypes is not a list of objects")
+        return types
+
+    def edit_screen(self, issue_id: str) -> dict[str, Any]:
+        """The fields of the issue's edit screen (`editmeta`), by field id."""
+        what = f"the edit screen of issue {issue_id}"
+        # asked on the way to an edit: a failure fails that edit alone (a 404: the issue is gone)
+        answer = self.write(what, self.jira.editmeta, issue_id)
+        found = answer.get("fields") if isinstance(answer, dict) else None
+        if not isinstance(found, dict):
+            raise self.unexpected(what, f"fields is {json_kind(found)}, not an object", reading=False)
+        return found
+
+    def refused_fields(self) -> dict[str, str]:
+        """The per-field reasons of the last answer, when it was a refusal (`errors`)."""
+        answer = self.last
+        if answer is None or answer.ok:
+            return {}
+        try:
+            body = answer.json()
+        except ValueError:
+            return {}
+        errors = body.get("errors") if isinstance(body, dict) else None
+        return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+
     # -- writes -----------------------------------------------------------------------------------
 
     def bulk_create(self, elements: list[dict[str, Any]]) -> list[tuple[str | None, str | None]]:
@@ -355,6 +426,7 @@ class JiraClient:
             created = self.write("bulk create", self.jira.create_issues, elements, prefetch=False)
         finally:
             session.max_retries = retries
+        messages = self._element_messages()
         results: list[tuple[str | None, str | None]] = []
         for item in created:
             if item.get("status") == "Success" and item.get("issue") is not None:
@@ -369,8 +441,25 @@ class JiraClient:
                     if isinstance(error, dict)
                     else str(error)
                 )
-                results.append((None, why or "refused"))
+                told = messages.get(len(results), [])  # what the library leaves out
+                results.append((None, "; ".join([*told, *([why] if why else [])]) or "refused"))
         return results
+
+    def _element_messages(self) -> dict[int, list[str]]:
+        """Each failed element's `elementErrors.errorMessages` in the last (bulk create) answer: a
+        workflow validator's refusal names no field, and the library keeps only `errors`."""
+        try:
+            body = self.last.json() if self.last is not None else None
+        except ValueError:
+            return {}
+        found: dict[int, list[str]] = {}
+        for error in (body.get("errors") if isinstance(body, dict) else None) or []:
+            if not isinstance(error, dict) or not isinstance(error.get("failedElementNumber"), int):
+                continue
+            told = (error.get("elementErrors") or {}).get("errorMessages")
+            if isinstance(told, list):
+                found[error["failedElementNumber"]] = [str(m) for m in told if m]
+        return found
 
     def edit(self, issue_id: str, body: dict[str, Any]) -> None:
         url = self.jira._get_url(f"issue/{issue_id}")

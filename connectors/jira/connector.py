@@ -34,7 +34,7 @@ from bridge.connector import (
 )
 from bridge.errors import ConfigError, ConnectorError, GoneError
 from bridge.model import StatusType
-from connectors.jira import mapping
+from connectors.jira import mapping, screens
 from connectors.jira.client import BULK, JiraClient
 from connectors.jira.settings import JiraSettings
 from connectors.jira.webhook import JiraWebhooks
@@ -48,7 +48,7 @@ MARGIN = timedelta(minutes=5)  # JQL dates have minute precision, and Cloud sear
 LABELS_PER_SEARCH = 100
 MAX_STEPS = 8  # transitions tried on the way to a status category
 # What each key of the cursor (this connector's own JSON) must hold, checked when it is read back.
-_CURSOR = {"deployment": str, "me": dict, "tz": str, "since": str, "people": dict}
+_CURSOR = {"deployment": str, "me": dict, "tz": str, "since": str, "people": dict, "meta": dict}
 _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f-]{36})$")  # Cloud's two accountId shapes
 
 
@@ -71,6 +71,9 @@ class JiraConnector:
         self.seen: dict[str, dict[str, Any]] = {}  # ref -> issue, from a full read this run
         self.full = False  # whether this run's pull read every bridge issue of the project
         self.warned: set[str] = set()  # transitions already said to drop a cancelled line's resolution
+        self.fresh = False  # whether the screens in `state["meta"]` were learned this run
+        self.defaults: dict[str, Any] = {}  # JIRA_FIELDS by field id
+        self.left_out: dict[str, set[str]] = {}  # "create"/"edit" -> field ids not sent this run
 
     @classmethod
     def from_env(cls) -> Self:
@@ -150,10 +153,56 @@ class JiraConnector:
         issues = list(self.client.search(jql + " ORDER BY key ASC", FIELDS))
         now = self.client.server_time or started
         self.state["since"] = (now - MARGIN).astimezone(UTC).isoformat(timespec="seconds")
+        self._learn_screens()
         changes = tuple(mapping.remote_task(i) for i in issues)
         self.seen = {} if since else {c.ref: i for c, i in zip(changes, issues, strict=True) if c.ref}
         self.full = not since
         return Pull(changes, self._cursor())
+
+    def _learn_screens(self, *, refresh: bool = False) -> screens.Meta:
+        """The project's issue type and create screen, from the cursor or asked once (two requests:
+        the project's types, then the type's fields); JIRA_FIELDS checked against the screen."""
+        meta: screens.Meta | None = self.state.get("meta")
+        wanted = self.settings.issue_type
+        if refresh or not meta or (meta.get("project"), meta.get("wanted")) != (self.project, wanted):
+            meta = self._ask_screens(wanted)
+            self.state["meta"] = meta
+            self.fresh = True
+        try:
+            screens.check_essentials(meta)
+            self.defaults = screens.defaults(meta, self.settings.fields)
+        except (KeyError, TypeError, AttributeError) as exc:  # a cursor of another shape
+            raise cursor_error(self.name, f"meta: {exc!r}") from exc
+        return meta
+
+    def _ask_screens(self, wanted: str) -> screens.Meta:
+        types = self.client.issue_types(self.project)
+        if types is not None:
+            kind = screens.pick_type(types, wanted, self.project)
+            fields = screens.learn_fields(self.client.create_screen(self.project, kind["id"]))
+        else:  # a Data Center before 8.4: the older createmeta has both in one answer
+            listed = self.client.old_createmeta(self.project)
+            kind = screens.pick_type(listed, wanted, self.project)
+            chosen = next(t for t in listed if str(t.get("id")) == kind["id"])
+            fields = screens.learn_fields(chosen.get("fields") or {})
+        return {"project": self.project, "wanted": wanted, "type": kind, "create": fields}
+
+    def _left_out(self, screen: str, fields: set[str]) -> None:
+        self.left_out.setdefault(screen, set()).update(fields)
+
+    def _say_left_out(self) -> None:
+        """One warning a run for the note fields a screen kept out of Jira."""
+        meta = self.state.get("meta") or {}
+        where = f"{(meta.get('type') or {}).get('name', self.settings.issue_type)} issues in {self.project}"
+        for screen, fields in sorted(self.left_out.items()):
+            lost = screens.dropped(fields)
+            if lost:
+                log.warning(
+                    "Jira: %s not on the %s screen of %s: the notes' %s are not carried there"
+                    " (add the fields to the screen to carry them)",
+                    ", ".join(sorted(fields)), screen, where, ", ".join(lost),
+                )  # fmt: skip
+        self.left_out = {}
 
     def recover(self, pending: Mapping[str, str]) -> tuple[RemoteTask, ...]:
         """Issues a run that died before committing created, found by their `bridge-<key>` label:
@@ -232,6 +281,7 @@ class JiraConnector:
                 results[op.token] = OpResult(op.token, False, error=str(exc))
             else:
                 results[op.token] = OpResult(op.token, True, remote_id=op.remote_id)
+        self._say_left_out()
         return Push(tuple(results.values()), self._cursor())
 
     def _apply(self, op: Op) -> None:
@@ -249,7 +299,7 @@ class JiraConnector:
                 version=self.settings.api_version,
             )
             if body:
-                self.client.edit(rid, body)
+                self._edit(rid, body)
             before = mapping.category_for(op.before.status) if op.before else None
             wanted = mapping.category_for(fields.status)
             if "status" in op.changed and wanted != "done" and before != wanted:
@@ -258,6 +308,31 @@ class JiraConnector:
             self._move(
                 rid, mapping.category_for(fields.status), cancelled=fields.status is StatusType.CANCELLED
             )
+
+    def _edit(self, rid: str, body: dict[str, Any]) -> None:
+        """One PUT with only the fields on the edit screen (learned from the first issue edited,
+        kept in the cursor); a field refused as not on the screen is left out and the rest sent."""
+        meta = self.state.get("meta") or {}
+        if "edit" not in meta and self.state.get("meta") is not None:
+            meta["edit"] = sorted(self.client.edit_screen(rid))
+        settable = set(meta["edit"]) if "edit" in meta else None
+        sent, left_out = screens.trim(body, settable)
+        self._left_out("edit", left_out)
+        if not sent:
+            return
+        try:
+            self.client.edit(rid, sent)
+        except ConnectorError as exc:
+            refused = {f for f, why in self.client.refused_fields().items() if "cannot be set" in why}
+            if exc.uncertain or not refused:
+                raise
+            if "edit" in meta:
+                meta["edit"] = sorted(set(meta["edit"]) - refused)
+            self._left_out("edit", refused)
+            named = {f for part in sent.values() if isinstance(part, dict) for f in part}
+            sent, _ = screens.trim(sent, named - refused)
+            if sent:
+                self.client.edit(rid, sent)
 
     def _create(self, creates: list[Op], results: dict[str, OpResult]) -> None:
         existing = self._existing(creates)
@@ -279,11 +354,32 @@ class JiraConnector:
                 )
             else:
                 fresh.append(op)
+        refused = self._send_creates(fresh, results)
+        if refused and not self.fresh:  # the screens may have changed since they were learned
+            log.info("Jira: %d create(s) refused for the screen; learning it again", len(refused))
+            self._learn_screens(refresh=True)
+            self._send_creates(refused, results)
+
+    def _send_creates(self, fresh: list[Op], results: dict[str, OpResult]) -> list[Op]:
+        """Bulk creates of `fresh`; returns those refused for a reason the screens give."""
+        meta = self.state.get("meta") or {}
+        missing = screens.missing_required(meta, self.defaults) if meta else []
+        if missing:
+            log.warning("Jira: creates need %s (set JIRA_FIELDS)", ", ".join(missing))
+            error = (
+                f"Jira requires {', '.join(missing)} to create {meta['type']['name']} issues in"
+                f" {self.project}; give a value in JIRA_FIELDS, e.g. JIRA_FIELDS="
+                + json.dumps({missing[0].rsplit("(", 1)[-1].rstrip(")"): "…"}, ensure_ascii=False)
+            )
+            for op in fresh:
+                results[op.token] = OpResult(op.token, False, error=error)
+            return []
+        refused: list[Op] = []
         for start in range(0, len(fresh), BULK):
             chunk = fresh[start : start + BULK]
-            elements = [{"fields": self._create_fields(op)} for op in chunk]
+            elements = [self._create_fields(op) for op in chunk]
             try:
-                made = self.client.bulk_create([e["fields"] for e in elements])
+                made = self.client.bulk_create(elements)
             except ConnectorError as exc:
                 for op in chunk:
                     results[op.token] = OpResult(op.token, False, error=str(exc), uncertain=exc.uncertain)
@@ -291,11 +387,16 @@ class JiraConnector:
             for op, (issue_id, why) in zip(chunk, made, strict=True):
                 if issue_id is None:
                     results[op.token] = OpResult(op.token, False, error=f"Jira refused it: {why}")
+                    if screens.screen_refusal(why or ""):
+                        refused.append(op)
                 else:
                     results[op.token] = self._settle(op, issue_id, None)
+        return refused
 
     def _create_fields(self, op: Op) -> dict[str, Any]:
-        return mapping.create_fields(
+        """The note's fields, JIRA_FIELDS beneath them, then only what the create screen shows."""
+        meta = self.state.get("meta") or {}
+        body = mapping.create_fields(
             op.fields,
             op.ref,
             project=self.project,
@@ -303,7 +404,12 @@ class JiraConnector:
             priorities=self.settings.priorities,
             assignee=self._assignee(op.fields.owner),
             version=self.settings.api_version,
+            issue_type_id=(meta.get("type") or {}).get("id"),
         )
+        body = {**self.defaults, **body}
+        sent, left_out = screens.trim(body, set(meta["create"]) if "create" in meta else None)
+        self._left_out("create", left_out)
+        return sent
 
     def _settle(self, op: Op, issue_id: str, found: dict[str, Any] | None) -> OpResult:
         """A created (or found) issue in the note's status: new issues start in the `new` category."""

@@ -92,11 +92,13 @@ def create_fields(
     priorities: dict[str, str],
     assignee: dict[str, str] | None,
     version: str,
+    issue_type_id: str | None = None,
 ) -> dict[str, Any]:
-    """The `fields` of one element of a bulk create."""
+    """The `fields` of one element of a bulk create; the type by id when it is known (a name is
+    ambiguous across projects and translated on some sites)."""
     body: dict[str, Any] = {
         "project": {"key": project},
-        "issuetype": {"name": issue_type},
+        "issuetype": {"id": issue_type_id} if issue_type_id else {"name": issue_type},
         "summary": fields.title,
         "description": description(fields, version),
         "labels": labels(fields, ref),

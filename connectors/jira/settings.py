@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +40,11 @@ class JiraSettings(BaseSettings):
     priorities: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PRIORITIES),
         description='Note priority → Jira priority name, as JSON: {"highest": "Blocker", "none": "Low"}.',
+    )
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values for required fields the bridge does not fill, by field id or name, as JSON:"
+        ' {"customfield_10010": "Platform"}.',
     )
     owners: dict[str, str] = Field(
         default_factory=dict,
@@ -85,6 +90,13 @@ class JiraSettings(BaseSettings):
             raise ConfigError(
                 "Jira credentials missing: set JIRA_EMAIL and JIRA_API_TOKEN (Cloud) "
                 "or JIRA_PAT (Server/Data Center)"
+            )
+        own = sorted(k for k in self.fields if k.casefold() in ("project", "issuetype", "issue type"))
+        if own or any(not k.strip() for k in self.fields):
+            raise ConfigError(
+                f"JIRA_FIELDS: {own or ['']} cannot be set there; use JIRA_PROJECT and JIRA_ISSUE_TYPE"
+                if own
+                else "JIRA_FIELDS: a field name is empty"
             )
         unknown = sorted(set(self.priorities) - {*DEFAULT_PRIORITIES, "none"})
         if unknown:

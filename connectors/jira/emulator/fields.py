@@ -15,13 +15,21 @@ from typing import Any
 
 from connectors.jira.emulator.adf import adf_to_text, is_adf
 from connectors.jira.emulator.errors import JiraError, bad_request, field_errors
-from connectors.jira.emulator.records import Json, Project, User
+from connectors.jira.emulator.records import (
+    CLASSIC_SCREEN,
+    CustomField,
+    IssueType,
+    Json,
+    Project,
+    User,
+    field_name,
+)
 from connectors.jira.emulator.site import Site
 
 __all__ = ["EDITABLE", "cannot_set", "check_object", "read_changes"]
 
 EDITABLE = ("summary", "description", "labels", "duedate", "priority", "assignee", "reporter", "issuetype")
-_ON_CREATE = ("project", *EDITABLE)
+_REQUIRED = ("project", "issuetype", "summary")  # Jira's own, on every create screen
 
 
 class _Invalid(Exception):
@@ -130,15 +138,42 @@ def _value(site: Site, field_id: str, value: Any, version: str, project: Project
         if found is None:
             raise _Invalid("Specify a valid project ID or key")
         return found
-    # issuetype
-    wanted = _ref(value, "id", "name")
-    if wanted is None:
-        raise _Invalid("Specify an issue type")
+    custom = site.custom_fields.get(field_id)
+    if custom is not None:
+        return _custom(custom, value)
+    return _issuetype(site, value, project)
+
+
+def _custom(field: CustomField, value: Any) -> Any:
+    """A custom field's value: text for a text field, a number for a number field."""
+    if value is None:
+        return None
+    if field.kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(f"Operation value must be a number for field '{field.name}'.")
+    elif field.kind == "string" and not isinstance(value, str):
+        raise _Invalid(f"Operation value must be a string for field '{field.name}'.")
+    return value
+
+
+def _issuetype(site: Site, value: Any, project: Project | None) -> IssueType:
+    """By id, or by name among the site's shared types (a team-managed project's own types have
+    no site-wide name, and a translated site knows only its own names): wordings as reported."""
     types = project.issue_types if project is not None else ()
-    issuetype = next((t for t in types if wanted in (t.id, t.name)), None)
-    if issuetype is None:
-        raise _Invalid("The issue type selected is invalid.")
-    return issuetype
+    if isinstance(value, dict) and isinstance(value.get("id"), str | int):
+        wanted = str(value["id"])
+        if all(t.id != wanted for t in site.issue_types):
+            raise _Invalid("valid issue type is required")
+        found = next((t for t in types if t.id == wanted), None)
+        if found is None:
+            raise _Invalid("The issue type selected is invalid.")
+        return found
+    name = _ref(value, "name")
+    shared = [t for t in site.issue_types if t.project_id is None and t.name == name]
+    found = next((t for t in types if shared and t.id == shared[0].id), None)
+    if found is None:
+        raise _Invalid("issue type is required")
+    return found
 
 
 def _operations(field_id: str, ops: Any, current: list[str]) -> Any:
@@ -169,12 +204,15 @@ def read_changes(
     creating: bool,
     labels: list[str] | None = None,
     project: Project | None = None,
+    issuetype: IssueType | None = None,
     allowed: tuple[str, ...] | None = None,
 ) -> Json:
     """Checked changes from a request's `fields` and `update`; one 400 naming every bad field.
 
-    `labels` is the issue's current list (for `update` add/remove), `project` the issue's project
-    (for issue types on edit), `allowed` narrows the settable fields (transition screens).
+    `labels` is the issue's current list (for `update` add/remove), `project` and `issuetype` the
+    issue's (on edit: whose edit screen applies). The create or edit screen of the project and
+    issue type decides what may be set; `allowed` overrides it (transition screens, assignment).
+    A create must also give every field the screen requires.
     """
     if fields is None:
         fields = {}
@@ -182,7 +220,6 @@ def read_changes(
         update = {}
     if not isinstance(fields, dict) or not isinstance(update, dict):
         raise bad_request("Can not deserialize the request: fields and update must be objects.")
-    settable = allowed if allowed is not None else (_ON_CREATE if creating else EDITABLE)
     raw: Json = {}
     errors: dict[str, str] = {}
     for field_id, value in fields.items():
@@ -196,15 +233,31 @@ def read_changes(
         except _Invalid as exc:
             errors[field_id] = str(exc)
     if creating:
-        for required in ("project", "issuetype", "summary"):
-            raw.setdefault(required, None)
+        for field_id in _REQUIRED:
+            raw.setdefault(field_id, None)
     changes: Json = {}
-    if "project" in raw and "project" in settable:
+    if creating and "project" in raw and allowed is None:
         try:
             project = changes["project"] = _value(site, "project", raw.pop("project"), version, None)
         except _Invalid as exc:
             errors["project"] = str(exc)
             raw.pop("issuetype", None)  # cannot be judged without a project
+    if creating and "issuetype" in raw and allowed is None:
+        try:
+            issuetype = changes["issuetype"] = _issuetype(site, raw.pop("issuetype"), project)
+        except _Invalid as exc:
+            errors["issuetype"] = str(exc)
+    settable: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    if allowed is not None:
+        settable = allowed
+    elif project is not None and issuetype is not None:
+        current = site.find_project(project.id) or project  # screens may have changed since
+        screen = current.screen(issuetype.id)
+        settable = screen.create if creating else screen.edit
+        required = screen.required if creating else ()
+    else:  # no project or type to judge by (already refused): check the values all the same
+        settable = CLASSIC_SCREEN.create if creating else EDITABLE
     for field_id, value in raw.items():
         if field_id in errors:
             continue
@@ -215,6 +268,9 @@ def read_changes(
             changes[field_id] = _value(site, field_id, value, version, project)
         except _Invalid as exc:
             errors[field_id] = str(exc)
+    for field_id in required:
+        if field_id not in errors and changes.get(field_id) in (None, "", []):
+            errors[field_id] = f"{field_name(field_id, site.custom_fields.get(field_id))} is required."
     if errors:
         raise field_errors(errors)
     return changes

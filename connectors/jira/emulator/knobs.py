@@ -45,6 +45,9 @@ class Knobs:
         self.after_bulk_create: Callable[[list[str]], None] | None = None
         """Called with the created keys once a bulk create is applied, before it is answered;
         if it raises, the client gets a 500 although the issues exist (a crash after the write)."""
+        self.create_validator: Callable[[dict[str, Any]], str | None] | None = None
+        """The create transition's workflow validator: given a create's checked changes, the
+        message Jira refuses it with (in `errorMessages`, no field named), or None to let it pass."""
         self.search_lag: float = 0.0
         """Seconds before a write becomes visible to search (Cloud search is eventually consistent)."""
         self.search_lag_searches: int = 0

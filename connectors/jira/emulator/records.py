@@ -11,7 +11,8 @@ like `2025-03-04T10:15:30.123+0000`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+import uuid
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,9 @@ from connectors.jira.emulator.adf import text_to_adf
 from connectors.jira.emulator.workflow import CATEGORIES, Transition, WorkflowStatus
 
 __all__ = [
+    "CLASSIC_SCREEN",
     "FIELDS",
+    "CustomField",
     "History",
     "Issue",
     "IssueType",
@@ -28,10 +31,14 @@ __all__ = [
     "Priority",
     "Project",
     "Resolution",
+    "Screen",
     "User",
     "View",
     "category_json",
     "field_list",
+    "field_meta_json",
+    "field_name",
+    "field_schema",
     "issue_json",
     "issuetype_json",
     "priority_json",
@@ -116,19 +123,58 @@ class Resolution:
 
 @dataclass(frozen=True, slots=True)
 class IssueType:
+    """A site-wide type (`project_id` None) or one a team-managed project owns (its own id)."""
+
     id: str
     name: str
     description: str
     avatar_id: int
+    project_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """A site's custom field (`customfield_NNNNN`); `kind` is its schema type (string, number …)."""
+
+    id: str
+    name: str
+    kind: str = "string"
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """The fields a project's create and edit screens show for one issue type (what a request may
+    set), and the ones the field configuration makes required on create, beyond Jira's own."""
+
+    create: tuple[str, ...]
+    edit: tuple[str, ...]
+    required: tuple[str, ...] = ()
+
+
+CLASSIC_SCREEN = Screen(
+    create=("project", "issuetype", "summary", "description", "labels", "duedate", "priority",
+            "assignee", "reporter"),
+    edit=("summary", "description", "labels", "duedate", "priority", "assignee", "reporter", "issuetype"),
+)  # fmt: skip
+"""A classic project's default screens: every system field the emulator knows."""
 
 
 @dataclass(frozen=True, slots=True)
 class Project:
+    """A project; `team_managed` ones own their issue types; `screens` by issue type id (a type
+    without an entry gets `CLASSIC_SCREEN`)."""
+
     id: str
     key: str
     name: str
     lead: User
     issue_types: tuple[IssueType, ...]
+    team_managed: bool = False
+    screens: tuple[tuple[str, Screen], ...] = ()
+
+    def screen(self, type_id: str) -> Screen:
+        """The screens of this project for the issue type `type_id`."""
+        return next((s for t, s in self.screens if t == type_id), CLASSIC_SCREEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +210,17 @@ class Issue:
     resolutiondate: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     history: list[History] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)
+    """Custom field values by field id (`customfield_10010`)."""
 
     def snapshot(self) -> Issue:
         """A copy that later edits of this issue do not change."""
         return dataclasses.replace(
-            self, labels=list(self.labels), properties=dict(self.properties), history=list(self.history)
+            self,
+            labels=list(self.labels),
+            properties=dict(self.properties),
+            history=list(self.history),
+            custom=dict(self.custom),
         )
 
 
@@ -247,7 +299,8 @@ def status_json(view: View, status: WorkflowStatus) -> Json:
 
 
 def issuetype_json(view: View, issuetype: IssueType) -> Json:
-    return {
+    """An issue type; a team-managed project's own carries `entityId` and its `scope`."""
+    body: Json = {
         "self": f"{view.api}/issuetype/{issuetype.id}",
         "id": issuetype.id,
         "description": issuetype.description,
@@ -257,6 +310,10 @@ def issuetype_json(view: View, issuetype: IssueType) -> Json:
         "avatarId": issuetype.avatar_id,
         "hierarchyLevel": 0,
     }
+    if issuetype.project_id is not None:
+        body["entityId"] = str(uuid.uuid5(uuid.NAMESPACE_OID, f"issuetype:{issuetype.id}"))
+        body["scope"] = {"type": "PROJECT", "project": {"id": issuetype.project_id}}
+    return body
 
 
 def project_json(view: View, project: Project, *, full: bool = False) -> Json:
@@ -269,8 +326,8 @@ def project_json(view: View, project: Project, *, full: bool = False) -> Json:
         "name": project.name,
         "avatarUrls": _avatars(view, "project", 10400),
         "projectTypeKey": "software",
-        "simplified": False,
-        "style": "classic",
+        "simplified": project.team_managed,
+        "style": "next-gen" if project.team_managed else "classic",
         "isPrivate": False,
         "properties": {},
     }
@@ -372,9 +429,17 @@ def issue_json(
     *,
     expand: Collection[str] = (),
     properties: Collection[str] = (),
+    custom_fields: Mapping[str, CustomField] | None = None,
+    editmeta: Json | None = None,
 ) -> Json:
-    """An issue (`GET /issue/{key}`, search results, webhook bodies); `fields` None means all."""
+    """An issue (`GET /issue/{key}`, search results, webhook bodies); `fields` None means all.
+
+    `expand` may ask for `changelog`, and for `names`/`schema` (of the fields rendered, with the
+    site's `custom_fields`) and `editmeta` (given by the caller, who knows the screens).
+    """
+    known = custom_fields or {}
     values = _field_values(view, issue)
+    values.update({k: v for k, v in issue.custom.items() if k in known})
     body: Json = {
         "expand": ISSUE_EXPAND,
         "id": issue.id,
@@ -382,6 +447,12 @@ def issue_json(
         "key": issue.key,
         "fields": {k: v for k, v in values.items() if fields is None or k in fields},
     }
+    if "names" in expand:
+        body["names"] = {k: field_name(k, known.get(k)) for k in body["fields"]}
+    if "schema" in expand:
+        body["schema"] = {k: field_schema(k, known.get(k)) for k in body["fields"]}
+    if "editmeta" in expand:
+        body["editmeta"] = editmeta if editmeta is not None else {"fields": {}}
     if "changelog" in expand:
         histories = [_history_json(view, entry) for entry in issue.history]
         body["changelog"] = {
@@ -397,8 +468,58 @@ def issue_json(
     return body
 
 
-def field_list() -> list[Json]:
-    """`GET /field`: the system fields the emulator knows, with the `clauseNames` JQL uses."""
+def field_name(field_id: str, custom: CustomField | None = None) -> str:
+    """A field's display name: the custom field's own, or the system field's."""
+    if custom is not None:
+        return custom.name
+    return FIELDS[field_id][0] if field_id in FIELDS else field_id
+
+
+def field_schema(field_id: str, custom: CustomField | None = None) -> Json:
+    """A field's `schema` (`JsonTypeBean`): `system` for Jira's fields, `custom` for the others."""
+    if custom is not None:
+        plugin = "float" if custom.kind == "number" else "textfield"
+        number = int(custom.id.rsplit("_", 1)[-1]) if custom.id.rsplit("_", 1)[-1].isdigit() else 0
+        return {
+            "type": custom.kind,
+            "custom": f"com.atlassian.jira.plugin.system.customfieldtypes:{plugin}",
+            "customId": number,
+        }
+    kind = FIELDS[field_id][2] if field_id in FIELDS else "string"
+    schema: Json = {"type": kind, "system": field_id}
+    if kind == "array":
+        schema["items"] = "string"
+    return schema
+
+
+def field_meta_json(
+    field_id: str,
+    custom: CustomField | None,
+    *,
+    required: bool,
+    has_default: bool = False,
+    allowed: list[Json] | None = None,
+    create: bool = False,
+) -> Json:
+    """One field of createmeta or editmeta (OpenAPI `FieldMetadata`; createmeta adds `fieldId`)."""
+    body: Json = {
+        "required": required,
+        "schema": field_schema(field_id, custom),
+        "name": field_name(field_id, custom),
+        "key": field_id,
+        "hasDefaultValue": has_default,
+        "operations": ["add", "set", "remove"] if field_id == "labels" else ["set"],
+    }
+    if create:
+        body = {"fieldId": field_id, **body}
+    if allowed is not None:
+        body["allowedValues"] = allowed
+    return body
+
+
+def field_list(custom: Collection[CustomField] = ()) -> list[Json]:
+    """`GET /field`: the system fields the emulator knows, with the `clauseNames` JQL uses, and
+    the site's custom fields."""
     rows: list[Json] = [
         {
             "id": "issuekey",
@@ -426,6 +547,21 @@ def field_list() -> list[Json]:
                 "searchable": True,
                 "clauseNames": list(clauses),
                 "schema": schema,
+            }
+        )
+    for extra in custom:
+        number = extra.id.rsplit("_", 1)[-1]
+        rows.append(
+            {
+                "id": extra.id,
+                "key": extra.id,
+                "name": extra.name,
+                "custom": True,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": [f"cf[{number}]", extra.name],
+                "schema": field_schema(extra.id, extra),
             }
         )
     return rows

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from connectors.jira.emulator import screens
 from connectors.jira.emulator.errors import JiraError, bad_request, field_errors, not_found
 from connectors.jira.emulator.fields import cannot_set, check_object, read_changes
 from connectors.jira.emulator.records import (
@@ -57,7 +58,7 @@ async def server_info(request: Request) -> Response:
 
 
 async def fields(request: Request) -> Response:
-    return JSONResponse(field_list())
+    return JSONResponse(field_list(list(emulator(request).custom_fields.values())))
 
 
 async def myself(request: Request) -> Response:
@@ -175,6 +176,10 @@ def _requested_transition(em: JiraEmulator, body: Json, status_id: str) -> str |
 def _create_one(em: JiraEmulator, shown: View, element: Any) -> Json:
     body = check_object(element)
     changes = read_changes(em, body.get("fields"), body.get("update"), version=shown.version, creating=True)
+    validator = em.create_validator
+    refusal = validator(changes) if validator is not None else None
+    if refusal is not None:  # a workflow validator of the create: a message, no field named
+        raise JiraError(400, [refusal])
     move = _requested_transition(em, body, em.workflow.initial.id)
     issue = em.create_issue(changes)
     if move is not None:
@@ -225,6 +230,8 @@ async def get_issue(request: Request) -> Response:
         field_selection(listing(query.getlist("fields"))),
         expand=expand,
         properties=listing(query.getlist("properties")),
+        custom_fields=em.custom_fields,
+        editmeta=screens.editmeta(em, shown, issue) if "editmeta" in expand else None,
     )
     if "transitions" in expand or "transitions.fields" in expand:
         body["transitions"] = _transitions_json(em, shown, issue.id, expand, None)
@@ -240,7 +247,7 @@ async def edit_issue(request: Request) -> Response:
     body = check_object(body)
     changes = read_changes(
         em, body.get("fields"), body.get("update"), version=shown.version, creating=False,
-        labels=issue.labels, project=issue.project,
+        labels=issue.labels, project=issue.project, issuetype=issue.issuetype,
     )  # fmt: skip
     move = _requested_transition(em, body, issue.status.id)
     edited = em.edit_issue(issue.id, changes)
@@ -337,6 +344,7 @@ async def put_property(request: Request) -> Response:
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [
+    *screens.ROUTES,  # first: `/issue/createmeta` is not an issue key
     ("/serverInfo", server_info, ["GET"]),
     ("/field", fields, ["GET"]),
     ("/myself", myself, ["GET"]),

@@ -15,10 +15,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from connectors.jira.emulator import jql
+from connectors.jira.emulator import jql, screens
 from connectors.jira.emulator.errors import bad_request, not_found, search_removed
 from connectors.jira.emulator.fields import check_object
-from connectors.jira.emulator.records import Issue, Json, View, issue_json
+from connectors.jira.emulator.records import Issue, Json, View, field_name, field_schema, issue_json
+from connectors.jira.emulator.state import JiraEmulator
 from connectors.jira.emulator.wire import emulator, field_selection, integer, listing, read_json, view
 
 __all__ = ["ROUTES"]
@@ -39,10 +40,25 @@ async def _parameters(request: Request) -> dict[str, Any]:
     return found
 
 
-def _render(shown: View, issue: Issue, selected: set[str] | None, expand: list[str], minimal: bool) -> Json:
+def _render(
+    em: JiraEmulator, shown: View, issue: Issue, selected: set[str] | None, expand: list[str], minimal: bool
+) -> Json:
     if minimal:
         return {"id": issue.id}
-    return issue_json(shown, issue, selected, expand=expand)
+    meta = screens.editmeta(em, shown, issue) if "editmeta" in expand else None
+    rendered = issue_json(shown, issue, selected, custom_fields=em.custom_fields, editmeta=meta,
+                          expand=[e for e in expand if e not in ("names", "schema")])  # fmt: skip
+    return rendered
+
+
+def _described(em: JiraEmulator, body: Json, expand: list[str]) -> Json:
+    """`names` and `schema` of the fields the page shows, at the top of the answer, when asked."""
+    shown = {k for issue in body["issues"] for k in issue.get("fields", {})}
+    if "names" in expand:
+        body["names"] = {k: field_name(k, em.custom_fields.get(k)) for k in sorted(shown)}
+    if "schema" in expand:
+        body["schema"] = {k: field_schema(k, em.custom_fields.get(k)) for k in sorted(shown)}
+    return body
 
 
 async def search_jql(request: Request) -> Response:
@@ -72,7 +88,7 @@ async def search_jql(request: Request) -> Response:
     shown, expand = view(request), listing(params.get("expand"))
     selected = field_selection(requested, default="id")
     page = found[offset : offset + limit]
-    body: Json = {"issues": [_render(shown, i, selected, expand, minimal) for i in page]}
+    body: Json = {"issues": [_render(em, shown, i, selected, expand, minimal) for i in page]}
     if offset + limit < len(found):
         token = secrets.token_urlsafe(24)
         with em.lock:
@@ -80,7 +96,7 @@ async def search_jql(request: Request) -> Response:
         body.update(nextPageToken=token, isLast=False)
     else:
         body["isLast"] = True
-    return JSONResponse(body)
+    return JSONResponse(_described(em, body, expand))
 
 
 async def search(request: Request) -> Response:
@@ -95,13 +111,13 @@ async def search(request: Request) -> Response:
     found = query.run(em.searchable(), em)
     shown, expand = view(request), listing(params.get("expand"))
     selected = field_selection(listing(params.get("fields")), default="*navigable")
-    return JSONResponse({
+    return JSONResponse(_described(em, {
         "expand": "schema,names",
         "startAt": start,
         "maxResults": limit,
         "total": len(found),
-        "issues": [_render(shown, i, selected, expand, False) for i in found[start : start + limit]],
-    })  # fmt: skip
+        "issues": [_render(em, shown, i, selected, expand, False) for i in found[start : start + limit]],
+    }, expand))  # fmt: skip
 
 
 ROUTES: list[tuple[str, Any, list[str]]] = [

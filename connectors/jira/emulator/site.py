@@ -9,6 +9,7 @@ workflow To Do → In Progress → Done. The mode decides how people are named o
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import uuid
@@ -17,7 +18,17 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from connectors.jira.emulator.knobs import Knobs
-from connectors.jira.emulator.records import IssueType, Priority, Project, Resolution, User, View, timestamp
+from connectors.jira.emulator.records import (
+    CustomField,
+    IssueType,
+    Priority,
+    Project,
+    Resolution,
+    Screen,
+    User,
+    View,
+    timestamp,
+)
 from connectors.jira.emulator.workflow import Workflow
 
 __all__ = ["Mode", "Site"]
@@ -41,6 +52,13 @@ _ISSUE_TYPES = (
     IssueType("10002", "Task", "A small, distinct piece of work.", 10318),
     IssueType("10004", "Bug", "A problem or error.", 10303),
 )
+
+
+TEAM_SCREEN = Screen(
+    create=("project", "issuetype", "summary", "description", "labels", "assignee", "reporter"),
+    edit=("summary", "description", "labels", "assignee", "reporter", "issuetype"),
+)
+"""A trimmed screen, as team-managed projects often have: no due date, no priority."""
 
 
 def _display_name(email: str) -> str:
@@ -73,11 +91,19 @@ class Site(Knobs):
         self.resolutions: tuple[Resolution, ...] = _RESOLUTIONS
         self.users: list[User] = []
         self.projects: list[Project] = []
+        self.issue_types: list[IssueType] = list(_ISSUE_TYPES)
+        """Every issue type of the site: the shared ones, then those team-managed projects own."""
+        self.custom_fields: dict[str, CustomField] = {}
+        """Custom fields by id; `add_custom_field` adds one, a project's `Screen` puts it on screen."""
         self.base_url = "http://127.0.0.1"
         """The origin self links in `events` use; the app keeps it at the one clients last reached."""
         self._user_keys = itertools.count(10000)
         self.me: User = self.add_user(display_name or _display_name(email), email=email, name=name)
         self.add_project("BRIDGE", "Bridge")
+        # a configured site's second project: Cloud's team-managed kind, with its own "Task" and a
+        # screen without due date or priority; Server has no team-managed projects, but the same
+        # trimmed screen on a classic project
+        self.add_project("TEAM", "Team", team_managed=self.cloud, screen=TEAM_SCREEN)
 
     @property
     def cloud(self) -> bool:
@@ -131,14 +157,62 @@ class Site(Knobs):
 
     # -- projects and their schemes ----------------------------------------------------------------
 
-    def add_project(self, key: str, name: str) -> Project:
-        """Add a project led by `me`, offering the site's issue types."""
+    def add_project(
+        self, key: str, name: str, *, team_managed: bool = False, screen: Screen | None = None
+    ) -> Project:
+        """Add a project led by `me`. A classic one offers the site's shared issue types; a
+        `team_managed` one owns its own "Task" and "Bug" (new ids, same names). `screen` applies
+        to each of its types (default: every field)."""
         with self.lock:
             if self.find_project(key) is not None:
                 raise ValueError(f"project {key} exists")
-            project = Project(str(10000 + len(self.projects)), key.upper(), name, self.me, _ISSUE_TYPES)
+            project_id = str(10000 + len(self.projects))
+            types: tuple[IssueType, ...] = _ISSUE_TYPES
+            if team_managed:
+                base = 10100 + 10 * len(self.projects)
+                types = tuple(
+                    dataclasses.replace(t, id=str(base + n), project_id=project_id)
+                    for n, t in enumerate(_ISSUE_TYPES)
+                )
+                self.issue_types.extend(types)
+            screens = tuple((t.id, screen) for t in types) if screen is not None else ()
+            project = Project(
+                project_id, key.upper(), name, self.me, types, team_managed=team_managed, screens=screens
+            )
             self.projects.append(project)
             return project
+
+    def add_custom_field(self, name: str, kind: str = "string") -> CustomField:
+        """Add a custom field (`customfield_10010`, `…11`, …); put it on a screen with `set_screen`."""
+        with self.lock:
+            field = CustomField(f"customfield_{10010 + len(self.custom_fields)}", name, kind)
+            self.custom_fields[field.id] = field
+            return field
+
+    def set_screen(
+        self,
+        key: str,
+        issue_type: str = "Task",
+        *,
+        create: tuple[str, ...] | None = None,
+        edit: tuple[str, ...] | None = None,
+        required: tuple[str, ...] = (),
+    ) -> Project:
+        """Change the screens of project `key` for one issue type (by name or id): the fields its
+        create and edit screens show (default: what they show now) and those required on create."""
+        with self.lock:
+            project = self.find_project(key)
+            if project is None:
+                raise ValueError(f"no project {key}")
+            kind = next((t for t in project.issue_types if issue_type in (t.id, t.name)), None)
+            if kind is None:
+                raise ValueError(f"project {key} has no issue type {issue_type!r}")
+            now = project.screen(kind.id)
+            screen = Screen(create or now.create, edit or now.edit, required)
+            screens = (*((t, s) for t, s in project.screens if t != kind.id), (kind.id, screen))
+            changed = dataclasses.replace(project, screens=screens)
+            self.projects[self.projects.index(project)] = changed
+            return changed
 
     def find_project(self, key_or_id: str) -> Project | None:
         """The project with this id or key (keys compare case-insensitively)."""

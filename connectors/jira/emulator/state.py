@@ -201,6 +201,7 @@ class JiraEmulator(Site):
                 labels=list(changes.get("labels", [])),
                 duedate=changes.get("duedate"),
                 assignee=changes.get("assignee"),
+                custom={k: v for k, v in changes.items() if k in self.custom_fields and v is not None},
             )
             self.issues[issue.id] = issue
             self._emit("jira:issue_created", "issue_created", issue, author or self.me, [])
@@ -213,7 +214,10 @@ class JiraEmulator(Site):
             issue = self._issue(id_or_key)
             old = issue.snapshot()
             for name, value in changes.items():
-                setattr(issue, name, list(value) if name == "labels" else value)
+                if name in self.custom_fields:
+                    issue.custom[name] = value
+                else:
+                    setattr(issue, name, list(value) if name == "labels" else value)
             self._record(issue, old, author or self.me)
             return issue.snapshot()
 
@@ -288,8 +292,13 @@ class JiraEmulator(Site):
 
     def _person_changes(self, fields: dict[str, Any], issue: Issue | None) -> Json:
         wire: Json = {}
+        key = fields.get("project") if issue is None else issue.project.key
+        project = self.find_project(str(key)) if key is not None else None
         for name, value in fields.items():
-            if name in ("priority", "issuetype", "project"):
+            if name == "issuetype" and project is not None:  # a person picks from the project's own
+                kind = next((t for t in project.issue_types if value in (t.id, t.name)), None)
+                wire[name] = {"id": kind.id} if kind is not None else {"name": value}
+            elif name in ("priority", "issuetype", "project"):
                 wire[name] = {"name" if name != "project" else "key": value}
             elif name in ("assignee", "reporter"):
                 user = value if isinstance(value, User) or value is None else self._someone(value)
@@ -297,8 +306,10 @@ class JiraEmulator(Site):
                                                         else {"name": user.name})  # fmt: skip
             else:
                 wire[name] = value
-        project = issue.project if issue is not None else None
-        return read_changes(self, wire, version="2", creating=issue is None, project=project)
+        return read_changes(
+            self, wire, version="2", creating=issue is None, project=project,
+            issuetype=issue.issuetype if issue is not None else None,
+        )  # fmt: skip
 
     def _someone(self, who: str) -> User:
         found = self.find_user(who) or next(

@@ -63,7 +63,7 @@ def field_selection(requested: list[str], default: str = "*all") -> set[str] | N
     minus any `-name`; `id` and `key` are not fields and select nothing."""
     requested = requested or [default]
     if not any(name in ("*all", "*navigable") for name in requested):
-        return {name for name in requested if name in FIELDS}
+        return {name for name in requested if name in FIELDS or name.startswith("customfield_")}
     excluded = {name[1:] for name in requested if name.startswith("-")}
     return set(FIELDS) - excluded if excluded else None
 

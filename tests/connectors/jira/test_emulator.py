@@ -63,7 +63,7 @@ def test_cloud_client_reads_the_site_and_round_trips_an_issue(cloud_jira, cloud,
     assert (info["versionNumbers"], info["baseUrl"]) == ([1001, 0, 0], cloud_url)
     assert cloud_jira.myself()["accountId"] == cloud.me.account_id
     assert cloud_jira.myself()["displayName"] == "Lior Genzel"
-    assert [p.key for p in cloud_jira.projects()] == ["BRIDGE"]
+    assert [p.key for p in cloud_jira.projects()] == ["BRIDGE", "TEAM"]
     assert [t.name for t in cloud_jira.project("BRIDGE").issueTypes] == ["Task", "Bug"]
     assert [p.name for p in cloud_jira.priorities()] == ["Highest", "High", "Medium", "Low", "Lowest"]
     assert {"labels", "duedate", "updated"} <= {f["id"] for f in cloud_jira.fields()}
@@ -505,7 +505,7 @@ def test_create_and_edit_validate_every_field(cloud_http, cloud):
         "summary": "The summary is invalid because it contains newline characters.",
         "duedate": "Error parsing date string: 2025-13-45",
         "priority": "The priority selected is invalid.",
-        "issuetype": "The issue type selected is invalid.",
+        "issuetype": "issue type is required",  # no type of the site has that name
         "colour": "Field 'colour' cannot be set. It is not on the appropriate screen, or unknown.",
     }
     key = cloud.create("editable")
