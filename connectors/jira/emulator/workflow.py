@@ -19,11 +19,13 @@ __all__ = ["CATEGORIES", "Category", "Transition", "Workflow", "WorkflowStatus"]
 Category = Literal["new", "indeterminate", "done"]
 
 CATEGORIES: dict[str, tuple[int, str, str]] = {
+    "undefined": (1, "medium-gray", "No Category"),
     "new": (2, "blue-gray", "To Do"),
     "indeterminate": (4, "yellow", "In Progress"),
     "done": (3, "green", "Done"),
 }
-"""Status category key -> (id, colorName, name), as seen in real responses (reference §2)."""
+"""Status category key -> (id, colorName, name), as seen in real responses (reference §2); every
+site also lists `undefined` (id 1, "No Category"), which no status of a default workflow uses."""
 
 
 @dataclass(frozen=True, slots=True)
