@@ -23,6 +23,7 @@ from connectors.jira.emulator.workflow import CATEGORIES, Transition, WorkflowSt
 __all__ = [
     "CLASSIC_SCREEN",
     "FIELDS",
+    "NOT_NAVIGABLE",
     "CustomField",
     "History",
     "Issue",
@@ -76,7 +77,10 @@ FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     ),
     "issuetype": ("Issue Type", ("issuetype", "type"), "issuetype", True),
     "project": ("Project", ("project",), "project", False),
+    "comment": ("Comment", ("comment",), "comments-page", True),
 }
+NOT_NAVIGABLE = frozenset({"comment"})
+"""Fields `*navigable` (a search's default) leaves out; `*all` and a field's own name include them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,8 +320,9 @@ def issuetype_json(view: View, issuetype: IssueType) -> Json:
     return body
 
 
-def project_json(view: View, project: Project, *, full: bool = False) -> Json:
-    """The list form (`GET /project`, an issue's `project`) or, with `full`, `GET /project/{key}`."""
+def project_json(view: View, project: Project, *, full: bool = False, expand: Collection[str] = ()) -> Json:
+    """The list form (`GET /project`, an issue's `project`) or, with `full`, `GET /project/{key}`;
+    `expand` adds `projectKeys` (and, to the list form, `description`, `lead`, `issueTypes`)."""
     body: Json = {
         "expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
         "self": f"{view.api}/project/{project.id}",
@@ -341,6 +346,14 @@ def project_json(view: View, project: Project, *, full: bool = False) -> Json:
             versions=[],
             roles={},
         )
+    if "description" in expand:
+        body.setdefault("description", "")
+    if "lead" in expand:
+        body.setdefault("lead", user_json(view, project.lead))
+    if "issueTypes" in expand:
+        body.setdefault("issueTypes", [issuetype_json(view, t) for t in project.issue_types])
+    if "projectKeys" in expand:
+        body["projectKeys"] = [project.key]
     return body
 
 
@@ -410,7 +423,17 @@ def _field_values(view: View, issue: Issue) -> Json:
             for key, value in project_json(view, issue.project).items()
             if key in ("self", "id", "key", "name", "projectTypeKey", "simplified", "avatarUrls")
         },
+        "comment": _comments(view, issue),
     }
+
+
+def _comments(view: View, issue: Issue) -> Json:
+    """The `comment` field: an empty page, since the emulator keeps no comments (Cloud adds `self`)."""
+    page: Json = {"comments": []}
+    if view.cloud:
+        page["self"] = f"{view.api}/issue/{issue.id}/comment"
+    page.update(maxResults=0, total=0, startAt=0)
+    return page
 
 
 def _history_json(view: View, entry: History) -> Json:
@@ -543,7 +566,7 @@ def field_list(custom: Collection[CustomField] = ()) -> list[Json]:
                 "name": name,
                 "custom": False,
                 "orderable": orderable,
-                "navigable": True,
+                "navigable": field_id not in NOT_NAVIGABLE,
                 "searchable": True,
                 "clauseNames": list(clauses),
                 "schema": schema,

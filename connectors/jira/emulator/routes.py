@@ -68,7 +68,8 @@ async def myself(request: Request) -> Response:
 
 async def projects(request: Request) -> Response:
     em, shown = emulator(request), view(request)
-    return JSONResponse([project_json(shown, p) for p in em.projects])
+    expand = listing(request.query_params.getlist("expand"))
+    return JSONResponse([project_json(shown, p, expand=expand) for p in em.projects])
 
 
 async def project(request: Request) -> Response:
@@ -76,7 +77,8 @@ async def project(request: Request) -> Response:
     found = em.find_project(key)
     if found is None:
         raise not_found(f"No project could be found with key '{key}'.")
-    return JSONResponse(project_json(view(request), found, full=True))
+    expand = listing(request.query_params.getlist("expand"))
+    return JSONResponse(project_json(view(request), found, full=True, expand=expand))
 
 
 async def priorities(request: Request) -> Response:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from connectors.jira.emulator import jql, screens
-from connectors.jira.emulator.errors import bad_request, not_found, search_removed
+from connectors.jira.emulator.errors import JiraError, bad_request, not_found, search_removed
 from connectors.jira.emulator.fields import check_object
 from connectors.jira.emulator.records import Issue, Json, View, field_name, field_schema, issue_json
 from connectors.jira.emulator.state import JiraEmulator
@@ -25,14 +25,21 @@ from connectors.jira.emulator.wire import emulator, field_selection, integer, li
 __all__ = ["ROUTES"]
 
 _CLOUD_CAP, _CLOUD_ID_CAP, _SERVER_CAP = 100, 5000, 1000
+_MAX_URL = 8192
 UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
 
 
 async def _parameters(request: Request) -> dict[str, Any]:
-    """The search parameters from the query string (GET) or the JSON body (POST), one shape."""
+    """The search parameters from the query string (GET) or the JSON body (POST), one shape.
+
+    A GET whose request target is over `_MAX_URL` bytes is refused, as the servers in front of
+    Jira refuse it (Tomcat's default `maxHttpHeaderSize` is 8 KB): a long JQL must be POSTed."""
     if request.method == "POST":
         body = await read_json(request)
         return check_object(body if body is not None else {})
+    target = len(request.scope["raw_path"]) + 1 + len(request.scope["query_string"])
+    if target > _MAX_URL:
+        raise JiraError(414, ["URI Too Long"])
     query = request.query_params
     found: dict[str, Any] = {key: query.get(key) for key in query}
     for key in ("fields", "expand", "properties", "reconcileIssues"):

@@ -288,6 +288,16 @@ class JiraEmulator(Site):
             self._queue(issue.id, issue)
             return created
 
+    def delete_property(self, id_or_key: str, key: str) -> bool:
+        """Remove an issue entity property; False when the issue has none by that key (404)."""
+        with self.lock:
+            issue = self._issue(id_or_key)
+            if key not in issue.properties:
+                return False
+            del issue.properties[key]
+            self._queue(issue.id, issue)
+            return True
+
     # -- a person in Jira's own app -------------------------------------------------------------
 
     def _person_changes(self, fields: dict[str, Any], issue: Issue | None) -> Json:

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 
 from connectors.jira.emulator.errors import bad_request
-from connectors.jira.emulator.records import FIELDS, View
+from connectors.jira.emulator.records import FIELDS, NOT_NAVIGABLE, View
 from connectors.jira.emulator.state import JiraEmulator
 
 __all__ = ["emulator", "field_selection", "integer", "listing", "origin", "read_json", "view"]
@@ -59,12 +59,14 @@ def listing(values: Iterable[Any] | Any) -> list[str]:
 
 
 def field_selection(requested: list[str], default: str = "*all") -> set[str] | None:
-    """The issue fields to render: None for all (`*all`, `*navigable`), else the named ones,
-    minus any `-name`; `id` and `key` are not fields and select nothing."""
+    """The issue fields to render: None for all (`*all`), every navigable one (`*navigable`, so
+    no `comment`), else the named ones, minus any `-name`; `id` and `key` select nothing."""
     requested = requested or [default]
     if not any(name in ("*all", "*navigable") for name in requested):
         return {name for name in requested if name in FIELDS or name.startswith("customfield_")}
     excluded = {name[1:] for name in requested if name.startswith("-")}
+    if "*all" not in requested:
+        excluded |= NOT_NAVIGABLE - set(requested)
     return set(FIELDS) - excluded if excluded else None
 
 
