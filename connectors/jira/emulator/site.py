@@ -5,6 +5,11 @@
 priorities (Highest … Lowest, ids 1–5, unverified as ids, reference §2) and resolutions; the
 workflow To Do → In Progress → Done. The mode decides how people are named on the wire: Cloud by
 `accountId`, Server/Data Center by `name` (reference §3).
+
+Who may be assigned is per project, as the Assignable User permission makes it: a user is a member
+of the projects `add_user(projects=...)` names (every project by default), and only members may be
+assignees. Cloud hides the e-mail address of everyone but the credentials' user unless
+`add_user(email_visible=True)`: such an address is matched by user search only when given whole.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -43,6 +48,10 @@ _ISSUE_TYPES = (
 )
 
 
+CLOUD_SEARCH_LAG = 0.3
+"""Seconds a Cloud site's search trails its writes by default (Cloud's index is eventually consistent)."""
+
+
 def _display_name(email: str) -> str:
     local = email.split("@", 1)[0]
     return " ".join(part.capitalize() for part in re.split(r"[._-]+", local) if part) or local
@@ -60,6 +69,7 @@ class Site(Knobs):
         name: str | None = None,
         workflow: Workflow | None = None,
         clock: Callable[[], datetime] | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         super().__init__()
         if mode not in ("cloud", "server"):
@@ -72,11 +82,23 @@ class Site(Knobs):
         self.resolutions: tuple[Resolution, ...] = _RESOLUTIONS
         self.users: list[User] = []
         self.projects: list[Project] = []
+        self.members: dict[str, set[str]] = {}
+        """Project key -> keys of the users holding the Assignable User permission there."""
+        self.default_assignees: dict[str, User | None] = {}
+        """Project key -> who "Automatic" (an absent assignee, or `-1`) assigns: None is Unassigned."""
         self.base_url = "http://127.0.0.1"
         """The origin self links in `events` use; the app keeps it at the one clients last reached."""
         self._user_keys = itertools.count(10000)
-        self.me: User = self.add_user(display_name or _display_name(email), email=email, name=name)
+        self.me: User = self.add_user(
+            display_name or _display_name(email),
+            email=email,
+            name=name,
+            email_visible=True,
+            time_zone=time_zone,
+        )
         self.add_project("BRIDGE", "Bridge")
+        if mode == "cloud":
+            self.search_lag = CLOUD_SEARCH_LAG
 
     @property
     def cloud(self) -> bool:
@@ -94,16 +116,48 @@ class Site(Knobs):
     # -- people ------------------------------------------------------------------------------------
 
     def add_user(
-        self, display_name: str, *, email: str | None = None, name: str | None = None, active: bool = True
+        self,
+        display_name: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        active: bool = True,
+        projects: Iterable[str] | None = None,
+        email_visible: bool | None = None,
+        time_zone: str = "UTC",
     ) -> User:
-        """Add a person; returns them (`ident(user)` is how the mode's API names them)."""
+        """Add a person; returns them (`ident(user)` is how the mode's API names them). They may be
+        assigned issues in `projects` (keys; default every project); Cloud hides their e-mail
+        address unless `email_visible`."""
         with self.lock:
             slug = name or (email.split("@", 1)[0] if email else re.sub(r"\W+", ".", display_name.lower()))
             email = email or f"{slug}@example.com"
             account_id = "557058:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email}"))
-            user = User(account_id, slug, f"JIRAUSER{next(self._user_keys)}", email, display_name, active)
+            visible = email_visible if email_visible is not None else not self.cloud
+            key = f"JIRAUSER{next(self._user_keys)}"
+            user = User(account_id, slug, key, email, display_name, active, time_zone, visible)
             self.users.append(user)
+            for project in self.projects if projects is None else map(self._project, projects):
+                self.members[project.key].add(user.key)
             return user
+
+    def set_assignable(self, user: User, project: str, allowed: bool = True) -> None:
+        """Grant or take away `user`'s Assignable User permission in `project` (a key)."""
+        with self.lock:
+            members = self.members[self._project(project).key]
+            if allowed:
+                members.add(user.key)
+            else:
+                members.discard(user.key)
+
+    def may_assign(self, user: User, project: Project) -> bool:
+        """Whether `user` may be assigned issues in `project` (active and a member)."""
+        return user.active and user.key in self.members.get(project.key, set())
+
+    def set_default_assignee(self, project: str, user: User | None) -> None:
+        """Who "Automatic" assigns in `project`: a user (the project lead, say) or None (Unassigned)."""
+        with self.lock:
+            self.default_assignees[self._project(project).key] = user
 
     def ident(self, user: User) -> str:
         """A user's identifier in this mode: `accountId` on Cloud, `name` on Server."""
@@ -116,28 +170,47 @@ class Site(Knobs):
                 return user
         return None
 
-    def search_users(self, query: str) -> list[User]:
-        """Users whose display name (or a word of it), email or (Server) name starts with `query`."""
+    def search_users(self, query: str, users: Iterable[User] | None = None) -> list[User]:
+        """Users whose display name (or a word of it), email or (Server) name starts with `query`;
+        a hidden e-mail address matches only when given whole."""
         wanted = query.casefold()
         found = []
-        for user in self.users:
-            names = [user.display_name, *user.display_name.split(), user.email]
+        for user in self.users if users is None else users:
+            names = [user.display_name, *user.display_name.split()]
+            if user.email_visible or not self.cloud:
+                names.append(user.email)
             if not self.cloud:
                 names.append(user.name)
-            if user.active and any(n.casefold().startswith(wanted) for n in names):
+            hidden = self.cloud and not user.email_visible and user.email.casefold() == wanted
+            if user.active and (hidden or any(n.casefold().startswith(wanted) for n in names)):
                 found.append(user)
         return found
+
+    def assignable_users(self, project: Project, query: str | None = None) -> list[User]:
+        """The users who may be assigned issues in `project`, matching `query` when given."""
+        with self.lock:
+            members = [u for u in self.users if self.may_assign(u, project)]
+            return members if not query else self.search_users(query, members)
 
     # -- projects and their schemes ----------------------------------------------------------------
 
     def add_project(self, key: str, name: str) -> Project:
-        """Add a project led by `me`, offering the site's issue types."""
+        """Add a project led by `me`, offering the site's issue types; every user so far may be
+        assigned its issues, and its default assignee is Unassigned (Cloud's default)."""
         with self.lock:
             if self.find_project(key) is not None:
                 raise ValueError(f"project {key} exists")
             project = Project(str(10000 + len(self.projects)), key.upper(), name, self.me, _ISSUE_TYPES)
             self.projects.append(project)
+            self.members[project.key] = {u.key for u in self.users}
+            self.default_assignees[project.key] = None
             return project
+
+    def _project(self, key: str) -> Project:
+        found = self.find_project(key)
+        if found is None:
+            raise ValueError(f"no project {key!r}")
+        return found
 
     def find_project(self, key_or_id: str) -> Project | None:
         """The project with this id or key (keys compare case-insensitively)."""
