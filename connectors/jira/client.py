@@ -8,6 +8,9 @@
 - Edits and deletes go through the library's own session as one PUT or DELETE each, because
   `Issue.update` reloads the issue after every edit (a second request for nothing).
 - Its errors become the bridge's: 401/403 an `AuthError` (exit 2), a failed read a `RemoteReadError`.
+- The library resends any request after a dropped connection, a 429 or a 503: a POST that makes
+  something (a bulk create, a transition) may have been applied by then, so those are resent only
+  after a 429 (Jira refused it unprocessed), waiting the `Retry-After` it asks for.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
-from datetime import datetime
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -28,12 +32,14 @@ from bridge.errors import AuthError, ConnectorError, GoneError, RemoteReadError
 from bridge.transport import is_json_type, json_kind, not_json
 from connectors.jira.settings import JiraSettings
 
-__all__ = ["BULK", "JiraClient", "describe"]
+__all__ = ["BULK", "JiraClient", "describe", "refused_fields"]
 
 log = logging.getLogger(__name__)
 
 BULK = 50  # Jira's limit of issues per bulk create
 PAGE = 100  # issues per search page when fields are asked for
+RECONCILE = 50  # issue ids a Cloud search reads with read-after-write consistency
+MAX_WAIT = 60.0  # longest Retry-After honoured, in seconds (the library's own cap)
 
 
 class NotJSONError(requests.RequestException):
@@ -98,6 +104,32 @@ def _named_errors(answer: requests.Response | None) -> str | None:
     return "; ".join(" ".join(p.split()) for p in parts)[:300] or None
 
 
+def refused_fields(exc: BaseException) -> dict[str, str]:
+    """The fields Jira named in a 400 (`errors` of its ErrorCollection), from a failed write."""
+    cause = exc if isinstance(exc, JIRAError) else exc.__cause__
+    answer = cause.response if isinstance(cause, JIRAError) else None
+    if answer is None or getattr(cause, "status_code", None) != 400:
+        return {}
+    try:
+        errors = answer.json().get("errors")
+    except (ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+
+
+def retry_after(answer: requests.Response | None) -> float:
+    """Seconds a 429 asks to wait: `Retry-After` as seconds or an HTTP date; 1 when absent."""
+    value = (answer.headers.get("Retry-After") if answer is not None else None) or ""
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            seconds = 1.0
+    return min(max(seconds, 0.0), MAX_WAIT)
+
+
 def describe(exc: Exception) -> str:
     """A one-line reason from a library error, without the request dump it carries; an HTML error
     page (a proxy's, a login's) is named by its type rather than printed."""
@@ -115,8 +147,15 @@ def describe(exc: Exception) -> str:
 class JiraClient:
     """One `JIRA` instance; `requests` counts every HTTP request it sent, retries included."""
 
-    def __init__(self, settings: JiraSettings, *, deployment: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        deployment: str | None = None,
+        sleep: Any = time.sleep,
+    ) -> None:
         self.settings = settings
+        self.sleep = sleep
         self.requests = 0
         self.server_time: datetime | None = None
         """The `Date` of the last response: Jira's clock, which `updated` and JQL dates use."""
@@ -227,6 +266,28 @@ class JiraClient:
         except _FAILURES as exc:
             raise self._error(exc, reading=False, what=what) from exc
 
+    def once(self, what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """A write that must not be sent twice (a POST that makes something): resent only after a
+        429, which Jira answers before doing anything, after its `Retry-After`; never after a
+        dropped connection, a timeout or a 5xx, which may come after the write was applied."""
+        session = self.jira._session
+        retries, session.max_retries = session.max_retries, 0
+        try:
+            for attempt in range(self.settings.max_retries + 1):
+                try:
+                    return call(*args, **kwargs)
+                except JIRAError as exc:
+                    if exc.status_code != 429 or attempt == self.settings.max_retries:
+                        raise self._error(exc, reading=False, what=what) from exc
+                    wait = retry_after(exc.response)
+                    log.info("Jira: %s rate-limited (429); trying again in %.0f s", what, wait)
+                    self.sleep(wait)
+                except _FAILURES as exc:
+                    raise self._error(exc, reading=False, what=what) from exc
+        finally:
+            session.max_retries = retries
+        raise AssertionError("unreachable")  # pragma: no cover
+
     # -- reads ------------------------------------------------------------------------------------
 
     def connect(self) -> dict[str, Any]:
@@ -266,8 +327,22 @@ class JiraClient:
             raise self.unexpected("user search", "a user that is not an object")
         return cast(list[dict[str, Any]], users)
 
-    def search(self, jql: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-        """Every issue matching `jql`, page by page the way this deployment pages."""
+    def assignable(self, project: str, text: str, *, exact: bool = False) -> list[dict[str, Any]]:
+        """Users who may be assigned issues in `project` matching `text`: Cloud by display name
+        or e-mail (`query`), or an `accountId` when `exact`; Server by user name, display name
+        or e-mail (`username`). One request: at most 20 candidates are worth judging."""
+        key = ("accountId" if exact else "query") if self.cloud else "username"
+        params = {key: text, "project": project, "maxResults": 20}
+        found = self.read(
+            "assignable user search", self.jira._get_json, "user/assignable/search", params=params
+        )
+        if not isinstance(found, list) or not all(isinstance(user, dict) for user in found):
+            raise self.unexpected("assignable user search", "not an array of users")
+        return cast(list[dict[str, Any]], found)
+
+    def search(self, jql: str, fields: list[str], reconcile: Sequence[int] = ()) -> Iterator[dict[str, Any]]:
+        """Every issue matching `jql`, page by page the way this deployment pages. On Cloud the
+        `reconcile` ids (at most 50) are read as they are now, not as the lagging index has them."""
         if self.deployment is None:
             self.connect()
         if self.cloud:
@@ -282,6 +357,7 @@ class JiraClient:
                     fields=list(fields),
                     json_result=True,
                     use_post=True,
+                    reconcileIssues=list(reconcile)[:RECONCILE] or None,
                 )
                 yield from self._issues(page)
                 token = page.get("nextPageToken")
@@ -402,38 +478,24 @@ class JiraClient:
             raise self.unexpected(what, f"fields is {json_kind(found)}, not an object", reading=False)
         return found
 
-    def refused_fields(self) -> dict[str, str]:
-        """The per-field reasons of the last answer, when it was a refusal (`errors`)."""
-        answer = self.last
-        if answer is None or answer.ok:
-            return {}
-        try:
-            body = answer.json()
-        except ValueError:
-            return {}
-        errors = body.get("errors") if isinstance(body, dict) else None
-        return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
-
     # -- writes -----------------------------------------------------------------------------------
 
-    def bulk_create(self, elements: list[dict[str, Any]]) -> list[tuple[str | None, str | None]]:
-        """Create up to `BULK` issues: (id, None) or (None, why) per element, in order."""
+    def bulk_create(
+        self, elements: list[dict[str, Any]]
+    ) -> list[tuple[str | None, str | None, dict[str, str]]]:
+        """Create up to `BULK` issues: (id, None, {}) or (None, why, {field: error}) per element,
+        in order. Resent only after a 429 (see `once`): a dropped connection could make two sets."""
         if len(elements) > BULK:
             raise ValueError(f"at most {BULK} issues per bulk create")
-        session = self.jira._session
-        retries, session.max_retries = session.max_retries, 0
-        try:  # the library would resend a POST after a dropped connection: a second set of issues
-            created = self.write("bulk create", self.jira.create_issues, elements, prefetch=False)
-        finally:
-            session.max_retries = retries
+        created = self.once("bulk create", self.jira.create_issues, elements, prefetch=False)
         messages = self._element_messages()
-        results: list[tuple[str | None, str | None]] = []
+        results: list[tuple[str | None, str | None, dict[str, str]]] = []
         for item in created:
             if item.get("status") == "Success" and item.get("issue") is not None:
                 issue_id = getattr(item["issue"], "id", None)
                 if issue_id is None:  # created, perhaps: the next run finds it by its label
                     raise self.unexpected("bulk create", "an issue without an id", reading=False)
-                results.append((str(issue_id), None))
+                results.append((str(issue_id), None, {}))
             else:
                 error = item.get("error") or {}
                 why = (
@@ -442,7 +504,8 @@ class JiraClient:
                     else str(error)
                 )
                 told = messages.get(len(results), [])  # what the library leaves out
-                results.append((None, "; ".join([*told, *([why] if why else [])]) or "refused"))
+                refused = {str(k): str(v) for k, v in error.items()} if isinstance(error, dict) else {}
+                results.append((None, "; ".join([*told, *([why] if why else [])]) or "refused", refused))
         return results
 
     def _element_messages(self) -> dict[int, list[str]]:
@@ -466,19 +529,21 @@ class JiraClient:
         self.write(f"edit {issue_id}", self.jira._session.put, url, data=json.dumps(body))
 
     def transition(self, issue_id: str, transition_id: str, fields: dict[str, Any] | None = None) -> None:
-        """Make a transition; a refusal names the fields Jira named (a screen's required field, a
-        validator), which the library's own message leaves out."""
+        """Make a transition (resent only after a 429, see `once`); a refusal names the fields
+        Jira named (a screen's required field, a validator), which the library's message leaves out."""
         what = f"transition {issue_id}"
         try:
-            self.jira.transition_issue(issue_id, transition_id, fields=fields)
-        except JIRAError as exc:
-            failure = self._error(exc, reading=False, what=what)
-            named = _named_errors(exc.response) if exc.status_code == 400 else None
+            self.once(what, self.jira.transition_issue, issue_id, transition_id, fields=fields)
+        except ConnectorError as exc:
+            cause = exc.__cause__
+            named = (
+                _named_errors(cause.response)
+                if isinstance(cause, JIRAError) and cause.status_code == 400
+                else None
+            )
             if named is None:
-                raise failure from exc
-            raise ConnectorError("jira", f"HTTP 400: {named} ({what})") from exc
-        except _FAILURES as exc:
-            raise self._error(exc, reading=False, what=what) from exc
+                raise
+            raise ConnectorError("jira", f"HTTP 400: {named} ({what})") from cause
 
     def delete(self, issue_id: str) -> None:
         url = self.jira._get_url(f"issue/{issue_id}")

@@ -35,7 +35,7 @@ from bridge.connector import (
 from bridge.errors import ConfigError, ConnectorError, GoneError
 from bridge.model import StatusType
 from connectors.jira import mapping, screens
-from connectors.jira.client import BULK, JiraClient
+from connectors.jira.client import BULK, JiraClient, refused_fields
 from connectors.jira.settings import JiraSettings
 from connectors.jira.webhook import JiraWebhooks
 
@@ -48,8 +48,17 @@ MARGIN = timedelta(minutes=5)  # JQL dates have minute precision, and Cloud sear
 LABELS_PER_SEARCH = 100
 MAX_STEPS = 8  # transitions tried on the way to a status category
 # What each key of the cursor (this connector's own JSON) must hold, checked when it is read back.
-_CURSOR = {"deployment": str, "me": dict, "tz": str, "since": str, "people": dict, "meta": dict}
+_CURSOR = {
+    "deployment": str,
+    "me": dict,
+    "tz": str,
+    "since": str,
+    "people": dict,
+    "meta": dict,
+    "written": dict,
+}
 _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f-]{36})$")  # Cloud's two accountId shapes
+AUTOMATIC = "-1"  # an assignee of "-1" is Jira's "Automatic": the project's default assignee
 
 
 class JiraConnector:
@@ -65,7 +74,7 @@ class JiraConnector:
         settings.check()
         self.settings = settings
         self.project = settings.project or ""
-        self.client = client or JiraClient(settings)
+        self.client = client or JiraClient(settings, sleep=sleep)
         self.sleep = sleep
         self.state: dict[str, Any] = {}
         self.seen: dict[str, dict[str, Any]] = {}  # ref -> issue, from a full read this run
@@ -74,6 +83,7 @@ class JiraConnector:
         self.fresh = False  # whether the screens in `state["meta"]` were learned this run
         self.defaults: dict[str, Any] = {}  # JIRA_FIELDS by field id
         self.left_out: dict[str, set[str]] = {}  # "create"/"edit" -> field ids not sent this run
+        self.missed: set[str] = set()  # owners nobody assignable matched this run: asked once a run
 
     @classmethod
     def from_env(cls) -> Self:
@@ -150,10 +160,14 @@ class JiraConnector:
         else:
             jql = self._jql()
         started = datetime.now(UTC)
-        issues = list(self.client.search(jql + " ORDER BY key ASC", FIELDS))
+        written: dict[str, str] = self.state.get("written", {})
+        recent = sorted(written, key=lambda k: written[k], reverse=True)
+        reconcile = [int(k) for k in recent if k.isdigit()]
+        issues = self._fresh(list(self.client.search(jql + " ORDER BY key ASC", FIELDS, reconcile)))
         now = self.client.server_time or started
         self.state["since"] = (now - MARGIN).astimezone(UTC).isoformat(timespec="seconds")
         self._learn_screens()
+        self.missed = set()
         changes = tuple(mapping.remote_task(i) for i in issues)
         self.seen = {} if since else {c.ref: i for c, i in zip(changes, issues, strict=True) if c.ref}
         self.full = not since
@@ -204,6 +218,38 @@ class JiraConnector:
                 )  # fmt: skip
         self.left_out = {}
 
+    def _fresh(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The searched issues, less those older than the bridge's own last write to them.
+
+        Cloud's search lags behind writes: right after the bridge closed an issue, search may
+        still show it open, as it was before. The issues the bridge wrote lately are asked for
+        with `reconcileIssues` (the latest 50); beyond those, a copy older than the bridge's
+        write is not news (a person's change after it would be newer), and the overlap of the
+        `updated` window reads the issue again once the index has caught up. Marks older than
+        the window are dropped.
+        """
+        written: dict[str, str] = self.state.get("written", {})
+        horizon = datetime.now(UTC) - 2 * MARGIN
+        kept = {k: v for k, v in written.items() if (mapping.parse_time(v) or horizon) > horizon}
+        self.state["written"] = kept
+        fresh = []
+        for issue in issues:
+            mark = mapping.parse_time(kept.get(str(issue.get("id"))))
+            updated = mapping.parse_time((issue.get("fields") or {}).get("updated"))
+            if mark is not None and updated is not None and updated < mark:
+                log.debug(
+                    "Jira: %s: search shows it before the bridge's last write; skipped", issue.get("key")
+                )
+                continue
+            fresh.append(issue)
+        return fresh
+
+    def _wrote(self, issue_id: str) -> None:
+        """Mark an issue the bridge just changed, at Jira's clock (the `Date` of the answer,
+        whole seconds, so never later than the write's own `updated`)."""
+        when = self.client.server_time or datetime.now(UTC)
+        self.state.setdefault("written", {})[issue_id] = when.astimezone(UTC).isoformat(timespec="seconds")
+
     def recover(self, pending: Mapping[str, str]) -> tuple[RemoteTask, ...]:
         """Issues a run that died before committing created, found by their `bridge-<key>` label:
         an incremental pull lists status changes only, so a new issue is not in it."""
@@ -226,41 +272,59 @@ class JiraConnector:
         return json.dumps(self.state, sort_keys=True)
 
     def _assignee(self, owner: str | None) -> dict[str, str] | None:
-        """The owner map first, then a user search by the owner's name; None when nobody matches."""
-        if owner is None:
+        """Whom to assign `owner`'s issues to: someone Jira lets be assigned issues in the project.
+
+        The owner map first (`-1` is Jira's Automatic, sent as it is), then a search among the
+        project's assignable users (`/user/assignable/search`) by the mapped value or the owner's
+        name, matched on the display name, never on an e-mail address alone (Cloud hides most).
+        A hit is remembered in the cursor; a miss once per run, with one notice; None then.
+        """
+        if owner is None or owner in self.missed:
             return None
-        if owner.casefold() == "myself":
-            if "me" not in self.state:
-                self._learn_me()
-            return dict(self.state["me"])
+        mine = owner.casefold() == "myself"
         wanted = self.settings.owners.get(owner)
+        if wanted == AUTOMATIC:
+            return {"accountId" if self.client.cloud else "name": AUTOMATIC}
         people: dict[str, dict[str, str]] = self.state.setdefault("people", {})
         remembered = f"{owner}\n{wanted or ''}"  # a changed owner map is looked up afresh
         if remembered in people:
             return people[remembered]
+        if mine and "me" not in self.state:
+            self._learn_me()
+        key = "accountId" if self.client.cloud else "name"
         found: dict[str, str] | None = None
-        if wanted and not self.client.cloud:
-            found = {"name": wanted}
-        elif wanted and _ACCOUNT_ID.match(wanted):
-            found = {"accountId": wanted}
+        if mine or (wanted and (not self.client.cloud or _ACCOUNT_ID.match(wanted))):
+            ident = self.state["me"][key] if mine else str(wanted)
+            users = self.client.assignable(self.project, ident, exact=True)
+            if any(str(u.get(key)) == ident for u in users):
+                found = {key: ident}
+            why = "not an assignable user of the project"
         else:
             text = wanted or owner
-            users = self.client.find_users(text)
+            users = self.client.assignable(self.project, text)
+            folded = text.casefold()
             exact = [
                 u
                 for u in users
-                if text.casefold()
-                in (str(u.get("emailAddress", "")).casefold(), str(u.get("displayName", "")).casefold())
+                if folded
+                in (str(u.get("displayName", "")).casefold(), str(u.get("emailAddress", "")).casefold())
+                or (not self.client.cloud and folded == str(u.get("name", "")).casefold())
             ]
             chosen = exact if exact else users
             if len(chosen) == 1:
                 found = self._ident(chosen[0])
-            else:
-                log.warning(
-                    "Jira: %d users match owner %r; left unassigned (set JIRA_OWNERS)", len(chosen), owner
-                )
-        if found is not None:  # a miss is asked again next time: the person may join later
-            people[remembered] = found
+            why = f"{len(chosen)} of the project's assignable users match {text!r}"
+        if found is None:
+            self.missed.add(owner)
+            log.warning(
+                "Jira: owner %r: %s; left unassigned (set JIRA_OWNERS, or give them the Assignable"
+                " User permission in project %s)",
+                owner,
+                why,
+                self.project,
+            )
+            return None
+        people[remembered] = found
         return found
 
     # -- writing ----------------------------------------------------------------------------------
@@ -299,7 +363,7 @@ class JiraConnector:
                 version=self.settings.api_version,
             )
             if body:
-                self._edit(rid, body)
+                self._edit(rid, body, fields.owner)
             before = mapping.category_for(op.before.status) if op.before else None
             wanted = mapping.category_for(fields.status)
             if "status" in op.changed and wanted != "done" and before != wanted:
@@ -309,9 +373,10 @@ class JiraConnector:
                 rid, mapping.category_for(fields.status), cancelled=fields.status is StatusType.CANCELLED
             )
 
-    def _edit(self, rid: str, body: dict[str, Any]) -> None:
+    def _edit(self, rid: str, body: dict[str, Any], owner: str | None) -> None:
         """One PUT with only the fields on the edit screen (learned from the first issue edited,
-        kept in the cursor); a field refused as not on the screen is left out and the rest sent."""
+        kept in the cursor). A field refused as not on the screen is left out and the rest sent;
+        so is an assignee Jira will not take (no Assignable User permission), with a notice."""
         meta = self.state.get("meta") or {}
         if "edit" not in meta and self.state.get("meta") is not None:
             meta["edit"] = sorted(self.client.edit_screen(rid))
@@ -323,16 +388,39 @@ class JiraConnector:
         try:
             self.client.edit(rid, sent)
         except ConnectorError as exc:
-            refused = {f for f, why in self.client.refused_fields().items() if "cannot be set" in why}
-            if exc.uncertain or not refused:
+            refused = refused_fields(exc)
+            off_screen = {f for f, why in refused.items() if "cannot be set" in why}
+            assignee = (sent.get("fields") or {}).get("assignee")
+            unassignable = "assignee" in refused and "assignee" not in off_screen and assignee is not None
+            if exc.uncertain or not (off_screen or unassignable):
                 raise
-            if "edit" in meta:
-                meta["edit"] = sorted(set(meta["edit"]) - refused)
-            self._left_out("edit", refused)
+            if off_screen:
+                if "edit" in meta:
+                    meta["edit"] = sorted(set(meta["edit"]) - off_screen)
+                self._left_out("edit", off_screen)
+            if unassignable:
+                self._unassignable(owner, refused["assignee"])
+            drop = off_screen | ({"assignee"} if unassignable else set())
             named = {f for part in sent.values() if isinstance(part, dict) for f in part}
-            sent, _ = screens.trim(sent, named - refused)
+            sent, _ = screens.trim(sent, named - drop)
             if sent:
                 self.client.edit(rid, sent)
+        self._wrote(rid)
+
+    def _unassignable(self, owner: str | None, why: str) -> None:
+        """Forget a remembered person Jira will not take as assignee, and say so once a run."""
+        people: dict[str, dict[str, str]] = self.state.setdefault("people", {})
+        for remembered in [k for k in people if k.partition("\n")[0] == owner]:
+            del people[remembered]
+        if owner is not None and owner not in self.missed:
+            self.missed.add(owner)
+            log.warning(
+                "Jira: owner %r cannot be assigned issues in project %s (%s); left unassigned"
+                " (give them the Assignable User permission, or set JIRA_OWNERS)",
+                owner,
+                self.project,
+                why,
+            )
 
     def _create(self, creates: list[Op], results: dict[str, OpResult]) -> None:
         existing = self._existing(creates)
@@ -377,20 +465,35 @@ class JiraConnector:
         refused: list[Op] = []
         for start in range(0, len(fresh), BULK):
             chunk = fresh[start : start + BULK]
-            elements = [self._create_fields(op) for op in chunk]
-            try:
-                made = self.client.bulk_create(elements)
-            except ConnectorError as exc:
-                for op in chunk:
-                    results[op.token] = OpResult(op.token, False, error=str(exc), uncertain=exc.uncertain)
-                continue
-            for op, (issue_id, why) in zip(chunk, made, strict=True):
-                if issue_id is None:
-                    results[op.token] = OpResult(op.token, False, error=f"Jira refused it: {why}")
-                    if screens.screen_refusal(why or ""):
-                        refused.append(op)
-                else:
-                    results[op.token] = self._settle(op, issue_id, None)
+            refused += self._bulk(chunk, [self._create_fields(op) for op in chunk], results)
+        return refused
+
+    def _bulk(
+        self, chunk: list[Op], elements: list[dict[str, Any]], results: dict[str, OpResult]
+    ) -> list[Op]:
+        """One bulk create; returns the ops refused for a reason the screens give. The elements
+        refused for their assignee alone go again without one (a refused element was not
+        created, so nothing is made twice)."""
+        try:
+            made = self.client.bulk_create(elements)
+        except ConnectorError as exc:
+            for op in chunk:
+                results[op.token] = OpResult(op.token, False, error=str(exc), uncertain=exc.uncertain)
+            return []
+        again: list[tuple[Op, dict[str, Any]]] = []
+        refused: list[Op] = []
+        for op, element, (issue_id, why, fields) in zip(chunk, elements, made, strict=True):
+            if issue_id is not None:
+                results[op.token] = self._settle(op, issue_id, None)
+            elif set(fields) == {"assignee"} and "assignee" in element:
+                self._unassignable(op.fields.owner, fields["assignee"])
+                again.append((op, {k: v for k, v in element.items() if k != "assignee"}))
+            else:
+                results[op.token] = OpResult(op.token, False, error=f"Jira refused it: {why}")
+                if screens.screen_refusal(why or ""):
+                    refused.append(op)
+        if again:
+            refused += self._bulk([op for op, _ in again], [element for _, element in again], results)
         return refused
 
     def _create_fields(self, op: Op) -> dict[str, Any]:
@@ -413,6 +516,8 @@ class JiraConnector:
 
     def _settle(self, op: Op, issue_id: str, found: dict[str, Any] | None) -> OpResult:
         """A created (or found) issue in the note's status: new issues start in the `new` category."""
+        if found is None:
+            self._wrote(issue_id)
         wanted = mapping.category_for(op.fields.status)
         held = ((found or {}).get("fields", {}).get("status") or {}).get("statusCategory", {}).get("key")
         try:
@@ -509,14 +614,17 @@ class JiraConnector:
                         raise  # it may have gone through; the next run looks again
                     log.info("Jira: %s: %s; moving without a resolution", key, exc)
                 else:
+                    self._wrote(issue_id)
                     return
             self.client.transition(issue_id, tid)
+            self._wrote(issue_id)
             return
         field = (transition.get("fields") or {}).get("resolution")
         resolution = self._resolution(field, transition, wanted) if isinstance(field, dict) else None
         if wanted and (resolution is None or resolution.get("name") != wanted):
             self._cannot_cancel(key, transition, resolution)
         self.client.transition(issue_id, tid, {"resolution": resolution} if resolution else None)
+        self._wrote(issue_id)
 
     def _resolution(
         self, field: dict[str, Any], transition: dict[str, Any], wanted: str | None

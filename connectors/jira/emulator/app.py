@@ -62,7 +62,7 @@ class _Gate:
         if em.latency > 0:
             await asyncio.sleep(em.latency)
         refusal: JiraError | None = None
-        injected = em.take_failure(scope["path"])
+        injected = em.take_failure(scope["path"], scope["method"])
         if injected is not None:
             refusal = status_error(*injected)
         elif not self._authorised(headers.get("authorization")):
@@ -90,7 +90,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _deliver(sender: WebhookSender, site: JiraEmulator, event: Json) -> None:
     """Queue one event as a Jira admin webhook sends it (reference §6): JSON body, a fresh
-    identifier kept across retries, `Flow: Primary`, and `X-Hub-Signature` only with a secret."""
+    identifier kept across retries, `Flow: Primary`, and `X-Hub-Signature` only with a secret;
+    with `site.webhook_disorder` set, perhaps late (overtaken by later ones) or never."""
     body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     identifier = str(uuid.uuid4())
     headers = {
@@ -100,7 +101,11 @@ def _deliver(sender: WebhookSender, site: JiraEmulator, event: Json) -> None:
     }
     if site.secret is not None:
         headers["X-Hub-Signature"] = site.sign(body)
-    sender.send(identifier, body, headers)
+    disorder = site.webhook_disorder
+    hold = disorder.fate(identifier) if disorder is not None else 0.0
+    if hold is None:
+        return  # lost: given up after its retries, as a receiver down too long sees it
+    sender.send(identifier, body, headers, hold=hold)
 
 
 def _webhooks(app: Starlette, webhook_url: str, secret: str | None) -> None:

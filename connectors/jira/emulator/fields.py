@@ -101,16 +101,24 @@ def _ref(value: Any, *keys: str) -> str | None:
     return None
 
 
-def _user(site: Site, value: Any, *, required: bool) -> User | None:
-    if value is None or (site.cloud and _ref(value, "accountId", "id") == "-1"):
-        if required:
-            raise _Invalid("Reporter is required.")
+def _user(site: Site, value: Any, *, required: bool, project: Project | None) -> User | None:
+    """A reporter, or an assignee: `-1` is "Automatic" (the project's default assignee, reference
+    §2), and only a user with the Assignable User permission in the project may be assigned."""
+    wanted = None if value is None else (
+        _ref(value, "accountId", "id") if site.cloud else _ref(value, "name", "key")
+    )  # fmt: skip
+    if required and (value is None or wanted == "-1"):
+        raise _Invalid("Reporter is required.")
+    if value is None:
         return None
-    wanted = _ref(value, "accountId", "id") if site.cloud else _ref(value, "name", "key")
+    if wanted == "-1":
+        return site.default_assignees.get(project.key) if project is not None else None
     user = site.find_user(wanted) if wanted is not None else None
     if user is None:
         shown = wanted or _ref(value, "name", "accountId", "key", "id") or ""
         raise _Invalid(f"User '{shown}' does not exist.")
+    if not required and project is not None and not site.may_assign(user, project):
+        raise _Invalid(f"User '{wanted}' cannot be assigned issues.")
     return user
 
 
@@ -132,7 +140,7 @@ def _value(site: Site, field_id: str, value: Any, version: str, project: Project
             raise _Invalid("The priority selected is invalid.")
         return priority
     if field_id in ("assignee", "reporter"):
-        return _user(site, value, required=field_id == "reporter")
+        return _user(site, value, required=field_id == "reporter", project=project)
     if field_id == "project":
         found = site.find_project(_ref(value, "id", "key") or "")
         if found is None:

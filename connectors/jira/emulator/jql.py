@@ -7,8 +7,9 @@ assignee, reporter, resolution), `AND`, `OR`, `NOT`, parentheses, `ORDER BY fiel
 `assignee`, `reporter`, `summary`/`description`/`text` (`~` only), `updated`, `created`,
 `resolved`/`resolutiondate`, `due`/`duedate`, and the functions `currentUser()` and `now()`.
 Dates are `yyyy-MM-dd HH:mm`, `yyyy/MM/dd HH:mm`, either without the time, or relative (`-15m`,
-`-2h`, `-1d`, `-1w`), in UTC (reference §7). As in Jira, `!=` and `NOT IN` never match an empty
-field, an unknown project or key is an error, and values compare case-insensitively.
+`-2h`, `-1d`, `-1w`), read in the searching user's time zone (their `timeZone`), as Jira does.
+As in Jira, `!=` and `NOT IN` never match an empty field, an unknown project or key is an error,
+and values compare case-insensitively.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.jira.emulator.errors import JiraError, bad_request
 from connectors.jira.emulator.records import Issue, User
@@ -238,9 +240,9 @@ class _Parser:
             if word == "BY":
                 by = _resolve(self, "assignee", value or "")
             elif word == "AFTER":
-                after = _date(value, name, now)
+                after = _date(value, name, now, _zone(self.site))
             else:
-                before = _date(value, name, now)
+                before = _date(value, name, now, _zone(self.site))
         site = self.site
 
         def match(issue: Issue) -> bool:
@@ -257,7 +259,15 @@ class _Parser:
         return match
 
 
-def _date(value: str | None, name: str, now: datetime) -> datetime:
+def _zone(site: JiraEmulator) -> tzinfo:
+    """The searching user's time zone, in which JQL reads date literals."""
+    try:
+        return ZoneInfo(site.me.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _date(value: str | None, name: str, now: datetime, zone: tzinfo = UTC) -> datetime:
     if value == "now()":
         return now
     relative = _RELATIVE.match(value or "")
@@ -268,7 +278,7 @@ def _date(value: str | None, name: str, now: datetime) -> datetime:
         return now + (-1 if sign == "-" else 1) * int(amount) * step[unit]
     for pattern in _DATE_FORMATS:
         try:
-            return datetime.strptime(value or "", pattern).replace(tzinfo=UTC)
+            return datetime.strptime(value or "", pattern).replace(tzinfo=zone)
         except ValueError:
             continue
     raise bad_request(
@@ -374,7 +384,8 @@ def _matcher(parser: _Parser, name: str, operator: str, values: list[str | None]
 def _date_matcher(parser: _Parser, name: str, operator: str, values: list[str | None]) -> Predicate:
     attribute = _DATES[name]
     now = parser.site.clock().astimezone(UTC)
-    moments = [None if v is None else _date(v, name, now) for v in values]
+    zone = UTC if name == "due" else _zone(parser.site)  # a due date is a day, not a moment
+    moments = [None if v is None else _date(v, name, now, zone) for v in values]
 
     def held(issue: Issue) -> datetime | None:
         raw = getattr(issue, attribute)

@@ -2,7 +2,7 @@
 
 Kept apart from the site's data (`state.JiraEmulator` inherits it) so that what a test turns —
 `latency`, `rate_limit`/`rate_window`, `fail_next`, `after_bulk_create`, `search_lag`,
-`request_log` — reads in one place, with the webhook signing (reference §6) beside it.
+`webhook_disorder`, `request_log` — reads in one place, with the webhook signing (reference §6) beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.testing import rate_limited
+from bridge.webhook_sender import Disorder
 
 __all__ = ["Knobs"]
 
@@ -28,6 +29,7 @@ class _Failure:
     count: int
     path_prefix: str
     retry_after: int | None
+    method: str | None = None
 
 
 class Knobs:
@@ -49,11 +51,15 @@ class Knobs:
         """The create transition's workflow validator: given a create's checked changes, the
         message Jira refuses it with (in `errorMessages`, no field named), or None to let it pass."""
         self.search_lag: float = 0.0
-        """Seconds before a write becomes visible to search (Cloud search is eventually consistent)."""
+        """Seconds before a write becomes visible to search (Cloud search is eventually consistent):
+        a Cloud site starts with `site.CLOUD_SEARCH_LAG`, a Server site with none."""
         self.search_lag_searches: int = 0
         """Searches that still miss a write after it happened; both lags must have passed."""
         self.max_results: int | None = None
         """Largest search page served; None keeps the API's own cap (100, 5000 for ids, 1000 DC)."""
+        self.webhook_disorder: Disorder | None = None
+        """Off (None) by default; a `Disorder` makes webhook deliveries late, so that later ones
+        overtake them (Jira retries and delivers concurrently), or lost (`drop`)."""
         self.secret: str | None = None
         """The webhook secret `sign` keys X-Hub-Signature with."""
         self.on_event: Callable[[dict[str, Any]], None] | None = None
@@ -63,18 +69,27 @@ class Knobs:
         self._hits: deque[float] = deque()
 
     def fail_next(
-        self, status: int, count: int = 1, path_prefix: str = "", *, retry_after: int | None = None
+        self,
+        status: int,
+        count: int = 1,
+        path_prefix: str = "",
+        *,
+        retry_after: int | None = None,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `count` requests whose path starts with `path_prefix` with `status`.
+        """Answer the next `count` requests whose path starts with `path_prefix` (and whose
+        method is `method`, when given) with `status`.
 
         The prefix may be the full path (`/rest/api/2/issue/bulk`) or the part after the API
         version (`/issue/bulk`). 429 carries `Retry-After: 1` unless `retry_after` says otherwise;
         give a 503 a `retry_after` to make the `jira` library retry it (reference §4).
         """
         with self.lock:
-            self._failures.append(_Failure(status, count, path_prefix, retry_after))
+            self._failures.append(
+                _Failure(status, count, path_prefix, retry_after, method.upper() if method else None)
+            )
 
-    def take_failure(self, path: str) -> tuple[int, int | None] | None:
+    def take_failure(self, path: str, method: str = "GET") -> tuple[int, int | None] | None:
         """The injected (status, retry_after) for this request, if one is pending (used by the app)."""
         with self.lock:
             short = path
@@ -82,6 +97,8 @@ class Knobs:
                 if path.startswith(prefix + "/"):
                     short = path.removeprefix(prefix)
             for failure in self._failures:
+                if failure.method is not None and failure.method != method.upper():
+                    continue
                 if path.startswith(failure.path_prefix) or short.startswith(failure.path_prefix):
                     failure.count -= 1
                     if failure.count <= 0:

@@ -108,6 +108,8 @@ class User:
     display_name: str
     active: bool = True
     time_zone: str = "UTC"
+    email_visible: bool = True
+    """Cloud hides an e-mail address its owner keeps private (the default there): no `emailAddress`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +251,9 @@ def user_json(view: View, user: User) -> Json:
         }
     else:
         body = {"self": f"{view.api}/user?username={user.name}", "name": user.name, "key": user.key}
+    if user.email_visible or not view.cloud:
+        body["emailAddress"] = user.email
     body.update(
-        emailAddress=user.email,
         avatarUrls=_avatars(view, "user", 10122),
         displayName=user.display_name,
         active=user.active,

@@ -158,6 +158,31 @@ async def user_search(request: Request) -> Response:
     return JSONResponse([user_json(shown, u) for u in found[max(start, 0) : max(start, 0) + max(size, 0)]])
 
 
+async def assignable_search(request: Request) -> Response:
+    """Users who may be assigned issues in `project` (key or id) or in `issueKey`'s project:
+    Cloud matches `query` (or an exact `accountId`), Server `username`; all members without one."""
+    em, query = emulator(request), request.query_params
+    key, issue_key = query.get("project"), query.get("issueKey") or query.get("issueId")
+    if issue_key:
+        project = em.get_issue(issue_key).project
+    elif key:
+        found = em.find_project(key)
+        if found is None:
+            raise not_found(f"No project could be found with key '{key}'.")
+        project = found
+    else:
+        raise bad_request("A project key or an issue key must be provided.")
+    account = query.get("accountId") if em.cloud else None
+    text = query.get("query") if em.cloud else query.get("username")
+    members = em.assignable_users(project, None if account else text)
+    if account:
+        members = [u for u in members if u.account_id == account]
+    start = max(integer(query.get("startAt"), "startAt", 0), 0)
+    size = max(integer(query.get("maxResults"), "maxResults", 50), 0)
+    shown = view(request)
+    return JSONResponse([user_json(shown, u) for u in members[start : start + size]])
+
+
 def _created(shown: View, key: str, issue_id: str) -> Json:
     return {"id": issue_id, "key": key, "self": f"{shown.api}/issue/{issue_id}"}
 
@@ -266,13 +291,14 @@ async def delete_issue(request: Request) -> Response:
 
 
 async def assign(request: Request) -> Response:
-    """`{"accountId": id|null}` on Cloud, `{"name": name|null}` on Server; null unassigns."""
+    """`{"accountId": id|null}` on Cloud, `{"name": name|null}` on Server; null unassigns, `-1`
+    assigns the project's default assignee, a user without the Assignable User permission is 400."""
     em = emulator(request)
     issue = em.get_issue(request.path_params["key"])
     body = check_object(await read_json(request))
     ident = body.get("accountId" if em.cloud else "name")
-    changes = {"assignee": None} if ident in (None, "-1") else read_changes(
-        em, {"assignee": body}, version="2", creating=False, allowed=("assignee",)
+    changes = {"assignee": None} if ident is None else read_changes(
+        em, {"assignee": body}, version="2", creating=False, allowed=("assignee",), project=issue.project
     )  # fmt: skip
     em.edit_issue(issue.id, changes)
     return Response(status_code=204)
@@ -362,6 +388,7 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/statuscategory/{id}", category, ["GET"]),
     ("/user", user, ["GET"]),
     ("/user/search", user_search, ["GET"]),
+    ("/user/assignable/search", assignable_search, ["GET"]),
     ("/issue", create_issue, ["POST"]),
     ("/issue/bulk", bulk_create, ["POST"]),
     ("/issue/{key}", get_issue, ["GET"]),

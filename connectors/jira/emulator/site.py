@@ -5,6 +5,11 @@
 priorities (Highest … Lowest, ids 1–5, unverified as ids, reference §2) and resolutions; the
 workflow To Do → In Progress → Done. The mode decides how people are named on the wire: Cloud by
 `accountId`, Server/Data Center by `name` (reference §3).
+
+Who may be assigned is per project, as the Assignable User permission makes it: a user is a member
+of the projects `add_user(projects=...)` names (every project by default), and only members may be
+assignees. Cloud hides the e-mail address of everyone but the credentials' user unless
+`add_user(email_visible=True)`: such an address is matched by user search only when given whole.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import dataclasses
 import itertools
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -60,6 +65,9 @@ TEAM_SCREEN = Screen(
 )
 """A trimmed screen, as team-managed projects often have: no due date, no priority."""
 
+CLOUD_SEARCH_LAG = 0.3
+"""Seconds a Cloud site's search trails its writes by default (Cloud's index is eventually consistent)."""
+
 
 def _display_name(email: str) -> str:
     local = email.split("@", 1)[0]
@@ -78,6 +86,7 @@ class Site(Knobs):
         name: str | None = None,
         workflow: Workflow | None = None,
         clock: Callable[[], datetime] | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         super().__init__()
         if mode not in ("cloud", "server"):
@@ -95,11 +104,23 @@ class Site(Knobs):
         """Every issue type of the site: the shared ones, then those team-managed projects own."""
         self.custom_fields: dict[str, CustomField] = {}
         """Custom fields by id; `add_custom_field` adds one, a project's `Screen` puts it on screen."""
+        self.members: dict[str, set[str]] = {}
+        """Project key -> keys of the users holding the Assignable User permission there."""
+        self.default_assignees: dict[str, User | None] = {}
+        """Project key -> who "Automatic" (an absent assignee, or `-1`) assigns: None is Unassigned."""
         self.base_url = "http://127.0.0.1"
         """The origin self links in `events` use; the app keeps it at the one clients last reached."""
         self._user_keys = itertools.count(10000)
-        self.me: User = self.add_user(display_name or _display_name(email), email=email, name=name)
+        self.me: User = self.add_user(
+            display_name or _display_name(email),
+            email=email,
+            name=name,
+            email_visible=True,
+            time_zone=time_zone,
+        )
         self.add_project("BRIDGE", "Bridge")
+        if mode == "cloud":
+            self.search_lag = CLOUD_SEARCH_LAG
         # a configured site's second project: Cloud's team-managed kind, with its own "Task" and a
         # screen without due date or priority; Server has no team-managed projects, but the same
         # trimmed screen on a classic project
@@ -121,16 +142,48 @@ class Site(Knobs):
     # -- people ------------------------------------------------------------------------------------
 
     def add_user(
-        self, display_name: str, *, email: str | None = None, name: str | None = None, active: bool = True
+        self,
+        display_name: str,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        active: bool = True,
+        projects: Iterable[str] | None = None,
+        email_visible: bool | None = None,
+        time_zone: str = "UTC",
     ) -> User:
-        """Add a person; returns them (`ident(user)` is how the mode's API names them)."""
+        """Add a person; returns them (`ident(user)` is how the mode's API names them). They may be
+        assigned issues in `projects` (keys; default every project); Cloud hides their e-mail
+        address unless `email_visible`."""
         with self.lock:
             slug = name or (email.split("@", 1)[0] if email else re.sub(r"\W+", ".", display_name.lower()))
             email = email or f"{slug}@example.com"
             account_id = "557058:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"mailto:{email}"))
-            user = User(account_id, slug, f"JIRAUSER{next(self._user_keys)}", email, display_name, active)
+            visible = email_visible if email_visible is not None else not self.cloud
+            key = f"JIRAUSER{next(self._user_keys)}"
+            user = User(account_id, slug, key, email, display_name, active, time_zone, visible)
             self.users.append(user)
+            for project in self.projects if projects is None else map(self._project, projects):
+                self.members[project.key].add(user.key)
             return user
+
+    def set_assignable(self, user: User, project: str, allowed: bool = True) -> None:
+        """Grant or take away `user`'s Assignable User permission in `project` (a key)."""
+        with self.lock:
+            members = self.members[self._project(project).key]
+            if allowed:
+                members.add(user.key)
+            else:
+                members.discard(user.key)
+
+    def may_assign(self, user: User, project: Project) -> bool:
+        """Whether `user` may be assigned issues in `project` (active and a member)."""
+        return user.active and user.key in self.members.get(project.key, set())
+
+    def set_default_assignee(self, project: str, user: User | None) -> None:
+        """Who "Automatic" assigns in `project`: a user (the project lead, say) or None (Unassigned)."""
+        with self.lock:
+            self.default_assignees[self._project(project).key] = user
 
     def ident(self, user: User) -> str:
         """A user's identifier in this mode: `accountId` on Cloud, `name` on Server."""
@@ -143,17 +196,27 @@ class Site(Knobs):
                 return user
         return None
 
-    def search_users(self, query: str) -> list[User]:
-        """Users whose display name (or a word of it), email or (Server) name starts with `query`."""
+    def search_users(self, query: str, users: Iterable[User] | None = None) -> list[User]:
+        """Users whose display name (or a word of it), email or (Server) name starts with `query`;
+        a hidden e-mail address matches only when given whole."""
         wanted = query.casefold()
         found = []
-        for user in self.users:
-            names = [user.display_name, *user.display_name.split(), user.email]
+        for user in self.users if users is None else users:
+            names = [user.display_name, *user.display_name.split()]
+            if user.email_visible or not self.cloud:
+                names.append(user.email)
             if not self.cloud:
                 names.append(user.name)
-            if user.active and any(n.casefold().startswith(wanted) for n in names):
+            hidden = self.cloud and not user.email_visible and user.email.casefold() == wanted
+            if user.active and (hidden or any(n.casefold().startswith(wanted) for n in names)):
                 found.append(user)
         return found
+
+    def assignable_users(self, project: Project, query: str | None = None) -> list[User]:
+        """The users who may be assigned issues in `project`, matching `query` when given."""
+        with self.lock:
+            members = [u for u in self.users if self.may_assign(u, project)]
+            return members if not query else self.search_users(query, members)
 
     # -- projects and their schemes ----------------------------------------------------------------
 
@@ -162,7 +225,8 @@ class Site(Knobs):
     ) -> Project:
         """Add a project led by `me`. A classic one offers the site's shared issue types; a
         `team_managed` one owns its own "Task" and "Bug" (new ids, same names). `screen` applies
-        to each of its types (default: every field)."""
+        to each of its types (default: every field). Every user so far may be assigned its
+        issues, and its default assignee is Unassigned (Cloud's default)."""
         with self.lock:
             if self.find_project(key) is not None:
                 raise ValueError(f"project {key} exists")
@@ -180,6 +244,8 @@ class Site(Knobs):
                 project_id, key.upper(), name, self.me, types, team_managed=team_managed, screens=screens
             )
             self.projects.append(project)
+            self.members[project.key] = {u.key for u in self.users}
+            self.default_assignees[project.key] = None
             return project
 
     def add_custom_field(self, name: str, kind: str = "string") -> CustomField:
@@ -213,6 +279,12 @@ class Site(Knobs):
             changed = dataclasses.replace(project, screens=screens)
             self.projects[self.projects.index(project)] = changed
             return changed
+
+    def _project(self, key: str) -> Project:
+        found = self.find_project(key)
+        if found is None:
+            raise ValueError(f"no project {key!r}")
+        return found
 
     def find_project(self, key_or_id: str) -> Project | None:
         """The project with this id or key (keys compare case-insensitively)."""

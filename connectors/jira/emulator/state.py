@@ -49,13 +49,16 @@ class JiraEmulator(Site):
         name: str | None = None,
         workflow: Workflow | None = None,
         clock: Callable[[], datetime] | None = None,
+        time_zone: str = "UTC",
     ) -> None:
-        """A fresh site (see `Site`): `email`/`display_name`/`name` describe the credentials' user
-        (`me`), `workflow` defaults to `Workflow.default()` on Cloud and `Workflow.server_default()`
-        (Done's screen requires a Resolution) on Server, `clock` to the current UTC time."""
+        """A fresh site (see `Site`): `email`/`display_name`/`name`/`time_zone` describe the
+        credentials' user (`me`; JQL reads date literals in that zone), `workflow` defaults to
+        `Workflow.default()` on Cloud and `Workflow.server_default()` (Done's screen requires a
+        Resolution) on Server, `clock` to the current UTC time."""
         super().__init__(
-            mode=mode, email=email, display_name=display_name, name=name, workflow=workflow, clock=clock
-        )
+            mode=mode, email=email, display_name=display_name, name=name, workflow=workflow, clock=clock,
+            time_zone=time_zone,
+        )  # fmt: skip
         self.issues: dict[str, Issue] = {}
         """Live issues by id (deleted ones are gone)."""
         self.events: list[Json] = []
@@ -137,6 +140,14 @@ class JiraEmulator(Site):
                     seen.pop(issue_id, None)
             return list(seen.values())
 
+    def wait_for_search(self) -> None:
+        """Sleep until search shows every write so far (`search_lag` has passed for the last one):
+        what a person, or a sync started a moment later, sees."""
+        with self.lock:
+            last = self._pending[-1][2] if self._pending else None
+        if last is not None:
+            time.sleep(max(0.0, last + self.search_lag - time.monotonic()))
+
     def _diff(self, old: Issue, new: Issue) -> list[Json]:
         """Changelog items, as webhooks carry them: ids in from/to, display text in the strings."""
 
@@ -200,7 +211,9 @@ class JiraEmulator(Site):
                 description=changes.get("description"),
                 labels=list(changes.get("labels", [])),
                 duedate=changes.get("duedate"),
-                assignee=changes.get("assignee"),
+                assignee=changes["assignee"]
+                if "assignee" in changes
+                else self.default_assignees.get(project.key),
                 custom={k: v for k, v in changes.items() if k in self.custom_fields and v is not None},
             )
             self.issues[issue.id] = issue

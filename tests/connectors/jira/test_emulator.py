@@ -224,6 +224,7 @@ def test_custom_workflows_are_checked_when_built():
 
 def test_cloud_search_pages_by_next_page_token(cloud_jira, cloud):
     keys = [cloud.create(f"task {n}", labels=["bridge"]) for n in range(7)]
+    cloud.wait_for_search()
     first = cloud_jira.search_issues("project = BRIDGE ORDER BY key ASC", maxResults=3)
     assert [i.key for i in first] == keys[:3]
     assert first.nextPageToken
@@ -245,6 +246,7 @@ def test_cloud_search_pages_by_next_page_token(cloud_jira, cloud):
 def test_cloud_search_wire_format(cloud_http, cloud):
     key = cloud.create("one")
     cloud.create("two")
+    cloud.wait_for_search()
     page = cloud_http.get(
         "/rest/api/3/search/jql", params={"jql": "project = BRIDGE", "maxResults": 1}
     ).json()
@@ -297,6 +299,7 @@ def test_jql_subset(cloud_server, cloud_http):
     site.update(a, summary="alpha again")
     now[0] += timedelta(minutes=1)
     site.complete(b)  # updated: c 09:10, a 09:11, b 09:12
+    site.wait_for_search()
 
     def keys(jql: str) -> list[str]:
         response = cloud_http.post("/rest/api/2/search/jql", json={"jql": jql, "fields": ["key"]})
@@ -329,7 +332,8 @@ def test_jql_subset(cloud_server, cloud_http):
 
 
 def test_cloud_search_lags_behind_writes_unless_reconciled(cloud_http, cloud):
-    cloud.search_lag_searches = 1
+    assert cloud.search_lag > 0  # on by default in Cloud mode
+    cloud.search_lag_searches, cloud.search_lag = 1, 0.0  # first the lag counted in searches alone
 
     def found(**extra: Any) -> list[str]:
         body = {"jql": "project = BRIDGE", "fields": ["key"], **extra}
@@ -462,7 +466,11 @@ def test_server_client_pages_by_start_at_and_names_people(server_jira, server, s
 def test_user_search_follows_each_deployment(cloud_jira, cloud, cloud_http):
     dana = cloud.add_user("Dana Scully", email="dana@fbi.example")
     assert [u.accountId for u in cloud_jira.search_users(query="scu")] == [dana.account_id]
-    assert [u.displayName for u in cloud_jira.search_users(query="dana@")] == ["Dana Scully"]
+    # Cloud hides the e-mail address (the default privacy setting): only the whole address finds her
+    assert cloud_jira.search_users(query="dana@") == []
+    found = cloud_jira.search_users(query="dana@fbi.example")
+    assert [u.displayName for u in found] == ["Dana Scully"]
+    assert "emailAddress" not in found[0].raw
     by_id = cloud_http.get("/rest/api/2/user/search", params={"accountId": dana.account_id}).json()
     assert [u["displayName"] for u in by_id] == ["Dana Scully"]
     assert by_id[0]["self"].endswith(f"/rest/api/2/user?accountId={dana.account_id}")

@@ -249,6 +249,7 @@ def test_the_library_reads_the_screens_and_types_the_emulator_serves(
     assert issue.raw["names"]["summary"] == "Summary"
     assert issue.raw["schema"]["duedate"] == {"type": "date", "system": "duedate"}
     assert "duedate" not in issue.raw["editmeta"]["fields"]
+    cloud.wait_for_search()  # Cloud's index trails the write
     found = cloud_jira.enhanced_search_issues(
         "project = TEAM", fields=["summary"], expand="names", json_result=True
     )

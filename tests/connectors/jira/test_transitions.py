@@ -263,6 +263,7 @@ def test_a_status_without_a_category_is_open_work(site: Site, vault: Path) -> No
     key = key_of(emulated, "Draft the budget")
     status = client.issue(key).fields.status
     assert (status.name, status.statusCategory.key, status.statusCategory.id) == ("Triage", "undefined", 1)
+    emulated.wait_for_search()
     found = client.search_issues("statusCategory = undefined ORDER BY key ASC", maxResults=False)
     assert [i.key for i in found] == emulated.keys()
 

@@ -137,6 +137,9 @@ def activate(app: Starlette, url: str, mode: str) -> JiraEmulator:
     """Put a fresh site behind `app` and fill the shared state as upstream's
     `JiraTestManager.__init__` and `create_some_data` would (see the module docstring)."""
     site = JiraEmulator(mode="cloud" if mode == "cloud" else "server", email=EMAIL)
+    # upstream's tests search right after writing, as its CI site answers: what they check is the
+    # wire format, so the index lag (tested on its own in test_real_service.py) is off here
+    site.search_lag = 0
     normal = site.add_user("Alex User", email=USER_EMAIL, name="ci.user")
     app.state.emulator = site
     admin = _client(url, mode)
@@ -160,6 +163,7 @@ def activate(app: Starlette, url: str, mode: str) -> JiraEmulator:
     for suffix in ("", "A", "B"):
         key = JID + suffix
         project = site.add_project(key, f"Test user=bridge key={key} {suffix or 'slug'}")
+        site.set_default_assignee(key, site.me)  # upstream's site: "Automatic" is the project lead
         if suffix:
             state[f"project_{suffix.lower()}"] = key
             state[f"project_{suffix.lower()}_name"] = project.name
