@@ -56,7 +56,7 @@ TARGET_FIRST = 30
 TARGET_NOOP = 2
 
 _API = re.compile(r"^/rest/api/(?:2|3|latest)")
-_ISSUE = re.compile(r"/issue/(?!bulk\b)[^/]+")
+_ISSUE = re.compile(r"/issue/(?!bulk\b|createmeta\b)[^/]+")
 
 
 def _route(method: str, path: str) -> str:
@@ -207,6 +207,7 @@ def main() -> int:
             keys = issue_keys(em)
             for summary in completed:
                 em.complete(keys[summary])
+            em.wait_for_search()  # Cloud's index trails writes; the next cron run comes later still
             remote = step(f"bridge: {len(completed)} completed in Jira")
             if remote.report is None or remote.report.notes_written != len(completed) or remote.report.failed:
                 problems.append(

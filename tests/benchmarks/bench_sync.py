@@ -13,8 +13,8 @@ one process:
   `TodoistAPI.add_task` call per task through the unmodified SDK.
 
 Requests are counted by the emulator (every request it received, retries included). Note reads
-are counted twice: calls of `bridge.vault.read_note` (the only function that opens a note, used
-by the scan and by write-back) and, independently, Python's `open` audit events on the note
+are counted twice: calls of `bridge.vault.read_note` and of `read_bytes` (the functions that open
+a note: the scan's and write-back's) and, independently, Python's `open` audit events on the note
 files. It is a report, not a test: the exit status is 0 unless bridge's counts are wrong (a task
 not created, a no-op sync that changes something, a completion not written to its note).
 
@@ -208,7 +208,7 @@ def counted_reads(opens: NoteOpens, connector: type[Any] = TodoistConnector) -> 
 
     with (
         patch.object(bridge.vault, "read_note", wraps=bridge.vault.read_note) as scan_reads,
-        patch.object(bridge.writeback, "read_note", wraps=bridge.writeback.read_note) as wb_reads,
+        patch.object(bridge.writeback, "read_bytes", wraps=bridge.writeback.read_bytes) as wb_reads,
         patch.object(connector, "pull", pull),
     ):
         opens.count, opens.counting = 0, True

@@ -3,9 +3,10 @@
 Served over real HTTP (see `bridge.testing.serve_in_thread`) so the unmodified `jira` library and
 the connector talk to it exactly as to a Jira site. Every request passes one gate first — logged
 in `request_log`, delayed by `latency`, failed by `fail_next`, refused without the exact
-credentials (401: Cloud takes HTTP Basic `email:api_token`, Server/Data Center `Bearer <PAT>`,
-reference §3), refused beyond `rate_limit` (429 with `Retry-After`) — then the route. Server mode
-has no REST v3 (Data Center never had it) and no `/search/jql`. Given a `webhook_url`, the app also
+credentials (401: Cloud takes HTTP Basic `email:api_token`, Server/Data Center `Bearer <PAT>`
+or the `JSESSIONID` cookie of a cookie login (`session`), reference §3), refused beyond
+`rate_limit` (429 with `Retry-After`) — then the route. Server mode has no REST v3 (Data Center
+never had it) and no `/search/jql`. Given a `webhook_url`, the app also
 POSTs each recorded event there as an admin webhook would (reference §6).
 """
 
@@ -17,6 +18,7 @@ import functools
 import hmac
 import json
 import uuid
+from http.cookies import SimpleCookie
 from typing import Literal
 
 from starlette.applications import Starlette
@@ -29,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge.webhook_sender import SwapHookState, WebhookSender
-from connectors.jira.emulator import lookups, routes, search
+from connectors.jira.emulator import lookups, routes, search, session
 from connectors.jira.emulator.errors import JiraError, rate_limited, status_error, unauthorized
 from connectors.jira.emulator.records import Json
 from connectors.jira.emulator.state import JiraEmulator
@@ -65,7 +67,11 @@ class _Gate:
         injected = em.take_failure(scope["path"], scope["method"])
         if injected is not None:
             refusal = status_error(*injected)
-        elif not self._authorised(headers.get("authorization")):
+        elif not (
+            self._authorised(headers.get("authorization"))
+            or _logged_in(em, headers)
+            or (scope["path"] == session.PATH and scope["method"] == "POST")  # the login itself
+        ):
             refusal = unauthorized()
         else:
             wait = em.admit()
@@ -74,6 +80,14 @@ class _Gate:
             await self.app(scope, receive, send)
             return
         await JSONResponse(refusal.body(), refusal.status, headers=refusal.headers)(scope, receive, send)
+
+
+def _logged_in(em: JiraEmulator, headers: Headers) -> bool:
+    """A cookie login's session (Server mode), sent back in its `JSESSIONID` cookie."""
+    cookies = SimpleCookie(headers.get("cookie", ""))
+    morsel = cookies.get(session.COOKIE)
+    with em.lock:
+        return morsel is not None and morsel.value in em.sessions
 
 
 async def _jira_error(request: Request, exc: Exception) -> Response:
@@ -157,10 +171,12 @@ def create_app(
         if not email or not token:
             raise ValueError("Cloud mode needs the account email and an API token")
         authorization = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode("ascii")
+        login = None
     elif mode == "server":
         if not pat:
             raise ValueError("Server mode needs a personal access token (pat)")
         authorization = f"Bearer {pat}"
+        login = pat
     else:
         raise ValueError(f"mode must be 'cloud' or 'server', not {mode!r}")
     em = emulator if emulator is not None else JiraEmulator(mode=mode, email=email or "bridge@example.com")
@@ -175,6 +191,11 @@ def create_app(
             Route(f"/rest/api/{version}{path}", endpoint, methods=methods)
             for version in versions
             for path, endpoint, methods in table
+        ]
+        + [
+            Route(f"/rest/auth/{version}/session{path}", endpoint, methods=methods)
+            for version in ("1", "latest")
+            for path, endpoint, methods in session.ROUTES
         ],
         middleware=[Middleware(_Gate, authorization=authorization)],
         exception_handlers={JiraError: _jira_error, HTTPException: _http_error},
@@ -182,5 +203,6 @@ def create_app(
     app.state.webhooks = None
     if webhook_url is not None:
         _webhooks(app, webhook_url, em.secret)
+    app.state.login = login  # the password a cookie login takes: the PAT (Server mode only)
     app.state.emulator = em
     return app

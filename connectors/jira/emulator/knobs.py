@@ -57,6 +57,10 @@ class Knobs:
         """Searches that still miss a write after it happened; both lags must have passed."""
         self.max_results: int | None = None
         """Largest search page served; None keeps the API's own cap (100, 5000 for ids, 1000 DC)."""
+        self.sessions: set[str] = set()
+        """`JSESSIONID` values of cookie logins (`POST /rest/auth/1/session`, Server mode)."""
+        self.logins = 0
+        self.failed_logins = 0
         self.webhook_disorder: Disorder | None = None
         """Off (None) by default; a `Disorder` makes webhook deliveries late, so that later ones
         overtake them (Jira retries and delivers concurrently), or lost (`drop`)."""

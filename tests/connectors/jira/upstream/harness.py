@@ -17,9 +17,9 @@ Where it must differ from upstream, and why:
 - the normal user is "Alex User" (`ci.user`): upstream's user searches for "a" expect a match,
   which its own site's admin account gives;
 - the clients use the one credential the emulator accepts (Cloud: e-mail + API token; Server:
-  a personal access token), so `jira_normal` is the same user as `jira_admin`; they are built with
-  `validate=False` (upstream's `validate=True` reads `/rest/auth/1/session`, see the verdict table)
-  and `max_retries=0` (a refusal shows at once instead of after back-off sleeps).
+  a personal access token), so `jira_normal` is the same user as `jira_admin`; they are built, as
+  upstream's, with `validate=True` (a read of `/rest/auth/1/session`), and with `max_retries=0`
+  (a refusal shows at once instead of after back-off sleeps).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def _client(url: str, mode: str) -> JIRA:
     client = _clients.get((url, mode))
     if client is None:
         auth: dict[str, Any] = {"basic_auth": (EMAIL, TOKEN)} if mode == "cloud" else {"token_auth": PAT}
-        client = JIRA(server=url, logging=False, validate=False, max_retries=0, timeout=10, **auth)
+        client = JIRA(server=url, logging=False, validate=True, max_retries=0, timeout=10, **auth)
         _clients[(url, mode)] = client
     return client
 
