@@ -135,3 +135,27 @@ def response_schema(openapi: dict[str, Any]) -> Callable[[str, str, int], Any]:
         return response["content"]["application/json"]["schema"]
 
     return schema
+
+
+def bridge_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, *, server: bool = False, **extra: str
+) -> dict[str, str]:
+    """Point the bridge's settings at the emulator at `url` (Cloud credentials, or Server's PAT),
+    with a state database of the test's own; `extra` adds or overrides settings."""
+    values = {
+        "JIRA_URL": url,
+        "JIRA_PROJECT": "BRIDGE",
+        "JIRA_MAX_RETRIES": "0",
+        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+        **({"JIRA_PAT": PAT} if server else {"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN}),
+        **extra,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def env(cloud_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """The settings of a sync against the Cloud site `cloud`."""
+    return bridge_env(monkeypatch, tmp_path, cloud_url)

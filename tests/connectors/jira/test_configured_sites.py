@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from bridge.config import BridgeSettings
 from bridge.sync import run_sync
 from connectors.jira.emulator import JiraEmulator, Workflow
-from tests.connectors.jira.conftest import EMAIL, PAT, TOKEN
+from tests.connectors.jira.conftest import EMAIL, PAT, TOKEN, bridge_env
 
 NOTE = "2026-12-03 Planning.md"
 LINES = [
@@ -47,16 +47,11 @@ def _site(
     app.state.emulator = site
     site.add_user("Jason Lee", email="jason@example.com", name="jason")
     site.add_user("Dana Kim", email="dana@example.com", name="dana", projects=())  # may not be assigned
-    env = {"JIRA_URL": url, "JIRA_PROJECT": project, "JIRA_MAX_RETRIES": "0"}
-    env["BRIDGE_STATE_URL"] = f"sqlite:///{tmp_path / 'state.db'}"
+    bridge_env(monkeypatch, tmp_path, url, server=mode == "server", JIRA_PROJECT=project)
     if mode == "cloud":
-        env |= {"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN}
         client = JIRA(server=url, basic_auth=(EMAIL, TOKEN), max_retries=0, timeout=10)
     else:
-        env |= {"JIRA_PAT": PAT}
         client = JIRA(server=url, token_auth=PAT, max_retries=0, timeout=10)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
     return site, client
 
 

@@ -26,21 +26,6 @@ from tests.conftest import EXAMPLE_NOTE
 from tests.connectors.jira.conftest import EMAIL, TOKEN
 
 
-@pytest.fixture
-def env(cloud_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "JIRA_URL": cloud_url,
-        "JIRA_EMAIL": EMAIL,
-        "JIRA_API_TOKEN": TOKEN,
-        "JIRA_PROJECT": "BRIDGE",
-        "JIRA_MAX_RETRIES": "0",
-        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
-
-
 def sync(vault: Path):
     return run_sync(BridgeSettings(vault=vault), connector_name="jira").report
 

@@ -20,7 +20,7 @@ from bridge.sync import run_sync
 from connectors.jira.emulator import JiraEmulator
 from connectors.jira.emulator.records import CLASSIC_SCREEN
 from tests.cli import run_bridge
-from tests.connectors.jira.conftest import EMAIL, PAT, TOKEN
+from tests.connectors.jira.conftest import bridge_env
 
 NOTE = (
     "- [ ] Call Dana about the venue 📅 2025-10-26 ⏫ #task\n"
@@ -39,17 +39,7 @@ def _vault(tmp_path: Path, text: str = NOTE) -> Path:
 def _env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, *, server: bool, **extra: str
 ) -> dict[str, str]:
-    values = {
-        "JIRA_URL": url,
-        "JIRA_PROJECT": "TEAM",
-        "JIRA_MAX_RETRIES": "0",
-        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
-        **({"JIRA_PAT": PAT} if server else {"JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN}),
-        **extra,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
+    return bridge_env(monkeypatch, tmp_path, url, server=server, **{"JIRA_PROJECT": "TEAM", **extra})
 
 
 def sync(vault: Path):

@@ -23,25 +23,10 @@ from bridge.state import Store
 from bridge.sync import run_sync
 from connectors.jira.emulator import JiraEmulator, Workflow
 from tests.conftest import EXAMPLE_NOTE
-from tests.connectors.jira.conftest import EMAIL, PAT, TOKEN
+from tests.connectors.jira.conftest import EMAIL, PAT
 
 TODAY = dt.datetime.now(dt.UTC).astimezone().date()
 GROUPS_WITH_HIGH = 4
-
-
-@pytest.fixture
-def env(cloud_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    values = {
-        "JIRA_URL": cloud_url,
-        "JIRA_EMAIL": EMAIL,
-        "JIRA_API_TOKEN": TOKEN,
-        "JIRA_PROJECT": "BRIDGE",
-        "JIRA_MAX_RETRIES": "0",
-        "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
 
 
 def sync(vault: Path, **kw):
