@@ -135,37 +135,26 @@ class Workflow:
         """To Do → In Progress → Done with Jira Cloud's global transitions (ids 11, 21, 31, named
         after their targets): any status may move to any other, so Done → To Do reopens. None has
         a screen: "Done"'s post-function resolves the issue as "Done", the others clear it."""
-        statuses = [
-            WorkflowStatus("To Do", "new"),
-            WorkflowStatus("In Progress", "indeterminate"),
-            WorkflowStatus("Done", "done"),
-        ]
-        return cls(
-            statuses,
-            [
-                Transition("To Do", "To Do", clears_resolution=True),
-                Transition("In Progress", "In Progress", clears_resolution=True),
-                Transition("Done", "Done", sets_resolution="Done"),
-            ],
-        )
+        return cls._simplified(Transition("Done", "Done", sets_resolution="Done"))
 
     @classmethod
     def server_default(cls) -> Workflow:
         """`default()`'s statuses and global transitions, but "Done" has a screen that requires a
         Resolution (no post-function sets one), as classic Server/Data Center projects have."""
+        return cls._simplified(Transition("Done", "Done", screen=("resolution",), required=("resolution",)))
+
+    @classmethod
+    def _simplified(cls, done: Transition) -> Workflow:
         statuses = [
             WorkflowStatus("To Do", "new"),
             WorkflowStatus("In Progress", "indeterminate"),
             WorkflowStatus("Done", "done"),
         ]
-        return cls(
-            statuses,
-            [
-                Transition("To Do", "To Do", clears_resolution=True),
-                Transition("In Progress", "In Progress", clears_resolution=True),
-                Transition("Done", "Done", screen=("resolution",), required=("resolution",)),
-            ],
-        )
+        reopening = [
+            Transition("To Do", "To Do", clears_resolution=True),
+            Transition("In Progress", "In Progress", clears_resolution=True),
+        ]
+        return cls(statuses, [*reopening, done])
 
     @classmethod
     def classic(cls) -> Workflow:
