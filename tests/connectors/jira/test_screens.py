@@ -266,3 +266,18 @@ def test_a_create_by_type_name_in_a_team_managed_project_is_refused_as_jira_does
         ).status_code
         == 201
     )
+
+
+def test_a_data_center_before_8_4_is_read_through_the_older_createmeta(
+    server, server_url, monkeypatch, tmp_path
+):
+    """No `issue/createmeta/{KEY}/issuetypes` there (404): the types and the create screen come
+    from the older `issue/createmeta?expand=projects.issuetypes.fields`, in one request."""
+    server.fail_next(404, path_prefix="/rest/api/2/issue/createmeta/TEAM/issuetypes")
+    _env(monkeypatch, tmp_path, server_url, server=True)
+    start = len(server.request_log)
+    report = sync(_vault(tmp_path))
+    assert (report.created, report.failed, report.errors) == (3, 0, [])
+    made = [i for i in server.issues.values() if i.project.key == "TEAM"]
+    assert all(i.duedate is None for i in made)  # the screen was learned all the same
+    assert _count(server, start, "GET", "/issue/createmeta") == 1
