@@ -14,22 +14,24 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bridge import registry
+from bridge import registry, status_page
 from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
 from bridge.inbox import apply_events
+from bridge.metrics import CONTENT_TYPE, Metrics
 from bridge.state import Store
 
 __all__ = ["Receiver", "create_app"]
@@ -38,6 +40,8 @@ log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
 PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
+
+T = TypeVar("T")
 
 
 class Receiver:
@@ -55,6 +59,7 @@ class Receiver:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.metrics = Metrics(self._inbox_counts)
 
     def parser(self, name: str) -> Webhooks:
         """The connector's delivery checker, built once; BridgeError when unknown or unconfigured."""
@@ -70,9 +75,28 @@ class Receiver:
             except StateError:  # the connection may have dropped (database restarted): one new try
                 self._store = _reopen(self._store, self.url)
                 new = self._store.receive(name, delivery_id, body)
+        self.metrics.on_receive(name, new)
         if new:
             self._wake.set()
         return new
+
+    def read(self, query: Callable[[Store], T]) -> T:
+        """Run a read of the state on the request side's connection (the status page, a scrape),
+        replaced once when it dropped; StateError while the database is away."""
+        with self._store_lock:
+            try:
+                return query(self._store)
+            except StateError:
+                self._store = _reopen(self._store, self.url)
+                return query(self._store)
+
+    def _inbox_counts(self) -> Mapping[str, int] | None:
+        """Deliveries per inbox state for a scrape; None when the database cannot say."""
+        try:
+            return self.read(Store.inbox_counts)
+        except StateError as exc:
+            log.warning("metrics: state database unavailable", error=str(exc))
+            return None
 
     # -- the worker -------------------------------------------------------------------------------
 
@@ -155,6 +179,7 @@ class Receiver:
                 lines=outcome.lines,
                 latency_ms=_since(event.received_at, now),
             )
+            self.metrics.on_settle(event.connector, outcome.result, event.received_at, now)
         return len(outcomes)
 
 
@@ -194,9 +219,11 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY) -> Starlette:
-    """The receiver as an ASGI app: `POST /webhooks/<connector>`, `GET /healthz`."""
+    """The receiver as an ASGI app: `POST /webhooks/<connector>`, `GET /healthz`, `GET /metrics`
+    (Prometheus) and `GET /` (a read-only status page)."""
     receiver = Receiver(settings, root, max_body=max_body)
     installed = frozenset(registry.available())  # entry points are read once, not per delivery
+    receiver.metrics.track(sorted(installed))
 
     async def webhook(request: Request) -> Response:
         name = request.path_params["connector"]
@@ -231,6 +258,18 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
 
+    async def metrics(_: Request) -> Response:
+        body = await run_in_threadpool(receiver.metrics.render)  # reads the inbox
+        return Response(body, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+
+    async def status(_: Request) -> Response:
+        try:
+            snapshot = await run_in_threadpool(receiver.read, status_page.read_snapshot)
+        except StateError as exc:
+            log.warning("status page: state database unavailable", error=str(exc))
+            return _error(503, "state database unavailable; retry later")
+        return HTMLResponse(status_page.render(snapshot), headers=status_page.HEADERS)
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         receiver.start()  # deliveries a crash left in the inbox are applied first
@@ -243,6 +282,8 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
         routes=[
             Route("/webhooks/{connector}", webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/", status, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
