@@ -144,7 +144,8 @@ class Receiver:
             outcomes = self._apply(store, events, parsers)
             unreadable = [o for o in outcomes if o.result.startswith("invalid")]
             for outcome in unreadable:  # the same bytes read the same way next time: kept, not retried
-                store.set_aside(outcome.event.id, outcome.result.removeprefix("invalid: "))
+                reason = outcome.result.removeprefix("invalid: ")
+                store.set_aside(outcome.event.id, reason, attempts=outcome.event.attempts + 1)
                 outcome.result = "set aside"
             store.settle((o.event.id, o.result) for o in outcomes if o.result != "set aside")
         now = dt.datetime.now(dt.UTC)

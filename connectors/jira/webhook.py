@@ -33,38 +33,38 @@ JiraTime = Annotated[str, AfterValidator(_jira_time)]
 
 
 class StatusCategory(Payload):
-    id: int | None = None
-    key: str | None = None
-    name: str | None = None
+    id: int = 0
+    key: str = ""
+    name: str = ""
 
 
 class Status(Payload):
-    id: str | None = None
-    name: str | None = None
-    statusCategory: StatusCategory | None = None
+    id: str = ""
+    name: str = ""
+    statusCategory: StatusCategory = Field(default_factory=StatusCategory)
 
 
 class IssueFields(Payload):
-    summary: str | None = None
+    summary: str = ""
     labels: list[str] = Field(default_factory=list)
-    updated: JiraTime | None = None
-    created: JiraTime | None = None
-    status: Status | None = None
+    updated: JiraTime = ""
+    created: JiraTime = ""
+    status: Status = Field(default_factory=Status)
     description: str | dict[str, Any] | None = None  # REST v2 text, or a v3 ADF document
     duedate: str | None = None
 
 
 class Issue(Payload):
     id: str
-    key: str | None = None
-    self_url: str | None = Field(default=None, alias="self")
-    fields: IssueFields | None = None
+    key: str = ""
+    self_url: str = Field(default="", alias="self")
+    fields: IssueFields = Field(default_factory=IssueFields)
 
 
 class ChangeItem(Payload):
-    field: str | None = None
-    fieldtype: str | None = None
-    fieldId: str | None = None
+    field: str = ""
+    fieldtype: str = ""
+    fieldId: str = ""
     from_: str | None = Field(default=None, alias="from")
     fromString: str | None = None
     to: str | None = None
@@ -72,24 +72,24 @@ class ChangeItem(Payload):
 
 
 class Changelog(Payload):
-    id: str | None = None
+    id: str = ""
     items: list[ChangeItem] = Field(default_factory=list)
 
 
 class User(Payload):
-    accountId: str | None = None
-    displayName: str | None = None
-    active: bool | None = None
+    accountId: str = ""
+    displayName: str = ""
+    active: bool = True
 
 
 class Event(Payload):
     webhookEvent: str
-    timestamp: int | None = None
-    issue_event_type_name: str | None = None
-    user: User | None = None
-    issue: Issue | None = None
-    changelog: Changelog | None = None
-    matchedWebhookIds: list[int] | None = None
+    timestamp: int = 0
+    issue_event_type_name: str = ""
+    user: User = Field(default_factory=User)
+    issue: Issue | None = None  # required of issue events, checked before
+    changelog: Changelog = Field(default_factory=Changelog)
+    matchedWebhookIds: list[int] = Field(default_factory=list)
 
 
 class JiraWebhooks:

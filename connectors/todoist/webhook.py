@@ -50,18 +50,18 @@ Instant = Annotated[str, AfterValidator(_instant)]
 class Due(Payload):
     date: str
     timezone: str | None = None
-    string: str | None = None
-    lang: str | None = None
-    is_recurring: bool | None = None
+    string: str = ""
+    lang: str = ""
+    is_recurring: bool = False
 
 
 class Item(Payload):
-    """A task as an item event carries it: every field is optional here (events are terse in
-    fixtures), but one that is present has its documented type; nullable only where documented."""
+    """A task as an item event carries it: only `id` is required here (events are terse in
+    fixtures), but a field that is present has its documented type, null only where documented."""
 
     id: str
-    user_id: str | None = None
-    project_id: str | None = None
+    user_id: str = ""
+    project_id: str = ""
     section_id: str | None = None
     parent_id: str | None = None
     added_by_uid: str | None = None
@@ -81,36 +81,36 @@ class Item(Payload):
     added_at: Instant | None = None
     completed_at: Instant | None = None
     updated_at: Instant | None = None
-    child_order: int | None = None
-    day_order: int | None = None
+    child_order: int = 0
+    day_order: int = -1
     order_key: str | None = None
-    note_count: int | None = None
-    completed_count: int | None = None
-    postponed_count: int | None = None
-    url: str | None = None
+    note_count: int = 0
+    completed_count: int = 0
+    postponed_count: int = 0
+    url: str = ""
 
 
 class Initiator(Payload):
-    id: str | None = None
-    email: str | None = None
-    full_name: str | None = None
+    id: str = ""
+    email: str = ""
+    full_name: str = ""
     image_id: str | None = None
-    is_premium: bool | None = None
+    is_premium: bool = False
 
 
 class Extra(Payload):
-    old_item: dict[str, Any] | None = None
-    update_intent: str | None = None
+    old_item: dict[str, Any] = Field(default_factory=dict)  # read as an Item when present
+    update_intent: str = ""
 
 
 class Envelope(Payload):
     event_name: str
-    user_id: str | None = None
-    version: str | None = None
-    triggered_at: Instant | None = None
-    initiator: Initiator | None = None
-    event_data: dict[str, Any] | None = None  # read as an Item for item events, below
-    event_data_extra: Extra | None = None
+    user_id: str = ""
+    version: str = ""
+    triggered_at: Instant = ""
+    initiator: Initiator = Field(default_factory=Initiator)
+    event_data: dict[str, Any] = Field(default_factory=dict)  # read as an Item for item events
+    event_data_extra: Extra = Field(default_factory=Extra)
 
 
 class TodoistWebhooks:
@@ -145,7 +145,7 @@ class TodoistWebhooks:
         assert isinstance(item, dict)  # noqa: S101 - checked above
         validated(Item, item, "event_data")
         old = (event.get("event_data_extra") or {}).get("old_item")
-        if old is not None:
+        if old:
             validated(Item, old, "event_data_extra.old_item")
         task = mapping.remote_task(item)
         if name == "item:deleted" and task.status is not RemoteStatus.DELETED:
