@@ -14,6 +14,7 @@ from bridge.config import BridgeSettings, load_settings
 from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError, StateError
 from bridge.output import (
     print_diagnostics,
+    print_inbox,
     print_json,
     print_report,
     print_status,
@@ -165,6 +166,64 @@ def status(
         print_json(document)
     else:
         print_status(document)
+
+
+inbox_app = typer.Typer(
+    help="The webhook inbox: deliveries set aside (could not be applied) or still waiting.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+app.add_typer(inbox_app, name="inbox")
+
+_VaultOption = Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")]
+
+
+@inbox_app.callback()
+def inbox(
+    ctx: typer.Context,
+    vault: _VaultOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """List deliveries set aside or waiting: id, connector, received time, attempts, reason."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from bridge.sync import open_store, vault_of
+
+    settings = _settings()
+    try:
+        with open_store(settings.state_url_for(vault_of(settings, vault))) as store:
+            items = [item.to_json() for item in store.inbox_items()]
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print_json(items)
+    else:
+        print_inbox(items)
+
+
+@inbox_app.command("retry")
+def inbox_retry(
+    ids: Annotated[list[int], typer.Argument(help="Inbox id of a set-aside delivery (see `bridge inbox`)")],
+    vault: _VaultOption = None,
+) -> None:
+    """Put set-aside deliveries back to be applied by the running `bridge serve`, attempts counted afresh."""
+    from bridge.sync import open_store, vault_of
+
+    settings = _settings()
+    missing: list[int] = []
+    try:
+        with open_store(settings.state_url_for(vault_of(settings, vault))) as store:
+            for item in ids:
+                if store.retry(item):
+                    print(f"inbox {item}: put back to be applied")
+                else:
+                    missing.append(item)
+    except BridgeError as exc:
+        raise _fail(exc) from exc
+    if missing:
+        shown = ", ".join(str(i) for i in missing)
+        print(f"bridge: no delivery set aside with inbox id {shown} (see `bridge inbox`)", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE)
 
 
 @app.command()

@@ -131,6 +131,18 @@ class BridgeSettings(BaseSettings):
         ge=1,
         description="Applied webhook deliveries are kept this long (to recognise late retries), then pruned.",
     )
+    inbox_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="A webhook delivery whose application fails is tried this many times, then set aside.",
+    )
+    inbox_backoff: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="Seconds before a failed delivery's second attempt; doubled for each one after.",
+    )
 
     @field_validator("routes", mode="before")
     @classmethod

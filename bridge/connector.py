@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, Self, cast
 
 from bridge.errors import StateError
 from bridge.model import Priority, StatusType
+from bridge.payload import json_object
 
 __all__ = [
     "AuthOptions",
@@ -197,11 +198,9 @@ class Webhooks(Protocol):
 
 
 def delivery_object(body: bytes) -> dict[str, Any]:
-    """A webhook body as a JSON object; ValueError (the receiver's 400) for anything else."""
-    value = json.loads(body)
-    if not isinstance(value, dict):
-        raise ValueError("expected a JSON object")  # noqa: TRY004 - a malformed delivery, not a bug
-    return value
+    """A webhook body as a JSON object, nested no deeper than `bridge.payload.MAX_DEPTH`;
+    ValueError (the receiver's 400) for anything else."""
+    return json_object(body)
 
 
 def cursor_object(

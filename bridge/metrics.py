@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from bridge.state import SET_ASIDE
+
 __all__ = [
     "CONTENT_TYPE",
     "LATENCY_BUCKETS",
@@ -31,7 +33,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Inbox states (the `state` column): waiting to be applied, and given up on after retries. Any
 # other state a delivery can reach is still counted by `bridge_inbox_deliveries{state=…}`.
 WAITING_STATES = frozenset({"new", "claimed"})
-SET_ASIDE_STATES = frozenset({"set_aside"})
+SET_ASIDE_STATES = frozenset({SET_ASIDE})
 
 # Seconds from a delivery stored to the worker done with it: milliseconds when all is well, up to
 # minutes while a sync holds the writer lock or the database is away.

@@ -71,4 +71,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX inbox_state ON inbox (state, id)",
         ),
     ),
+    Migration(
+        4,
+        "inbox attempts and set-aside deliveries",
+        (
+            # A delivery whose application failed is tried again after `not_before`, a bounded
+            # number of times, then set aside (state 'set_aside') with the reason in `error`.
+            "ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE inbox ADD COLUMN not_before TEXT",
+            "ALTER TABLE inbox ADD COLUMN error TEXT",
+        ),
+    ),
 )

@@ -17,6 +17,7 @@ from bridge.model import Diagnostic, Task
 
 __all__ = [
     "print_diagnostics",
+    "print_inbox",
     "print_json",
     "print_report",
     "print_status",
@@ -185,4 +186,31 @@ def print_status(status: dict[str, Any]) -> None:
     inbox = status.get("inbox") or {}
     if inbox:
         waiting = inbox.get("new", 0) + inbox.get("claimed", 0)
-        console.print(f"webhook inbox: {waiting} waiting, {inbox.get('done', 0)} applied", highlight=False)
+        line = f"webhook inbox: {waiting} waiting, {inbox.get('done', 0)} applied"
+        if inbox.get("set_aside"):
+            line += f", {inbox['set_aside']} set aside (could not be applied: see `bridge inbox`)"
+        console.print(line, highlight=False)
+
+
+def print_inbox(items: Sequence[dict[str, Any]]) -> None:
+    """`bridge inbox`: the deliveries not applied yet, and for each why (a table for people)."""
+    console = Console()
+    if not items:
+        console.print("webhook inbox: nothing set aside or waiting", highlight=False)
+        return
+    table = Table(header_style="bold")
+    for name in ("Id", "Connector", "Received", "State", "Attempts", "Reason"):
+        table.add_column(name, overflow="fold")
+    for item in items:
+        state = str(item["state"]).replace("_", " ")
+        if item["state"] == "new" and item.get("next_attempt"):
+            state = f"retry after {item['next_attempt']}"
+        table.add_row(
+            str(item["id"]),
+            escape(str(item["connector"])),
+            str(item["received_at"]),
+            state,
+            str(item["attempts"]),
+            escape(str(item["reason"] or "")),
+        )
+    console.print(table)

@@ -30,9 +30,9 @@ from bridge import registry, status_page
 from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
-from bridge.inbox import apply_events
+from bridge.inbox import Outcome, apply_events
 from bridge.metrics import CONTENT_TYPE, Metrics
-from bridge.state import Store
+from bridge.state import InboxEvent, Store
 
 __all__ = ["Receiver", "create_app"]
 
@@ -165,8 +165,13 @@ class Receiver:
                     parsers[name] = self.parser(name)
                 except BridgeError as exc:
                     log.warning("webhook connector unusable", connector=name, error=str(exc))
-            outcomes = apply_events(self.settings, self.root, store, events, parsers)
-            store.settle((o.event.id, o.result) for o in outcomes)
+            outcomes = self._apply(store, events, parsers)
+            unreadable = [o for o in outcomes if o.result.startswith("invalid")]
+            for outcome in unreadable:  # the same bytes read the same way next time: kept, not retried
+                reason = outcome.result.removeprefix("invalid: ")
+                store.set_aside(outcome.event.id, reason, attempts=outcome.event.attempts + 1)
+                outcome.result = "set aside"
+            store.settle((o.event.id, o.result) for o in outcomes if o.result != "set aside")
         now = dt.datetime.now(dt.UTC)
         for outcome in outcomes:
             event = outcome.event
@@ -180,7 +185,49 @@ class Receiver:
                 latency_ms=_since(event.received_at, now),
             )
             self.metrics.on_settle(event.connector, outcome.result, event.received_at, now)
-        return len(outcomes)
+        return len(events)
+
+    def _apply(self, store: Store, events: list[InboxEvent], parsers: dict[str, Webhooks]) -> list[Outcome]:
+        """Apply a batch so that no delivery holds up the others: when the batch raises, each of
+        its deliveries is applied on its own, and one that still raises is tried again later
+        (`Store.defer`), then set aside. One that failed before is always applied on its own.
+        A database or lock error is no delivery's fault: it is raised, to the worker's loop."""
+        fresh = [e for e in events if not e.attempts]
+        alone = [e for e in events if e.attempts]
+        outcomes: list[Outcome] = []
+        if len(fresh) > 1:
+            try:
+                outcomes = apply_events(self.settings, self.root, store, fresh, parsers)
+            except (StateError, LockHeldError):
+                raise
+            except Exception:  # one of them, or several: find out which by applying each
+                log.warning("inbox batch failed; applying its deliveries one by one", deliveries=len(fresh))
+                alone = fresh + alone
+        else:
+            alone = fresh + alone
+        for event in alone:
+            try:
+                outcomes += apply_events(self.settings, self.root, store, [event], parsers)
+            except (StateError, LockHeldError):
+                raise
+            except Exception as exc:  # a bug this delivery's content runs into
+                reason = f"{type(exc).__name__}: {exc}"[:500]
+                aside = store.defer(
+                    event.id,
+                    reason,
+                    max_attempts=self.settings.inbox_attempts,
+                    backoff=self.settings.inbox_backoff,
+                )
+                log.warning(
+                    "delivery set aside" if aside else "delivery failed; will try again",
+                    connector=event.connector,
+                    delivery_id=event.delivery_id,
+                    inbox_id=event.id,
+                    attempt=event.attempts + 1,
+                    reason=reason,
+                    exc_info=True,
+                )
+        return outcomes
 
 
 def _since(received_at: str, now: dt.datetime) -> float | None:

@@ -23,7 +23,7 @@ from bridge.database import Database, connect, sqlite_path
 from bridge.errors import StateError
 from bridge.migrations import MIGRATIONS
 
-__all__ = ["Base", "CachedFile", "InboxEvent", "Store", "bump", "sqlite_path"]
+__all__ = ["SET_ASIDE", "Base", "CachedFile", "InboxEvent", "InboxItem", "Store", "bump", "sqlite_path"]
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,36 @@ class InboxEvent:
     delivery_id: str
     body: str
     received_at: str
+    attempts: int = 0  # failed applications so far: one that failed before is applied on its own
+
+
+SET_ASIDE = "set_aside"  # the inbox state of a delivery that could not be applied; see `Store.defer`
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """An inbox row as `bridge inbox` lists it: a delivery not (yet) applied, and why."""
+
+    id: int
+    connector: str
+    delivery_id: str
+    received_at: str
+    state: str
+    attempts: int
+    error: str | None
+    not_before: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "connector": self.connector,
+            "delivery_id": self.delivery_id,
+            "received_at": self.received_at,
+            "state": self.state,
+            "attempts": self.attempts,
+            "reason": self.error,
+            "next_attempt": self.not_before,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,28 +373,37 @@ class Store:
             return result.rowcount == 1
 
     def waiting(self) -> bool:
-        """Whether any delivery waits to be applied (a cheap look before taking the writer lock)."""
-        return bool(self._rows("SELECT 1 FROM inbox WHERE state <> 'done' LIMIT 1"))
+        """Whether any delivery waits to be applied (a cheap look before taking the writer lock);
+        one set aside, or waiting for its next attempt, does not count."""
+        return bool(
+            self._rows(
+                "SELECT 1 FROM inbox WHERE state IN ('new', 'claimed')"
+                " AND (not_before IS NULL OR not_before <= ?) LIMIT 1",
+                _precise_now(),
+            )
+        )
 
     def claim(self, worker: str, *, limit: int = 50, stale_after: float = 60.0) -> list[InboxEvent]:
         """Take the oldest unapplied deliveries for `worker`, with those a dead worker left claimed:
         one of this host whose process is gone at once, one of another host after `stale_after`.
         Rows another worker is claiming at this moment are skipped, never taken twice."""
         stale = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_after)).isoformat(timespec="seconds")
+        due = _precise_now()  # a delivery that failed waits out its back-off
         holders = [
             str(r[0]) for r in self._rows("SELECT DISTINCT claimed_by FROM inbox WHERE state = 'claimed'")
         ]
         dead = [w for w in holders if w != worker and _gone(w)] or [""]
         marks = ", ".join("?" for _ in dead)  # only placeholders are formatted into the SQL
         sql = (
-            "SELECT id, connector, delivery_id, body, received_at FROM inbox WHERE state = 'new'"  # noqa: S608
+            "SELECT id, connector, delivery_id, body, received_at, attempts FROM inbox"  # noqa: S608
+            " WHERE (state = 'new' AND (not_before IS NULL OR not_before <= ?))"
             f" OR (state = 'claimed' AND (claimed_at < ? OR claimed_by IN ({marks})))"
             f" ORDER BY id LIMIT ?{self.db.skip_locked}"
         )
         with self.transaction():
             rows = self.db.execute(
                 sql,
-                (stale, *dead, limit),
+                (due, stale, *dead, limit),
             ).rows
             now = _now()
             for row in rows:
@@ -372,7 +411,7 @@ class Store:
                     "UPDATE inbox SET state = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ?",
                     (worker, now, row[0]),
                 )
-        return [InboxEvent(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+        return [InboxEvent(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5])) for r in rows]
 
     def settle(self, outcomes: Iterable[tuple[int, str]]) -> None:
         """Mark deliveries applied (or ignored), each with what came of it, in one transaction."""
@@ -381,6 +420,58 @@ class Store:
                 self.db.execute(
                     "UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id)
                 )
+
+    def defer(self, event_id: int, error: str, *, max_attempts: int, backoff: float) -> bool:
+        """Count a failed application of a claimed delivery: it is tried again after a back-off
+        that doubles each time (`backoff` seconds first), and set aside with `error` once it has
+        failed `max_attempts` times. True when it was set aside."""
+        rows = self._rows("SELECT attempts FROM inbox WHERE id = ?", event_id)
+        attempts = (int(rows[0][0]) if rows else 0) + 1
+        if attempts >= max_attempts:
+            self.set_aside(event_id, error, attempts=attempts)
+            return True
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=backoff * 2 ** (attempts - 1))
+        with self.transaction():
+            self.db.execute(
+                "UPDATE inbox SET state = 'new', attempts = ?, error = ?, not_before = ?,"
+                " claimed_by = NULL, claimed_at = NULL WHERE id = ? AND state = 'claimed'",
+                (attempts, error, later.isoformat(timespec="microseconds"), event_id),
+            )
+        return False
+
+    def set_aside(self, event_id: int, reason: str, *, attempts: int | None = None) -> None:
+        """Stop trying a delivery: kept with its reason until `retry` puts it back (never pruned)."""
+        with self.transaction():
+            self.db.execute(
+                f"UPDATE inbox SET state = '{SET_ASIDE}', error = ?, not_before = NULL,"  # noqa: S608 - a constant
+                " attempts = COALESCE(?, attempts), claimed_by = NULL, claimed_at = NULL WHERE id = ?",
+                (reason, attempts, event_id),
+            )
+
+    def retry(self, event_id: int) -> bool:
+        """Put a set-aside delivery back to be applied, with a fresh count of attempts; False
+        when no delivery with this id is set aside."""
+        with self.transaction():
+            result = self.db.execute(
+                "UPDATE inbox SET state = 'new', attempts = 0, not_before = NULL"  # noqa: S608 - a constant
+                f" WHERE id = ? AND state = '{SET_ASIDE}'",
+                (event_id,),
+            )
+        return result.rowcount == 1
+
+    def inbox_items(self, *, states: Iterable[str] = (SET_ASIDE, "new", "claimed")) -> list[InboxItem]:
+        """The deliveries in these states, oldest first, without their bodies (`bridge inbox`)."""
+        wanted = list(states)
+        marks = ", ".join("?" for _ in wanted)  # only placeholders are formatted into the SQL
+        rows = self._rows(
+            "SELECT id, connector, delivery_id, received_at, state, attempts, error, not_before"  # noqa: S608
+            f" FROM inbox WHERE state IN ({marks}) ORDER BY id",
+            *wanted,
+        )
+        return [
+            InboxItem(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5]), r[6], r[7])
+            for r in rows
+        ]
 
     def prune_inbox(self, older_than: dt.timedelta) -> int:
         """Forget applied deliveries received more than `older_than` ago; how many were removed.

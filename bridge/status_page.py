@@ -67,7 +67,8 @@ class Snapshot:
         return sum(n for state, n in self.counts.items() if state in SET_ASIDE_STATES)
 
 
-_COLUMNS = "id, connector, delivery_id, received_at, state, outcome"
+# a set-aside delivery's reason is its `error`; a settled one's is its outcome
+_COLUMNS = "id, connector, delivery_id, received_at, state, COALESCE(error, outcome)"
 
 
 def _deliveries(rows: Iterable[tuple[Any, ...]]) -> list[Delivery]:
