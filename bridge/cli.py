@@ -235,28 +235,18 @@ def serve(
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
 ) -> None:
     """Receive tracker webhooks and apply completions to the notes as they happen."""
-    import structlog
-    import uvicorn
-
     from bridge.serve import create_app
+    from bridge.serve_limits import prepare, run
     from bridge.sync import vault_of
 
     settings = _settings()
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-    )
+    limits = prepare(settings)  # log lines limited per cause from the start
     try:
         app = create_app(settings, vault_of(settings, vault))
     except BridgeError as exc:
         raise _fail(exc) from exc
     print(f"bridge serve on http://{host}:{port} (POST /webhooks/<connector>, GET /healthz)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=30)
+    run(app, limits, host=host, port=port)
 
 
 @app.command()

@@ -144,6 +144,32 @@ class BridgeSettings(BaseSettings):
         description="Seconds before a failed delivery's second attempt; doubled for each one after.",
     )
 
+    # `bridge serve` in the open (docs/webhooks.md#limits): every connection and request is bounded.
+    serve_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections at most (fewer if the descriptor limit is lower); beyond, the"
+        " oldest connection still sending its request is closed to make room.",
+    )
+    serve_limit_concurrency: int = Field(
+        default=100, ge=1, description="Requests handled at once; more are answered 503 (not /healthz)."
+    )
+    serve_backlog: int = Field(
+        default=128, ge=1, description="Connections the kernel queues until `bridge serve` accepts them."
+    )
+    serve_timeout_keep_alive: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection is kept open."
+    )
+    serve_header_timeout: float = Field(
+        default=10, gt=0, description="Seconds a connection has to send a complete request head."
+    )
+    serve_body_timeout: float = Field(
+        default=20, gt=0, description="Seconds a request has to send its whole body; then 408."
+    )
+    serve_log_lines: int = Field(
+        default=20, ge=1, description="Warnings of one cause logged per minute at most; the rest are counted."
+    )
+
     @field_validator("routes", mode="before")
     @classmethod
     def _routes(cls, value: Any) -> Any:
