@@ -11,11 +11,13 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
+from bridge.model import Task
 from bridge.plan import Plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
@@ -104,11 +106,13 @@ def apply_plan(
     today: dt.date,
     report: Report,
     record: bool = True,
+    parsed: Mapping[str, tuple[bytes, Sequence[Task]]] | None = None,
 ) -> None:
     """Carry `plan` out and commit what succeeded; failures are counted and retried next run.
 
     `record` keeps the report as the connector's last run (`bridge status`); webhook
-    applications, which are not runs, leave it alone.
+    applications, which are not runs, leave it alone. `parsed` holds notes' bytes as read with
+    their tasks, so write-back need not parse a note again that is unchanged since.
     """
     ops = _mark_pending(plan.ops, plan.adopting, store, report.connector)
     results: dict[str, OpResult] = {}
@@ -122,7 +126,7 @@ def apply_plan(
             for r in pushed.results
         }
         cursor = pushed.cursor or cursor
-    written, explained = _write_notes(plan, root, dialect, notes, today, report)
+    written, explained = _write_notes(plan, root, dialect, notes, today, report, parsed or {})
     bases: list[Base] = []
     links: dict[str, str] = {}
     settled: list[str] = []
@@ -234,7 +238,13 @@ def _incarnation(token: str, since: str) -> str:
 
 
 def _write_notes(
-    plan: Plan, root: Path, dialect: Dialect, notes: dict[str, Note], today: dt.date, report: Report
+    plan: Plan,
+    root: Path,
+    dialect: Dialect,
+    notes: dict[str, Note],
+    today: dt.date,
+    report: Report,
+    parsed: Mapping[str, tuple[bytes, Sequence[Task]]],
 ) -> tuple[set[str], set[str]]:
     """Apply the plan's note edits, one atomic write per note.
 
@@ -252,7 +262,14 @@ def _write_notes(
     for path, changes in by_path.items():
         try:
             result = set_status(
-                root, path, changes, today=today, dialect=dialect, expected=notes.get(path), seen=seen[path]
+                root,
+                path,
+                changes,
+                today=today,
+                dialect=dialect,
+                expected=notes.get(path),
+                seen=seen[path],
+                parsed=parsed.get(path),
             )
         except OSError as exc:  # a folder we may not write in: the rest of the run still commits
             report.notices.append(f"{path}: cannot be written ({exc.strerror or exc}); tried again next run")

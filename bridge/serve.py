@@ -29,7 +29,7 @@ from bridge import registry
 from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
-from bridge.inbox import apply_events
+from bridge.inbox import NoteMemo, apply_events
 from bridge.state import Store
 
 __all__ = ["Receiver", "create_app"]
@@ -38,6 +38,13 @@ log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
 PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
+BATCH_MIN, BATCH_MAX = 100, 1000  # deliveries a worker claims at once, as the queue asks
+
+
+def next_batch(limit: int, settled: int) -> int:
+    """The next claim's size: doubled while batches come back full (a backlog: fewer, larger
+    batches write each note once for many deliveries), back to the minimum once one is not."""
+    return min(BATCH_MAX, limit * 2) if settled >= limit else BATCH_MIN
 
 
 class Receiver:
@@ -55,6 +62,7 @@ class Receiver:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._notes = NoteMemo()  # notes the worker parsed, reused while their bytes are the same
 
     def parser(self, name: str) -> Webhooks:
         """The connector's delivery checker, built once; BridgeError when unknown or unconfigured."""
@@ -94,13 +102,16 @@ class Receiver:
     def _run(self) -> None:
         store = Store.open(self.url)
         pruned_at = 0.0
+        limit = BATCH_MIN
         try:
             while not self._stop.is_set():
                 try:
                     if time.monotonic() - pruned_at > PRUNE_EVERY:
                         pruned_at = time.monotonic()
                         self.prune(store)
-                    if not self.work(store):
+                    settled = self.work(store, limit=limit)
+                    limit = next_batch(limit, settled)
+                    if not settled:  # nothing waits: sleep until a delivery is stored
                         self._wake.wait(1.0)
                         self._wake.clear()
                 except LockHeldError:
@@ -122,7 +133,7 @@ class Receiver:
             log.info("inbox pruned", removed=removed, keep_days=self.settings.inbox_keep_days)
         return removed
 
-    def work(self, store: Store, *, limit: int = 100) -> int:
+    def work(self, store: Store, *, limit: int = BATCH_MIN) -> int:
         """Apply what the inbox holds; returns how many deliveries were settled.
 
         Deliveries are claimed only once the notes' writer lock is held, so a claim never waits
@@ -141,7 +152,7 @@ class Receiver:
                     parsers[name] = self.parser(name)
                 except BridgeError as exc:
                     log.warning("webhook connector unusable", connector=name, error=str(exc))
-            outcomes = apply_events(self.settings, self.root, store, events, parsers)
+            outcomes = apply_events(self.settings, self.root, store, events, parsers, memo=self._notes)
             store.settle((o.event.id, o.result) for o in outcomes)
         now = dt.datetime.now(dt.UTC)
         for outcome in outcomes:
