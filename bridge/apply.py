@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from bridge.plan import Plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
 from bridge.vault import Note
-from bridge.writeback import set_status
+from bridge.writeback import WriteResult, set_status
 
 __all__ = ["Report", "apply_plan"]
 
@@ -259,12 +260,13 @@ def _write_notes(
             seen[edit.path][edit.key] = edit.seen
     done: set[str] = set()
     explained: set[str] = set()
-    for path, changes in by_path.items():
+
+    def write(path: str) -> WriteResult | OSError:
         try:
-            result = set_status(
+            return set_status(
                 root,
                 path,
-                changes,
+                by_path[path],
                 today=today,
                 dialect=dialect,
                 expected=notes.get(path),
@@ -272,7 +274,17 @@ def _write_notes(
                 parsed=parsed.get(path),
             )
         except OSError as exc:  # a folder we may not write in: the rest of the run still commits
-            report.notices.append(f"{path}: cannot be written ({exc.strerror or exc}); tried again next run")
+            return exc
+
+    # Each note is its own compare-and-swap, so notes are written side by side: most of a write
+    # is waiting for fsync, and a burst of deliveries touches many notes at once.
+    paths = list(by_path)
+    results = _writers().map(write, paths) if len(paths) > 1 else map(write, paths)
+    for path, result in zip(paths, results, strict=True):
+        changes = by_path[path]
+        if isinstance(result, OSError):
+            why = result.strerror or result
+            report.notices.append(f"{path}: cannot be written ({why}); tried again next run")
             explained.update(changes)
             continue
         report.notes_written += len(result.lines)
@@ -282,3 +294,14 @@ def _write_notes(
             explained.update(result.missing)
         explained.update(result.conflicts)
     return done, explained
+
+
+_WRITERS = 8  # notes written at once
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _writers() -> ThreadPoolExecutor:
+    """One pool for the process, made when first needed (a sync, the receiver's worker)."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_WRITERS, thread_name_prefix="bridge-write"))
+    return _POOL[0]
