@@ -48,6 +48,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bridge.config import BridgeSettings  # noqa: E402 - after the path is set
+from bridge.state import Store  # noqa: E402
 from bridge.sync import run_sync  # noqa: E402
 from bridge.testing import serve_in_thread  # noqa: E402
 from connectors.todoist.emulator import create_app  # noqa: E402
@@ -222,13 +224,21 @@ def run(
     sender: Callable[[list[Delivery], Callable[[int, int], str]], Sent],
     *,
     rounds: int = 1,
+    held: bool = False,
 ) -> Row:
+    """One setup; `held`: the deliveries are stored while the writer lock is held (as during a
+    sync), and the times are counted from its release: how fast a stored burst is applied."""
     state_url = load.state_url
     procs = [ReceiverProcess(load.vault, state_url, work / f"receiver-{n}.log") for n in range(receivers)]
     for proc in procs:
         proc.start()
+    released = 0.0
     try:
-        sent = sender(load.deliveries, lambda index, attempt: procs[(index + attempt) % receivers].url)
+        with Store.open(state_url) as store, ExitStack() as lock:
+            if held:
+                lock.enter_context(store.writer_lock())
+            sent = sender(load.deliveries, lambda index, attempt: procs[(index + attempt) % receivers].url)
+        released = time.time()
         wait_until_applied(state_url, load.events, timeout=600)
         records = [r for proc in procs for r in proc.records() if r.get("outcome") == "applied"]
     finally:
@@ -239,8 +249,10 @@ def run(
         when = sent.first_sent[index]
         first_try[delivery.delivery_id] = min(when, first_try.get(delivery.delivery_id, when))
     written = {r["delivery_id"]: dt.datetime.fromisoformat(r["timestamp"]).timestamp() for r in records}
+    if held:
+        first_try = dict.fromkeys(first_try, released)
     latency = [(written[d] - first_try[d]) * 1000 for d in written if d in first_try]
-    start = min(sent.first_sent.values())
+    start = released if held else min(sent.first_sent.values())
     if rounds % 2:  # the last round completed every task
         ok = check_notes(load) == load.events // rounds
     else:  # ... or reopened every one: the notes are back to their bytes before any delivery
@@ -297,18 +309,19 @@ def main() -> int:
                 ("PostgreSQL, 2 receivers", "pg", 2, args.pg_rate),
             ]
         for number, (name, kind, count, rate) in enumerate(setups):
-            for burst in (True, False):
-                work = Path(tmp) / f"{number}-{burst}"
+            for mode in ("burst", "held", "paced"):
+                work = Path(tmp) / f"{number}-{mode}"
                 url = f"sqlite:///{work / 'state.db'}" if kind == "sqlite" else fresh_database(args.postgres)
                 started = time.monotonic()
-                if burst:
+                if mode != "paced":
                     load = prepare(work, url, events=args.events, copies=args.events // 2)
                     row = run(
-                        f"{name}, burst",
+                        f"{name}, burst" + (" stored during a sync" if mode == "held" else ""),
                         load,
                         count,
                         work,
                         lambda d, t: send_raw(d, t, concurrency=args.concurrency),
+                        held=mode == "held",
                     )
                 else:
                     rounds = max(1, round(rate * args.seconds / args.events))
