@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -39,7 +38,6 @@ log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
 PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
-SWITCH_INTERVAL = 0.0005  # seconds; see Receiver.start
 BATCH_MIN, BATCH_MAX = 100, 1000  # deliveries a worker claims at once, as the queue asks
 
 
@@ -87,10 +85,6 @@ class Receiver:
     # -- the worker -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        # The worker parses notes while requests are answered on other threads of this process:
-        # with Python's default 5 ms switch interval, each hand-over of the GIL from a busy worker
-        # to a request costs up to 5 ms, several times a request. 0.5 ms keeps answers prompt.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._run, name="bridge-inbox", daemon=True)
         self._thread.start()
 
