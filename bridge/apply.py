@@ -11,16 +11,19 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
+from bridge.model import Task
 from bridge.plan import Plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
 from bridge.vault import Note
-from bridge.writeback import set_status
+from bridge.writeback import WriteResult, set_status
 
 __all__ = ["Report", "apply_plan"]
 
@@ -104,11 +107,13 @@ def apply_plan(
     today: dt.date,
     report: Report,
     record: bool = True,
+    parsed: Mapping[str, tuple[bytes, Sequence[Task]]] | None = None,
 ) -> None:
     """Carry `plan` out and commit what succeeded; failures are counted and retried next run.
 
     `record` keeps the report as the connector's last run (`bridge status`); webhook
-    applications, which are not runs, leave it alone.
+    applications, which are not runs, leave it alone. `parsed` holds notes' bytes as read with
+    their tasks, so write-back need not parse a note again that is unchanged since.
     """
     ops = _mark_pending(plan.ops, plan.adopting, store, report.connector)
     results: dict[str, OpResult] = {}
@@ -122,7 +127,7 @@ def apply_plan(
             for r in pushed.results
         }
         cursor = pushed.cursor or cursor
-    written, explained = _write_notes(plan, root, dialect, notes, today, report)
+    written, explained = _write_notes(plan, root, dialect, notes, today, report, parsed or {})
     bases: list[Base] = []
     links: dict[str, str] = {}
     settled: list[str] = []
@@ -234,7 +239,13 @@ def _incarnation(token: str, since: str) -> str:
 
 
 def _write_notes(
-    plan: Plan, root: Path, dialect: Dialect, notes: dict[str, Note], today: dt.date, report: Report
+    plan: Plan,
+    root: Path,
+    dialect: Dialect,
+    notes: dict[str, Note],
+    today: dt.date,
+    report: Report,
+    parsed: Mapping[str, tuple[bytes, Sequence[Task]]],
 ) -> tuple[set[str], set[str]]:
     """Apply the plan's note edits, one atomic write per note.
 
@@ -249,13 +260,31 @@ def _write_notes(
             seen[edit.path][edit.key] = edit.seen
     done: set[str] = set()
     explained: set[str] = set()
-    for path, changes in by_path.items():
+
+    def write(path: str) -> WriteResult | OSError:
         try:
-            result = set_status(
-                root, path, changes, today=today, dialect=dialect, expected=notes.get(path), seen=seen[path]
+            return set_status(
+                root,
+                path,
+                by_path[path],
+                today=today,
+                dialect=dialect,
+                expected=notes.get(path),
+                seen=seen[path],
+                parsed=parsed.get(path),
             )
         except OSError as exc:  # a folder we may not write in: the rest of the run still commits
-            report.notices.append(f"{path}: cannot be written ({exc.strerror or exc}); tried again next run")
+            return exc
+
+    # Each note is its own compare-and-swap, so notes are written side by side: most of a write
+    # is waiting for fsync, and a burst of deliveries touches many notes at once.
+    paths = list(by_path)
+    results = _writers().map(write, paths) if len(paths) > 1 else map(write, paths)
+    for path, result in zip(paths, results, strict=True):
+        changes = by_path[path]
+        if isinstance(result, OSError):
+            why = result.strerror or result
+            report.notices.append(f"{path}: cannot be written ({why}); tried again next run")
             explained.update(changes)
             continue
         report.notes_written += len(result.lines)
@@ -265,3 +294,14 @@ def _write_notes(
             explained.update(result.missing)
         explained.update(result.conflicts)
     return done, explained
+
+
+_WRITERS = 8  # notes written at once
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _writers() -> ThreadPoolExecutor:
+    """One pool for the process, made when first needed (a sync, the receiver's worker)."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(_WRITERS, thread_name_prefix="bridge-write"))
+    return _POOL[0]

@@ -19,12 +19,16 @@ from bridge.apply import Report, apply_plan
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import RemoteStatus, RemoteTask, Webhooks
-from bridge.lines import neighbours
+from bridge.groups import Group, group_tasks
+from bridge.lines import Neighbours, neighbours
+from bridge.model import Diagnostic, Task
+from bridge.parse import parse_note
 from bridge.plan import PlanOptions, build_groups, plan
+from bridge.signifiers import Dialect
 from bridge.state import Base, InboxEvent, Store
-from bridge.vault import scan
+from bridge.vault import Note, decode_note, load_dialect, read_bytes, real_path, scan
 
-__all__ = ["Outcome", "apply_events"]
+__all__ = ["NoteMemo", "Outcome", "apply_events"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,96 @@ def _stale(change: RemoteTask, base: Base) -> bool:
     return _UNKNOWN not in (new, known) and new < known
 
 
+class NoteMemo:
+    """Notes as a worker last parsed them, by path: one whose bytes on disk are still exactly
+    these is not parsed again. Kept across batches by a long-running receiver; compared by
+    content, so a note another process wrote in the same clock tick is never taken for it."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.held: dict[str, tuple[bytes, Dialect, list[Task], list[Diagnostic]]] = {}
+        self.hits = 0
+
+    def parse(
+        self, rel: str, data: bytes, text: str, dialect: Dialect
+    ) -> tuple[list[Task], list[Diagnostic]]:
+        held = self.held.pop(rel, None)
+        if held is not None and held[0] == data and held[1] == dialect:
+            self.hits += 1
+            tasks, diagnostics = held[2], held[3]
+        else:
+            tasks, diagnostics = parse_note(text, rel, dialect)
+        self.held[rel] = (data, dialect, tasks, diagnostics)  # most recent last
+        while len(self.held) > self.size:
+            del self.held[next(iter(self.held))]
+        return tasks, diagnostics
+
+
+@dataclass(slots=True)
+class _View:
+    """The notes a batch plans against: the whole vault, or only those its tasks live in."""
+
+    tasks: list[Task]
+    groups: list[Group]
+    notes: list[Note]
+    dialect: Dialect
+    parsed: dict[str, tuple[bytes, Sequence[Task]]] = field(default_factory=dict)
+    around: Neighbours = field(default_factory=dict)
+
+
+def _indexed(
+    settings: BridgeSettings,
+    root: Path,
+    bases: Mapping[str, Mapping[str, Base]],
+    memo: NoteMemo,
+) -> _View | None:
+    """Read only the notes where the named tasks' lines were at the last sync (their bases say,
+    line by line); None when that cannot be trusted: a task not seen in the notes last time, a
+    note gone or unreadable, or a line no longer in the note it was in (then the vault is scanned).
+    """
+    paths: set[str] = set()
+    for found in bases.values():
+        for base in found.values():
+            if not base.present:
+                return None
+            paths |= {base.fields.path, *(spot[0] for spot in base.spots.values())}
+    dialect, _ = load_dialect(root)
+    view = _View([], [], [], dialect)
+    for rel in sorted(paths):
+        real, _ = real_path(root, root / rel)
+        if real is None:
+            return None
+        data, info, _ = read_bytes(real, settings.max_note_bytes)
+        if data is None or info is None:
+            return None
+        text, _ = decode_note(data, rel)
+        if text is None:
+            return None
+        tasks, diagnostics = memo.parse(rel, data, text, dialect)
+        if any(d.unread for d in diagnostics):  # an unclosed fence: its lines may be anywhere
+            return None
+        view.notes.append(Note(rel, info.st_size, info.st_mtime_ns))
+        view.parsed[rel] = (data, tasks)
+        view.tasks.extend(tasks)
+    keys = {t.key for t in view.tasks}
+    if any(not keys.issuperset(b.keys) for found in bases.values() for b in found.values()):
+        return None
+    view.groups = build_groups(view.tasks, group_tasks(view.tasks, settings.group_policy()))
+    view.around = neighbours(view.tasks)
+    return view
+
+
+def _scanned(settings: BridgeSettings, root: Path, store: Store) -> _View:
+    """The whole vault, as `bridge sync` reads it (through the parse cache)."""
+    cache = StoreParseCache(store, root)
+    result = scan(
+        root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
+    )
+    cache.save()
+    groups = build_groups(result.tasks, result.groups)
+    return _View(result.tasks, groups, result.notes, result.dialect, around=neighbours(result.tasks))
+
+
 def apply_events(
     settings: BridgeSettings,
     root: Path,
@@ -67,8 +161,14 @@ def apply_events(
     parsers: Mapping[str, Webhooks],
     *,
     today: dt.date | None = None,
+    memo: NoteMemo | None = None,
 ) -> list[Outcome]:
-    """Apply deliveries (the caller holds the vault's lock); one outcome per delivery, in order."""
+    """Apply deliveries (the caller holds the vault's lock); one outcome per delivery, in order.
+
+    Only the notes the deliveries' tasks live in are read (found through their bases), each
+    parsed once, and each written at most once per connector, however many deliveries name it.
+    `memo` keeps parsed notes between batches of a long-running worker.
+    """
     outcomes = {e.id: Outcome(e, "unchanged") for e in events}
     latest: dict[str, dict[str, tuple[RemoteTask, InboxEvent]]] = {}
     for event in events:
@@ -92,25 +192,35 @@ def apply_events(
             outcomes[event.id].result = "unknown"
     if not latest:
         return list(outcomes.values())
-    cache = StoreParseCache(store, root)
-    result = scan(
-        root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
-    )
-    groups = build_groups(result.tasks, result.groups)
-    around = neighbours(result.tasks)  # once: every connector plans against the same notes
+    named: dict[str, dict[str, Base]] = {}
+    changes: dict[str, dict[str, RemoteTask]] = {}
     for connector, reports in latest.items():
-        links, bases = store.links(connector), store.bases(connector)
-        changes: dict[str, RemoteTask] = {}
+        named[connector] = store.bases_of(connector, reports)
+        changes[connector] = {}
         for remote_id, (change, event) in reports.items():
-            base = bases.get(remote_id)
+            base = named[connector].get(remote_id)
             if base is None:
                 outcomes[event.id].result = "unknown"
             elif _stale(change, base):
                 outcomes[event.id].result = "stale"
             else:
-                changes[remote_id] = change
-        wanted = {key for key, rid in links.items() if rid in changes}
-        linked = [g for g in groups if wanted.intersection(g.keys)]
+                changes[connector][remote_id] = change
+    named = {c: {r: b for r, b in found.items() if r in changes[c]} for c, found in named.items()}
+    if not any(changes.values()):
+        return list(outcomes.values())
+    view = _indexed(settings, root, named, memo if memo is not None else NoteMemo())
+    if view is None:
+        log.info("a delivered task's lines are not where the last sync saw them; reading the vault")
+        view = _scanned(settings, root, store)
+    for connector, reports in latest.items():
+        asked = changes[connector]
+        if not asked:
+            continue
+        links = store.links_of(connector, (t.key for t in view.tasks))
+        wanted = {key for key, rid in links.items() if rid in asked}
+        linked = [g for g in view.groups if wanted.intersection(g.keys)]
+        # every task these groups' lines link to, so lines of another task are kept apart
+        bases = store.bases_of(connector, {links[k] for g in linked for k in g.keys if k in links})
         options = PlanOptions(
             connector=connector,
             vault_name=root.name,
@@ -121,12 +231,12 @@ def apply_events(
         planned = plan(
             linked,
             links=links,
-            bases=bases,
-            changes=changes,
+            bases={**bases, **named[connector]},
+            changes=asked,
             options=options,
-            note_times={n.path: n.mtime_ns for n in result.notes},
+            note_times={n.path: n.mtime_ns for n in view.notes},
             complete=False,  # only these tasks were looked at: nothing is absent
-            around=around,
+            around=view.around,
         )
         deferred = [s for s in planned.steps if s.ops]
         planned.steps = [s for s in planned.steps if not s.ops]
@@ -139,12 +249,13 @@ def apply_events(
             None,
             store,
             root=root,
-            dialect=result.dialect,
-            notes={n.path: n for n in result.notes},
+            dialect=view.dialect,
+            notes={n.path: n for n in view.notes},
             cursor=None,
             today=options.today,
             report=report,
             record=False,
+            parsed=view.parsed,
         )
         for step in planned.steps:
             if (entry := reports.get(step.remote_id or "")) is None:
@@ -154,5 +265,5 @@ def apply_events(
             if step.edits:
                 outcome.result = "applied"
                 outcome.lines += len(step.edits)
-    cache.save()
+        view.parsed.clear()  # written now: a later connector's write-back reads the notes again
     return list(outcomes.values())

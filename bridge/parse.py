@@ -8,6 +8,7 @@ Every signifier's spellings come from `bridge.signifiers`; nothing here names an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -219,7 +220,16 @@ def _read(
 
 
 def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
-    """Parse one line (without its terminator); None when it is not a checklist item."""
+    """Parse one line (without its terminator); None when it is not a checklist item.
+
+    A line seen before is answered from a bounded cache (a LineParse is immutable): a note the
+    webhook receiver wrote one line of is parsed again at the cost of that line.
+    """
+    return _parse_line(line, task_format)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parse_line(line: str, task_format: TaskFormat) -> LineParse | None:
     if "[" not in line:
         return None
     m = _TASK_RE.match(line)

@@ -30,7 +30,7 @@ from bridge import registry, status_page
 from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
-from bridge.inbox import Outcome, apply_events
+from bridge.inbox import NoteMemo, Outcome, apply_events
 from bridge.metrics import CONTENT_TYPE, Metrics
 from bridge.state import InboxEvent, Store
 
@@ -40,6 +40,14 @@ log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
 PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
+BATCH_MIN, BATCH_MAX = 100, 1000  # deliveries a worker claims at once, as the queue asks
+
+
+def next_batch(limit: int, settled: int) -> int:
+    """The next claim's size: doubled while batches come back full (a backlog: fewer, larger
+    batches write each note once for many deliveries), back to the minimum once one is not."""
+    return min(BATCH_MAX, limit * 2) if settled >= limit else BATCH_MIN
+
 
 T = TypeVar("T")
 
@@ -60,6 +68,7 @@ class Receiver:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.metrics = Metrics(self._inbox_counts)
+        self._notes = NoteMemo()  # notes the worker parsed, reused while their bytes are the same
 
     def parser(self, name: str) -> Webhooks:
         """The connector's delivery checker, built once; BridgeError when unknown or unconfigured."""
@@ -118,13 +127,16 @@ class Receiver:
     def _run(self) -> None:
         store = Store.open(self.url)
         pruned_at = 0.0
+        limit = BATCH_MIN
         try:
             while not self._stop.is_set():
                 try:
                     if time.monotonic() - pruned_at > PRUNE_EVERY:
                         pruned_at = time.monotonic()
                         self.prune(store)
-                    if not self.work(store):
+                    settled = self.work(store, limit=limit)
+                    limit = next_batch(limit, settled)
+                    if not settled:  # nothing waits: sleep until a delivery is stored
                         self._wake.wait(1.0)
                         self._wake.clear()
                 except LockHeldError:
@@ -146,7 +158,7 @@ class Receiver:
             log.info("inbox pruned", removed=removed, keep_days=self.settings.inbox_keep_days)
         return removed
 
-    def work(self, store: Store, *, limit: int = 100) -> int:
+    def work(self, store: Store, *, limit: int = BATCH_MIN) -> int:
         """Apply what the inbox holds; returns how many deliveries were settled.
 
         Deliveries are claimed only once the notes' writer lock is held, so a claim never waits
@@ -197,7 +209,7 @@ class Receiver:
         outcomes: list[Outcome] = []
         if len(fresh) > 1:
             try:
-                outcomes = apply_events(self.settings, self.root, store, fresh, parsers)
+                outcomes = apply_events(self.settings, self.root, store, fresh, parsers, memo=self._notes)
             except (StateError, LockHeldError):
                 raise
             except Exception:  # one of them, or several: find out which by applying each
@@ -207,7 +219,7 @@ class Receiver:
             alone = fresh + alone
         for event in alone:
             try:
-                outcomes += apply_events(self.settings, self.root, store, [event], parsers)
+                outcomes += apply_events(self.settings, self.root, store, [event], parsers, memo=self._notes)
             except (StateError, LockHeldError):
                 raise
             except Exception as exc:  # a bug this delivery's content runs into

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -270,6 +270,30 @@ class Store:
         """Every base of `connector`; StateError naming the row when one does not decode, since
         planning without it would take its task for a new one."""
         rows = self._rows("SELECT remote_id, ref, data, version FROM bases WHERE connector = ?", connector)
+        return self._decoded(connector, rows)
+
+    def links_of(self, connector: str, keys: Iterable[str]) -> dict[str, str]:
+        """The links of these line keys only: a webhook batch loads what its notes hold, not all."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            marks = ", ".join("?" for _ in chunk)  # only placeholders are formatted into the SQL
+            sql = f"SELECT key, remote_id FROM links WHERE connector = ? AND key IN ({marks})"  # noqa: S608
+            found.update((str(k), str(r)) for k, r in self._rows(sql, connector, *chunk))
+        return found
+
+    def bases_of(self, connector: str, remote_ids: Iterable[str]) -> dict[str, Base]:
+        """The bases of these tracker tasks only (see `bases` for an unreadable row)."""
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(sorted(set(remote_ids))):
+            marks = ", ".join("?" for _ in chunk)
+            sql = (
+                "SELECT remote_id, ref, data, version FROM bases"  # noqa: S608 - placeholders only
+                f" WHERE connector = ? AND remote_id IN ({marks})"
+            )
+            rows.extend(self._rows(sql, connector, *chunk))
+        return self._decoded(connector, rows)
+
+    def _decoded(self, connector: str, rows: Iterable[tuple[Any, ...]]) -> dict[str, Base]:
         found: dict[str, Base] = {}
         for remote_id, ref, data, version in rows:
             try:
@@ -541,6 +565,14 @@ class Store:
                 )
             for path in gone:
                 db.execute("DELETE FROM files WHERE vault = ? AND path = ?", (vault, path))
+
+
+_CHUNK = 500  # parameters a statement binds at most (SQLite's limit is far above)
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
 
 
 def bump(base: Base, **changes: Any) -> Base:

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,10 +106,12 @@ def _plan(
     dialect: Dialect,
     today: dt.date,
     seen: Mapping[str, StatusType] | None = None,
+    known: Sequence[Task] | None = None,
 ) -> _Edit:
     """The new file bytes, the lines changed, the keys not found, and the lines the user changed
-    since `seen`; bytes are spliced, not re-encoded."""
-    tasks, _ = parse_note(text, rel, dialect)
+    since `seen`; bytes are spliced, not re-encoded. `known` are these very bytes' tasks, when
+    the caller parsed them already (a note is then parsed once per webhook batch)."""
+    tasks = list(known) if known is not None else parse_note(text, rel, dialect)[0]
     found = {t.line_key for t in tasks}
     spelling = _file_spelling(tasks)
     pieces: list[bytes] = []
@@ -156,13 +158,15 @@ def set_status(
     expected: Note | None = None,
     seen: Mapping[str, StatusType] | None = None,
     max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
+    parsed: tuple[bytes, Sequence[Task]] | None = None,
 ) -> WriteResult:
     """Set the status of the tasks with these line keys (`Task.line_key`) in one note, in one atomic write.
 
     `expected` is the note as it was parsed; when the file differs, the tasks are found again by
     key. A key no longer in the note is reported in `missing` and nothing is written for it.
     `seen` is each line's status when the change was planned: a line found with another status
-    is the user's newer word, reported in `conflicts` and left alone.
+    is the user's newer word, reported in `conflicts` and left alone. `parsed` is the note's bytes
+    as the caller read them with their tasks: reused when the file still holds exactly those bytes.
     """
     dialect = dialect or Dialect()
     unwritable = sorted({t.value for t in changes.values() if not dialect.statuses.can_write(t)})
@@ -197,7 +201,8 @@ def set_status(
         )
         if relocated:
             log.info("%s changed since it was read; tasks located again by key", path)
-        edit = _plan(data, text, path, changes, dialect, today, seen)
+        known = parsed[1] if parsed is not None and parsed[0] == data else None
+        edit = _plan(data, text, path, changes, dialect, today, seen, known)
         if edit.lines and _read_only(before, target):
             mode = f"{before.st_mode & 0o777:04o}"
             return _refused(
