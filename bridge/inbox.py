@@ -98,6 +98,13 @@ class _View:
     dialect: Dialect
     parsed: dict[str, tuple[bytes, Sequence[Task]]] = field(default_factory=dict)
     around: Neighbours = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)  # notes and folders ("a/") the scan could not read
+
+    def unseen(self, base: Base) -> bool:
+        """Whether a task's lines were in a note this view could not read (a descriptor limit,
+        a permission): its delivery is not settled as if it changed nothing."""
+        paths = {base.fields.path, *(spot[0] for spot in base.spots.values())}
+        return any(p == u or (u.endswith("/") and p.startswith(u)) for p in paths for u in self.unread)
 
 
 def _indexed(
@@ -150,7 +157,8 @@ def _scanned(settings: BridgeSettings, root: Path, store: Store) -> _View:
     )
     cache.save()
     groups = build_groups(result.tasks, result.groups)
-    return _View(result.tasks, groups, result.notes, result.dialect, around=neighbours(result.tasks))
+    around = neighbours(result.tasks)
+    return _View(result.tasks, groups, result.notes, result.dialect, around=around, unread=result.unread)
 
 
 def apply_events(
@@ -213,6 +221,9 @@ def apply_events(
         log.info("a delivered task's lines are not where the last sync saw them; reading the vault")
         view = _scanned(settings, root, store)
     for connector, reports in latest.items():
+        for remote_id in [r for r in changes[connector] if view.unseen(named[connector][r])]:
+            del changes[connector][remote_id]  # its note could not be read: left to the next sync
+            outcomes[reports[remote_id][1].id].result = "deferred"
         asked = changes[connector]
         if not asked:
             continue

@@ -213,3 +213,31 @@ def test_the_batch_size_follows_the_queue():
         grown = next_batch(grown, grown)
     assert grown == BATCH_MAX
     assert next_batch(BATCH_MAX, BATCH_MAX - 1) == BATCH_MIN  # drained: back to small
+
+
+def test_a_note_that_cannot_be_read_leaves_its_delivery_to_the_next_sync(vault, synced, served, monkeypatch):
+    """Out of file descriptors for a moment: the delivery whose note could not be read is not
+    settled as "unchanged" (as if the note said so already) but deferred, the note untouched;
+    the other note of the batch is written, and the next sync ticks the line."""
+    receiver, client = served
+    fresh(vault)
+    complete(synced, client, "Order the blue folders")  # alpha.md
+    complete(synced, client, "Review the hiring plan")  # beta.md, which cannot be read now
+    real_read = bridge.vault.read_bytes
+
+    def exhausted(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if Path(path).name == "beta.md":  # what read_bytes answers when os.open fails with EMFILE
+            return None, None, "cannot read: Too many open files; skipped"
+        return real_read(path, *args, **kwargs)
+
+    before = (vault / "beta.md").read_bytes()
+    with monkeypatch.context() as patched:
+        patched.setattr(bridge.vault, "read_bytes", exhausted)
+        patched.setattr(bridge.inbox, "read_bytes", exhausted)
+        receiver.start()
+        assert drained(vault) == {"applied": 1, "deferred": 1}
+    assert (vault / "beta.md").read_bytes() == before
+    assert (vault / "alpha.md").read_text(encoding="utf-8").count("- [x] ") == 1
+    report = run_sync(BridgeSettings(vault=vault), connector_name="todoist").report
+    assert report.failed == 0
+    assert "- [x] Review the hiring plan" in (vault / "beta.md").read_text(encoding="utf-8")
