@@ -30,6 +30,7 @@ from tests.connectors.webhook_load import (
     outcomes,
     prepare,
     wait_until_applied,
+    wait_until_serving,
 )
 
 
@@ -81,19 +82,7 @@ class LimitedReceiver(ReceiverProcess):
             self.process = subprocess.Popen(
                 command, env=env, stdout=sink, stderr=sink, preexec_fn=lower_limit
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"bridge serve exited with {self.process.returncode}: {self.log.read_text()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"bridge serve did not answer /healthz within {timeout} s")
+        wait_until_serving(self.process, self.url, self.log, timeout)
 
 
 async def _slow(

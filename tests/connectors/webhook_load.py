@@ -42,6 +42,21 @@ TOKEN = "load-token-0123456789"
 DONE = re.compile(r" ✅ \d{4}-\d{2}-\d{2}")
 
 
+def wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float) -> None:
+    """Until `bridge serve` answers /healthz; RuntimeError (with its log) if it exits or does not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"bridge serve exited with {process.returncode}: {log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"bridge serve did not answer /healthz within {timeout} s")
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     delivery_id: str
@@ -150,19 +165,7 @@ class ReceiverProcess:
                 stdout=sink,
                 stderr=sink,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"bridge serve exited with {self.process.returncode}: {self.log.read_text()}"
-                )
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"bridge serve did not answer /healthz within {timeout} s")
+        wait_until_serving(self.process, self.url, self.log, timeout)
 
     def kill(self) -> None:
         assert self.process is not None
