@@ -2,8 +2,7 @@
 
 A delivery is checked against the tracker's signature over the raw bytes, parsed, and stored in
 the state database's inbox, committed, before the tracker hears 200; only then is it applied, by
-one worker (a process of its own under `bridge serve`, so applying and answering run on separate
-cores; a thread in tests), through the same planner and write-back as `bridge sync` (`bridge.inbox`).
+one worker thread, through the same planner and write-back as `bridge sync` (`bridge.inbox`).
 So a crash never loses an acknowledged delivery (the worker picks the inbox up again at start),
 a retried delivery is stored once, and a webhook can only ever change lines of tasks the bridge
 already linked: paths come from the vault and the state, never from the payload.
@@ -12,15 +11,13 @@ already linked: paths come from the vault and the state, never from the payload.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from starlette.applications import Starlette
@@ -34,7 +31,7 @@ from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
 from bridge.inbox import NoteMemo, Outcome, apply_events
-from bridge.metrics import CONTENT_TYPE, LATENCY_BUCKETS, Metrics, Settled, seconds_since
+from bridge.metrics import CONTENT_TYPE, Metrics
 from bridge.state import InboxEvent, Store
 
 __all__ = ["Receiver", "create_app"]
@@ -63,15 +60,14 @@ class Receiver:
         self.root = root
         self.url = settings.state_url_for(root)
         self.max_body = max_body
-        self.worker = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"  # the process's pid once started
+        self.worker = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
         self._store = Store.open(self.url)
         self._store_lock = threading.Lock()
         self._parsers: dict[str, Webhooks] = {}
-        self._wake: Any = threading.Event()  # or multiprocessing's Events, with the worker a process
-        self._stop: Any = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self.metrics = Metrics(self._inbox_counts, self._settled)
+        self.metrics = Metrics(self._inbox_counts)
         self._notes = NoteMemo()  # notes the worker parsed, reused while their bytes are the same
 
     def parser(self, name: str) -> Webhooks:
@@ -111,43 +107,11 @@ class Receiver:
             log.warning("metrics: state database unavailable", error=str(exc))
             return None
 
-    def _settled(self) -> Settled | None:
-        """What this receiver's worker settled, for a scrape; None when the database cannot say."""
-        try:
-            return self.read(lambda store: store.settled_by(self.worker, LATENCY_BUCKETS))
-        except StateError as exc:
-            log.warning("metrics: state database unavailable", error=str(exc))
-            return None
-
     # -- the worker -------------------------------------------------------------------------------
 
-    def start(self, *, process: bool = False) -> None:
-        """Start the worker: a thread, or with `process` a process of its own (spawned, so it
-        shares no interpreter lock with request handling). Either coordinates with other workers
-        only through the state database and the writer lock."""
-        if not process:
-            self._thread = threading.Thread(target=self._run, name="bridge-inbox", daemon=True)
-            self._thread.start()
-            return
-        context = multiprocessing.get_context("spawn")
-        self._wake, self._stop = context.Event(), context.Event()
-        ready = context.Event()
-        token = f"{id(self):x}"
-        self._process = context.Process(
-            target=_work_in_process,
-            args=(self.settings, self.root, token, self._wake, self._stop, ready, os.getpid()),
-            name="bridge-inbox",
-            daemon=True,
-        )
-        self._process.start()
-        self.worker = f"{os.uname().nodename}:{self._process.pid}:{token}"
-        # Until the worker has imported and connected (about a second), deliveries would only
-        # queue: the server starts answering once it is ready, or has failed (then it is logged).
-        deadline = time.monotonic() + 30.0
-        while not ready.wait(0.1) and self._process.is_alive() and time.monotonic() < deadline:
-            pass
-        if not ready.is_set():
-            log.error("inbox worker process did not start", exitcode=self._process.exitcode)
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="bridge-inbox", daemon=True)
+        self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the deliveries in hand, then stop; what is left stays in the inbox for next start."""
@@ -155,23 +119,17 @@ class Receiver:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._process is not None:
-            self._process.join(timeout)
-            if self._process.is_alive():  # stuck past the grace period: its claims are taken back
-                log.warning("inbox worker did not stop in time; terminated", seconds=timeout)
-                self._process.terminate()
-                self._process.join(5.0)
         with self._store_lock:
             waiting = self._store.inbox_counts()
             self._store.close()
         log.info("stopped", new=waiting.get("new", 0), claimed=waiting.get("claimed", 0))
 
-    def _run(self, parent: int | None = None) -> None:
+    def _run(self) -> None:
         store = Store.open(self.url)
         pruned_at = 0.0
         limit = BATCH_MIN
         try:
-            while not self._stop.is_set() and (parent is None or os.getppid() == parent):
+            while not self._stop.is_set():
                 try:
                     if time.monotonic() - pruned_at > PRUNE_EVERY:
                         pruned_at = time.monotonic()
@@ -179,9 +137,8 @@ class Receiver:
                     settled = self.work(store, limit=limit)
                     limit = next_batch(limit, settled)
                     if not settled:  # nothing waits: sleep until a delivery is stored
+                        self._wake.wait(1.0)
                         self._wake.clear()
-                        if not store.waiting():
-                            self._wake.wait(1.0)
                 except LockHeldError:
                     time.sleep(0.1)  # a sync, or another receiver, is writing the notes
                 except Exception:  # the worker must outlive one bad batch, or a dropped database
@@ -226,12 +183,8 @@ class Receiver:
                 reason = outcome.result.removeprefix("invalid: ")
                 store.set_aside(outcome.event.id, reason, attempts=outcome.event.attempts + 1)
                 outcome.result = "set aside"
-            now = dt.datetime.now(dt.UTC)
-            taken = {o.event.id: seconds_since(o.event.received_at, now) for o in outcomes}
-            store.settle(
-                ((o.event.id, o.result) for o in outcomes if o.result != "set aside"),
-                seconds={k: v for k, v in taken.items() if v is not None},
-            )
+            store.settle((o.event.id, o.result) for o in outcomes if o.result != "set aside")
+        now = dt.datetime.now(dt.UTC)
         for outcome in outcomes:
             event = outcome.event
             log.info(
@@ -243,6 +196,7 @@ class Receiver:
                 lines=outcome.lines,
                 latency_ms=_since(event.received_at, now),
             )
+            self.metrics.on_settle(event.connector, outcome.result, event.received_at, now)
         return len(events)
 
     def _apply(self, store: Store, events: list[InboxEvent], parsers: dict[str, Webhooks]) -> list[Outcome]:
@@ -288,27 +242,6 @@ class Receiver:
         return outcomes
 
 
-def _work_in_process(
-    settings: BridgeSettings, root: Path, token: str, wake: Any, stop: Any, ready: Any, parent: int
-) -> None:
-    """The worker process: the same loop as the thread, logging as `bridge serve` does. Signals
-    meant for the server (Ctrl-C reaches the whole process group) are left to it: it sets `stop`,
-    and the batch in hand is finished first. The loop also ends when the server is gone."""
-    from bridge.serve_limits import ServeLimits, configure_logging
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    configure_logging(ServeLimits.from_settings(settings))
-    receiver = Receiver(settings, root)
-    receiver.worker = f"{os.uname().nodename}:{os.getpid()}:{token}"
-    receiver._wake, receiver._stop = wake, stop
-    ready.set()
-    try:
-        receiver._run(parent)
-    finally:
-        receiver._store.close()
-
-
 def _since(received_at: str, now: dt.datetime) -> float | None:
     """Milliseconds from a delivery's arrival (on whichever receiver stored it) to now."""
     try:
@@ -344,12 +277,9 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_app(
-    settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY, worker_process: bool = False
-) -> Starlette:
+def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY) -> Starlette:
     """The receiver as an ASGI app: `POST /webhooks/<connector>`, `GET /healthz`, `GET /metrics`
-    (Prometheus) and `GET /` (a read-only status page). With `worker_process` (`bridge serve`)
-    the inbox worker runs in a process of its own, else in a thread of this one."""
+    (Prometheus) and `GET /` (a read-only status page)."""
     receiver = Receiver(settings, root, max_body=max_body)
     installed = frozenset(registry.available())  # entry points are read once, not per delivery
     receiver.metrics.track(sorted(installed))
@@ -401,7 +331,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        receiver.start(process=worker_process)  # deliveries a crash left in the inbox are applied first
+        receiver.start()  # deliveries a crash left in the inbox are applied first
         try:
             yield
         finally:

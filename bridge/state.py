@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -437,36 +437,13 @@ class Store:
                 )
         return [InboxEvent(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5])) for r in rows]
 
-    def settle(
-        self, outcomes: Iterable[tuple[int, str]], *, seconds: Mapping[int, float] | None = None
-    ) -> None:
-        """Mark deliveries applied (or ignored), each with what came of it, in one transaction;
-        `seconds` is each one's time from stored to settled, kept for `/metrics`."""
-        now = _precise_now()
-        taken = seconds or {}
+    def settle(self, outcomes: Iterable[tuple[int, str]]) -> None:
+        """Mark deliveries applied (or ignored), each with what came of it, in one transaction."""
         with self.transaction():
             for event_id, outcome in outcomes:
                 self.db.execute(
-                    "UPDATE inbox SET state = 'done', outcome = ?, settled_at = ?, apply_seconds = ?"
-                    " WHERE id = ?",
-                    (outcome, now, taken.get(event_id), event_id),
+                    "UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id)
                 )
-
-    def settled_by(
-        self, worker: str, buckets: Sequence[float]
-    ) -> list[tuple[str, str, int, float, list[int]]]:
-        """What `worker` settled, per connector and outcome: how many, their seconds summed, and
-        how many took at most each of `buckets` seconds (a histogram, counted by the database)."""
-        ups = "".join(
-            f", SUM(CASE WHEN apply_seconds <= {float(b)!r} THEN 1 ELSE 0 END)"  # floats, not input
-            for b in buckets
-        )
-        rows = self._rows(
-            f"SELECT connector, COALESCE(outcome, ''), COUNT(*), COALESCE(SUM(apply_seconds), 0){ups}"  # noqa: S608
-            " FROM inbox WHERE claimed_by = ? AND state = 'done' GROUP BY connector, outcome",
-            worker,
-        )
-        return [(str(r[0]), str(r[1]), int(r[2]), float(r[3]), [int(n or 0) for n in r[4:]]) for r in rows]
 
     def defer(self, event_id: int, error: str, *, max_attempts: int, backoff: float) -> bool:
         """Count a failed application of a claimed delivery: it is tried again after a back-off
