@@ -12,10 +12,7 @@ connections live, the deliveries answered and applied, and how much the log grew
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +20,12 @@ from pathlib import Path
 import httpx
 
 from tests.connectors.webhook_load import (
-    SECRET,
     Load,
     ReceiverProcess,
     check_notes,
     outcomes,
     prepare,
     wait_until_applied,
-    wait_until_serving,
 )
 
 
@@ -48,41 +43,6 @@ class Figures:
     notes_ok: str = ""  # "ok", or what check_notes found wrong
     log_growth: int = 0
     log_text: str = ""
-
-
-class LimitedReceiver(ReceiverProcess):
-    """`bridge serve` with extra environment and at most `descriptors` open files."""
-
-    def __init__(self, vault: Path, state_url: str, log: Path, env: dict[str, str], descriptors: int) -> None:
-        super().__init__(vault, state_url, log)
-        self.extra = env
-        self.descriptors = descriptors
-
-    def start(self, timeout: float = 30.0) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "TODOIST_", "JIRA_"))}
-        env.update(
-            self.extra, BRIDGE_STATE_URL=self.state_url, TODOIST_CLIENT_SECRET=SECRET, PYTHONUNBUFFERED="1"
-        )
-        limit = self.descriptors
-
-        def lower_limit() -> None:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
-
-        command = [
-            sys.executable,
-            "-m",
-            "bridge",
-            "serve",
-            "--vault",
-            str(self.vault),
-            "--port",
-            str(self.port),
-        ]
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                command, env=env, stdout=sink, stderr=sink, preexec_fn=lower_limit
-            )
-        wait_until_serving(self.process, self.url, self.log, timeout)
 
 
 async def _slow(
@@ -213,7 +173,9 @@ def run_attack(
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     state_url = f"sqlite:///{work / 'state.db'}"
     load = prepare(work, state_url, events=events, copies=0)
-    receiver = LimitedReceiver(load.vault, state_url, work / "serve.log", env or {}, descriptors)
+    receiver = ReceiverProcess(
+        load.vault, state_url, work / "serve.log", env=env or {}, descriptors=descriptors
+    )
     receiver.start()
     figures = Figures()
     try:

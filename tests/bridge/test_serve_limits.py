@@ -12,8 +12,8 @@ import pytest
 from bridge.config import BridgeSettings, load_settings
 from bridge.errors import ConfigError
 from bridge.serve_limits import LogLimiter
-from tests.connectors.webhook_load import prepare
-from tests.slowloris import LimitedReceiver, run_attack
+from tests.connectors.webhook_load import ReceiverProcess, prepare
+from tests.slowloris import run_attack
 
 HEADER_TIMEOUT = 1.0
 
@@ -70,13 +70,13 @@ def limited(tmp_path: Path):
         "BRIDGE_SERVE_TIMEOUT_KEEP_ALIVE": "1",
         "BRIDGE_SERVE_LIMIT_CONCURRENCY": "2",
     }
-    receiver = LimitedReceiver(load.vault, state_url, tmp_path / "serve.log", env, 1024)
+    receiver = ReceiverProcess(load.vault, state_url, tmp_path / "serve.log", env=env, descriptors=1024)
     receiver.start()
     yield receiver
     receiver.stop()
 
 
-def test_a_slow_body_is_answered_408_and_closed(limited: LimitedReceiver) -> None:
+def test_a_slow_body_is_answered_408_and_closed(limited: ReceiverProcess) -> None:
     head = b"POST /webhooks/todoist HTTP/1.1\r\nHost: b\r\nContent-Length: 100\r\n\r\n{"
     answer, took = _request(limited.port, head)
     assert answer.startswith(b"HTTP/1.1 408 ")
@@ -85,18 +85,18 @@ def test_a_slow_body_is_answered_408_and_closed(limited: LimitedReceiver) -> Non
     assert "Traceback" not in limited.log.read_text()
 
 
-def test_a_head_never_finished_is_closed_without_an_answer(limited: LimitedReceiver) -> None:
+def test_a_head_never_finished_is_closed_without_an_answer(limited: ReceiverProcess) -> None:
     answer, took = _request(limited.port, b"GET /healthz HTTP/1.1\r\nHost: b\r\n")
     assert (answer, round(took)) == (b"", 1)
 
 
-def test_an_idle_keep_alive_connection_is_closed(limited: LimitedReceiver) -> None:
+def test_an_idle_keep_alive_connection_is_closed(limited: ReceiverProcess) -> None:
     answer, took = _request(limited.port, b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert 0.9 < took < 2.0  # closed by the keep-alive timeout, not left open
 
 
-def test_requests_beyond_the_concurrency_limit_get_503_but_healthz_answers(limited: LimitedReceiver) -> None:
+def test_requests_beyond_the_concurrency_limit_get_503_but_healthz_answers(limited: ReceiverProcess) -> None:
     head = b"POST /webhooks/todoist HTTP/1.1\r\nHost: b\r\nContent-Length: 100\r\n\r\n{"
     held = [socket.create_connection(("127.0.0.1", limited.port)) for _ in range(2)]
     try:

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -141,6 +142,8 @@ class ReceiverProcess:
     log: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # added to its environment
+    descriptors: int | None = None  # its limit of open files (RLIMIT_NOFILE), if lowered
 
     @property
     def url(self) -> str:
@@ -148,7 +151,15 @@ class ReceiverProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "TODOIST_", "JIRA_"))}
-        env.update(BRIDGE_STATE_URL=self.state_url, TODOIST_CLIENT_SECRET=SECRET, PYTHONUNBUFFERED="1")
+        env.update(
+            self.env, BRIDGE_STATE_URL=self.state_url, TODOIST_CLIENT_SECRET=SECRET, PYTHONUNBUFFERED="1"
+        )
+        limit = self.descriptors
+
+        def lower_limit() -> None:
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 [
@@ -164,6 +175,7 @@ class ReceiverProcess:
                 env=env,
                 stdout=sink,
                 stderr=sink,
+                preexec_fn=lower_limit,
             )
         wait_until_serving(self.process, self.url, self.log, timeout)
 
