@@ -155,7 +155,10 @@ class BridgeSettings(BaseSettings):
         default=100, ge=1, description="Requests handled at once; more are answered 503 (not /healthz)."
     )
     serve_backlog: int = Field(
-        default=128, ge=1, description="Connections the kernel queues until `bridge serve` accepts them."
+        default=2048,
+        ge=1,
+        description="Connections the kernel queues until `bridge serve` accepts them (capped by the"
+        " kernel's net.core.somaxconn); a full queue makes new clients wait a second.",
     )
     serve_timeout_keep_alive: int = Field(
         default=5, ge=1, description="Seconds an idle keep-alive connection is kept open."

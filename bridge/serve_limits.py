@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import resource
+import socket
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ from typing import Any, ClassVar
 
 import h11
 import structlog
+import uvicorn
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -52,6 +54,7 @@ __all__ = [
 log = structlog.get_logger("bridge.serve")
 
 DESCRIPTOR_RESERVE = 64  # descriptors kept free of connections: the database, notes, the listener
+ACCEPT_BATCH = 128  # connections asyncio accepts in one loop turn
 LOG_INTERVAL = 60.0  # seconds of the log limiter's window
 Cause = tuple[str | None, ...]  # where a log line comes from: its sink, logger, message, exception
 ALWAYS_ANSWERED = frozenset({"/healthz"})  # cheap, and what tells a monitor the process is alive
@@ -63,7 +66,7 @@ class ServeLimits:
 
     max_connections: int = 1000
     limit_concurrency: int = 100
-    backlog: int = 128
+    backlog: int = 2048
     timeout_keep_alive: int = 5
     header_timeout: float = 10.0
     body_timeout: float = 20.0
@@ -72,7 +75,7 @@ class ServeLimits:
     @classmethod
     def from_settings(cls, settings: BridgeSettings) -> ServeLimits:
         return cls(
-            max_connections=fit_to_descriptors(settings.serve_max_connections, settings.serve_backlog),
+            max_connections=fit_to_descriptors(settings.serve_max_connections),
             limit_concurrency=settings.serve_limit_concurrency,
             backlog=settings.serve_backlog,
             timeout_keep_alive=settings.serve_timeout_keep_alive,
@@ -82,18 +85,18 @@ class ServeLimits:
         )
 
 
-def fit_to_descriptors(wanted: int, backlog: int) -> int:
+def fit_to_descriptors(wanted: int) -> int:
     """`wanted`, lowered so that counted connections never exhaust the descriptors.
 
-    asyncio accepts up to `backlog` connections at a time, and a connection is counted (and may
-    close another) only a loop turn or two later; so twice the backlog is kept free for those,
-    and DESCRIPTOR_RESERVE more for the database and the notes. A worker that cannot open a note
-    is worse than a client turned away.
+    asyncio accepts up to ACCEPT_BATCH connections in a loop turn, and a connection is counted
+    (and may close another) only a turn or two later; so twice that is kept free for those, and
+    DESCRIPTOR_RESERVE more for the database and the notes. A worker that cannot open a note is
+    worse than a client turned away.
     """
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
-    return max(1, min(wanted, soft - 2 * backlog - DESCRIPTOR_RESERVE))
+    return max(1, min(wanted, soft - 2 * ACCEPT_BATCH - DESCRIPTOR_RESERVE))
 
 
 # -- the protocol -----------------------------------------------------------------------------------
@@ -410,10 +413,29 @@ def prepare(settings: BridgeSettings) -> ServeLimits:
     return limits
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server with the kernel's queue of pending connections set apart from the batch.
+
+    uvicorn hands one `backlog` to asyncio, which uses it both for listen() and as the number of
+    connections accepted in a loop turn. The turn's batch must stay small (the descriptors are
+    fitted to it), but the kernel's queue must not: when it is full, Linux drops a new client's
+    SYN and the client waits a whole second to send it again, so a slowloris churning through the
+    connection cap would make a health check miss its second. Queued connections hold no
+    descriptor of ours.
+    """
+
+    def __init__(self, config: uvicorn.Config, queue: int) -> None:
+        super().__init__(config)
+        self.queue = queue
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for sock in sockets or ():
+            sock.listen(self.queue)  # after asyncio's own listen(), which used the batch
+
+
 def run(app: ASGIApp, limits: ServeLimits, *, host: str, port: int) -> None:
     """Serve `app` under uvicorn within `limits`, until SIGINT or SIGTERM."""
-    import uvicorn
-
     config = uvicorn.Config(
         RequestGuard(app, body_timeout=limits.body_timeout, limit_concurrency=limits.limit_concurrency),
         host=host,
@@ -424,8 +446,8 @@ def run(app: ASGIApp, limits: ServeLimits, *, host: str, port: int) -> None:
         log_config=None,
         log_level="warning",
         access_log=False,
-        backlog=limits.backlog,
+        backlog=min(limits.backlog, ACCEPT_BATCH),
         timeout_keep_alive=limits.timeout_keep_alive,
         timeout_graceful_shutdown=30,
     )
-    uvicorn.Server(config).run()
+    _Server(config, limits.backlog).run(sockets=[config.bind_socket()])

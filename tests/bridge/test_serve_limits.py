@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -114,6 +116,19 @@ def test_requests_beyond_the_concurrency_limit_get_503_but_healthz_answers(limit
     finally:
         for sock in held:
             sock.close()
+
+
+def test_the_kernel_queues_more_connections_than_a_loop_turn_accepts(limited: ReceiverProcess) -> None:
+    """A full accept queue drops a client's SYN, and the client waits a second to retry: the
+    queue is BRIDGE_SERVE_BACKLOG long, not the 128 asyncio accepts in one turn."""
+    if shutil.which("ss") is None:
+        pytest.skip("needs iproute2's ss to read the listening socket's queue")
+    listing = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{limited.port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    assert listing[0] == "LISTEN"
+    assert int(listing[2]) == min(2048, somaxconn)  # ss shows a listener's queue as Send-Q
 
 
 def test_the_log_limiter_counts_what_it_holds_back() -> None:
