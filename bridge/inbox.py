@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from bridge.signifiers import Dialect
 from bridge.state import Base, InboxEvent, Store
 from bridge.vault import Note, decode_note, load_dialect, read_bytes, real_path, scan
 
-__all__ = ["NoteMemo", "Outcome", "apply_events"]
+__all__ = ["NoteMemo", "Outcome", "apply_events", "warm"]
 
 log = logging.getLogger(__name__)
 
@@ -126,18 +127,10 @@ def _indexed(
     dialect, _ = load_dialect(root)
     view = _View([], [], [], dialect)
     for rel in sorted(paths):
-        real, _ = real_path(root, root / rel)
-        if real is None:
+        read = _read(settings, root, rel, dialect, memo)
+        if read is None:
             return None
-        data, info, _ = read_bytes(real, settings.max_note_bytes)
-        if data is None or info is None:
-            return None
-        text, _ = decode_note(data, rel)
-        if text is None:
-            return None
-        tasks, diagnostics = memo.parse(rel, data, text, dialect)
-        if any(d.unread for d in diagnostics):  # an unclosed fence: its lines may be anywhere
-            return None
+        data, info, tasks = read
         view.notes.append(Note(rel, info.st_size, info.st_mtime_ns))
         view.parsed[rel] = (data, tasks)
         view.tasks.extend(tasks)
@@ -147,6 +140,43 @@ def _indexed(
     view.groups = build_groups(view.tasks, group_tasks(view.tasks, settings.group_policy()))
     view.around = neighbours(view.tasks)
     return view
+
+
+def _read(
+    settings: BridgeSettings, root: Path, rel: str, dialect: Dialect, memo: NoteMemo
+) -> tuple[bytes, os.stat_result, list[Task]] | None:
+    """A note's bytes, stat and tasks (parsed through `memo`); None when it cannot be trusted:
+    gone, unreadable, not UTF-8, or with an unclosed fence (its lines may be anywhere)."""
+    real, _ = real_path(root, root / rel)
+    if real is None:
+        return None
+    data, info, _ = read_bytes(real, settings.max_note_bytes)
+    if data is None or info is None:
+        return None
+    text, _ = decode_note(data, rel)
+    if text is None:
+        return None
+    tasks, diagnostics = memo.parse(rel, data, text, dialect)
+    if any(d.unread for d in diagnostics):
+        return None
+    return data, info, tasks
+
+
+def warm(
+    settings: BridgeSettings, root: Path, store: Store, connectors: Sequence[str], memo: NoteMemo
+) -> int:
+    """Parse the notes holding linked tasks into `memo` before the first delivery, so that the
+    first batches cost what later ones do (parsing a note is most of a cold batch); how many."""
+    dialect, _ = load_dialect(root)
+    paths: set[str] = set()
+    for connector in connectors:
+        for base in store.bases(connector).values():
+            if base.present:
+                paths |= {base.fields.path, *(spot[0] for spot in base.spots.values())}
+    warmed = 0
+    for rel in sorted(paths)[: memo.size]:
+        warmed += _read(settings, root, rel, dialect, memo) is not None
+    return warmed
 
 
 def _scanned(settings: BridgeSettings, root: Path, store: Store) -> _View:

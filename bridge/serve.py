@@ -30,7 +30,7 @@ from bridge import registry, status_page
 from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
-from bridge.inbox import NoteMemo, Outcome, apply_events
+from bridge.inbox import NoteMemo, Outcome, apply_events, warm
 from bridge.metrics import CONTENT_TYPE, Metrics
 from bridge.state import InboxEvent, Store
 
@@ -39,6 +39,7 @@ __all__ = ["Receiver", "create_app"]
 log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
+READY_WAIT = 10.0  # seconds a start waits for the worker to have read the notes ahead
 PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
 BATCH_MIN, BATCH_MAX = 100, 1000  # deliveries a worker claims at once, as the queue asks
 
@@ -66,6 +67,7 @@ class Receiver:
         self._parsers: dict[str, Webhooks] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self.ready = threading.Event()  # set once the worker has read the notes ahead
         self._thread: threading.Thread | None = None
         self.metrics = Metrics(self._inbox_counts)
         self._notes = NoteMemo()  # notes the worker parsed, reused while their bytes are the same
@@ -129,6 +131,10 @@ class Receiver:
         pruned_at = 0.0
         limit = BATCH_MIN
         try:
+            try:
+                self.warm(store)
+            finally:
+                self.ready.set()
             while not self._stop.is_set():
                 try:
                     if time.monotonic() - pruned_at > PRUNE_EVERY:
@@ -150,6 +156,24 @@ class Receiver:
                         log.warning("state database unavailable; retrying", state=store.where)
         finally:
             store.close()
+
+    def warm(self, store: Store) -> None:
+        """Load the connectors' delivery checkers and parse the linked notes, so the first burst
+        after a start is applied as fast as later ones (the server answers once this is done)."""
+        started = time.monotonic()
+        usable = []
+        for name in sorted(registry.available()):
+            try:
+                self.parser(name)
+                usable.append(name)
+            except BridgeError:
+                continue  # not configured for webhooks: said when a delivery names it
+        try:
+            notes = warm(self.settings, self.root, store, usable, self._notes)
+        except Exception:  # only a head start: the batches read what they need anyway
+            log.warning("inbox worker: notes not read ahead", exc_info=True)
+            return
+        log.info("inbox worker ready", notes=notes, seconds=round(time.monotonic() - started, 3))
 
     def prune(self, store: Store) -> int:
         """Drop applied deliveries older than BRIDGE_INBOX_KEEP_DAYS (at start, then hourly)."""
@@ -332,6 +356,9 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         receiver.start()  # deliveries a crash left in the inbox are applied first
+        # Deliveries are taken once the worker has read the notes ahead (bounded: a huge vault
+        # starts answering anyway, and the rest is read as deliveries need it).
+        await run_in_threadpool(receiver.ready.wait, READY_WAIT)
         try:
             yield
         finally:

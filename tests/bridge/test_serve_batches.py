@@ -6,6 +6,7 @@ before the worker starts, so they are applied as one batch.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -127,6 +128,7 @@ def fresh(vault: Path) -> None:
 
 def test_a_batch_reads_and_parses_only_the_notes_it_names_each_once(vault, synced, served, monkeypatch):
     receiver, client = served
+    monkeypatch.setattr(Receiver, "warm", lambda *_: None)  # no notes read ahead: the batch reads
     fresh(vault)
     for text in ["Order the blue folders", "Book the meeting room", "Review the hiring plan"]:
         complete(synced, client, text)
@@ -241,3 +243,29 @@ def test_a_note_that_cannot_be_read_leaves_its_delivery_to_the_next_sync(vault, 
     report = run_sync(BridgeSettings(vault=vault), connector_name="todoist").report
     assert report.failed == 0
     assert "- [x] Review the hiring plan" in (vault / "beta.md").read_text(encoding="utf-8")
+
+
+def test_the_worker_parses_the_linked_notes_before_the_first_delivery(vault, synced, served, monkeypatch):
+    """A cold first batch parsed every note it named while deliveries queued behind it."""
+    receiver, client = served
+    receiver.start()
+    assert receiver.ready.wait(5)
+    assert sorted(receiver._notes.held) == sorted(NOTES)
+    parsed: Counter[str] = Counter()
+    for module in (bridge.vault, bridge.writeback, bridge.inbox):
+        counting(monkeypatch, module, "parse_note", parsed)
+    complete(synced, client, "Order the blue folders")
+    complete(synced, client, "Review the hiring plan")
+    assert drained(vault) == {"applied": 2}
+    assert parsed == {}  # both notes came from what the worker read at start
+
+
+def test_the_server_answers_once_the_worker_is_ready(vault, synced):
+    app = create_app(BridgeSettings(vault=vault), vault)
+    receiver: Receiver = app.state.receiver
+
+    async def started() -> bool:
+        async with app.router.lifespan_context(app):  # what uvicorn runs before it accepts
+            return receiver.ready.is_set() and len(receiver._notes.held) == len(NOTES)
+
+    assert asyncio.run(started())
