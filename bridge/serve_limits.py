@@ -387,7 +387,10 @@ def configure_logging(limits: ServeLimits) -> LogLimiter:
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # One write per line (print() writes the line and its newline apart): the server and its
+        # worker process share stderr, and unbuffered (PYTHONUNBUFFERED, common in containers)
+        # their lines would otherwise interleave into unreadable JSON.
+        logger_factory=structlog.WriteLoggerFactory(sys.stderr),
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter())

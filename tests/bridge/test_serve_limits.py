@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import socket
 import subprocess
@@ -10,10 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+import structlog
 
 from bridge.config import BridgeSettings, load_settings
 from bridge.errors import ConfigError
-from bridge.serve_limits import LogLimiter
+from bridge.serve_limits import LogLimiter, ServeLimits, configure_logging
 from tests.connectors.webhook_load import ReceiverProcess, prepare
 from tests.slowloris import run_attack
 
@@ -148,3 +150,34 @@ def test_bad_serve_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BRIDGE_SERVE_HEADER_TIMEOUT", "0")
     with pytest.raises(ConfigError, match="BRIDGE_SERVE_HEADER_TIMEOUT: Input should be greater than 0"):
         load_settings(BridgeSettings)
+
+
+def test_each_log_line_is_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server and its worker process share stderr: a line written in two parts (print()
+    writes the newline apart) lets the other's line in between, and neither parses."""
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    sink = Recorder()
+    monkeypatch.setattr("sys.stderr", sink)
+    root = logging.getLogger()
+    kept = root.handlers[:]  # pytest's own capture among them
+    configure_logging(ServeLimits())
+    try:
+        structlog.get_logger("bridge.serve").info("delivery", outcome="applied")
+        logging.getLogger("bridge.tests.one_write").warning("a standard library line")
+    finally:
+        structlog.reset_defaults()
+        root.handlers[:] = kept
+    assert len(sink.writes) == 2
+    assert all(w.endswith("\n") and w.count("\n") == 1 for w in sink.writes)
+    assert [json.loads(w)["event"] for w in sink.writes] == ["delivery", "a standard library line"]
