@@ -242,7 +242,7 @@ def serve(
     settings = _settings()
     limits = prepare(settings)  # log lines limited per cause from the start
     try:
-        app = create_app(settings, vault_of(settings, vault))
+        app = create_app(settings, vault_of(settings, vault), worker_process=True)
     except BridgeError as exc:
         raise _fail(exc) from exc
     print(f"bridge serve on http://{host}:{port} (POST /webhooks/<connector>, GET /healthz)", file=sys.stderr)

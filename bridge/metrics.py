@@ -1,8 +1,11 @@
 """`GET /metrics`: what the receiver did, in Prometheus text format (the official client library).
 
-Two kinds of figures. Counters and the latency histogram are kept by this process, so they start
-at zero with it and count what this receiver took or applied; Prometheus' `rate()` and
-`increase()` are made for that. The inbox gauges are read from the state database at each
+Two kinds of figures. Counters and the latency histogram count what this receiver took or
+applied, from zero at its start; Prometheus' `rate()` and `increase()` are made for that. The
+received and duplicate counts are kept by the process that answers; the applied and settled counts
+and the latency histogram are counted at scrape time from the inbox rows this receiver's worker
+settled, since that worker runs in a process of its own (they drop when old rows are pruned,
+which Prometheus reads as a counter reset). The inbox gauges are read from the state database at each
 scrape, so every receiver sharing one database reports the same queue, and a restart forgets
 nothing of it. Each app has its own registry (never the client's global one), so several
 receivers in one process, as in the tests, keep apart.
@@ -13,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from bridge.state import SET_ASIDE
 
@@ -26,6 +29,7 @@ __all__ = [
     "InboxCollector",
     "Metrics",
     "outcome_label",
+    "seconds_since",
 ]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -46,7 +50,7 @@ def outcome_label(result: str) -> str:
     return result.split(":", 1)[0].strip() or "unknown"
 
 
-def _seconds_since(received_at: str, now: dt.datetime) -> float | None:
+def seconds_since(received_at: str, now: dt.datetime) -> float | None:
     try:
         then = dt.datetime.fromisoformat(received_at)
     except ValueError:
@@ -98,10 +102,79 @@ class InboxCollector:
         yield by_state
 
 
+# What one worker settled, per connector and outcome: count, seconds summed, and the count at or
+# under each of LATENCY_BUCKETS (`Store.settled_by`).
+Settled = list[tuple[str, str, int, float, list[int]]]
+
+
+class SettledCollector:
+    """The applied and settled counters and the apply-latency histogram, counted at scrape time
+    from the inbox rows this receiver's worker settled (`settled()`; None when the database
+    cannot say). The worker runs in a process of its own, so the rows are what both share; the
+    worker id carries the process id, so the figures still start at zero with the receiver."""
+
+    def __init__(self, settled: Callable[[], Settled | None]) -> None:
+        self._settled = settled
+        self.connectors: set[str] = set()
+
+    def describe(self) -> Iterable[Metric]:
+        return list(self._families([]))
+
+    def collect(self) -> Iterable[Metric]:
+        rows = self._settled()
+        if rows is not None:
+            yield from self._families(rows)
+
+    def _families(self, rows: Settled) -> Iterator[Metric]:
+        applied: dict[str, int] = dict.fromkeys(self.connectors, 0)
+        settled: dict[tuple[str, str], int] = {}
+        sums: dict[str, float] = dict.fromkeys(self.connectors, 0.0)
+        counts: dict[str, int] = dict.fromkeys(self.connectors, 0)
+        ups: dict[str, list[int]] = {c: [0] * len(LATENCY_BUCKETS) for c in self.connectors}
+        for connector, result, count, seconds, under in rows:
+            outcome = outcome_label(result)
+            settled[connector, outcome] = settled.get((connector, outcome), 0) + count
+            applied[connector] = applied.get(connector, 0) + (count if outcome == "applied" else 0)
+            sums[connector] = sums.get(connector, 0.0) + seconds
+            counts[connector] = counts.get(connector, 0) + count
+            into = ups.setdefault(connector, [0] * len(LATENCY_BUCKETS))
+            for index, n in enumerate(under):
+                into[index] += n
+        done = CounterMetricFamily(
+            "bridge_deliveries_applied",
+            "Deliveries that changed note lines (outcome applied), applied by this receiver",
+            labels=["connector"],
+        )
+        for connector, n in sorted(applied.items()):
+            done.add_metric([connector], float(n))
+        yield done
+        by_outcome = CounterMetricFamily(
+            "bridge_deliveries_settled",
+            "Deliveries this receiver's worker finished with, by outcome",
+            labels=["connector", "outcome"],
+        )
+        for (connector, outcome), n in sorted(settled.items()):
+            by_outcome.add_metric([connector, outcome], float(n))
+        yield by_outcome
+        latency = HistogramMetricFamily(
+            "bridge_delivery_apply_seconds",
+            "Seconds from a delivery stored (request received) to the worker done with it",
+            labels=["connector"],
+        )
+        for connector in sorted(counts):
+            buckets = [(str(b), float(n)) for b, n in zip(LATENCY_BUCKETS, ups[connector], strict=True)]
+            latency.add_metric([connector], [*buckets, ("+Inf", float(counts[connector]))], sums[connector])
+        yield latency
+
+
 class Metrics:
     """One receiver's metrics, in a registry of its own."""
 
-    def __init__(self, inbox_counts: Callable[[], Mapping[str, int] | None]) -> None:
+    def __init__(
+        self,
+        inbox_counts: Callable[[], Mapping[str, int] | None],
+        settled: Callable[[], Settled | None] = lambda: [],
+    ) -> None:
         self.registry = CollectorRegistry()
         self.received = Counter(
             "bridge_deliveries_received",
@@ -115,26 +188,9 @@ class Metrics:
             ["connector"],
             registry=self.registry,
         )
-        self.applied = Counter(
-            "bridge_deliveries_applied",
-            "Deliveries that changed note lines (outcome applied), applied by this receiver",
-            ["connector"],
-            registry=self.registry,
-        )
-        self.settled = Counter(
-            "bridge_deliveries_settled",
-            "Deliveries this receiver's worker finished with, by outcome",
-            ["connector", "outcome"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "bridge_delivery_apply_seconds",
-            "Seconds from a delivery stored (request received) to the worker done with it",
-            ["connector"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
         self.registry.register(InboxCollector(inbox_counts))
+        self.applied = SettledCollector(settled)
+        self.registry.register(self.applied)
 
     def track(self, connectors: Iterable[str]) -> None:
         """Report zeros for these connectors from the start, so a rate is defined before the first
@@ -142,21 +198,10 @@ class Metrics:
         for name in connectors:
             self.received.labels(name)
             self.duplicates.labels(name)
-            self.applied.labels(name)
-            self.latency.labels(name)
+        self.applied.connectors.update(connectors)
 
     def on_receive(self, connector: str, new: bool) -> None:
         (self.received if new else self.duplicates).labels(connector).inc()
-
-    def on_settle(self, connector: str, result: str, received_at: str, now: dt.datetime) -> None:
-        """One delivery the worker finished with: its outcome, and its time since it was stored."""
-        outcome = outcome_label(result)
-        self.settled.labels(connector, outcome).inc()
-        if outcome == "applied":
-            self.applied.labels(connector).inc()
-        seconds = _seconds_since(received_at, now)
-        if seconds is not None:
-            self.latency.labels(connector).observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition; reads the inbox, so call it off the event loop."""

@@ -82,4 +82,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE inbox ADD COLUMN error TEXT",
         ),
     ),
+    Migration(
+        5,
+        "inbox settle times",
+        (
+            # When a delivery was settled and its seconds from stored to settled: `/metrics` reads
+            # its applied counts and latency histogram from here, since the worker that applies
+            # runs in a process of its own.
+            "ALTER TABLE inbox ADD COLUMN settled_at TEXT",
+            "ALTER TABLE inbox ADD COLUMN apply_seconds DOUBLE PRECISION",
+            "CREATE INDEX inbox_claimed_by ON inbox (claimed_by)",
+        ),
+    ),
 )

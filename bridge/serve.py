@@ -2,7 +2,8 @@
 
 A delivery is checked against the tracker's signature over the raw bytes, parsed, and stored in
 the state database's inbox, committed, before the tracker hears 200; only then is it applied, by
-one worker thread, through the same planner and write-back as `bridge sync` (`bridge.inbox`).
+one worker (a process of its own under `bridge serve`, so applying and answering run on separate
+cores; a thread in tests), through the same planner and write-back as `bridge sync` (`bridge.inbox`).
 So a crash never loses an acknowledged delivery (the worker picks the inbox up again at start),
 a retried delivery is stored once, and a webhook can only ever change lines of tasks the bridge
 already linked: paths come from the vault and the state, never from the payload.
@@ -10,14 +11,20 @@ already linked: paths come from the vault and the state, never from the payload.
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import datetime as dt
+import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from starlette.applications import Starlette
@@ -31,7 +38,8 @@ from bridge.config import BridgeSettings
 from bridge.connector import Webhooks
 from bridge.errors import BridgeError, LockHeldError, StateError
 from bridge.inbox import NoteMemo, Outcome, apply_events, warm
-from bridge.metrics import CONTENT_TYPE, Metrics
+from bridge.intake import Intake
+from bridge.metrics import CONTENT_TYPE, LATENCY_BUCKETS, Metrics, Settled, seconds_since
 from bridge.state import InboxEvent, Store
 
 __all__ = ["Receiver", "create_app"]
@@ -40,8 +48,14 @@ log = structlog.get_logger("bridge.serve")
 
 MAX_BODY = 1 << 20  # trackers send a few kilobytes; anything near this is not a delivery
 READY_WAIT = 10.0  # seconds a start waits for the worker to have read the notes ahead
+# The worker yields the CPU to the server when both want it: answering promptly is what a tracker
+# waits for (and gives up on), while a worker that falls behind takes larger batches, writing
+# each note once for more deliveries, and catches up.
+WORKER_NICENESS = 5
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 PRUNE_EVERY = 3600.0  # seconds between prunes of the inbox
-BATCH_MIN, BATCH_MAX = 100, 1000  # deliveries a worker claims at once, as the queue asks
+BATCH_MIN, BATCH_MAX = 100, 1000
+# deliveries a worker claims at once, as the queue asks
 
 
 def next_batch(limit: int, settled: int) -> int:
@@ -61,15 +75,17 @@ class Receiver:
         self.root = root
         self.url = settings.state_url_for(root)
         self.max_body = max_body
-        self.worker = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
+        self.worker = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"  # the process's pid once started
         self._store = Store.open(self.url)
         self._store_lock = threading.Lock()
+        self.intake = Intake(self.url, self._stored)
         self._parsers: dict[str, Webhooks] = {}
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self.ready = threading.Event()  # set once the worker has read the notes ahead
+        self._wake: Any = threading.Event()  # or multiprocessing's Events, with the worker a process
+        self._stop: Any = threading.Event()
+        self.ready: Any = threading.Event()  # set once the worker has read the notes ahead
         self._thread: threading.Thread | None = None
-        self.metrics = Metrics(self._inbox_counts)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self.metrics = Metrics(self._inbox_counts, self._settled)
         self._notes = NoteMemo()  # notes the worker parsed, reused while their bytes are the same
 
     def parser(self, name: str) -> Webhooks:
@@ -79,17 +95,28 @@ class Receiver:
             found = self._parsers[name] = registry.load(name).webhooks()
         return found
 
-    def receive(self, name: str, delivery_id: str, body: bytes) -> bool:
-        with self._store_lock:
+    def load_parsers(self) -> list[str]:
+        """Build every installed connector's delivery checker now, not on its first delivery (an
+        import that would hold up the requests behind it); the names of those configured."""
+        usable = []
+        for name in sorted(registry.available()):
             try:
-                new = self._store.receive(name, delivery_id, body)
-            except StateError:  # the connection may have dropped (database restarted): one new try
-                self._store = _reopen(self._store, self.url)
-                new = self._store.receive(name, delivery_id, body)
-        self.metrics.on_receive(name, new)
-        if new:
+                self.parser(name)
+                usable.append(name)
+            except BridgeError:
+                continue  # not configured for webhooks: said when a delivery names it
+        return usable
+
+    def receive(self, name: str, delivery_id: str, body: bytes) -> Future[bool]:
+        """Store a delivery (see `bridge.intake`): True once committed as new, False for a
+        duplicate; StateError when the database could not store it."""
+        return self.intake.put(name, delivery_id, body)
+
+    def _stored(self, deliveries: Sequence[tuple[str, bool]]) -> None:
+        for name, new in deliveries:
+            self.metrics.on_receive(name, new)
+        if any(new for _, new in deliveries):
             self._wake.set()
-        return new
 
     def read(self, query: Callable[[Store], T]) -> T:
         """Run a read of the state on the request side's connection (the status page, a scrape),
@@ -109,24 +136,67 @@ class Receiver:
             log.warning("metrics: state database unavailable", error=str(exc))
             return None
 
+    def _settled(self) -> Settled | None:
+        """What this receiver's worker settled, for a scrape; None when the database cannot say."""
+        try:
+            return self.read(lambda store: store.settled_by(self.worker, LATENCY_BUCKETS))
+        except StateError as exc:
+            log.warning("metrics: state database unavailable", error=str(exc))
+            return None
+
     # -- the worker -------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="bridge-inbox", daemon=True)
-        self._thread.start()
+    def start(self, *, process: bool = False) -> None:
+        """Start the worker: a thread, or with `process` a process of its own (spawned, so it
+        shares no interpreter lock with request handling). Either coordinates with other workers
+        only through the state database and the writer lock."""
+        if not process:
+            self._thread = threading.Thread(target=self._run, name="bridge-inbox", daemon=True)
+            self._thread.start()
+            return
+        context = multiprocessing.get_context("spawn")
+        self._wake, self._stop, self.ready = context.Event(), context.Event(), context.Event()
+        token = f"{id(self):x}"
+        self._process = context.Process(
+            target=_work_in_process,
+            args=(self.settings, self.root, token, self._wake, self._stop, self.ready, os.getpid()),
+            name="bridge-inbox",
+            daemon=True,
+        )
+        self._process.start()
+        self.worker = f"{os.uname().nodename}:{self._process.pid}:{token}"
+        # Until the worker has imported and connected (about a second), deliveries would only
+        # queue: the server starts answering once it is ready, or has failed (then it is logged).
+        deadline = time.monotonic() + 30.0
+        while not self.ready.wait(0.1) and self._process.is_alive() and time.monotonic() < deadline:
+            pass
+        if not self.ready.is_set():
+            log.error("inbox worker process did not start", exitcode=self._process.exitcode)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the deliveries in hand, then stop; what is left stays in the inbox for next start."""
+        self.intake.close()
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        with self._store_lock:
-            waiting = self._store.inbox_counts()
-            self._store.close()
+        if self._process is not None:
+            self._process.join(timeout)
+            if self._process.is_alive():  # stuck past the grace period: its claims are taken back
+                log.warning("inbox worker did not stop in time; terminated", seconds=timeout)
+                self._process.terminate()
+                self._process.join(5.0)
+        try:
+            waiting: Mapping[str, int] = self.read(Store.inbox_counts)
+        except StateError as exc:
+            log.warning("stopped; the inbox could not be counted", error=str(exc))
+            return
+        finally:
+            with self._store_lock:
+                self._store.close()
         log.info("stopped", new=waiting.get("new", 0), claimed=waiting.get("claimed", 0))
 
-    def _run(self) -> None:
+    def _run(self, parent: int | None = None) -> None:
         store = Store.open(self.url)
         pruned_at = 0.0
         limit = BATCH_MIN
@@ -135,7 +205,7 @@ class Receiver:
                 self.warm(store)
             finally:
                 self.ready.set()
-            while not self._stop.is_set():
+            while not self._stop.is_set() and (parent is None or os.getppid() == parent):
                 try:
                     if time.monotonic() - pruned_at > PRUNE_EVERY:
                         pruned_at = time.monotonic()
@@ -143,8 +213,9 @@ class Receiver:
                     settled = self.work(store, limit=limit)
                     limit = next_batch(limit, settled)
                     if not settled:  # nothing waits: sleep until a delivery is stored
-                        self._wake.wait(1.0)
                         self._wake.clear()
+                        if not store.waiting():
+                            self._wake.wait(1.0)
                 except LockHeldError:
                     time.sleep(0.1)  # a sync, or another receiver, is writing the notes
                 except Exception:  # the worker must outlive one bad batch, or a dropped database
@@ -161,15 +232,8 @@ class Receiver:
         """Load the connectors' delivery checkers and parse the linked notes, so the first burst
         after a start is applied as fast as later ones (the server answers once this is done)."""
         started = time.monotonic()
-        usable = []
-        for name in sorted(registry.available()):
-            try:
-                self.parser(name)
-                usable.append(name)
-            except BridgeError:
-                continue  # not configured for webhooks: said when a delivery names it
         try:
-            notes = warm(self.settings, self.root, store, usable, self._notes)
+            notes = warm(self.settings, self.root, store, self.load_parsers(), self._notes)
         except Exception:  # only a head start: the batches read what they need anyway
             log.warning("inbox worker: notes not read ahead", exc_info=True)
             return
@@ -207,8 +271,12 @@ class Receiver:
                 reason = outcome.result.removeprefix("invalid: ")
                 store.set_aside(outcome.event.id, reason, attempts=outcome.event.attempts + 1)
                 outcome.result = "set aside"
-            store.settle((o.event.id, o.result) for o in outcomes if o.result != "set aside")
-        now = dt.datetime.now(dt.UTC)
+            now = dt.datetime.now(dt.UTC)
+            taken = {o.event.id: seconds_since(o.event.received_at, now) for o in outcomes}
+            store.settle(
+                ((o.event.id, o.result) for o in outcomes if o.result != "set aside"),
+                seconds={k: v for k, v in taken.items() if v is not None},
+            )
         for outcome in outcomes:
             event = outcome.event
             log.info(
@@ -220,7 +288,6 @@ class Receiver:
                 lines=outcome.lines,
                 latency_ms=_since(event.received_at, now),
             )
-            self.metrics.on_settle(event.connector, outcome.result, event.received_at, now)
         return len(events)
 
     def _apply(self, store: Store, events: list[InboxEvent], parsers: dict[str, Webhooks]) -> list[Outcome]:
@@ -266,6 +333,42 @@ class Receiver:
         return outcomes
 
 
+def _work_in_process(
+    settings: BridgeSettings, root: Path, token: str, wake: Any, stop: Any, ready: Any, parent: int
+) -> None:
+    """The worker process: the same loop as the thread, logging as `bridge serve` does. Signals
+    meant for the server (Ctrl-C reaches the whole process group) are left to it: it sets `stop`,
+    and the batch in hand is finished first. The loop also ends when the server is gone."""
+    from bridge.serve_limits import ServeLimits, configure_logging
+
+    _die_with_parent(parent)
+    os.nice(WORKER_NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    configure_logging(ServeLimits.from_settings(settings))
+    receiver = Receiver(settings, root)
+    receiver.worker = f"{os.uname().nodename}:{os.getpid()}:{token}"
+    receiver._wake, receiver._stop, receiver.ready = wake, stop, ready
+    try:
+        receiver._run(parent)
+    finally:
+        receiver._store.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Killed (SIGKILL) the moment the server is, on Linux, exactly as the worker thread would be:
+    a worker outliving its server would keep applying deliveries while a restarted server's own
+    worker starts, and its claims would look held by a live process."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            log.debug("cannot ask to die with the server", exc_info=True)
+    if os.getppid() != parent:  # gone before that took effect
+        os._exit(1)
+
+
 def _since(received_at: str, now: dt.datetime) -> float | None:
     """Milliseconds from a delivery's arrival (on whichever receiver stored it) to now."""
     try:
@@ -301,9 +404,12 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY) -> Starlette:
+def create_app(
+    settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY, worker_process: bool = False
+) -> Starlette:
     """The receiver as an ASGI app: `POST /webhooks/<connector>`, `GET /healthz`, `GET /metrics`
-    (Prometheus) and `GET /` (a read-only status page)."""
+    (Prometheus) and `GET /` (a read-only status page). With `worker_process` (`bridge serve`)
+    the inbox worker runs in a process of its own, else in a thread of this one."""
     receiver = Receiver(settings, root, max_body=max_body)
     installed = frozenset(registry.available())  # entry points are read once, not per delivery
     receiver.metrics.track(sorted(installed))
@@ -330,7 +436,7 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
             return _error(400, f"not a {name} webhook delivery: {exc}")
         delivery = parser.delivery_id(request.headers, body)
         try:
-            new = await run_in_threadpool(receiver.receive, name, delivery, body)
+            new = await asyncio.wrap_future(receiver.receive(name, delivery, body))
         except StateError as exc:  # not stored, so not acknowledged: the tracker sends it again
             log.warning("delivery not stored: state database unavailable", connector=name, error=str(exc))
             return _error(503, "state database unavailable; retry later")
@@ -355,7 +461,9 @@ def create_app(settings: BridgeSettings, root: Path, *, max_body: int = MAX_BODY
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        receiver.start()  # deliveries a crash left in the inbox are applied first
+        receiver.start(process=worker_process)  # deliveries a crash left in the inbox are applied first
+        if worker_process:
+            await run_in_threadpool(receiver.load_parsers)  # the worker loads its own
         # Deliveries are taken once the worker has read the notes ahead (bounded: a huge vault
         # starts answering anyway, and the rest is read as deliveries need it).
         await run_in_threadpool(receiver.ready.wait, READY_WAIT)

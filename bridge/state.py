@@ -13,9 +13,10 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from bridge.connector import Fields, RemoteStatus
@@ -186,7 +187,17 @@ def _gone(worker: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has exited but not been reaped (its parent died first, and the new one,
+    in a container perhaps, does not reap): it answers kill(pid, 0) yet applies nothing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"])
 
 
 class Store:
@@ -387,14 +398,27 @@ class Store:
 
     def receive(self, connector: str, delivery_id: str, body: bytes) -> bool:
         """Store a delivery, committed; False when this id or this exact body was stored before."""
-        digest = hashlib.sha256(body).hexdigest()
+        return self.receive_many([(connector, delivery_id, body)])[0]
+
+    def receive_many(self, deliveries: Sequence[tuple[str, str, bytes]]) -> list[bool]:
+        """Store (connector, delivery id, body) deliveries in one transaction, committed; for
+        each, False when its id or exact body was stored before, in an earlier one or this one."""
+        new = []
         with self.transaction():
-            result = self.db.execute(
-                "INSERT INTO inbox (connector, delivery_id, digest, body, received_at, state)"
-                " VALUES (?, ?, ?, ?, ?, 'new') ON CONFLICT DO NOTHING",
-                (connector, delivery_id, digest, body.decode("utf-8", "replace"), _precise_now()),
-            )
-            return result.rowcount == 1
+            for connector, delivery_id, body in deliveries:
+                result = self.db.execute(
+                    "INSERT INTO inbox (connector, delivery_id, digest, body, received_at, state)"
+                    " VALUES (?, ?, ?, ?, ?, 'new') ON CONFLICT DO NOTHING",
+                    (
+                        connector,
+                        delivery_id,
+                        hashlib.sha256(body).hexdigest(),
+                        body.decode("utf-8", "replace"),
+                        _precise_now(),
+                    ),
+                )
+                new.append(result.rowcount == 1)
+        return new
 
     def waiting(self) -> bool:
         """Whether any delivery waits to be applied (a cheap look before taking the writer lock);
@@ -437,13 +461,36 @@ class Store:
                 )
         return [InboxEvent(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), int(r[5])) for r in rows]
 
-    def settle(self, outcomes: Iterable[tuple[int, str]]) -> None:
-        """Mark deliveries applied (or ignored), each with what came of it, in one transaction."""
+    def settle(
+        self, outcomes: Iterable[tuple[int, str]], *, seconds: Mapping[int, float] | None = None
+    ) -> None:
+        """Mark deliveries applied (or ignored), each with what came of it, in one transaction;
+        `seconds` is each one's time from stored to settled, kept for `/metrics`."""
+        now = _precise_now()
+        taken = seconds or {}
         with self.transaction():
             for event_id, outcome in outcomes:
                 self.db.execute(
-                    "UPDATE inbox SET state = 'done', outcome = ? WHERE id = ?", (outcome, event_id)
+                    "UPDATE inbox SET state = 'done', outcome = ?, settled_at = ?, apply_seconds = ?"
+                    " WHERE id = ?",
+                    (outcome, now, taken.get(event_id), event_id),
                 )
+
+    def settled_by(
+        self, worker: str, buckets: Sequence[float]
+    ) -> list[tuple[str, str, int, float, list[int]]]:
+        """What `worker` settled, per connector and outcome: how many, their seconds summed, and
+        how many took at most each of `buckets` seconds (a histogram, counted by the database)."""
+        ups = "".join(
+            f", SUM(CASE WHEN apply_seconds <= {float(b)!r} THEN 1 ELSE 0 END)"  # floats, not input
+            for b in buckets
+        )
+        rows = self._rows(
+            f"SELECT connector, COALESCE(outcome, ''), COUNT(*), COALESCE(SUM(apply_seconds), 0){ups}"  # noqa: S608
+            " FROM inbox WHERE claimed_by = ? AND state = 'done' GROUP BY connector, outcome",
+            worker,
+        )
+        return [(str(r[0]), str(r[1]), int(r[2]), float(r[3]), [int(n or 0) for n in r[4:]]) for r in rows]
 
     def defer(self, event_id: int, error: str, *, max_attempts: int, backoff: float) -> bool:
         """Count a failed application of a claimed delivery: it is tried again after a back-off

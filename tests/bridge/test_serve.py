@@ -197,7 +197,7 @@ def test_deliveries_acknowledged_before_a_crash_are_applied_at_the_next_start(va
     crashed = Receiver(settings, vault)  # its worker never ran: as if killed right after the 200
     synced.complete(task_of(synced, "Initiate the official candidate process")["id"])
     body = json.dumps(synced.events[-1]).encode()
-    assert crashed.receive("todoist", "before-crash", body)
+    assert crashed.receive("todoist", "before-crash", body).result(10)
     assert ticked(vault) == []
     app = create_app(settings, vault)
     restarted: Receiver = app.state.receiver
@@ -250,7 +250,7 @@ def test_stopping_finishes_the_delivery_in_hand(vault, synced, monkeypatch):
     receiver.start()
     synced.complete(task_of(synced, "Initiate the official candidate process")["id"])
     body = json.dumps(synced.events[-1]).encode()
-    assert receiver.receive("todoist", "in-hand", body)
+    assert receiver.receive("todoist", "in-hand", body).result(10)
     assert entered.wait(5)  # claimed, being applied
     stopping = threading.Thread(target=receiver.stop)
     stopping.start()

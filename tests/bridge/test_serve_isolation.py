@@ -140,7 +140,7 @@ def test_a_delivery_an_older_release_stored_and_this_one_cannot_read_is_set_asid
     event["event_data"]["updated_at"] = 1767225600
     poison = json.dumps(event).encode()
     older = Receiver(settings, vault)  # stores without reading, as a receiver before validation did
-    assert older.receive("todoist", "stored-before-upgrade", poison)
+    assert older.receive("todoist", "stored-before-upgrade", poison).result(10)
     app = create_app(settings, vault)
     receiver: Receiver = app.state.receiver
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as client:
