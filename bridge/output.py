@@ -248,20 +248,20 @@ def print_status(status: dict[str, Any], console: Console | None = None) -> None
     rows = [
         [name, *(_shown(row[key]) for _, key in _STATUS[1:])] for name, row in status["connectors"].items()
     ]
-    aside.print(f"state: {status['state']}", highlight=False, markup=False)
+    aside.print(f"state: {status['state']}", highlight=False, markup=False, soft_wrap=True)
     if not console.is_terminal:
         write_tsv(console, [key for _, key in _STATUS], rows)
     elif rows:
         _status_rows(console, rows)
     if not rows:
-        aside.print(NEVER_SYNCED, highlight=False, markup=False)
+        aside.print(NEVER_SYNCED, highlight=False, markup=False, soft_wrap=True)
     inbox = status.get("inbox") or {}
     if inbox:
         waiting = inbox.get("new", 0) + inbox.get("claimed", 0)
         line = f"webhook inbox: {waiting:,} waiting, {inbox.get('done', 0):,} applied"
         if inbox.get("set_aside"):
             line += f", {inbox['set_aside']:,} set aside (could not be applied: see `bridge inbox`)"
-        aside.print(line, highlight=False, markup=False)
+        aside.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _shown(value: object) -> str:
