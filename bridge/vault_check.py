@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.vault import find_root, iter_note_paths, read_bytes
+from bridge.wording import counted
 
 __all__ = ["CRAWL_LIMIT", "Look", "look"]
 
@@ -68,7 +69,7 @@ def look(path: Path, *, force: bool = False, limit: int | None = None) -> Look:
         if seen >= limit:
             return Look(
                 refusal=f"{folder} does not look like a vault: no .obsidian folder, and none of the"
-                f" first {seen:,} notes holds a task; stopped. Point at the vault, or pass --force"
+                f" first {counted(seen, 'note')} holds a task; stopped. Point at the vault, or pass --force"
                 " to read every note"
             )
     if near_top:
