@@ -20,6 +20,7 @@ from typing import Any
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
 from bridge.model import Task
 from bridge.plan import Plan
+from bridge.plan_text import NoteLines, describe_plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
 from bridge.vault import Note
@@ -51,9 +52,12 @@ class Report:
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)  # --dry-run: each change, one line
+    # where new tasks go, in words (`Todoist project "Inbox"`); for people, not in --json
+    target: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("target")
         planned = data.pop("planned")
         return {**data, "plan": planned} if self.dry_run else data
 
@@ -78,19 +82,11 @@ def _summarise(plan: Plan, report: Report) -> None:
     report.notices.extend(plan.notices)
 
 
-def count_planned(plan: Plan, report: Report) -> None:
-    """Fill `report` with what `plan` would do, for --dry-run."""
+def count_planned(plan: Plan, report: Report, lines: NoteLines | None = None) -> None:
+    """Fill `report` with what `plan` would do, for --dry-run; `lines` gives note lines' text."""
     for op in plan.ops:
         _tally(report, op.kind)
-        detail = f" ({', '.join(op.changed)})" if op.changed else ""
-        report.planned.append(f"{op.kind.value} {op.fields.title!r}{detail} [{op.fields.path}]")
-    for edit in plan.edits:
-        report.planned.append(f"write {edit.path}: task {edit.key} becomes {edit.target.value.lower()}")
-    for conflict in plan.conflicts:
-        report.planned.append(
-            f"conflict {conflict.remote_id}: note {conflict.note}, tracker {conflict.tracker};"
-            f" {conflict.winner} wins"
-        )
+    report.planned.extend(describe_plan(plan, lines or (lambda _path, _line: None)))
     report.notes_written = len(plan.edits)
     _summarise(plan, report)
 

@@ -21,7 +21,10 @@ from bridge.output import (
     print_tasks_table,
     task_json,
 )
+from bridge.selection import STATUS_CHOICES, Selection
 from bridge.vault import scan
+from bridge.vault_check import look
+from bridge.wording import counted
 
 __all__ = ["app", "main"]
 
@@ -68,6 +71,24 @@ def tasks(
         Path | None, typer.Argument(help="A vault folder or one note [default: BRIDGE_VAULT or .]")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document, not a table.")] = False,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help=f"Only tasks of this status type ({', '.join(STATUS_CHOICES)}); repeat for several.",
+        ),
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Only tasks of this owner (@Name, any case).")] = None,
+    due_before: Annotated[
+        str | None, typer.Option(help="Only tasks due before this date (YYYY-MM-DD).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only tasks with this tag; repeat for any of several.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Show at most this many tasks.")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Read a folder that does not look like a vault (a home directory).")
+    ] = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
     settings = _settings()
@@ -75,6 +96,15 @@ def tasks(
     if not target.exists():
         print(f"bridge: {target}: no such file or folder", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
+    try:
+        chosen = Selection.of(status or (), owner, due_before, tag or (), limit)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    seen = look(target, force=force) if settings.vault is None or path is not None else None
+    if seen is not None and seen.refusal:
+        raise _fail(ConfigError(seen.refusal))
+    if seen is not None and seen.warning:
+        print(f"bridge: {seen.warning}", file=sys.stderr)
     result = scan(
         target, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=settings.vault
     )
@@ -84,11 +114,16 @@ def tasks(
         from bridge.sync import task_routes
 
         routes = task_routes(settings, result.tasks, result.groups)
+    picked = chosen.pick(result.tasks)
+    shown = [result.tasks[i] for i in picked]
+    groups = [result.groups[i] for i in picked]
+    where = [routes[i] for i in picked] if routes is not None else None
     if as_json:
-        where = routes or [None] * len(result.tasks)
-        print_json([task_json(*row) for row in zip(result.tasks, result.groups, where, strict=True)])
+        print_json([task_json(*row) for row in zip(shown, groups, where or [None] * len(shown), strict=True)])
     else:
-        print_tasks_table(result.tasks, result.groups, routes)
+        print_tasks_table(shown, groups, where)
+        if len(shown) < len(result.tasks):
+            print(f"bridge: {len(shown):,} of {counted(len(result.tasks), 'task')} shown", file=sys.stderr)
 
 
 def _exit_status(exc: BridgeError) -> int:
@@ -132,10 +167,11 @@ def sync(
     if as_json:
         print_json(document)
     else:
-        for part in document["connectors"]:
-            print_report(part)
+        for part, report in zip(document["connectors"], run.reports, strict=True):
+            print_report(part, target=report.target)
         if run.unrouted:
-            print(f"{run.unrouted} tasks match no BRIDGE_ROUTES rule: not synced")
+            verb = "matches" if run.unrouted == 1 else "match"
+            print(f"{counted(run.unrouted, 'task group')} {verb} no BRIDGE_ROUTES rule: not synced")
     statuses = [_exit_status(exc) for exc in run.failures.values()]
     statuses += [EXIT_FAILED for report in run.reports if report.failed]
     for report in run.reports:

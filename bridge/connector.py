@@ -252,6 +252,9 @@ class Connector(Protocol):
     pull may not show every task a run that died before committing created (Todoist's sync lists
     active tasks only): the tasks carrying these refs' markers, whatever their status, given each
     ref's first attempt (ISO 8601). The sync plans with them as if pulled.
+
+    Optional: a property `target -> str`, where new tasks go in words (`Todoist project 'Inbox',
+    account a@example.com`), read after the pull without another request; the dry run shows it.
     """
 
     name: ClassVar[str]

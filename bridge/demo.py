@@ -80,7 +80,7 @@ def run_demo(console: Console | None = None) -> None:
         before = _task_lines(vault)
         with _environment(env):
             first = run_sync(settings, connector_name=CONNECTOR)
-            print_report(first.report.to_json(), console)
+            print_report(first.report.to_json(), console, target=first.report.target)
             with open_store(settings.state_url_for(vault)) as store:
                 bases = store.bases(CONNECTOR)
             if not bases:

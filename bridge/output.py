@@ -6,16 +6,20 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from bridge.model import Diagnostic, Task
+from bridge.tables import Cell, Column, fits, table, write_tsv
+from bridge.wording import counted
 
 __all__ = [
+    "MIN_TASK_WIDTH",
+    "NEVER_SYNCED",
     "print_diagnostics",
     "print_inbox",
     "print_json",
@@ -24,6 +28,9 @@ __all__ = [
     "print_tasks_table",
     "task_json",
 ]
+
+
+MIN_TASK_WIDTH = 32  # a task's text is never squeezed narrower than this in a table
 
 
 def task_json(task: Task, group: str | None, connector: str | None = None) -> dict[str, Any]:
@@ -75,46 +82,92 @@ def print_diagnostics(root: Path, diagnostics: Iterable[Diagnostic]) -> None:
         print(f"{where}: {d.message}", file=sys.stderr)
 
 
+_TASK_COLUMNS = (
+    Column("Line", justify="right"),
+    Column(""),
+    Column("Task", main=True, least=MIN_TASK_WIDTH),
+    Column("Owner", drop=5),
+    Column("Due", drop=6),
+    Column("Priority", drop=4),
+    Column("Tags", drop=1),
+    Column("Group", drop=2),
+)
+_CONNECTOR_COLUMN = Column("Connector", drop=3)
+_TASK_TSV = ("path", "line", "status", "task", "owner", "due", "priority", "tags", "group")
+
+
 def print_tasks_table(
-    tasks: Sequence[Task], groups: Sequence[str | None], connectors: Sequence[str | None] | None = None
+    tasks: Sequence[Task],
+    groups: Sequence[str | None],
+    connectors: Sequence[str | None] | None = None,
+    console: Console | None = None,
 ) -> None:
-    """One table per note; the description takes the width left over, the short columns never wrap.
+    """One table per note at a terminal, whose task text stays readable at any width (Tags,
+    Group, Connector, Priority, Owner and Due leave first, in that order); tab-separated rows
+    under a header line when piped.
 
     `connectors` (where each task is routed) adds a column; None when no routing is configured.
     """
-    console = Console()
+    console = console or Console()
     where = connectors if connectors is not None else [None] * len(tasks)
-    by_note: dict[str, list[tuple[Task, str | None, str | None]]] = {}
-    for task, group, connector in zip(tasks, groups, where, strict=True):
-        by_note.setdefault(task.source.path, []).append((task, group, connector))
-    columns = ("Owner", "Due", "Priority", "Group") + (("Connector",) if connectors is not None else ())
-    for path, rows in by_note.items():
-        table = Table(title=path, title_justify="left", header_style="bold", expand=True)
-        table.add_column("Line", justify="right", no_wrap=True)
-        table.add_column("", no_wrap=True)
-        table.add_column("Task", ratio=1, overflow="fold")
-        for name in columns:
-            table.add_column(name, no_wrap=True)
-        for task, group, connector in rows:
-            tags = " ".join(f"#{t}" for t in task.tags)
-            cells = [
-                str(task.source.line),
-                escape(f"[{task.status}]"),
-                escape(task.description) + (f" [dim]{escape(tags)}[/dim]" if tags else ""),
-                escape(task.owner or ""),
-                task.due or "",
-                task.priority.value if task.priority else "",
-                (group or "")[:7],
-            ]
-            if connectors is not None:
-                cells.append(escape(connector) if connector else "[dim]none[/dim]")
-            table.add_row(*cells)
-        console.print(table)
+    rows = list(zip(tasks, groups, where, strict=True))
+    if not console.is_terminal:
+        header = _TASK_TSV + (("connector",) if connectors is not None else ())
+        write_tsv(console, header, [_task_fields(*row)[: len(header)] for row in rows])
+        return
+    columns = _TASK_COLUMNS + ((_CONNECTOR_COLUMN,) if connectors is not None else ())
+    by_note: dict[str, list[list[Cell]]] = {}
+    for task, group, connector in rows:
+        cells: list[Cell] = [
+            str(task.source.line),
+            f"[{task.status}]",
+            task.description,
+            task.owner or "",
+            task.due or "",
+            task.priority.value if task.priority else "",
+            Text(" ".join(f"#{t}" for t in task.tags), style="dim"),
+            (group or "")[:7],
+        ]
+        if connectors is not None:
+            cells.append(connector or Text("none", style="dim"))
+        by_note.setdefault(task.source.path, []).append(cells)
+    for path, cells_of_note in by_note.items():
+        console.print(table(columns, cells_of_note, console.width, title=path, expand=True))
     distinct = len({g or t.key for t, g in zip(tasks, groups, strict=True)})
-    console.print(f"{len(tasks)} tasks in {distinct} groups from {len(by_note)} notes")
+    console.print(
+        f"{counted(len(tasks), 'task')} in {counted(distinct, 'group')} from {counted(len(by_note), 'note')}",
+        highlight=False,
+    )
 
 
-_LABELS = {"notes_written": "note lines written"}
+def _task_fields(task: Task, group: str | None, connector: str | None) -> list[str]:
+    """A task as one tab-separated row: whole values (the full group key), nothing cut."""
+    return [
+        task.source.path,
+        str(task.source.line),
+        task.status,
+        task.description,
+        task.owner or "",
+        task.due or "",
+        task.priority.value if task.priority else "",
+        " ".join(f"#{t}" for t in task.tags),
+        group or "",
+        connector or "",
+    ]
+
+
+def _counts(report: dict[str, Any]) -> str:
+    """The counts that are not zero, in words: `1 created, 2 note lines written, 1 conflict`."""
+    words = {
+        "notes_written": lambda n: f"{counted(n, 'note line')} written",
+        "conflicts": lambda n: counted(n, "conflict"),
+        "held": lambda n: f"{n:,} held back",
+    }
+    return ", ".join(
+        words[k](report[k]) if k in words else f"{report[k]:,} {k}" for k in _COUNTS if report.get(k)
+    )
+
+
 _COUNTS = (
     "created",
     "updated",
@@ -128,22 +181,28 @@ _COUNTS = (
 )
 
 
-def print_report(report: dict[str, Any], console: Console | None = None) -> None:
-    """A sync's outcome for a person: the counts that are not zero, then notices and errors."""
+def print_report(report: dict[str, Any], console: Console | None = None, *, target: str = "") -> None:
+    """A sync's outcome for a person: the counts that are not zero, where new tasks go, each
+    planned change (dry run), then notices and errors; piped, no line is wrapped.
+
+    `target` names where new tasks go (`Report.target`), which `--json` leaves out."""
     console = console or Console()
-    counts = ", ".join(f"{report[k]} {_LABELS.get(k, k)}" for k in _COUNTS if report.get(k))
+    say = partial(console.print, highlight=False, markup=False, soft_wrap=not console.is_terminal)
     prefix = "[dry run] would have: " if report.get("dry_run") else ""
-    console.print(
-        f"{prefix}{report['connector']}: {counts or 'nothing to do'}"
-        f" ({report['linked']} linked, {report['requests']} requests)",
-        highlight=False,
+    linked, requests = report.get("linked", 0), report.get("requests", 0)
+    say(
+        f"{prefix}{report['connector']}: {_counts(report) or 'nothing to do'}"
+        f" ({linked:,} linked, {counted(requests, 'request')})"
     )
+    if target and (report.get("dry_run") or report.get("created")):
+        verb = "go" if report.get("dry_run") else "went"
+        say(f"  new tasks {verb} to {target}")
     for line in report.get("plan", []):
-        console.print(f"  {escape(line)}", highlight=False)
+        say(f"  {line}")
     for notice in _grouped(report.get("notices", [])):
-        console.print(f"  {escape(notice)}", style="dim", highlight=False)
+        say(f"  {notice}", style="dim")
     for error in report.get("errors", []):
-        console.print(f"  {escape(error)}", style="red", highlight=False)
+        say(f"  {error}", style="red")
 
 
 def _grouped(notices: list[str]) -> list[str]:
@@ -156,7 +215,7 @@ def _grouped(notices: list[str]) -> list[str]:
     lines: list[str] = []
     for tail, places in by_tail.items():
         if len(places) >= _GROUPED and all(places):
-            lines.append(f"{len(places)} places ({places[0]}, …): {tail}")
+            lines.append(f"{counted(len(places), 'place')} ({places[0]}, …): {tail}")
         else:
             lines.extend(f"{where}: {tail}" if where else tail for where in places)
     return lines
@@ -165,52 +224,99 @@ def _grouped(notices: list[str]) -> list[str]:
 _GROUPED = 3
 
 
-def print_status(status: dict[str, Any]) -> None:
-    console = Console()
-    console.print(f"state: {escape(status['state'])}", highlight=False)
-    table = Table(header_style="bold")
-    for name in ("Connector", "Linked lines", "Open", "Done", "Deleted", "Last sync", "Conflicts", "Failed"):
-        table.add_column(name)
-    for name, row in status["connectors"].items():
-        table.add_row(
-            name,
-            str(row["links"]),
-            str(row["open"]),
-            str(row["done"]),
-            str(row["deleted"]),
-            row["last_sync"] or "never",
-            str(row["conflicts"]),
-            str(row["failed"]),
-        )
-    console.print(table)
+_STATUS = (
+    ("Connector", "connector"),
+    ("Linked lines", "links"),
+    ("Open", "open"),
+    ("Done", "done"),
+    ("Deleted", "deleted"),
+    ("Last sync", "last_sync"),
+    ("Conflicts", "conflicts"),
+    ("Failed", "failed"),
+)
+NEVER_SYNCED = (
+    "never synced: this state has no links and no runs yet. See the plan with"
+    " `bridge sync --dry-run`, then run `bridge sync`."
+)
+
+
+def print_status(status: dict[str, Any], console: Console | None = None) -> None:
+    """Links and last runs per connector, with whole timestamps: a table when it fits, else one
+    block per connector; tab-separated rows when piped (the other lines then go to stderr)."""
+    console = console or Console()
+    aside = console if console.is_terminal else Console(stderr=True)
+    rows = [
+        [name, *(_shown(row[key]) for _, key in _STATUS[1:])] for name, row in status["connectors"].items()
+    ]
+    aside.print(f"state: {status['state']}", highlight=False, markup=False, soft_wrap=True)
+    if not console.is_terminal:
+        write_tsv(console, [key for _, key in _STATUS], rows)
+    elif rows:
+        _status_rows(console, rows)
+    if not rows:
+        aside.print(NEVER_SYNCED, highlight=False, markup=False, soft_wrap=True)
     inbox = status.get("inbox") or {}
     if inbox:
         waiting = inbox.get("new", 0) + inbox.get("claimed", 0)
-        line = f"webhook inbox: {waiting} waiting, {inbox.get('done', 0)} applied"
+        line = f"webhook inbox: {waiting:,} waiting, {inbox.get('done', 0):,} applied"
         if inbox.get("set_aside"):
-            line += f", {inbox['set_aside']} set aside (could not be applied: see `bridge inbox`)"
-        console.print(line, highlight=False)
+            line += f", {inbox['set_aside']:,} set aside (could not be applied: see `bridge inbox`)"
+        aside.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-def print_inbox(items: Sequence[dict[str, Any]]) -> None:
-    """`bridge inbox`: the deliveries not applied yet, and for each why (a table for people)."""
-    console = Console()
-    if not items:
-        console.print("webhook inbox: nothing set aside or waiting", highlight=False)
+def _shown(value: object) -> str:
+    return "never" if value is None else str(value)
+
+
+def _status_rows(console: Console, rows: list[list[str]]) -> None:
+    """A table if every column fits whole; else `name: value` lines under each connector, since
+    a cut timestamp (`2026-12-…`) is worse than a taller answer."""
+    columns = [
+        Column(name, justify="left" if i in (0, 5) else "right") for i, (name, _) in enumerate(_STATUS)
+    ]
+    if fits(columns, rows, console.width):
+        console.print(table(columns, rows, console.width))
         return
-    table = Table(header_style="bold")
-    for name in ("Id", "Connector", "Received", "State", "Attempts", "Reason"):
-        table.add_column(name, overflow="fold")
+    wide = max(len(name) for name, _ in _STATUS[1:])
+    for row in rows:
+        console.print(row[0], style="bold", highlight=False, markup=False)
+        for (name, _), value in zip(_STATUS[1:], row[1:], strict=True):
+            console.print(f"  {name + ':':<{wide + 1}} {value}", highlight=False, markup=False)
+
+
+_INBOX = (
+    Column("Id", justify="right"),
+    Column("Connector", drop=2),
+    Column("Received"),
+    Column("State"),
+    Column("Attempts", drop=1, justify="right"),
+    Column("Reason", main=True, least=24),
+)
+
+
+def print_inbox(items: Sequence[dict[str, Any]], console: Console | None = None) -> None:
+    """`bridge inbox`: the deliveries not applied yet, and for each why (a table for people;
+    tab-separated rows when piped)."""
+    console = console or Console()
+    rows = []
     for item in items:
         state = str(item["state"]).replace("_", " ")
         if item["state"] == "new" and item.get("next_attempt"):
             state = f"retry after {item['next_attempt']}"
-        table.add_row(
-            str(item["id"]),
-            escape(str(item["connector"])),
-            str(item["received_at"]),
-            state,
-            str(item["attempts"]),
-            escape(str(item["reason"] or "")),
+        rows.append(
+            [
+                str(item["id"]),
+                str(item["connector"]),
+                str(item["received_at"]),
+                state,
+                str(item["attempts"]),
+                str(item["reason"] or ""),
+            ]
         )
-    console.print(table)
+    if not console.is_terminal:
+        write_tsv(console, ["id", "connector", "received", "state", "attempts", "reason"], rows)
+        return
+    if not items:
+        console.print("webhook inbox: nothing set aside or waiting", highlight=False)
+        return
+    console.print(table(_INBOX, rows, console.width))

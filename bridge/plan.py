@@ -70,6 +70,7 @@ class NoteEdit:
     key: str
     target: StatusType
     seen: StatusType | None = None  # the line's status when planned; another one then is the user's
+    line: int = 0  # 1-based, where it was planned: for people reading the plan, not for finding it
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,7 +429,9 @@ class _Merger:
         wanted = StatusType.TODO if is_open else target
         for task in group.tasks:
             if task.status_type.is_open != is_open:
-                step.edits.append(NoteEdit(task.source.path, task.line_key, wanted, task.status_type))
+                step.edits.append(
+                    NoteEdit(task.source.path, task.line_key, wanted, task.status_type, task.source.line)
+                )
                 values[ident[task]] = known_values(task, ident[task], base, wanted)
         # an update carries the status the task ends in, never one the tracker's change overrode
         fields = replace(fields, status=fields.status if fields.status.is_open == is_open else wanted)

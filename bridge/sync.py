@@ -28,6 +28,7 @@ from bridge.errors import BridgeError, ConfigError, StateError
 from bridge.lines import Neighbours, neighbours
 from bridge.model import Diagnostic, Task
 from bridge.plan import Group, PlanOptions, build_groups, plan
+from bridge.plan_text import file_lines
 from bridge.state import Store
 from bridge.vault import Scan, scan
 
@@ -259,7 +260,7 @@ def _sync_one(
             pending=pending,
         )
         if report.dry_run:
-            count_planned(planned, report)
+            count_planned(planned, report, file_lines(result.root))
         else:
             # a note that an earlier connector of this run wrote since the scan is read again
             # by write-back, which finds its lines by key (bridge.writeback.set_status)
@@ -276,6 +277,13 @@ def _sync_one(
             )
     finally:
         report.requests = connector.requests
+        report.target = _target(connector)
+
+
+def _target(connector: Connector) -> str:
+    """Where the connector creates tasks, in words, when it can say so without asking the tracker."""
+    described = getattr(connector, "target", None)
+    return described if isinstance(described, str) else ""
 
 
 def _sweep(litter: list[Path]) -> None:

@@ -93,6 +93,13 @@ class JiraConnector:
     def requests(self) -> int:
         return self.client.requests
 
+    @property
+    def target(self) -> str:
+        """Where new issues go, in words, for the dry run: the project, the site and the account."""
+        account = self.settings.email or ("a personal access token" if self.settings.pat else None)
+        site = f" at {self.settings.url}" if self.settings.url else ""
+        return f"Jira project {self.project}{site}" + (f", account {account}" if account else "")
+
     def close(self) -> None:
         self.client.close()
 

@@ -111,6 +111,14 @@ class TodoistConnector:
 
         return authorize(options)
 
+    @property
+    def target(self) -> str:
+        """Where new tasks go, in words, for the dry run: the project, and the account once known."""
+        user = self.state.get("user_id")
+        people: dict[str, str] = self.state.get("people") or {}
+        account = next((email for email, ident in people.items() if user and ident == user and email), None)
+        return f"Todoist project {self.settings.project!r}" + (f", account {account}" if account else "")
+
     # -- reading ----------------------------------------------------------------------------------
 
     @property

@@ -1,10 +1,23 @@
-"""What a person reads after a sync: every notice, but one line for many places saying the same."""
+"""What a person reads: sync reports (every notice, but one line for many places saying the same;
+the plan in words; plurals), and tables that fit the terminal or turn into TSV when piped."""
 
 from __future__ import annotations
 
+import io
+import re
+from dataclasses import replace
+
+import pytest
 from rich.console import Console
 
-from bridge.output import print_report
+from bridge.connector import Fields, Op, OpKind
+from bridge.model import Priority, StatusType
+from bridge.output import print_inbox, print_report, print_status, print_tasks_table
+from bridge.parse import parse_note
+from bridge.plan import NoteEdit
+from bridge.plan_text import describe_edit, describe_op, file_lines
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _printed(notices: list[str]) -> list[str]:
@@ -26,3 +39,127 @@ def test_many_places_with_one_thing_to_say_make_one_line():
 def test_a_few_notices_are_each_said_in_full():
     notices = ["a.md:1: deleted in the tracker", "a.md:2: deleted in the tracker", "held back: 2 proposed"]
     assert [line.strip() for line in _printed(notices)] == notices
+
+
+# -- plurals -------------------------------------------------------------------------------------
+
+
+def _report_line(**counts: int) -> str:
+    console = Console(width=200, record=True)
+    print_report({"connector": "todoist", "linked": 1, "requests": 1, **counts}, console)
+    return console.export_text().splitlines()[0]
+
+
+def test_one_of_a_thing_is_singular_and_more_are_plural():
+    one = _report_line(notes_written=1, conflicts=1, requests=1)
+    assert one == "todoist: 1 note line written, 1 conflict (1 linked, 1 request)"
+    two = _report_line(notes_written=2, conflicts=2, requests=2)
+    assert two == "todoist: 2 note lines written, 2 conflicts (1 linked, 2 requests)"
+
+
+def test_the_tasks_footer_counts_one_note_as_one():
+    tasks, _ = parse_note("- [ ] Send the agenda\n", "a.md")
+    console = Console(width=100, force_terminal=True, file=io.StringIO())
+    print_tasks_table(tasks, [None], console=console)
+    assert "1 task in 1 group from 1 note\n" in ANSI.sub("", console.file.getvalue())
+
+
+# -- the plan in words ---------------------------------------------------------------------------
+
+AGENDA = Fields("Send the agenda", StatusType.TODO, due="2026-11-20", path="notes/a.md")
+
+
+def test_an_update_shows_each_changed_field_old_to_new():
+    after = replace(AGENDA, due="2026-11-27", priority=Priority.HIGH, labels=("ops",))
+    op = Op(OpKind.UPDATE, "r", "t", after, "1", ("due", "priority", "labels"), AGENDA)
+    assert describe_op(op) == (
+        "update 'Send the agenda' due 2026-11-20 → 2026-11-27, priority none → high, tags none → #ops"
+        " [notes/a.md]"
+    )
+
+
+def test_a_create_shows_the_fields_it_is_made_with():
+    op = Op(OpKind.CREATE, "r", "t", replace(AGENDA, owner="Lior Genzel"))
+    assert describe_op(op) == "create 'Send the agenda' (due 2026-11-20, @Lior Genzel) [notes/a.md]"
+
+
+def test_a_note_write_shows_the_line_as_it_reads_now():
+    edit = NoteEdit("notes/a.md", "6f155e0123", StatusType.DONE, StatusType.TODO, 12)
+    lines = {("notes/a.md", 12): "- [ ] Send the agenda"}
+    assert describe_edit(edit, lambda p, n: lines.get((p, n))) == (
+        "notes/a.md:12 '- [ ] Send the agenda' becomes done"
+    )
+
+
+def test_a_note_write_reads_the_line_from_the_vault(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("# Meeting\n  - [ ] Send the agenda  \n", encoding="utf-8")
+    edit = NoteEdit("notes/a.md", "6f155e0123", StatusType.DONE, StatusType.TODO, 2)
+    assert describe_edit(edit, file_lines(tmp_path)) == "notes/a.md:2 '- [ ] Send the agenda' becomes done"
+
+
+def test_the_dry_run_report_names_where_new_tasks_go():
+    console = Console(width=200, record=True)
+    report = {"connector": "jira", "linked": 0, "requests": 2, "created": 1, "dry_run": True, "plan": []}
+    print_report(report, console, target="Jira project BRIDGE at https://x.atlassian.net")
+    assert console.export_text().splitlines()[1] == (
+        "  new tasks go to Jira project BRIDGE at https://x.atlassian.net"
+    )
+
+
+# -- output that fits ----------------------------------------------------------------------------
+
+STATUS = {
+    "state": "sqlite:////home/me/.local/state/task-bridge/state-1234.db",
+    "connectors": {
+        name: {
+            "links": 9,
+            "open": 6,
+            "done": 1,
+            "deleted": 0,
+            "last_sync": "2026-12-01T10:22:33+00:00",
+            "conflicts": 0,
+            "failed": 0,
+        }
+        for name in ("todoist", "jira")
+    },
+    "inbox": {},
+}
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_status_shows_whole_iso_timestamps_at_any_width(width):
+    console = Console(width=width, force_terminal=True, file=io.StringIO())
+    print_status(STATUS, console)
+    shown = ANSI.sub("", console.file.getvalue())
+    assert shown.count("2026-12-01T10:22:33+00:00") == 2
+    assert "…" not in shown
+
+
+def test_piped_status_is_tab_separated_without_ansi(capsys):
+    console = Console(width=40, file=io.StringIO())  # not a terminal
+    print_status(STATUS, console)
+    lines = console.file.getvalue().splitlines()
+    assert lines[0].split("\t") == [
+        "connector", "links", "open", "done", "deleted", "last_sync", "conflicts", "failed"
+    ]  # fmt: skip
+    assert lines[1].split("\t") == ["todoist", "9", "6", "1", "0", "2026-12-01T10:22:33+00:00", "0", "0"]
+    assert "\x1b" not in console.file.getvalue()
+    assert "state: sqlite:" in capsys.readouterr().err  # the header line stays out of the rows
+
+
+def test_piped_inbox_is_tab_separated():
+    console = Console(width=40, file=io.StringIO())
+    item = {
+        "id": 7,
+        "connector": "todoist",
+        "received_at": "2026-12-01T10:22:33.123456+00:00",
+        "state": "set_aside",
+        "attempts": 3,
+        "reason": "note\tline not found\nanywhere",
+    }
+    print_inbox([item], console)
+    assert console.file.getvalue().splitlines() == [
+        "id\tconnector\treceived\tstate\tattempts\treason",
+        "7\ttodoist\t2026-12-01T10:22:33.123456+00:00\tset aside\t3\tnote line not found anywhere",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -308,15 +309,15 @@ def test_tasks_json_connector_is_null_without_routing_and_the_default_with_bridg
 
 
 def test_tasks_table_has_a_connector_column_only_when_routing_is_set(monkeypatch):
-    plain = CliRunner().invoke(app, ["tasks", str(EXAMPLE_VAULT)], env={"COLUMNS": "200"})
+    terminal = {"COLUMNS": "200", "TTY_COMPATIBLE": "1"}  # a table at a terminal (TSV when piped)
+    plain = CliRunner().invoke(app, ["tasks", str(EXAMPLE_VAULT)], env=terminal)
     assert "Connector" not in plain.stdout
     monkeypatch.setenv("BRIDGE_ROUTES", "@Myself=todoist")
-    result = CliRunner().invoke(app, ["tasks", str(EXAMPLE_VAULT)], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["tasks", str(EXAMPLE_VAULT)], env=terminal)
     assert result.exit_code == 0, result.output
-    assert "Connector" in result.stdout
-    rows = [
-        r for r in result.stdout.splitlines() if r.startswith("│") and ("Myself" in r or "Lior Genzel" in r)
-    ]
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    assert "Connector" in shown
+    rows = [r for r in shown.splitlines() if r.startswith("│") and ("Myself" in r or "Lior Genzel" in r)]
     assert len(rows) == 9
     for row in rows:  # the route sits in the row's last column
         assert row.rstrip(" │").split("│")[-1].strip() == ("todoist" if "Myself" in row else "none")
