@@ -252,6 +252,13 @@ class Connector(Protocol):
     pull may not show every task a run that died before committing created (Todoist's sync lists
     active tasks only): the tasks carrying these refs' markers, whatever their status, given each
     ref's first attempt (ISO 8601). The sync plans with them as if pulled.
+
+    Optional: a class attribute `emulator_flags`, the `bridge emulator NAME` flags its emulator
+    takes (names from `bridge.emulator_cli.FLAGS`), so its help lists no other tracker's flags.
+
+    Optional: an attribute `on_progress: Callable[[int, int], None] | None`, for a push that
+    takes a while: the sync sets it, and the connector calls it with (done, total) in units of
+    its own (ops, batched commands) as it goes, for the progress bar on a terminal.
     """
 
     name: ClassVar[str]
