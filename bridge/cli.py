@@ -13,7 +13,7 @@ from bridge import __version__, logs
 from bridge.config import BridgeSettings, load_settings
 from bridge.emulator_cli import EmulatorGroup
 from bridge.errors import BridgeError, ConfigError
-from bridge.exits import EXIT_FAILED, EXIT_USAGE, exit_status, fail, prog, say
+from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
 from bridge.output import (
     print_diagnostics,
     print_inbox,
@@ -24,7 +24,7 @@ from bridge.output import (
 )
 from bridge.vault import scan
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_USAGE", "app", "main"]  # the statuses, for callers
 
 app = typer.Typer(
     name="task-bridge",
