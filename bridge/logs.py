@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 __all__ = ["OWN", "configure"]
 
@@ -16,14 +17,16 @@ _FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is at the time (a test may have replaced it)."""
+    """Writes to whatever `sys.stderr` is at the time (a test may have replaced and closed the one
+    there was when the handler was made)."""
 
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.setStream(sys.stderr)
-        super().emit(record)
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 def configure(*, verbose: bool) -> None:

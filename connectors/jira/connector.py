@@ -355,6 +355,8 @@ class JiraConnector:
                 results[op.token] = OpResult(op.token, False, error=str(exc))
             else:
                 results[op.token] = OpResult(op.token, True, remote_id=op.remote_id)
+        if self.on_progress is not None:
+            self.on_progress(len(ops), len(ops))
         self._say_left_out()
         return Push(tuple(results.values()), self._cursor())
 

@@ -340,6 +340,8 @@ class TodoistConnector:
                 if (status == "ok" or _already_processed(status)) and "labels" in args:
                     task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
                     self.labels[str(task)] = list(args["labels"])
+        if self.on_progress is not None:
+            self.on_progress(len(commands), len(commands))
         if project is not None and project in mapping_ids:
             self.state.update(project_id=mapping_ids[project], shared=False, members=[])  # new: personal
         return Push(tuple(results.values()), self._cursor())

@@ -436,7 +436,7 @@ def test_human_output_has_one_line_per_connector(vault, todoist, fake, monkeypat
     monkeypatch.setenv("BRIDGE_ROUTES", "@Myself=todoist, @Lior Genzel=fake")
     result = CliRunner().invoke(app, ["sync", "--vault", str(vault)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    lines = [line.partition(" ")[2] for line in result.stdout.splitlines()]  # after the timestamp
     assert [line.split(":")[0] for line in lines] == ["todoist", "fake"]
     assert "2 created" in lines[0]
     assert "4 created" in lines[1]

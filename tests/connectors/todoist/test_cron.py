@@ -133,6 +133,7 @@ def test_sync_reports_its_stages_and_the_push_to_a_progress_hook(vault, env, emu
     steps = [c[1] for c in progress.calls if c[0] == "step"]
     assert steps == ["todoist: reading the tracker", "todoist: sending changes"]
     assert ("update", 0, 7) in progress.calls  # the project, then six tasks, in one batch
+    assert progress.calls[-1] == ("update", 7, 7)
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path):
