@@ -1,22 +1,23 @@
-"""The `bridge` command: parse flags, call the library, map errors to exit codes. No rules live here."""
+"""The command (`task-bridge`, also `bridge`): parse flags, call the library, map errors to exit
+codes. No rules live here."""
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bridge import __version__
+from bridge import __version__, logs
 from bridge.config import BridgeSettings, load_settings
-from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError, StateError
+from bridge.emulator_cli import EmulatorGroup
+from bridge.errors import BridgeError, ConfigError
+from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
 from bridge.output import (
     print_diagnostics,
     print_inbox,
     print_json,
-    print_report,
     print_status,
     print_tasks_table,
     task_json,
@@ -26,17 +27,14 @@ from bridge.vault import scan
 from bridge.vault_check import look
 from bridge.wording import counted
 
-__all__ = ["app", "main"]
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_LOCKED = 75  # EX_TEMPFAIL: cron may simply try again later
+__all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_USAGE", "app", "main"]  # the statuses, for callers
 
 app = typer.Typer(
-    name="bridge",
+    name="task-bridge",
     help="Sync the action items of Markdown notes with Todoist and Jira, both ways.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion, under the name it was run by
+    context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every subcommand
     pretty_exceptions_enable=False,
 )
 
@@ -45,12 +43,26 @@ def _settings() -> BridgeSettings:
     try:
         return load_settings(BridgeSettings)
     except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
+
+
+def _verbose(value: bool) -> None:
+    if value:
+        logs.configure(verbose=True)
+
+
+# Accepted after the subcommand as well as before it: `bridge sync -v` is how people type it.
+_Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", callback=_verbose, expose_value=False, help="Log what happens, on stderr."
+    ),
+]
 
 
 def _version(value: bool) -> None:
     if value:
-        print(f"bridge {__version__}")
+        print(f"{prog()} {__version__}")
         raise typer.Exit
 
 
@@ -61,8 +73,7 @@ def _root(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, on stderr.")] = False,
 ) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(verbose=verbose)
 
 
 @app.command()
@@ -89,22 +100,23 @@ def tasks(
     force: Annotated[
         bool, typer.Option(help="Read a folder that does not look like a vault (a home directory).")
     ] = False,
+    _verbose: _Verbose = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
     settings = _settings()
     target = path or settings.vault or Path.cwd()
     if not target.exists():
-        print(f"bridge: {target}: no such file or folder", file=sys.stderr)
+        say(f"{target}: no such file or folder")
         raise typer.Exit(EXIT_USAGE)
     try:
         chosen = Selection.of(status or (), owner, due_before, tag or (), limit)
     except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     seen = look(target, force=force) if settings.vault is None or path is not None else None
     if seen is not None and seen.refusal:
-        raise _fail(ConfigError(seen.refusal))
+        raise fail(ConfigError(seen.refusal))
     if seen is not None and seen.warning:
-        print(f"bridge: {seen.warning}", file=sys.stderr)
+        say(seen.warning)
     result = scan(
         target, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=settings.vault
     )
@@ -123,22 +135,7 @@ def tasks(
     else:
         print_tasks_table(shown, groups, where)
         if len(shown) < len(result.tasks):
-            print(f"bridge: {len(shown):,} of {counted(len(result.tasks), 'task')} shown", file=sys.stderr)
-
-
-def _exit_status(exc: BridgeError) -> int:
-    """75 for a held lock (cron tries again); 2 for what needs a person: settings, credentials, and
-    a state database that cannot be opened or read (retrying would fail the same way); else 1."""
-    if isinstance(exc, LockHeldError):
-        return EXIT_LOCKED
-    if isinstance(exc, ConfigError | AuthError | StateError):
-        return EXIT_USAGE
-    return EXIT_FAILED
-
-
-def _fail(exc: BridgeError) -> typer.Exit:
-    print(f"bridge: {exc}", file=sys.stderr)
-    return typer.Exit(_exit_status(exc))
+            say(f"{len(shown):,} of {counted(len(result.tasks), 'task')} shown")
 
 
 @app.command()
@@ -153,31 +150,52 @@ def sync(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document of counts.")] = False,
     force: Annotated[bool, typer.Option(help="Close or delete even when many vanished at once.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Print only changes and errors: nothing when nothing changed."),
+    ] = False,
+    _verbose: _Verbose = False,
 ) -> None:
-    """Sync the vault's tasks with their trackers, both ways; exit 1 when some tasks failed."""
+    """Sync the vault's tasks with their trackers, both ways; exit 1 when some tasks failed.
+
+    When stdout is not a terminal (cron, a log file) each line starts with a timestamp.
+    """
+    from contextlib import nullcontext
+
+    from bridge.progress import progress_for
     from bridge.sync import run_sync
+    from bridge.sync_lines import changed, print_line, print_sync_report
 
     settings = _settings()
+    bar = None if quiet else progress_for(sys.stderr)
     try:
-        run = run_sync(settings, vault=vault, connector_name=connector, dry_run=dry_run, force=force)
+        with bar or nullcontext():
+            run = run_sync(
+                settings, vault=vault, connector_name=connector, dry_run=dry_run, force=force, progress=bar
+            )
     except BridgeError as exc:
-        raise _fail(exc) from exc
-    print_diagnostics(run.root, run.diagnostics)
+        raise fail(exc) from exc
+    if not quiet:  # the same every run until the note is fixed; `bridge tasks` shows them
+        print_diagnostics(run.root, run.diagnostics)
     document = run.to_json()
+    stamp = not sys.stdout.isatty()
     if as_json:
         print_json(document)
     else:
         for part, report in zip(document["connectors"], run.reports, strict=True):
-            print_report(part, target=report.target)
-        if run.unrouted:
+            if not quiet or changed(part):
+                print_sync_report(part, stamp=stamp, target=report.target)
+        if run.unrouted and not quiet:
             verb = "matches" if run.unrouted == 1 else "match"
-            print(f"{counted(run.unrouted, 'task group')} {verb} no BRIDGE_ROUTES rule: not synced")
-    statuses = [_exit_status(exc) for exc in run.failures.values()]
+            print_line(
+                f"{counted(run.unrouted, 'task group')} {verb} no BRIDGE_ROUTES rule: not synced", stamp=stamp
+            )
+    statuses = [exit_status(exc) for exc in run.failures.values()]
     statuses += [EXIT_FAILED for report in run.reports if report.failed]
     for report in run.reports:
         if report.failed or report.connector in run.failures:
             for error in report.errors:
-                print(f"bridge: {error}", file=sys.stderr)
+                say(error)
     if statuses:  # a configuration problem outranks failed tasks: it needs a person
         raise typer.Exit(EXIT_USAGE if EXIT_USAGE in statuses else EXIT_FAILED)
 
@@ -186,6 +204,7 @@ def sync(
 def status(
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    _verbose: _Verbose = False,
 ) -> None:
     """Show links, the last sync of each connector and its conflicts, and the webhook inbox."""
     from bridge.sync import open_store, vault_of
@@ -197,7 +216,7 @@ def status(
             shown = url if url.startswith("sqlite:") else store.where  # a PostgreSQL password stays out
             document = {"state": shown, "connectors": store.summary(), "inbox": store.inbox_counts()}
     except BridgeError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         print_json(document)
     else:
@@ -219,6 +238,7 @@ def inbox(
     ctx: typer.Context,
     vault: _VaultOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    _verbose: _Verbose = False,
 ) -> None:
     """List deliveries set aside or waiting: id, connector, received time, attempts, reason."""
     if ctx.invoked_subcommand is not None:
@@ -230,7 +250,7 @@ def inbox(
         with open_store(settings.state_url_for(vault_of(settings, vault))) as store:
             items = [item.to_json() for item in store.inbox_items()]
     except BridgeError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         print_json(items)
     else:
@@ -241,6 +261,7 @@ def inbox(
 def inbox_retry(
     ids: Annotated[list[int], typer.Argument(help="Inbox id of a set-aside delivery (see `bridge inbox`)")],
     vault: _VaultOption = None,
+    _verbose: _Verbose = False,
 ) -> None:
     """Put set-aside deliveries back to be applied by the running `bridge serve`, attempts counted afresh."""
     from bridge.sync import open_store, vault_of
@@ -255,10 +276,10 @@ def inbox_retry(
                 else:
                     missing.append(item)
     except BridgeError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if missing:
         shown = ", ".join(str(i) for i in missing)
-        print(f"bridge: no delivery set aside with inbox id {shown} (see `bridge inbox`)", file=sys.stderr)
+        say(f"no delivery set aside with inbox id {shown} (see `{prog()} inbox`)")
         raise typer.Exit(EXIT_USAGE)
 
 
@@ -269,6 +290,7 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
+    _verbose: _Verbose = False,
 ) -> None:
     """Receive tracker webhooks and apply completions to the notes as they happen."""
     from bridge.serve import create_app
@@ -280,40 +302,19 @@ def serve(
     try:
         app = create_app(settings, vault_of(settings, vault), worker_process=True)
     except BridgeError as exc:
-        raise _fail(exc) from exc
-    print(f"bridge serve on http://{host}:{port} (POST /webhooks/<connector>, GET /healthz)", file=sys.stderr)
+        raise fail(exc) from exc
+    print(
+        f"{prog()} serve on http://{host}:{port} (POST /webhooks/<connector>, GET /healthz)", file=sys.stderr
+    )
     run(app, limits, host=host, port=port)
 
 
-@app.command()
-def emulator(
-    name: Annotated[str, typer.Argument(help="Connector whose tracker to emulate, e.g. todoist")],
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8765,
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    token: Annotated[str | None, typer.Option(help="The only API token accepted")] = None,
-    email: Annotated[str | None, typer.Option(help="Account e-mail (Jira Cloud style auth)")] = None,
-    pat: Annotated[str | None, typer.Option(help="Personal access token (Jira Server style auth)")] = None,
-    webhook_url: Annotated[str | None, typer.Option(help="Deliver signed webhooks here")] = None,
-    client_secret: Annotated[str | None, typer.Option(help="Sign webhooks with this app secret")] = None,
-    secret: Annotated[str | None, typer.Option(help="Webhook signing secret")] = None,
-) -> None:
-    """Run a tracker's emulator, for trying the bridge without an account."""
-    import uvicorn
-
-    from bridge import registry
-    from bridge.connector import EmulatorOptions
-
-    try:
-        connector_cls = registry.load(name)
-    except BridgeError as exc:
-        raise _fail(exc) from exc
-    options = EmulatorOptions(token, email, pat, client_secret or secret, webhook_url)
-    try:
-        served = connector_cls.emulator(options)
-    except (BridgeError, ValueError) as exc:
-        raise _fail(exc if isinstance(exc, BridgeError) else ConfigError(str(exc))) from exc
-    print(f"{name} emulator on http://{host}:{port} (Ctrl-C stops it)", file=sys.stderr)
-    uvicorn.run(served, host=host, port=port, log_level="warning")
+emulator_app = typer.Typer(
+    cls=EmulatorGroup,
+    help="Run a tracker's emulator, for trying the bridge without an account.",
+    no_args_is_help=True,
+)
+app.add_typer(emulator_app, name="emulator")
 
 
 @app.command()
@@ -331,6 +332,7 @@ def auth(
         typer.Option(help="A permission to ask for; repeat for several (default: the connector's)"),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the browser to come back")] = 300.0,
+    _verbose: _Verbose = False,
 ) -> None:
     """Authorise the bridge with a tracker through OAuth and store the grant (see the connector's docs)."""
     from functools import partial
@@ -341,10 +343,10 @@ def auth(
     try:
         connector_cls = registry.load(name)
     except BridgeError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     hook = getattr(connector_cls, "authorize", None)
     if hook is None:
-        raise _fail(
+        raise fail(
             ConfigError(
                 f"{name} needs no OAuth authorisation: set its {name.upper()}_* credentials"
                 " instead (see .env.example)"
@@ -361,18 +363,18 @@ def auth(
     try:
         print(hook(options), flush=True)
     except BridgeError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 @app.command()
-def demo() -> None:
+def demo(_verbose: _Verbose = False) -> None:
     """A full round trip on a temporary copy of the example vault, against an emulator: no account needed."""
     from bridge.demo import run_demo
 
     try:
         run_demo()
     except BridgeError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
 
 
 def main() -> None:

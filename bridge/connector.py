@@ -255,6 +255,13 @@ class Connector(Protocol):
 
     Optional: a property `target -> str`, where new tasks go in words (`Todoist project 'Inbox',
     account a@example.com`), read after the pull without another request; the dry run shows it.
+
+    Optional: a class attribute `emulator_flags`, the `bridge emulator NAME` flags its emulator
+    takes (names from `bridge.emulator_cli.FLAGS`), so its help lists no other tracker's flags.
+
+    Optional: an attribute `on_progress: Callable[[int, int], None] | None`, for a push that
+    takes a while: the sync sets it, and the connector calls it with (done, total) in units of
+    its own (ops, batched commands) as it goes, for the progress bar on a terminal.
     """
 
     name: ClassVar[str]

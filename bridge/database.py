@@ -130,8 +130,12 @@ _RECOVER = (
 )
 
 
+_MODE = 0o600
+
+
 def _create(path: Path) -> None:
-    """A new, empty WAL database at `path` unless something is there; refuses an empty file."""
+    """A new, empty WAL database at `path` (mode 0600) unless something is there; refuses an empty
+    file."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -140,9 +144,12 @@ def _create(path: Path) -> None:
         if size == 0 and path.is_file():
             raise StateError(f"state database {path} is empty (0 bytes): {_RECOVER}")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     draft = path.with_name(f"{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
     try:
+        # owner-only from the first byte: it holds the text of every synced task; SQLite gives
+        # its -wal and -shm files the database's own mode
+        os.close(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE))
         made = sqlite3.connect(draft, isolation_level=None)
         try:
             made.execute("PRAGMA journal_mode=WAL")  # writes the header: the file is never empty

@@ -29,7 +29,8 @@ from bridge.lines import Neighbours, neighbours
 from bridge.model import Diagnostic, Task
 from bridge.plan import Group, PlanOptions, build_groups, plan
 from bridge.plan_text import file_lines
-from bridge.state import Store
+from bridge.progress import SyncProgress
+from bridge.state import Store, sqlite_path
 from bridge.vault import Scan, scan
 
 __all__ = ["SyncRun", "open_store", "run_sync", "task_routes"]
@@ -157,6 +158,7 @@ def run_sync(
     force: bool = False,
     today: dt.date | None = None,
     connector: Connector | None = None,
+    progress: SyncProgress | None = None,
 ) -> SyncRun:
     """Sync one vault with the connector asked for (`connector_name` or an instance), else with
     every connector `BRIDGE_ROUTES` names, else with `BRIDGE_CONNECTOR`.
@@ -164,13 +166,14 @@ def run_sync(
     Raises ConfigError or LockHeldError for the whole run. A connector's own failure (settings,
     credentials, a failed read) is raised when it is the run's only connector; with several it is
     recorded in `SyncRun.failures` and in its report, and the other connectors still sync.
+    `progress` hears of each stage, for a bar on a terminal.
     """
     root = vault_of(settings, vault)
     names = _targets(settings, type(connector).name if connector is not None else connector_name)
     # loaded before the lock is taken: an unknown or broken plugin is a configuration error
     classes = {name: type(connector) if connector is not None else registry.load(name) for name in names}
     with ExitStack() as stack:
-        store = stack.enter_context(open_store(settings.state_url_for(root)))
+        store = stack.enter_context(open_store(_state_url(settings, root, dry_run=dry_run)))
         stack.enter_context(store.writer_lock())
         cache = StoreParseCache(store, root)
         result = scan(
@@ -210,7 +213,14 @@ def run_sync(
                         active = classes[name].from_env()
                         own.callback(active.close)
                     _sync_one(
-                        active, routed[name], store, result, around, replace(options, connector=name), report
+                        active,
+                        routed[name],
+                        store,
+                        result,
+                        around,
+                        replace(options, connector=name),
+                        report,
+                        progress or _Silent(),
                     )
             except BridgeError as exc:
                 if len(names) == 1:
@@ -233,9 +243,11 @@ def _sync_one(
     around: Neighbours,
     options: PlanOptions,
     report: Report,
+    progress: SyncProgress,
 ) -> None:
     """Pull, plan and apply one connector's groups; the notes were read once for the whole run."""
     try:
+        progress.step(f"{options.connector}: reading the tracker")
         try:
             pulled = connector.pull(store.cursor(options.connector))
         except StateError as exc:  # the connector read its cursor: say which database holds it
@@ -262,6 +274,9 @@ def _sync_one(
         if report.dry_run:
             count_planned(planned, report, file_lines(result.root))
         else:
+            progress.step(f"{options.connector}: sending changes", total=len(planned.ops) or None)
+            if hasattr(connector, "on_progress"):  # the connector says how far its push is
+                connector.on_progress = progress.update
             # a note that an earlier connector of this run wrote since the scan is read again
             # by write-back, which finds its lines by key (bridge.writeback.set_status)
             apply_plan(
@@ -284,6 +299,28 @@ def _target(connector: Connector) -> str:
     """Where the connector creates tasks, in words, when it can say so without asking the tracker."""
     described = getattr(connector, "target", None)
     return described if isinstance(described, str) else ""
+
+
+class _Silent:
+    """No progress shown: cron, a pipe, `--quiet`, the webhook receiver."""
+
+    def step(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def update(self, done: int, total: int | None = None) -> None:
+        pass
+
+
+def _state_url(settings: BridgeSettings, root: Path, *, dry_run: bool) -> str:
+    """The state to sync against; for a dry run with no SQLite state yet, an empty one in memory,
+    so that trying the bridge on a vault leaves no file behind (a first run plans as if new)."""
+    url = settings.state_url_for(root)
+    if dry_run and url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        if path != ":memory:" and not Path(path).exists():
+            log.info("no state at %s yet: the dry run plans as a first sync, and creates none", path)
+            return "sqlite:///:memory:"
+    return url
 
 
 def _sweep(litter: list[Path]) -> None:

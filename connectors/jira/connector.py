@@ -63,6 +63,13 @@ AUTOMATIC = "-1"  # an assignee of "-1" is Jira's "Automatic": the project's def
 
 class JiraConnector:
     name: ClassVar[str] = "jira"
+    emulator_flags: ClassVar[tuple[str, ...]] = (
+        "email",
+        "token",
+        "pat",
+        "secret",
+        "webhook_url",
+    )  # `bridge emulator` offers these
 
     def __init__(
         self,
@@ -84,6 +91,7 @@ class JiraConnector:
         self.defaults: dict[str, Any] = {}  # JIRA_FIELDS by field id
         self.left_out: dict[str, set[str]] = {}  # "create"/"edit" -> field ids not sent this run
         self.missed: set[str] = set()  # owners nobody assignable matched this run: asked once a run
+        self.on_progress: Callable[[int, int], None] | None = None  # set by the sync: a bar
 
     @classmethod
     def from_env(cls) -> Self:
@@ -341,7 +349,9 @@ class JiraConnector:
         creates = [op for op in ops if op.kind is OpKind.CREATE]
         if creates:
             self._create(creates, results)
-        for op in ops:
+        for done, op in enumerate(ops):
+            if self.on_progress is not None:
+                self.on_progress(done, len(ops))
             if op.kind is OpKind.CREATE or op.token in results:
                 continue
             try:
@@ -352,6 +362,8 @@ class JiraConnector:
                 results[op.token] = OpResult(op.token, False, error=str(exc))
             else:
                 results[op.token] = OpResult(op.token, True, remote_id=op.remote_id)
+        if self.on_progress is not None:
+            self.on_progress(len(ops), len(ops))
         self._say_left_out()
         return Push(tuple(results.values()), self._cursor())
 

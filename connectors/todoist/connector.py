@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bridge.config import load_settings
@@ -60,6 +60,11 @@ _INCREMENTAL = ("items", "projects", "collaborators")
 
 class TodoistConnector:
     name: ClassVar[str] = "todoist"
+    emulator_flags: ClassVar[tuple[str, ...]] = (
+        "token",
+        "client_secret",
+        "webhook_url",
+    )  # `bridge emulator` offers these
 
     def __init__(self, settings: TodoistSettings, *, http: Any = None) -> None:
         token, renewer = _credentials(settings)
@@ -72,6 +77,7 @@ class TodoistConnector:
         self._renewer = renewer
         self.state: dict[str, Any] = {}
         self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
+        self.on_progress: Callable[[int, int], None] | None = None  # set by the sync: a bar
 
     @classmethod
     def from_env(cls) -> Self:
@@ -304,6 +310,8 @@ class TodoistConnector:
         results: dict[str, OpResult] = {}
         mapping_ids: dict[str, str] = {}
         for start in range(0, len(commands), BATCH):
+            if self.on_progress is not None:
+                self.on_progress(start, len(commands))
             # a temp id lives for one request: later batches name what it became
             batch = [(op, _resolved(c, mapping_ids)) for op, c in commands[start : start + BATCH]]
             if (full := _plan_limit(results)) is not None:  # the project is full: no create is sent
@@ -340,6 +348,8 @@ class TodoistConnector:
                 if (status == "ok" or _already_processed(status)) and "labels" in args:
                     task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
                     self.labels[str(task)] = list(args["labels"])
+        if self.on_progress is not None:
+            self.on_progress(len(commands), len(commands))
         if project is not None and project in mapping_ids:
             self.state.update(project_id=mapping_ids[project], shared=False, members=[])  # new: personal
         return Push(tuple(results.values()), self._cursor())

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, _exit_status
+from bridge.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
 from bridge.connector import Fields, RemoteStatus
 from bridge.errors import ConnectorError, LockHeldError, StateError
+from bridge.exits import exit_status
 from bridge.model import StatusType
 from bridge.state import Base, Store
 from tests.cli import error_line, run_bridge
@@ -37,9 +38,9 @@ def _sync(vault: Path) -> tuple[str, ...]:
 
 
 def test_a_state_error_is_a_setup_problem_exit_2():
-    assert _exit_status(StateError("state database x: disk I/O error")) == EXIT_USAGE
-    assert _exit_status(LockHeldError("held")) == EXIT_LOCKED
-    assert _exit_status(ConnectorError("todoist", "HTTP 500")) == EXIT_FAILED
+    assert exit_status(StateError("state database x: disk I/O error")) == EXIT_USAGE
+    assert exit_status(LockHeldError("held")) == EXIT_LOCKED
+    assert exit_status(ConnectorError("todoist", "HTTP 500")) == EXIT_FAILED
 
 
 @pytest.mark.parametrize("command", ["sync", "status"])

@@ -436,7 +436,8 @@ def test_human_output_has_one_line_per_connector(vault, todoist, fake, monkeypat
     monkeypatch.setenv("BRIDGE_ROUTES", "@Myself=todoist, @Lior Genzel=fake")
     result = CliRunner().invoke(app, ["sync", "--vault", str(vault)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if not line.startswith(" ")]  # not details
+    stamped = [line.partition(" ")[2] for line in result.stdout.splitlines()]  # after the timestamp
+    lines = [line for line in stamped if not line.startswith(" ")]  # not the details under each
     assert [line.split(":")[0] for line in lines] == ["todoist", "fake"]
     assert "2 created" in lines[0]
     assert "4 created" in lines[1]

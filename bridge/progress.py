@@ -1,0 +1,75 @@
+"""A progress bar for a long sync, on a terminal only: a first sync of thousands of tasks takes
+seconds, and a silent terminal looks hung. Cron, pipes and `--quiet` get none.
+
+The sync reports stages (`step`) and, where a connector says how far its push is, the count
+(`update`); a connector opts in by having an `on_progress` attribute (see `bridge.connector`).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+__all__ = ["BarProgress", "SyncProgress", "progress_for"]
+
+
+class SyncProgress(Protocol):
+    def step(self, label: str, total: int | None = None) -> None:
+        """A new stage of the run; `total` None when its length is not known (a pull)."""
+        ...
+
+    def update(self, done: int, total: int | None = None) -> None:
+        """How far the current stage is."""
+        ...
+
+
+class BarProgress:
+    """rich's bar on stderr, one line replaced stage by stage, gone when the run ends."""
+
+    def __init__(self, console: Console) -> None:
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: TaskID | None = None
+
+    def step(self, label: str, total: int | None = None) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(label, total=total)
+
+    def update(self, done: int, total: int | None = None) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> BarProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._bar.stop()
+
+
+def progress_for(stream: TextIO) -> BarProgress | None:
+    """A bar when `stream` is a terminal, else None: log files and cron mail get no bar codes."""
+    if not stream.isatty():
+        return None
+    return BarProgress(Console(file=stream))
