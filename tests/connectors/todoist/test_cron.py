@@ -61,9 +61,13 @@ def test_documented_cron_line_is_silent_until_something_changes(vault, emulator,
 
     first = under_cron(line, home)
     assert first.returncode == 0, first.stderr
-    assert re.fullmatch(STAMP + r"todoist: 6 created \(9 linked, \d+ requests\)\n", first.stdout), (
-        first.stdout
-    )
+    assert re.fullmatch(
+        STAMP
+        + r"todoist: 6 created \(9 linked, \d+ requests\)\n"
+        + STAMP
+        + r"  new tasks went to Todoist project '[^']+', account \S+\n",
+        first.stdout,
+    ), first.stdout
     assert list((home / ".local" / "state" / "task-bridge").glob("*.db"))  # HOME's state folder
 
     idle = under_cron(line, home)
