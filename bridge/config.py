@@ -233,7 +233,7 @@ class BridgeSettings(BaseSettings):
     )
 
     http_retries: int = Field(
-        default=3, ge=0, le=20, description="Retries of a tracker request that got no answer (or a 429/5xx)."
+        default=4, ge=0, le=20, description="Retries of a tracker request that got no answer (or a 429/5xx)."
     )
     http_deadline: float = Field(
         default=15.0,

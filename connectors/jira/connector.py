@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.config import load_settings
+from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
     EmulatorOptions,
     Op,
@@ -34,6 +34,7 @@ from bridge.connector import (
 )
 from bridge.errors import ConfigError, ConnectorError, GoneError
 from bridge.model import StatusType
+from bridge.transport import Patience
 from connectors.jira import mapping, screens
 from connectors.jira.client import BULK, JiraClient, refused_fields
 from connectors.jira.settings import JiraSettings
@@ -70,11 +71,12 @@ class JiraConnector:
         *,
         client: JiraClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        patience: Patience | None = None,
     ) -> None:
         settings.check()
         self.settings = settings
         self.project = settings.project or ""
-        self.client = client or JiraClient(settings, sleep=sleep)
+        self.client = client or JiraClient(settings, sleep=sleep, patience=patience)
         self.sleep = sleep
         self.state: dict[str, Any] = {}
         self.seen: dict[str, dict[str, Any]] = {}  # ref -> issue, from a full read this run
@@ -87,7 +89,7 @@ class JiraConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls(load_settings(JiraSettings))
+        return cls(load_settings(JiraSettings), patience=Patience.of(load_settings(BridgeSettings)))
 
     @property
     def requests(self) -> int:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from bridge.config import load_settings
+from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
     AuthOptions,
     EmulatorOptions,
@@ -29,7 +29,7 @@ from bridge.connector import (
 )
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
-from bridge.transport import make_http_client
+from bridge.transport import Patience, make_http_client
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
@@ -61,12 +61,18 @@ _INCREMENTAL = ("items", "projects", "collaborators")
 class TodoistConnector:
     name: ClassVar[str] = "todoist"
 
-    def __init__(self, settings: TodoistSettings, *, http: Any = None) -> None:
+    def __init__(
+        self, settings: TodoistSettings, *, http: Any = None, patience: Patience | None = None
+    ) -> None:
         token, renewer = _credentials(settings)
         self.settings = settings
         self._requests = 0
         self.http = http or make_http_client(
-            base_url=settings.base_url, origin=API_ORIGIN, safe=is_idempotent, on_request=self._count
+            base_url=settings.base_url,
+            origin=API_ORIGIN,
+            safe=is_idempotent,
+            on_request=self._count,
+            patience=patience,
         )
         self.client = TodoistClient(self.http, token, renewer)
         self._renewer = renewer
@@ -75,7 +81,7 @@ class TodoistConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls(load_settings(TodoistSettings))
+        return cls(load_settings(TodoistSettings), patience=Patience.of(load_settings(BridgeSettings)))
 
     def _count(self, _request: object) -> None:
         self._requests += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bridge.transport import BaseURLTransport, RetryTransport, make_http_client, retry_after_seconds
+from bridge.transport import BaseURLTransport, Patience, RetryTransport, make_http_client, retry_after_seconds
 
 
 def scripted(*responses: httpx.Response) -> tuple[httpx.MockTransport, list[httpx.Request]]:
@@ -40,7 +40,9 @@ def test_5xx_on_an_unsafe_write_is_not_retried():
 def test_5xx_on_a_read_backs_off_exponentially_then_gives_up():
     transport, seen = scripted(*[httpx.Response(503)] * 5)
     waits: list[float] = []
-    with httpx.Client(transport=RetryTransport(transport, sleep=waits.append, backoff=0.5)) as client:
+    with httpx.Client(
+        transport=RetryTransport(transport, sleep=waits.append, patience=Patience(backoff=0.5))
+    ) as client:
         assert client.get("https://x.test/a").status_code == 503
     assert waits == [0.5, 1.0, 2.0, 4.0]
     assert len(seen) == 5
