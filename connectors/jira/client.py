@@ -452,6 +452,13 @@ class JiraClient:
                 return None
             raise
 
+    def project_keys(self) -> list[str]:
+        """The keys of the projects these credentials can see (`GET /project`), sorted."""
+        found = self.read("the project list", self.jira._get_json, "project")
+        if not isinstance(found, list):
+            raise self.unexpected("the project list", f"{json_kind(found)}, not an array")
+        return sorted(str(p["key"]) for p in found if isinstance(p, dict) and p.get("key"))
+
     def _project_exists(self, project: str) -> bool:
         found = self.read(f"project {project}", self.jira._get_json, f"project/{project}")
         return isinstance(found, dict)
