@@ -251,9 +251,15 @@ class BridgeSettings(BaseSettings):
     @classmethod
     def _state_url(cls, value: Any) -> Any:
         """`sqlite:///~/state.db` is the user's home, not a folder named `~` in the working folder."""
-        if isinstance(value, str) and value.strip().startswith("sqlite:///~"):
-            return "sqlite:///" + str(Path(value.strip().removeprefix("sqlite:///")).expanduser())
-        return value.strip() if isinstance(value, str) else value
+        if not isinstance(value, str) or not value.strip():
+            return value
+        value = value.strip()
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            # not repeated: a database URL may hold a password
+            raise ValueError("expected sqlite:///PATH (sqlite:////absolute/path) or postgresql://…")
+        if value.startswith("sqlite:///~"):
+            return "sqlite:///" + str(Path(value.removeprefix("sqlite:///")).expanduser())
+        return value
 
     @field_validator("routes", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
-__all__ = ["Unknown", "env_files", "known_names", "sources", "unknown_names", "warn_unknown"]
+__all__ = ["Unknown", "env_files", "known_names", "said", "sources", "unknown_names", "warn_unknown"]
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +94,8 @@ def warn_unknown(cls: type[BaseSettings]) -> None:
         if (item.name, item.where) not in _warned:
             _warned.add((item.name, item.where))
             log.warning("%s", item.message())
+
+
+def said(items: list[Unknown]) -> None:
+    """Count these as warned already: `bridge doctor` lists them in its own lines."""
+    _warned.update((item.name, item.where) for item in items)

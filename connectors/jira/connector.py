@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
+    Check,
     EmulatorOptions,
     Op,
     OpKind,
@@ -69,6 +70,14 @@ def missing_project(project: str, keys: Sequence[str]) -> str:
 
 class JiraConnector:
     name: ClassVar[str] = "jira"
+    settings_class: ClassVar[type[JiraSettings]] = JiraSettings
+
+    @classmethod
+    def doctor(cls) -> list[Check]:
+        """`bridge doctor`'s lines for Jira (connectors/jira/doctor.py)."""
+        from connectors.jira.doctor import checks
+
+        return checks()
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
     AuthOptions,
+    Check,
     EmulatorOptions,
     Op,
     OpKind,
@@ -60,6 +61,14 @@ _INCREMENTAL = ("items", "projects", "collaborators")
 
 class TodoistConnector:
     name: ClassVar[str] = "todoist"
+    settings_class: ClassVar[type[TodoistSettings]] = TodoistSettings
+
+    @classmethod
+    def doctor(cls) -> list[Check]:
+        """`bridge doctor`'s lines for Todoist (connectors/todoist/doctor.py)."""
+        from connectors.todoist.doctor import checks
+
+        return checks()
 
     def __init__(
         self, settings: TodoistSettings, *, http: Any = None, patience: Patience | None = None
