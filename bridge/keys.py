@@ -78,13 +78,16 @@ def sources(cls: type[BaseSettings]) -> dict[str, str]:
 def unknown_names(cls: type[BaseSettings]) -> list[Unknown]:
     """Names under the class's prefix that none of its fields reads, each with the closest known one."""
     known = sorted(known_names(cls))
+    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    # compared without the prefix they share, so that only the part that differs counts
+    tails = {name.removeprefix(prefix): name for name in known}
     found = []
     for name, where in sources(cls).items():
         if name in known:
             continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name.removeprefix(prefix), list(tails), n=1, cutoff=0.7)
         shown = "the environment" if where == "environment" else where
-        found.append(Unknown(name, shown, next(iter(close), None)))
+        found.append(Unknown(name, shown, tails[close[0]] if close else None))
     return found
 
 

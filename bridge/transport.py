@@ -95,12 +95,17 @@ def no_answer(exc: httpx.HTTPError) -> str:
     message may quote a header value whole (a token with a newline is an "illegal header value")."""
     if isinstance(exc, httpx.LocalProtocolError):
         return "the request could not be sent (a malformed header: check the credential settings)"
+    try:
+        host = exc.request.url.netloc.decode("ascii", "replace").rpartition("@")[2]
+    except RuntimeError:  # an error raised without its request
+        host = ""
+    where = f"no answer from {host}" if host else "no answer"
     if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
+        return f"{where}: timed out"
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).strip()
-        return f"cannot connect ({text})" if _ERRNO.match(text) else "cannot connect"
-    return f"no answer ({type(exc).__name__})"
+        return f"{where}: {text}" if _ERRNO.match(text) else f"{where}: cannot connect"
+    return f"{where} ({type(exc).__name__})"
 
 
 class BaseURLTransport(httpx.BaseTransport):
@@ -192,7 +197,10 @@ class RetryTransport(httpx.BaseTransport):
                 delay = self.patience.wait(attempt, self.clock() - started)
                 if delay is None or not self.safe(request):
                     raise
-                self._wait(delay, request, no_answer(exc))
+                log.info(
+                    "%s %s: %s, retrying in %.1f s", request.method, request.url.path, no_answer(exc), delay
+                )
+                self.sleep(delay)
                 continue
             status = response.status_code
             retryable = status == 429 or (status >= 500 and self.safe(request))

@@ -72,7 +72,7 @@ class BoundedAdapter(HTTPAdapter):
                     tried = f"{attempt} attempt{'s' if attempt > 1 else ''}"
                     raise UnreachableError(f"no answer from {host}: {_why(exc)} ({tried})") from None
                 path = (request.path_url or "").split("?")[0]
-                log.warning("Jira: %s %s: %s, retrying in %.1f s", request.method, path, _why(exc), delay)
+                log.info("Jira: %s %s: %s, retrying in %.1f s", request.method, path, _why(exc), delay)
                 self.sleep(delay)
 
     def _timeout(self, given: Any, elapsed: float) -> Any:
