@@ -367,6 +367,23 @@ def auth(
 
 
 @app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    _verbose: _Verbose = False,
+) -> None:
+    """Check the setup: settings, vault, state, each tracker; exit 2: needs a person, 1: network."""
+    from bridge.doctor import diagnose
+
+    found = diagnose()
+    if as_json:
+        print_json(found.to_json())
+    else:
+        for check in found.checks:
+            print(f"{check.status.value:<4}  {check.name}: {check.message}")
+    raise typer.Exit(found.exit_status)
+
+
+@app.command()
 def demo(_verbose: _Verbose = False) -> None:
     """A full round trip on a temporary copy of the example vault, against an emulator: no account needed."""
     from bridge.demo import run_demo

@@ -1,24 +1,39 @@
-"""Settings, declared once: every `BRIDGE_*` variable, read from the environment and `.env`."""
+"""Settings, declared once: every `BRIDGE_*` variable, read from the environment and `.env`.
+
+Also the rules every settings class of the product shares (`settings_config`, `Token`, `Secret`,
+`http_url`, `expand_path`), so that a token pasted with a newline or a `~` in a path is handled
+the same way by the core and by each connector, when the settings are read.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bridge.errors import ConfigError
 from bridge.groups import DEFAULT_THRESHOLD, GroupPolicy
+from bridge.keys import warn_unknown
 from bridge.route import Routes
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES
 
-__all__ = ["BridgeSettings", "http_url", "load_settings"]
+__all__ = [
+    "BridgeSettings",
+    "Secret",
+    "Token",
+    "expand_path",
+    "http_url",
+    "load_settings",
+    "settings_config",
+]
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -26,6 +41,7 @@ S = TypeVar("S", bound=BaseSettings)
 def load_settings(cls: type[S]) -> S:
     """Settings from the environment and `.env`, or a ConfigError naming every bad variable."""
     prefix = str(cls.model_config.get("env_prefix", ""))
+    warn_unknown(cls)
     try:
         return cls()
     except ValidationError as exc:
@@ -63,9 +79,49 @@ def _undecodable(cls: type[BaseSettings], exc: UnicodeDecodeError) -> str:
     return f"{files[0] if files else '.env'}: not UTF-8 ({exc.reason}); save it as UTF-8"
 
 
+def settings_config(prefix: str) -> SettingsConfigDict:
+    """What every settings class of the product shares: a prefix, `.env`, and an empty value
+    (`TODOIST_API_TOKEN=`) meaning unset, as it does for a person, not an empty token."""
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+
+def _secret(value: Any, *, inner_space: bool) -> Any:
+    """Surrounding white space stripped (a paste, a heredoc's newline); blank is unset. The message
+    never holds the value: it ends up in cron logs."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+        raise ValueError("contains a control character; copy the value again")
+    if not inner_space and any(c.isspace() for c in value):
+        raise ValueError("contains white space inside it; copy the token again")
+    return value
+
+
+# A credential sent in a header: no white space at all (an HTTP library would refuse the header,
+# quoting it whole in its message).
+Token = Annotated[SecretStr | None, BeforeValidator(lambda v: _secret(v, inner_space=False))]
+# A shared secret (webhook signatures), which may hold spaces but not control characters.
+Secret = Annotated[SecretStr | None, BeforeValidator(lambda v: _secret(v, inner_space=True))]
+
+
+def expand_path(value: Any) -> Any:
+    """`~` and `~user` expanded, as a shell would have done had the value not come from `.env`."""
+    return Path(value).expanduser() if isinstance(value, str | Path) and str(value).strip() else value
+
+
 def http_url(value: str, example: str) -> str:
     """`value` when it is an http(s) URL with a host; else a ValueError for the setting's message,
-    so that a typo is a bad setting (exit 2) rather than a request that fails in some library."""
+    so that a typo is a bad setting (exit 2) rather than a request that fails in some library.
+
+    Credentials in the URL (`https://user:token@…`) or a query are refused: they would be printed
+    with every message naming the URL. The message never repeats the value."""
     import httpx  # here: listing tasks needs no HTTP library
 
     value = value.strip()
@@ -76,7 +132,12 @@ def http_url(value: str, example: str) -> str:
     except (ValueError, httpx.InvalidURL):
         ok = False
     if not ok:
-        raise ValueError(f"expected an http(s) URL with a host, such as {example}")
+        raise ValueError(f"expected an http(s) URL with a host, scheme included, such as {example}")
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"must not carry credentials or a query; give the bare origin, such as {example},"
+            " and the credentials in their own settings"
+        )
     return value
 
 
@@ -87,9 +148,7 @@ def _message(error: ErrorDetails) -> str:
 
 
 class BridgeSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="BRIDGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = settings_config("BRIDGE_")
 
     vault: Path | None = Field(default=None, description="The vault (folder of notes) to read.")
     state_url: str | None = Field(
@@ -172,6 +231,35 @@ class BridgeSettings(BaseSettings):
     serve_log_lines: int = Field(
         default=20, ge=1, description="Warnings of one cause logged per minute at most; the rest are counted."
     )
+
+    http_retries: int = Field(
+        default=4, ge=0, le=20, description="Retries of a tracker request that got no answer (or a 429/5xx)."
+    )
+    http_deadline: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="Seconds after which a tracker that does not answer is given up on, retries included.",
+    )
+
+    @field_validator("vault", mode="before")
+    @classmethod
+    def _vault(cls, value: Any) -> Any:
+        return expand_path(value)
+
+    @field_validator("state_url", mode="before")
+    @classmethod
+    def _state_url(cls, value: Any) -> Any:
+        """`sqlite:///~/state.db` is the user's home, not a folder named `~` in the working folder."""
+        if not isinstance(value, str) or not value.strip():
+            return value
+        value = value.strip()
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            # not repeated: a database URL may hold a password
+            raise ValueError("expected sqlite:///PATH (sqlite:////absolute/path) or postgresql://…")
+        if value.startswith("sqlite:///~"):
+            return "sqlite:///" + str(Path(value.removeprefix("sqlite:///")).expanduser())
+        return value
 
     @field_validator("routes", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self, cast
+from typing import Any, ClassVar, Literal, Protocol, Self, cast
 
 from bridge.errors import StateError
 from bridge.model import Priority, StatusType
@@ -21,6 +21,8 @@ from bridge.payload import json_object
 
 __all__ = [
     "AuthOptions",
+    "Check",
+    "CheckStatus",
     "Connector",
     "EmulatorControl",
     "EmulatorOptions",
@@ -175,6 +177,26 @@ class AuthOptions:
     echo: Callable[[str], None] = print  # progress for the person at the terminal
 
 
+class CheckStatus(enum.StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of `bridge doctor`. A failure's `cause` decides the exit status: "setup" (a
+    setting or credential a person must fix, 2) or "network" (may pass on its own, 1)."""
+
+    name: str
+    status: CheckStatus
+    message: str
+    cause: Literal["setup", "network"] = "setup"
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.name, "status": self.status.value, "message": self.message, "cause": self.cause}
+
+
 class EmulatorControl(Protocol):
     """Acting as a person in the tracker's own app, for the demo and tests."""
 
@@ -262,6 +284,14 @@ class Connector(Protocol):
     Optional: an attribute `on_progress: Callable[[int, int], None] | None`, for a push that
     takes a while: the sync sets it, and the connector calls it with (done, total) in units of
     its own (ops, batched commands) as it goes, for the progress bar on a terminal.
+
+    Optional: a classmethod `doctor() -> Sequence[Check]`, for `bridge doctor`: the connector's
+    settings read, the tracker reached with them, the credentials accepted, the project and owner
+    map found, the webhook secret set; with its own client, and without changing anything there.
+    A failure it returns is never raised.
+
+    Optional: `settings_class`, the pydantic-settings class of its variables, so that `bridge
+    doctor` can say where each was set and which names under its prefix are misspelt.
     """
 
     name: ClassVar[str]

@@ -34,7 +34,9 @@ def sqlite_path(url: str) -> str:
     """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite:///:memory:` to a path for sqlite3."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ConfigError(f"BRIDGE_STATE_URL {url!r}: expected sqlite:///PATH or postgresql://…")
+        raise ConfigError(
+            "BRIDGE_STATE_URL: expected sqlite:///PATH or postgresql://…"
+        )  # may hold a password
     return url[len(prefix) :]
 
 

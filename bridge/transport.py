@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+if TYPE_CHECKING:
+    from bridge.config import BridgeSettings
+
 __all__ = [
     "BaseURLTransport",
+    "Patience",
     "RetryTransport",
     "is_json_type",
     "json_kind",
     "make_http_client",
+    "no_answer",
     "not_json",
     "retry_after_seconds",
 ]
@@ -51,6 +58,54 @@ def json_kind(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return "an array" if isinstance(value, list) else "an object"
+
+
+@dataclass(frozen=True, slots=True)
+class Patience:
+    """How long a tracker that does not answer is waited for: `retries` more attempts, none begun
+    after `deadline` seconds from the first (BRIDGE_HTTP_RETRIES, BRIDGE_HTTP_DEADLINE). Without a
+    deadline an unreachable host took minutes of back-off before a cron run could say so."""
+
+    retries: int = 4
+    deadline: float = 15.0
+    connect: float = 10.0  # seconds for one connection attempt, less when the deadline is nearer
+    backoff: float = 0.5  # first wait, doubled for each retry
+
+    @classmethod
+    def of(cls, settings: BridgeSettings) -> Patience:
+        return cls(retries=settings.http_retries, deadline=settings.http_deadline)
+
+    def connect_timeout(self, elapsed: float) -> float:
+        return max(0.1, min(self.connect, self.deadline - elapsed))
+
+    def wait(self, attempt: int, elapsed: float, hint: float | None = None) -> float | None:
+        """Seconds to wait before retry number `attempt`, or None: give up (retries spent, or the
+        deadline would pass before the retry could start)."""
+        if attempt > self.retries:
+            return None
+        delay = hint if hint is not None else self.backoff * 2 ** (attempt - 1)
+        return None if elapsed + delay >= self.deadline else delay
+
+
+_ERRNO = re.compile(r"^\[Errno -?\d+\] [\w ,'-]+$")
+
+
+def no_answer(exc: httpx.HTTPError) -> str:
+    """Why a request got no answer, in words that cannot hold a header: an HTTP library's own
+    message may quote a header value whole (a token with a newline is an "illegal header value")."""
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "the request could not be sent (a malformed header: check the credential settings)"
+    try:
+        host = exc.request.url.netloc.decode("ascii", "replace").rpartition("@")[2]
+    except RuntimeError:  # an error raised without its request
+        host = ""
+    where = f"no answer from {host}" if host else "no answer"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{where}: timed out"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).strip()
+        return f"{where}: {text}" if _ERRNO.match(text) else f"{where}: cannot connect"
+    return f"{where} ({type(exc).__name__})"
 
 
 class BaseURLTransport(httpx.BaseTransport):
@@ -97,49 +152,69 @@ class RetryTransport(httpx.BaseTransport):
     """Retries 429 always (the request was not processed) and 5xx or network errors when `safe`.
 
     `safe(request)` says whether repeating a request cannot apply it twice: reads, and writes the
-    vendor de-duplicates (Todoist sync commands carry a uuid). Backoff doubles from `backoff`
-    seconds, and a `Retry-After` from the server wins, capped at `max_wait`.
+    vendor de-duplicates (Todoist sync commands carry a uuid). Backoff doubles from
+    `patience.backoff` seconds, and a `Retry-After` from the server wins, capped at `max_wait`.
+    A request that got no answer is not retried past `patience.deadline`; one that could not even
+    be sent (a malformed header) is not retried at all.
     """
 
     def __init__(
         self,
         inner: httpx.BaseTransport,
         *,
-        attempts: int = 5,
-        backoff: float = 0.5,
+        patience: Patience | None = None,
         max_wait: float = 60.0,
         safe: Callable[[httpx.Request], bool] = lambda r: r.method in ("GET", "HEAD"),
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
-        self.attempts = attempts
-        self.backoff = backoff
+        self.patience = patience or Patience()
         self.max_wait = max_wait
         self.safe = safe
         self.sleep = sleep
+        self.clock = clock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # a body read once can be sent again
-        for attempt in range(1, self.attempts + 1):
-            last = attempt == self.attempts
+        started = self.clock()
+        timeouts = dict(request.extensions.get("timeout") or {})
+        attempt = 0
+        while True:
+            attempt += 1
+            elapsed = self.clock() - started
+            connect = self.patience.connect_timeout(elapsed)
+            if timeouts:
+                request.extensions["timeout"] = {
+                    **timeouts,
+                    "connect": min(timeouts["connect"] or connect, connect),
+                }
             try:
                 response = self.inner.handle_request(request)
-            except httpx.TransportError:
-                if last or not self.safe(request):
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol):
+                raise  # nothing went out: sending it again would fail the same way
+            except httpx.TransportError as exc:
+                delay = self.patience.wait(attempt, self.clock() - started)
+                if delay is None or not self.safe(request):
                     raise
-                self._wait(attempt, None, request, "network error")
+                log.info(
+                    "%s %s: %s, retrying in %.1f s", request.method, request.url.path, no_answer(exc), delay
+                )
+                self.sleep(delay)
                 continue
             status = response.status_code
             retryable = status == 429 or (status >= 500 and self.safe(request))
-            if not retryable or last:
+            if not retryable or attempt > self.patience.retries:
                 return response
             response.read()
             response.close()
-            self._wait(attempt, retry_after_seconds(response), request, str(status))
-        raise AssertionError("unreachable")  # pragma: no cover
+            hint = retry_after_seconds(response)
+            delay = min(
+                self.max_wait, hint if hint is not None else self.patience.backoff * 2 ** (attempt - 1)
+            )
+            self._wait(delay, request, str(status))
 
-    def _wait(self, attempt: int, hint: float | None, request: httpx.Request, why: str) -> None:
-        delay = min(self.max_wait, hint if hint is not None else self.backoff * 2 ** (attempt - 1))
+    def _wait(self, delay: float, request: httpx.Request, why: str) -> None:
         log.warning("%s %s: %s, retrying in %.1f s", request.method, request.url.path, why, delay)
         self.sleep(delay)
 
@@ -156,6 +231,7 @@ def make_http_client(
     sleep: Callable[[float], None] = time.sleep,
     on_request: Callable[[httpx.Request], None] | None = None,
     timeout: float = 60.0,
+    patience: Patience | None = None,
 ) -> httpx.Client:
     """One client for a connector: the SDK and the connector's own calls share it (and its count).
 
@@ -166,10 +242,11 @@ def make_http_client(
         inner = BaseURLTransport(base_url, origin, inner)
     if on_request is not None:
         inner = _Counting(inner, on_request)
-    retry = RetryTransport(inner, sleep=sleep)
+    retry = RetryTransport(inner, sleep=sleep, patience=patience)
     if safe is not None:
         retry.safe = safe
-    return httpx.Client(transport=retry, timeout=httpx.Timeout(timeout, connect=10.0))
+    connect = min(timeout, (patience or Patience()).connect)
+    return httpx.Client(transport=retry, timeout=httpx.Timeout(timeout, connect=connect))
 
 
 class _Counting(httpx.BaseTransport):

@@ -29,7 +29,8 @@ import requests
 from jira import JIRA, JIRAError
 
 from bridge.errors import AuthError, ConnectorError, GoneError, RemoteReadError
-from bridge.transport import is_json_type, json_kind, not_json
+from bridge.transport import Patience, is_json_type, json_kind, not_json
+from connectors.jira.adapter import BoundedAdapter
 from connectors.jira.settings import JiraSettings
 
 __all__ = ["BULK", "JiraClient", "describe", "refused_fields"]
@@ -141,6 +142,8 @@ def describe(exc: Exception) -> str:
         else:
             text = " ".join((exc.text or "").split())[:300] or "no details"
         return f"HTTP {exc.status_code}: {text}" if exc.status_code else text
+    if isinstance(exc, requests.exceptions.InvalidHeader):  # its message quotes the header whole
+        return "the request could not be sent (a malformed header: check the credential settings)"
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -153,6 +156,7 @@ class JiraClient:
         *,
         deployment: str | None = None,
         sleep: Any = time.sleep,
+        patience: Patience | None = None,
     ) -> None:
         self.settings = settings
         self.sleep = sleep
@@ -184,6 +188,9 @@ class JiraClient:
             )
         except (JIRAError, requests.RequestException) as exc:  # pragma: no cover - no request is made
             raise self._error(exc, reading=True) from exc
+        bounded = BoundedAdapter(patience or Patience(), sleep)
+        self.jira._session.mount("https://", bounded)
+        self.jira._session.mount("http://", bounded)
         self.jira._session.hooks["response"].append(self._seen)
         self.last: requests.Response | None = None
         """The last response: where an answer of the wrong shape came from, for the message."""
@@ -444,6 +451,13 @@ class JiraClient:
             if self.last is not None and self.last.status_code == 404 and self._project_exists(project):
                 return None
             raise
+
+    def project_keys(self) -> list[str]:
+        """The keys of the projects these credentials can see (`GET /project`), sorted."""
+        found = self.read("the project list", self.jira._get_json, "project")
+        if not isinstance(found, list):
+            raise self.unexpected("the project list", f"{json_kind(found)}, not an array")
+        return sorted(str(p["key"]) for p in found if isinstance(p, dict) and p.get("key"))
 
     def _project_exists(self, project: str) -> bool:
         found = self.read(f"project {project}", self.jira._get_json, f"project/{project}")

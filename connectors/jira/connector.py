@@ -20,8 +20,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.config import load_settings
+from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
+    Check,
     EmulatorOptions,
     Op,
     OpKind,
@@ -32,14 +33,15 @@ from bridge.connector import (
     cursor_error,
     cursor_object,
 )
-from bridge.errors import ConfigError, ConnectorError, GoneError
+from bridge.errors import ConfigError, ConnectorError, GoneError, RemoteReadError
 from bridge.model import StatusType
+from bridge.transport import Patience
 from connectors.jira import mapping, screens
 from connectors.jira.client import BULK, JiraClient, refused_fields
 from connectors.jira.settings import JiraSettings
 from connectors.jira.webhook import JiraWebhooks
 
-__all__ = ["JiraConnector"]
+__all__ = ["JiraConnector", "missing_project"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,11 @@ _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f-]{36})$")  # Cloud's two
 AUTOMATIC = "-1"  # an assignee of "-1" is Jira's "Automatic": the project's default assignee
 
 
+def missing_project(project: str, keys: Sequence[str]) -> str:
+    shown = ", ".join(keys) if keys else "none"
+    return f"JIRA_PROJECT {project!r}: no such project visible to these credentials (visible: {shown})"
+
+
 class JiraConnector:
     name: ClassVar[str] = "jira"
     emulator_flags: ClassVar[tuple[str, ...]] = (
@@ -70,6 +77,14 @@ class JiraConnector:
         "secret",
         "webhook_url",
     )  # `bridge emulator` offers these
+    settings_class: ClassVar[type[JiraSettings]] = JiraSettings
+
+    @classmethod
+    def doctor(cls) -> list[Check]:
+        """`bridge doctor`'s lines for Jira (connectors/jira/doctor.py)."""
+        from connectors.jira.doctor import checks
+
+        return checks()
 
     def __init__(
         self,
@@ -77,11 +92,12 @@ class JiraConnector:
         *,
         client: JiraClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        patience: Patience | None = None,
     ) -> None:
         settings.check()
         self.settings = settings
         self.project = settings.project or ""
-        self.client = client or JiraClient(settings, sleep=sleep)
+        self.client = client or JiraClient(settings, sleep=sleep, patience=patience)
         self.sleep = sleep
         self.state: dict[str, Any] = {}
         self.seen: dict[str, dict[str, Any]] = {}  # ref -> issue, from a full read this run
@@ -95,7 +111,7 @@ class JiraConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls(load_settings(JiraSettings))
+        return cls(load_settings(JiraSettings), patience=Patience.of(load_settings(BridgeSettings)))
 
     @property
     def requests(self) -> int:
@@ -178,7 +194,12 @@ class JiraConnector:
         written: dict[str, str] = self.state.get("written", {})
         recent = sorted(written, key=lambda k: written[k], reverse=True)
         reconcile = [int(k) for k in recent if k.isdigit()]
-        issues = self._fresh(list(self.client.search(jql + " ORDER BY key ASC", FIELDS, reconcile)))
+        try:
+            found = list(self.client.search(jql + " ORDER BY key ASC", FIELDS, reconcile))
+        except RemoteReadError as exc:
+            self._check_project(exc)
+            raise
+        issues = self._fresh(found)
         now = self.client.server_time or started
         self.state["since"] = (now - MARGIN).astimezone(UTC).isoformat(timespec="seconds")
         self._learn_screens()
@@ -187,6 +208,15 @@ class JiraConnector:
         self.seen = {} if since else {c.ref: i for c, i in zip(changes, issues, strict=True) if c.ref}
         self.full = not since
         return Pull(changes, self._cursor())
+
+    def _check_project(self, failure: RemoteReadError) -> None:
+        """After a refused search (Jira answers 400 for a project it does not show): a ConfigError
+        naming JIRA_PROJECT and the keys these credentials can see, when the project is the cause."""
+        if "HTTP 400" not in str(failure) and "HTTP 404" not in str(failure):
+            return
+        keys = self.client.project_keys()
+        if self.project not in keys:
+            raise ConfigError(missing_project(self.project, keys)) from failure
 
     def _learn_screens(self, *, refresh: bool = False) -> screens.Meta:
         """The project's issue type and create screen, from the cursor or asked once (two requests:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings
 
-from bridge.config import http_url
+from bridge.config import Secret, Token, http_url, settings_config
 from bridge.errors import ConfigError
 
 __all__ = ["DEFAULT_PRIORITIES", "JiraSettings"]
@@ -22,16 +22,14 @@ DEFAULT_PRIORITIES = {
 
 
 class JiraSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="JIRA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = settings_config("JIRA_")
 
     url: str | None = Field(
         default=None, description="The site: https://your-team.atlassian.net or a DC URL."
     )
     email: str | None = Field(default=None, description="Cloud: the Atlassian account's e-mail.")
-    api_token: SecretStr | None = Field(default=None, description="Cloud: an API token of that account.")
-    pat: SecretStr | None = Field(default=None, description="Server/Data Center: a personal access token.")
+    api_token: Token = Field(default=None, description="Cloud: an API token of that account.")
+    pat: Token = Field(default=None, description="Server/Data Center: a personal access token.")
     project: str | None = Field(default=None, description="Key of the project issues are created in.")
     issue_type: str = Field(default="Task", description="Issue type of created issues, by name.")
     api_version: Literal["2", "3"] = Field(
@@ -66,7 +64,7 @@ class JiraSettings(BaseSettings):
     )
     timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for one response.")
     max_retries: int = Field(default=3, ge=0, description="Retries of 429 and 503 (the jira library's).")
-    webhook_secret: SecretStr | None = Field(default=None, description="Secret of the admin webhook.")
+    webhook_secret: Secret = Field(default=None, description="Secret of the admin webhook.")
 
     @field_validator("url")
     @classmethod

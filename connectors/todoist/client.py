@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
-from bridge.transport import json_kind, not_json
+from bridge.transport import json_kind, no_answer, not_json
 
 if TYPE_CHECKING:
     from bridge.oauth import Renewer
@@ -163,7 +163,7 @@ class TodoistClient:
         try:
             response = self._send("POST", SYNC_PATH, data=form)
         except httpx.HTTPError as exc:
-            raise failure("todoist", f"no answer: {exc}", method="POST", url=SYNC_PATH) from exc
+            raise failure("todoist", no_answer(exc), method="POST", url=SYNC_PATH) from exc
         if response.status_code in (401, 403):
             raise AuthError(
                 "todoist",
@@ -198,9 +198,7 @@ class TodoistClient:
             try:
                 response = self._send("GET", COMPLETED_PATH, params=params)
             except httpx.HTTPError as exc:
-                raise RemoteReadError(
-                    "todoist", f"no answer: {exc}", method="GET", url=COMPLETED_PATH
-                ) from exc
+                raise RemoteReadError("todoist", no_answer(exc), method="GET", url=COMPLETED_PATH) from exc
             if response.is_error:
                 message = f"HTTP {response.status_code}: {_error_text(response)}"
                 raise RemoteReadError("todoist", message, method="GET", url=COMPLETED_PATH)

@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from bridge.config import load_settings
+from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
     AuthOptions,
+    Check,
     EmulatorOptions,
     Op,
     OpKind,
@@ -29,7 +30,7 @@ from bridge.connector import (
 )
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
-from bridge.transport import make_http_client
+from bridge.transport import Patience, make_http_client
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
@@ -65,13 +66,27 @@ class TodoistConnector:
         "client_secret",
         "webhook_url",
     )  # `bridge emulator` offers these
+    settings_class: ClassVar[type[TodoistSettings]] = TodoistSettings
 
-    def __init__(self, settings: TodoistSettings, *, http: Any = None) -> None:
+    @classmethod
+    def doctor(cls) -> list[Check]:
+        """`bridge doctor`'s lines for Todoist (connectors/todoist/doctor.py)."""
+        from connectors.todoist.doctor import checks
+
+        return checks()
+
+    def __init__(
+        self, settings: TodoistSettings, *, http: Any = None, patience: Patience | None = None
+    ) -> None:
         token, renewer = _credentials(settings)
         self.settings = settings
         self._requests = 0
         self.http = http or make_http_client(
-            base_url=settings.base_url, origin=API_ORIGIN, safe=is_idempotent, on_request=self._count
+            base_url=settings.base_url,
+            origin=API_ORIGIN,
+            safe=is_idempotent,
+            on_request=self._count,
+            patience=patience,
         )
         self.client = TodoistClient(self.http, token, renewer)
         self._renewer = renewer
@@ -81,7 +96,7 @@ class TodoistConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls(load_settings(TodoistSettings))
+        return cls(load_settings(TodoistSettings), patience=Patience.of(load_settings(BridgeSettings)))
 
     def _count(self, _request: object) -> None:
         self._requests += 1

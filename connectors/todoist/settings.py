@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings
 
-from bridge.config import http_url
+from bridge.config import Secret, Token, expand_path, http_url, settings_config
 
 __all__ = ["TodoistSettings", "default_oauth_file"]
 
@@ -22,11 +22,9 @@ def default_oauth_file() -> Path:
 
 
 class TodoistSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TODOIST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = settings_config("TODOIST_")
 
-    api_token: SecretStr | None = Field(
+    api_token: Token = Field(
         default=None,
         description="Personal API token (Settings → Integrations → Developer); unset: the OAuth grant.",
     )
@@ -38,7 +36,7 @@ class TodoistSettings(BaseSettings):
     client_id: str | None = Field(
         default=None, description="The app's client id (App Management Console), for `bridge auth todoist`."
     )
-    client_secret: SecretStr | None = Field(
+    client_secret: Secret = Field(
         default=None, description="The app's client secret (webhook HMAC, and the OAuth code exchange)."
     )
     oauth_url: str = Field(
@@ -54,6 +52,11 @@ class TodoistSettings(BaseSettings):
         default="close",
         description="A cancelled line `[-]` closes the task (label `cancelled`) or deletes it.",
     )
+
+    @field_validator("oauth_file", mode="before")
+    @classmethod
+    def _oauth_file(cls, value: Any) -> Any:
+        return expand_path(value)
 
     @field_validator("base_url")
     @classmethod

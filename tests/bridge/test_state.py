@@ -263,7 +263,7 @@ def test_status_shows_the_inbox_and_never_a_postgresql_password(postgres_url, tm
     assert document["inbox"] == {"new": 1, "done": 1}
     assert document["state"].startswith("postgresql://bridge@")
     table = CliRunner().invoke(app, ["status", "--vault", str(tmp_path)])
-    assert "webhook inbox: 1 waiting, 1 applied" in table.stdout
+    assert "webhook inbox: 1 waiting, 1 applied" in table.output  # on stderr when piped
     assert "hunter2" not in table.output
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bridge.transport import BaseURLTransport, RetryTransport, make_http_client, retry_after_seconds
+from bridge.transport import (
+    BaseURLTransport,
+    Patience,
+    RetryTransport,
+    make_http_client,
+    no_answer,
+    retry_after_seconds,
+)
 
 
 def scripted(*responses: httpx.Response) -> tuple[httpx.MockTransport, list[httpx.Request]]:
@@ -40,7 +47,9 @@ def test_5xx_on_an_unsafe_write_is_not_retried():
 def test_5xx_on_a_read_backs_off_exponentially_then_gives_up():
     transport, seen = scripted(*[httpx.Response(503)] * 5)
     waits: list[float] = []
-    with httpx.Client(transport=RetryTransport(transport, sleep=waits.append, backoff=0.5)) as client:
+    with httpx.Client(
+        transport=RetryTransport(transport, sleep=waits.append, patience=Patience(backoff=0.5))
+    ) as client:
         assert client.get("https://x.test/a").status_code == 503
     assert waits == [0.5, 1.0, 2.0, 4.0]
     assert len(seen) == 5
@@ -79,3 +88,47 @@ def test_base_url_equal_to_origin_is_left_alone():
         c.get("https://api.todoist.com/api/v1/tasks")
     assert str(seen[0].url) == "https://api.todoist.com/api/v1/tasks"
     assert not isinstance(transport, BaseURLTransport)
+
+
+def test_a_host_that_never_answers_is_given_up_on_by_the_deadline():
+    """Each attempt waits its connect timeout, cut to what the deadline leaves; no retry starts past it."""
+    now = [0.0]
+    tries: list[float] = []
+
+    def blackhole(request: httpx.Request) -> httpx.Response:
+        connect = request.extensions["timeout"]["connect"]
+        tries.append(connect)
+        now[0] += connect
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    retry = RetryTransport(httpx.MockTransport(blackhole), sleep=sleep, clock=lambda: now[0])
+    timeout = httpx.Timeout(60, connect=10)
+    with httpx.Client(transport=retry, timeout=timeout) as client, pytest.raises(httpx.ConnectTimeout):
+        client.get("https://x.test/a")
+    assert now[0] <= Patience().deadline
+    assert tries == [10.0, 4.5]
+
+
+def test_a_request_that_cannot_be_sent_is_not_retried():
+    sent: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise httpx.LocalProtocolError("Illegal header value b'Bearer secret '")
+
+    retry = RetryTransport(httpx.MockTransport(refuse), sleep=lambda _: None)
+    with httpx.Client(transport=retry) as client, pytest.raises(httpx.LocalProtocolError) as caught:
+        client.get("https://x.test/a")
+    assert len(sent) == 1
+    assert "secret" not in no_answer(caught.value)
+
+
+def test_no_answer_names_the_host_and_the_reason():
+    request = httpx.Request("GET", "http://127.0.0.1:9/a")
+    assert no_answer(httpx.ConnectError("[Errno 111] Connection refused", request=request)) == (
+        "no answer from 127.0.0.1:9: [Errno 111] Connection refused"
+    )
+    assert no_answer(httpx.ReadTimeout("x", request=request)) == "no answer from 127.0.0.1:9: timed out"

@@ -125,7 +125,7 @@ def test_a_bulk_create_answered_with_the_wrong_shape_fails_its_tasks(tmp_path, t
 def test_a_site_that_is_not_an_http_url_is_a_bad_setting(vault, tmp_path, url):
     line = error_line(_sync(vault, _env(url, tmp_path)), EXIT_USAGE)
     assert line == (
-        "bridge: bad setting JIRA_URL: expected an http(s) URL with a host,"
+        "bridge: bad setting JIRA_URL: expected an http(s) URL with a host, scheme included,"
         " such as https://your-team.atlassian.net"
     )
 

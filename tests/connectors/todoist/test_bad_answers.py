@@ -100,7 +100,7 @@ def test_a_write_answered_with_the_wrong_shape_fails_its_tasks(vault, tracker, s
 def test_a_base_url_that_is_not_an_http_url_is_a_bad_setting(vault, scripted_env, url):
     line = error_line(_sync(vault, {**scripted_env, "TODOIST_BASE_URL": url}), EXIT_USAGE)
     assert line == (
-        "bridge: bad setting TODOIST_BASE_URL: expected an http(s) URL with a host,"
+        "bridge: bad setting TODOIST_BASE_URL: expected an http(s) URL with a host, scheme included,"
         " such as https://api.todoist.com"
     )
 

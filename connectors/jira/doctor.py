@@ -1,0 +1,79 @@
+"""`bridge doctor` for Jira: settings, site, credentials, project, owner map and webhook secret,
+checked with the connector's own client and read-only requests."""
+
+from __future__ import annotations
+
+from bridge.config import BridgeSettings, load_settings
+from bridge.connector import Check, CheckStatus
+from bridge.errors import AuthError, ConfigError, ConnectorError
+from bridge.transport import Patience
+from connectors.jira.settings import JiraSettings
+
+__all__ = ["checks"]
+
+OK, WARN, FAIL = CheckStatus.OK, CheckStatus.WARN, CheckStatus.FAIL
+
+
+def checks() -> list[Check]:
+    from connectors.jira.connector import _ACCOUNT_ID, AUTOMATIC, JiraConnector, missing_project
+
+    try:
+        settings = load_settings(JiraSettings)
+        connector = JiraConnector(settings, patience=Patience.of(load_settings(BridgeSettings)))
+    except ConfigError as exc:
+        return [Check("jira settings", FAIL, str(exc))]
+    found = [Check("jira settings", OK, "read")]
+    client = connector.client
+    try:
+        client.connect()
+        me = client.myself()
+        keys = client.project_keys()
+        project = settings.project or ""
+        if project not in keys:
+            return [
+                *found,
+                _reached(settings, me),
+                Check("jira project", FAIL, missing_project(project, keys)),
+            ]
+        found += [_reached(settings, me), Check("jira project", OK, f"JIRA_PROJECT {project!r} found")]
+        missing = []
+        for owner, value in sorted(settings.owners.items()):
+            exact = client.cloud and bool(_ACCOUNT_ID.match(value))
+            if value != AUTOMATIC and not client.assignable(project, value, exact=exact):
+                missing.append(owner)
+    except AuthError as exc:
+        return [*found, Check("jira", FAIL, _said(exc))]
+    except ConnectorError as exc:
+        return [*found, Check("jira", FAIL, f"{_said(exc)} (JIRA_URL {settings.url})", "network")]
+    finally:
+        connector.close()
+    if missing:
+        found.append(
+            Check(
+                "jira owners",
+                WARN,
+                f"JIRA_OWNERS: {', '.join(missing)} not assignable in {project}: left unassigned",
+            )
+        )
+    else:
+        said = (
+            f"{len(settings.owners)} resolved" if settings.owners else "not set: owners are looked up by name"
+        )
+        found.append(Check("jira owners", OK, f"JIRA_OWNERS: {said}"))
+    if settings.webhook_secret is None:
+        found.append(
+            Check("jira webhooks", WARN, "JIRA_WEBHOOK_SECRET not set: `bridge serve` refuses Jira webhooks")
+        )
+    else:
+        found.append(Check("jira webhooks", OK, "JIRA_WEBHOOK_SECRET set"))
+    return found
+
+
+def _reached(settings: JiraSettings, me: dict[str, object]) -> Check:
+    who = me.get("displayName") or me.get("name") or me.get("accountId")
+    return Check("jira", OK, f"{settings.url} reached, credentials accepted{f' as {who}' if who else ''}")
+
+
+def _said(exc: Exception) -> str:
+    """The error without the connector's name, which the check's name already gives."""
+    return str(exc).removeprefix("jira: ")

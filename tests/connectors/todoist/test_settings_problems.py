@@ -1,0 +1,44 @@
+"""The problems a user met with Todoist's settings, each through the real `bridge sync`."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from bridge.cli import EXIT_FAILED
+from tests.cli import error_line, run_bridge
+from tests.connectors.todoist.conftest import TOKEN
+
+
+def test_a_token_pasted_with_a_trailing_newline_syncs(notes, env, emulator, tmp_path):
+    (notes / "a.md").write_text("- [ ] Call Dana\n", encoding="utf-8")
+    result = run_bridge(
+        "sync",
+        "--vault",
+        str(notes),
+        "--connector",
+        "todoist",
+        env={**env, "TODOIST_API_TOKEN": f"{TOKEN}\n"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert [t["content"] for t in emulator.tasks.values()] == ["Call Dana"]
+
+
+def test_an_unreachable_todoist_fails_within_15_s_in_one_line(notes, env, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = run_bridge(
+        "sync",
+        "--vault",
+        str(notes),
+        "--connector",
+        "todoist",
+        env={**env, "TODOIST_BASE_URL": f"http://127.0.0.1:{port}"},
+        cwd=tmp_path,
+    )
+    assert time.monotonic() - started < 15
+    line = error_line(result, EXIT_FAILED)
+    refused = f"no answer from 127.0.0.1:{port}: [Errno 111] Connection refused"
+    assert line == f"bridge: todoist: {refused} (POST /api/v1/sync)"
