@@ -198,6 +198,14 @@ def _trackers(found: Diagnosis, settings: BridgeSettings, classes: dict[str, typ
     wanted = list(dict.fromkeys(n for n in named if n))
     if not wanted:
         found.add("trackers", WARN, "no connector configured: set BRIDGE_CONNECTOR or BRIDGE_ROUTES")
+    elif settings.routes is None and not settings.connector:
+        # inferred from its settings only: a plain `sync` (cron's) would refuse to guess
+        found.add(
+            "sync",
+            WARN,
+            f"BRIDGE_CONNECTOR is not set, so `sync` needs --connector {wanted[0]};"
+            f" or set BRIDGE_CONNECTOR={wanted[0]}",
+        )
     for name in wanted:
         try:
             connector = registry.load(name)

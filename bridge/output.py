@@ -19,7 +19,7 @@ from bridge.wording import counted
 
 __all__ = [
     "MIN_TASK_WIDTH",
-    "NEVER_SYNCED",
+    "never_synced",
     "print_diagnostics",
     "print_inbox",
     "print_json",
@@ -234,10 +234,16 @@ _STATUS = (
     ("Conflicts", "conflicts"),
     ("Failed", "failed"),
 )
-NEVER_SYNCED = (
-    "never synced: this state has no links and no runs yet. See the plan with"
-    " `bridge sync --dry-run`, then run `bridge sync`."
-)
+
+
+def never_synced() -> str:
+    """What `status` says of a new state, naming the program as the user ran it."""
+    from bridge.exits import prog
+
+    return (
+        "never synced: this state has no links and no runs yet. See the plan with"
+        f" `{prog()} sync --dry-run`, then run `{prog()} sync`."
+    )
 
 
 def print_status(status: dict[str, Any], console: Console | None = None) -> None:
@@ -254,7 +260,7 @@ def print_status(status: dict[str, Any], console: Console | None = None) -> None
     elif rows:
         _status_rows(console, rows)
     if not rows:
-        aside.print(NEVER_SYNCED, highlight=False, markup=False, soft_wrap=True)
+        aside.print(never_synced(), highlight=False, markup=False, soft_wrap=True)
     inbox = status.get("inbox") or {}
     if inbox:
         waiting = inbox.get("new", 0) + inbox.get("claimed", 0)

@@ -7,6 +7,7 @@ The sync reports stages (`step`) and, where a connector says how far its push is
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Protocol, TextIO
 
@@ -34,10 +35,14 @@ class SyncProgress(Protocol):
         ...
 
 
-class BarProgress:
-    """rich's bar on stderr, one line replaced stage by stage, gone when the run ends."""
+SHOW_AFTER = 1.0  # seconds a run goes before its bar is drawn: a quick sync draws nothing
 
-    def __init__(self, console: Console) -> None:
+
+class BarProgress:
+    """rich's bar on stderr, one line replaced stage by stage, gone when the run ends; drawn
+    only once the run has taken SHOW_AFTER seconds, so a quick sync does not flicker."""
+
+    def __init__(self, console: Console, show_after: float = SHOW_AFTER) -> None:
         self._bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -48,6 +53,17 @@ class BarProgress:
             transient=True,
         )
         self._task: TaskID | None = None
+        self._lock = threading.Lock()
+        self._shown = False
+        self._timer = threading.Timer(show_after, self._show)
+        self._timer.daemon = True
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._shown:  # the run ended first
+                return
+            self._shown = True
+            self._bar.start()
 
     def step(self, label: str, total: int | None = None) -> None:
         if self._task is not None:
@@ -59,13 +75,17 @@ class BarProgress:
             self._bar.update(self._task, completed=done, total=total)
 
     def __enter__(self) -> BarProgress:
-        self._bar.start()
+        self._timer.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._bar.stop()
+        self._timer.cancel()
+        with self._lock:
+            if self._shown:
+                self._bar.stop()
+            self._shown = True  # a timer already past its wait draws nothing now
 
 
 def progress_for(stream: TextIO) -> BarProgress | None:

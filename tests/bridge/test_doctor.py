@@ -130,3 +130,23 @@ def test_exit_status_setup_outranks_network_and_warnings_pass(failed, status):
     found = Diagnosis([Check("a", CheckStatus.WARN, "w"), Check("b", CheckStatus.OK, "o")])
     found.checks += [Check(cause, CheckStatus.FAIL, "f", cause) for cause in failed]
     assert found.exit_status == status
+
+
+def test_a_tracker_set_up_without_bridge_connector_is_told_how_sync_finds_it(here, monkeypatch):
+    """Todoist's settings alone make doctor check Todoist, but a plain `sync` (cron's) refuses to
+    guess the tracker: doctor says so, and what to set."""
+    (here / ".env").write_text(
+        "BRIDGE_VAULT=vault\nTODOIST_API_TOKEN=abc\nTODOIST_BASE_URL=http://127.0.0.1:9\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("BRIDGE_HTTP_RETRIES", "0")
+    _, checks, _ = doctor()
+    assert lines(checks, "sync") == [
+        (
+            "warn",
+            "BRIDGE_CONNECTOR is not set, so `sync` needs --connector todoist;"
+            " or set BRIDGE_CONNECTOR=todoist",
+        )
+    ]
+    (here / ".env").write_text((here / ".env").read_text() + "BRIDGE_CONNECTOR=todoist\n", encoding="utf-8")
+    _, checks, _ = doctor()
+    assert lines(checks, "sync") == []
