@@ -75,7 +75,10 @@ def steps(port: int) -> list[Step]:
             " && task-bridge doctor",
         ),
         Step(
-            "See the tasks it found", "Nothing is sent yet: this only reads the notes.", "task-bridge tasks"
+            "See the tasks it found",
+            "Nothing is sent yet: this only reads the notes.",
+            "task-bridge tasks",
+            keep=24,
         ),
         Step(
             "Preview the first sync",
