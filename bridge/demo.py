@@ -25,6 +25,7 @@ from bridge.output import print_report
 from bridge.state import Base
 from bridge.sync import open_store, run_sync
 from bridge.testing import serve_in_thread
+from bridge.text import repair_mojibake
 from bridge.vault import iter_note_paths
 
 __all__ = ["example_vault", "run_demo"]
@@ -109,6 +110,15 @@ def _show_changes(
         console.print(f"+ {escape(after[(path, line)])}", style="green", highlight=False)
     if not changed:
         console.print("no line changed")
+    elif any(repair_mojibake(after[where]) != after[where] for where in changed):
+        console.print(
+            "(The note spells its emoji as mojibake, e.g. `üìÖ` for 📅, as the transcript tool left"
+            " them: the bridge reads them as the real fields and writes its own, `‚úÖ` for ✅, in the"
+            " note's own spelling, so the note stays consistent.)",
+            style="dim",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _show_links(console: Console, links: dict[str, str], bases: dict[str, Base]) -> None:

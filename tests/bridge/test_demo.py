@@ -19,6 +19,9 @@ def test_demo_creates_completes_and_writes_back():
     assert "2 note lines written" in text  # the completed task is a group of two lines
     assert text.count("+ - [x] ") == 2
     assert example_vault().is_dir()
+    # the example note's emoji are mojibake: the demo says the ✅ it wrote is in that spelling
+    assert "‚úÖ 20" in text
+    assert "writes its own, `‚úÖ` for ✅, in the note's own spelling" in text
 
 
 def test_demo_command_exits_0():
