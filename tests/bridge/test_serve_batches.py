@@ -14,6 +14,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,11 @@ def vault(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def synced(vault: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Emulator]:
+@contextmanager
+def synced_with_todoist(
+    vault: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, created: int
+) -> Iterator[Emulator]:
+    """`vault` after a first sync with a Todoist emulator served over HTTP, its settings set."""
     app = todoist_app(TOKEN, client_secret=SECRET)
     with serve_in_thread(app) as url:
         for name, value in {
@@ -64,8 +68,14 @@ def synced(vault: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
             "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
         }.items():
             monkeypatch.setenv(name, value)
-        assert run_sync(BridgeSettings(vault=vault), connector_name="todoist").report.created == 9
+        assert run_sync(BridgeSettings(vault=vault), connector_name="todoist").report.created == created
         yield app.state.emulator
+
+
+@pytest.fixture
+def synced(vault: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Emulator]:
+    with synced_with_todoist(vault, monkeypatch, tmp_path, created=9) as emulator:
+        yield emulator
 
 
 @pytest.fixture

@@ -34,8 +34,7 @@ from bridge.serve import Receiver, create_app
 from bridge.sync import run_sync
 from bridge.testing import serve_in_thread
 from connectors.todoist.emulator import Emulator
-from connectors.todoist.emulator import create_app as todoist_app
-from tests.bridge.test_serve_batches import SECRET, TOKEN, complete, drained, store_of
+from tests.bridge.test_serve_batches import complete, drained, store_of, synced_with_todoist
 from tests.racing_editor import save as racing_save
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -148,17 +147,8 @@ def notes(tmp_path: Path) -> Path:
 @pytest.fixture
 def synced(notes: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Emulator]:
     """The notes synced to the Todoist emulator over HTTP: every task linked."""
-    app = todoist_app(TOKEN, client_secret=SECRET)
-    with serve_in_thread(app) as url:
-        for name, value in {
-            "TODOIST_API_TOKEN": TOKEN,
-            "TODOIST_BASE_URL": url,
-            "TODOIST_CLIENT_SECRET": SECRET,
-            "BRIDGE_STATE_URL": f"sqlite:///{tmp_path / 'state.db'}",
-        }.items():
-            monkeypatch.setenv(name, value)
-        assert run_sync(BridgeSettings(vault=notes), connector_name="todoist").report.created == NOTES * TASKS
-        yield app.state.emulator
+    with synced_with_todoist(notes, monkeypatch, tmp_path, created=NOTES * TASKS) as emulator:
+        yield emulator
 
 
 @contextmanager
