@@ -63,7 +63,7 @@ def describe_op(op: Op) -> str:
     if op.kind is OpKind.CREATE:
         details = _summary(fields)
         return f"create {_quoted(fields.title)}{' (' + details + ')' if details else ''}{where}"
-    if op.kind is OpKind.UPDATE and op.before is not None:
+    if op.kind is OpKind.UPDATE and op.before is not None and op.before.title:
         names = [n for n in op.changed if not (n == "note_title" and "path" in op.changed)]
         changes = ", ".join(_change(name, op.before, fields) for name in names)
         return f"update {_quoted(op.before.title)} {changes}{where}"

@@ -35,10 +35,10 @@ def _plain(cell: Cell) -> str:
 
 
 def _natural(index: int, column: Column, rows: Sequence[Sequence[Cell]]) -> int:
-    """The width a column takes unwrapped (the main column: the least it may have)."""
-    if column.main:
-        return max(column.least, cell_len(column.name))
-    return max([cell_len(column.name), *(cell_len(_plain(row[index])) for row in rows)])
+    """The width a column takes unwrapped (the main column: the least it may have, or its
+    longest text when that is shorter: short tasks keep the other columns on a narrow screen)."""
+    longest = max([cell_len(column.name), *(cell_len(_plain(row[index])) for row in rows)])
+    return max(min(column.least, longest), cell_len(column.name)) if column.main else longest
 
 
 def fits(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> bool:
@@ -66,11 +66,12 @@ def table(
 ) -> Table:
     """A rich table of the columns that fit; only the main column may wrap (it folds long words)."""
     kept = fit(columns, rows, width)
+    natural = {i: _natural(i, columns[i], rows) for i in kept}
     grid = Table(header_style="bold", title=title, title_justify="left", expand=expand)
     for i in kept:
         c = columns[i]
         if c.main:
-            grid.add_column(c.name, ratio=1, min_width=c.least, overflow="fold", justify=c.justify)
+            grid.add_column(c.name, ratio=1, min_width=natural[i], overflow="fold", justify=c.justify)
         else:
             grid.add_column(c.name, no_wrap=True, overflow="ellipsis", justify=c.justify)
     for row in rows:  # text as Text: a task saying `[b]` is not markup

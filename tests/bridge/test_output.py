@@ -163,3 +163,20 @@ def test_piped_inbox_is_tab_separated():
         "id\tconnector\treceived\tstate\tattempts\treason",
         "7\ttodoist\t2026-12-01T10:22:33.123456+00:00\tset aside\t3\tnote line not found anywhere",
     ]
+
+
+def test_an_update_of_a_task_the_state_never_saw_is_named_by_its_new_title():
+    """A new state against a tracker that has the tasks (a new machine): the base is blank, and
+    'update \\'\\' title \\'\\' → …' with every field from `none` said nothing useful."""
+    blank = Fields("", StatusType.TODO)
+    op = Op(OpKind.UPDATE, "r", "t", AGENDA, "1", ("title", "due"), blank)
+    assert describe_op(op) == "update 'Send the agenda' (title, due) [notes/a.md]"
+
+
+def test_a_short_task_keeps_the_other_columns_on_a_narrow_terminal():
+    """The task column is kept at least MIN_TASK_WIDTH wide only when its text needs that."""
+    (task,), _ = parse_note("- [ ] Call Dana @Ana 📅 2026-12-01\n", "a.md")
+    console = Console(file=io.StringIO(), force_terminal=True, width=60, color_system=None)
+    print_tasks_table([task], [None], None, console)
+    header = next(line for line in console.file.getvalue().splitlines() if "┃" in line)
+    assert [c.strip() for c in header.split("┃")[1:-1]][:5] == ["Line", "", "Task", "Owner", "Due"]
