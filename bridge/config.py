@@ -141,6 +141,25 @@ def http_url(value: str, example: str) -> str:
     return value
 
 
+def _postgres_hosts(url: str) -> None:
+    """A ValueError unless each `host[:port]` of a PostgreSQL URL has a port from 1 to 65535 (or
+    none): caught here, a typo is a bad setting rather than a traceback from the URL parser. The
+    message never repeats the value, which may hold a password."""
+    rest = url.partition("://")[2]
+    hosts = rest[rest.rfind("@") + 1 :]
+    cut = min((i for i in (hosts.find(c) for c in "/?#") if i >= 0), default=len(hosts))
+    for host in hosts[:cut].split(","):
+        try:
+            port = urlsplit(f"//{host}").port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError(
+                "the host or port of the PostgreSQL URL is not valid (a port is a number from 1 to"
+                " 65535; percent-encode special characters in the password)"
+            )
+
+
 def _message(error: ErrorDetails) -> str:
     """Pydantic's message, without the "Value error, " it puts before our own validators' words."""
     cause = error.get("ctx", {}).get("error")
@@ -259,6 +278,8 @@ class BridgeSettings(BaseSettings):
             raise ValueError("expected sqlite:///PATH (sqlite:////absolute/path) or postgresql://…")
         if value.startswith("sqlite:///~"):
             return "sqlite:///" + str(Path(value.removeprefix("sqlite:///")).expanduser())
+        if not value.startswith("sqlite:///"):
+            _postgres_hosts(value)
         return value
 
     @field_validator("routes", mode="before")
