@@ -32,6 +32,7 @@ __all__ = [
     "expand_path",
     "http_url",
     "load_settings",
+    "readable_settings",
     "settings_config",
 ]
 
@@ -57,6 +58,29 @@ def load_settings(cls: type[S]) -> S:
         raise ConfigError(_undecodable(cls, exc)) from exc
     except OSError as exc:
         raise ConfigError(f"{exc.filename or '.env'}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def readable_settings(cls: type[S]) -> tuple[S, frozenset[str]]:
+    """The settings that can be read, each field whose value is bad at its default, and the names
+    of those fields: for `bridge doctor`, which reports a bad setting and still runs the checks
+    that do not depend on it. Warns of nothing (`load_settings` has said it already)."""
+    try:
+        return cls(), frozenset()
+    except ValidationError as exc:
+        bad = frozenset(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+    except SettingsError as exc:
+        found = re.search(r'field "(\w+)"', str(exc))
+        bad = frozenset([found.group(1)] if found else ())
+    except (UnicodeDecodeError, OSError):  # no `.env` to read: nothing is known
+        return cls.model_construct(), frozenset(cls.model_fields)
+    fields = cls.model_fields
+    try:
+        defaults = {
+            name: fields[name].get_default(call_default_factory=True) for name in bad if name in fields
+        }
+        return cls(**defaults), bad
+    except (ValidationError, SettingsError):
+        return cls.model_construct(), frozenset(fields)
 
 
 def _undecodable(cls: type[BaseSettings], exc: UnicodeDecodeError) -> str:

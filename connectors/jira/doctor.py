@@ -3,7 +3,7 @@ checked with the connector's own client and read-only requests."""
 
 from __future__ import annotations
 
-from bridge.config import BridgeSettings, load_settings
+from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.transport import Patience
@@ -19,7 +19,7 @@ def checks() -> list[Check]:
 
     try:
         settings = load_settings(JiraSettings)
-        connector = JiraConnector(settings, patience=Patience.of(load_settings(BridgeSettings)))
+        connector = JiraConnector(settings, patience=_patience())
     except ConfigError as exc:
         return [Check("jira settings", FAIL, str(exc))]
     found = [Check("jira settings", OK, "read")]
@@ -72,6 +72,12 @@ def checks() -> list[Check]:
 def _reached(settings: JiraSettings, me: dict[str, object]) -> Check:
     who = me.get("displayName") or me.get("name") or me.get("accountId")
     return Check("jira", OK, f"{settings.url} reached, credentials accepted{f' as {who}' if who else ''}")
+
+
+def _patience() -> Patience:
+    """BRIDGE_HTTP_RETRIES and BRIDGE_HTTP_DEADLINE as far as they can be read: a bad `BRIDGE_*`
+    setting is the core's check to report, not a failure of the tracker's settings."""
+    return Patience.of(readable_settings(BridgeSettings)[0])
 
 
 def _said(exc: Exception) -> str:

@@ -100,3 +100,14 @@ def test_missing_credentials_fail_as_a_setting(here, monkeypatch, cloud_url):
     assert status == 2
     assert found["jira settings"][0][0] == "fail"
     assert "Jira credentials missing" in found["jira settings"][0][1]
+
+
+def test_a_bad_bridge_setting_is_not_blamed_on_jira(here, monkeypatch, cloud_url):
+    """The core's check reports BRIDGE_HTTP_DEADLINE; Jira's settings are read, and checked."""
+    from connectors.jira.doctor import checks
+
+    bridge_env(monkeypatch, here, cloud_url)
+    monkeypatch.setenv("BRIDGE_HTTP_DEADLINE", "-1")
+    found = checks()
+    assert (found[0].name, found[0].status.value) == ("jira settings", "ok")
+    assert (found[1].name, found[1].status.value) == ("jira", "ok")
