@@ -3,10 +3,14 @@ checked with the connector's own client and read-only requests."""
 
 from __future__ import annotations
 
+import requests
+from jira import JIRAError
+
 from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.transport import Patience
+from connectors.jira.adapter import UnreachableError
 from connectors.jira.settings import JiraSettings
 
 __all__ = ["checks"]
@@ -28,14 +32,17 @@ def checks() -> list[Check]:
         client.connect()
         me = client.myself()
         keys = client.project_keys()
-        project = settings.project or ""
-        if project not in keys:
+        wanted = settings.project or ""
+        # Jira matches a key in any case, so sync takes `bridge` for BRIDGE: the check does too
+        project = next((key for key in keys if key.casefold() == wanted.casefold()), None)
+        if project is None:
             return [
                 *found,
                 _reached(settings, me),
-                Check("jira project", FAIL, missing_project(project, keys)),
+                Check("jira project", FAIL, missing_project(wanted, keys)),
             ]
-        found += [_reached(settings, me), Check("jira project", OK, f"JIRA_PROJECT {project!r} found")]
+        named = f"JIRA_PROJECT {wanted!r} found" + (f" (as {project})" if project != wanted else "")
+        found += [_reached(settings, me), Check("jira project", OK, named)]
         missing = []
         for owner, value in sorted(settings.owners.items()):
             exact = client.cloud and bool(_ACCOUNT_ID.match(value))
@@ -44,7 +51,9 @@ def checks() -> list[Check]:
     except AuthError as exc:
         return [*found, Check("jira", FAIL, _said(exc))]
     except ConnectorError as exc:
-        return [*found, Check("jira", FAIL, f"{_said(exc)} (JIRA_URL {settings.url})", "network")]
+        if _no_answer(exc):
+            return [*found, Check("jira", FAIL, f"{_said(exc)} (JIRA_URL {settings.url})", "network")]
+        return [*found, Check("jira", FAIL, f"{_said(exc)}: check JIRA_URL ({settings.url})")]
     finally:
         connector.close()
     if missing:
@@ -67,6 +76,18 @@ def checks() -> list[Check]:
     else:
         found.append(Check("jira webhooks", OK, "JIRA_WEBHOOK_SECRET set"))
     return found
+
+
+def _no_answer(exc: ConnectorError) -> bool:
+    """Whether the site gave no answer (no connection, a timeout) or a passing one (429, 5xx):
+    worth trying again later, exit 1. Any other answer (a 404 from a wrong path in JIRA_URL, a
+    login page that is not JSON) will be the same next time: it needs a person, exit 2."""
+    cause = exc.__cause__
+    if isinstance(cause, UnreachableError | requests.ConnectionError | requests.Timeout):
+        return True
+    if isinstance(cause, JIRAError):
+        return cause.status_code is None or cause.status_code == 429 or cause.status_code >= 500
+    return False
 
 
 def _reached(settings: JiraSettings, me: dict[str, object]) -> Check:
