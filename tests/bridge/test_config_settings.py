@@ -69,7 +69,7 @@ def test_a_tilde_sqlite_url_creates_no_folder_named_tilde(notes, tmp_path):
     env = {"HOME": str(home), "BRIDGE_STATE_URL": "sqlite:///~/bridge.db"}
     result = run_bridge("status", "--vault", str(notes), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (home / "bridge.db").is_file()
+    assert f"state: sqlite:///{home / 'bridge.db'}" in result.stderr  # status creates no state
     assert not (tmp_path / "~").exists()
 
 
