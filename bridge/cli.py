@@ -207,14 +207,17 @@ def status(
     _verbose: _Verbose = False,
 ) -> None:
     """Show links, the last sync of each connector and its conflicts, and the webhook inbox."""
-    from bridge.sync import open_store, vault_of
+    from bridge.sync import never_created, open_store, vault_of
 
     settings = _settings()
     try:
         url = settings.state_url_for(vault_of(settings, vault))
-        with open_store(url) as store:
-            shown = url if url.startswith("sqlite:") else store.where  # a PostgreSQL password stays out
-            document = {"state": shown, "connectors": store.summary(), "inbox": store.inbox_counts()}
+        if never_created(url):
+            document: dict[str, object] = {"state": url, "connectors": {}, "inbox": {}}
+        else:
+            with open_store(url) as store:
+                shown = url if url.startswith("sqlite:") else store.where  # a PostgreSQL password stays out
+                document = {"state": shown, "connectors": store.summary(), "inbox": store.inbox_counts()}
     except BridgeError as exc:
         raise fail(exc) from exc
     if as_json:
@@ -243,12 +246,15 @@ def inbox(
     """List deliveries set aside or waiting: id, connector, received time, attempts, reason."""
     if ctx.invoked_subcommand is not None:
         return
-    from bridge.sync import open_store, vault_of
+    from bridge.sync import never_created, open_store, vault_of
 
     settings = _settings()
+    items: list[dict[str, object]] = []
     try:
-        with open_store(settings.state_url_for(vault_of(settings, vault))) as store:
-            items = [item.to_json() for item in store.inbox_items()]
+        url = settings.state_url_for(vault_of(settings, vault))
+        if not never_created(url):
+            with open_store(url) as store:
+                items = [item.to_json() for item in store.inbox_items()]
     except BridgeError as exc:
         raise fail(exc) from exc
     if as_json:

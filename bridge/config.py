@@ -32,6 +32,7 @@ __all__ = [
     "expand_path",
     "http_url",
     "load_settings",
+    "readable_settings",
     "settings_config",
 ]
 
@@ -57,6 +58,29 @@ def load_settings(cls: type[S]) -> S:
         raise ConfigError(_undecodable(cls, exc)) from exc
     except OSError as exc:
         raise ConfigError(f"{exc.filename or '.env'}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def readable_settings(cls: type[S]) -> tuple[S, frozenset[str]]:
+    """The settings that can be read, each field whose value is bad at its default, and the names
+    of those fields: for `bridge doctor`, which reports a bad setting and still runs the checks
+    that do not depend on it. Warns of nothing (`load_settings` has said it already)."""
+    try:
+        return cls(), frozenset()
+    except ValidationError as exc:
+        bad = frozenset(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+    except SettingsError as exc:
+        found = re.search(r'field "(\w+)"', str(exc))
+        bad = frozenset([found.group(1)] if found else ())
+    except (UnicodeDecodeError, OSError):  # no `.env` to read: nothing is known
+        return cls.model_construct(), frozenset(cls.model_fields)
+    fields = cls.model_fields
+    try:
+        defaults = {
+            name: fields[name].get_default(call_default_factory=True) for name in bad if name in fields
+        }
+        return cls(**defaults), bad
+    except (ValidationError, SettingsError):
+        return cls.model_construct(), frozenset(fields)
 
 
 def _undecodable(cls: type[BaseSettings], exc: UnicodeDecodeError) -> str:
@@ -139,6 +163,25 @@ def http_url(value: str, example: str) -> str:
             " and the credentials in their own settings"
         )
     return value
+
+
+def _postgres_hosts(url: str) -> None:
+    """A ValueError unless each `host[:port]` of a PostgreSQL URL has a port from 1 to 65535 (or
+    none): caught here, a typo is a bad setting rather than a traceback from the URL parser. The
+    message never repeats the value, which may hold a password."""
+    rest = url.partition("://")[2]
+    hosts = rest[rest.rfind("@") + 1 :]
+    cut = min((i for i in (hosts.find(c) for c in "/?#") if i >= 0), default=len(hosts))
+    for host in hosts[:cut].split(","):
+        try:
+            port = urlsplit(f"//{host}").port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError(
+                "the host or port of the PostgreSQL URL is not valid (a port is a number from 1 to"
+                " 65535; percent-encode special characters in the password)"
+            )
 
 
 def _message(error: ErrorDetails) -> str:
@@ -259,6 +302,8 @@ class BridgeSettings(BaseSettings):
             raise ValueError("expected sqlite:///PATH (sqlite:////absolute/path) or postgresql://…")
         if value.startswith("sqlite:///~"):
             return "sqlite:///" + str(Path(value.removeprefix("sqlite:///")).expanduser())
+        if not value.startswith("sqlite:///"):
+            _postgres_hosts(value)
         return value
 
     @field_validator("routes", mode="before")

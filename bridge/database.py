@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import sqlite3
 import time
@@ -16,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from bridge.errors import ConfigError, LockHeldError, StateError
 from bridge.lock import held_lock
@@ -184,12 +185,7 @@ class PostgresDatabase(Database):
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        netloc = f"{parts.username}@{host}" if parts.username else host
-        if parts.port:
-            netloc += f":{parts.port}"
-        self.where = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        self.where, self._secrets = _described(url)
         try:
             import psycopg
         except ImportError:
@@ -200,8 +196,14 @@ class PostgresDatabase(Database):
         self._errors: type[Exception] = psycopg.Error
         try:
             self.db = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.ProgrammingError:
+            # libpq's parse errors quote the part they could not read, often the password itself
+            raise StateError(f"state database {self.where}: {_NOT_A_URL}") from None
         except psycopg.Error as exc:
-            raise StateError(f"state database {self.where}: {_first_line(exc)}") from None
+            raise StateError(f"state database {self.where}: {self._said(exc)}") from None
+
+    def _said(self, exc: Exception) -> str:
+        return _scrubbed(_first_line(exc), self._secrets)
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
         try:
@@ -209,7 +211,7 @@ class PostgresDatabase(Database):
             rows = cursor.fetchall() if cursor.description else []
             return Result([tuple(r) for r in rows], cursor.rowcount)
         except self._errors as exc:
-            raise StateError(f"state database {self.where}: {_first_line(exc)}") from exc
+            raise StateError(f"state database {self.where}: {self._said(exc)}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -217,7 +219,7 @@ class PostgresDatabase(Database):
             with self.db.transaction():
                 yield
         except self._errors as exc:
-            raise StateError(f"state database {self.where}: {_first_line(exc)}") from exc
+            raise StateError(f"state database {self.where}: {self._said(exc)}") from exc
 
     def serialize(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (_key("task-bridge:schema"),))
@@ -246,6 +248,53 @@ class PostgresDatabase(Database):
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+_NOT_A_URL = (
+    "the URL is not a valid PostgreSQL connection URL"
+    " (percent-encode special characters in the password; check its query parameters)"
+)
+
+
+def _described(url: str) -> tuple[str, tuple[str, ...]]:
+    """The URL as messages show it (user, hosts and database, no password), and the texts no
+    message may hold: the user information as written and decoded, and its password.
+
+    Read by hand, not with `urlsplit`, which raises on a bad port or bracket: the message must
+    still be made. The user information is everything before the authority's last `@`, as wide
+    as it could be, so that a password holding `/` or `@` is still hidden whole."""
+    scheme, _, rest = url.partition("://")
+    at = rest.rfind("@")
+    userinfo, hosts = (rest[:at], rest[at + 1 :]) if at >= 0 else ("", rest)
+    cut = min((i for i in (hosts.find(c) for c in "/?#") if i >= 0), default=len(hosts))
+    path = hosts[cut:].split("?", 1)[0].split("#", 1)[0]
+    user, _, password = userinfo.partition(":")
+    shown = f"{scheme}://{f'{user}@' if user else ''}{hosts[:cut]}{path}"
+    secrets_ = {userinfo, unquote(userinfo), password, unquote(password)} - {""}
+    if user and not password:  # no password: the user name alone is no secret
+        secrets_ = set()
+    return shown, tuple(sorted(secrets_, key=len, reverse=True))
+
+
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_OVERLAP = 4  # characters shared with a secret that make a quoted part of a message suspect
+
+
+def _scrubbed(message: str, secrets_: Sequence[str]) -> str:
+    """`message` without any secret, nor any quoted part that shares a few characters with one
+    (libpq quotes what it could not read, which may be a piece of a mistyped password)."""
+    for secret in secrets_:
+        message = message.replace(secret, "***")
+
+    def hidden(match: re.Match[str]) -> str:
+        inner = match.group()[1:-1]
+        for secret in secrets_:
+            size = min(_OVERLAP, len(secret))
+            if any(secret[i : i + size] in inner for i in range(len(secret) - size + 1)):
+                return f"{match.group()[0]}***{match.group()[0]}"
+        return match.group()
+
+    return _QUOTED.sub(hidden, message)
 
 
 def connect(url: str) -> Database:

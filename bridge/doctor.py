@@ -23,9 +23,9 @@ from typing import Any
 from pydantic_settings import BaseSettings
 
 from bridge import registry
-from bridge.config import BridgeSettings, load_settings
+from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, StateError
 from bridge.keys import said, sources, unknown_names
 
 __all__ = ["Diagnosis", "diagnose"]
@@ -64,14 +64,18 @@ def diagnose() -> Diagnosis:
     classes = _connector_classes(found)
     all_settings: list[type[BaseSettings]] = [BridgeSettings, *classes.values()]
     _sources(found, all_settings)
+    bad: frozenset[str] = frozenset()
     try:
         settings = load_settings(BridgeSettings)
     except ConfigError as exc:
         found.add("settings", FAIL, str(exc))
-        return found
-    vault = _vault(found, settings)
-    _state(found, settings, vault)
-    _trackers(found, settings, classes)
+        # the checks below still run, on the settings that could be read; a bad one is not
+        # reported again as missing
+        settings, bad = readable_settings(BridgeSettings)
+    vault = _vault(found, settings) if "vault" not in bad else None
+    if "state_url" not in bad:
+        _state(found, settings, vault)
+    _trackers(found, settings, classes, bad)
     return found
 
 
@@ -166,7 +170,7 @@ def _state(found: Diagnosis, settings: BridgeSettings, vault: Path | None) -> No
         return
     url = settings.state_url_for(vault) if vault is not None else str(settings.state_url)
     if not url.startswith("sqlite:///"):
-        found.add("state", OK, "PostgreSQL (not opened by doctor; `bridge status` opens it)")
+        _postgres_state(found, url)
         return
     path = Path(url.removeprefix("sqlite:///"))
     if not path.exists():
@@ -188,7 +192,48 @@ def _state(found: Diagnosis, settings: BridgeSettings, vault: Path | None) -> No
     found.add("state", OK, f"{path}: readable ({len(tables)} tables)")
 
 
-def _trackers(found: Diagnosis, settings: BridgeSettings, classes: dict[str, type[BaseSettings]]) -> None:
+def _postgres_state(found: Diagnosis, url: str) -> None:
+    """Connected to and read, in a read-only session: never migrated nor created, as the SQLite
+    file is not. A failure is a setup problem (the URL, the server, the credentials), and its
+    message holds no password (`bridge.database`)."""
+    from bridge.database import PostgresDatabase
+    from bridge.migrations import MIGRATIONS
+
+    try:
+        db = PostgresDatabase(url)
+    except (ConfigError, StateError) as exc:
+        found.add("state", FAIL, str(exc))
+        return
+    try:
+        db.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        db.execute("SELECT 1")
+        version = None
+        if db.table_exists("schema_migrations"):
+            version = int(db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").rows[0][0])
+    except StateError as exc:
+        found.add("state", FAIL, str(exc))
+        return
+    finally:
+        db.close()
+    newest = MIGRATIONS[-1].version
+    if version is None:
+        found.add("state", OK, f"{db.where}: reached; no state yet, the first sync creates it")
+    elif version > newest:
+        found.add(
+            "state",
+            FAIL,
+            f"{db.where} has schema {version}, newer than this release knows ({newest}); upgrade {PROGRAM}",
+        )
+    else:
+        found.add("state", OK, f"{db.where}: reached and readable (schema {version})")
+
+
+def _trackers(
+    found: Diagnosis,
+    settings: BridgeSettings,
+    classes: dict[str, type[BaseSettings]],
+    bad: frozenset[str] = frozenset(),
+) -> None:
     """The connectors named by BRIDGE_CONNECTOR or BRIDGE_ROUTES, or with any setting of theirs set."""
     named = [*(settings.routes.connectors if settings.routes else []), settings.connector or ""]
     for name, cls in classes.items():
@@ -198,7 +243,7 @@ def _trackers(found: Diagnosis, settings: BridgeSettings, classes: dict[str, typ
     wanted = list(dict.fromkeys(n for n in named if n))
     if not wanted:
         found.add("trackers", WARN, "no connector configured: set BRIDGE_CONNECTOR or BRIDGE_ROUTES")
-    elif settings.routes is None and not settings.connector:
+    elif settings.routes is None and not settings.connector and not bad & {"routes", "connector"}:
         # inferred from its settings only: a plain `sync` (cron's) would refuse to guess
         found.add(
             "sync",

@@ -33,7 +33,7 @@ from bridge.progress import SyncProgress
 from bridge.state import Store, sqlite_path
 from bridge.vault import Scan, scan
 
-__all__ = ["SyncRun", "open_store", "run_sync", "task_routes"]
+__all__ = ["SyncRun", "never_created", "open_store", "run_sync", "task_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,15 @@ def _combined(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
             texts = [str(v) for v in values if v is not None]
             top[key] = "; ".join(texts) if texts and key != "connector" else None
     return top
+
+
+def never_created(url: str) -> bool:
+    """A SQLite state whose file is not there yet: a command that only reads (`status`, `inbox`)
+    says "never synced" rather than creating the file, and its folder, by opening it."""
+    if not url.startswith("sqlite:"):
+        return False
+    path = sqlite_path(url)
+    return path != ":memory:" and not Path(path).exists()
 
 
 @contextmanager

@@ -3,10 +3,14 @@ checked with the connector's own client and read-only requests."""
 
 from __future__ import annotations
 
-from bridge.config import BridgeSettings, load_settings
+import requests
+from jira import JIRAError
+
+from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.transport import Patience
+from connectors.jira.adapter import UnreachableError
 from connectors.jira.settings import JiraSettings
 
 __all__ = ["checks"]
@@ -19,7 +23,7 @@ def checks() -> list[Check]:
 
     try:
         settings = load_settings(JiraSettings)
-        connector = JiraConnector(settings, patience=Patience.of(load_settings(BridgeSettings)))
+        connector = JiraConnector(settings, patience=_patience())
     except ConfigError as exc:
         return [Check("jira settings", FAIL, str(exc))]
     found = [Check("jira settings", OK, "read")]
@@ -28,14 +32,17 @@ def checks() -> list[Check]:
         client.connect()
         me = client.myself()
         keys = client.project_keys()
-        project = settings.project or ""
-        if project not in keys:
+        wanted = settings.project or ""
+        # Jira matches a key in any case, so sync takes `bridge` for BRIDGE: the check does too
+        project = next((key for key in keys if key.casefold() == wanted.casefold()), None)
+        if project is None:
             return [
                 *found,
                 _reached(settings, me),
-                Check("jira project", FAIL, missing_project(project, keys)),
+                Check("jira project", FAIL, missing_project(wanted, keys)),
             ]
-        found += [_reached(settings, me), Check("jira project", OK, f"JIRA_PROJECT {project!r} found")]
+        named = f"JIRA_PROJECT {wanted!r} found" + (f" (as {project})" if project != wanted else "")
+        found += [_reached(settings, me), Check("jira project", OK, named)]
         missing = []
         for owner, value in sorted(settings.owners.items()):
             exact = client.cloud and bool(_ACCOUNT_ID.match(value))
@@ -44,7 +51,9 @@ def checks() -> list[Check]:
     except AuthError as exc:
         return [*found, Check("jira", FAIL, _said(exc))]
     except ConnectorError as exc:
-        return [*found, Check("jira", FAIL, f"{_said(exc)} (JIRA_URL {settings.url})", "network")]
+        if _no_answer(exc):
+            return [*found, Check("jira", FAIL, f"{_said(exc)} (JIRA_URL {settings.url})", "network")]
+        return [*found, Check("jira", FAIL, f"{_said(exc)}: check JIRA_URL ({settings.url})")]
     finally:
         connector.close()
     if missing:
@@ -69,9 +78,27 @@ def checks() -> list[Check]:
     return found
 
 
+def _no_answer(exc: ConnectorError) -> bool:
+    """Whether the site gave no answer (no connection, a timeout) or a passing one (429, 5xx):
+    worth trying again later, exit 1. Any other answer (a 404 from a wrong path in JIRA_URL, a
+    login page that is not JSON) will be the same next time: it needs a person, exit 2."""
+    cause = exc.__cause__
+    if isinstance(cause, UnreachableError | requests.ConnectionError | requests.Timeout):
+        return True
+    if isinstance(cause, JIRAError):
+        return cause.status_code is None or cause.status_code == 429 or cause.status_code >= 500
+    return False
+
+
 def _reached(settings: JiraSettings, me: dict[str, object]) -> Check:
     who = me.get("displayName") or me.get("name") or me.get("accountId")
     return Check("jira", OK, f"{settings.url} reached, credentials accepted{f' as {who}' if who else ''}")
+
+
+def _patience() -> Patience:
+    """BRIDGE_HTTP_RETRIES and BRIDGE_HTTP_DEADLINE as far as they can be read: a bad `BRIDGE_*`
+    setting is the core's check to report, not a failure of the tracker's settings."""
+    return Patience.of(readable_settings(BridgeSettings)[0])
 
 
 def _said(exc: Exception) -> str:

@@ -26,6 +26,7 @@ from todoist_api_python.authentication import Scope, get_auth_token, get_authent
 from bridge.config import load_settings
 from bridge.connector import AuthOptions
 from bridge.errors import AuthError, ConfigError, ConnectorError
+from bridge.exits import prog
 from bridge.oauth import CallbackServer, Grant, GrantFile
 from bridge.transport import make_http_client
 from connectors.todoist.settings import TodoistSettings
@@ -171,7 +172,7 @@ class OAuthSession:
         self.clock = clock
         grant = self.file.load()
         if grant is None:
-            raise ConfigError(f"no OAuth grant in {self.file.path}: run `bridge auth todoist`")
+            raise ConfigError(f"no OAuth grant in {self.file.path}: run `{prog()} auth todoist`")
         self.grant = grant
         self._unsaved = False  # the grant in memory is newer than the file's
 

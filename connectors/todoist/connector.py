@@ -443,9 +443,11 @@ def _credentials(settings: TodoistSettings) -> tuple[str, Renewer | None]:
 
         session = OAuthSession(settings)
         return session.grant.access_token, session
+    from bridge.exits import prog  # the name the user ran, so the command given works as typed
+
     raise ConfigError(
         "TODOIST_API_TOKEN is not set (Todoist → Settings → Integrations → Developer),"
-        " and no OAuth grant is stored (`bridge auth todoist`)"
+        f" and no OAuth grant is stored (`{prog()} auth todoist`)"
     )
 
 

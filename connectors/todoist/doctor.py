@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.config import BridgeSettings, load_settings
+from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.transport import Patience
@@ -21,7 +21,7 @@ def checks() -> list[Check]:
 
     try:
         settings = load_settings(TodoistSettings)
-        connector = TodoistConnector(settings, patience=Patience.of(load_settings(BridgeSettings)))
+        connector = TodoistConnector(settings, patience=_patience())
     except ConfigError as exc:
         return [Check("todoist settings", FAIL, str(exc))]
     found = [Check("todoist settings", OK, "read")]
@@ -82,6 +82,12 @@ def _owners(settings: TodoistSettings, data: dict[str, Any], user: dict[str, Any
             f"TODOIST_OWNERS: {', '.join(missing)} not among the collaborators: left unassigned",
         )
     return Check("todoist owners", OK, f"TODOIST_OWNERS: {len(settings.owners)} resolved")
+
+
+def _patience() -> Patience:
+    """BRIDGE_HTTP_RETRIES and BRIDGE_HTTP_DEADLINE as far as they can be read: a bad `BRIDGE_*`
+    setting is the core's check to report, not a failure of the tracker's settings."""
+    return Patience.of(readable_settings(BridgeSettings)[0])
 
 
 def _said(exc: Exception) -> str:

@@ -275,6 +275,19 @@ def test_status_of_a_state_that_never_synced_says_so_and_how(tmp_path, monkeypat
     assert "┃" not in result.output  # no empty table
 
 
+def test_status_of_a_state_never_synced_creates_neither_the_file_nor_its_folder(tmp_path, monkeypatch):
+    state = tmp_path / "state" / "bridge.db"
+    monkeypatch.setenv("BRIDGE_STATE_URL", f"sqlite:///{state}")
+    result = CliRunner().invoke(app, ["status", "--vault", str(tmp_path)], env=TERMINAL)
+    assert result.exit_code == 0, result.output
+    assert "never synced" in result.output
+    assert f"state: sqlite:///{state}" in result.output
+    result = CliRunner().invoke(app, ["inbox", "--vault", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+    assert not state.parent.exists()
+
+
 # -- the dry run -------------------------------------------------------------------------------
 
 

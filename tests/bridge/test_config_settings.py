@@ -69,7 +69,7 @@ def test_a_tilde_sqlite_url_creates_no_folder_named_tilde(notes, tmp_path):
     env = {"HOME": str(home), "BRIDGE_STATE_URL": "sqlite:///~/bridge.db"}
     result = run_bridge("status", "--vault", str(notes), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (home / "bridge.db").is_file()
+    assert f"state: sqlite:///{home / 'bridge.db'}" in result.stderr  # status creates no state
     assert not (tmp_path / "~").exists()
 
 
@@ -148,3 +148,25 @@ def test_http_retries_and_deadline_are_settings(monkeypatch):
     settings = load_settings(BridgeSettings)
     assert (settings.http_retries, settings.http_deadline) == (1, 2.5)
     assert (BridgeSettings.model_fields["http_deadline"].default) == 15.0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:s3cr3t@127.0.0.1:notaport/db",
+        "postgresql://bob:s3cr3t@127.0.0.1:70000/db",
+        "postgresql://bob:s3cr3t@[::1/db",
+        "postgresql://bob:s3cr3t@h1:5432,h2:x/db",
+    ],
+)
+def test_a_postgresql_url_with_a_bad_port_is_a_bad_setting_exit_2(notes, tmp_path, url):
+    result = run_bridge("status", "--vault", str(notes), env={"BRIDGE_STATE_URL": url}, cwd=tmp_path)
+    line = error_line(result, EXIT_USAGE)
+    assert line.startswith("bridge: bad setting BRIDGE_STATE_URL: the host or port of the PostgreSQL URL")
+    assert "s3cr3t" not in line
+    assert "notaport" not in line
+
+
+def test_a_postgresql_url_with_several_hosts_is_accepted(monkeypatch):
+    monkeypatch.setenv("BRIDGE_STATE_URL", "postgresql://bob@h1:5432,h2,[::1]:5433/db")
+    assert load_settings(BridgeSettings).state_url == "postgresql://bob@h1:5432,h2,[::1]:5433/db"

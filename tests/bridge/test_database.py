@@ -7,6 +7,7 @@ import pytest
 from bridge.database import PostgresDatabase, SQLiteDatabase, connect
 from bridge.errors import ConfigError, StateError
 from bridge.state import Store
+from tests.cli import error_line, run_bridge
 
 
 def test_a_url_picks_its_database(tmp_path):
@@ -35,3 +36,31 @@ def test_placeholders_are_translated_for_postgresql(postgres_url):
         assert db.table_exists("schema_migrations") is True
     finally:
         db.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:S3cret PW@127.0.0.1:5/db",  # libpq quotes the password it cannot read
+        "postgresql://bob:pa%zzS3cret@127.0.0.1:5/db",
+        'postgresql://bob:pa"S3cret x@127.0.0.1:5/db',
+        "postgresql://bob:S3cret/pw@127.0.0.1:5/db",  # a `/` makes libpq read part of it as a host
+        "postgresql://bob:S3cretpw@127.0.0.1:5/db?sslmode=bogus",
+        "postgresql://bob:S3cretpw@127.0.0.1:5/db?bogus=1",
+        "postgresql://bob:S3cretpw@127.0.0.1:1/db?connect_timeout=2",
+    ],
+)
+def test_no_message_of_the_command_holds_the_postgresql_password(tmp_path, url):
+    result = run_bridge("status", "--vault", str(tmp_path), env={"BRIDGE_STATE_URL": url}, cwd=tmp_path)
+    line = error_line(result, 2)
+    assert "postgresql://bob@127.0.0.1:" in line
+    assert "S3cret" not in result.stdout + result.stderr
+
+
+def test_a_url_libpq_cannot_parse_is_said_in_fixed_words():
+    with pytest.raises(StateError) as caught:
+        PostgresDatabase("postgresql://bob:pa%zzSECRET@127.0.0.1:5/db")
+    assert str(caught.value) == (
+        "state database postgresql://bob@127.0.0.1:5/db: the URL is not a valid PostgreSQL connection"
+        " URL (percent-encode special characters in the password; check its query parameters)"
+    )

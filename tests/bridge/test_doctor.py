@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from typer.testing import CliRunner
 from bridge.cli import app
 from bridge.connector import Check, CheckStatus
 from bridge.doctor import Diagnosis
+from bridge.migrations import MIGRATIONS
+from bridge.state import Store
 
 
 @pytest.fixture
@@ -150,3 +153,94 @@ def test_a_tracker_set_up_without_bridge_connector_is_told_how_sync_finds_it(her
     (here / ".env").write_text((here / ".env").read_text() + "BRIDGE_CONNECTOR=todoist\n", encoding="utf-8")
     _, checks, _ = doctor()
     assert lines(checks, "sync") == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_bad_setting_does_not_stop_the_vault_state_and_tracker_checks(here, monkeypatch):
+    """The threshold is reported, and so are the missing vault and the unreachable tracker."""
+    port = _closed_port()
+    for name, value in {
+        "BRIDGE_GROUP_THRESHOLD": "200",
+        "BRIDGE_VAULT": str(here / "nowhere"),
+        "BRIDGE_HTTP_RETRIES": "0",
+        "TODOIST_API_TOKEN": "wrongtok",
+        "TODOIST_BASE_URL": f"http://127.0.0.1:{port}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    status, checks, _ = doctor()
+    assert ("fail", "bad setting BRIDGE_GROUP_THRESHOLD: Input should be less than or equal to 100") in lines(
+        checks, "settings"
+    )
+    assert lines(checks, "vault") == [("fail", f"BRIDGE_VAULT {here / 'nowhere'}: no such folder")]
+    assert lines(checks, "todoist settings") == [("ok", "read")]
+    assert lines(checks, "todoist")[0][0] == "fail"
+    assert status == 2
+
+
+def test_a_bad_setting_is_not_reported_again_by_the_checks_that_use_it(here, monkeypatch):
+    monkeypatch.setenv("BRIDGE_VAULT", str(here / "vault"))
+    monkeypatch.setenv("BRIDGE_STATE_URL", "mysql://x/y")
+    status, checks, _ = doctor()
+    assert next(c for c in lines(checks, "settings") if c[0] == "fail")[1].startswith(
+        "bad setting BRIDGE_STATE_URL: expected sqlite:///PATH"
+    )
+    assert lines(checks, "vault")[0][0] == "ok"
+    assert lines(checks, "state") == []  # not checked against a default it was not given
+    assert status == 2
+
+
+def test_postgresql_state_is_reached_and_read_but_never_created(here, monkeypatch, postgres_url):
+    from bridge.database import PostgresDatabase
+
+    monkeypatch.setenv("BRIDGE_VAULT", str(here / "vault"))
+    monkeypatch.setenv("BRIDGE_STATE_URL", postgres_url)
+    status, checks, _ = doctor()
+    assert lines(checks, "state") == [
+        ("ok", f"{postgres_url}: reached; no state yet, the first sync creates it")
+    ]
+    assert status == 0
+    db = PostgresDatabase(postgres_url)
+    try:
+        assert db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").rows == [(0,)]
+    finally:
+        db.close()
+    with Store.open(postgres_url):
+        pass
+    _, checks, _ = doctor()
+    newest = MIGRATIONS[-1].version
+    assert lines(checks, "state") == [("ok", f"{postgres_url}: reached and readable (schema {newest})")]
+
+
+def test_postgresql_state_of_a_newer_release_fails(here, monkeypatch, postgres_url):
+    with Store.open(postgres_url) as store:
+        store.db.execute("INSERT INTO schema_migrations VALUES (999, 'later', 'now')")
+    monkeypatch.setenv("BRIDGE_STATE_URL", postgres_url)
+    status, checks, _ = doctor()
+    assert lines(checks, "state")[0][0] == "fail"
+    assert "has schema 999, newer than this release knows" in lines(checks, "state")[0][1]
+    assert status == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:S3cretpw@127.0.0.1:{port}/db",
+        "postgresql://bob:S3cret PW@127.0.0.1:{port}/db",
+        "postgresql://bob:pa%zzS3cret@127.0.0.1:{port}/db",
+    ],
+)
+def test_postgresql_state_that_cannot_be_reached_fails_as_setup_without_the_password(here, monkeypatch, url):
+    url = url.format(port=_closed_port())
+    monkeypatch.setenv("BRIDGE_STATE_URL", url)
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    checks = json.loads(result.stdout)["checks"]
+    (state,) = [c for c in checks if c["check"] == "state"]
+    assert (state["status"], state["cause"]) == ("fail", "setup")
+    assert state["message"].startswith("state database postgresql://bob@127.0.0.1:")
+    assert "S3cret" not in result.stdout
+    assert result.exit_code == 2

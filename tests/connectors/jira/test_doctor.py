@@ -100,3 +100,35 @@ def test_missing_credentials_fail_as_a_setting(here, monkeypatch, cloud_url):
     assert status == 2
     assert found["jira settings"][0][0] == "fail"
     assert "Jira credentials missing" in found["jira settings"][0][1]
+
+
+def test_a_bad_bridge_setting_is_not_blamed_on_jira(here, monkeypatch, cloud_url):
+    """The core's check reports BRIDGE_HTTP_DEADLINE; Jira's settings are read, and checked."""
+    from connectors.jira.doctor import checks
+
+    bridge_env(monkeypatch, here, cloud_url)
+    monkeypatch.setenv("BRIDGE_HTTP_DEADLINE", "-1")
+    found = checks()
+    assert (found[0].name, found[0].status.value) == ("jira settings", "ok")
+    assert (found[1].name, found[1].status.value) == ("jira", "ok")
+
+
+@pytest.mark.parametrize("mode", ["cloud", "server"])
+def test_the_project_key_is_matched_in_any_case_as_sync_does(here, monkeypatch, request, mode):
+    url = request.getfixturevalue(f"{mode}_url")
+    bridge_env(monkeypatch, here, url, server=mode == "server", JIRA_PROJECT="bridge")
+    status, found = doctor()
+    assert found["jira project"] == [("ok", "JIRA_PROJECT 'bridge' found (as BRIDGE)", "setup")]
+    assert found["jira owners"][0][0] == "ok"
+    assert status == 0
+
+
+def test_a_wrong_path_in_the_url_is_a_setup_problem_exit_2(here, monkeypatch, cloud_url):
+    """A 404 will be a 404 next time too: it needs a person, not a retry."""
+    bridge_env(monkeypatch, here, f"{cloud_url}/jira")
+    status, found = doctor()
+    state, message, cause = found["jira"][0]
+    assert (state, cause) == ("fail", "setup")
+    assert "HTTP 404" in message
+    assert message.endswith(f": check JIRA_URL ({cloud_url}/jira)")
+    assert status == 2

@@ -116,3 +116,13 @@ def test_a_missing_webhook_secret_is_a_warning_for_serve(setup, monkeypatch):
         "warn",
         "TODOIST_CLIENT_SECRET not set: `bridge serve` refuses Todoist webhooks",
     )
+
+
+def test_a_bad_bridge_setting_is_not_blamed_on_todoist(setup, emulator_url, monkeypatch):
+    """The core's check reports BRIDGE_HTTP_RETRIES; Todoist's are read, and checked."""
+    from connectors.todoist.doctor import checks
+
+    monkeypatch.setenv("BRIDGE_HTTP_RETRIES", "many")
+    found = checks()
+    assert (found[0].name, found[0].status.value) == ("todoist settings", "ok")
+    assert (found[1].name, found[1].status.value) == ("todoist", "ok")

@@ -42,3 +42,20 @@ def test_an_unreachable_todoist_fails_within_15_s_in_one_line(notes, env, tmp_pa
     line = error_line(result, EXIT_FAILED)
     refused = f"no answer from 127.0.0.1:{port}: [Errno 111] Connection refused"
     assert line == f"bridge: todoist: {refused} (POST /api/v1/sync)"
+
+
+def test_a_missing_token_names_the_auth_command_as_the_program_was_run(monkeypatch, tmp_path):
+    """`bridge` may be iproute2's: run as `task-bridge`, the advice says `task-bridge auth todoist`."""
+    from typer.testing import CliRunner
+
+    from bridge.cli import app
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("- [ ] Call Dana\n", encoding="utf-8")
+    monkeypatch.setenv("BRIDGE_STATE_URL", f"sqlite:///{tmp_path / 's.db'}")
+    monkeypatch.setattr("sys.argv", ["/usr/local/bin/task-bridge", "sync"])
+    result = CliRunner().invoke(app, ["sync", "--vault", str(notes), "--connector", "todoist"])
+    assert result.exit_code == 2
+    assert "no OAuth grant is stored (`task-bridge auth todoist`)" in result.stderr
+    assert "`bridge auth" not in result.stderr
