@@ -42,3 +42,22 @@ def test_an_unreachable_todoist_fails_within_15_s_in_one_line(notes, env, tmp_pa
     line = error_line(result, EXIT_FAILED)
     refused = f"no answer from 127.0.0.1:{port}: [Errno 111] Connection refused"
     assert line == f"bridge: todoist: {refused} (POST /api/v1/sync)"
+
+
+def test_a_todoist_that_accepts_and_never_answers_is_given_up_at_the_deadline(
+    notes, env, tmp_path, silent_url
+):
+    started = time.monotonic()
+    result = run_bridge(
+        "sync",
+        "--vault",
+        str(notes),
+        "--connector",
+        "todoist",
+        env={**env, "TODOIST_BASE_URL": silent_url, "BRIDGE_HTTP_DEADLINE": "2"},
+        cwd=tmp_path,
+    )
+    assert time.monotonic() - started < 2 + 3  # the deadline, and the interpreter's start
+    line = error_line(result, EXIT_FAILED)
+    host = silent_url.removeprefix("http://")
+    assert line == f"bridge: todoist: no answer from {host}: timed out (POST /api/v1/sync)"
