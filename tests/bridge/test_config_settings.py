@@ -161,3 +161,12 @@ def test_http_retries_and_deadline_are_settings(monkeypatch):
     settings = load_settings(BridgeSettings)
     assert (settings.http_retries, settings.http_deadline) == (1, 2.5)
     assert (BridgeSettings.model_fields["http_deadline"].default) == 15.0
+
+
+def test_a_bad_entry_of_a_mapping_names_the_variable_and_the_entry(monkeypatch):
+    monkeypatch.setenv("TODOIST_OWNERS", '{"Lior Genzel": 5}')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(TodoistSettings)
+    assert str(caught.value) == (
+        "bad setting TODOIST_OWNERS: entry 'Lior Genzel': Input should be a valid string"
+    )
