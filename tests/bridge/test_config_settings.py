@@ -13,7 +13,7 @@ from bridge.errors import ConfigError
 from bridge.keys import unknown_names, warn_unknown
 from connectors.jira.settings import JiraSettings
 from connectors.todoist.settings import TodoistSettings
-from tests.cli import error_line, run_bridge
+from tests.cli import error_line, run_bridge, stderr_lines
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_a_typo_is_warned_once_on_stderr_when_the_settings_are_read(notes, tmp_p
     env = {"BRIDGE_CONECTOR": "todoist", "TODOIST_PROJCT": "Work"}
     result = run_bridge("tasks", str(notes), env=env, cwd=tmp_path)
     assert result.returncode == 0
-    warned = [line for line in result.stderr.splitlines() if "unknown setting" in line]
+    warned = [line for line in stderr_lines(result.stderr) if "unknown setting" in line]
     said = "unknown setting BRIDGE_CONECTOR in the environment; did you mean BRIDGE_CONNECTOR?"
     assert warned == [f"WARNING bridge.keys: {said}"]
 
