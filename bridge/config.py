@@ -46,9 +46,7 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        problems = [
-            f"{prefix}{'_'.join(str(p) for p in e['loc']).upper()}: {_message(e)}" for e in exc.errors()
-        ]
+        problems = [_problem(prefix, e) for e in exc.errors()]
         raise ConfigError("bad setting " + "; ".join(problems)) from exc
     except SettingsError as exc:  # a value that is not even JSON, e.g. a dict setting
         found = re.search(r'field "(\w+)"', str(exc))
@@ -182,6 +180,14 @@ def _postgres_hosts(url: str) -> None:
                 "the host or port of the PostgreSQL URL is not valid (a port is a number from 1 to"
                 " 65535; percent-encode special characters in the password)"
             )
+
+
+def _problem(prefix: str, error: ErrorDetails) -> str:
+    """The variable named by the error's field alone, and where inside its value in the message:
+    the whole location joined (`TODOIST_OWNERS_LIOR GENZEL`) named a variable that does not exist."""
+    field, *inside = error["loc"] or ("",)
+    where = f"entry {', '.join(repr(part) for part in inside)}: " if inside else ""
+    return f"{prefix}{str(field).upper()}: {where}{_message(error)}"
 
 
 def _message(error: ErrorDetails) -> str:

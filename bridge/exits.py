@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from bridge.errors import AuthError, BridgeError, ConfigError, LockHeldError, StateError
+from bridge.sync_lines import stderr_stamp
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_USAGE", "exit_status", "fail", "prog", "say"]
 
@@ -27,8 +28,9 @@ def prog() -> str:
 
 
 def say(message: object) -> None:
-    """One error line on stderr, prefixed with the program's name."""
-    print(f"{prog()}: {message}", file=sys.stderr)
+    """One error line on stderr, prefixed with the program's name, and with a timestamp when stderr
+    is no terminal: cron mails it among stdout's stamped lines."""
+    print(f"{stderr_stamp()}{prog()}: {message}", file=sys.stderr)
 
 
 def exit_status(exc: BridgeError) -> int:

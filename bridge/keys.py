@@ -3,6 +3,7 @@
 pydantic-settings ignores a name it has no field for, so `TODOIST_PROJCT=Work` would silently
 leave the tasks in Inbox. Names under a settings class's prefix, in the environment or its `.env`
 files, are compared with the class's fields here; `bridge doctor` reports where each came from.
+Only a likely typo is warned of on every run; a name close to no setting is listed by doctor.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ class Unknown:
     suggestion: str | None
 
     def message(self) -> str:
-        hint = f"; did you mean {self.suggestion}?" if self.suggestion else " (ignored)"
-        return f"unknown setting {self.name} in {self.where}{hint}"
+        if self.suggestion is None:
+            return f"{self.name} in {self.where}: not a task-bridge setting; ignored"
+        return f"unknown setting {self.name} in {self.where}; did you mean {self.suggestion}?"
 
 
 def env_files(cls: type[BaseSettings]) -> list[Path]:
@@ -92,9 +94,11 @@ def unknown_names(cls: type[BaseSettings]) -> list[Unknown]:
 
 
 def warn_unknown(cls: type[BaseSettings]) -> None:
-    """One warning line per unknown name, once per process (settings are read more than once)."""
+    """One warning line per likely typo (an unknown name close to a setting's), once per process
+    (settings are read more than once). A name close to none is another program's (`JIRA_HOME` on
+    an Atlassian host): warning on every run would mail cron each time, so only doctor lists it."""
     for item in unknown_names(cls):
-        if (item.name, item.where) not in _warned:
+        if item.suggestion is not None and (item.name, item.where) not in _warned:
             _warned.add((item.name, item.where))
             log.warning("%s", item.message())
 

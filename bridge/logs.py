@@ -10,6 +10,8 @@ import logging
 import sys
 from typing import TextIO
 
+from bridge.sync_lines import stderr_stamp
+
 __all__ = ["OWN", "configure"]
 
 OWN = ("bridge", "connectors")  # the loggers `-v` opens: this product's code, core and plugins
@@ -27,6 +29,10 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, _value: object) -> None:
         pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Stamped like `say()`'s lines when stderr is no terminal (cron, a log file)."""
+        return stderr_stamp() + super().format(record)
 
 
 def configure(*, verbose: bool) -> None:

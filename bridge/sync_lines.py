@@ -3,7 +3,7 @@
 Cron mails whatever a job prints, so `--quiet` prints a connector's report only when something
 changed or failed: an idle run prints nothing and sends no mail. When stdout is not a terminal
 (cron, a log file, a pipe) each line starts with an ISO 8601 timestamp and is never wrapped, so
-a log read later says when each run happened.
+a log read later says when each run happened; so do error and log lines on stderr when it is not one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rich.console import Console
 
 from bridge.output import print_report
 
-__all__ = ["changed", "print_line", "print_sync_report", "stamped", "timestamp"]
+__all__ = ["changed", "print_line", "print_sync_report", "stamped", "stderr_stamp", "timestamp"]
 
 _CHANGES = ("created", "updated", "closed", "reopened", "deleted", "notes_written", "conflicts", "failed")
 
@@ -30,6 +30,13 @@ def changed(report: dict[str, Any]) -> bool:
 def timestamp() -> str:
     """Now, local time with its offset, to the second: `2026-05-01T07:10:00+02:00`."""
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def stderr_stamp() -> str:
+    """The timestamp and a space that start a line on stderr when it is not a terminal (cron's mail,
+    a log file), as they start stdout's lines there; nothing on a terminal."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return "" if isatty is not None and isatty() else f"{timestamp()} "
 
 
 def stamped(text: str) -> str:

@@ -11,7 +11,7 @@ import email.utils
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -76,7 +76,21 @@ class Patience:
         return cls(retries=settings.http_retries, deadline=settings.http_deadline)
 
     def connect_timeout(self, elapsed: float) -> float:
-        return max(0.1, min(self.connect, self.deadline - elapsed))
+        return min(self.connect, self.left(elapsed))
+
+    def left(self, elapsed: float) -> float:
+        """Seconds before the deadline: the most any one wait (connect, read, write, pool) may take,
+        or a tracker that accepts the connection and never answers holds the run a full read timeout."""
+        return max(0.1, self.deadline - elapsed)
+
+    def timeouts(self, given: Mapping[str, float | None], elapsed: float) -> dict[str, float]:
+        """httpx's per-request timeouts, each cut to what the deadline leaves (none means no limit)."""
+        cut = {}
+        for key in ("connect", "read", "write", "pool"):
+            limit = self.connect_timeout(elapsed) if key == "connect" else self.left(elapsed)
+            value = given.get(key)
+            cut[key] = limit if value is None else min(value, limit)
+        return cut
 
     def wait(self, attempt: int, elapsed: float, hint: float | None = None) -> float | None:
         """Seconds to wait before retry number `attempt`, or None: give up (retries spent, or the
@@ -183,12 +197,7 @@ class RetryTransport(httpx.BaseTransport):
         while True:
             attempt += 1
             elapsed = self.clock() - started
-            connect = self.patience.connect_timeout(elapsed)
-            if timeouts:
-                request.extensions["timeout"] = {
-                    **timeouts,
-                    "connect": min(timeouts["connect"] or connect, connect),
-                }
+            request.extensions["timeout"] = self.patience.timeouts(timeouts, elapsed)
             try:
                 response = self.inner.handle_request(request)
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol):

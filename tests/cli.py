@@ -7,6 +7,7 @@ Error paths are checked through it because the contract is about what a person s
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -33,6 +34,20 @@ def error_line(result: subprocess.CompletedProcess[str], status: int) -> str:
     assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("bridge: "), lines[0]
+    line = unstamped(lines[0])
+    assert line.startswith("bridge: "), lines[0]
     assert result.returncode == status, result.stderr
-    return lines[0]
+    return line
+
+
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ")
+
+
+def unstamped(line: str) -> str:
+    """A stderr line without the timestamp it starts with when stderr is no terminal (a pipe here)."""
+    return _STAMP.sub("", line, count=1)
+
+
+def stderr_lines(text: str) -> list[str]:
+    """Lines written to stderr, each without its timestamp."""
+    return [unstamped(line) for line in text.splitlines()]

@@ -76,10 +76,11 @@ class BoundedAdapter(HTTPAdapter):
                 self.sleep(delay)
 
     def _timeout(self, given: Any, elapsed: float) -> Any:
-        """The caller's (connect, read) timeouts, the connect part cut to what the deadline leaves."""
+        """The caller's (connect, read) timeouts, both cut to what the deadline leaves: a site that
+        accepts the connection and never answers otherwise holds the run all of JIRA_TIMEOUT."""
         connect = self.patience.connect_timeout(elapsed)
-        if isinstance(given, tuple):
-            return (min(given[0] or connect, connect), given[1])
+        left = self.patience.left(elapsed)
         if isinstance(given, Mapping):  # pragma: no cover - requests passes a number or a pair
             return given
-        return (min(given or connect, connect), given)
+        first, second = given if isinstance(given, tuple) else (given, given)
+        return (min(first or connect, connect), min(second or left, left))

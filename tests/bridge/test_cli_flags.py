@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from bridge import logs
 from bridge.cli import app
 from bridge.database import SQLiteDatabase
+from tests.cli import unstamped
 from tests.conftest import ROOT
 
 SCRIPT = Path(sys.executable).with_name("task-bridge")
@@ -56,7 +57,7 @@ def test_task_bridge_names_itself_in_errors_usage_and_version(tmp_path):
         [str(SCRIPT), "tasks", str(tmp_path / "nowhere")], capture_output=True, text=True, check=False
     )
     assert missing.returncode == 2
-    assert missing.stderr.startswith("task-bridge: "), missing.stderr
+    assert unstamped(missing.stderr).startswith("task-bridge: "), missing.stderr
     usage = subprocess.run([str(SCRIPT), "-h"], capture_output=True, text=True, check=True)
     assert "Usage: task-bridge " in usage.stdout
     version = subprocess.run([str(SCRIPT), "--version"], capture_output=True, text=True, check=True)

@@ -10,10 +10,10 @@ import pytest
 from bridge.cli import EXIT_USAGE
 from bridge.config import BridgeSettings, load_settings
 from bridge.errors import ConfigError
-from bridge.keys import unknown_names
+from bridge.keys import unknown_names, warn_unknown
 from connectors.jira.settings import JiraSettings
 from connectors.todoist.settings import TodoistSettings
-from tests.cli import error_line, run_bridge
+from tests.cli import error_line, run_bridge, stderr_lines
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_unknown_names_in_the_environment_and_env_file_get_a_did_you_mean(monkey
     ]
     assert [u.message() for u in unknown_names(TodoistSettings)] == [
         f"unknown setting TODOIST_PROJCT in {tmp_path / '.env'}; did you mean TODOIST_PROJECT?",
-        f"unknown setting TODOIST_WHATEVER_ELSE in {tmp_path / '.env'} (ignored)",
+        f"TODOIST_WHATEVER_ELSE in {tmp_path / '.env'}: not a task-bridge setting; ignored",
     ]
 
 
@@ -127,9 +127,22 @@ def test_a_typo_is_warned_once_on_stderr_when_the_settings_are_read(notes, tmp_p
     env = {"BRIDGE_CONECTOR": "todoist", "TODOIST_PROJCT": "Work"}
     result = run_bridge("tasks", str(notes), env=env, cwd=tmp_path)
     assert result.returncode == 0
-    warned = [line for line in result.stderr.splitlines() if "unknown setting" in line]
+    warned = [line for line in stderr_lines(result.stderr) if "unknown setting" in line]
     said = "unknown setting BRIDGE_CONECTOR in the environment; did you mean BRIDGE_CONNECTOR?"
     assert warned == [f"WARNING bridge.keys: {said}"]
+
+
+def test_only_a_likely_typo_is_warned_when_the_settings_are_read(monkeypatch, caplog):
+    """JIRA_HOME (Atlassian hosts) and JIRA_AUTH_TYPE (other Jira CLIs) are another program's:
+    a warning on each run would mail cron each time; `bridge doctor` lists them instead."""
+    monkeypatch.setenv("JIRA_HOME", "/var/atlassian/jira")
+    monkeypatch.setenv("JIRA_AUTH_TYPE", "basic")
+    monkeypatch.setenv("JIRA_PROJCT", "BRIDGE")
+    with caplog.at_level(logging.WARNING, logger="bridge.keys"):
+        warn_unknown(JiraSettings)
+    assert [r.getMessage() for r in caplog.records] == [
+        "unknown setting JIRA_PROJCT in the environment; did you mean JIRA_PROJECT?"
+    ]
 
 
 def test_a_connector_settings_typo_is_warned_when_the_connector_reads_them(monkeypatch, caplog):
@@ -170,3 +183,12 @@ def test_a_postgresql_url_with_a_bad_port_is_a_bad_setting_exit_2(notes, tmp_pat
 def test_a_postgresql_url_with_several_hosts_is_accepted(monkeypatch):
     monkeypatch.setenv("BRIDGE_STATE_URL", "postgresql://bob@h1:5432,h2,[::1]:5433/db")
     assert load_settings(BridgeSettings).state_url == "postgresql://bob@h1:5432,h2,[::1]:5433/db"
+
+
+def test_a_bad_entry_of_a_mapping_names_the_variable_and_the_entry(monkeypatch):
+    monkeypatch.setenv("TODOIST_OWNERS", '{"Lior Genzel": 5}')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(TodoistSettings)
+    assert str(caught.value) == (
+        "bad setting TODOIST_OWNERS: entry 'Lior Genzel': Input should be a valid string"
+    )

@@ -62,6 +62,15 @@ def test_a_typo_is_a_warning_with_a_did_you_mean(here, monkeypatch):
     ) in lines(checks, "settings")
 
 
+def test_a_name_close_to_no_setting_is_listed_as_ignored(here, monkeypatch):
+    monkeypatch.setenv("JIRA_HOME", "/var/atlassian/jira")
+    _, checks, _ = doctor()
+    assert (
+        "warn",
+        "JIRA_HOME in the environment: not a task-bridge setting; ignored",
+    ) in lines(checks, "settings")
+
+
 def test_a_vault_that_is_missing_fails_as_a_setting(here, monkeypatch):
     monkeypatch.setenv("BRIDGE_VAULT", str(here / "nowhere"))
     status, checks, _ = doctor()

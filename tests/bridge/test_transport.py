@@ -132,3 +132,9 @@ def test_no_answer_names_the_host_and_the_reason():
         "no answer from 127.0.0.1:9: [Errno 111] Connection refused"
     )
     assert no_answer(httpx.ReadTimeout("x", request=request)) == "no answer from 127.0.0.1:9: timed out"
+
+
+def test_every_timeout_is_cut_to_what_the_deadline_leaves():
+    patience = Patience(deadline=15.0)
+    given = {"connect": 10.0, "read": 60.0, "write": None, "pool": 1.0}
+    assert patience.timeouts(given, elapsed=12.0) == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 1.0}

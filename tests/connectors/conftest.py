@@ -6,6 +6,7 @@ It runs under `serve_in_thread` like the emulators, so deliveries cross real HTT
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -98,3 +99,31 @@ def tracker() -> Iterator[Tracker]:
     with serve_in_thread(found.app) as base:
         found.url = base
         yield found
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """`http://127.0.0.1:PORT` of a real listener that accepts every connection and never answers:
+    a tracker behind a hung proxy, which only the deadline can give up on."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()

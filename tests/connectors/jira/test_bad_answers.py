@@ -13,7 +13,7 @@ import pytest
 
 from bridge.cli import EXIT_FAILED, EXIT_USAGE
 from connectors.jira.emulator import JiraEmulator
-from tests.cli import error_line, run_bridge
+from tests.cli import error_line, run_bridge, stderr_lines
 from tests.connectors.conftest import Tracker
 from tests.connectors.jira.conftest import EMAIL, TOKEN
 
@@ -112,7 +112,7 @@ def test_a_bulk_create_answered_with_the_wrong_shape_fails_its_tasks(tmp_path, t
     result = _sync(notes, _env(tracker.url, tmp_path))
     assert result.returncode == EXIT_FAILED, result.stderr
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = stderr_lines(result.stderr.strip())
     assert len(lines) == 2  # one line per task that failed
     for line in lines:
         assert line.startswith("bridge: n.md: create ")

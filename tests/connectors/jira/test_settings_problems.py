@@ -52,3 +52,15 @@ def test_an_unreachable_jira_fails_within_15_s_in_one_line(monkeypatch, tmp_path
     line = error_line(result, EXIT_FAILED)
     refused = f"no answer from 127.0.0.1:{port}: [Errno 111] Connection refused"
     assert line == f"bridge: jira: {refused} (5 attempts) (serverInfo)"
+
+
+def test_a_jira_that_accepts_and_never_answers_is_given_up_at_the_deadline(monkeypatch, tmp_path, silent_url):
+    env = bridge_env(monkeypatch, tmp_path, silent_url, JIRA_TIMEOUT="100", BRIDGE_HTTP_DEADLINE="2")
+    started = time.monotonic()
+    result = run_bridge(
+        "sync", "--vault", str(_notes(tmp_path)), "--connector", "jira", env=env, cwd=tmp_path
+    )
+    assert time.monotonic() - started < 2 + 3  # the deadline, and the interpreter's start
+    line = error_line(result, EXIT_FAILED)
+    host = silent_url.removeprefix("http://")
+    assert line == f"bridge: jira: no answer from {host}: timed out (1 attempt) (serverInfo)"

@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 from bridge.cli import app
 from bridge.transport import make_http_client
 from connectors.todoist.emulator import Emulator
+from tests.cli import unstamped
 from tests.connectors.todoist.conftest import CLIENT_SECRET, TOKEN
 
 BRIDGE = shutil.which("bridge") or str(Path(sys.executable).with_name("bridge"))
@@ -350,7 +351,7 @@ def test_missing_app_credentials_are_named(tmp_path, monkeypatch, env, missing):
     _use(monkeypatch, tmp_path, {k: v for k, v in env.items() if k != missing})
     result = CliRunner().invoke(app, ["auth", "todoist", "--no-browser", "--port", "0"])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"bridge: {missing} is not set")
+    assert unstamped(result.stderr).startswith(f"bridge: {missing} is not set")
     assert result.stdout == ""
 
 

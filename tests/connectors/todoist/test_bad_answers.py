@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import EXIT_FAILED, EXIT_USAGE
-from tests.cli import error_line, run_bridge
+from tests.cli import error_line, run_bridge, stderr_lines
 from tests.connectors.conftest import Tracker
 from tests.connectors.todoist.conftest import TOKEN
 
@@ -87,7 +87,7 @@ def test_a_write_answered_with_the_wrong_shape_fails_its_tasks(vault, tracker, s
     result = _sync(vault, scripted_env)
     assert result.returncode == EXIT_FAILED, result.stderr
     assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
+    lines = stderr_lines(result.stderr.strip())
     assert lines
     for line in lines:  # one line per task that failed
         assert line.startswith("bridge: ")

@@ -59,3 +59,22 @@ def test_a_missing_token_names_the_auth_command_as_the_program_was_run(monkeypat
     assert result.exit_code == 2
     assert "no OAuth grant is stored (`task-bridge auth todoist`)" in result.stderr
     assert "`bridge auth" not in result.stderr
+
+
+def test_a_todoist_that_accepts_and_never_answers_is_given_up_at_the_deadline(
+    notes, env, tmp_path, silent_url
+):
+    started = time.monotonic()
+    result = run_bridge(
+        "sync",
+        "--vault",
+        str(notes),
+        "--connector",
+        "todoist",
+        env={**env, "TODOIST_BASE_URL": silent_url, "BRIDGE_HTTP_DEADLINE": "2"},
+        cwd=tmp_path,
+    )
+    assert time.monotonic() - started < 2 + 3  # the deadline, and the interpreter's start
+    line = error_line(result, EXIT_FAILED)
+    host = silent_url.removeprefix("http://")
+    assert line == f"bridge: todoist: no answer from {host}: timed out (POST /api/v1/sync)"
