@@ -26,7 +26,7 @@ from bridge import registry
 from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
 from bridge.errors import ConfigError, StateError
-from bridge.keys import said, sources, unknown_names
+from bridge.keys import known_names, said, sources, unknown_names
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -237,8 +237,8 @@ def _trackers(
     """The connectors named by BRIDGE_CONNECTOR or BRIDGE_ROUTES, or with any setting of theirs set."""
     named = [*(settings.routes.connectors if settings.routes else []), settings.connector or ""]
     for name, cls in classes.items():
-        prefix = str(cls.model_config.get("env_prefix", "")).upper()
-        if any(key.startswith(prefix) for key in found.settings):
+        known = known_names(cls)  # not any name under its prefix: Atlassian hosts set JIRA_HOME
+        if any(key in known for key in found.settings):
             named.append(name)
     wanted = list(dict.fromkeys(n for n in named if n))
     if not wanted:

@@ -253,3 +253,15 @@ def test_postgresql_state_that_cannot_be_reached_fails_as_setup_without_the_pass
     assert state["message"].startswith("state database postgresql://bob@127.0.0.1:")
     assert "S3cret" not in result.stdout
     assert result.exit_code == 2
+
+
+def test_a_name_no_connector_reads_does_not_make_its_tracker_configured(here, monkeypatch):
+    """Atlassian hosts set JIRA_HOME: that alone is no Jira to check (and no failure)."""
+    (here / ".env").write_text("BRIDGE_VAULT=vault\n", encoding="utf-8")
+    monkeypatch.setenv("JIRA_HOME", "/var/atlassian/application-data/jira")
+    status, checks, _ = doctor()
+    assert not [c for c in checks if c["check"].startswith("jira")]
+    assert ("warn", "no connector configured: set BRIDGE_CONNECTOR or BRIDGE_ROUTES") in lines(
+        checks, "trackers"
+    )
+    assert status == 0
