@@ -146,7 +146,7 @@ def _read(
     settings: BridgeSettings, root: Path, rel: str, dialect: Dialect, memo: NoteMemo
 ) -> tuple[bytes, os.stat_result, list[Task]] | None:
     """A note's bytes, stat and tasks (parsed through `memo`); None when it cannot be trusted:
-    gone, unreadable, not UTF-8, or with an unclosed fence (its lines may be anywhere)."""
+    gone, unreadable, not UTF-8, or with an unclosed fence or comment (its lines may be anywhere)."""
     real, _ = real_path(root, root / rel)
     if real is None:
         return None

@@ -107,7 +107,9 @@ def _dataview_field(key: str, raw: str, start: int, end: int) -> Field | None:
 # non-ASCII, checked first so plain words fail fast) and a loose value; each kind's exact value
 # grammar is checked afterwards, from the end of the line.
 _TAG_OR_BLOCK = rf"(?P<tag>\#{TAG_CHARS})|(?P<block>\^[A-Za-z0-9-]+)"
-_DATAVIEW_FIELD = r"(?P<dv>\[[ \t]*[A-Za-z]+::[^\]]*\]|\([ \t]*[A-Za-z]+::[^)]*\)),?"
+# A Dataview field may be followed by blanks and a comma (`[due:: 2021-08-22]  , [priority:: high]`),
+# as Obsidian Tasks reads it (its `(?: *,)?`); the comma belongs to the field before it.
+_DATAVIEW_FIELD = r"(?P<dv>\[[ \t]*[A-Za-z]+::[^\]]*\]|\([ \t]*[A-Za-z]+::[^)]*\))(?:[ \t]*,)?"
 _EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?P<sig>{SIGNIFIER_RE.pattern})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
 
 
@@ -137,7 +139,7 @@ def _field(line: str, m: re.Match[str]) -> Field | None:
         if dv is None:
             return None
         key, raw = (dv["k1"], dv["v1"]) if dv["k1"] is not None else (dv["k2"], dv["v2"])
-        return _dataview_field(key, raw, start, m.end())  # the span keeps a trailing `,`
+        return _dataview_field(key, raw, start, m.end())  # the span keeps a trailing `  ,`
     value = m["val"].rstrip(" \t")
     end = m.start("val") + len(value) if value else m.end("sig")
     sig, spelling = BY_TEXT[m["sig"]]
@@ -201,7 +203,7 @@ def _read(
                 problems.append(f"impossible {f.name} date {value!r} ({label}); {_UNKNOWN}")
                 value = None
         elif f.name == "priority" and value is None:
-            wrong = line[f.start : f.end].rstrip(",")
+            wrong = line[f.start : f.end].rstrip(" \t,")
             problems.append(f"unknown priority {wrong} (highest, high, medium, low, lowest); {_UNKNOWN}")
         if f.name not in ("tag", "block"):
             values[f.name] = value
@@ -259,7 +261,17 @@ def _tags(parsed: LineParse) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*inline, *trailing]))
 
 
-_CANDIDATE_RE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\]).*", re.M)
+# Comment opener → its closer. Obsidian renders neither, so Obsidian Tasks never sees a task
+# inside one; a line that starts inside a comment is no task and no fence.
+_COMMENTS: Mapping[str, str] = {"<!--": "-->", "%%": "%%"}
+_COMMENT_MARKS = "|".join(re.escape(m) for m in dict.fromkeys([*_COMMENTS, *_COMMENTS.values()]))
+_OPENER_RE = re.compile("|".join(re.escape(m) for m in _COMMENTS))
+_CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_CANDIDATE_RE = re.compile(
+    r"^(?:[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\])"
+    rf"|[^\n]*?(?:{_COMMENT_MARKS})).*",
+    re.M,
+)
 _FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
 _UNCLOSED_FRONT_MATTER_RE = re.compile(r"---\r?\n")
 
@@ -276,11 +288,34 @@ def _front_matter(text: str) -> tuple[str | None, int]:
     return text[first + 1 : end.start()].rstrip("\r\n"), len(text) if body < 0 else body + 1
 
 
+def _comment_after(line: str, closer: str | None) -> str | None:
+    """The comment still open at the end of `line` (its closer), given the one open at its start.
+
+    Marks in a code span are text, as Obsidian renders them; inside a comment nothing is code.
+    """
+    at = 0
+    plain: str | None = None  # the line with its code spans blanked, built only when needed
+    while True:
+        if closer is not None:
+            end = line.find(closer, at)
+            if end < 0:
+                return closer
+            at, closer = end + len(closer), None
+            continue
+        if plain is None:
+            plain = _CODE_SPAN_RE.sub(lambda m: " " * len(m[0]), line) if "`" in line else line
+        opener = _OPENER_RE.search(plain, at)
+        if opener is None:
+            return None
+        at, closer = opener.end(), _COMMENTS[opener[0]]
+
+
 def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[list[Task], list[Diagnostic]]:
     """Every task of one note, in line order, with keys; `path` is vault-relative (POSIX).
 
-    One multiline regex finds the lines that can matter (checklist items and fences), so the
-    rest of a note costs no Python work; byte offsets are counted only where text is not ASCII.
+    One multiline regex finds the lines that can matter (checklist items, fences and comment
+    marks), so the rest of a note costs no Python work; byte offsets are counted only where text
+    is not ASCII. Fences and comments hide each other's marks: whichever opens first wins.
     """
     dialect = dialect or Dialect()
     statuses, global_filter = dialect.statuses, dialect.global_filter
@@ -300,6 +335,8 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
     tasks: list[Task] = []
     fence: str | None = None
     fence_line = 0
+    comment: str | None = None  # the closer of the comment open at the current line
+    comment_line = 0
     number, counted, offset = 1, 0, bom  # line number and byte offset at char `counted`
     for m in _CANDIDATE_RE.finditer(text, body):
         at = m.start()
@@ -308,6 +345,12 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         counted = at
         raw = m.group()
         line = raw[:-1] if raw.endswith("\r") else raw
+        if comment is not None:  # the line starts inside a comment: no task, no fence
+            closed = comment in line
+            comment = _comment_after(line, comment)
+            if closed and comment is not None:  # closed, then another opened: name that one
+                comment_line = number
+            continue
         fm = _FENCE_RE.match(line) if ("`" in line or "~" in line) else None
         if fm:
             mark = fm["fence"]
@@ -317,7 +360,12 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
             if mark[0] == fence[0] and len(mark) >= len(fence) and not fm["rest"].strip():
                 fence = None
                 continue
-        if fence is not None or (global_filter and global_filter not in line):
+        if fence is not None:
+            continue
+        if "%" in line or "<" in line:  # a comment opened here hides the lines after, not this one
+            comment = _comment_after(line, None)
+            comment_line = number
+        if global_filter and global_filter not in line:
             continue
         parsed = parse_line(line, dialect.task_format)
         if parsed is None:
@@ -334,6 +382,13 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
             " note is closed for being missing"
         )
         diagnostics.append(Diagnostic(path, problem, fence_line, unread=True))
+    if comment is not None:
+        opener = next(o for o, c in _COMMENTS.items() if c == comment)
+        problem = (
+            f"comment {opener} is never closed; lines after it are not read, and no task of this"
+            " note is closed for being missing"
+        )
+        diagnostics.append(Diagnostic(path, problem, comment_line, unread=True))
     return _distinguish(tasks), diagnostics
 
 

@@ -58,7 +58,7 @@ class Scan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     # Notes ("a.md") and folders ("a/") whose tasks are not all known: unreadable, skipped, or
-    # ambiguous (an unclosed fence). A linked task not seen there is not gone, only unseen.
+    # ambiguous (an unclosed fence or comment). A linked task not seen there is not gone, only unseen.
     unread: list[str] = field(default_factory=list)
     litter: list[Path] = field(default_factory=list)  # temporary files of a killed write-back
     dialect: Dialect = field(
@@ -326,7 +326,7 @@ def _walked(real: Path, start: Path) -> bool:
 def _add(result: Scan, rel: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
     result.tasks.extend(tasks)
     result.diagnostics.extend(diagnostics)
-    if any(d.unread for d in diagnostics):  # an unclosed fence or front matter: tasks may be missing
+    if any(d.unread for d in diagnostics):  # an unclosed fence, comment or front matter: tasks may be missing
         result.unread.append(rel)
 
 
