@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from bridge.errors import StateError
-from bridge.state import Store
+from bridge.state import Store, reopen
 
 __all__ = ["Intake"]
 
@@ -102,7 +102,7 @@ class Intake:
                 store = store or Store.open(self.url)
                 new = store.receive_many(items)
             except StateError:  # the connection may have dropped (database restarted): one new try
-                store = _reopened(store, self.url)
+                store = reopen(store, self.url)
                 new = store.receive_many(items)
         except StateError as exc:
             for delivery in batch:
@@ -117,12 +117,3 @@ class Intake:
             delivery.stored.set_result(fresh)
         self.on_stored([(d.connector, fresh) for d, fresh in zip(batch, new, strict=True)])
         return store
-
-
-def _reopened(store: Store | None, url: str) -> Store:
-    if store is not None:
-        try:
-            store.close()
-        except Exception:  # a broken connection may fail to close; it is dropped anyway
-            log.debug("closing a failed state connection raised", exc_info=True)
-    return Store.open(url)

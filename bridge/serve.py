@@ -40,7 +40,7 @@ from bridge.errors import BridgeError, LockHeldError, StateError
 from bridge.inbox import NoteMemo, Outcome, apply_events, warm
 from bridge.intake import Intake
 from bridge.metrics import CONTENT_TYPE, LATENCY_BUCKETS, Metrics, Settled, seconds_since
-from bridge.state import InboxEvent, Store
+from bridge.state import InboxEvent, Store, reopen
 
 __all__ = ["Receiver", "create_app"]
 
@@ -125,7 +125,7 @@ class Receiver:
             try:
                 return query(self._store)
             except StateError:
-                self._store = _reopen(self._store, self.url)
+                self._store = reopen(self._store, self.url)
                 return query(self._store)
 
     def _inbox_counts(self) -> Mapping[str, int] | None:
@@ -222,7 +222,7 @@ class Receiver:
                     log.exception("inbox worker failed; retrying")
                     time.sleep(1.0)
                     try:
-                        store = _reopen(store, self.url)
+                        store = reopen(store, self.url)
                     except StateError:
                         log.warning("state database unavailable; retrying", state=store.where)
         finally:
@@ -376,15 +376,6 @@ def _since(received_at: str, now: dt.datetime) -> float | None:
     except ValueError:
         return None
     return round((now - then).total_seconds() * 1000, 1)
-
-
-def _reopen(store: Store, url: str) -> Store:
-    """A new connection in place of one that failed; StateError while the database is away."""
-    try:
-        store.close()
-    except Exception:  # a broken connection may fail to close; it is dropped anyway
-        log.debug("closing a failed state connection raised", exc_info=True)
-    return Store.open(url)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -24,7 +24,17 @@ from bridge.database import Database, connect, sqlite_path
 from bridge.errors import StateError
 from bridge.migrations import MIGRATIONS
 
-__all__ = ["SET_ASIDE", "Base", "CachedFile", "InboxEvent", "InboxItem", "Store", "bump", "sqlite_path"]
+__all__ = [
+    "SET_ASIDE",
+    "Base",
+    "CachedFile",
+    "InboxEvent",
+    "InboxItem",
+    "Store",
+    "bump",
+    "reopen",
+    "sqlite_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -625,3 +635,14 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
 def bump(base: Base, **changes: Any) -> Base:
     """The base after a sync changed it: a new version, so the next change gets a new idempotency token."""
     return replace(base, version=base.version + 1, **changes)
+
+
+def reopen(store: Store | None, url: str) -> Store:
+    """A new connection in place of one that failed (or none yet); StateError while the database
+    is away. The old one is closed if it can be: a broken connection may fail to, and is dropped."""
+    if store is not None:
+        try:
+            store.close()
+        except Exception:
+            log.debug("closing a failed state connection raised", exc_info=True)
+    return Store.open(url)

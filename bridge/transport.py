@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from bridge.config import BridgeSettings
 
 __all__ = [
+    "ERRNO",
+    "UNSENDABLE",
     "BaseURLTransport",
     "Patience",
     "RetryTransport",
@@ -101,14 +103,15 @@ class Patience:
         return None if elapsed + delay >= self.deadline else delay
 
 
-_ERRNO = re.compile(r"^\[Errno -?\d+\] [\w ,'-]+$")
+ERRNO = re.compile(r"\[Errno -?\d+\] [\w ,'-]+")  # an OS error's own words: they hold no header
+UNSENDABLE = "the request could not be sent (a malformed header: check the credential settings)"
 
 
 def no_answer(exc: httpx.HTTPError) -> str:
     """Why a request got no answer, in words that cannot hold a header: an HTTP library's own
     message may quote a header value whole (a token with a newline is an "illegal header value")."""
     if isinstance(exc, httpx.LocalProtocolError):
-        return "the request could not be sent (a malformed header: check the credential settings)"
+        return UNSENDABLE
     try:
         host = exc.request.url.netloc.decode("ascii", "replace").rpartition("@")[2]
     except RuntimeError:  # an error raised without its request
@@ -118,7 +121,7 @@ def no_answer(exc: httpx.HTTPError) -> str:
         return f"{where}: timed out"
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).strip()
-        return f"{where}: {text}" if _ERRNO.match(text) else f"{where}: cannot connect"
+        return f"{where}: {text}" if ERRNO.fullmatch(text) else f"{where}: cannot connect"
     return f"{where} ({type(exc).__name__})"
 
 

@@ -9,7 +9,6 @@ raises `UnreachableError`, which is no `ConnectionError`, so the library passes 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,13 +17,11 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from bridge.transport import Patience
+from bridge.transport import ERRNO, Patience
 
 __all__ = ["BoundedAdapter", "UnreachableError"]
 
 log = logging.getLogger(__name__)
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] [\w ,'-]+")
 
 
 class UnreachableError(requests.RequestException):
@@ -34,7 +31,7 @@ class UnreachableError(requests.RequestException):
 def _why(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
-    found = _ERRNO.search(str(exc))
+    found = ERRNO.search(str(exc))
     return found.group(0) if found else "connection failed"
 
 

@@ -29,7 +29,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from bridge.errors import AuthError, ConnectorError, GoneError, RemoteReadError
-from bridge.transport import Patience, is_json_type, json_kind, not_json
+from bridge.transport import UNSENDABLE, Patience, is_json_type, json_kind, not_json
 from connectors.jira.adapter import BoundedAdapter
 from connectors.jira.settings import JiraSettings
 
@@ -143,7 +143,7 @@ def describe(exc: Exception) -> str:
             text = " ".join((exc.text or "").split())[:300] or "no details"
         return f"HTTP {exc.status_code}: {text}" if exc.status_code else text
     if isinstance(exc, requests.exceptions.InvalidHeader):  # its message quotes the header whole
-        return "the request could not be sent (a malformed header: check the credential settings)"
+        return UNSENDABLE
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
