@@ -68,6 +68,7 @@ _COUNTER = {
     OpKind.CLOSE: "closed",
     OpKind.REOPEN: "reopened",
     OpKind.DELETE: "deleted",
+    OpKind.ADVANCE: "closed",  # an occurrence completed: the note was ticked, the tracker closed it
 }
 
 

@@ -61,6 +61,11 @@ class Fields:
     note_title: str = ""
     path: str = ""  # vault-relative, for the link back
     vault: str = ""  # the vault's name, for obsidian://open?vault=…
+    # The 🔁 rule as Obsidian Tasks reads it (`every week on Friday`, `every day when done`);
+    # None when the task does not recur or its rule is unreadable.
+    recurrence: str | None = None
+    # The ref of the task this one's line is indented under (a sub-task), None at the top.
+    parent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,8 @@ class Fields:
             "note_title": self.note_title,
             "path": self.path,
             "vault": self.vault,
+            "recurrence": self.recurrence,
+            "parent": self.parent,
         }
 
     @classmethod
@@ -87,6 +94,8 @@ class Fields:
             note_title=data.get("note_title", ""),
             path=data.get("path", ""),
             vault=data.get("vault", ""),
+            recurrence=data.get("recurrence"),
+            parent=data.get("parent"),
         )
 
 
@@ -100,6 +109,10 @@ class RemoteTask:
     ref: str | None = None
     title: str = ""
     labels: tuple[str, ...] | None = None  # None: the connector did not read them
+    due: str | None = None  # YYYY-MM-DD, the tracker's current due date (a recurring task's next one)
+    # Occurrences the tracker counts as completed (Todoist's completed_count); None: not read. A
+    # recurring task stays open when an occurrence is completed, so this is how it is seen.
+    completions: int | None = None
 
 
 class OpKind(enum.StrEnum):
@@ -108,6 +121,9 @@ class OpKind(enum.StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     DELETE = "delete"
+    # Complete the current occurrence of a recurring task; it recurs on `fields.due` (the next
+    # occurrence's date as the note computes it). Only for connectors with `recurs = True`.
+    ADVANCE = "advance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +138,10 @@ class Op:
     changed: tuple[str, ...] = ()
     before: Fields | None = None  # the fields as last synced, so a connector can merge (labels)
     attempted: str | None = None  # a create sent since then (ISO 8601) by a run that never committed
+    parent_id: str | None = None  # the tracker id of the parent task (`fields.parent`), once it has one
+    # The tracker id of the previous occurrence, for a create that continues a recurring task on a
+    # tracker without recurrence (`recurs = False`): the new task is linked to it.
+    follows: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +309,11 @@ class Connector(Protocol):
     settings read, the tracker reached with them, the credentials accepted, the project and owner
     map found, the webhook secret set; with its own client, and without changing anything there.
     A failure it returns is never raised.
+
+    Optional: a class attribute `recurs: bool` (default False), True when the tracker has
+    recurring tasks of its own: a completed occurrence is then one ADVANCE op, and the tracker's
+    `RemoteTask.completions` tells one completed there. Without it, an occurrence is a task of its
+    own: the completed one is closed and the next created with `Op.follows` set.
 
     Optional: `settings_class`, the pydantic-settings class of its variables, so that `bridge
     doctor` can say where each was set and which names under its prefix are misspelt.
