@@ -19,6 +19,7 @@ from typing import Any
 
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
 from bridge.model import Task
+from bridge.occurrences import Recur
 from bridge.plan import Plan
 from bridge.plan_text import NoteLines, describe_plan
 from bridge.signifiers import Dialect
@@ -251,10 +252,13 @@ def _write_notes(
     """
     by_path: defaultdict[str, dict[str, Any]] = defaultdict(dict)
     seen: defaultdict[str, dict[str, Any]] = defaultdict(dict)
+    recur: defaultdict[str, dict[str, Recur]] = defaultdict(dict)
     for edit in plan.edits:
         by_path[edit.path][edit.key] = edit.target
         if edit.seen is not None:
             seen[edit.path][edit.key] = edit.seen
+        if edit.recur is not None:
+            recur[edit.path][edit.key] = edit.recur
     done: set[str] = set()
     explained: set[str] = set()
 
@@ -269,6 +273,7 @@ def _write_notes(
                 expected=notes.get(path),
                 seen=seen[path],
                 parsed=parsed.get(path),
+                recur=recur.get(path),
             )
         except OSError as exc:  # a folder we may not write in: the rest of the run still commits
             return exc

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge import registry
 from bridge.apply import Report, apply_plan
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
@@ -268,6 +269,8 @@ def apply_events(
             today=today or dt.datetime.now().astimezone().date(),
             hold_proposed=settings.hold_proposed,
             conflict=settings.conflict,
+            recurs=bool(getattr(registry.load(connector), "recurs", False)),
+            remove_scheduled=view.dialect.remove_scheduled,
         )
         planned = plan(
             linked,

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from bridge.identity import front_matter_identity, owner_identity, task_key
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.recurrence import parse_rule
 from bridge.signifiers import (
     BY_TEXT,
     DATAVIEW_KEYS,
@@ -202,12 +203,19 @@ def _read(
                 label = f.signifier.dataview if f.spelling is Spelling.DATAVIEW else f.signifier.emoji[0]
                 problems.append(f"impossible {f.name} date {value!r} ({label}); {_UNKNOWN}")
                 value = None
+        elif f.name == "recurrence" and value is not None and parse_rule(value) is None:
+            label = "repeat" if f.spelling is Spelling.DATAVIEW else "🔁"
+            problems.append(
+                f"{label} {value!r} is not a rule Obsidian Tasks can read (every day, every 2 weeks,"
+                " every week on Friday, every month on the 15th, … when done); the task does not recur"
+            )
+            value = None
         elif f.name == "priority" and value is None:
             wrong = line[f.start : f.end].rstrip(" \t,")
             problems.append(f"unknown priority {wrong} (highest, high, medium, low, lowest); {_UNKNOWN}")
         if f.name not in ("tag", "block"):
             values[f.name] = value
-            if value is None:
+            if value is None and f.name != "recurrence":  # an unreadable rule is no rule, not unknown
                 unknown.add(f.name)
             else:
                 unknown.discard(f.name)

@@ -32,6 +32,7 @@ from bridge.lines import (
 )
 from bridge.matching import Candidates, Orphans
 from bridge.model import Priority, StatusType, Task
+from bridge.occurrences import Recur, next_dates
 from bridge.state import Base
 from bridge.text import normalise
 
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 _NAMESPACE = uuid.UUID("5d1c6f64-3c1e-4f43-9a57-0d8b7a1f4b52")
-_CONTENT = ("title", "due", "priority", "owner", "labels", "status", "note_title", "path")
+_CONTENT = ("title", "due", "priority", "owner", "labels", "status", "note_title", "path", "recurrence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ class PlanOptions:
     max_absent_share: float = 0.5
     force: bool = False
     conflict: Literal["latest", "note", "tracker"] = "latest"
+    recurs: bool = False  # the tracker has recurring tasks of its own (`Connector.recurs`)
+    remove_scheduled: bool = False  # the vault's Obsidian Tasks setting, for next occurrences
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class NoteEdit:
     target: StatusType
     seen: StatusType | None = None  # the line's status when planned; another one then is the user's
     line: int = 0  # 1-based, where it was planned: for people reading the plan, not for finding it
+    recur: Recur | None = None  # completed occurrences of a recurring line, recorded with the next one
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,7 @@ def note_fields(
     first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
     ident = ident or {}
     priority = _choose(group, "priority", base, ident)
+    rule = next((t.recurrence for t in group.tasks if t.recurrence), None)
     return Fields(
         title=first.description,
         status=StatusType(_choose(group, "status", base, ident) or first.status_type),
@@ -168,6 +173,7 @@ def note_fields(
         note_title=PurePosixPath(first.source.path).stem,
         path=first.source.path,
         vault=vault_name,
+        recurrence=rule,
     )
 
 
@@ -325,8 +331,10 @@ def _keep(result: Plan, remote: RemoteTask, options: PlanOptions) -> None:
     result.settle.append(ref)
 
 
-def _add(result: Plan, step: Step | None) -> None:
-    if step is not None:
+def _add(result: Plan, step: list[Step] | Step | None) -> None:
+    if isinstance(step, list):
+        result.steps.extend(step)
+    elif step is not None:
         result.steps.append(step)
 
 
@@ -377,7 +385,7 @@ class _Merger:
 
     def __call__(
         self, whole: Group, base: Base, remote: RemoteTask | None, lines: Lines | None = None
-    ) -> Step | None:
+    ) -> list[Step] | Step | None:
         options, result = self.options, self.result
         lines = lines or resolve(whole.tasks, base)
         ident = lines.ident
@@ -403,6 +411,9 @@ class _Merger:
             )
             return step if step.after != base else None
 
+        occurrence = self._occurrence(group, base, remote, lines, fields)
+        if occurrence is not None:
+            return occurrence
         note_changed = _state(fields.status) != _state(base.fields.status)
         remote_changed = remote_status is not base.remote_status
         final_remote: RemoteStatus = remote_status
@@ -455,6 +466,169 @@ class _Merger:
             step.after = replace(step.after, version=base.version + 1)
             return step
         return None
+
+    def _occurrence(
+        self, group: Group, base: Base, remote: RemoteTask | None, lines: Lines, fields: Fields
+    ) -> list[Step] | Step | None:
+        """Occurrences of a recurring task completed on either side since the last sync, or None.
+
+        In the note an occurrence is completed when its line was ticked, with the next line added
+        by Obsidian Tasks (a new done line with the synced due date next to an open one) or
+        without it (the bridge adds it, as Tasks would). In the tracker, when its completion count
+        went up (a tracker with recurring tasks) or its task was closed (one without: each
+        occurrence is a task of its own). Either way the task stays open, on its next occurrence.
+        """
+        options, ident = self.options, lines.ident
+        open_lines = [t for t in lines.members if t.status_type.is_open]
+        ticked = [
+            t
+            for t in lines.members
+            if t.status_type is StatusType.DONE and ident[t] in base.lines and ident[t] not in base.past
+        ]
+        added = [
+            t
+            for t in lines.history
+            if t.status_type is StatusType.DONE and ident[t] not in base.lines and t.due == base.fields.due
+        ]
+        rule = fields.recurrence
+        was_open = _state(base.fields.status) == "open"
+        by_note = (
+            bool(rule)
+            and was_open
+            and ((bool(open_lines) and bool(added)) or (not open_lines and bool(ticked)))
+        )
+        in_tracker = 0
+        if remote is not None and options.recurs and remote.status is RemoteStatus.OPEN:
+            if remote.completions is not None and base.completions is not None:
+                in_tracker = max(remote.completions - base.completions, 0)
+        elif remote is not None and rule and remote.status is RemoteStatus.DONE:
+            in_tracker = int(base.remote_status is RemoteStatus.OPEN and (was_open or by_note))
+        if not by_note and not in_tracker:
+            return None
+        if not rule and not (remote is not None and remote.due):
+            return None  # recurring in the tracker, with no date to write: the usual rules apply
+        # the line the next occurrence is written next to, and how many completed occurrences it records
+        anchor: Task | None
+        if open_lines and not by_note:
+            anchor, count = open_lines[0], in_tracker
+        elif open_lines:
+            anchor, count = (open_lines[0], in_tracker - 1) if in_tracker > 1 else (None, 0)
+        else:
+            anchor = ticked[0] if ticked else None
+            count = max(in_tracker, 1)
+        if anchor is None and not open_lines:
+            return None
+        edits: list[NoteEdit] = []
+        due = fields.due
+        if anchor is not None and count:
+            completes = count
+            if rule:
+                dates = next_dates(
+                    anchor, completes, options.today, remove_scheduled=options.remove_scheduled
+                )
+                if len(dates) < completes:
+                    return None  # the rule has ended: the task is done for good
+                due = dates[-1].due.isoformat() if dates[-1].due else None
+            else:
+                due = remote.due if remote is not None else None
+            recur = Recur(completes, None if rule else due)
+            edits.append(
+                NoteEdit(
+                    anchor.source.path,
+                    anchor.line_key,
+                    StatusType.DONE,
+                    anchor.status_type,
+                    anchor.source.line,
+                    recur,
+                )
+            )
+            for other in open_lines[1:] if anchor.status_type.is_open else open_lines:
+                edits.append(
+                    NoteEdit(
+                        other.source.path,
+                        other.line_key,
+                        StatusType.DONE,
+                        other.status_type,
+                        other.source.line,
+                    )
+                )
+        fields = replace(fields, status=StatusType.TODO, due=due)
+        # what the base remembers: lines ticked now are history; a written next line is new
+        values = {ident[t]: known_values(t, ident[t], base) for t in (*lines.members, *lines.history)}
+        past = set(base.past) | {ident[t] for t in lines.history}
+        for edit in edits:
+            task = next(t for t in group.tasks if t.line_key == edit.key)
+            values[ident[task]] = known_values(task, ident[task], base, StatusType.DONE)
+            past.add(ident[task])
+        spots = {ident[t]: spot(t, self.around) for t in (*lines.members, *lines.history)}
+        if anchor is not None and count:
+            name, n = anchor.key, 0
+            while name in values or name in base.lines:
+                n += 1
+                name = f"{anchor.key}~{n}"
+            values[name] = (StatusType.TODO.value, due, *line_values(anchor)[2:])
+            spots[name] = (anchor.source.path, anchor.source.line, None, None)
+        completions = (
+            remote.completions if remote is not None and remote.completions is not None else base.completions
+        )
+        after = replace(
+            base,
+            fields=fields,
+            remote_status=RemoteStatus.OPEN,
+            remote_updated=remote.updated if remote is not None and remote.updated else base.remote_updated,
+            keys=group.keys,
+            norm=group.norm,
+            lines=values,
+            remote_now=None,
+            present=True,
+            spots=spots,
+            past=frozenset(past),
+            version=base.version + 1,
+        )
+        rid = base.remote_id
+        owed = by_note and not in_tracker  # the note completed one the tracker has not counted
+        if options.recurs:
+            step = Step(group.ref, rid, group.keys, after, base, edits=edits)
+            if owed:
+                token = _token(options, rid, OpKind.ADVANCE, base.version)
+                step.ops.append(Op(OpKind.ADVANCE, group.ref, token, fields, rid, (), base.fields))
+                completions = (completions or 0) + 1
+            changed = tuple(n for n in _changed(fields, base.fields) if n not in ("due", "status"))
+            if changed:
+                token = _token(options, rid, "update", base.version, _digest(fields, changed))
+                step.ops.append(Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))
+            step.after = replace(after, completions=completions)
+            return step
+        # a tracker without recurrence: the occurrence's task is closed, the next one is a new task
+        closed = replace(
+            base,
+            fields=replace(base.fields, status=StatusType.DONE),
+            remote_status=RemoteStatus.DONE,
+            keys=(),
+            present=False,
+            remote_now=None,
+            version=base.version + 1,
+        )
+        close = Step(base.ref, rid, (), closed, base)
+        if owed and base.remote_status is RemoteStatus.OPEN:
+            token = _token(options, rid, OpKind.CLOSE, base.version)
+            close.ops.append(
+                Op(
+                    OpKind.CLOSE,
+                    base.ref,
+                    token,
+                    replace(fields, status=StatusType.DONE),
+                    rid,
+                    (),
+                    base.fields,
+                )
+            )
+        ref = f"{base.ref.partition('-')[0]}-{base.version + 1}"
+        create = Op(OpKind.CREATE, ref, _token(options, ref, "create"), fields, follows=rid)
+        new = replace(
+            after, remote_id="", ref=ref, remote_status=RemoteStatus.OPEN, remote_updated=None, version=1
+        )
+        return [close, Step(ref, None, group.keys, new, None, ops=[create], edits=edits)]
 
 
 def _winner(

@@ -10,6 +10,7 @@ RFC 5545 model the JS library implements.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -351,8 +352,11 @@ class Rule:
         return bool(o["freq"] == du.YEARLY and ("bymonth" not in o or o.get("interval", 1) != 1))
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_rule(text: str) -> Rule | None:
-    """The rule Obsidian Tasks reads in `text` (what follows 🔁), or None: then it is only text."""
+    """The rule Obsidian Tasks reads in `text` (what follows 🔁), or None: then it is only text.
+
+    Cached: a vault repeats a handful of rules over many lines, and a Rule is immutable."""
     match = _RULE_TEXT_RE.match(text.strip())
     if match is None:
         return None

@@ -165,3 +165,8 @@ class Dialect:
     statuses: StatusTable = field(default_factory=StatusTable.default)
     task_format: TaskFormat = TaskFormat.BOTH
     global_filter: str = ""
+    # Where Obsidian Tasks puts a recurring task's next occurrence, and whether it drops the
+    # scheduled date there (its settings "Next recurrence appears on the line below" and
+    # "Remove scheduled date on recurrence"); the bridge writes occurrences the same way.
+    recurrence_below: bool = False
+    remove_scheduled: bool = False

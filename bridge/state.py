@@ -62,6 +62,9 @@ class Base:
     spots: Mapping[str, tuple[str, int, str | None, str | None]] = field(default_factory=dict)
     # Lines among `lines` that were already closed when first seen: history, never members.
     past: frozenset[str] = frozenset()
+    # Occurrences of a recurring task the tracker counted as completed, as last seen: a higher
+    # count in a pull is an occurrence completed there (the task itself stays open).
+    completions: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -76,6 +79,7 @@ class Base:
                 "present": self.present,
                 "spots": {k: list(v) for k, v in self.spots.items()},
                 "past": sorted(self.past),
+                **({"completions": self.completions} if self.completions is not None else {}),
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -110,6 +114,7 @@ class Base:
                 present=raw.get("present", True),
                 spots={k: (str(v[0]), int(v[1]), v[2], v[3]) for k, v in raw.get("spots", {}).items()},
                 past=frozenset(raw.get("past", ())),
+                completions=int(raw["completions"]) if raw.get("completions") is not None else None,
             )
         except KeyError as exc:
             raise ValueError(f"no {exc.args[0]!r} in it") from exc

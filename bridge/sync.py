@@ -227,7 +227,12 @@ def run_sync(
                         store,
                         result,
                         around,
-                        replace(options, connector=name),
+                        replace(
+                            options,
+                            connector=name,
+                            recurs=bool(getattr(classes[name], "recurs", False)),
+                            remove_scheduled=result.dialect.remove_scheduled,
+                        ),
                         report,
                         progress or _Silent(),
                     )

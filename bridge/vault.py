@@ -105,11 +105,13 @@ def load_dialect(root: Path) -> tuple[Dialect, list[Diagnostic]]:
         symbols = {str(e["symbol"]): StatusType(str(e["type"])) for e in entries if len(e["symbol"]) == 1}
         global_filter = str(data.get("globalFilter") or "").strip()
         task_format = _FORMATS.get(str(data.get("taskFormat", "")), TaskFormat.BOTH)
+        below = data.get("recurrenceOnNextLine") is True
+        remove_scheduled = data.get("removeScheduledDateOnRecurrence") is True
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         problem = f"cannot read the Obsidian Tasks settings ({exc}); defaults used"
         return Dialect(), [Diagnostic(TASKS_SETTINGS.as_posix(), problem)]
     statuses = StatusTable({**DEFAULT_STATUSES, **symbols})  # the vault's table wins where it speaks
-    return Dialect(statuses, task_format, global_filter), []
+    return Dialect(statuses, task_format, global_filter, below, remove_scheduled), []
 
 
 @dataclass(slots=True)

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.exchange import swap_if_unchanged
+from bridge.line_edit import edit_line
 from bridge.model import Diagnostic, Spelling, StatusType, Task
-from bridge.parse import LineParse, parse_line, parse_note
-from bridge.signifiers import SIGNIFIERS, Dialect, spell
+from bridge.occurrences import Recur, occurrence_lines
+from bridge.parse import parse_line, parse_note
+from bridge.signifiers import Dialect
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES, Note, decode_note, read_bytes, real_path
 
 __all__ = ["WriteResult", "edit_line", "set_status"]
@@ -28,9 +30,6 @@ __all__ = ["WriteResult", "edit_line", "set_status"]
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 20  # each retry follows a save by the user; an editor saving nonstop wins
-_STAMP = {StatusType.DONE: "done", StatusType.CANCELLED: "cancelled"}
-_EMOJI = {s.field: s.emoji[0] for s in SIGNIFIERS if s.field in _STAMP.values()}
-_DATAVIEW = {s.field: s.dataview for s in SIGNIFIERS if s.field in _STAMP.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,40 +47,6 @@ class WriteResult:
     @property
     def written(self) -> bool:
         return bool(self.lines)
-
-
-def _stamp(name: str, spelling: Spelling, day: dt.date) -> str:
-    if spelling is Spelling.DATAVIEW:
-        return f"  [{_DATAVIEW[name]}:: {day.isoformat()}]"
-    return f" {spell(_EMOJI[name], spelling)} {day.isoformat()}"
-
-
-def edit_line(
-    line: str,
-    parsed: LineParse,
-    target: StatusType,
-    dialect: Dialect,
-    today: dt.date,
-    spelling: Spelling = Spelling.UTF8,
-) -> str:
-    """The line with its status set to `target`; `spelling` is used only when the line has none."""
-    symbol = dialect.statuses.symbol_for(target, parsed.status)
-    wanted = _STAMP.get(target)
-    cuts = [f for f in parsed.fields if f.name in _STAMP.values() and f.name != wanted]
-    text = line
-    for f in sorted(cuts, key=lambda f: f.start, reverse=True):
-        # the separator a stamp of this kind is written with, no more: a cycle leaves no space
-        width = 2 if f.spelling is Spelling.DATAVIEW else 1
-        start = f.start
-        while start > 0 and f.start - start < width and text[start - 1] in " \t":
-            start -= 1
-        text = text[:start] + text[f.end :]
-    if wanted is not None and parsed.first(wanted) is None:
-        block = parsed.first("block")
-        content_end = len(text.rstrip(" \t"))
-        at = block.start - 1 if block is not None and block.end == content_end else content_end
-        text = text[:at] + _stamp(wanted, parsed.spelling or spelling, today) + text[at:]
-    return text[: parsed.status_at] + symbol + text[parsed.status_at + 1 :]
 
 
 def _file_spelling(tasks: list[Task]) -> Spelling:
@@ -107,20 +72,24 @@ def _plan(
     today: dt.date,
     seen: Mapping[str, StatusType] | None = None,
     known: Sequence[Task] | None = None,
+    recur: Mapping[str, Recur] | None = None,
 ) -> _Edit:
     """The new file bytes, the lines changed, the keys not found, and the lines the user changed
     since `seen`; bytes are spliced, not re-encoded. `known` are these very bytes' tasks, when
-    the caller parsed them already (a note is then parsed once per webhook batch)."""
+    the caller parsed them already (a note is then parsed once per webhook batch). `recur` names
+    recurring lines whose completed occurrences are recorded too, with the next one's line."""
     tasks = list(known) if known is not None else parse_note(text, rel, dialect)[0]
     found = {t.line_key for t in tasks}
     spelling = _file_spelling(tasks)
+    recur = recur or {}
     pieces: list[bytes] = []
     cursor = 0
     changed: list[int] = []
     conflicts: list[tuple[str, int]] = []
     for task in tasks:
         target = changes.get(task.line_key)
-        if target is None or task.status_type is target:
+        occurrences = recur.get(task.line_key)
+        if target is None or (task.status_type is target and occurrences is None):
             continue
         if seen is not None and task.line_key in seen and seen[task.line_key] is not task.status_type:
             conflicts.append((task.line_key, task.source.line))
@@ -131,9 +100,19 @@ def _plan(
         if parsed is None:  # pragma: no cover - the same line parsed as a task a moment ago
             continue
         new = edit_line(line, parsed, target, dialect, today, spelling)
-        if new == line:
+        added = (
+            occurrence_lines(line, parsed, task, occurrences, dialect, today, spelling) if occurrences else []
+        )
+        if new == line and not added:
             continue
-        pieces += [data[cursor:start], new.encode("utf-8")]
+        newline = b"\r\n" if data[end : end + 2] == b"\r\n" else b"\n"
+        pieces.append(data[cursor:start])
+        if added:
+            kept = [] if task.on_completion == "delete" else [new]
+            order = [*kept, *added] if dialect.recurrence_below else [*reversed(added), *kept]
+            pieces.append(newline.join(s.encode("utf-8") for s in order))
+        else:
+            pieces.append(new.encode("utf-8"))
         cursor = end
         changed.append(task.source.line)
     pieces.append(data[cursor:])
@@ -159,6 +138,7 @@ def set_status(
     seen: Mapping[str, StatusType] | None = None,
     max_bytes: int = DEFAULT_MAX_NOTE_BYTES,
     parsed: tuple[bytes, Sequence[Task]] | None = None,
+    recur: Mapping[str, Recur] | None = None,
 ) -> WriteResult:
     """Set the status of the tasks with these line keys (`Task.line_key`) in one note, in one atomic write.
 
@@ -167,6 +147,8 @@ def set_status(
     `seen` is each line's status when the change was planned: a line found with another status
     is the user's newer word, reported in `conflicts` and left alone. `parsed` is the note's bytes
     as the caller read them with their tasks: reused when the file still holds exactly those bytes.
+    `recur` names recurring lines whose completed occurrences are written as Obsidian Tasks
+    writes them (the next occurrence's line added).
     """
     dialect = dialect or Dialect()
     unwritable = sorted({t.value for t in changes.values() if not dialect.statuses.can_write(t)})
@@ -185,7 +167,7 @@ def set_status(
         except UnicodeDecodeError:  # saved meanwhile in another encoding: ours is dropped
             latest.append(_Edit(current, [], list(changes), []))
             return current
-        latest.append(_plan(current, now, path, changes, dialect, today, seen))
+        latest.append(_plan(current, now, path, changes, dialect, today, seen, None, recur))
         return latest[-1].data
 
     for _ in range(_ATTEMPTS):
@@ -202,7 +184,7 @@ def set_status(
         if relocated:
             log.info("%s changed since it was read; tasks located again by key", path)
         known = parsed[1] if parsed is not None and parsed[0] == data else None
-        edit = _plan(data, text, path, changes, dialect, today, seen, known)
+        edit = _plan(data, text, path, changes, dialect, today, seen, known, recur)
         if edit.lines and _read_only(before, target):
             mode = f"{before.st_mode & 0o777:04o}"
             return _refused(
