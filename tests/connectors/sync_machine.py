@@ -202,7 +202,7 @@ class JiraSite(_Person):
         # The machine checks the sync's logic right after each run, with the connector's waits
         # for a lagging search switched off (JIRA_SEARCH_WAIT=0, JIRA_PENDING_WINDOW=0): so the
         # index is current here. The lag itself is tested with the connector's defences on
-        # (tests/connectors/jira/test_sync.py, test_search_lag.py).
+        # (tests/connectors/jira/test_sync.py, test_real_service.py).
         self.person.search_lag = 0.0
         app.state.emulator = self.person
         self.deleted: dict[str, str] = {}

@@ -183,6 +183,39 @@ async def assignable_search(request: Request) -> Response:
     return JSONResponse([user_json(shown, u) for u in members[start : start + size]])
 
 
+async def assignable_multi_project_search(request: Request) -> Response:
+    """Users who may be assigned issues in every project of `projectKeys` (comma-separated keys).
+    Server matches `username` and pages the matches (no further than the first 100); Cloud
+    matches `query` (or an exact `accountId`), takes the page of users first and then keeps those
+    who may be assigned, so a page may hold fewer than `maxResults`."""
+    em, query = emulator(request), request.query_params
+    keys = [k.strip() for k in (query.get("projectKeys") or "").split(",") if k.strip()]
+    if not keys:
+        raise bad_request("At least one project key must be provided.")
+    projects = []
+    for key in keys:
+        found = em.find_project(key)
+        if found is None:
+            raise not_found(f"No project could be found with key '{key}'.")
+        projects.append(found)
+    start = max(integer(query.get("startAt"), "startAt", 0), 0)
+    size = max(integer(query.get("maxResults"), "maxResults", 50), 0)
+    shown = view(request)
+    if em.cloud:
+        text, account = query.get("query"), query.get("accountId")
+        if account:
+            candidates = [u for u in em.users if u.account_id == account]
+        else:
+            candidates = em.search_users(text) if text else [u for u in em.users if u.active]
+        page = candidates[start : start + size]
+        kept = [u for u in page if all(em.may_assign(u, p) for p in projects)]
+        return JSONResponse([user_json(shown, u) for u in kept])
+    text = query.get("username")
+    matched = em.assignable_users(projects[0], text)
+    members = [u for u in matched if all(em.may_assign(u, p) for p in projects)]
+    return JSONResponse([user_json(shown, u) for u in members[start : min(start + size, 100)]])
+
+
 def _created(shown: View, key: str, issue_id: str) -> Json:
     return {"id": issue_id, "key": key, "self": f"{shown.api}/issue/{issue_id}"}
 
@@ -389,6 +422,7 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/user", user, ["GET"]),
     ("/user/search", user_search, ["GET"]),
     ("/user/assignable/search", assignable_search, ["GET"]),
+    ("/user/assignable/multiProjectSearch", assignable_multi_project_search, ["GET"]),
     ("/issue", create_issue, ["POST"]),
     ("/issue/bulk", bulk_create, ["POST"]),
     ("/issue/{key}", get_issue, ["GET"]),

@@ -111,3 +111,36 @@ def test_an_over_long_get_search_is_refused_and_post_is_not(path, server_http, c
     posted = client.post(path, json={"jql": jql, "fields": ["summary"]})
     assert posted.status_code == 200
     assert [i["key"] for i in posted.json()["issues"]] == [key]
+
+
+def test_users_assignable_in_several_projects_are_those_assignable_in_each(
+    server_jira: JIRA, server: JiraEmulator, cloud_http, cloud: JiraEmulator
+):
+    """`/user/assignable/multiProjectSearch`: Server matches `username` among the users who may be
+    assigned in every listed project; Cloud pages its users first and keeps those of the page who
+    may be, so a page may come back short."""
+    both = server.add_user("Mia Member", name="mia")
+    server.add_user("Mia Teamonly", name="miat", projects=("TEAM",))
+    server.add_user("Mia Outsider", name="mio", projects=())
+    found = server_jira.search_assignable_users_for_projects("mia", "BRIDGE,TEAM")
+    assert [u.name for u in found] == [both.name]
+    in_team = server_jira.search_assignable_users_for_projects("mia", "TEAM")
+    assert [u.name for u in in_team] == ["mia", "miat"]
+    with pytest.raises(JIRAError) as refused:
+        server_jira.search_assignable_users_for_projects("mia", "BRIDGE,NOPE")
+    assert refused.value.status_code == 404
+
+    member = cloud.add_user("Mia Member", email="mia@example.com")
+    cloud.add_user("Mia Teamonly", email="miat@example.com", projects=("TEAM",))
+
+    def names(**params: object) -> list[str]:
+        answer = cloud_http.get(
+            "/rest/api/2/user/assignable/multiProjectSearch", params={"projectKeys": "BRIDGE,TEAM", **params}
+        )
+        assert answer.status_code == 200
+        assert all("emailAddress" not in u for u in answer.json())  # hidden on Cloud
+        return [u["displayName"] for u in answer.json()]
+
+    assert names(query="mia") == ["Mia Member"]
+    assert names(accountId=member.account_id) == ["Mia Member"]
+    assert names(query="mia", startAt=1, maxResults=1) == []  # the page held Mia Teamonly only

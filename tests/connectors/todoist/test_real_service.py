@@ -10,12 +10,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from bridge.config import BridgeSettings
+from bridge.serve import create_app as receiver_app
 from bridge.sync import run_sync
+from bridge.testing import serve_in_thread
 from connectors.todoist.emulator import sync as emulator_sync
 from connectors.todoist.webhook import TodoistWebhooks
-from tests.connectors.todoist.conftest import TOKEN
+from tests.connectors.todoist.conftest import CLIENT_SECRET, TOKEN
 
 
 def run(vault: Path):
@@ -114,6 +117,41 @@ def test_a_webhook_of_another_format_version_is_refused_saying_what_to_do():
     legacy = json.loads(body) | {"version": "1", "event_data": {"id": 2995104339, "checked": 1}}
     with pytest.raises(ValueError, match=r"legacy .* numeric ids"):
         TodoistWebhooks("secret").changes(json.dumps(legacy).encode())
+
+
+def test_the_receiver_refuses_another_format_version_over_http_with_a_log_line(notes, emulator, monkeypatch):
+    """A signed delivery of another version reaches `bridge serve`: 400, one log line saying what
+    to choose in the app console, nothing stored; the same event as version 1 is accepted."""
+    monkeypatch.setenv("TODOIST_CLIENT_SECRET", CLIENT_SECRET)
+    note, task = _deck(notes, emulator)
+    emulator.complete(task)
+    event = emulator.events[-1]
+    app = receiver_app(BridgeSettings(vault=notes), notes)
+    app.state.receiver.start()
+    try:
+        with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+
+            def deliver(version: str) -> httpx.Response:
+                body = json.dumps(event | {"version": version}).encode()
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Todoist-Hmac-SHA256": emulator.sign(body),
+                    "X-Todoist-Delivery-ID": f"delivery-{version}",
+                }
+                return client.post("/webhooks/todoist", content=body, headers=headers)
+
+            with capture_logs() as logs:
+                refused = deliver("2")
+            assert refused.status_code == 400
+            assert "format version '2'" in refused.json()["error"]
+            [line] = [entry for entry in logs if entry["log_level"] == "warning"]
+            assert line["event"] == "webhook refused: not a delivery the bridge reads"
+            assert "choose it for the app's webhook in Todoist's App Management console" in line["error"]
+            assert note.read_text(encoding="utf-8").startswith("- [ ] Send the deck")
+            accepted = deliver("1")
+            assert (accepted.status_code, accepted.json()["status"]) == (200, "accepted")
+    finally:
+        app.state.receiver.stop()
 
 
 def _many(notes: Path, count: int) -> Path:

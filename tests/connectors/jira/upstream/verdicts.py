@@ -39,10 +39,6 @@ _CREATEMETA_DC9 = (
 _CREATEMETA_CLOUD_REFUSED = (
     "jira 3.10.5 refuses the per-project create-metadata calls on Cloud before sending anything"
 )
-_WAITS_MULTI_PROJECT = (
-    "waits for /user/assignable/multiProjectSearch (users assignable in several projects at once),"
-    " which the emulator does not serve yet; the bridge asks one project at a time"
-)
 _NAMES = (
     "identifies users by user name or the `username` parameter, which Jira Cloud removed "
     "(account ids only); upstream runs it on Server only (no allow_on_cloud mark)"
@@ -89,16 +85,11 @@ VERDICTS: dict[str, list[tuple[Modes, Kind, str]]] = {
     "UserTests.test_delete_user_avatar": [(BOTH, "skip", _AVATARS)],
     "UserTests.test_search_users_maxresults": [(CLOUD, "skip", _NAMES)],
     **{
-        f"UserTests.{name}": [(SERVER, "waits", _WAITS_MULTI_PROJECT), (CLOUD, "skip", _NAMES)]
+        f"UserTests.{name}": [(CLOUD, "skip", _NAMES)]
         for name in (
             "test_search_assignable_users_for_projects",
             "test_search_assignable_users_for_projects_maxresults",
             "test_search_assignable_users_for_projects_startat",
-        )
-    },
-    **{
-        f"UserTests.{name}": [(CLOUD, "skip", _NAMES)]
-        for name in (
             "test_search_assignable_users_for_issues_by_project",
             "test_search_assignable_users_for_issues_by_project_maxresults",
             "test_search_assignable_users_for_issues_by_project_startat",
