@@ -369,6 +369,7 @@ def _create(group: Group, options: PlanOptions, result: Plan, around: Neighbours
         1,
         values,
         **_remembered(lines, around),
+        completions=0 if options.recurs else None,  # a new task has no completed occurrence
     )
     op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
     return Step(group.ref, None, group.keys, after, None, ops=[op])
@@ -455,6 +456,9 @@ class _Merger:
             fields=fields,
             remote_status=final_remote,
             remote_updated=remote_updated,
+            completions=remote.completions
+            if remote is not None and remote.completions is not None
+            else base.completions,
             keys=group.keys,
             norm=group.norm,
             lines=values,
@@ -505,8 +509,8 @@ class _Merger:
             in_tracker = int(base.remote_status is RemoteStatus.OPEN and (was_open or by_note))
         if not by_note and not in_tracker:
             return None
-        if not rule and not (remote is not None and remote.due):
-            return None  # recurring in the tracker, with no date to write: the usual rules apply
+        if not rule and (remote is None or not remote.due or remote.due == base.fields.due):
+            return None  # not moved on to a next date: closed and reopened, not recurring there
         # the line the next occurrence is written next to, and how many completed occurrences it records
         anchor: Task | None
         if open_lines and not by_note:
