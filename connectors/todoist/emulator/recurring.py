@@ -110,7 +110,9 @@ class Recurrence:
         anchor = self.start or today
         if self._plain():
             return anchor
-        found = self._rule(anchor).after(datetime.combine(anchor, datetime.min.time()), inc=True)
+        # with interval 1: "every other monday" starts on the next Monday, not two weeks on
+        single = Recurrence(tuple((k, v) for k, v in self.options if k != "interval"), False, None)
+        found = single._rule(anchor).after(datetime.combine(anchor, datetime.min.time()), inc=True)
         return found.date() if found is not None else anchor
 
     def after(self, current: date, today: date) -> date:
