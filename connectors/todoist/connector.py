@@ -31,7 +31,7 @@ from bridge.connector import (
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import Patience, make_http_client
-from connectors.todoist import mapping
+from connectors.todoist import mapping, recurrence
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
 from connectors.todoist.webhook import TodoistWebhooks
@@ -67,6 +67,8 @@ class TodoistConnector:
         "webhook_url",
     )  # `bridge emulator` offers these
     settings_class: ClassVar[type[TodoistSettings]] = TodoistSettings
+    # Todoist tasks recur by themselves: a completed occurrence is an ADVANCE, not a new task.
+    recurs: ClassVar[bool] = True
 
     @classmethod
     def doctor(cls) -> list[Check]:
@@ -92,6 +94,7 @@ class TodoistConnector:
         self._renewer = renewer
         self.state: dict[str, Any] = {}
         self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
+        self._unsaid: set[str] = set()  # rules already said to have no Todoist words this run
         self.on_progress: Callable[[int, int], None] | None = None  # set by the sync: a bar
 
     @classmethod
@@ -369,8 +372,26 @@ class TodoistConnector:
             self.state.update(project_id=mapping_ids[project], shared=False, members=[])  # new: personal
         return Push(tuple(results.values()), self._cursor())
 
+    def _untranslatable(self, op: Op) -> None:
+        """Say once a run that a rule is sent as its plain date: the task is kept, not its rule."""
+        rule = op.fields.recurrence
+        sends_due = op.kind in (OpKind.CREATE, OpKind.ADVANCE) or bool(
+            {"due", "recurrence"} & set(op.changed)
+        )
+        if rule is None or not sends_due or rule in self._unsaid or recurrence.due_string(rule) is not None:
+            return
+        self._unsaid.add(rule)
+        log.warning(
+            "the recurrence rule %r has no Todoist equivalent: its tasks are sent with their due"
+            " date only, and do not recur in Todoist",
+            rule,
+        )
+
     def _commands(self, op: Op, project: str) -> list[dict[str, Any]]:
         f, rid = op.fields, op.remote_id or ""
+        self._untranslatable(op)
+        if op.kind is OpKind.ADVANCE:
+            return [mapping.advance_command(rid, f, op.token)]
         if op.kind is OpKind.CREATE:
             args = mapping.add_args(f, op.ref, project, self._assignee(f.owner))
             return [{"type": "item_add", "uuid": op.token, "temp_id": _temp_id(op), "args": args}]

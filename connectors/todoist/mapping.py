@@ -12,11 +12,13 @@ from urllib.parse import quote
 
 from bridge.connector import Fields, RemoteStatus, RemoteTask
 from bridge.model import Priority, StatusType
+from connectors.todoist.recurrence import due_string
 
 __all__ = [
     "PRIORITY",
     "STATUS_LABELS",
     "add_args",
+    "advance_command",
     "description",
     "labels",
     "merged_labels",
@@ -51,7 +53,24 @@ def labels(fields: Fields) -> list[str]:
 
 
 def _due(fields: Fields) -> dict[str, str] | None:
+    """The note's due date, as a recurring due string when it has a rule Todoist can say (the
+    only way to make a Todoist task recur), starting on the note's date so the two agree."""
+    words = due_string(fields.recurrence) if fields.recurrence else None
+    if words is not None:
+        return {"string": f"{words} starting {fields.due}" if fields.due else words}
     return {"date": fields.due} if fields.due else None
+
+
+def advance_command(remote_id: str, fields: Fields, uuid: str) -> dict[str, Any]:
+    """One occurrence completed in the note: `item_update_date_complete` moves the task to the
+    note's next due date and counts a completion, keeping the rule's string (the reference's
+    "Complete a recurring task"); without a date the note gives, Todoist's own `item_close`."""
+    if fields.due is None:
+        return {"type": "item_close", "uuid": uuid, "args": {"id": remote_id}}
+    words = due_string(fields.recurrence) if fields.recurrence else None
+    due = {"date": fields.due, **({"string": words} if words else {})}
+    args = {"id": remote_id, "due": due, "is_forward": 1}
+    return {"type": "item_update_date_complete", "uuid": uuid, "args": args}
 
 
 def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) -> dict[str, Any]:
@@ -91,7 +110,7 @@ def update_args(
     args: dict[str, Any] = {"id": remote_id}
     if "title" in changed:
         args["content"] = fields.title
-    if "due" in changed:
+    if "due" in changed or "recurrence" in changed:
         args["due"] = _due(fields)  # None clears it
     if "priority" in changed:
         args["priority"] = PRIORITY.get(fields.priority, 1) if fields.priority else 1
@@ -105,8 +124,11 @@ def update_args(
 
 
 def remote_task(item: dict[str, Any]) -> RemoteTask:
-    """A Sync API item (or webhook `event_data`) as the core sees it."""
-    if item.get("checked") or item.get("completed_at"):
+    """A Sync API item (or webhook `event_data`) as the core sees it. A recurring task whose
+    occurrence was completed stays open (unchecked, its due moved on, `completed_count` up)."""
+    due = item.get("due") if isinstance(item.get("due"), dict) else None
+    recurring = bool(due and due.get("is_recurring"))
+    if item.get("checked") or (item.get("completed_at") and not recurring):
         status = RemoteStatus.DONE  # completed, then deleted (or archived with its project): done
     elif item.get("is_deleted"):
         status = RemoteStatus.DELETED
@@ -121,4 +143,6 @@ def remote_task(item: dict[str, Any]) -> RemoteTask:
         ref=found.group(1) if found else None,
         title=str(item.get("content", "")),
         labels=tuple(str(x) for x in item.get("labels") or ()),
+        due=str(due["date"])[:10] if due and isinstance(due.get("date"), str) else None,
+        completions=count if isinstance(count := item.get("completed_count"), int) else None,
     )

@@ -9,6 +9,7 @@ strictly, by the types of Todoist's API reference (`ItemSyncView`), before anyth
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -147,9 +148,9 @@ class TodoistWebhooks:
         old = (event.get("event_data_extra") or {}).get("old_item")
         if old:
             validated(Item, old, "event_data_extra.old_item")
+        # An `item:completed` whose task is still unchecked and recurring is one occurrence done:
+        # the task is open on its next date (`remote_task` says so), not done.
         task = mapping.remote_task(item)
         if name == "item:deleted" and task.status is not RemoteStatus.DELETED:
-            task = RemoteTask(
-                task.remote_id, RemoteStatus.DELETED, task.updated, task.ref, task.title, task.labels
-            )
+            task = dataclasses.replace(task, status=RemoteStatus.DELETED)
         return (task,)

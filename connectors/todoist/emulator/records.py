@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connectors.todoist.emulator import recurring
 from connectors.todoist.emulator.errors import invalid
 
 __all__ = [
@@ -46,7 +47,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z)?$")
 _AT = re.compile(r"^(.*?)\s+at\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
-_EVERY = re.compile(r"^every!?\s+(?:(\d+)\s+)?(day|week|month|year|[a-z]+)s?\b")
+_EVERY = re.compile(r"^every!?\s")
 
 
 def base62(number: int) -> str:
@@ -178,12 +179,17 @@ def due_from_string(
     """Parse the few due strings the emulator knows; None for "no date"; 400 for the rest.
 
     Known: today, tomorrow, yesterday, YYYY-MM-DD, weekdays, "in N days/weeks", each optionally
-    followed by "at H[:MM][am|pm]", and recurring "every [N] day/week/month/year/<weekday>".
+    followed by "at H[:MM][am|pm]", and the recurring forms of `recurring` ("every …", "every! …",
+    with an optional "starting YYYY-MM-DD"), whose date is the first occurrence.
     A time is floating unless `zone` is given (then fixed in it); `tz` is the user's time zone.
     """
     phrase = " ".join(text.lower().split())
     if phrase in ("no date", "no due date", ""):
         return None
+    repeats = _EVERY.match(phrase) is not None
+    start = None
+    if repeats:
+        phrase, start = recurring.split_start(phrase)
     hour = minute = None
     timed = _AT.match(phrase)
     if timed:
@@ -193,18 +199,17 @@ def due_from_string(
             hour = hour % 12 + (12 if half == "pm" else 0)
         if hour > 23 or minute > 59:
             raise invalid(argument, explanation=f"unknown time in {text!r}")
-    recurring = _EVERY.match(phrase)
-    if recurring:
-        unit = recurring.group(2)
-        day = _day_of(unit, today) if unit not in ("day", "week", "month", "year") else today
+    if repeats:
+        rule = recurring.read(phrase, start)
+        day = rule.first(today) if rule is not None else None
     else:
         day = _day_of(phrase, today)
     if day is None:
         raise invalid(argument, explanation=f"the emulator cannot parse the date {text!r}")
     if hour is None or minute is None:
-        return _due(day.isoformat(), text, lang, recurring=bool(recurring))
+        return _due(day.isoformat(), text, lang, recurring=repeats)
     local = datetime.fromisoformat(f"{day.isoformat()}T{hour:02d}:{minute:02d}:00")  # wall clock
-    return _timed(local, text, lang, user_tz=tz, zone=zone, argument=argument, recurring=bool(recurring))
+    return _timed(local, text, lang, user_tz=tz, zone=zone, argument=argument, recurring=repeats)
 
 
 def due_from_object(
@@ -226,28 +231,26 @@ def due_from_object(
         due = due_from_date(value["date"], argument, lang=lang, tz=tz, zone=zone or None)
         if isinstance(value.get("string"), str) and value["string"]:
             due["string"] = value["string"]
-        due["is_recurring"] = bool(value.get("is_recurring", due["string"].lower().startswith("every")))
+        phrase = " ".join(due["string"].lower().split())
+        due["is_recurring"] = bool(value.get("is_recurring", _EVERY.match(phrase) is not None))
+        if _EVERY.match(phrase) and next_due(due, date.fromisoformat(due["date"][:10])) is None:
+            raise invalid(argument, explanation=f"the emulator cannot parse the date {due['string']!r}")
         return due
     if isinstance(value.get("string"), str):
         return due_from_string(value["string"], today, lang=lang, argument=argument, tz=tz, zone=zone or None)
     raise invalid(argument, expected="an object with date or string, or null")
 
 
-def next_due(due: dict[str, Any]) -> dict[str, Any]:
-    """The next occurrence of a recurring due date, counted from its current date."""
+def next_due(due: dict[str, Any], today: date) -> dict[str, Any] | None:
+    """The next occurrence of a recurring due date, counted from its current date (from `today`
+    for "every!"); None when its string is not one `recurring` reads."""
+    phrase, start = recurring.split_start(" ".join(due["string"].lower().split()))
+    timed = _AT.match(phrase)
+    rule = recurring.read(timed.group(1) if timed else phrase, start)
+    if rule is None:
+        return None
     when: str = due["date"]
-    day = date.fromisoformat(when[:10])
-    match = _EVERY.match(" ".join(due["string"].lower().split()))
-    count = int(match.group(1) or 1) if match else 1
-    unit = match.group(2) if match else "day"
-    if unit == "week" or unit in _WEEKDAYS or unit in (w[:3] for w in _WEEKDAYS):
-        day += timedelta(weeks=count)
-    elif unit == "month":
-        day = add_months(datetime(day.year, day.month, day.day, tzinfo=UTC), count).date()
-    elif unit == "year":
-        day = add_months(datetime(day.year, day.month, day.day, tzinfo=UTC), 12 * count).date()
-    else:
-        day += timedelta(days=count)
+    day = rule.after(date.fromisoformat(when[:10]), today)
     return {**due, "date": day.isoformat() + when[10:]}
 
 

@@ -156,20 +156,51 @@ class Emulator(Account):
             return copy.deepcopy(task)
 
     def close_task(self, task_id: str) -> Json:
-        """What the apps do on "complete": advance a recurring task, else complete it."""
+        """What the apps do on "complete" (`item_close`, REST close): a recurring task moves to its
+        next occurrence and stays open, its `completed_count` one up; any other is completed."""
         with self.lock:
             task = self._task(task_id)
             due = task["due"]
-            if task["checked"] or not (due and due.get("is_recurring")):
+            upcoming = next_due(due, self.today()) if due and due.get("is_recurring") else None
+            if task["checked"] or upcoming is None:
                 return self.complete_task(task_id)
-            old = copy.deepcopy(task)
-            task["due"] = next_due(due)
-            task["completed_count"] += 1
-            self._changed_task(task, old, "item:updated", "item_completed")
-            return copy.deepcopy(task)
+            return self._occurrence_done(task, upcoming, forward=True)
 
-    def complete_task(self, task_id: str, completed_at: str | None = None) -> Json:
-        """Complete the task and its sub-tasks (`checked`, `completed_at`); completed stays completed."""
+    def complete_occurrence(
+        self, task_id: str, due: Json | None, *, forward: bool = True, reset_subtasks: bool = False
+    ) -> Json:
+        """`item_update_date_complete`: the due given (else the next occurrence) and one completion
+        counted, or uncounted with `forward` false (an undo); the task stays as open as it was.
+        `reset_subtasks` reopens its completed sub-tasks, as the reference describes."""
+        with self.lock:
+            task = self._task(task_id)
+            current = task["due"]
+            if due is None and forward and current and current.get("is_recurring"):
+                due = next_due(current, self.today())
+            result = self._occurrence_done(task, due if due is not None else current, forward=forward)
+            if reset_subtasks:
+                for child in self._descendants(task["id"]):
+                    if child["checked"]:
+                        old = copy.deepcopy(child)
+                        child.update(checked=False, completed_at=None, completed_by_uid=None)
+                        self._changed_task(child, old, "item:uncompleted")
+            return result
+
+    def _occurrence_done(self, task: Json, due: Json | None, *, forward: bool) -> Json:
+        """One occurrence of a recurring task completed (or undone): the reference's "Events
+        Extra" says this arrives as `item:updated` with `update_intent` item_completed (or
+        item_uncompleted); no `item:completed` is documented for it, so none is sent."""
+        old = copy.deepcopy(task)
+        task["due"] = due
+        task["completed_count"] = max(0, task["completed_count"] + (1 if forward else -1))
+        self._changed_task(task, old, "item:updated", "item_completed" if forward else "item_uncompleted")
+        return copy.deepcopy(task)
+
+    def complete_task(
+        self, task_id: str, completed_at: str | None = None, *, from_undo: bool = False
+    ) -> Json:
+        """Complete the task and its sub-tasks (`checked`, `completed_at`), a recurring one for good;
+        completed stays completed. `from_undo` (an undone uncompletion) counts no completion."""
         with self.lock:
             task = self._task(task_id)
             if task["checked"]:
@@ -179,7 +210,7 @@ class Emulator(Account):
                 if not item["checked"]:
                     old = copy.deepcopy(item)
                     item.update(checked=True, completed_at=when, completed_by_uid=self.user_id)
-                    item["completed_count"] += 1
+                    item["completed_count"] += 0 if from_undo else 1
                     self._changed_task(item, old, "item:completed")
             return copy.deepcopy(task)
 

@@ -8,8 +8,9 @@ one that ran is answered `ALREADY_PROCESSED` (error_code 37) with its `temp_id_m
 the real service does when a batch is retried after its answer was lost. A `temp_id` resolves in
 the later commands of the same request only (the reference promises no more). Supported resource
 types: items, projects, labels, user, collaborators (with collaborator_states) and `all`.
-Commands: item_add/update/move/close/complete/uncomplete/delete, project_add/archive/unarchive/
-delete (an archived project's tasks leave active reads; a deleted one's are deleted) and label_add.
+Commands: item_add/update/move/close/complete/uncomplete/update_date_complete/delete,
+project_add/archive/unarchive/delete (an archived project's tasks leave active reads; a deleted
+one's are deleted) and label_add.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from urllib.parse import parse_qs
 
 from connectors.todoist.emulator.errors import ApiError, invalid
 from connectors.todoist.emulator.fields import sync_task_changes
-from connectors.todoist.emulator.records import label_sync, parse_instant, timestamp, user_record
+from connectors.todoist.emulator.records import (
+    due_from_object,
+    label_sync,
+    parse_instant,
+    timestamp,
+    user_record,
+)
 from connectors.todoist.emulator.state import Emulator
 
 __all__ = ["MAX_COMMANDS", "RESOURCE_TYPES", "handle_sync"]
@@ -153,7 +160,20 @@ def _apply(em: Emulator, command: Json, temps: dict[str, str]) -> dict[str, str]
         when = args.get("date_completed") or args.get("completed_at")
         if when is not None and not isinstance(when, str):
             raise invalid("date_completed", expected="an RFC 3339 date-time")
-        em.complete_task(task_id, timestamp(parse_instant(when, "date_completed")) if when else None)
+        undo = args.get("from_undo", False)
+        if not isinstance(undo, bool | int):
+            raise invalid("from_undo", expected="a boolean")
+        stamp = timestamp(parse_instant(when, "date_completed")) if when else None
+        em.complete_task(task_id, stamp, from_undo=bool(undo))
+    elif kind == "item_update_date_complete":
+        flags = {key: args.get(key, default) for key, default in (("is_forward", 1), ("reset_subtasks", 0))}
+        for key, value in flags.items():
+            if value not in (0, 1):  # True and False are 1 and 0
+                raise invalid(key, expected="0 or 1")
+        due = due_from_object(args["due"], today, tz=em.timezone) if args.get("due") is not None else None
+        em.complete_occurrence(
+            task_id, due, forward=bool(flags["is_forward"]), reset_subtasks=bool(flags["reset_subtasks"])
+        )
     elif kind == "item_uncomplete":
         em.uncomplete_task(task_id)
     elif kind == "item_delete":
