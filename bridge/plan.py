@@ -484,23 +484,22 @@ class _Merger:
         """
         options, ident = self.options, lines.ident
         open_lines = [t for t in lines.members if t.status_type.is_open]
-        ticked = [
+        # lines done on the occurrence last synced, now and then: counted, not paired, since the
+        # lines of one sentence pair with the remembered ones by state and place, which a line
+        # Obsidian Tasks inserted above them shifts
+        synced_due = base.fields.due
+        done_now = [
             t
-            for t in lines.members
-            if t.status_type is StatusType.DONE and ident[t] in base.lines and ident[t] not in base.past
+            for t in (*lines.members, *lines.history)
+            if t.status_type is StatusType.DONE and t.due == synced_due
         ]
-        added = [
-            t
-            for t in lines.history
-            if t.status_type is StatusType.DONE and ident[t] not in base.lines and t.due == base.fields.due
-        ]
+        done_then = sum(
+            1 for v in base.lines.values() if v[0] == StatusType.DONE.value and v[1] == synced_due
+        )
+        ticked = [t for t in done_now if t in lines.members] or done_now
         rule = fields.recurrence
         was_open = _state(base.fields.status) == "open"
-        by_note = (
-            bool(rule)
-            and was_open
-            and ((bool(open_lines) and bool(added)) or (not open_lines and bool(ticked)))
-        )
+        by_note = bool(rule) and was_open and len(done_now) > done_then
         in_tracker = 0
         if remote is not None and options.recurs and remote.status is RemoteStatus.OPEN:
             if remote.completions is not None and base.completions is not None:

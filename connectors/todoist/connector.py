@@ -411,6 +411,10 @@ class TodoistConnector:
         ):
             return [{"type": "item_delete", "uuid": op.token, "args": {"id": rid}}]
         kind = "item_close" if op.kind is OpKind.CLOSE else "item_uncomplete"
+        if op.kind is OpKind.CLOSE and f.recurrence:
+            # a recurring line closed for good (cancelled, or its rule ended): `item_close` would
+            # only move the task to its next date, `item_complete` ends it
+            kind = "item_complete"
         status_command = {"type": kind, "uuid": op.token, "args": {"id": rid}}
         if op.before is not None and mapping.labels(op.before) != mapping.labels(f):
             # the status labels (proposed, in-progress, cancelled) follow the status
