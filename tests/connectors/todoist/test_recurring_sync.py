@@ -154,7 +154,8 @@ def test_five_occurrences_alternating_sides_end_with_five_done_lines_and_one_ope
     assert dues == [dt.date(2027, 1, 8) - dt.timedelta(days=7 * n) for n in range(6)]
     active = [t for page in sdk.get_tasks() for t in page if "weekly report" in t.content]
     assert len(active) == 1
-    assert active[0].due is not None and str(active[0].due.date) == "2027-01-08"
+    assert active[0].due is not None
+    assert str(active[0].due.date) == "2027-01-08"
     assert the_task(emulator)["completed_count"] == 5
 
 
