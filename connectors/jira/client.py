@@ -538,6 +538,28 @@ class JiraClient:
                 found[error["failedElementNumber"]] = [str(m) for m in told if m]
         return found
 
+    def link_types(self) -> list[dict[str, Any]]:
+        """The site's issue link types (`GET /issueLinkType`). Asked on the way to a link, so a
+        failure is a failed write: it costs that link alone, never the run."""
+        what = "the issue link types"
+        found = self.write(what, self.jira._get_json, "issueLinkType")
+        types = found.get("issueLinkTypes") if isinstance(found, dict) else None
+        if not isinstance(types, list) or not all(isinstance(t, dict) and t.get("name") for t in types):
+            raise self.unexpected(what, "no list of named link types under issueLinkTypes", reading=False)
+        return types
+
+    def link(self, type_name: str, source: str, destination: str) -> None:
+        """Link issue `source` to `destination` (ids): `source` is the request's `inwardIssue`,
+        so it reads "<the type's outward words> destination" (Cloners: "clones"). Sent once (see
+        `once`); Jira answers a link that exists already as made, so a rerun may send it again."""
+        url = self.jira._get_url("issueLink")
+        body = {
+            "type": {"name": type_name},
+            "inwardIssue": {"id": source},
+            "outwardIssue": {"id": destination},
+        }
+        self.once(f"link {source} to {destination}", self.jira._session.post, url, data=json.dumps(body))
+
     def edit(self, issue_id: str, body: dict[str, Any]) -> None:
         url = self.jira._get_url(f"issue/{issue_id}")
         self.write(f"edit {issue_id}", self.jira._session.put, url, data=json.dumps(body))

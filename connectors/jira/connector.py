@@ -45,7 +45,7 @@ __all__ = ["JiraConnector", "missing_project"]
 
 log = logging.getLogger(__name__)
 
-FIELDS = ["summary", "status", "labels", "updated"]
+FIELDS = ["summary", "status", "labels", "updated", "duedate"]
 MARGIN = timedelta(minutes=5)  # JQL dates have minute precision, and Cloud search lags writes
 LABELS_PER_SEARCH = 100
 MAX_STEPS = 8  # transitions tried on the way to a status category
@@ -78,6 +78,9 @@ class JiraConnector:
         "webhook_url",
     )  # `bridge emulator` offers these
     settings_class: ClassVar[type[JiraSettings]] = JiraSettings
+    # Jira has no recurring issues: each occurrence is an issue of its own, the next one a CREATE
+    # with `Op.follows`, linked to the one before it (JIRA_RECURRENCE_LINK); never an ADVANCE.
+    recurs: ClassVar[bool] = False
 
     @classmethod
     def doctor(cls) -> list[Check]:
@@ -108,6 +111,8 @@ class JiraConnector:
         self.left_out: dict[str, set[str]] = {}  # "create"/"edit" -> field ids not sent this run
         self.missed: set[str] = set()  # owners nobody assignable matched this run: asked once a run
         self.on_progress: Callable[[int, int], None] | None = None  # set by the sync: a bar
+        self.link_type: str | None = None  # JIRA_RECURRENCE_LINK as the site spells it, once looked up
+        self.link_checked = False  # whether it was looked up this run (a miss is said once)
 
     @classmethod
     def from_env(cls) -> Self:
@@ -379,6 +384,7 @@ class JiraConnector:
         creates = [op for op in ops if op.kind is OpKind.CREATE]
         if creates:
             self._create(creates, results)
+            self._link_occurrences(creates, results)
         for done, op in enumerate(ops):
             if self.on_progress is not None:
                 self.on_progress(done, len(ops))
@@ -496,6 +502,58 @@ class JiraConnector:
             log.info("Jira: %d create(s) refused for the screen; learning it again", len(refused))
             self._learn_screens(refresh=True)
             self._send_creates(refused, results)
+
+    def _link_occurrences(self, creates: list[Op], results: dict[str, OpResult]) -> None:
+        """Link each new occurrence of a recurring task (a create with `follows`) to the one
+        before it, with JIRA_RECURRENCE_LINK: the new issue is the link's source. Also for an
+        issue found already made (a rerun after a crash): Jira answers an existing link as made.
+        A link is a courtesy to people reading Jira; one that fails is a notice, never a failed
+        create (the note does not see links)."""
+        made = [
+            (op, result.remote_id)
+            for op in creates
+            if op.follows and (result := results.get(op.token)) is not None and result.ok and result.remote_id
+        ]
+        if not made:
+            return
+        kind = self._link_type()
+        if kind is None:
+            return
+        for op, issue_id in made:
+            try:
+                self.client.link(kind, issue_id, str(op.follows))
+            except ConnectorError as exc:
+                log.warning(
+                    "Jira: issue %s created, but not linked to %s (the task's previous occurrence): %s",
+                    issue_id,
+                    op.follows,
+                    exc,
+                )
+            else:
+                self._wrote(issue_id)
+
+    def _link_type(self) -> str | None:
+        """JIRA_RECURRENCE_LINK as the site names it (matched ignoring case), asked once a run;
+        None, with one notice naming the site's types, when the site has no such type."""
+        wanted = self.settings.recurrence_link.strip()
+        if self.link_checked or not wanted:
+            return self.link_type
+        self.link_checked = True
+        try:
+            types = self.client.link_types()
+        except ConnectorError as exc:
+            log.warning("Jira: issue link types unreadable, new occurrences are not linked: %s", exc)
+            return None
+        names = [str(t["name"]) for t in types]
+        self.link_type = next((n for n in names if n.casefold() == wanted.casefold()), None)
+        if self.link_type is None:
+            log.warning(
+                "Jira: JIRA_RECURRENCE_LINK %r is not an issue link type of this site (it has: %s);"
+                " recurring tasks' new occurrences are created unlinked",
+                wanted,
+                ", ".join(names) or "none",
+            )
+        return self.link_type
 
     def _send_creates(self, fresh: list[Op], results: dict[str, OpResult]) -> list[Op]:
         """Bulk creates of `fresh`; returns those refused for a reason the screens give."""

@@ -35,6 +35,7 @@ Category = Literal["new", "indeterminate", "done"]
 BRIDGE_LABEL = "task-bridge"
 _REF_LABEL = re.compile(r"^bridge-([0-9a-f]{16})$")
 _STATUS_LABELS = {StatusType.PROPOSED: "proposed"}
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def label_for(ref: str) -> str:
@@ -165,6 +166,7 @@ def remote_task(issue: dict[str, Any]) -> RemoteTask:
     held = [str(x) for x in data.get("labels") or ()]
     ref = next((m.group(1) for m in map(_REF_LABEL.match, held) if m), None)
     when = parse_time(data.get("updated"))
+    due = data.get("duedate")
     return RemoteTask(
         remote_id=str(issue["id"]),
         status=RemoteStatus.DONE if category == "done" else RemoteStatus.OPEN,
@@ -172,4 +174,5 @@ def remote_task(issue: dict[str, Any]) -> RemoteTask:
         ref=ref,
         title=str(data.get("summary") or ""),
         labels=tuple(held),
+        due=due if isinstance(due, str) and _DAY.match(due) else None,
     )

@@ -52,6 +52,11 @@ class JiraSettings(BaseSettings):
         default="Won't Do",
         description="Resolution for a cancelled `[-]` line, when the transition's screen has it.",
     )
+    recurrence_link: str = Field(
+        default="Relates",
+        description="Issue link type, by name, joining a recurring task's new occurrence to the one"
+        " before it; empty: not linked.",
+    )
     search_wait: float = Field(
         default=15.0,
         ge=0,

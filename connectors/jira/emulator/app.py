@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge.webhook_sender import SwapHookState, WebhookSender
-from connectors.jira.emulator import lookups, routes, search, session
+from connectors.jira.emulator import links, lookups, routes, search, session
 from connectors.jira.emulator.errors import JiraError, rate_limited, status_error, unauthorized
 from connectors.jira.emulator.records import Json
 from connectors.jira.emulator.state import JiraEmulator
@@ -185,7 +185,7 @@ def create_app(
     if secret is not None:
         em.secret = secret
     versions = ("2", "3", "latest") if mode == "cloud" else ("2", "latest")
-    table = [*routes.ROUTES, *search.ROUTES, *lookups.ROUTES]
+    table = [*routes.ROUTES, *search.ROUTES, *lookups.ROUTES, *links.ROUTES]
     app = Starlette(
         routes=[
             Route(f"/rest/api/{version}{path}", endpoint, methods=methods)

@@ -27,8 +27,11 @@ __all__ = [
     "CustomField",
     "History",
     "Issue",
+    "IssueLink",
     "IssueType",
     "Json",
+    "LinkEnd",
+    "LinkType",
     "Priority",
     "Project",
     "Resolution",
@@ -42,6 +45,8 @@ __all__ = [
     "field_schema",
     "issue_json",
     "issuetype_json",
+    "link_type_json",
+    "linked_issue_json",
     "priority_json",
     "project_json",
     "resolution_json",
@@ -78,6 +83,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     "issuetype": ("Issue Type", ("issuetype", "type"), "issuetype", True),
     "project": ("Project", ("project",), "project", False),
     "comment": ("Comment", ("comment",), "comments-page", True),
+    "issuelinks": ("Linked Issues", (), "array", True),
 }
 NOT_NAVIGABLE = frozenset({"comment"})
 """Fields `*navigable` (a search's default) leaves out; `*all` and a field's own name include them."""
@@ -184,6 +190,37 @@ class Project:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkType:
+    """An issue link type: how a link reads from its source (`outward`) and its destination (`inward`)."""
+
+    id: str
+    name: str
+    inward: str
+    outward: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEnd:
+    """One issue's end of a link: `outward` when this issue is the link's source (the POST's
+    `inwardIssue`), so that it reads "<outward words> <other>"; `other` is the far issue's id."""
+
+    id: str
+    type: LinkType
+    outward: bool
+    other: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueLink:
+    """A link from `source` (the POST's `inwardIssue`) to `destination` (its `outwardIssue`), by issue id."""
+
+    id: str
+    type: LinkType
+    source: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     """One changelog entry: who changed what, when (items as in webhook changelogs, reference §6)."""
 
@@ -218,6 +255,8 @@ class Issue:
     history: list[History] = field(default_factory=list)
     custom: dict[str, Any] = field(default_factory=dict)
     """Custom field values by field id (`customfield_10010`)."""
+    links: list[LinkEnd] = field(default_factory=list)
+    """This issue's ends of its issue links, oldest first."""
 
     def snapshot(self) -> Issue:
         """A copy that later edits of this issue do not change."""
@@ -227,6 +266,7 @@ class Issue:
             properties=dict(self.properties),
             history=list(self.history),
             custom=dict(self.custom),
+            links=list(self.links),
         )
 
 
@@ -323,6 +363,43 @@ def issuetype_json(view: View, issuetype: IssueType) -> Json:
     return body
 
 
+def link_type_json(view: View, kind: LinkType) -> Json:
+    """An issue link type (`GET /issueLinkType`, and inside every link)."""
+    return {
+        "id": kind.id,
+        "name": kind.name,
+        "inward": kind.inward,
+        "outward": kind.outward,
+        "self": f"{view.api}/issueLinkType/{kind.id}",
+    }
+
+
+def linked_issue_json(view: View, issue: Issue) -> Json:
+    """The far issue of a link, as links show it: a few fields only (`LinkedIssue`)."""
+    fields: Json = {"summary": issue.summary, "status": status_json(view, issue.status)}
+    if issue.priority is not None:
+        fields["priority"] = priority_json(view, issue.priority)
+    fields["issuetype"] = issuetype_json(view, issue.issuetype)
+    return {"id": issue.id, "key": issue.key, "self": f"{view.api}/issue/{issue.id}", "fields": fields}
+
+
+def _links_json(view: View, issue: Issue, linked: Mapping[str, Issue]) -> list[Json]:
+    """The `issuelinks` field: each link with the far issue under `outwardIssue` when this issue
+    is the source, else under `inwardIssue` (links to an issue not in `linked` are left out)."""
+    rendered = []
+    for end in issue.links:
+        other = linked.get(end.other)
+        if other is None:
+            continue
+        rendered.append({
+            "id": end.id,
+            "self": f"{view.api}/issueLink/{end.id}",
+            "type": link_type_json(view, end.type),
+            "outwardIssue" if end.outward else "inwardIssue": linked_issue_json(view, other),
+        })  # fmt: skip
+    return rendered
+
+
 def project_json(view: View, project: Project, *, full: bool = False, expand: Collection[str] = ()) -> Json:
     """The list form (`GET /project`, an issue's `project`) or, with `full`, `GET /project/{key}`;
     `expand` adds `projectKeys` (and, to the list form, `description`, `lead`, `issueTypes`)."""
@@ -401,7 +478,7 @@ def _screen_field(view: View, name: str, required: bool, resolutions: Sequence[R
     return meta
 
 
-def _field_values(view: View, issue: Issue) -> Json:
+def _field_values(view: View, issue: Issue, linked: Mapping[str, Issue]) -> Json:
     description: Any = issue.description
     if description is not None and view.version == "3":
         description = text_to_adf(description)
@@ -427,6 +504,7 @@ def _field_values(view: View, issue: Issue) -> Json:
             if key in ("self", "id", "key", "name", "projectTypeKey", "simplified", "avatarUrls")
         },
         "comment": _comments(view, issue),
+        "issuelinks": _links_json(view, issue, linked),
     }
 
 
@@ -457,14 +535,16 @@ def issue_json(
     properties: Collection[str] = (),
     custom_fields: Mapping[str, CustomField] | None = None,
     editmeta: Json | None = None,
+    linked: Mapping[str, Issue] | None = None,
 ) -> Json:
     """An issue (`GET /issue/{key}`, search results, webhook bodies); `fields` None means all.
 
     `expand` may ask for `changelog`, and for `names`/`schema` (of the fields rendered, with the
-    site's `custom_fields`) and `editmeta` (given by the caller, who knows the screens).
+    site's `custom_fields`) and `editmeta` (given by the caller, who knows the screens). `linked`
+    holds the issues its links lead to, by id (without it, `issuelinks` is empty).
     """
     known = custom_fields or {}
-    values = _field_values(view, issue)
+    values = _field_values(view, issue, linked or {})
     values.update({k: v for k, v in issue.custom.items() if k in known})
     body: Json = {
         "expand": ISSUE_EXPAND,
@@ -514,7 +594,7 @@ def field_schema(field_id: str, custom: CustomField | None = None) -> Json:
     kind = FIELDS[field_id][2] if field_id in FIELDS else "string"
     schema: Json = {"type": kind, "system": field_id}
     if kind == "array":
-        schema["items"] = "string"
+        schema["items"] = "issuelinks" if field_id == "issuelinks" else "string"
     return schema
 
 
@@ -558,10 +638,8 @@ def field_list(custom: Collection[CustomField] = ()) -> list[Json]:
             "clauseNames": ["id", "issue", "issuekey", "key"],
         }
     ]
-    for field_id, (name, clauses, kind, orderable) in FIELDS.items():
-        schema: Json = {"type": kind, "system": field_id}
-        if kind == "array":
-            schema["items"] = "string"
+    for field_id, (name, clauses, _, orderable) in FIELDS.items():
+        schema = field_schema(field_id)
         rows.append(
             {
                 "id": field_id,

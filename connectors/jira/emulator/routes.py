@@ -292,6 +292,7 @@ async def get_issue(request: Request) -> Response:
         properties=listing(query.getlist("properties")),
         custom_fields=em.custom_fields,
         editmeta=screens.editmeta(em, shown, issue) if "editmeta" in expand else None,
+        linked=em.linked(issue),
     )
     if "transitions" in expand or "transitions.fields" in expand:
         body["transitions"] = _transitions_json(em, shown, issue.id, expand, None)
@@ -314,7 +315,7 @@ async def edit_issue(request: Request) -> Response:
     if move is not None:
         edited = em.transition(issue.id, move)
     if request.query_params.get("returnIssue", "").lower() == "true":
-        return JSONResponse(issue_json(shown, edited))
+        return JSONResponse(issue_json(shown, edited, linked=em.linked(edited)))
     return Response(status_code=204)
 
 

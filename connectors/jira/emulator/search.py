@@ -54,7 +54,8 @@ def _render(
         return {"id": issue.id}
     meta = screens.editmeta(em, shown, issue) if "editmeta" in expand else None
     rendered = issue_json(shown, issue, selected, custom_fields=em.custom_fields, editmeta=meta,
-                          expand=[e for e in expand if e not in ("names", "schema")])  # fmt: skip
+                          expand=[e for e in expand if e not in ("names", "schema")],
+                          linked=em.linked(issue))  # fmt: skip
     return rendered
 
 

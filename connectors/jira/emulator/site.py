@@ -3,8 +3,9 @@
 `state.JiraEmulator` adds the issues on top. A fresh site is what the design's contract promises
 (design §10): one project, key `BRIDGE`; a user for the given credentials; Jira Cloud's default
 priorities (Highest … Lowest, ids 1–5, unverified as ids, reference §2) and resolutions; the
-workflow To Do → In Progress → Done. The mode decides how people are named on the wire: Cloud by
-`accountId`, Server/Data Center by `name` (reference §3).
+workflow To Do → In Progress → Done; Jira's default issue link types (Blocks, Cloners, Duplicate,
+Relates; ids 10000–10003, unverified as ids). The mode decides how people are named on the wire:
+Cloud by `accountId`, Server/Data Center by `name` (reference §3).
 
 Who may be assigned is per project, as the Assignable User permission makes it: a user is a member
 of the projects `add_user(projects=...)` names (every project by default), and only members may be
@@ -26,6 +27,7 @@ from connectors.jira.emulator.knobs import Knobs
 from connectors.jira.emulator.records import (
     CustomField,
     IssueType,
+    LinkType,
     Priority,
     Project,
     Resolution,
@@ -53,6 +55,13 @@ _RESOLUTIONS = (
     Resolution("10002", "Duplicate", "The problem is a duplicate of an existing issue."),
     Resolution("10003", "Cannot Reproduce", "All attempts at reproducing this issue failed."),
 )
+_LINK_TYPES = (
+    LinkType("10000", "Blocks", "is blocked by", "blocks"),
+    LinkType("10001", "Cloners", "is cloned by", "clones"),
+    LinkType("10002", "Duplicate", "is duplicated by", "duplicates"),
+    LinkType("10003", "Relates", "relates to", "relates to"),
+)
+"""The issue link types of a new site, as Jira creates them."""
 _ISSUE_TYPES = (
     IssueType("10002", "Task", "A small, distinct piece of work.", 10318),
     IssueType("10004", "Bug", "A problem or error.", 10303),
@@ -98,6 +107,8 @@ class Site(Knobs):
         self.priorities: tuple[Priority, ...] = _PRIORITIES
         self.default_priority: Priority = _PRIORITIES[2]
         self.resolutions: tuple[Resolution, ...] = _RESOLUTIONS
+        self.link_types: list[LinkType] = list(_LINK_TYPES)
+        """The site's issue link types (Blocks, Cloners, Duplicate, Relates on a new site)."""
         self.users: list[User] = []
         self.projects: list[Project] = []
         self.issue_types: list[IssueType] = list(_ISSUE_TYPES)
@@ -297,6 +308,14 @@ class Site(Knobs):
         """The priority with this id or name (case-insensitive)."""
         wanted = value.lower()
         return next((p for p in self.priorities if value == p.id or wanted == p.name.lower()), None)
+
+    def find_link_type(self, *, name: str | None = None, type_id: str | None = None) -> LinkType | None:
+        """The link type with this id, or with exactly this name (strict, as the bridge must not
+        lean on a database collation that ignores case)."""
+        for kind in self.link_types:
+            if (type_id is not None and kind.id == type_id) or (name is not None and kind.name == name):
+                return kind
+        return None
 
     def find_resolution(self, value: str) -> Resolution | None:
         """The resolution with this id or name (case-insensitive)."""

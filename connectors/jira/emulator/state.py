@@ -20,7 +20,18 @@ from typing import Any
 
 from connectors.jira.emulator.errors import JiraError, issue_not_found
 from connectors.jira.emulator.fields import read_changes
-from connectors.jira.emulator.records import History, Issue, Json, Resolution, User, issue_json, user_json
+from connectors.jira.emulator.records import (
+    History,
+    Issue,
+    IssueLink,
+    Json,
+    LinkEnd,
+    LinkType,
+    Resolution,
+    User,
+    issue_json,
+    user_json,
+)
 from connectors.jira.emulator.site import Mode, Site
 from connectors.jira.emulator.workflow import Transition, Workflow, WorkflowStatus
 
@@ -67,6 +78,9 @@ class JiraEmulator(Site):
         """Search requests served so far (what `search_lag_searches` counts)."""
         self.page_tokens: dict[str, tuple[str, int]] = {}
         """Issued Cloud `nextPageToken`s -> (the JQL they continue, the offset they stand for)."""
+        self.links: dict[str, IssueLink] = {}
+        """Issue links by id; each issue also keeps its own ends (`Issue.links`)."""
+        self._link_ids = itertools.count(10000)
         self._ids = itertools.count(10001)
         self._numbers: dict[str, itertools.count[int]] = {}
         self._history_ids = itertools.count(10000)
@@ -106,7 +120,7 @@ class JiraEmulator(Site):
             "webhookEvent": name,
             "issue_event_type_name": kind,
             "user": user_json(view, author),
-            "issue": issue_json(view, issue),
+            "issue": issue_json(view, issue, linked=self.issues),
         }
         if items:
             event["changelog"] = {"id": issue.history[-1].id, "items": items}
@@ -288,6 +302,8 @@ class JiraEmulator(Site):
         """Remove the issue (404 afterwards); its key is never reused."""
         with self.lock:
             issue = self._issue(id_or_key)
+            for end in list(issue.links):  # Jira deletes an issue's links with it
+                self._drop_link(self.links[end.id])
             del self.issues[issue.id]
             self._emit("jira:issue_deleted", "issue_deleted", issue, author or self.me, [])
             self._queue(issue.id, None)
@@ -310,6 +326,102 @@ class JiraEmulator(Site):
             del issue.properties[key]
             self._queue(issue.id, issue)
             return True
+
+    # -- issue links ------------------------------------------------------------------------------
+
+    def linked(self, issue: Issue) -> dict[str, Issue]:
+        """Copies of the issues `issue`'s links lead to, by id (what its `issuelinks` renders)."""
+        with self.lock:
+            return {e.other: self.issues[e.other].snapshot() for e in issue.links if e.other in self.issues}
+
+    def get_link(self, link_id: str) -> IssueLink:
+        """The link with this id; 404 when there is none (wording unverified)."""
+        with self.lock:
+            found = self.links.get(link_id)
+            if found is None:
+                raise JiraError(404, [f"No issue link with id '{link_id}' exists."])
+            return found
+
+    def link(self, kind: LinkType, source: str, destination: str, *, author: User | None = None) -> IssueLink:
+        """Link two issues (ids or keys): `source` then reads "<outward> destination", and
+        `destination` "<inward> source". A link that exists already is answered as made, as
+        Jira does. Both issues get a `Link` changelog entry and a new `updated`; the event is
+        `issuelink_created`. 404 "Issue Does Not Exist" for an unknown issue (the wording
+        Atlassian's own REST client tests expect)."""
+        with self.lock:
+            try:
+                start, end = self._issue(source), self._issue(destination)
+            except JiraError:
+                raise JiraError(404, ["Issue Does Not Exist"]) from None
+            for made in self.links.values():
+                if (made.type.id, made.source, made.destination) == (kind.id, start.id, end.id):
+                    return made
+            made = IssueLink(str(next(self._link_ids)), kind, start.id, end.id)
+            self.links[made.id] = made
+            who = author or self.me
+            for issue, other, outward in ((start, end, True), (end, start, False)):
+                issue.links.append(LinkEnd(made.id, kind, outward, other.id))
+                words = kind.outward if outward else kind.inward
+                change = {"to": other.key, "toString": f"This issue {words} {other.key}"}
+                self._link_history(issue, who, change)
+            self._link_event("issuelink_created", made)
+            return made
+
+    def unlink(self, link_id: str, *, author: User | None = None) -> None:
+        """Delete a link (404 when there is none); both issues get a `Link` changelog entry."""
+        with self.lock:
+            made = self.get_link(link_id)
+            who = author or self.me
+            for issue_id, other_id, outward in ((made.source, made.destination, True),
+                                                (made.destination, made.source, False)):  # fmt: skip
+                issue, other = self.issues[issue_id], self.issues[other_id]
+                words = made.type.outward if outward else made.type.inward
+                self._link_history(
+                    issue, who, {"from": other.key, "fromString": f"This issue {words} {other.key}"}
+                )
+            self._drop_link(made)
+            self._link_event("issuelink_deleted", made)
+
+    def _drop_link(self, made: IssueLink) -> None:
+        self.links.pop(made.id, None)
+        for issue_id in (made.source, made.destination):
+            issue = self.issues.get(issue_id)
+            if issue is not None:
+                issue.links = [e for e in issue.links if e.id != made.id]
+                self._queue(issue.id, issue)
+
+    def _link_history(self, issue: Issue, author: User, change: Json) -> None:
+        issue.updated = self.now()
+        item = {"field": "Link", "fieldtype": "jira", "from": None, "fromString": None, "to": None,
+                "toString": None, **change}  # fmt: skip
+        issue.history.append(History(str(next(self._history_ids)), author, issue.updated, (item,)))
+        self._queue(issue.id, issue)
+
+    def _link_event(self, name: str, made: IssueLink) -> None:
+        """An `issuelink_created`/`issuelink_deleted` webhook body (ids as numbers, as Jira sends)."""
+        kind = made.type
+        link_type = {
+            "id": int(kind.id),
+            "name": kind.name,
+            "outwardName": kind.outward,
+            "inwardName": kind.inward,
+            "isSubTaskLinkType": False,
+            "isSystemLinkType": False,
+        }
+        event: Json = {
+            "timestamp": int(self.clock().timestamp() * 1000),
+            "webhookEvent": name,
+            "issueLink": {
+                "id": int(made.id),
+                "sourceIssueId": int(made.source),
+                "destinationIssueId": int(made.destination),
+                "issueLinkType": link_type,
+                "systemLink": False,
+            },
+        }
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     # -- a person in Jira's own app -------------------------------------------------------------
 
@@ -384,6 +496,14 @@ class JiraEmulator(Site):
     def delete(self, key: str) -> None:
         """Delete the issue as a person would."""
         self.delete_issue(key)
+
+    def link_issues(self, type_name: str, source: str, destination: str) -> IssueLink:
+        """Link two issues (keys) as a person would, by the link type's name."""
+        with self.lock:
+            kind = self.find_link_type(name=type_name)
+            if kind is None:
+                raise ValueError(f"no issue link type {type_name!r}")
+            return self.link(kind, source, destination)
 
     def keys(self, issues: Iterable[Issue] | None = None) -> list[str]:
         """Keys of the given issues, or of every live issue, in creation order."""

@@ -25,7 +25,7 @@ CLOUD: Modes = frozenset({"cloud"})
 _COMMENTS = "adds and deletes comments; the emulator keeps no comments (the bridge writes none)"
 _UNMODELLED_FIELDS = (
     "expects the default edit screen's attachment, comment, components, fixVersions and"
-    " issuelinks, fields the emulator does not model (the bridge writes none of them)"
+    " issuelinks, fields the emulator's screens do not carry (the bridge writes none of them)"
 )
 _RANK = "ranks issues through Jira Software's agile API (/rest/agile/1.0/issue/rank), not served"
 _CONTEXT_PATH = (
