@@ -283,7 +283,12 @@ def apply_events(
             around=view.around,
         )
         deferred = [s for s in planned.steps if s.ops]
-        planned.steps = [s for s in planned.steps if not s.ops]
+        # a recurring task's next occurrence is a create on a tracker without recurrence: the
+        # closed occurrence's step waits with it, so the two are applied together
+        follows = {op.follows for s in deferred for op in s.ops if op.follows}
+        deferred += [s for s in planned.steps if not s.ops and s.remote_id in follows]
+        waiting = {id(s) for s in deferred}
+        planned.steps = [s for s in planned.steps if id(s) not in waiting]
         for step in deferred:
             if (entry := reports.get(step.remote_id or "")) is not None:
                 outcomes[entry[1].id].result = "deferred"  # the note changed too: bridge sync sends it

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,13 @@ from jira import JIRA
 
 from bridge.config import BridgeSettings
 from bridge.parse import parse_note
+from bridge.serve import Receiver
+from bridge.serve import create_app as receiver_app
 from bridge.sync import run_sync
+from bridge.testing import serve_in_thread
 from connectors.jira.emulator import JiraEmulator
-from tests.connectors.jira.conftest import bridge_env
+from connectors.jira.emulator import create_app as jira_app
+from tests.connectors.jira.conftest import EMAIL, TOKEN, bridge_env
 
 RULE = "every week on Friday"
 TODAY = dt.date(2026, 12, 4)  # a Friday
@@ -79,6 +84,17 @@ def settled(vault: Path, site: JiraEmulator) -> None:
     report = sync(vault, site)
     assert (report.created, report.updated, report.closed, report.reopened, report.notes_written) == (0,) * 5
     assert (vault / NOTE).read_bytes() == before
+
+
+def worked_off(receiver: Receiver, seconds: float = 5.0) -> bool:
+    """Whether the receiver's worker has taken every stored delivery within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        counts = receiver.read(lambda store: store.inbox_counts())
+        if not counts.get("new") and not counts.get("claimed"):
+            return True
+        time.sleep(0.02)
+    return False
 
 
 def linked_to(issue, previous) -> bool:
@@ -145,3 +161,45 @@ def test_five_occurrences_alternating_sides_end_with_five_done_lines_and_one_ope
     assert [is_done(i) for i in issues] == [True] * 5 + [False]
     assert [i.fields.duedate for i in issues] == [str(TODAY + dt.timedelta(days=7 * n)) for n in range(6)]
     assert all(linked_to(new, old) for old, new in itertools.pairwise(issues))
+
+
+def test_a_completion_delivered_by_webhook_waits_for_the_sync_that_creates_the_next_issue(
+    tmp_path, monkeypatch
+):
+    """The receiver cannot create the next issue (only `bridge sync` writes to the tracker), so
+    it leaves the whole occurrence, closed issue and note alike, to the next sync."""
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / NOTE).write_text(f"# Weekly\n\n{line(' ', '2026-12-04')}\n", encoding="utf-8")
+    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", "loop-secret")
+    monkeypatch.setenv("BRIDGE_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    receiver = receiver_app(BridgeSettings(vault=vault), vault)
+    receiver.state.receiver.start()
+    try:
+        with serve_in_thread(receiver) as served:
+            app = jira_app(
+                mode="cloud",
+                email=EMAIL,
+                token=TOKEN,
+                secret="loop-secret",
+                webhook_url=f"{served}/webhooks/jira",
+            )
+            with serve_in_thread(app) as url:
+                bridge_env(monkeypatch, tmp_path, url)
+                emulator: JiraEmulator = app.state.emulator
+                sync(vault, emulator)
+                client = JIRA(server=url, basic_auth=(EMAIL, TOKEN), max_retries=0, timeout=10)
+                complete_in_jira(client, chain(client, emulator)[0])
+                assert app.state.webhooks.flush(5)
+                assert all(a.status == 200 for a in app.state.webhooks.attempts)
+                assert worked_off(receiver.state.receiver)
+                assert lines(vault) == [line(" ", "2026-12-04")]  # left to the sync
+                report = sync(vault, emulator)
+                assert (report.created, report.notes_written, report.reopened) == (1, 1, 0)
+                assert lines(vault) == [line(" ", "2026-12-11"), line("x", "2026-12-04", str(TODAY))]
+                old, new = chain(client, emulator)
+                assert (is_done(old), is_done(new), linked_to(new, old)) == (True, False, True)
+                settled(vault, emulator)
+                client.close()
+    finally:
+        receiver.state.receiver.stop()
