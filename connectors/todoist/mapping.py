@@ -54,7 +54,10 @@ def _due(fields: Fields) -> dict[str, str] | None:
     return {"date": fields.due} if fields.due else None
 
 
-def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) -> dict[str, Any]:
+def add_args(
+    fields: Fields, ref: str, project_id: str, assignee: str | None, parent_id: str | None = None
+) -> dict[str, Any]:
+    """`item_add`'s arguments; a sub-task's `parent_id` places it under its parent's task."""
     args: dict[str, Any] = {
         "content": fields.title,
         "description": description(fields, ref),
@@ -66,6 +69,8 @@ def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) ->
         args["due"] = _due(fields)
     if assignee:
         args["responsible_uid"] = assignee
+    if parent_id:
+        args["parent_id"] = parent_id
     return args
 
 
