@@ -118,13 +118,11 @@ def apply_plan(
     if ops:
         if connector is None:
             raise ValueError("a plan with tracker changes needs a connector to send them")
-        pushed = connector.push(ops)
+        pushed, cursor = _push_in_waves(connector, ops, cursor)
         planned = {sent.token: op.token for sent, op in zip(ops, plan.ops, strict=True)}
         results = {
-            planned.get(r.token, r.token): replace(r, token=planned.get(r.token, r.token))
-            for r in pushed.results
+            planned.get(r.token, r.token): replace(r, token=planned.get(r.token, r.token)) for r in pushed
         }
-        cursor = pushed.cursor or cursor
     written, explained = _write_notes(plan, root, dialect, notes, today, report, parsed or {})
     bases: list[Base] = []
     links: dict[str, str] = {}
@@ -191,6 +189,40 @@ def apply_plan(
         report=report.to_json() if record else None,
         settled=settled,
     )
+
+
+def _push_in_waves(
+    connector: Connector, ops: list[Op], cursor: str | None
+) -> tuple[list[OpResult], str | None]:
+    """Push the ops, a sub-task after its parent: an op whose parent is created in this run waits
+    for the push that creates it and goes in the next, with the id it got (`Op.parent_id`). If the
+    parent's create failed, the sub-task is not sent: both are tried again next run."""
+    creates = {op.ref: op.token for op in ops if op.kind is OpKind.CREATE}
+    results: dict[str, OpResult] = {}
+    waiting = ops
+    while waiting:
+        wave: list[Op] = []
+        later: list[Op] = []
+        for op in waiting:
+            parent = op.fields.parent
+            token = creates.get(parent) if parent is not None and op.parent_id is None else None
+            if token is None or op.kind not in (OpKind.CREATE, OpKind.UPDATE):
+                wave.append(op)
+            elif token not in results:
+                later.append(op)
+            elif results[token].ok and results[token].remote_id:
+                wave.append(replace(op, parent_id=results[token].remote_id))
+            else:
+                results[op.token] = OpResult(op.token, False, error="its parent task could not be created")
+        if not wave:  # parents that wait for each other: no line is nested under its own child
+            for op in later:
+                results[op.token] = OpResult(op.token, False, error="its parent task was never created")
+            break
+        pushed = connector.push(wave)
+        results.update({r.token: r for r in pushed.results})
+        cursor = pushed.cursor or cursor
+        waiting = later
+    return list(results.values()), cursor
 
 
 def _said_once(failures: dict[str, list[str]]) -> list[str]:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 _RACY_NS = 2_000_000_000
 # Raised whenever what a parsed note holds changes (keys of repeated sentences, unknown fields),
 # so that entries of an earlier parser are read again rather than trusted.
-_FORMAT = b"3"
+_FORMAT = b"4"
 
 
 def task_to_json(task: Task) -> dict[str, Any]:

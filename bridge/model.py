@@ -110,6 +110,9 @@ class Task:
     # Lines of one note with the same key (the same sentence twice for one owner): 0 for the first,
     # 1 for the next, so each line keeps its own synced values and is written on its own.
     repeat: int = 0
+    # The `line_key` of the task line this one is nested under (a sub-task), None at the top: the
+    # nearest task line above it in the same list with a smaller indentation.
+    parent: str | None = None
 
     @property
     def line_key(self) -> str:

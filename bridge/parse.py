@@ -281,6 +281,11 @@ _CANDIDATE_RE = re.compile(
     re.M,
 )
 _FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
+# A line of the text between two task lines that has something on it: its lead (indentation and
+# blockquote marks), and `item` when it is a list item (a bullet, a number) rather than text.
+_GAP_RE = re.compile(r"^(?P<lead>[ \t>]*)(?:(?P<item>[-*+]|\d{1,9}[.)])(?:[ \t]|\r?$)|(?=[^ \t\r\n>]))", re.M)
+_LEAD_RE = re.compile(r"[ \t>]*")
+
 _UNCLOSED_FRONT_MATTER_RE = re.compile(r"---\r?\n")
 
 
@@ -341,6 +346,7 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
         diagnostics.append(Diagnostic(path, fm_problem, 1))
     ascii_only = text.isascii()
     tasks: list[Task] = []
+    nesting = _Nesting(text)
     fence: str | None = None
     fence_line = 0
     comment: str | None = None  # the closer of the comment open at the current line
@@ -383,6 +389,7 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
             continue
         size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
         diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
+        nesting.add(line, at, m.end(), len(tasks))
         tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
     if fence is not None:
         problem = (
@@ -397,7 +404,73 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
             " note is closed for being missing"
         )
         diagnostics.append(Diagnostic(path, problem, comment_line, unread=True))
-    return _distinguish(tasks), diagnostics
+    return nesting.parents(_distinguish(tasks)), diagnostics
+
+
+def _lead(lead: str) -> tuple[int, int]:
+    """A line's blockquote level and indentation in columns inside it (a tab is 4): the blank that
+    may follow the last `>` belongs to the quote mark, as in Markdown."""
+    quotes = lead.count(">")
+    if quotes:
+        lead = lead[lead.rindex(">") + 1 :]
+        if lead[:1] in (" ", "\t"):
+            lead = lead[1:]
+    return quotes, len(lead.expandtabs(4))
+
+
+class _Nesting:
+    """Which task line each task line is nested under, as Markdown nests list items: a task's
+    parent is the nearest task above it in the same list (the same blockquote) with less
+    indentation. A list item between them (a plain bullet, a checkbox that is no task) with no more
+    indentation than a task ends that task's children; text at the list's left edge (a paragraph,
+    a heading) ends the list. Blank lines do not: Markdown keeps a loose list one list.
+
+    Only the text between a task and the task line before it is looked at, and only when the
+    task is indented and something above could hold it: a note's lines are each read once at most.
+    """
+
+    __slots__ = ("found", "quotes", "stack", "text", "until")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.stack: list[tuple[int, int]] = []  # (indentation, task index) of the open ancestors
+        self.quotes = 0  # the blockquote level of the stack's list
+        self.until = 0  # where the last task line ended
+        self.found: dict[int, int] = {}  # task index -> its parent's task index
+
+    def add(self, line: str, start: int, end: int, index: int) -> None:
+        lead = _LEAD_RE.match(line)
+        quotes, indent = _lead(lead.group() if lead else "")
+        stack = self.stack
+        if stack and (quotes != self.quotes or indent == 0):
+            stack.clear()
+        elif stack:
+            self._between(start)
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        if stack:
+            self.found[index] = stack[-1][1]
+        stack.append((indent, index))
+        self.quotes, self.until = quotes, end
+
+    def _between(self, start: int) -> None:
+        """Close the ancestors the lines since the last task line end."""
+        stack = self.stack
+        for m in _GAP_RE.finditer(self.text, self.until, start):
+            quotes, indent = _lead(m["lead"])
+            if quotes != self.quotes or (indent == 0 and m["item"] is None):
+                stack.clear()
+            elif m["item"] is not None:
+                while stack and stack[-1][0] >= indent:
+                    stack.pop()
+            if not stack:
+                return
+
+    def parents(self, tasks: list[Task]) -> list[Task]:
+        """The tasks with `parent` set, once their line keys are final."""
+        for index, parent in self.found.items():
+            tasks[index] = replace(tasks[index], parent=tasks[parent].line_key)
+        return tasks
 
 
 def _distinguish(tasks: list[Task]) -> list[Task]:

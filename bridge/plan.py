@@ -48,7 +48,20 @@ __all__ = [
 ]
 
 _NAMESPACE = uuid.UUID("5d1c6f64-3c1e-4f43-9a57-0d8b7a1f4b52")
-_CONTENT = ("title", "due", "priority", "owner", "labels", "status", "note_title", "path", "recurrence")
+_CONTENT = (
+    "title",
+    "due",
+    "priority",
+    "owner",
+    "labels",
+    "status",
+    "note_title",
+    "path",
+    "recurrence",
+    "parent",
+)
+# Where each task line is, as a parent: (path, line key) -> the ref of the task it is part of.
+Parents = Mapping[tuple[str, str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +168,15 @@ def _choose(group: Group, name: str, base: Base | None, ident: Mapping[Task, str
 
 
 def note_fields(
-    group: Group, base: Base | None, vault_name: str, ident: Mapping[Task, str] | None = None
+    group: Group,
+    base: Base | None,
+    vault_name: str,
+    ident: Mapping[Task, str] | None = None,
+    parents: Parents | None = None,
 ) -> Fields:
     """The group's fields as the notes say now; `ident` names each line as the base remembers it.
-    Title and link come from the group's first line in vault order, whatever order it came in."""
+    Title and link come from the group's first line in vault order, whatever order it came in,
+    and so does the parent (`parents`: see `_parent_refs`)."""
     first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
     ident = ident or {}
     priority = _choose(group, "priority", base, ident)
@@ -174,7 +192,59 @@ def note_fields(
         path=first.source.path,
         vault=vault_name,
         recurrence=rule,
+        parent=_parent(first, group, base, parents or {}),
     )
+
+
+def _parent(first: Task, group: Group, base: Base | None, parents: Parents) -> str | None:
+    """The ref of the task the line is nested under. A line at the top has none; a parent line
+    that is no task of this plan's (a webhook plans a few groups; a parent held back, routed to
+    another tracker, or history) says nothing, so the task stays where it was synced."""
+    if first.parent is None:
+        return None
+    ref = parents.get((first.source.path, first.parent))
+    if ref is None:
+        return base.fields.parent if base is not None else None
+    return None if ref == group.ref or (base is not None and ref == base.ref) else ref
+
+
+def _parent_refs(
+    groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[str, Base], options: PlanOptions
+) -> dict[tuple[str, str], str]:
+    """Each task line of a task a sub-task can be put under: a linked one (by its base's ref, which
+    never changes) or one this plan creates (by the ref it is created under)."""
+    found: dict[tuple[str, str], str] = {}
+    for group in groups:
+        rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
+        if rid is not None:
+            if bases[rid].remote_status is RemoteStatus.DELETED:
+                continue
+            ref = bases[rid].ref
+        else:
+            members = resolve(group.tasks, None).members
+            proposed = all(t.status_type is StatusType.PROPOSED for t in members)
+            if not members[0].status_type.is_open or (options.hold_proposed and proposed):
+                continue
+            ref = _led_by_members(group).ref
+        found.update({(t.source.path, t.line_key): ref for t in group.tasks})
+    return found
+
+
+def _parent_ids(result: Plan, bases: Mapping[str, Base]) -> None:
+    """Each op's `parent_id` where its parent has a tracker id already; a parent created in this
+    run gets its id when apply has sent its create (`bridge.apply`)."""
+    wanted = {op.fields.parent for op in result.ops if op.fields.parent is not None}
+    if not wanted:
+        return
+    ids = {b.ref: rid for rid, b in bases.items() if b.ref in wanted}
+    ids.update({s.ref: s.remote_id for s in result.steps if s.remote_id and s.ref in wanted})
+    for step in result.steps:
+        step.ops = [
+            replace(op, parent_id=ids[op.fields.parent])
+            if op.fields.parent in ids and op.kind in (OpKind.CREATE, OpKind.UPDATE)
+            else op
+            for op in step.ops
+        ]
 
 
 def _changed(fields: Fields, before: Fields) -> tuple[str, ...]:
@@ -276,8 +346,10 @@ def plan(
     around = around if around is not None else neighbours([t for g in groups for t in g.tasks])
     claimed: set[str] = set()
     unlinked: list[Group] = []
-    merge = _Merger(options, result, times, around)
-    for group in _by_task(groups, links, bases):
+    by_task = _by_task(groups, links, bases)
+    parents = _parent_refs(by_task, links, bases, options)
+    merge = _Merger(options, result, times, around, parents)
+    for group in by_task:
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is None:
             unlinked.append(_led_by_members(group))
@@ -310,11 +382,12 @@ def plan(
                 _add(result, merge(group, base, remote, lines))
                 break
         else:
-            _add(result, _create(group, options, result, around))
+            _add(result, _create(group, options, result, around, parents))
     for remote in list(candidates.leftovers()):
         _keep(result, remote, options)
         claimed.add(remote.remote_id)
     _absent(result, bases, claimed, changes, options, complete, unread)
+    _parent_ids(result, bases)
     return result
 
 
@@ -348,10 +421,12 @@ def _remembered(lines: Lines, around: Neighbours) -> dict[str, Any]:
     }
 
 
-def _create(group: Group, options: PlanOptions, result: Plan, around: Neighbours) -> Step | None:
+def _create(
+    group: Group, options: PlanOptions, result: Plan, around: Neighbours, parents: Parents | None = None
+) -> Step | None:
     lines = resolve(group.tasks, None)
     group = Group(group.ref, lines.members)
-    fields = note_fields(group, None, options.vault_name)
+    fields = note_fields(group, None, options.vault_name, parents=parents)
     if _state(fields.status) != "open":
         return None  # a task already done when first seen is history, not work
     if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
@@ -383,6 +458,7 @@ class _Merger:
     result: Plan
     note_times: Mapping[str, int]
     around: Neighbours
+    parents: Parents = field(default_factory=dict)
 
     def __call__(
         self, whole: Group, base: Base, remote: RemoteTask | None, lines: Lines | None = None
@@ -391,7 +467,7 @@ class _Merger:
         lines = lines or resolve(whole.tasks, base)
         ident = lines.ident
         group = Group(whole.ref, lines.members)
-        fields = note_fields(group, base, options.vault_name, ident)
+        fields = note_fields(group, base, options.vault_name, ident, self.parents)
         remote_status = remote.status if remote else (base.remote_now or base.remote_status)
         remote_updated = remote.updated if remote and remote.updated else base.remote_updated
         rid = base.remote_id

@@ -60,6 +60,7 @@ _CURSOR = {
     "written": dict,
 }
 _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d+:[0-9a-f-]{36})$")  # Cloud's two accountId shapes
+LINK_TYPE = "Relates"  # a sub-task's link to its parent where the project has no sub-task type
 AUTOMATIC = "-1"  # an assignee of "-1" is Jira's "Automatic": the project's default assignee
 
 
@@ -110,6 +111,7 @@ class JiraConnector:
         self.defaults: dict[str, Any] = {}  # JIRA_FIELDS by field id
         self.left_out: dict[str, set[str]] = {}  # "create"/"edit" -> field ids not sent this run
         self.missed: set[str] = set()  # owners nobody assignable matched this run: asked once a run
+        self.flattened: set[str] = set()  # creates under a sub-task, made issues of their own instead
         self.on_progress: Callable[[int, int], None] | None = None  # set by the sync: a bar
         self.link_type: str | None = None  # JIRA_RECURRENCE_LINK as the site spells it, once looked up
         self.link_checked = False  # whether it was looked up this run (a miss is said once)
@@ -228,7 +230,12 @@ class JiraConnector:
         the project's types, then the type's fields); JIRA_FIELDS checked against the screen."""
         meta: screens.Meta | None = self.state.get("meta")
         wanted = self.settings.issue_type
-        if refresh or not meta or (meta.get("project"), meta.get("wanted")) != (self.project, wanted):
+        if (
+            refresh
+            or not meta
+            or "subtask" not in meta  # a cursor from before sub-tasks were followed
+            or (meta.get("project"), meta.get("wanted")) != (self.project, wanted)
+        ):
             meta = self._ask_screens(wanted)
             self.state["meta"] = meta
             self.fresh = True
@@ -245,11 +252,12 @@ class JiraConnector:
             kind = screens.pick_type(types, wanted, self.project)
             fields = screens.learn_fields(self.client.create_screen(self.project, kind["id"]))
         else:  # a Data Center before 8.4: the older createmeta has both in one answer
-            listed = self.client.old_createmeta(self.project)
-            kind = screens.pick_type(listed, wanted, self.project)
-            chosen = next(t for t in listed if str(t.get("id")) == kind["id"])
+            types = self.client.old_createmeta(self.project)
+            kind = screens.pick_type(types, wanted, self.project)
+            chosen = next(t for t in types if str(t.get("id")) == kind["id"])
             fields = screens.learn_fields(chosen.get("fields") or {})
-        return {"project": self.project, "wanted": wanted, "type": kind, "create": fields}
+        subtask = screens.subtask_type(types)
+        return {"project": self.project, "wanted": wanted, "type": kind, "create": fields, "subtask": subtask}
 
     def _left_out(self, screen: str, fields: set[str]) -> None:
         self.left_out.setdefault(screen, set()).update(fields)
@@ -423,6 +431,8 @@ class JiraConnector:
             wanted = mapping.category_for(fields.status)
             if "status" in op.changed and wanted != "done" and before != wanted:
                 self._move(rid, wanted)
+            if "parent" in op.changed:
+                self._reparent(op)
         else:
             self._move(
                 rid, mapping.category_for(fields.status), cancelled=fields.status is StatusType.CANCELLED
@@ -461,6 +471,51 @@ class JiraConnector:
             if sent:
                 self.client.edit(rid, sent)
         self._wrote(rid)
+
+    def _reparent(self, op: Op) -> None:
+        """A line moved under another parent: a sub-task is moved there (an edit of `parent`).
+        Jira's REST API turns no sub-task into an issue and no issue into a sub-task, so a line
+        moved out of its parent leaves a sub-task where it is, and an issue moved under a parent
+        is linked to it; each said in a warning."""
+        rid = op.remote_id or ""
+        if op.fields.parent is None:
+            log.warning(
+                "Jira: issue %s stays a sub-task of its parent: its line was moved out, and Jira turns"
+                " a sub-task into an issue only through its own 'Convert to issue' (see docs/jira.md)",
+                rid,
+            )
+            return
+        if op.parent_id is None:
+            return  # its parent has no issue yet: the core sends the move again once it has one
+        try:
+            self.client.edit(rid, {"fields": {"parent": {"id": op.parent_id}}})
+        except ConnectorError as exc:
+            if exc.uncertain:
+                raise
+            log.info("Jira: issue %s not moved under %s (%s); linking it instead", rid, op.parent_id, exc)
+            self._link_to_parent(rid, op.parent_id, why="it is no sub-task, and Jira makes none by an edit")
+        else:
+            self._wrote(rid)
+
+    def _link_to_parent(self, issue_id: str, parent_id: str, *, why: str) -> None:
+        """Link an issue that cannot be a sub-task to its parent's issue (`Relates`); a site
+        without issue links gets a warning instead."""
+        url = self.client.jira._get_url("issueLink")
+        body = {
+            "type": {"name": LINK_TYPE},
+            "inwardIssue": {"id": issue_id},
+            "outwardIssue": {"id": parent_id},
+        }
+        try:
+            self.client.write(f"link {issue_id}", self.client.jira._session.post, url, data=json.dumps(body))
+        except ConnectorError as exc:
+            log.warning(
+                "Jira: issue %s is not under its parent %s (%s), and linking the two failed: %s",
+                issue_id,
+                parent_id,
+                why,
+                exc,
+            )
 
     def _unassignable(self, owner: str | None, why: str) -> None:
         """Forget a remembered person Jira will not take as assignee, and say so once a run."""
@@ -595,6 +650,12 @@ class JiraConnector:
             elif set(fields) == {"assignee"} and "assignee" in element:
                 self._unassignable(op.fields.owner, fields["assignee"])
                 again.append((op, {k: v for k, v in element.items() if k != "assignee"}))
+            elif "parent" in element and {"parent", "parentId"} & set(fields):
+                # a sub-task's sub-task (Jira nests one level): an issue of its own, linked to its parent
+                self.flattened.add(op.token)
+                kind = (self.state.get("meta") or {}).get("type") or {}
+                plain = {k: v for k, v in element.items() if k != "parent"}
+                again.append((op, {**plain, "issuetype": {"id": kind.get("id")}}))
             else:
                 results[op.token] = OpResult(op.token, False, error=f"Jira refused it: {why}")
                 if screens.screen_refusal(why or ""):
@@ -619,12 +680,21 @@ class JiraConnector:
         body = {**self.defaults, **body}
         sent, left_out = screens.trim(body, set(meta["create"]) if "create" in meta else None)
         self._left_out("create", left_out)
+        subtask = meta.get("subtask")
+        if op.parent_id and subtask:  # no screen shows the parent: the sub-task type asks for it
+            sent = {**sent, "issuetype": {"id": subtask["id"]}, "parent": {"id": op.parent_id}}
         return sent
 
     def _settle(self, op: Op, issue_id: str, found: dict[str, Any] | None) -> OpResult:
         """A created (or found) issue in the note's status: new issues start in the `new` category."""
         if found is None:
             self._wrote(issue_id)
+            if op.token in self.flattened:
+                self._link_to_parent(issue_id, op.parent_id or "", why="Jira has no sub-task of a sub-task")
+            elif op.parent_id and not (self.state.get("meta") or {}).get("subtask"):
+                self._link_to_parent(
+                    issue_id, op.parent_id, why=f"project {self.project} has no sub-task type"
+                )
         wanted = mapping.category_for(op.fields.status)
         held = ((found or {}).get("fields", {}).get("status") or {}).get("statusCategory", {}).get("key")
         try:

@@ -24,6 +24,7 @@ __all__ = [
     "missing_required",
     "pick_type",
     "screen_refusal",
+    "subtask_type",
     "trim",
 ]
 
@@ -59,6 +60,14 @@ def pick_type(types: list[dict[str, Any]], wanted: str, project: str) -> dict[st
     raise ConfigError(
         f"JIRA_ISSUE_TYPE {wanted!r} is not an issue type of project {project}; its types are: {names}"
     )
+
+
+def subtask_type(types: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The project's sub-task type (`subtask: true`), the first if it has several; None if none."""
+    for kind in types:
+        if kind.get("subtask") and kind.get("id") is not None:
+            return {"id": str(kind["id"]), "name": str(kind.get("name") or "Sub-task")}
+    return None
 
 
 def learn_fields(listed: list[dict[str, Any]] | dict[str, Any]) -> dict[str, dict[str, Any]]:

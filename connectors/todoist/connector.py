@@ -393,7 +393,7 @@ class TodoistConnector:
         if op.kind is OpKind.ADVANCE:
             return [mapping.advance_command(rid, f, op.token)]
         if op.kind is OpKind.CREATE:
-            args = mapping.add_args(f, op.ref, project, self._assignee(f.owner))
+            args = mapping.add_args(f, op.ref, project, self._assignee(f.owner), op.parent_id)
             return [{"type": "item_add", "uuid": op.token, "temp_id": _temp_id(op), "args": args}]
         if op.kind is OpKind.UPDATE:
             args = mapping.update_args(
@@ -405,7 +405,11 @@ class TodoistConnector:
                 before=op.before,
                 remote_labels=self.labels.get(rid),
             )
-            return [{"type": "item_update", "uuid": op.token, "args": args}]
+            update = {"type": "item_update", "uuid": op.token, "args": args}
+            move = self._move(op, project)
+            if move is None:
+                return [update]
+            return [update, move] if len(args) > 1 else [{**move, "uuid": op.token}]
         if op.kind is OpKind.DELETE or (
             f.status is StatusType.CANCELLED and self.settings.cancelled == "delete"
         ):
@@ -426,6 +430,23 @@ class TodoistConnector:
             }
             return [relabel, status_command]
         return [status_command]
+
+    def _move(self, op: Op, project: str) -> dict[str, Any] | None:
+        """`item_move` for a task whose line moved in or out of a parent's (`item_update` cannot
+        reparent): under the parent's task, or to the top of the bridge's project."""
+        if "parent" not in op.changed:
+            return None
+        if op.fields.parent is not None:
+            where = {"parent_id": op.parent_id} if op.parent_id else None
+        else:
+            where = {"project_id": project} if project else None
+        if where is None:  # a parent with no task yet: the core sends it again once it has one
+            return None
+        return {
+            "type": "item_move",
+            "uuid": _derived(op.token, "move"),
+            "args": {"id": op.remote_id, **where},
+        }
 
     @staticmethod
     def _record(

@@ -73,7 +73,10 @@ def advance_command(remote_id: str, fields: Fields, uuid: str) -> dict[str, Any]
     return {"type": "item_update_date_complete", "uuid": uuid, "args": args}
 
 
-def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) -> dict[str, Any]:
+def add_args(
+    fields: Fields, ref: str, project_id: str, assignee: str | None, parent_id: str | None = None
+) -> dict[str, Any]:
+    """`item_add`'s arguments; a sub-task's `parent_id` places it under its parent's task."""
     args: dict[str, Any] = {
         "content": fields.title,
         "description": description(fields, ref),
@@ -85,6 +88,8 @@ def add_args(fields: Fields, ref: str, project_id: str, assignee: str | None) ->
         args["due"] = _due(fields)
     if assignee:
         args["responsible_uid"] = assignee
+    if parent_id:
+        args["parent_id"] = parent_id
     return args
 
 

@@ -56,7 +56,9 @@ def test_below_with_the_vaults_setting_and_crlf_kept(tmp_path):
 
 def test_a_last_line_without_newline_gets_none_added(tmp_path):
     out = complete(tmp_path, "- [ ] Water 🔁 every day 📅 2026-12-06", dialect=Dialect(recurrence_below=True))
-    assert out == "- [x] Water 🔁 every day 📅 2026-12-06 ✅ 2026-12-06\n- [ ] Water 🔁 every day 📅 2026-12-07"
+    assert (
+        out == "- [x] Water 🔁 every day 📅 2026-12-06 ✅ 2026-12-06\n- [ ] Water 🔁 every day 📅 2026-12-07"
+    )
 
 
 def test_on_completion_delete_keeps_only_the_next_line(tmp_path):

@@ -32,7 +32,7 @@ async def project_statuses(request: Request) -> Response:
         raise not_found(f"No project could be found with key '{key}'.")
     statuses = [status_json(shown, s) for s in em.workflow.statuses]
     return JSONResponse([
-        {"self": f"{shown.api}/issuetype/{t.id}", "id": t.id, "name": t.name, "subtask": False,
+        {"self": f"{shown.api}/issuetype/{t.id}", "id": t.id, "name": t.name, "subtask": t.subtask,
          "statuses": statuses}
         for t in project.issue_types
     ])  # fmt: skip

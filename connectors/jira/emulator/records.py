@@ -82,6 +82,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...], str, bool]] = {
     ),
     "issuetype": ("Issue Type", ("issuetype", "type"), "issuetype", True),
     "project": ("Project", ("project",), "project", False),
+    "parent": ("Parent", ("parent",), "issuelink", True),
     "comment": ("Comment", ("comment",), "comments-page", True),
     "issuelinks": ("Linked Issues", (), "array", True),
 }
@@ -142,6 +143,8 @@ class IssueType:
     description: str
     avatar_id: int
     project_id: str | None = None
+    subtask: bool = False
+    """A sub-task type: its issues are created under a parent issue (`fields.parent`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,8 @@ class Issue:
     """Custom field values by field id (`customfield_10010`)."""
     links: list[LinkEnd] = field(default_factory=list)
     """This issue's ends of its issue links, oldest first."""
+    parent: Issue | None = None
+    """The issue a sub-task belongs to."""
 
     def snapshot(self) -> Issue:
         """A copy that later edits of this issue do not change."""
@@ -353,9 +358,9 @@ def issuetype_json(view: View, issuetype: IssueType) -> Json:
         "description": issuetype.description,
         "iconUrl": f"{view.api}/universal_avatar/view/type/issuetype/avatar/{issuetype.avatar_id}",
         "name": issuetype.name,
-        "subtask": False,
+        "subtask": issuetype.subtask,
         "avatarId": issuetype.avatar_id,
-        "hierarchyLevel": 0,
+        "hierarchyLevel": -1 if issuetype.subtask else 0,
     }
     if issuetype.project_id is not None:
         body["entityId"] = str(uuid.uuid5(uuid.NAMESPACE_OID, f"issuetype:{issuetype.id}"))
@@ -505,6 +510,22 @@ def _field_values(view: View, issue: Issue, linked: Mapping[str, Issue]) -> Json
         },
         "comment": _comments(view, issue),
         "issuelinks": _links_json(view, issue, linked),
+        **({"parent": _parent_json(view, issue.parent)} if issue.parent is not None else {}),
+    }
+
+
+def _parent_json(view: View, parent: Issue) -> Json:
+    """A sub-task's `parent`: the parent issue's id, key and a few of its fields."""
+    return {
+        "id": parent.id,
+        "key": parent.key,
+        "self": f"{view.api}/issue/{parent.id}",
+        "fields": {
+            "summary": parent.summary,
+            "status": status_json(view, parent.status),
+            "priority": priority_json(view, parent.priority) if parent.priority else None,
+            "issuetype": issuetype_json(view, parent.issuetype),
+        },
     }
 
 

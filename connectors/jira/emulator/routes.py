@@ -20,7 +20,10 @@ from connectors.jira.emulator.errors import JiraError, bad_request, field_errors
 from connectors.jira.emulator.fields import cannot_set, check_object, read_changes
 from connectors.jira.emulator.records import (
     FIELDS,
+    Issue,
+    IssueType,
     Json,
+    Project,
     View,
     category_json,
     field_list,
@@ -233,9 +236,43 @@ def _requested_transition(em: JiraEmulator, body: Json, status_id: str) -> str |
     return str(move_id)
 
 
+_NO_PARENT = "Issue type is a sub-task but parent issue key or id not specified."
+_NOT_SUBTASK = "Issue type is not a sub-task but parent issue key or id specified."
+_BAD_PARENT = "Given parent work item does not belong to appropriate hierarchy."
+
+
+def _without_parent(body: Json) -> tuple[Json, Any]:
+    """The request without `fields.parent` (no screen shows it: the issue type decides), and it."""
+    fields = body.get("fields")
+    if not isinstance(fields, dict) or "parent" not in fields:
+        return body, None
+    rest = dict(fields)
+    return {**body, "fields": rest}, rest.pop("parent")
+
+
+def _parent(em: JiraEmulator, given: Any, issuetype: IssueType, project: Project) -> Issue | None:
+    """The parent a sub-task names (`{"key": …}` or `{"id": …}`): an issue of the same project
+    that is no sub-task itself. A sub-task needs one; another type may not have one (the emulator
+    has no epics). The wordings are placeholders in Jira's pattern."""
+    if given is None:
+        if issuetype.subtask:
+            raise field_errors({"parentId": _NO_PARENT})
+        return None
+    if not issuetype.subtask:
+        raise field_errors({"parentId": _NOT_SUBTASK})
+    ref = given.get("key") or given.get("id") if isinstance(given, dict) else None
+    parent = em.find_key(str(ref)) if isinstance(ref, str | int) else None
+    if parent is None:
+        raise field_errors({"parent": "Could not find issue by id or key."})
+    if parent.issuetype.subtask or parent.project.id != project.id:
+        raise field_errors({"parent": _BAD_PARENT})
+    return parent
+
+
 def _create_one(em: JiraEmulator, shown: View, element: Any) -> Json:
-    body = check_object(element)
+    body, parent = _without_parent(check_object(element))
     changes = read_changes(em, body.get("fields"), body.get("update"), version=shown.version, creating=True)
+    changes["parent"] = _parent(em, parent, changes["issuetype"], changes["project"])
     validator = em.create_validator
     refusal = validator(changes) if validator is not None else None
     if refusal is not None:  # a workflow validator of the create: a message, no field named
@@ -305,11 +342,13 @@ async def edit_issue(request: Request) -> Response:
     body = await read_json(request)
     if body is None:
         raise bad_request("The request body is missing.")
-    body = check_object(body)
+    body, parent = _without_parent(check_object(body))
     changes = read_changes(
         em, body.get("fields"), body.get("update"), version=shown.version, creating=False,
         labels=issue.labels, project=issue.project, issuetype=issue.issuetype,
     )  # fmt: skip
+    if parent is not None:  # a sub-task moves to another parent; no issue becomes a sub-task here
+        changes["parent"] = _parent(em, parent, issue.issuetype, issue.project)
     move = _requested_transition(em, body, issue.status.id)
     edited = em.edit_issue(issue.id, changes)
     if move is not None:

@@ -65,6 +65,9 @@ _LINK_TYPES = (
 _ISSUE_TYPES = (
     IssueType("10002", "Task", "A small, distinct piece of work.", 10318),
     IssueType("10004", "Bug", "A problem or error.", 10303),
+    IssueType(
+        "10003", "Sub-task", "A small piece of work that's part of a larger task.", 10316, subtask=True
+    ),
 )
 
 
@@ -232,22 +235,29 @@ class Site(Knobs):
     # -- projects and their schemes ----------------------------------------------------------------
 
     def add_project(
-        self, key: str, name: str, *, team_managed: bool = False, screen: Screen | None = None
+        self,
+        key: str,
+        name: str,
+        *,
+        team_managed: bool = False,
+        screen: Screen | None = None,
+        subtasks: bool = True,
     ) -> Project:
         """Add a project led by `me`. A classic one offers the site's shared issue types; a
-        `team_managed` one owns its own "Task" and "Bug" (new ids, same names). `screen` applies
+        `team_managed` one owns its own "Task", "Bug" and "Sub-task" (new ids, same names); without
+        `subtasks`, a project whose scheme has no sub-task type. `screen` applies
         to each of its types (default: every field). Every user so far may be assigned its
         issues, and its default assignee is Unassigned (Cloud's default)."""
         with self.lock:
             if self.find_project(key) is not None:
                 raise ValueError(f"project {key} exists")
             project_id = str(10000 + len(self.projects))
-            types: tuple[IssueType, ...] = _ISSUE_TYPES
+            types = tuple(t for t in _ISSUE_TYPES if subtasks or not t.subtask)
             if team_managed:
                 base = 10100 + 10 * len(self.projects)
                 types = tuple(
                     dataclasses.replace(t, id=str(base + n), project_id=project_id)
-                    for n, t in enumerate(_ISSUE_TYPES)
+                    for n, t in enumerate(types)
                 )
                 self.issue_types.extend(types)
             screens = tuple((t.id, screen) for t in types) if screen is not None else ()

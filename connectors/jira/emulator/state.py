@@ -181,6 +181,10 @@ class JiraEmulator(Site):
         for name in ("priority", "assignee", "issuetype", "status", "resolution"):
             (before, before_s), (after, after_s) = ref(getattr(old, name)), ref(getattr(new, name))
             pairs.append((name, (before, after), (before_s, after_s)))
+        parents = [(p.id, p.key) if p is not None else (None, None) for p in (old.parent, new.parent)]
+        pairs.append(
+            ("IssueParentAssociation", (parents[0][0], parents[1][0]), (parents[0][1], parents[1][1]))
+        )
         return [
             {"field": name, "fieldtype": "jira", "from": ids[0], "fromString": strings[0],
              "to": ids[1], "toString": strings[1]}
@@ -229,6 +233,7 @@ class JiraEmulator(Site):
                 if "assignee" in changes
                 else self.default_assignees.get(project.key),
                 custom={k: v for k, v in changes.items() if k in self.custom_fields and v is not None},
+                parent=changes.get("parent"),
             )
             self.issues[issue.id] = issue
             self._emit("jira:issue_created", "issue_created", issue, author or self.me, [])

@@ -64,7 +64,7 @@ def test_cloud_client_reads_the_site_and_round_trips_an_issue(cloud_jira, cloud,
     assert cloud_jira.myself()["accountId"] == cloud.me.account_id
     assert cloud_jira.myself()["displayName"] == "Lior Genzel"
     assert [p.key for p in cloud_jira.projects()] == ["BRIDGE", "TEAM"]
-    assert [t.name for t in cloud_jira.project("BRIDGE").issueTypes] == ["Task", "Bug"]
+    assert [t.name for t in cloud_jira.project("BRIDGE").issueTypes] == ["Task", "Bug", "Sub-task"]
     assert [p.name for p in cloud_jira.priorities()] == ["Highest", "High", "Medium", "Low", "Lowest"]
     assert {"labels", "duedate", "updated"} <= {f["id"] for f in cloud_jira.fields()}
 

@@ -15,9 +15,10 @@ def test_issue_types_are_the_site_wide_list_and_one_by_id(cloud_http, cloud, che
     listed = cloud_http.get("/rest/api/3/issuetype")
     assert listed.status_code == 200
     shared = [(t["id"], t["name"]) for t in listed.json() if "scope" not in t]
-    assert shared == [("10002", "Task"), ("10004", "Bug")]
+    assert shared == [("10002", "Task"), ("10004", "Bug"), ("10003", "Sub-task")]
+    assert [t["subtask"] for t in listed.json() if "scope" not in t] == [False, False, True]
     own = [t for t in listed.json() if "scope" in t]  # the team-managed project's own types
-    assert {t["name"] for t in own} == {"Task", "Bug"}
+    assert {t["name"] for t in own} == {"Task", "Bug", "Sub-task"}
     assert {t["scope"]["project"]["id"] for t in own} == {cloud.find_project("TEAM").id}
     for entry in listed.json():
         check_schema("IssueTypeDetails", entry)
@@ -43,7 +44,7 @@ def test_status_categories_include_no_category(server_http, cloud_http, check_sc
 
 def test_project_statuses_per_issue_type(server_jira: JIRA, server: JiraEmulator):
     types = server_jira.issue_types_for_project("BRIDGE")
-    assert [t.name for t in types] == ["Task", "Bug"]
+    assert [(t.name, t.subtask) for t in types] == [("Task", False), ("Bug", False), ("Sub-task", True)]
     assert [s.name for s in types[0].statuses] == ["To Do", "In Progress", "Done"]
     with pytest.raises(JIRAError) as refused:
         server_jira.issue_types_for_project("NOPE")

@@ -106,7 +106,7 @@ def test_a_wrong_issue_type_is_a_configuration_error_listing_the_projects_types(
         sync(vault)
     team = cloud.find_project("TEAM")
     assert team is not None
-    listed = ", ".join(f"{t.name} (id {t.id})" for t in team.issue_types)
+    listed = ", ".join(f"{t.name} (id {t.id})" for t in team.issue_types if not t.subtask)  # no sub-task type
     assert str(caught.value) == (
         f"JIRA_ISSUE_TYPE 'Story' is not an issue type of project TEAM; its types are: {listed}"
     )
@@ -214,7 +214,7 @@ def test_the_library_reads_the_screens_and_types_the_emulator_serves(
 ):
     """The `jira` library's own metadata calls (Server: the 8.4+ createmeta; both: editmeta)."""
     types = server_jira.project_issue_types("TEAM")
-    assert [t.name for t in types] == ["Task", "Bug"]
+    assert [t.name for t in types] == ["Task", "Bug", "Sub-task"]
     fields = {f.fieldId: f for f in server_jira.project_issue_fields("TEAM", types[0].id)}
     assert "duedate" not in fields
     assert "priority" not in fields
