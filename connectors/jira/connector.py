@@ -500,14 +500,8 @@ class JiraConnector:
     def _link_to_parent(self, issue_id: str, parent_id: str, *, why: str) -> None:
         """Link an issue that cannot be a sub-task to its parent's issue (`Relates`); a site
         without issue links gets a warning instead."""
-        url = self.client.jira._get_url("issueLink")
-        body = {
-            "type": {"name": LINK_TYPE},
-            "inwardIssue": {"id": issue_id},
-            "outwardIssue": {"id": parent_id},
-        }
         try:
-            self.client.write(f"link {issue_id}", self.client.jira._session.post, url, data=json.dumps(body))
+            self.client.link(LINK_TYPE, issue_id, parent_id)
         except ConnectorError as exc:
             log.warning(
                 "Jira: issue %s is not under its parent %s (%s), and linking the two failed: %s",

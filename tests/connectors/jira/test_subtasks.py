@@ -136,10 +136,14 @@ def test_a_project_without_a_subtask_type_gets_issues_of_their_own(
     found = issues(cloud_jira, cloud, "FLAT")
     assert {i.fields.issuetype.name for i in found.values()} == {"Task"}
     assert all(parent_key(i) is None for i in found.values())
-    # each child is linked to its parent's issue, or, on a site without issue links, said so
+    # each child is linked to its parent's issue ("relates to"), without a warning
     posted = [p for m, p in cloud.request_log if m == "POST" and p.endswith("/issueLink")]
     assert len(posted) == 3
-    told = [r.getMessage() for r in caplog.records if "not under its parent" in r.getMessage()]
-    linked = [i for i in found.values() if getattr(i.fields, "issuelinks", None)]
-    assert len(told) == 3 or len(linked) == 4
+    assert not [r for r in caplog.records if "not under its parent" in r.getMessage()]
+    parent = next(i for i in found.values() if len(i.fields.issuelinks) == 3)
+    children = [i for i in found.values() if i is not parent and i.fields.issuelinks]
+    assert len(children) == 3
+    for child in children:
+        [link] = child.fields.issuelinks
+        assert (link.type.name, link.outwardIssue.id) == ("Relates", parent.id)
     assert sync(vault).created == 0
