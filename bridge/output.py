@@ -59,6 +59,7 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
         "id": task.id,
         "depends_on": list(task.depends_on),
         "on_completion": task.on_completion,
+        "parent": task.parent,  # the key of the task line this one is indented under
         "connector": connector,
     }
 
