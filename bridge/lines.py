@@ -150,27 +150,32 @@ def identify(tasks: Sequence[Task], base: Base | None) -> dict[Task, str]:
 
 
 def _pair(lines: Sequence[Task], entries: Sequence[str], base: Base) -> dict[Task, str]:
-    def distance(task: Task, entry: str) -> tuple[int, int]:
+    """Lines to remembered lines: first of the same open/closed state, then any that is no history.
+    Within each, the pairs whose values (due, priority, owner) agree come first, then the nearest:
+    a line keeps its values when it is moved, and a recurring task's ticked occurrences, which
+    differ only in their dates, each find their own whatever line Obsidian Tasks inserted."""
+
+    def distance(task: Task, entry: str) -> tuple[int, int, int]:
         where = base.spots.get(entry)
         far = abs(where[1] - task.source.line) if where else abs(_order(entry) - task.repeat)
-        return far, _order(entry)
+        unlike = sum(a != b for a, b in zip(line_values(task)[1:], base.lines[entry][1:], strict=False))
+        return unlike, far, _order(entry)
 
     def is_open(entry: str) -> bool:
         return StatusType(base.lines[entry][0] or StatusType.TODO).is_open
 
-    free = list(entries)
+    free = set(entries)
     paired: dict[Task, str] = {}
     for same_state in (True, False):
-        for task in lines:
-            if task in paired:
-                continue
-            fits = [
-                e
-                for e in free
-                if (is_open(e) == task.status_type.is_open if same_state else e not in base.past)
-            ]
-            if fits:
-                best = min(fits, key=lambda e: distance(task, e))
-                paired[task] = best
-                free.remove(best)
+        candidates = sorted(
+            (distance(task, e), i, e)
+            for i, task in enumerate(lines)
+            if task not in paired
+            for e in free
+            if (is_open(e) == task.status_type.is_open if same_state else e not in base.past)
+        )
+        for _, i, entry in candidates:
+            if lines[i] not in paired and entry in free:
+                paired[lines[i]] = entry
+                free.discard(entry)
     return paired

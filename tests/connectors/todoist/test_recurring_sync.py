@@ -188,3 +188,37 @@ def test_completed_in_todoist_reaches_the_note_through_a_webhook(recurring, serv
         assert lines(recurring) == [line(" ", "2026-12-11"), line("x", "2026-12-04", today.isoformat())]
         settled(recurring)
         assert the_task(app.state.emulator)["completed_count"] == 1
+
+
+def test_a_task_made_recurring_in_todoist_is_followed_not_fought(notes, emulator, sdk):
+    """No 🔁 in the note: Todoist's own recurrence is followed. A completion there ticks the line
+    and adds one with Todoist's next date; a tick in the note completes the occurrence in Todoist
+    (which moves it on), and the line stays ticked, with the next occurrence's line added."""
+    emulator.clock = lambda: NOON
+    plain = "- [ ] Water the plants 📅 2026-12-04"
+    (notes / NOTE).write_text(plain + "\n", encoding="utf-8")
+    sync(notes)
+    [task] = [t for t in emulator.tasks.values() if "plants" in t["content"]]
+    sdk.update_task(task["id"], due_string="every day starting 2026-12-04")
+    sync(notes)
+    settled_plain = (notes / NOTE).read_text(encoding="utf-8")
+    assert settled_plain == plain + "\n"  # a date change in the tracker does not flow back
+    assert sdk.complete_task(task["id"])
+    sync(notes)
+    assert lines(notes) == ["- [ ] Water the plants 📅 2026-12-05", "- [x] Water the plants 📅 2026-12-04 ✅ 2026-12-04"]
+    settled(notes)
+    # now ticked in the note, by hand
+    text = (notes / NOTE).read_text(encoding="utf-8")
+    ticked = text.replace("- [ ] Water the plants 📅 2026-12-05", "- [x] Water the plants 📅 2026-12-05 ✅ 2026-12-04")
+    (notes / NOTE).write_text(ticked, encoding="utf-8")
+    assert sync(notes).closed == 1
+    sync(notes)  # Todoist moved it on: its next date comes back as the next line
+    assert lines(notes) == [
+        "- [ ] Water the plants 📅 2026-12-06",
+        "- [x] Water the plants 📅 2026-12-05 ✅ 2026-12-04",
+        "- [x] Water the plants 📅 2026-12-04 ✅ 2026-12-04",
+    ]
+    settled(notes)
+    active = [t for page in sdk.get_tasks() for t in page if "plants" in t.content]
+    assert len(active) == 1
+    assert emulator.tasks[task["id"]]["completed_count"] == 2
