@@ -672,7 +672,14 @@ class _Merger:
                 token = _token(options, rid, OpKind.ADVANCE, base.version)
                 step.ops.append(Op(OpKind.ADVANCE, group.ref, token, fields, rid, (), base.fields))
                 completions = (completions or 0) + 1
-            changed = tuple(n for n in _changed(fields, base.fields) if n not in ("due", "status"))
+            # the date is the ADVANCE's to send; after a completion in the tracker it is sent only
+            # when the tracker's rule landed elsewhere (a first date the rule does not fit)
+            agreed = owed or (remote is not None and remote.due in (None, due))
+            changed = tuple(
+                n for n in _changed(fields, base.fields) if n != "status" and (n != "due" or not agreed)
+            )
+            if not agreed and "due" not in changed:
+                changed += ("due",)
             if changed:
                 token = _token(options, rid, "update", base.version, _digest(fields, changed))
                 step.ops.append(Op(OpKind.UPDATE, group.ref, token, fields, rid, changed, base.fields))

@@ -81,7 +81,14 @@ def describe_edit(edit: NoteEdit, lines: NoteLines) -> str:
     text = lines(edit.path, edit.line) if edit.line else None
     where = f"{edit.path}:{edit.line}" if edit.line else edit.path
     shown = _quoted(text) if text is not None else f"task {edit.key[:7]}"
-    return f"{where} {shown} becomes {_status(edit.target)}"
+    added = ""
+    if edit.recur is not None:
+        added = (
+            "; its next occurrence added"
+            if edit.recur.count == 1
+            else f"; {edit.recur.count} occurrences recorded"
+        )
+    return f"{where} {shown} becomes {_status(edit.target)}{added}"
 
 
 def describe_conflict(conflict: Conflict, title: str | None) -> str:

@@ -205,11 +205,16 @@ def test_a_task_made_recurring_in_todoist_is_followed_not_fought(notes, emulator
     assert settled_plain == plain + "\n"  # a date change in the tracker does not flow back
     assert sdk.complete_task(task["id"])
     sync(notes)
-    assert lines(notes) == ["- [ ] Water the plants 📅 2026-12-05", "- [x] Water the plants 📅 2026-12-04 ✅ 2026-12-04"]
+    assert lines(notes) == [
+        "- [ ] Water the plants 📅 2026-12-05",
+        "- [x] Water the plants 📅 2026-12-04 ✅ 2026-12-04",
+    ]
     settled(notes)
     # now ticked in the note, by hand
     text = (notes / NOTE).read_text(encoding="utf-8")
-    ticked = text.replace("- [ ] Water the plants 📅 2026-12-05", "- [x] Water the plants 📅 2026-12-05 ✅ 2026-12-04")
+    ticked = text.replace(
+        "- [ ] Water the plants 📅 2026-12-05", "- [x] Water the plants 📅 2026-12-05 ✅ 2026-12-04"
+    )
     (notes / NOTE).write_text(ticked, encoding="utf-8")
     assert sync(notes).closed == 1
     sync(notes)  # Todoist moved it on: its next date comes back as the next line
@@ -222,3 +227,23 @@ def test_a_task_made_recurring_in_todoist_is_followed_not_fought(notes, emulator
     active = [t for page in sdk.get_tasks() for t in page if "plants" in t.content]
     assert len(active) == 1
     assert emulator.tasks[task["id"]]["completed_count"] == 2
+
+
+def test_a_first_date_the_rule_does_not_fit_is_realigned_after_a_completion_in_todoist(notes, emulator, sdk):
+    """`every week on Monday, Thursday` from a Friday: Todoist starts on the Monday, Obsidian Tasks
+    counts from the Friday. After a completion in Todoist the note's next date is sent, so both
+    show the same occurrence from then on."""
+    emulator.clock = lambda: NOON
+    (notes / NOTE).write_text(
+        "- [ ] Stretch 🔁 every week on Monday, Thursday 📅 2026-12-04\n", encoding="utf-8"
+    )
+    sync(notes)
+    [task] = [t for t in emulator.tasks.values() if "Stretch" in t["content"]]
+    assert task["due"]["date"] == "2026-12-07"  # Todoist's first Monday or Thursday from the 4th
+    assert sdk.complete_task(task["id"])  # Todoist moves on to Thursday the 10th
+    report = sync(notes)
+    assert (report.updated, report.notes_written) == (1, 1)
+    assert lines(notes)[0] == "- [ ] Stretch 🔁 every week on Monday, Thursday 📅 2026-12-07"
+    assert emulator.tasks[task["id"]]["due"]["date"] == "2026-12-07"
+    assert emulator.tasks[task["id"]]["due"]["is_recurring"] is True
+    settled(notes)
