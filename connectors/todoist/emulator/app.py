@@ -46,7 +46,8 @@ from connectors.todoist.emulator.errors import (
     unauthorized,
 )
 from connectors.todoist.emulator.fields import rest_task_changes
-from connectors.todoist.emulator.records import add_months, label_rest, parse_instant, user_record
+from connectors.todoist.emulator.records import label_rest, parse_instant, user_record
+from connectors.todoist.emulator.recurring import add_months
 from connectors.todoist.emulator.state import Emulator
 from connectors.todoist.emulator.sync import handle_sync, parse_request
 

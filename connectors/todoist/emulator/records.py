@@ -21,7 +21,6 @@ from connectors.todoist.emulator.errors import invalid
 
 __all__ = [
     "COLORS",
-    "add_months",
     "base62",
     "due_from_date",
     "due_from_object",
@@ -78,18 +77,6 @@ def parse_instant(value: str, argument: str) -> datetime:
     except ValueError:
         raise invalid(argument, expected="an RFC 3339 date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def add_months(day: datetime, months: int) -> datetime:
-    """The same day-of-month `months` later, clamped to the month's end."""
-    total = day.month - 1 + months
-    year, month = day.year + total // 12, total % 12 + 1
-    for candidate in (31, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _due(

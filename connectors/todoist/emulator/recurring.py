@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from dateutil import rrule as du
 
-__all__ = ["Recurrence", "read", "split_start"]
+__all__ = ["Recurrence", "add_months", "read", "split_start"]
 
 _DAYS = {
     "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3,
@@ -124,12 +124,16 @@ class Recurrence:
             unit = opts["freq"]
             if unit in (du.DAILY, du.WEEKLY):
                 return anchor + timedelta(days=interval * (7 if unit == du.WEEKLY else 1))
-            return _add_months(anchor, interval * (12 if unit == du.YEARLY else 1))
+            return add_months(anchor, interval * (12 if unit == du.YEARLY else 1))
         found = self._rule(anchor).after(datetime.combine(anchor, datetime.max.time()))
         return found.date() if found is not None else anchor + timedelta(days=1)
 
 
-def _add_months(day: date, months: int) -> date:
+_Day = TypeVar("_Day", date, datetime)
+
+
+def add_months(day: _Day, months: int) -> _Day:
+    """The same day-of-month `months` later, clamped to the month's end (a date or a datetime)."""
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
     for last in (31, 30, 29, 28):
