@@ -160,7 +160,16 @@ def apply_plan(
             continue
         after = replace(step.after, remote_id=remote_id)
         missing = [e for e in step.edits if e.key not in written]
-        if missing and step.before is not None:
+        owed = sum(e.recur.count for e in missing if e.recur is not None)
+        if owed:
+            # the tracker has these occurrences, the note not yet: written next run, nothing resent
+            report.notices.extend(
+                f"{e.path}: the next occurrence of task {e.key} not written; written next sync"
+                for e in missing
+                if e.key not in explained
+            )
+            after = replace(after, owed=owed)
+        elif missing and step.before is not None:
             report.notices.extend(
                 f"{e.path}: line of task {e.key} not found; not written"
                 for e in missing

@@ -355,7 +355,7 @@ def plan(
             unlinked.append(_led_by_members(group))
             continue
         lines = resolve(group.tasks, bases[rid])
-        if not lines.members:
+        if not lines.members and not bases[rid].owed:
             continue  # only lines remembered as history are left: the task is not in the notes
         claimed.add(rid)
         _add(result, merge(group, bases[rid], changes.get(rid), lines))
@@ -465,6 +465,8 @@ class _Merger:
     ) -> list[Step] | Step | None:
         options, result = self.options, self.result
         lines = lines or resolve(whole.tasks, base)
+        if base.owed:
+            return self._owed(whole, base, lines)
         ident = lines.ident
         group = Group(whole.ref, lines.members)
         fields = note_fields(group, base, options.vault_name, ident, self.parents)
@@ -547,6 +549,27 @@ class _Merger:
             return step
         return None
 
+    def _owed(self, group: Group, base: Base, lines: Lines) -> Step | None:
+        """Occurrences the last sync planned but could not write into the note: written now,
+        from the line they were to be written next to (the latest before the synced date), with
+        nothing sent to the tracker, which has them already."""
+        before = [t for t in (*lines.members, *lines.history) if t.due is None or t.due != base.fields.due]
+        if not before:
+            return None  # the user has removed the lines meanwhile: nothing to write next to
+        anchor = max(before, key=lambda t: (t.due or "", t.status_type.is_open, -t.source.line))
+        rule = base.fields.recurrence
+        recur = Recur(base.owed, None if rule else base.fields.due)
+        edit = NoteEdit(
+            anchor.source.path,
+            anchor.line_key,
+            StatusType.DONE,
+            anchor.status_type,
+            anchor.source.line,
+            recur,
+        )
+        after = replace(base, owed=0, version=base.version + 1)
+        return Step(group.ref, base.remote_id, group.keys, after, replace(base, owed=base.owed), edits=[edit])
+
     def _occurrence(
         self, group: Group, base: Base, remote: RemoteTask | None, lines: Lines, fields: Fields
     ) -> list[Step] | Step | None:
@@ -580,18 +603,24 @@ class _Merger:
         if remote is not None and options.recurs and remote.status is RemoteStatus.OPEN:
             if remote.completions is not None and base.completions is not None:
                 in_tracker = max(remote.completions - base.completions, 0)
-        elif remote is not None and rule and remote.status is RemoteStatus.DONE:
+        elif remote is not None and rule and not options.recurs and remote.status is RemoteStatus.DONE:
             in_tracker = int(base.remote_status is RemoteStatus.OPEN and (was_open or by_note))
         if not by_note and not in_tracker:
             return None
         if not rule and (remote is None or not remote.due or remote.due == base.fields.due):
             return None  # not moved on to a next date: closed and reopened, not recurring there
-        # the line the next occurrence is written next to, and how many completed occurrences it records
+        # the open line of the occurrence last synced is the one the tracker completed; a copy of it
+        # left open (a near-duplicate, a carried line) when the note moved on is ticked with it
+        current = [t for t in open_lines if t.due == synced_due]
+        moved_on = [t for t in open_lines if t.due != synced_due]
         anchor: Task | None
+        others: list[Task] = []
         if open_lines and not by_note:
-            anchor, count = open_lines[0], in_tracker
+            anchor, count = (current or open_lines)[0], in_tracker
+            others = [t for t in open_lines if t is not anchor]
         elif open_lines:
-            anchor, count = (open_lines[0], in_tracker - 1) if in_tracker > 1 else (None, 0)
+            anchor, count = ((moved_on or open_lines)[0], in_tracker - 1) if in_tracker > 1 else (None, 0)
+            others = current if moved_on and synced_due is not None else []
         else:
             anchor = ticked[0] if ticked else None
             count = max(in_tracker, 1)
@@ -600,37 +629,30 @@ class _Merger:
         edits: list[NoteEdit] = []
         due = fields.due
         if anchor is not None and count:
-            completes = count
             if rule:
-                dates = next_dates(
-                    anchor, completes, options.today, remove_scheduled=options.remove_scheduled
-                )
-                if len(dates) < completes:
+                dates = next_dates(anchor, count, options.today, remove_scheduled=options.remove_scheduled)
+                if len(dates) < count:
                     return None  # the rule has ended: the task is done for good
                 due = dates[-1].due.isoformat() if dates[-1].due else None
             else:
                 due = remote.due if remote is not None else None
-            recur = Recur(completes, None if rule else due)
+            recur = Recur(count, None if rule else due)
+            place = (
+                anchor.source.path,
+                anchor.line_key,
+                StatusType.DONE,
+                anchor.status_type,
+                anchor.source.line,
+            )
+            edits.append(NoteEdit(*place, recur))
+        elif moved_on:
+            due = moved_on[0].due
+        for other in others:
             edits.append(
                 NoteEdit(
-                    anchor.source.path,
-                    anchor.line_key,
-                    StatusType.DONE,
-                    anchor.status_type,
-                    anchor.source.line,
-                    recur,
+                    other.source.path, other.line_key, StatusType.DONE, other.status_type, other.source.line
                 )
             )
-            for other in open_lines[1:] if anchor.status_type.is_open else open_lines:
-                edits.append(
-                    NoteEdit(
-                        other.source.path,
-                        other.line_key,
-                        StatusType.DONE,
-                        other.status_type,
-                        other.source.line,
-                    )
-                )
         fields = replace(fields, status=StatusType.TODO, due=due)
         # what the base remembers: lines ticked now are history; a written next line is new
         values = {ident[t]: known_values(t, ident[t], base) for t in (*lines.members, *lines.history)}
@@ -674,7 +696,7 @@ class _Merger:
                 completions = (completions or 0) + 1
             # the date is the ADVANCE's to send; after a completion in the tracker it is sent only
             # when the tracker's rule landed elsewhere (a first date the rule does not fit)
-            agreed = owed or (remote is not None and remote.due in (None, due))
+            agreed = owed or due is None or (remote is not None and remote.due in (None, due))
             changed = tuple(
                 n for n in _changed(fields, base.fields) if n != "status" and (n != "due" or not agreed)
             )

@@ -65,6 +65,9 @@ class Base:
     # Occurrences of a recurring task the tracker counted as completed, as last seen: a higher
     # count in a pull is an occurrence completed there (the task itself stays open).
     completions: int | None = None
+    # Completed occurrences the tracker has and the note does not yet: their lines could not be
+    # written (a read-only note), so the next sync writes them, and sends nothing for them.
+    owed: int = 0
 
     def to_json(self) -> str:
         return json.dumps(
@@ -80,6 +83,7 @@ class Base:
                 "spots": {k: list(v) for k, v in self.spots.items()},
                 "past": sorted(self.past),
                 **({"completions": self.completions} if self.completions is not None else {}),
+                **({"owed": self.owed} if self.owed else {}),
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -115,6 +119,7 @@ class Base:
                 spots={k: (str(v[0]), int(v[1]), v[2], v[3]) for k, v in raw.get("spots", {}).items()},
                 past=frozenset(raw.get("past", ())),
                 completions=int(raw["completions"]) if raw.get("completions") is not None else None,
+                owed=int(raw.get("owed") or 0),
             )
         except KeyError as exc:
             raise ValueError(f"no {exc.args[0]!r} in it") from exc

@@ -64,7 +64,8 @@ def _due(fields: Fields) -> dict[str, str] | None:
 def advance_command(remote_id: str, fields: Fields, uuid: str) -> dict[str, Any]:
     """One occurrence completed in the note: `item_update_date_complete` moves the task to the
     note's next due date and counts a completion, keeping the rule's string (the reference's
-    "Complete a recurring task"); without a date the note gives, Todoist's own `item_close`."""
+    "Complete a recurring task"); without a date the note gives, Todoist's own `item_close`,
+    which moves a recurring task on by its own rule."""
     if fields.due is None:
         return {"type": "item_close", "uuid": uuid, "args": {"id": remote_id}}
     words = due_string(fields.recurrence) if fields.recurrence else None
@@ -84,8 +85,9 @@ def add_args(
         "labels": labels(fields),
         "priority": PRIORITY.get(fields.priority, 1) if fields.priority else 1,
     }
-    if fields.due:
-        args["due"] = _due(fields)
+    due = _due(fields)  # a rule without a date recurs from today, as Todoist reads it
+    if due is not None:
+        args["due"] = due
     if assignee:
         args["responsible_uid"] = assignee
     if parent_id:
