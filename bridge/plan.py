@@ -349,6 +349,7 @@ def plan(
     by_task = _by_task(groups, links, bases)
     parents = _parent_refs(by_task, links, bases, options)
     merge = _Merger(options, result, times, around, parents)
+    historic: set[str] = set()
     for group in by_task:
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is None:
@@ -356,14 +357,17 @@ def plan(
             continue
         lines = resolve(group.tasks, bases[rid])
         if not lines.members and not bases[rid].owed:
-            continue  # only lines remembered as history are left: the task is not in the notes
+            historic.add(rid)  # only lines remembered as history are left: the task is not in the notes
+            continue
         claimed.add(rid)
         _add(result, merge(group, bases[rid], changes.get(rid), lines))
     seen_keys = {key for group in groups for key in group.keys}
-    vanished = [  # linked lines that were in the notes last time and are gone now
+    vanished = [  # linked lines that were in the notes last time and are gone now (history aside)
         b
         for b in bases.values()
-        if b.present and b.remote_id not in claimed and not seen_keys.intersection(b.keys)
+        if b.present
+        and b.remote_id not in claimed
+        and (b.remote_id in historic or not seen_keys.intersection(b.keys))
     ]
     orphans = Orphans.find(groups, bases, changes, pending)
     candidates = Candidates(vanished, orphans, claimed, around, options.vault_name)
