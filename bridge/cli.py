@@ -411,4 +411,8 @@ def demo(_verbose: _Verbose = False) -> None:
 
 
 def main() -> None:
+    # httpx imports its own command-line client (click, pygments, rich) when imported, if it can:
+    # a fifth of a small sync's start-up, for a program the bridge never runs. Marked absent, httpx
+    # puts a stub in its place (what it does when they are not installed).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     app()

@@ -10,11 +10,16 @@ imports, not work. This script measures, each as a new process with stdout to a 
 * a no-op `bridge sync` of that vault against the Todoist emulator (started here, on 127.0.0.1,
   as `bridge emulator todoist`), after a first sync that created the tasks.
 
+Python's bytecode of the bridge is cached (in a temporary folder, `PYTHONPYCACHEPREFIX`) as an
+installed package's is, even when `PYTHONDONTWRITEBYTECODE` is set; `--no-bytecode` measures
+with every module compiled from source on each run instead.
+
 The rows are measured in turns (one run of each, then again), after a warm-up round, so that a
 busy moment of a shared machine spreads over all of them. It is a report, not a test: the exit
 status is 0 unless a command fails or the sync is not a no-op.
 
 Run:  python tests/benchmarks/bench_startup.py [--repeat 15] [--notes 10] [--tasks-per-note 1]
+      [--no-bytecode]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import socket
 import statistics
 import subprocess
@@ -105,14 +111,22 @@ def emulator(env: dict[str, str]) -> Iterator[str]:
         process.wait(10)
 
 
-def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    """Wall time of one process and its stdout; SystemExit when it fails."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Wall time and CPU time (user + system) of one process, and its stdout; SystemExit when it
+    fails. CPU time is less disturbed by other jobs on a shared machine than wall time."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    cpu = _children_cpu() - cpu  # the emulator, still running, is not counted until it is reaped
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr}")
-    return elapsed, done.stdout
+    return elapsed, cpu, done.stdout
 
 
 def main() -> int:
@@ -120,6 +134,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15, help="runs of each command (default 15)")
     parser.add_argument("--notes", type=int, default=10, help="notes in the vault (default 10)")
     parser.add_argument("--tasks-per-note", type=int, default=1, help="tasks in each note (default 1)")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="compile every module from source on each run"
+    )
     args = parser.parse_args()
 
     bridge = bridge_command()
@@ -131,6 +148,11 @@ def main() -> int:
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
         env["HOME"] = str(work)  # the default state folder and the OAuth grant file stay in here
         env.pop("XDG_STATE_HOME", None)
+        if args.no_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        else:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         with emulator(env) as url:
             sync_env = {
                 **env,
@@ -141,7 +163,7 @@ def main() -> int:
                 "TODOIST_BASE_URL": url,
                 "TODOIST_PROJECT": "Startup benchmark",
             }
-            _, first = timed([*bridge, "sync", "--json"], sync_env, work)
+            _, _, first = timed([*bridge, "sync", "--json"], sync_env, work)
             if json.loads(first)["created"] != expected:
                 print(f"the first sync did not create {expected} tasks: {first}", file=sys.stderr)
                 return 1
@@ -152,9 +174,10 @@ def main() -> int:
                 f"no-op bridge sync ({expected} tasks)": ([*bridge, "sync", "--json"], sync_env),
             }
             times: dict[str, list[float]] = {name: [] for name in rows}
+            cpus: dict[str, list[float]] = {name: [] for name in rows}
             for round_ in range(args.repeat + 1):  # round 0 warms the caches and is not counted
                 for name, (command, run_env) in rows.items():
-                    elapsed, out = timed(command, run_env, work)
+                    elapsed, cpu, out = timed(command, run_env, work)
                     if name.startswith("bridge tasks") and len(json.loads(out)) != expected:
                         print(f"bridge tasks listed a wrong number of tasks: {out[:200]}", file=sys.stderr)
                         return 1
@@ -165,14 +188,19 @@ def main() -> int:
                             return 1
                     if round_:
                         times[name].append(elapsed)
+                        cpus[name].append(cpu)
 
     print(f"repeat {args.repeat}; vault {args.notes} notes x {args.tasks_per_note} tasks")
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({sys.platform})")
     print(f"command: {' '.join(Path(part).name if '/' in part else part for part in bridge)}")
+    print(f"bytecode: {'compiled on each run' if args.no_bytecode else 'cached'}")
     print()
-    print(f"{'measurement':<34} {'median s':>9} {'min s':>8}")
+    print(f"{'measurement':<34} {'median s':>9} {'min s':>8} {'median CPU s':>13}")
     for name, values in times.items():
-        print(f"{name:<34} {statistics.median(values):>9.3f} {min(values):>8.3f}")
+        print(
+            f"{name:<34} {statistics.median(values):>9.3f} {min(values):>8.3f}"
+            f" {statistics.median(cpus[name]):>13.3f}"
+        )
     return 0
 
 
