@@ -1,33 +1,39 @@
 """task-bridge: Markdown action items kept in step with Todoist and Jira.
 
-The package root is the plugin API: what a connector (ours or a third party's) needs.
+The package root is the plugin API: what a connector (ours or a third party's) needs. Its names
+are imported when first used (`from bridge import Connector` works as ever), so a command that
+needs none of them (`bridge --help`, `bridge tasks`) does not pay for importing them.
 """
 
 from __future__ import annotations
 
-from bridge.connector import (
-    Connector,
-    EmulatorControl,
-    EmulatorOptions,
-    Fields,
-    Op,
-    OpKind,
-    OpResult,
-    Pull,
-    Push,
-    RemoteStatus,
-    RemoteTask,
-    Webhooks,
-)
-from bridge.errors import (
-    AuthError,
-    BridgeError,
-    ConfigError,
-    ConnectorError,
-    RateLimitedError,
-    RemoteReadError,
-)
-from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.connector import (
+        Connector,
+        EmulatorControl,
+        EmulatorOptions,
+        Fields,
+        Op,
+        OpKind,
+        OpResult,
+        Pull,
+        Push,
+        RemoteStatus,
+        RemoteTask,
+        Webhooks,
+    )
+    from bridge.errors import (
+        AuthError,
+        BridgeError,
+        ConfigError,
+        ConnectorError,
+        RateLimitedError,
+        RemoteReadError,
+    )
+    from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
 
 __all__ = [
     "AuthError",
@@ -58,3 +64,33 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# Where each name of the API is defined.
+_HOMES = {
+    **dict.fromkeys(
+        (
+            *("Connector", "EmulatorControl", "EmulatorOptions", "Fields", "Op", "OpKind", "OpResult"),
+            *("Pull", "Push", "RemoteStatus", "RemoteTask", "Webhooks"),
+        ),
+        "bridge.connector",
+    ),
+    **dict.fromkeys(
+        ("AuthError", "BridgeError", "ConfigError", "ConnectorError", "RateLimitedError", "RemoteReadError"),
+        "bridge.errors",
+    ),
+    **dict.fromkeys(("Diagnostic", "Priority", "Source", "Spelling", "StatusType", "Task"), "bridge.model"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of the API, imported from its module the first time it is asked for."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # the next look-up finds it without coming here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

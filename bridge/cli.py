@@ -5,31 +5,29 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bridge import __version__, logs
-from bridge.config import BridgeSettings, load_settings
 from bridge.emulator_cli import EmulatorGroup
 from bridge.errors import BridgeError, ConfigError
 from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
-from bridge.output import (
-    print_diagnostics,
-    print_inbox,
-    print_json,
-    print_status,
-    print_tasks_table,
-    task_json,
-)
+from bridge.helptext import HelpCommand, HelpGroup
+from bridge.output import print_diagnostics, print_json, task_json
 from bridge.selection import STATUS_CHOICES, Selection
-from bridge.vault import scan
-from bridge.vault_check import look
 from bridge.wording import counted
+
+if TYPE_CHECKING:
+    from bridge.config import BridgeSettings
+
+# Each command imports what it alone needs (the vault reader, the sync, rich for tables), so
+# that `--help`, and each command, starts without paying for the others' imports.
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_USAGE", "app", "main"]  # the statuses, for callers
 
 app = typer.Typer(
+    cls=HelpGroup,
     name="task-bridge",
     help="Sync the action items of Markdown notes with Todoist and Jira, both ways.",
     no_args_is_help=True,
@@ -40,6 +38,8 @@ app = typer.Typer(
 
 
 def _settings() -> BridgeSettings:
+    from bridge.config import BridgeSettings, load_settings
+
     try:
         return load_settings(BridgeSettings)
     except ConfigError as exc:
@@ -76,7 +76,7 @@ def _root(
     logs.configure(verbose=verbose)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def tasks(
     path: Annotated[
         Path | None, typer.Argument(help="A vault folder or one note [default: BRIDGE_VAULT or .]")
@@ -103,6 +103,9 @@ def tasks(
     _verbose: _Verbose = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
+    from bridge.vault import scan
+    from bridge.vault_check import look
+
     settings = _settings()
     target = path or settings.vault or Path.cwd()
     if not target.exists():
@@ -133,12 +136,14 @@ def tasks(
     if as_json:
         print_json([task_json(*row) for row in zip(shown, groups, where or [None] * len(shown), strict=True)])
     else:
+        from bridge.output import print_tasks_table
+
         print_tasks_table(shown, groups, where)
         if len(shown) < len(result.tasks):
             say(f"{len(shown):,} of {counted(len(result.tasks), 'task')} shown")
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def sync(
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
     connector: Annotated[
@@ -200,7 +205,7 @@ def sync(
         raise typer.Exit(EXIT_USAGE if EXIT_USAGE in statuses else EXIT_FAILED)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def status(
     vault: Annotated[Path | None, typer.Option(help="The vault [default: BRIDGE_VAULT]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
@@ -223,10 +228,13 @@ def status(
     if as_json:
         print_json(document)
     else:
+        from bridge.output import print_status
+
         print_status(document)
 
 
 inbox_app = typer.Typer(
+    cls=HelpGroup,
     help="The webhook inbox: deliveries set aside (could not be applied) or still waiting.",
     no_args_is_help=False,
     invoke_without_command=True,
@@ -260,10 +268,12 @@ def inbox(
     if as_json:
         print_json(items)
     else:
+        from bridge.output import print_inbox
+
         print_inbox(items)
 
 
-@inbox_app.command("retry")
+@inbox_app.command("retry", cls=HelpCommand)
 def inbox_retry(
     ids: Annotated[list[int], typer.Argument(help="Inbox id of a set-aside delivery (see `bridge inbox`)")],
     vault: _VaultOption = None,
@@ -289,7 +299,7 @@ def inbox_retry(
         raise typer.Exit(EXIT_USAGE)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def serve(
     host: Annotated[
         str, typer.Option(help="Interface to listen on (put a TLS proxy in front)")
@@ -323,7 +333,7 @@ emulator_app = typer.Typer(
 app.add_typer(emulator_app, name="emulator")
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def auth(
     name: Annotated[str, typer.Argument(help="Connector to authorise, e.g. todoist")],
     port: Annotated[
@@ -372,7 +382,7 @@ def auth(
         raise fail(exc) from exc
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     _verbose: _Verbose = False,
@@ -389,7 +399,7 @@ def doctor(
     raise typer.Exit(found.exit_status)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def demo(_verbose: _Verbose = False) -> None:
     """A full round trip on a temporary copy of the example vault, against an emulator: no account needed."""
     from bridge.demo import run_demo
@@ -401,4 +411,8 @@ def demo(_verbose: _Verbose = False) -> None:
 
 
 def main() -> None:
+    # httpx imports its own command-line client (click, pygments, rich) when imported, if it can:
+    # a fifth of a small sync's start-up, for a program the bridge never runs. Marked absent, httpx
+    # puts a stub in its place (what it does when they are not installed).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     app()

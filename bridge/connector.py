@@ -17,7 +17,6 @@ from typing import Any, ClassVar, Literal, Protocol, Self, cast
 
 from bridge.errors import StateError
 from bridge.model import Priority, StatusType
-from bridge.payload import json_object
 
 __all__ = [
     "AuthOptions",
@@ -242,6 +241,8 @@ class Webhooks(Protocol):
 def delivery_object(body: bytes) -> dict[str, Any]:
     """A webhook body as a JSON object, nested no deeper than `bridge.payload.MAX_DEPTH`;
     ValueError (the receiver's 400) for anything else."""
+    from bridge.payload import json_object  # here: pydantic is for webhook receivers alone
+
     return json_object(body)
 
 

@@ -2,7 +2,7 @@
 
 A connector lists the flags its emulator takes in `emulator_flags` (names from `FLAGS`); one
 that lists none is offered them all. Subcommands are made when asked for: a connector is
-imported only to run or describe its emulator.
+imported only to run or describe its emulator, and the registry only to find one.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import inspect
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
-from bridge import logs, registry
+from bridge import logs
 from bridge.errors import BridgeError, ConfigError
 from bridge.exits import fail
+from bridge.helptext import HelpCommand, HelpGroup
 
 __all__ = ["FLAGS", "EmulatorGroup"]
 
@@ -65,6 +65,8 @@ def _signature(flags: list[str]) -> inspect.Signature:
 
 
 def _flags_of(name: str) -> list[str]:
+    from bridge import registry
+
     try:
         declared = getattr(registry.load(name), "emulator_flags", FLAGS)
     except ConfigError:
@@ -79,7 +81,7 @@ def _command(name: str) -> Any:
     run.__signature__ = _signature(_flags_of(name))  # type: ignore[attr-defined]
     run.__doc__ = f"Run an emulator of {name}'s API; it accepts exactly the credentials given."
     one = typer.Typer(add_completion=False)
-    one.command(name)(run)
+    one.command(name, cls=HelpCommand)(run)
     command = typer.main.get_command(one)
     command.name = name
     return command
@@ -97,6 +99,8 @@ def _serve(name: str, port: int, host: str, given: dict[str, str | None]) -> Non
         secret=given.get("client_secret") or given.get("secret"),
         webhook_url=given.get("webhook_url"),
     )
+    from bridge import registry
+
     try:
         served = registry.load(name).emulator(options)
     except (BridgeError, ValueError) as exc:
@@ -105,24 +109,32 @@ def _serve(name: str, port: int, host: str, given: dict[str, str | None]) -> Non
     uvicorn.run(served, host=host, port=port, log_level="warning")
 
 
-class EmulatorGroup(TyperGroup):
+class EmulatorGroup(HelpGroup):
     """The installed connectors as subcommands, found through the registry when asked for."""
 
     def list_commands(self, ctx: Any) -> list[str]:
+        from bridge import registry
+
         return registry.available()
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        from bridge import registry
+
         if cmd_name not in registry.available():
             return None
         return _command(cmd_name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         """An unknown name is a usage error saying which connectors there are, as before."""
+        from bridge import registry
+
         if args and args[0] not in registry.available() and not args[0].startswith("-"):
             raise fail(ConfigError(_unknown(args[0])))
         return super().resolve_command(ctx, args)
 
 
 def _unknown(name: str) -> str:
+    from bridge import registry
+
     known = ", ".join(registry.available()) or "none installed"
     return f"no connector named {name!r} (available: {known})"

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
-import yaml
-
 __all__ = ["front_matter_identity", "owner_identity", "task_key"]
 
 _SEP = "\x1f"  # cannot occur in a note title or a normalised description
-
-# libyaml's loader is an order of magnitude faster; both keep every scalar a plain string.
-_Loader: type[yaml.BaseLoader | yaml.CBaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 def task_key(
@@ -54,8 +49,12 @@ def front_matter_identity(front_matter: str | None, path: str) -> tuple[str, str
     """
     if not front_matter:
         return _path_identity(path), None
+    import yaml  # here: a vault without front matter does not pay for importing PyYAML
+
+    # libyaml's loader is an order of magnitude faster; both keep every scalar a plain string.
+    loader: type[yaml.BaseLoader | yaml.CBaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     try:
-        data = yaml.load(front_matter, Loader=_Loader)  # noqa: S506 - BaseLoader builds plain strings only
+        data = yaml.load(front_matter, Loader=loader)  # noqa: S506 - BaseLoader builds plain strings only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

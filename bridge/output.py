@@ -8,14 +8,16 @@ import sys
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from bridge.model import Diagnostic, Task
-from bridge.tables import Cell, Column, fits, table, write_tsv
+from bridge.tables import Column, fits, table, write_tsv
 from bridge.wording import counted
+
+if TYPE_CHECKING:  # rich is imported when a person is shown something: JSON output never needs it
+    from rich.console import Console
+
+    from bridge.tables import Cell
 
 __all__ = [
     "MIN_TASK_WIDTH",
@@ -109,6 +111,9 @@ def print_tasks_table(
 
     `connectors` (where each task is routed) adds a column; None when no routing is configured.
     """
+    from rich.console import Console
+    from rich.text import Text
+
     console = console or Console()
     where = connectors if connectors is not None else [None] * len(tasks)
     rows = list(zip(tasks, groups, where, strict=True))
@@ -187,6 +192,8 @@ def print_report(report: dict[str, Any], console: Console | None = None, *, targ
     planned change (dry run), then notices and errors; piped, no line is wrapped.
 
     `target` names where new tasks go (`Report.target`), which `--json` leaves out."""
+    from rich.console import Console
+
     console = console or Console()
     say = partial(console.print, highlight=False, markup=False, soft_wrap=not console.is_terminal)
     prefix = "[dry run] would have: " if report.get("dry_run") else ""
@@ -250,6 +257,8 @@ def never_synced() -> str:
 def print_status(status: dict[str, Any], console: Console | None = None) -> None:
     """Links and last runs per connector, with whole timestamps: a table when it fits, else one
     block per connector; tab-separated rows when piped (the other lines then go to stderr)."""
+    from rich.console import Console
+
     console = console or Console()
     aside = console if console.is_terminal else Console(stderr=True)
     rows = [
@@ -304,6 +313,8 @@ _INBOX = (
 def print_inbox(items: Sequence[dict[str, Any]], console: Console | None = None) -> None:
     """`bridge inbox`: the deliveries not applied yet, and for each why (a table for people;
     tab-separated rows when piped)."""
+    from rich.console import Console
+
     console = console or Console()
     rows = []
     for item in items:

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+if TYPE_CHECKING:  # rich is imported when a bar is made, at a terminal: cron's runs never load it
+    from rich.console import Console
+    from rich.progress import TaskID
 
 __all__ = ["BarProgress", "SyncProgress", "progress_for"]
 
@@ -43,6 +36,15 @@ class BarProgress:
     only once the run has taken SHOW_AFTER seconds, so a quick sync does not flicker."""
 
     def __init__(self, console: Console, show_after: float = SHOW_AFTER) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -92,4 +94,6 @@ def progress_for(stream: TextIO) -> BarProgress | None:
     """A bar when `stream` is a terminal, else None: log files and cron mail get no bar codes."""
     if not stream.isatty():
         return None
+    from rich.console import Console
+
     return BarProgress(Console(file=stream))

@@ -13,10 +13,6 @@ import io
 import sys
 from typing import Any
 
-from rich.console import Console
-
-from bridge.output import print_report
-
 __all__ = ["changed", "print_line", "print_sync_report", "stamped", "stderr_stamp", "timestamp"]
 
 _CHANGES = ("created", "updated", "closed", "reopened", "deleted", "notes_written", "conflicts", "failed")
@@ -48,6 +44,10 @@ def stamped(text: str) -> str:
 def print_sync_report(report: dict[str, Any], *, stamp: bool, target: str = "") -> None:
     """A connector's report as `bridge.output` words it (`target`: where new tasks go), stamped
     when asked."""
+    from rich.console import Console  # here: the timestamps alone are needed on every run
+
+    from bridge.output import print_report
+
     if not stamp:
         print_report(report, target=target)
         return

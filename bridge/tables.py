@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported when a table is drawn: JSON and TSV output never need it
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = ["Cell", "Column", "fit", "fits", "table", "write_tsv"]
 
 _EDGE = 3  # rich's default padding (one space each side) and the column's border
-Cell = str | Text
+Cell: TypeAlias = "str | Text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +31,16 @@ class Column:
 
 
 def _plain(cell: Cell) -> str:
+    from rich.text import Text
+
     return cell.plain if isinstance(cell, Text) else cell
 
 
 def _natural(index: int, column: Column, rows: Sequence[Sequence[Cell]]) -> int:
     """The width a column takes unwrapped (the main column: the least it may have, or its
     longest text when that is shorter: short tasks keep the other columns on a narrow screen)."""
+    from rich.cells import cell_len
+
     longest = max([cell_len(column.name), *(cell_len(_plain(row[index])) for row in rows)])
     return max(min(column.least, longest), cell_len(column.name)) if column.main else longest
 
@@ -65,6 +69,9 @@ def table(
     expand: bool = False,
 ) -> Table:
     """A rich table of the columns that fit; only the main column may wrap (it folds long words)."""
+    from rich.table import Table
+    from rich.text import Text
+
     kept = fit(columns, rows, width)
     natural = {i: _natural(i, columns[i], rows) for i in kept}
     grid = Table(header_style="bold", title=title, title_justify="left", expand=expand)

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.config import BridgeSettings, load_settings
@@ -39,7 +39,9 @@ from bridge.transport import Patience
 from connectors.jira import mapping, screens
 from connectors.jira.client import BULK, JiraClient, refused_fields
 from connectors.jira.settings import JiraSettings
-from connectors.jira.webhook import JiraWebhooks
+
+if TYPE_CHECKING:
+    from connectors.jira.webhook import JiraWebhooks
 
 __all__ = ["JiraConnector", "missing_project"]
 
@@ -139,6 +141,8 @@ class JiraConnector:
         secret = load_settings(JiraSettings).webhook_secret
         if secret is None:
             raise ConfigError("JIRA_WEBHOOK_SECRET is not set: webhook signatures cannot be checked")
+        from connectors.jira.webhook import JiraWebhooks  # here: its pydantic models are for `serve`
+
         return JiraWebhooks(secret.get_secret_value())
 
     @classmethod

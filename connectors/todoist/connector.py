@@ -34,10 +34,10 @@ from bridge.transport import Patience, make_http_client
 from connectors.todoist import mapping, recurrence
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.settings import TodoistSettings
-from connectors.todoist.webhook import TodoistWebhooks
 
 if TYPE_CHECKING:
     from bridge.oauth import Renewer
+    from connectors.todoist.webhook import TodoistWebhooks
 
 __all__ = ["TodoistConnector"]
 
@@ -118,6 +118,8 @@ class TodoistConnector:
         secret = load_settings(TodoistSettings).client_secret
         if secret is None:
             raise ConfigError("TODOIST_CLIENT_SECRET is not set: webhook signatures cannot be checked")
+        from connectors.todoist.webhook import TodoistWebhooks  # here: its pydantic models are for `serve`
+
         return TodoistWebhooks(secret.get_secret_value())
 
     @classmethod

@@ -1,0 +1,52 @@
+"""`--help` as click lays it out when stdout is not a terminal, with rich's panels at one.
+
+Rich's layout is for a person at a terminal; drawing it costs more than the rest of the
+command's start-up together (rich and the modules typer loads for it). Piped (`bridge -h |
+less`, a script, a man-page generator), the same text comes in click's plain layout. Only help
+changes: usage errors are shown as before.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from typer.core import MarkupMode, TyperCommand, TyperGroup
+
+__all__ = ["HelpCommand", "HelpGroup"]
+
+
+def _to_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return isatty is not None and bool(isatty())
+
+
+@contextmanager
+def _plain_unless_terminal(command: TyperCommand | TyperGroup) -> Iterator[None]:
+    if _to_terminal():
+        yield
+        return
+    mode: MarkupMode = command.rich_markup_mode
+    command.rich_markup_mode = None
+    try:
+        yield
+    finally:
+        command.rich_markup_mode = mode
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help is plain when stdout is not a terminal."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _plain_unless_terminal(self):
+            super().format_help(ctx, formatter)
+
+
+class HelpGroup(TyperGroup):
+    """A group whose help is plain when stdout is not a terminal."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with _plain_unless_terminal(self):
+            super().format_help(ctx, formatter)
