@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bridge.model import Task
 
@@ -50,6 +50,76 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)  # the root is always the earliest line
 
 
+def _token_set(norm: str) -> str | None:
+    """The sorted, distinct words of `norm`, when its only white space is single spaces.
+
+    token_set_ratio looks at a string's set of words alone, so two descriptions with one set
+    score alike against every third. None when splitting could differ from rapidfuzz's.
+    """
+    words = norm.split()
+    if " ".join(words) != norm:
+        return None
+    return " ".join(sorted(set(words)))
+
+
+def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: float, union: _Union) -> None:
+    """Join the lines of one (note, owner, due) bucket whose descriptions score `threshold` or more.
+
+    The same components as comparing every pair of lines, at a cost that grows with the distinct
+    word sets rather than the lines, and shrinks as lines join:
+
+    - only lines of one status kind are compared, as before;
+    - lines with one word set score alike against every other line, so the first stands for all.
+      They join it when the set scores the threshold against itself (always, unless the set is
+      empty, which scores 0 against everything, or the threshold is over 100, which nothing
+      reaches), so the others never need comparing;
+    - each stand-in is compared, in one rapidfuzz call, only with the later ones not yet in its
+      group; that call's cutoff, one point under the threshold, only prefilters: every pair it
+      keeps is scored again exactly as `similarity` does.
+    """
+    for is_open in (True, False):
+        by_set: dict[str, int] = {}
+        stand_ins: list[int] = []
+        texts: list[str] = []
+        for i in members:
+            if tasks[i].status_type.is_open != is_open:
+                continue
+            norm = tasks[i].norm
+            words = _token_set(norm)
+            first = by_set.setdefault(norm if words is None else "\0" + words, i)
+            if first == i:
+                stand_ins.append(i)
+                texts.append(norm if words is None else words)  # scores as the norm does
+            elif similarity(tasks[first], tasks[i]) >= threshold:
+                union.join(first, i)
+        if len(stand_ins) < 2:
+            continue
+        # Each stand-in's group, by label, with the members of each label, to skip joined pairs.
+        label = [union.find(i) for i in stand_ins]
+        labelled: dict[int, list[int]] = defaultdict(list)
+        for pos, root in enumerate(label):
+            labelled[root].append(pos)
+        cutoff = min(max(threshold - 1.0, 0.0), 100.0)
+        for pos in range(len(stand_ins) - 1):
+            later = [k for k in range(pos + 1, len(stand_ins)) if label[k] != label[pos]]
+            if not later:
+                continue
+            choices = [texts[k] for k in later]
+            for _, _, found in process.extract(
+                texts[pos], choices, scorer=fuzz.token_set_ratio, score_cutoff=cutoff, limit=None
+            ):
+                other = later[found]
+                if (
+                    label[other] != label[pos]
+                    and similarity(tasks[stand_ins[pos]], tasks[stand_ins[other]]) >= threshold
+                ):
+                    union.join(stand_ins[pos], stand_ins[other])
+                    small, big = sorted((label[pos], label[other]), key=lambda root: len(labelled[root]))
+                    for k in labelled.pop(small):
+                        label[k] = big
+                        labelled[big].append(k)
+
+
 def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list[str | None]:
     """For each task (in vault order), its group's key, or None when it stands alone.
 
@@ -68,14 +138,8 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
         if policy.scope == "vault" and task.status_type.is_open and task.norm:
             union.join(carried.setdefault((task.owner, task.norm), i), i)
     for members in buckets.values():
-        for pos, i in enumerate(members):
-            for j in members[pos + 1 :]:
-                if (
-                    union.find(i) != union.find(j)
-                    and tasks[i].status_type.is_open == tasks[j].status_type.is_open
-                    and similarity(tasks[i], tasks[j]) >= policy.threshold
-                ):
-                    union.join(i, j)
+        if len(members) > 1:
+            _join_near_duplicates(tasks, members, policy.threshold, union)
     roots = [union.find(i) for i in range(len(tasks))]
     sizes: defaultdict[int, int] = defaultdict(int)
     for root in roots:
