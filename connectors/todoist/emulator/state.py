@@ -34,6 +34,7 @@ class Emulator(Account):
     # -- task mutations (REST, Sync and the user helpers all land here) --------------------------
 
     def _last_order(self, project_id: str, section_id: str | None, parent_id: str | None) -> int:
+        """One more than the highest `child_order` among the live tasks of this placement."""
         orders = [
             t["child_order"]
             for t in self.tasks.values()
@@ -41,6 +42,26 @@ class Emulator(Account):
             and not t["is_deleted"]
         ]
         return max(orders, default=0) + 1
+
+    def _next_order(self, project_id: str, section_id: str | None, parent_id: str | None) -> int:
+        """`_last_order` for a create, in O(1) during a run of creates.
+
+        Creates remember each placement's highest order (`_remember_order`), true while the
+        account's version is the one they were taken at: every change to a task bumps the
+        version, so after a move, a delete or an order edit the next create looks again, once
+        per placement.
+        """
+        if self._orders_version != self.version:
+            self._orders.clear()
+        top = self._orders.get((project_id, section_id, parent_id))
+        return top + 1 if top is not None else self._last_order(project_id, section_id, parent_id)
+
+    def _remember_order(self, task: Json, top: int) -> None:
+        """After a create: its placement's highest order (`top` before it), as of this version."""
+        self._orders[(task["project_id"], task["section_id"], task["parent_id"])] = max(
+            top, task["child_order"]
+        )
+        self._orders_version = self.version
 
     def _placement(self, project_id: str | None, section_id: str | None, parent_id: str | None) -> Json:
         if parent_id is not None:
@@ -92,14 +113,14 @@ class Emulator(Account):
             self._room_for_a_task(where["project_id"])
             task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
             task.update(where)
-            task["child_order"] = self._last_order(
-                where["project_id"], where["section_id"], where["parent_id"]
-            )
+            order = self._next_order(where["project_id"], where["section_id"], where["parent_id"])
+            task["child_order"] = order
             task.update({key: value for key, value in changes.items() if key in _EDITABLE})
             task["order_key"] = "a" + base62(next(self._serial)).rjust(5, "0")
             self._check_assignee(task)
             self.tasks[task["id"]] = task
             self._bump("items", task["id"])
+            self._remember_order(task, order - 1)
             self._emit("item:added", task)
             return copy.deepcopy(task)
 
