@@ -62,6 +62,53 @@ def _token_set(norm: str) -> str | None:
     return " ".join(sorted(set(words)))
 
 
+def _candidates(texts: list[str], cutoff: float) -> list[set[int]] | None:
+    """For each word set (sorted, distinct words joined by one space), the later ones that can
+    score `cutoff` or more against it with token_set_ratio; None when that cutoff bounds nothing.
+
+    token_set_ratio (rapidfuzz) splits each string into its set of words: sect, the words both
+    share, and ab, ba, each one's other words, each run joined by spaces (lengths s, a, b; L1 =
+    s + 1 + a and L2 = s + 1 + b are the lengths of the whole sets joined). It answers 100 when
+    one set holds the other, else the best of three scores:
+
+    1. the indel ratio of ab and ba over L1 + L2. Their indel distance is a + b less twice their
+       longest common subsequence, which is at most the count of characters they share as
+       multisets, so the score is at most the indel ratio of the two sets' characters, sorted
+       (whose longest common subsequence is exactly that count): found here by one C-speed
+       `fuzz.ratio` call per set;
+    2. and 3. the ratio of sect to one side, 200·s / (s + L). Reaching `cutoff` needs s ≥ k·L,
+       k = cutoff / (200 - cutoff): that side's words outside sect add up (each with its
+       space) to at most (1 - k)·L characters. So among that side's rarest words, any run
+       longer than that holds a shared word, and the other set is among those words' sets. The
+       same holds when one set holds the other (every word is shared).
+    """
+    if not 0.0 < cutoff <= 100.0:
+        return None
+    later: list[set[int]] = [set() for _ in texts]
+    chars = ["".join(sorted(text)) for text in texts]
+    for pos in range(len(chars) - 1):
+        for _, _, found in process.extract(
+            chars[pos], chars[pos + 1 :], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        ):
+            later[pos].add(pos + 1 + found)
+    share = cutoff / (200.0 - cutoff)
+    words = [text.split(" ") for text in texts]
+    holders: defaultdict[str, list[int]] = defaultdict(list)
+    for pos, own in enumerate(words):
+        for word in own:
+            holders[word].append(pos)
+    for pos, own in enumerate(words):
+        budget, spent = (1.0 - share) * len(texts[pos]), 0
+        for word in sorted(own, key=lambda w: len(holders[w])):
+            for other in holders[word]:
+                if other != pos:
+                    later[min(pos, other)].add(max(pos, other))
+            spent += len(word) + 1
+            if spent > budget:
+                break
+    return later
+
+
 def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: float, union: _Union) -> None:
     """Join the lines of one (note, owner, due) bucket whose descriptions score `threshold` or more.
 
@@ -74,19 +121,21 @@ def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: 
       empty, which scores 0 against everything, or the threshold is over 100, which nothing
       reaches), so the others never need comparing;
     - each stand-in is compared, in one rapidfuzz call, only with the later ones not yet in its
-      group; that call's cutoff, one point under the threshold, only prefilters: every pair it
-      keeps is scored again exactly as `similarity` does.
+      group that can reach the threshold (`_candidates`); that call's cutoff, one point under the
+      threshold, only prefilters: every pair it keeps is scored again exactly as `similarity` does.
     """
     for is_open in (True, False):
         by_set: dict[str, int] = {}
         stand_ins: list[int] = []
-        texts: list[str] = []
+        texts: list[str] = []  # each stand-in's sorted words; its norm when they are not certain
+        certain = True  # whether every stand-in's words are known, for `_candidates`
         for i in members:
             if tasks[i].status_type.is_open != is_open:
                 continue
             norm = tasks[i].norm
             words = _token_set(norm)
             first = by_set.setdefault(norm if words is None else "\0" + words, i)
+            certain = certain and words is not None
             if first == i:
                 stand_ins.append(i)
                 texts.append(norm if words is None else words)  # scores as the norm does
@@ -94,14 +143,16 @@ def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: 
                 union.join(first, i)
         if len(stand_ins) < 2:
             continue
+        cutoff = min(max(threshold - 1.0, 0.0), 100.0)
+        candidates = _candidates(texts, cutoff) if certain else None
         # Each stand-in's group, by label, with the members of each label, to skip joined pairs.
         label = [union.find(i) for i in stand_ins]
         labelled: dict[int, list[int]] = defaultdict(list)
         for pos, root in enumerate(label):
             labelled[root].append(pos)
-        cutoff = min(max(threshold - 1.0, 0.0), 100.0)
         for pos in range(len(stand_ins) - 1):
-            later = [k for k in range(pos + 1, len(stand_ins)) if label[k] != label[pos]]
+            kept = range(pos + 1, len(stand_ins)) if candidates is None else sorted(candidates[pos])
+            later = [k for k in kept if label[k] != label[pos]]
             if not later:
                 continue
             choices = [texts[k] for k in later]
