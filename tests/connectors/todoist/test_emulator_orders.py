@@ -92,6 +92,12 @@ def test_a_create_with_a_low_order_of_its_own_does_not_lower_the_next():
     assert orders == [1, 2, 3, 1, 4]
 
 
+def test_a_first_create_with_a_negative_order_sets_the_next():
+    em = Emulator()
+    assert em.create_task({"content": "first", "child_order": -1})["child_order"] == -1
+    assert em.create_task({"content": "next"})["child_order"] == 0
+
+
 def test_a_create_after_a_delete_or_an_order_edit_looks_again():
     em = Emulator()
     made = [em.create_task({"content": f"task {n}"})["id"] for n in range(3)]
