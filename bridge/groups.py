@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bridge.model import Task
 
@@ -50,6 +50,127 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)  # the root is always the earliest line
 
 
+def _token_set(norm: str) -> str | None:
+    """The sorted, distinct words of `norm`, when its only white space is single spaces.
+
+    token_set_ratio looks at a string's set of words alone, so two descriptions with one set
+    score alike against every third. None when splitting could differ from rapidfuzz's.
+    """
+    words = norm.split()
+    if " ".join(words) != norm:
+        return None
+    return " ".join(sorted(set(words)))
+
+
+def _candidates(texts: list[str], cutoff: float) -> list[set[int]] | None:
+    """For each word set (sorted, distinct words joined by one space), the later ones that can
+    score `cutoff` or more against it with token_set_ratio; None when that cutoff bounds nothing.
+
+    token_set_ratio (rapidfuzz) splits each string into its set of words: sect, the words both
+    share, and ab, ba, each one's other words, each run joined by spaces (lengths s, a, b; L1 =
+    s + 1 + a and L2 = s + 1 + b are the lengths of the whole sets joined). It answers 100 when
+    one set holds the other, else the best of three scores:
+
+    1. the indel ratio of ab and ba over L1 + L2. Their indel distance is a + b less twice their
+       longest common subsequence, which is at most the count of characters they share as
+       multisets, so the score is at most the indel ratio of the two sets' characters, sorted
+       (whose longest common subsequence is exactly that count): found here by one C-speed
+       `fuzz.ratio` call per set;
+    2. and 3. the ratio of sect to one side, 200·s / (s + L). Reaching `cutoff` needs s ≥ k·L,
+       k = cutoff / (200 - cutoff): that side's words outside sect add up (each with its
+       space) to at most (1 - k)·L characters. So among that side's rarest words, any run
+       longer than that holds a shared word, and the other set is among those words' sets. The
+       same holds when one set holds the other (every word is shared).
+    """
+    if not 0.0 < cutoff <= 100.0:
+        return None
+    later: list[set[int]] = [set() for _ in texts]
+    chars = ["".join(sorted(text)) for text in texts]
+    for pos in range(len(chars) - 1):
+        for _, _, found in process.extract(
+            chars[pos], chars[pos + 1 :], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        ):
+            later[pos].add(pos + 1 + found)
+    share = cutoff / (200.0 - cutoff)
+    words = [text.split(" ") for text in texts]
+    holders: defaultdict[str, list[int]] = defaultdict(list)
+    for pos, own in enumerate(words):
+        for word in own:
+            holders[word].append(pos)
+    for pos, own in enumerate(words):
+        budget, spent = (1.0 - share) * len(texts[pos]), 0
+        for word in sorted(own, key=lambda w: len(holders[w])):
+            for other in holders[word]:
+                if other != pos:
+                    later[min(pos, other)].add(max(pos, other))
+            spent += len(word) + 1
+            if spent > budget:
+                break
+    return later
+
+
+def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: float, union: _Union) -> None:
+    """Join the lines of one (note, owner, due) bucket whose descriptions score `threshold` or more.
+
+    The same components as comparing every pair of lines, at a cost that grows with the distinct
+    word sets rather than the lines, and shrinks as lines join:
+
+    - only lines of one status kind are compared, as before;
+    - lines with one word set score alike against every other line, so the first stands for all.
+      They join it when the set scores the threshold against itself (always, unless the set is
+      empty, which scores 0 against everything, or the threshold is over 100, which nothing
+      reaches), so the others never need comparing;
+    - each stand-in is compared, in one rapidfuzz call, only with the later ones not yet in its
+      group that can reach the threshold (`_candidates`); that call's cutoff, one point under the
+      threshold, only prefilters: every pair it keeps is scored again exactly as `similarity` does.
+    """
+    for is_open in (True, False):
+        by_set: dict[str, int] = {}
+        stand_ins: list[int] = []
+        texts: list[str] = []  # each stand-in's sorted words; its norm when they are not certain
+        certain = True  # whether every stand-in's words are known, for `_candidates`
+        for i in members:
+            if tasks[i].status_type.is_open != is_open:
+                continue
+            norm = tasks[i].norm
+            words = _token_set(norm)
+            first = by_set.setdefault(norm if words is None else "\0" + words, i)
+            certain = certain and words is not None
+            if first == i:
+                stand_ins.append(i)
+                texts.append(norm if words is None else words)  # scores as the norm does
+            elif similarity(tasks[first], tasks[i]) >= threshold:
+                union.join(first, i)
+        if len(stand_ins) < 2:
+            continue
+        cutoff = min(max(threshold - 1.0, 0.0), 100.0)
+        candidates = _candidates(texts, cutoff) if certain else None
+        # Each stand-in's group, by label, with the members of each label, to skip joined pairs.
+        label = [union.find(i) for i in stand_ins]
+        labelled: dict[int, list[int]] = defaultdict(list)
+        for pos, root in enumerate(label):
+            labelled[root].append(pos)
+        for pos in range(len(stand_ins) - 1):
+            kept = range(pos + 1, len(stand_ins)) if candidates is None else sorted(candidates[pos])
+            later = [k for k in kept if label[k] != label[pos]]
+            if not later:
+                continue
+            choices = [texts[k] for k in later]
+            for _, _, found in process.extract(
+                texts[pos], choices, scorer=fuzz.token_set_ratio, score_cutoff=cutoff, limit=None
+            ):
+                other = later[found]
+                if (
+                    label[other] != label[pos]
+                    and similarity(tasks[stand_ins[pos]], tasks[stand_ins[other]]) >= threshold
+                ):
+                    union.join(stand_ins[pos], stand_ins[other])
+                    small, big = sorted((label[pos], label[other]), key=lambda root: len(labelled[root]))
+                    for k in labelled.pop(small):
+                        label[k] = big
+                        labelled[big].append(k)
+
+
 def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list[str | None]:
     """For each task (in vault order), its group's key, or None when it stands alone.
 
@@ -68,14 +189,8 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
         if policy.scope == "vault" and task.status_type.is_open and task.norm:
             union.join(carried.setdefault((task.owner, task.norm), i), i)
     for members in buckets.values():
-        for pos, i in enumerate(members):
-            for j in members[pos + 1 :]:
-                if (
-                    union.find(i) != union.find(j)
-                    and tasks[i].status_type.is_open == tasks[j].status_type.is_open
-                    and similarity(tasks[i], tasks[j]) >= policy.threshold
-                ):
-                    union.join(i, j)
+        if len(members) > 1:
+            _join_near_duplicates(tasks, members, policy.threshold, union)
     roots = [union.find(i) for i in range(len(tasks))]
     sizes: defaultdict[int, int] = defaultdict(int)
     for root in roots:

@@ -224,3 +224,24 @@ def messy_vault(root: Path, notes: int = 200, *, seed: int = 20261203) -> list[P
         path.write_bytes((bom + newline.join(lines)).encode("utf-8"))
         written.append(path)
     return written
+
+
+def action_item_note(
+    lines: int, *, owner: str = "Lior Genzel", due: dt.date | None = None, seed: int = 18
+) -> str:
+    """One note of `lines` action items, all of one owner and one due date: one grouping bucket.
+
+    The sentences are the generator's (verb, object, detail), about one in seven repeated in other
+    words, with the generator's mix of statuses; a transcript of a long meeting series looks so.
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    due = due or dt.date(2025, 10, 26)
+    out = ["# Action items", ""]
+    while len(out) - 2 < lines:
+        status = rng.choices((" ", "?", "/", "x", "-"), weights=(40, 35, 5, 15, 5))[0]
+        sentence = _sentence(rng)
+        if rng.random() < 0.15:
+            sentence = rng.choice(REWORDINGS)(sentence)
+        item = Item(sentence, owner, due, status=status, done=due if status == "x" else None)
+        out.append(_line(item, "utf-8", rng))
+    return "\n".join(out) + "\n"

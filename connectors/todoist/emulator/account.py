@@ -50,6 +50,9 @@ class Account(Knobs):
         self.user.update(image_id=None, is_premium=True)
         self.projects: dict[str, Json] = {}
         self.tasks: dict[str, Json] = {}  # deleted ones stay, with is_deleted, for incremental sync
+        # Each (project, section, parent)'s highest child_order, as of version `_orders_version`.
+        self._orders: dict[tuple[str, str | None, str | None], int | None] = {}
+        self._orders_version = -1
         self.labels: dict[str, Json] = {}
         self.sections: dict[str, Json] = {}
         self.collaborators: dict[str, Json] = {

@@ -33,14 +33,41 @@ class Emulator(Account):
 
     # -- task mutations (REST, Sync and the user helpers all land here) --------------------------
 
-    def _last_order(self, project_id: str, section_id: str | None, parent_id: str | None) -> int:
+    def _top_order(self, project_id: str, section_id: str | None, parent_id: str | None) -> int | None:
+        """The highest `child_order` among the live tasks of this placement; None when it has none."""
         orders = [
             t["child_order"]
             for t in self.tasks.values()
             if (t["project_id"], t["section_id"], t["parent_id"]) == (project_id, section_id, parent_id)
             and not t["is_deleted"]
         ]
-        return max(orders, default=0) + 1
+        return max(orders, default=None)
+
+    def _last_order(self, project_id: str, section_id: str | None, parent_id: str | None) -> int:
+        """One more than the highest `child_order` among the live tasks of this placement (or 1)."""
+        top = self._top_order(project_id, section_id, parent_id)
+        return 1 if top is None else top + 1
+
+    def _next_top(self, project_id: str, section_id: str | None, parent_id: str | None) -> int | None:
+        """`_top_order` for a create, in O(1) during a run of creates.
+
+        Creates remember each placement's highest order (`_remember_order`), true while the
+        account's version is the one they were taken at: every change to a task bumps the
+        version, so after a move, a delete or an order edit the next create looks again, once
+        per placement.
+        """
+        place = (project_id, section_id, parent_id)
+        if self._orders_version != self.version:
+            self._orders.clear()
+        if place not in self._orders:
+            return self._top_order(project_id, section_id, parent_id)
+        return self._orders[place]
+
+    def _remember_order(self, task: Json, top: int | None) -> None:
+        """After a create: its placement's highest order (`top` before it), as of this version."""
+        order = task["child_order"] if top is None else max(top, task["child_order"])
+        self._orders[(task["project_id"], task["section_id"], task["parent_id"])] = order
+        self._orders_version = self.version
 
     def _placement(self, project_id: str | None, section_id: str | None, parent_id: str | None) -> Json:
         if parent_id is not None:
@@ -92,14 +119,14 @@ class Emulator(Account):
             self._room_for_a_task(where["project_id"])
             task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
             task.update(where)
-            task["child_order"] = self._last_order(
-                where["project_id"], where["section_id"], where["parent_id"]
-            )
+            top = self._next_top(where["project_id"], where["section_id"], where["parent_id"])
+            task["child_order"] = 1 if top is None else top + 1
             task.update({key: value for key, value in changes.items() if key in _EDITABLE})
             task["order_key"] = "a" + base62(next(self._serial)).rjust(5, "0")
             self._check_assignee(task)
             self.tasks[task["id"]] = task
             self._bump("items", task["id"])
+            self._remember_order(task, top)
             self._emit("item:added", task)
             return copy.deepcopy(task)
 
