@@ -42,18 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-startup-token-0123456789"
 OWNERS = ("Lior Genzel", "Ana Ruiz", "Kim Lee", "Sam Ode", "Jo Park")
-VERBS = (
-    "Share",
-    "Review",
-    "Draft",
-    "Send",
-    "Schedule",
-    "Update",
-    "Prepare",
-    "Confirm",
-    "Clean up",
-    "Archive",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_sync import VERBS  # noqa: E402  (the same words as the sync benchmark's vaults)
 
 
 def write_vault(folder: Path, notes: int, per_note: int) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.groups import GroupPolicy, group_tasks, similarity
+from bridge.groups import GroupPolicy, _Union, group_tasks, similarity
 from bridge.model import Task
 from bridge.parse import parse_note
 from bridge.vault import scan
@@ -23,22 +23,6 @@ from tests.conftest import EXAMPLE_VAULT
 from tests.vaults import action_item_note, messy_vault
 
 THRESHOLDS = (0.0, 0.5, 50.0, 80.0, 84.5, 85.0, 87.3, 90.0, 99.9, 100.0, 100.5)
-
-
-class _Union:
-    def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def join(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def reference_group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list[str | None]:
