@@ -216,6 +216,7 @@ def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
 
 
 _FAST_FIELDS = {fmt: _fast_field_pattern(fmt).findall for fmt in _FIELD_RUNS}
+_new = tuple.__new__  # a Field built without its Python-level __new__: all six values given
 # Signifier as written → (field, spelling, signifier, its value when it is a priority, is a date).
 _FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
     text: (sig.field, spelling, sig, sig.priority.value if sig.priority else None, sig.kind is Kind.DATE)
@@ -233,23 +234,25 @@ def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[
         at = first + len(token)
         lead = token[0]
         if lead == "#":
-            fields.append(Field("tag", first, at, token[1:]))
+            fields.append(_new(Field, ("tag", first, at, token[1:], None, None)))
         elif lead == "^":
-            fields.append(Field("block", first, at, token))
+            fields.append(_new(Field, ("block", first, at, token, None, None)))
         elif sig:
             name, spelling, signifier, priority, is_date = _FAST_EMOJI[sig]
             if date and is_date:
-                fields.append(Field(name, first, at, date, spelling, signifier))
+                fields.append(_new(Field, (name, first, at, date, spelling, signifier)))
             elif not date and priority is not None:
-                fields.append(Field(name, first, at, priority, spelling, signifier))
+                fields.append(_new(Field, (name, first, at, priority, spelling, signifier)))
             else:
                 return None
         elif k1 or k2:
             signifier = DATAVIEW_KEYS[k1 or k2]
-            fields.append(Field(signifier.field, first, at, v1 or v2, Spelling.DATAVIEW, signifier))
+            fields.append(_new(Field, (signifier.field, first, at, v1 or v2, Spelling.DATAVIEW, signifier)))
         else:
             signifier = PRIORITY_BY_NAME[p1 or p2]
-            fields.append(Field("priority", first, at, signifier.priority, Spelling.DATAVIEW, signifier))
+            fields.append(
+                _new(Field, ("priority", first, at, signifier.priority, Spelling.DATAVIEW, signifier))
+            )
     return fields if at == end else None
 
 
@@ -375,7 +378,7 @@ def _parse(line: str, task_format: TaskFormat, *, exact: bool) -> LineParse | No
 
 def _tags(parsed: LineParse) -> tuple[str, ...]:
     """Tags in the description and among the fields, in line order, each once."""
-    inline = [m[0][1:] for m in TAG_RE.finditer(parsed.description)]
+    inline = [m[0][1:] for m in TAG_RE.finditer(parsed.description)] if "#" in parsed.description else []
     trailing = [f.value or "" for f in parsed.fields if f.name == "tag"]
     return tuple(dict.fromkeys([*inline, *trailing]))
 
