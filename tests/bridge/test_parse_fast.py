@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import json
 import random
+import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from bridge import parse
 from bridge.model import Spelling
 from bridge.parse import parse_line, parse_line_exact, parse_note, parse_note_exact
 from bridge.signifiers import PRIORITY_BY_NAME, SIGNIFIERS, SPELLINGS, Dialect, TaskFormat, spell
+from bridge.text import TAG_RE, normalise, repair_mojibake
 from tests.vaults import messy_vault
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,3 +317,37 @@ def test_notes_with_comments_and_fences_read_the_same():
         lines = [rng.choice(pieces)() for _ in range(rng.randint(1, 25))]
         notes.append(("\n".join(lines), f"n{i}.md"))
     _same_notes(notes)
+
+
+# -- normalise ----------------------------------------------------------------------------------
+
+
+def _normalise_reference(description: str) -> str:
+    """`normalise` as it was written first, one regular expression a step."""
+    text = unicodedata.normalize("NFKC", repair_mojibake(description)).casefold()
+    text = TAG_RE.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"[\s.,;:!?…。]+$", "", text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000.,;:!?…。#@ﬁＡé\u0301ÉßİΣ"),
+            st.sampled_from([*WORDS, *TAGS]),
+            st.characters(),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_normalise_matches_its_reference(text):
+    assert normalise(text) == _normalise_reference(text)
+
+
+def test_normalise_matches_its_reference_on_every_generated_description():
+    rng = random.Random(11)  # noqa: S311 - reproducible test data
+    for _ in range(20_000):
+        parsed = parse_line_exact(random_line(rng))
+        if parsed is not None:
+            assert normalise(parsed.description) == _normalise_reference(parsed.description)
