@@ -521,7 +521,8 @@ def _parse_note(
         if status_type is StatusType.NON_TASK:
             continue
         size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
-        diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
+        if parsed.problems:
+            diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         nesting.add(line, at, m.end(), len(tasks))
         tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
     if fence is not None:
