@@ -22,6 +22,7 @@ from bridge.signifiers import (
     DATAVIEW_KEYS,
     PRIORITY_BY_NAME,
     SIGNIFIER_RE,
+    SIGNIFIERS,
     VALUE_RE,
     Dialect,
     Kind,
@@ -30,7 +31,7 @@ from bridge.signifiers import (
 )
 from bridge.text import TAG_CHARS, TAG_RE, normalise, repair_mojibake
 
-__all__ = ["Field", "LineParse", "parse_line", "parse_note"]
+__all__ = ["Field", "LineParse", "parse_line", "parse_line_exact", "parse_note", "parse_note_exact"]
 
 _TASK_RE = re.compile(
     r"(?P<lead>[ \t>]*)(?P<marker>[-*+]|\d{1,9}[.)])[ \t]+\[(?P<status>[^\]\r\n])\](?=[ \t]|$)[ \t]*"
@@ -180,6 +181,109 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
     return end, fields
 
 
+# The fast path: the common run of fields (tags, block ids, emoji dates and priorities, Dataview
+# dates and priorities, every spelling of each) read without the per-field checks. Each field
+# of the run is matched by a pattern that only admits a well-formed field of its kind, so a field
+# it reads is one the exact reading above accepts, token for token: every such field starts with
+# a character no loose value can hold (`#`, `^`, `[`, `(`, a non-ASCII signifier) and ends at a
+# blank or the end. Anything else in the run (another kind, an odd value, a blank missing) makes
+# the fast path give up, and the line is peeled by `_peel` instead.
+_DATE_VALUE = VALUE_RE[Kind.DATE].pattern
+_DATE_KEYS = "|".join(re.escape(s.dataview) for s in SIGNIFIERS if s.kind is Kind.DATE)
+_PRIORITY_KEY = "|".join(dict.fromkeys(re.escape(s.dataview) for s in SIGNIFIERS if s.kind is Kind.PRIORITY))
+_PRIORITY_NAMES = "|".join(re.escape(name) for name in sorted(PRIORITY_BY_NAME, key=len, reverse=True))
+
+
+def _dataview_fast(key: str, value: str) -> str:
+    """A Dataview field: `key` (captured when it is a group), `value` captured, in brackets or in
+    parentheses (so twice each)."""
+    inner = rf"[ \t]*{key}::[ \t]*({value})[ \t]*"
+    return rf"(?:\[{inner}\]|\({inner}\))(?:[ \t]*,)?"
+
+
+def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
+    """One field of a run and the blanks before it, for `findall`: the blanks, the field, then the
+    captures of each kind (Dataview date key and value ×2, Dataview priority ×2, signifier, date)."""
+    # A kind the format leaves out keeps its groups, in an alternative that never matches.
+    date, priority, emoji = "(?!)()()()()", "(?!)()()", "(?!)()()"
+    if TaskFormat.DATAVIEW in task_format:
+        date = _dataview_fast(f"({_DATE_KEYS})", _DATE_VALUE)
+        priority = _dataview_fast(f"(?:{_PRIORITY_KEY})", _PRIORITY_NAMES)
+    if TaskFormat.EMOJI in task_format:
+        emoji = rf"(?=[^\x00-\x7f])({SIGNIFIER_RE.pattern})(?:[ \t]*({_DATE_VALUE}))?"
+    field = rf"\#{TAG_CHARS}|\^[A-Za-z0-9-]+|{date}|{priority}|{emoji}"
+    return re.compile(rf"([ \t]+)({field})(?=[ \t]|$)")
+
+
+_FAST_FIELDS = {fmt: _fast_field_pattern(fmt).findall for fmt in _FIELD_RUNS}
+_new = tuple.__new__  # a Field built without its Python-level __new__: all six values given
+# Signifier as written → (field, spelling, signifier, its value when it is a priority, is a date).
+_FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
+    text: (sig.field, spelling, sig, sig.priority.value if sig.priority else None, sig.kind is Kind.DATE)
+    for text, (sig, spelling) in BY_TEXT.items()
+}
+
+
+def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
+    """The fields of the run `line[start:end]`, left to right; None unless each is of a kind the
+    fast path reads and they tile the run."""
+    fields: list[Field] = []
+    at = start
+    for blanks, token, k1, v1, k2, v2, p1, p2, sig, date in _FAST_FIELDS[task_format](line, start, end):
+        first = at + len(blanks)
+        at = first + len(token)
+        lead = token[0]
+        if lead == "#":
+            fields.append(_new(Field, ("tag", first, at, token[1:], None, None)))
+        elif lead == "^":
+            fields.append(_new(Field, ("block", first, at, token, None, None)))
+        elif sig:
+            name, spelling, signifier, priority, is_date = _FAST_EMOJI[sig]
+            if date and is_date:
+                fields.append(_new(Field, (name, first, at, date, spelling, signifier)))
+            elif not date and priority is not None:
+                fields.append(_new(Field, (name, first, at, priority, spelling, signifier)))
+            else:
+                return None
+        elif k1 or k2:
+            signifier = DATAVIEW_KEYS[k1 or k2]
+            fields.append(_new(Field, (signifier.field, first, at, v1 or v2, Spelling.DATAVIEW, signifier)))
+        else:
+            signifier = PRIORITY_BY_NAME[p1 or p2]
+            fields.append(
+                _new(Field, ("priority", first, at, signifier.priority, Spelling.DATAVIEW, signifier))
+            )
+    return fields if at == end else None
+
+
+def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]] | None:
+    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure."""
+    run_re = _FIELD_RUNS[task_format][0]
+    fields: list[Field] = []
+    end = _rstrip_to(line, len(line))
+    owner_taken = "@" not in line
+    while end > begin:
+        run = run_re.search(line, begin - 1, end)
+        if run is not None:
+            found = _run_fast(line, run.start(), end, task_format)
+            if not found:
+                return None
+            found.reverse()
+            fields += found
+            end = _rstrip_to(line, found[-1].start)
+        if owner_taken:
+            break
+        at = line.rfind("@", begin, end)
+        owner = _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
+        if owner is None or not _is_owner(owner["name"]):
+            break
+        fields.append(Field("owner", at, end, owner["name"]))
+        owner_taken = True
+        end = _rstrip_to(line, at)
+    fields.reverse()
+    return end, fields
+
+
 def _is_owner(name: str) -> bool:
     """`@Myself`, `@lior.genzel`: one token; `@Lior Genzel`: up to four words, each capitalised."""
     words = name.split()
@@ -240,13 +344,23 @@ def parse_line(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LinePars
 
 @functools.lru_cache(maxsize=1 << 14)
 def _parse_line(line: str, task_format: TaskFormat) -> LineParse | None:
+    return _parse(line, task_format, exact=False)
+
+
+def parse_line_exact(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
+    """`parse_line` without its fast path or cache: the reference the fast path is tested against."""
+    return _parse(line, task_format, exact=True)
+
+
+def _parse(line: str, task_format: TaskFormat, *, exact: bool) -> LineParse | None:
     if "[" not in line:
         return None
     m = _TASK_RE.match(line)
     if m is None:
         return None
     begin = m.end()
-    end, fields = _peel(line, begin, task_format)
+    peeled = None if exact or "\n" in line else _peel_fast(line, begin, task_format)
+    end, fields = peeled if peeled is not None else _peel(line, begin, task_format)
     values, problems, unknown = _read(line, begin, end, fields, task_format)
     lead = m["lead"]
     return LineParse(
@@ -264,7 +378,7 @@ def _parse_line(line: str, task_format: TaskFormat) -> LineParse | None:
 
 def _tags(parsed: LineParse) -> tuple[str, ...]:
     """Tags in the description and among the fields, in line order, each once."""
-    inline = [m[0][1:] for m in TAG_RE.finditer(parsed.description)]
+    inline = [m[0][1:] for m in TAG_RE.finditer(parsed.description)] if "#" in parsed.description else []
     trailing = [f.value or "" for f in parsed.fields if f.name == "tag"]
     return tuple(dict.fromkeys([*inline, *trailing]))
 
@@ -275,11 +389,12 @@ _COMMENTS: Mapping[str, str] = {"<!--": "-->", "%%": "%%"}
 _COMMENT_MARKS = "|".join(re.escape(m) for m in dict.fromkeys([*_COMMENTS, *_COMMENTS.values()]))
 _OPENER_RE = re.compile("|".join(re.escape(m) for m in _COMMENTS))
 _CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
-_CANDIDATE_RE = re.compile(
-    r"^(?:[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\])"
-    rf"|[^\n]*?(?:{_COMMENT_MARKS})).*",
-    re.M,
-)
+_FENCE_OR_ITEM = r"[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\])"
+_CANDIDATE_RE = re.compile(rf"^(?:{_FENCE_OR_ITEM}|[^\n]*?(?:{_COMMENT_MARKS})).*", re.M)
+# The same for a note with no comment mark anywhere, where a line holding one cannot be: scanning
+# every line for the marks is most of the cost of finding the candidates.
+_CANDIDATE_NO_COMMENT_RE = re.compile(rf"^{_FENCE_OR_ITEM}.*", re.M)
+_MARKS = tuple(dict.fromkeys([*_COMMENTS, *_COMMENTS.values()]))
 _FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
 # A line of the text between two task lines that has something on it: its lead (indentation and
 # blockquote marks), and `item` when it is a list item (a bullet, a number) rather than text.
@@ -330,6 +445,20 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
     marks), so the rest of a note costs no Python work; byte offsets are counted only where text
     is not ASCII. Fences and comments hide each other's marks: whichever opens first wins.
     """
+    return _parse_note(text, path, dialect, exact=False)
+
+
+def parse_note_exact(
+    text: str, path: str, dialect: Dialect | None = None
+) -> tuple[list[Task], list[Diagnostic]]:
+    """`parse_note` without its shortcuts (`parse_line_exact` for every line, no fast paths): the
+    reference they are tested against."""
+    return _parse_note(text, path, dialect, exact=True)
+
+
+def _parse_note(
+    text: str, path: str, dialect: Dialect | None, *, exact: bool
+) -> tuple[list[Task], list[Diagnostic]]:
     dialect = dialect or Dialect()
     statuses, global_filter = dialect.statuses, dialect.global_filter
     bom = 3 if text.startswith("\ufeff") else 0
@@ -352,7 +481,11 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
     comment: str | None = None  # the closer of the comment open at the current line
     comment_line = 0
     number, counted, offset = 1, 0, bom  # line number and byte offset at char `counted`
-    for m in _CANDIDATE_RE.finditer(text, body):
+    candidates = _CANDIDATE_RE
+    if not exact and not any(mark in text for mark in _MARKS):
+        candidates = _CANDIDATE_NO_COMMENT_RE
+    read_line = parse_line_exact if exact else parse_line
+    for m in candidates.finditer(text, body):
         at = m.start()
         number += text.count("\n", counted, at)
         offset += (at - counted) if ascii_only else len(text[counted:at].encode("utf-8"))
@@ -381,14 +514,15 @@ def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[li
             comment_line = number
         if global_filter and global_filter not in line:
             continue
-        parsed = parse_line(line, dialect.task_format)
+        parsed = read_line(line, dialect.task_format)
         if parsed is None:
             continue
         status_type = statuses.type_of(parsed.status)
         if status_type is StatusType.NON_TASK:
             continue
         size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
-        diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
+        if parsed.problems:
+            diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         nesting.add(line, at, m.end(), len(tasks))
         tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
     if fence is not None:

@@ -15,8 +15,7 @@ TAG_CHARS = rf"{_TAG_CHAR}*(?!\d){_TAG_CHAR}{_TAG_CHAR}*"  # not digits alone: `
 # A tag as Obsidian reads it, only where a word starts.
 TAG_RE = re.compile(rf"(?<!\S)#{TAG_CHARS}")
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
-_SPACE = re.compile(r"\s+")
-_TRAILING_PUNCT = re.compile(r"[\s.,;:!?…。]+$")
+_TRAILING_PUNCT = " .,;:!?…。"
 
 
 def decode_cp1252_sloppy(data: bytes) -> str:
@@ -74,7 +73,12 @@ def normalise(description: str) -> str:
     Mojibake repaired, NFKC, casefolded, tags dropped, white space collapsed, trailing
     punctuation removed: a task keeps its key through all of these edits.
     """
-    text = unicodedata.normalize("NFKC", repair_mojibake(description)).casefold()
-    text = TAG_RE.sub(" ", text)
-    text = _SPACE.sub(" ", text).strip()
-    return _TRAILING_PUNCT.sub("", text)
+    text = repair_mojibake(description)
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    text = text.casefold()
+    if "#" in text:
+        text = TAG_RE.sub(" ", text)
+    # White space collapsed and trimmed (`str.split` and the `\s` of `re` agree on what is white
+    # space), then trailing punctuation, the only white space left being single blanks.
+    return " ".join(text.split()).rstrip(_TRAILING_PUNCT)
