@@ -34,6 +34,7 @@ __all__ = [
     "read_note",
     "real_path",
     "scan",
+    "vault_root",
 ]
 
 DEFAULT_MAX_NOTE_BYTES = 10 * 1024 * 1024
@@ -255,6 +256,12 @@ def read_bytes(path: Path, max_bytes: int) -> tuple[bytes | None, os.stat_result
         os.close(fd)
 
 
+def vault_root(path: Path, root: Path | None = None) -> Path:
+    """The vault `path` lies in: `root` (BRIDGE_VAULT) when it holds the path, else `find_root`."""
+    path = path.absolute()
+    return root.absolute() if root is not None and path.is_relative_to(root.absolute()) else find_root(path)
+
+
 def scan(
     path: Path,
     *,
@@ -268,7 +275,7 @@ def scan(
     `root` is the vault the path lies in, when known (BRIDGE_VAULT); else `find_root` decides.
     """
     path = path.absolute()
-    root = root.absolute() if root is not None and path.is_relative_to(root.absolute()) else find_root(path)
+    root = vault_root(path, root)
     dialect, problems = load_dialect(root)
     result = Scan(root, dialect=dialect)
     result.diagnostics.extend(problems)
@@ -294,7 +301,7 @@ def scan(
             result.diagnostics.append(problem)
             result.unread.append(rel)
             continue
-        if cache is not None and (hit := _cached(cache, file, rel, info)) is not None:
+        if cache is not None and (hit := _cached(cache, file, rel, info, max_bytes)) is not None:
             result.notes.append(hit[0])
             _add(result, rel, *hit[1])
             continue
@@ -333,14 +340,14 @@ def _add(result: Scan, rel: str, tasks: list[Task], diagnostics: list[Diagnostic
 
 
 def _cached(
-    cache: ParseCache, file: Path, rel: str, info: os.stat_result | None
+    cache: ParseCache, file: Path, rel: str, info: os.stat_result | None, max_bytes: int
 ) -> tuple[Note, tuple[list[Task], list[Diagnostic]]] | None:
     if info is None:
         try:
             info = file.stat()
         except OSError:
             return None
-    if not stat.S_ISREG(info.st_mode):
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:  # read, to say why it is skipped
         return None
     found = cache.lookup(rel, info.st_size, info.st_mtime_ns)
     return None if found is None else (Note(rel, info.st_size, info.st_mtime_ns), found)
