@@ -100,10 +100,18 @@ def tasks(
     force: Annotated[
         bool, typer.Option(help="Read a folder that does not look like a vault (a home directory).")
     ] = False,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse notes parsed by an earlier listing while unchanged [default: BRIDGE_TASKS_CACHE].",
+            show_default=False,
+        ),
+    ] = True,
     _verbose: _Verbose = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
-    from bridge.vault import scan
+    from bridge.vault import scan, vault_root
     from bridge.vault_check import look
 
     settings = _settings()
@@ -120,9 +128,21 @@ def tasks(
         raise fail(ConfigError(seen.refusal))
     if seen is not None and seen.warning:
         say(seen.warning)
+    notes = None
+    if cache and settings.tasks_cache:
+        from bridge.tasks_cache import TasksCache, default_folder
+
+        root = vault_root(target, settings.vault)
+        notes = TasksCache(root, default_folder(), whole=target.absolute() == root)
     result = scan(
-        target, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=settings.vault
+        target,
+        max_bytes=settings.max_note_bytes,
+        policy=settings.group_policy(),
+        root=settings.vault,
+        cache=notes,
     )
+    if notes is not None:
+        notes.save()
     print_diagnostics(result.root, result.diagnostics)
     routes: list[str | None] | None = None
     if settings.routes is not None or settings.connector:

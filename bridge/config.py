@@ -217,6 +217,9 @@ class BridgeSettings(BaseSettings):
     )
     near_duplicates: bool = Field(default=True, description="Group near-duplicate lines of one note.")
     max_note_bytes: int = Field(default=DEFAULT_MAX_NOTE_BYTES, gt=0, description="Larger notes are skipped.")
+    tasks_cache: bool = Field(
+        default=True, description="`bridge tasks` keeps parsed notes in the user's cache folder."
+    )
 
     hold_proposed: bool = Field(
         default=False, description="Keep `[?]` proposed tasks out of the tracker until accepted (`[ ]`)."

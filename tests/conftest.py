@@ -27,11 +27,13 @@ def vault(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """A developer's own BRIDGE_* variables, and the OAuth grant `bridge auth todoist` stored for
-    them, must not change what tests see."""
+    them, must not change what tests see; nor may tests write into their cache folder."""
     for name in list(os.environ):
         if name.startswith(("BRIDGE_", "TODOIST_", "JIRA_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TODOIST_OAUTH_FILE", str(tmp_path_factory.getbasetemp() / "no-grant.json"))
+    # `bridge tasks` keeps its parse cache in the user's cache folder: the tests' own, not theirs
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
 
 
 # -- PostgreSQL: a real server, never a mock ---------------------------------------------------------
