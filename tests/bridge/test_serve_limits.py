@@ -40,7 +40,9 @@ def test_slow_connections_are_closed_and_healthz_stays_responsive(tmp_path: Path
     assert figures.probe_failures == []
     assert figures.probe_slowest < 1.0
     assert figures.slow_opened > 200  # closed connections came back, and were closed again
-    assert max(figures.slow_lifetimes) < HEADER_TIMEOUT + 0.5  # no head outlives its deadline
+    # no head outlives its deadline: without one it would live the whole 5 s attack; the margin is
+    # the scheduling of two processes on a loaded machine (one CI run saw 1.52 s), not the server's
+    assert max(figures.slow_lifetimes) < HEADER_TIMEOUT + 1.0
     assert figures.delivered == {200: 20}
     assert figures.applied == 20
     assert figures.notes_ok == "ok"
