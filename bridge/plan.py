@@ -572,7 +572,7 @@ class _Merger:
             recur,
         )
         after = replace(base, owed=0, version=base.version + 1)
-        return Step(group.ref, base.remote_id, group.keys, after, replace(base, owed=base.owed), edits=[edit])
+        return Step(group.ref, base.remote_id, group.keys, after, base, edits=[edit])
 
     def _occurrence(
         self, group: Group, base: Base, remote: RemoteTask | None, lines: Lines, fields: Fields
@@ -691,16 +691,16 @@ class _Merger:
             version=base.version + 1,
         )
         rid = base.remote_id
-        owed = by_note and not in_tracker  # the note completed one the tracker has not counted
+        unsent = by_note and not in_tracker  # the note completed one the tracker has not counted
         if options.recurs:
             step = Step(group.ref, rid, group.keys, after, base, edits=edits)
-            if owed:
+            if unsent:
                 token = _token(options, rid, OpKind.ADVANCE, base.version)
                 step.ops.append(Op(OpKind.ADVANCE, group.ref, token, fields, rid, (), base.fields))
                 completions = (completions or 0) + 1
             # the date is the ADVANCE's to send; after a completion in the tracker it is sent only
             # when the tracker's rule landed elsewhere (a first date the rule does not fit)
-            agreed = owed or due is None or (remote is not None and remote.due in (None, due))
+            agreed = unsent or due is None or (remote is not None and remote.due in (None, due))
             changed = tuple(
                 n for n in _changed(fields, base.fields) if n != "status" and (n != "due" or not agreed)
             )
@@ -722,7 +722,7 @@ class _Merger:
             version=base.version + 1,
         )
         close = Step(base.ref, rid, (), closed, base)
-        if owed and base.remote_status is RemoteStatus.OPEN:
+        if unsent and base.remote_status is RemoteStatus.OPEN:
             token = _token(options, rid, OpKind.CLOSE, base.version)
             close.ops.append(
                 Op(
