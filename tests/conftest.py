@@ -34,6 +34,10 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     monkeypatch.setenv("TODOIST_OAUTH_FILE", str(tmp_path_factory.getbasetemp() / "no-grant.json"))
     # `bridge tasks` keeps its parse cache in the user's cache folder: the tests' own, not theirs
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
+    # a misspelt setting is warned of once a process; each test is a run of its own
+    from bridge import keys
+
+    monkeypatch.setattr(keys, "_warned", set())
 
 
 # -- PostgreSQL: a real server, never a mock ---------------------------------------------------------
