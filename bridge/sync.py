@@ -12,6 +12,7 @@ connectors, one connector's failure is recorded in its report and the others sti
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge import registry
-from bridge.apply import Report, apply_plan, count_planned
+from bridge.apply import Report, apply_plan, count_planned, settled_plan
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import Connector
@@ -191,6 +192,14 @@ def run_sync(
         log.info("read %d notes (%d from the parse cache)", len(result.notes), cache.hits)
         if not dry_run:
             _sweep(result.litter)
+        # what planning depends on besides the state and the tracker: equal, a settled plan stands
+        notes_digest = cache.digest(
+            result.notes,
+            sorted(result.unread),
+            settings.group_policy(),
+            settings.routes,
+            settings.max_note_bytes,
+        )
         groups = build_groups(result.tasks, result.groups)
         around = neighbours(result.tasks)  # once: every connector plans against the same notes
         unrouted = 0
@@ -235,6 +244,7 @@ def run_sync(
                         ),
                         report,
                         progress or _Silent(),
+                        notes_digest,
                     )
             except BridgeError as exc:
                 if len(names) == 1:
@@ -242,7 +252,7 @@ def run_sync(
                 log.info("%s could not sync: %s", name, exc)  # the report carries it to the user
                 run.failures[name] = exc
                 report.errors.append(str(exc) if str(exc).startswith(f"{name}:") else f"{name}: {exc}")
-            report.linked = len(store.links(name))
+            report.linked = store.link_count(name)
         if not dry_run:
             cache.save()
         return run
@@ -258,8 +268,14 @@ def _sync_one(
     options: PlanOptions,
     report: Report,
     progress: SyncProgress,
+    notes_digest: str | None = None,
 ) -> None:
-    """Pull, plan and apply one connector's groups; the notes were read once for the whole run."""
+    """Pull, plan and apply one connector's groups; the notes were read once for the whole run.
+
+    When nothing was pulled and nothing is pending, and the notes, settings and day are those of
+    a run whose plan had no step, with no commit since (`Store.quiet`), that plan is not made
+    again: it would be the same, as `plan()` depends on nothing else.
+    """
     try:
         progress.step(f"{options.connector}: reading the tracker")
         try:
@@ -274,7 +290,14 @@ def _sync_one(
             seen = {c.ref for c in pulled.changes}
             for found in recover({ref: since for ref, since in pending.items() if ref not in seen}):
                 changes.setdefault(found.remote_id, found)
-        planned = plan(
+        inputs = None
+        if notes_digest is not None and not changes and not pending:
+            inputs = _inputs_digest(notes_digest, options, groups)
+        quiet = store.quiet(options.connector) if inputs is not None else None
+        settled = settled_plan(quiet[1]) if quiet is not None and quiet[0] == inputs else None
+        if settled is not None:
+            log.info("%s: nothing changed since a sync that had nothing to do", options.connector)
+        planned = settled or plan(
             groups,
             links=store.links(options.connector),
             bases=store.bases(options.connector),
@@ -303,10 +326,18 @@ def _sync_one(
                 cursor=pulled.cursor,
                 today=options.today,
                 report=report,
+                inputs=inputs,
             )
     finally:
         report.requests = connector.requests
         report.target = _target(connector)
+
+
+def _inputs_digest(notes_digest: str, options: PlanOptions, groups: Sequence[Group]) -> str:
+    """The notes' digest with the plan's options (the day among them) and the groups' refs."""
+    digest = hashlib.sha256(f"{notes_digest}\n{options!r}\n{len(groups)}\n".encode())
+    digest.update("\n".join(g.ref for g in groups).encode())
+    return digest.hexdigest()
 
 
 def _target(connector: Connector) -> str:
