@@ -200,16 +200,10 @@ def run_sync(
             settings.routes,
             settings.max_note_bytes,
         )
-        groups = build_groups(result.tasks, result.groups)
-        around = neighbours(result.tasks)  # once: every connector plans against the same notes
-        unrouted = 0
-        routed = {name: groups for name in names}
-        if settings.routes is not None:
-            split = settings.routes.split(groups)
-            routed = {name: split.by_connector.get(name, []) for name in names}
-            unrouted = len(split.unrouted)
-            if unrouted:
-                log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", unrouted)
+        notes = _Notes(result, settings, names)
+        unrouted = notes.unrouted if settings.routes is not None else 0
+        if unrouted:
+            log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", unrouted)
         options = PlanOptions(
             connector="",
             vault_name=root.name,
@@ -232,10 +226,9 @@ def run_sync(
                         own.callback(active.close)
                     _sync_one(
                         active,
-                        routed[name],
+                        notes,
                         store,
                         result,
-                        around,
                         replace(
                             options,
                             connector=name,
@@ -261,10 +254,9 @@ def run_sync(
 
 def _sync_one(
     connector: Connector,
-    groups: list[Group],
+    notes: _Notes,
     store: Store,
     result: Scan,
-    around: Neighbours,
     options: PlanOptions,
     report: Report,
     progress: SyncProgress,
@@ -292,20 +284,20 @@ def _sync_one(
                 changes.setdefault(found.remote_id, found)
         inputs = None
         if notes_digest is not None and not changes and not pending:
-            inputs = _inputs_digest(notes_digest, options, groups)
+            inputs = _inputs_digest(notes_digest, options)
         quiet = store.quiet(options.connector) if inputs is not None else None
         settled = settled_plan(quiet[1]) if quiet is not None and quiet[0] == inputs else None
         if settled is not None:
             log.info("%s: nothing changed since a sync that had nothing to do", options.connector)
         planned = settled or plan(
-            groups,
+            notes.routed(options.connector),
             links=store.links(options.connector),
             bases=store.bases(options.connector),
             changes=changes,
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             unread=result.unread,
-            around=around,
+            around=notes.around(),
             pending=pending,
         )
         if report.dry_run:
@@ -333,11 +325,44 @@ def _sync_one(
         report.target = _target(connector)
 
 
-def _inputs_digest(notes_digest: str, options: PlanOptions, groups: Sequence[Group]) -> str:
-    """The notes' digest with the plan's options (the day among them) and the groups' refs."""
-    digest = hashlib.sha256(f"{notes_digest}\n{options!r}\n{len(groups)}\n".encode())
-    digest.update("\n".join(g.ref for g in groups).encode())
-    return digest.hexdigest()
+def _inputs_digest(notes_digest: str, options: PlanOptions) -> str:
+    """The notes' digest (notes, grouping and routing settings) with the plan's options: the
+    connector, the policies and the day. A connector's groups follow from the former."""
+    return hashlib.sha256(f"{notes_digest}\n{options!r}".encode()).hexdigest()
+
+
+class _Notes:
+    """The groups and line neighbours of the notes read, worked out once, when first needed: a
+    run whose connectors all skip planning (`Store.quiet`) needs neither."""
+
+    def __init__(self, result: Scan, settings: BridgeSettings, names: Sequence[str]) -> None:
+        self.result, self.routes, self.names = result, settings.routes, names
+        self._routed: dict[str, list[Group]] | None = None
+        self._around: Neighbours | None = None
+        self._unrouted = 0
+
+    def routed(self, name: str) -> list[Group]:
+        """The groups routed to connector `name`."""
+        if self._routed is None:
+            groups = build_groups(self.result.tasks, self.result.groups)
+            self._routed = {n: groups for n in self.names}
+            if self.routes is not None:
+                split = self.routes.split(groups)
+                self._routed = {n: split.by_connector.get(n, []) for n in self.names}
+                self._unrouted = len(split.unrouted)
+        return self._routed[name]
+
+    @property
+    def unrouted(self) -> int:
+        """How many groups no `BRIDGE_ROUTES` rule matched (the groups are worked out for it)."""
+        self.routed(self.names[0])
+        return self._unrouted
+
+    def around(self) -> Neighbours:
+        """Once: every connector plans against the same notes."""
+        if self._around is None:
+            self._around = neighbours(self.result.tasks)
+        return self._around
 
 
 def _target(connector: Connector) -> str:
