@@ -69,7 +69,10 @@ def _measured(env: dict[str, str], profile: Path | None) -> tuple[float, float, 
     if profile is not None:
         argv += ["-m", "cProfile", "-o", str(profile)]
     argv += ["-m", "bridge", "sync", "--json", "--connector", "todoist"]
-    done = subprocess.run([sys.executable, "-c", helper, *argv], env=env, capture_output=True, check=True)
+    # run from the checkout: `python -m` puts the working folder first on sys.path
+    done = subprocess.run(
+        [sys.executable, "-c", helper, *argv], env=env, cwd=env["PYTHONPATH"], capture_output=True, check=True
+    )
     got = json.loads(done.stdout)
     try:
         report = json.loads(got["out"])
@@ -101,6 +104,7 @@ def measure(tasks: int, source: Path, profile: bool, keep: Path | None) -> tuple
         app = create_app(TOKEN)
         em: Emulator = app.state.emulator
         em.latency = 0.0
+        em.full_sync_limit = em.partial_sync_limit = None  # a 100k first sync sends 1,000 writes
         with serve_in_thread(app) as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "TODOIST_", "PYTHON"))}
             env.update(
