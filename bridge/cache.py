@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,17 @@ class StoreParseCache:
         )
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self.fresh.append(CachedFile(note.path, note.size, note.mtime_ns, digest, self.fingerprint, data))
+
+    def digest(self, notes: Iterable[Note], *extra: object) -> str | None:
+        """A digest of the notes as found (path, size, mtime) and of how they were parsed, with
+        `extra`: equal digests mean equal notes. None when a note was modified too recently to
+        tell (the reason such a note is not cached)."""
+        digest = hashlib.sha256(repr((self.fingerprint, extra)).encode())
+        for note in notes:
+            if self.now_ns - note.mtime_ns < _RACY_NS:
+                return None
+            digest.update(f"{note.path}\0{note.size}\0{note.mtime_ns}\n".encode())
+        return digest.hexdigest()
 
     def save(self) -> None:
         gone = [path for path in self.entries if path not in self.seen]

@@ -94,4 +94,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX inbox_claimed_by ON inbox (claimed_by)",
         ),
     ),
+    Migration(
+        6,
+        "settled plans",
+        (
+            # A run whose plan had no step records what it planned from (a digest of the notes,
+            # the settings and the day) and what it reported; a later run with the same digest,
+            # nothing pulled and nothing pending reports the same without planning again. Every
+            # commit of a run or a webhook batch removes the row, so a changed base never skips.
+            """CREATE TABLE settled (
+                connector TEXT PRIMARY KEY, digest TEXT NOT NULL, outcome TEXT NOT NULL)""",
+        ),
+    ),
 )

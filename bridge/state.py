@@ -360,13 +360,24 @@ class Store:
         cursor: str | None = None,
         report: Mapping[str, Any] | None = None,
         settled: Iterable[str] = (),
+        quiet: tuple[str, str] | None = None,
     ) -> None:
         """Everything one run learned, in one transaction: a crash leaves the previous state whole.
 
-        `settled` are the refs whose pending creates are now linked (see `mark_pending`).
+        `settled` are the refs whose pending creates are now linked (see `mark_pending`). `quiet`
+        is (digest, outcome) of a run whose plan had no step (see `quiet`); any other commit
+        forgets the one recorded before. A cursor equal to the stored one is not written again.
         """
         db = self.db
         with self.transaction():
+            db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
+            if quiet is not None:
+                db.execute(
+                    "INSERT INTO settled (connector, digest, outcome) VALUES (?, ?, ?)",
+                    (connector, *quiet),
+                )
+            if cursor is not None and cursor == self.cursor(connector):
+                cursor = None  # unchanged: a large cursor is not rewritten by every no-op sync
             for ref in settled:
                 db.execute("DELETE FROM pending WHERE connector = ? AND ref = ?", (connector, ref))
             for base in bases:
@@ -398,6 +409,15 @@ class Store:
                     (connector, _now(), json.dumps(report, sort_keys=True)),
                 )
 
+    def quiet(self, connector: str) -> tuple[str, str] | None:
+        """(digest, outcome) recorded by the connector's last commit when it was of a plan with no
+        step, and no commit came since: the same inputs would plan nothing again."""
+        rows = self._rows("SELECT digest, outcome FROM settled WHERE connector = ?", connector)
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def link_count(self, connector: str) -> int:
+        return int(self._rows("SELECT COUNT(*) FROM links WHERE connector = ?", connector)[0][0])
+
     def pending(self, connector: str) -> dict[str, str]:
         """Refs whose create was sent by a run that did not commit, and since when (ISO 8601, UTC)."""
         rows = self._rows("SELECT ref, since FROM pending WHERE connector = ?", connector)
@@ -407,6 +427,7 @@ class Store:
         """Record creates about to be sent, committed at once; the first attempt's time is kept."""
         now = _now()
         with self.transaction():
+            self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             for ref in refs:
                 self.db.execute(
                     "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"

@@ -12,6 +12,7 @@ connectors, one connector's failure is recorded in its report and the others sti
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge import registry
-from bridge.apply import Report, apply_plan, count_planned
+from bridge.apply import Report, apply_plan, count_planned, settled_plan
 from bridge.cache import StoreParseCache
 from bridge.config import BridgeSettings
 from bridge.connector import Connector
@@ -191,16 +192,18 @@ def run_sync(
         log.info("read %d notes (%d from the parse cache)", len(result.notes), cache.hits)
         if not dry_run:
             _sweep(result.litter)
-        groups = build_groups(result.tasks, result.groups)
-        around = neighbours(result.tasks)  # once: every connector plans against the same notes
-        unrouted = 0
-        routed = {name: groups for name in names}
-        if settings.routes is not None:
-            split = settings.routes.split(groups)
-            routed = {name: split.by_connector.get(name, []) for name in names}
-            unrouted = len(split.unrouted)
-            if unrouted:
-                log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", unrouted)
+        # what planning depends on besides the state and the tracker: equal, a settled plan stands
+        notes_digest = cache.digest(
+            result.notes,
+            sorted(result.unread),
+            settings.group_policy(),
+            settings.routes,
+            settings.max_note_bytes,
+        )
+        notes = _Notes(result, settings, names)
+        unrouted = notes.unrouted if settings.routes is not None else 0
+        if unrouted:
+            log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", unrouted)
         options = PlanOptions(
             connector="",
             vault_name=root.name,
@@ -223,10 +226,9 @@ def run_sync(
                         own.callback(active.close)
                     _sync_one(
                         active,
-                        routed[name],
+                        notes,
                         store,
                         result,
-                        around,
                         replace(
                             options,
                             connector=name,
@@ -235,6 +237,7 @@ def run_sync(
                         ),
                         report,
                         progress or _Silent(),
+                        notes_digest,
                     )
             except BridgeError as exc:
                 if len(names) == 1:
@@ -242,7 +245,7 @@ def run_sync(
                 log.info("%s could not sync: %s", name, exc)  # the report carries it to the user
                 run.failures[name] = exc
                 report.errors.append(str(exc) if str(exc).startswith(f"{name}:") else f"{name}: {exc}")
-            report.linked = len(store.links(name))
+            report.linked = store.link_count(name)
         if not dry_run:
             cache.save()
         return run
@@ -251,15 +254,20 @@ def run_sync(
 
 def _sync_one(
     connector: Connector,
-    groups: list[Group],
+    notes: _Notes,
     store: Store,
     result: Scan,
-    around: Neighbours,
     options: PlanOptions,
     report: Report,
     progress: SyncProgress,
+    notes_digest: str | None = None,
 ) -> None:
-    """Pull, plan and apply one connector's groups; the notes were read once for the whole run."""
+    """Pull, plan and apply one connector's groups; the notes were read once for the whole run.
+
+    When nothing was pulled and nothing is pending, and the notes, settings and day are those of
+    a run whose plan had no step, with no commit since (`Store.quiet`), that plan is not made
+    again: it would be the same, as `plan()` depends on nothing else.
+    """
     try:
         progress.step(f"{options.connector}: reading the tracker")
         try:
@@ -274,15 +282,22 @@ def _sync_one(
             seen = {c.ref for c in pulled.changes}
             for found in recover({ref: since for ref, since in pending.items() if ref not in seen}):
                 changes.setdefault(found.remote_id, found)
-        planned = plan(
-            groups,
+        inputs = None
+        if notes_digest is not None and not changes and not pending:
+            inputs = _inputs_digest(notes_digest, options)
+        quiet = store.quiet(options.connector) if inputs is not None else None
+        settled = settled_plan(quiet[1]) if quiet is not None and quiet[0] == inputs else None
+        if settled is not None:
+            log.info("%s: nothing changed since a sync that had nothing to do", options.connector)
+        planned = settled or plan(
+            notes.routed(options.connector),
             links=store.links(options.connector),
             bases=store.bases(options.connector),
             changes=changes,
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},
             unread=result.unread,
-            around=around,
+            around=notes.around(),
             pending=pending,
         )
         if report.dry_run:
@@ -303,10 +318,51 @@ def _sync_one(
                 cursor=pulled.cursor,
                 today=options.today,
                 report=report,
+                inputs=inputs,
             )
     finally:
         report.requests = connector.requests
         report.target = _target(connector)
+
+
+def _inputs_digest(notes_digest: str, options: PlanOptions) -> str:
+    """The notes' digest (notes, grouping and routing settings) with the plan's options: the
+    connector, the policies and the day. A connector's groups follow from the former."""
+    return hashlib.sha256(f"{notes_digest}\n{options!r}".encode()).hexdigest()
+
+
+class _Notes:
+    """The groups and line neighbours of the notes read, worked out once, when first needed: a
+    run whose connectors all skip planning (`Store.quiet`) needs neither."""
+
+    def __init__(self, result: Scan, settings: BridgeSettings, names: Sequence[str]) -> None:
+        self.result, self.routes, self.names = result, settings.routes, names
+        self._routed: dict[str, list[Group]] | None = None
+        self._around: Neighbours | None = None
+        self._unrouted = 0
+
+    def routed(self, name: str) -> list[Group]:
+        """The groups routed to connector `name`."""
+        if self._routed is None:
+            groups = build_groups(self.result.tasks, self.result.groups)
+            self._routed = {n: groups for n in self.names}
+            if self.routes is not None:
+                split = self.routes.split(groups)
+                self._routed = {n: split.by_connector.get(n, []) for n in self.names}
+                self._unrouted = len(split.unrouted)
+        return self._routed[name]
+
+    @property
+    def unrouted(self) -> int:
+        """How many groups no `BRIDGE_ROUTES` rule matched (the groups are worked out for it)."""
+        self.routed(self.names[0])
+        return self._unrouted
+
+    def around(self) -> Neighbours:
+        """Once: every connector plans against the same notes."""
+        if self._around is None:
+            self._around = neighbours(self.result.tasks)
+        return self._around
 
 
 def _target(connector: Connector) -> str:
