@@ -170,13 +170,12 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
                 end = _rstrip_to(line, found.start)
         if owner_taken:
             break
-        at = line.rfind("@", begin, end)  # names hold no `@`, so an owner starts at the last one
-        owner = _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
-        if owner is None or not _is_owner(owner["name"]):
+        owner = _owner_at_end(line, begin, end)
+        if owner is None:
             break
-        fields.append(Field("owner", at, end, owner["name"]))
+        fields.append(owner)
         owner_taken = True
-        end = _rstrip_to(line, at)
+        end = _rstrip_to(line, owner.start)
     fields.reverse()
     return end, fields
 
@@ -273,15 +272,24 @@ def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, lis
             end = _rstrip_to(line, found[-1].start)
         if owner_taken:
             break
-        at = line.rfind("@", begin, end)
-        owner = _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
-        if owner is None or not _is_owner(owner["name"]):
+        owner = _owner_at_end(line, begin, end)
+        if owner is None:
             break
-        fields.append(Field("owner", at, end, owner["name"]))
+        fields.append(owner)
         owner_taken = True
-        end = _rstrip_to(line, at)
+        end = _rstrip_to(line, owner.start)
     fields.reverse()
     return end, fields
+
+
+def _owner_at_end(line: str, begin: int, end: int) -> Field | None:
+    """The `@Owner` that ends `line[begin:end]`, if any; names hold no `@`, so an owner starts at
+    the last one."""
+    at = line.rfind("@", begin, end)
+    owner = _OWNER_RE.match(line, at, end) if at >= 0 and (at == begin or line[at - 1] in " \t") else None
+    if owner is None or not _is_owner(owner["name"]):
+        return None
+    return Field("owner", at, end, owner["name"])
 
 
 def _is_owner(name: str) -> bool:
