@@ -27,11 +27,23 @@ from bridge.config import BridgeSettings, load_settings, readable_settings
 from bridge.connector import Check, CheckStatus
 from bridge.errors import ConfigError, StateError
 from bridge.keys import known_names, said, sources, unknown_names
+from bridge.transport import Patience
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["Diagnosis", "diagnose", "patience", "without_name"]
 
 OK, WARN, FAIL = CheckStatus.OK, CheckStatus.WARN, CheckStatus.FAIL
 PROGRAM = "task-bridge"  # the product's own name for the command, free of clashes
+
+
+def patience() -> Patience:
+    """BRIDGE_HTTP_RETRIES and BRIDGE_HTTP_DEADLINE as far as they can be read, for a connector's
+    checks: a bad `BRIDGE_*` setting is the core's check to report, not the tracker's."""
+    return Patience.of(readable_settings(BridgeSettings)[0])
+
+
+def without_name(exc: Exception, connector: str) -> str:
+    """A connector's error without its name, which the check's name already gives."""
+    return str(exc).removeprefix(f"{connector}: ")
 
 
 @dataclass

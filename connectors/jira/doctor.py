@@ -6,10 +6,10 @@ from __future__ import annotations
 import requests
 from jira import JIRAError
 
-from bridge.config import BridgeSettings, load_settings, readable_settings
+from bridge.config import load_settings
 from bridge.connector import Check, CheckStatus
+from bridge.doctor import patience, without_name
 from bridge.errors import AuthError, ConfigError, ConnectorError
-from bridge.transport import Patience
 from connectors.jira.adapter import UnreachableError
 from connectors.jira.settings import JiraSettings
 
@@ -23,7 +23,7 @@ def checks() -> list[Check]:
 
     try:
         settings = load_settings(JiraSettings)
-        connector = JiraConnector(settings, patience=_patience())
+        connector = JiraConnector(settings, patience=patience())
     except ConfigError as exc:
         return [Check("jira settings", FAIL, str(exc))]
     found = [Check("jira settings", OK, "read")]
@@ -49,11 +49,14 @@ def checks() -> list[Check]:
             if value != AUTOMATIC and not client.assignable(project, value, exact=exact):
                 missing.append(owner)
     except AuthError as exc:
-        return [*found, Check("jira", FAIL, _said(exc))]
+        return [*found, Check("jira", FAIL, without_name(exc, "jira"))]
     except ConnectorError as exc:
         if _no_answer(exc):
-            return [*found, Check("jira", FAIL, f"{_said(exc)} (JIRA_URL {settings.url})", "network")]
-        return [*found, Check("jira", FAIL, f"{_said(exc)}: check JIRA_URL ({settings.url})")]
+            return [
+                *found,
+                Check("jira", FAIL, f"{without_name(exc, 'jira')} (JIRA_URL {settings.url})", "network"),
+            ]
+        return [*found, Check("jira", FAIL, f"{without_name(exc, 'jira')}: check JIRA_URL ({settings.url})")]
     finally:
         connector.close()
     if missing:
@@ -93,14 +96,3 @@ def _no_answer(exc: ConnectorError) -> bool:
 def _reached(settings: JiraSettings, me: dict[str, object]) -> Check:
     who = me.get("displayName") or me.get("name") or me.get("accountId")
     return Check("jira", OK, f"{settings.url} reached, credentials accepted{f' as {who}' if who else ''}")
-
-
-def _patience() -> Patience:
-    """BRIDGE_HTTP_RETRIES and BRIDGE_HTTP_DEADLINE as far as they can be read: a bad `BRIDGE_*`
-    setting is the core's check to report, not a failure of the tracker's settings."""
-    return Patience.of(readable_settings(BridgeSettings)[0])
-
-
-def _said(exc: Exception) -> str:
-    """The error without the connector's name, which the check's name already gives."""
-    return str(exc).removeprefix("jira: ")

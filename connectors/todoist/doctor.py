@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.config import BridgeSettings, load_settings, readable_settings
+from bridge.config import load_settings
 from bridge.connector import Check, CheckStatus
+from bridge.doctor import patience, without_name
 from bridge.errors import AuthError, ConfigError, ConnectorError
-from bridge.transport import Patience
 from connectors.todoist.settings import TodoistSettings
 
 __all__ = ["checks"]
@@ -21,18 +21,23 @@ def checks() -> list[Check]:
 
     try:
         settings = load_settings(TodoistSettings)
-        connector = TodoistConnector(settings, patience=_patience())
+        connector = TodoistConnector(settings, patience=patience())
     except ConfigError as exc:
         return [Check("todoist settings", FAIL, str(exc))]
     found = [Check("todoist settings", OK, "read")]
     try:
         data = connector.client.sync("*", ("projects", "user", "collaborators"))
     except AuthError as exc:
-        return [*found, Check("todoist", FAIL, _said(exc))]
+        return [*found, Check("todoist", FAIL, without_name(exc, "todoist"))]
     except ConnectorError as exc:
         return [
             *found,
-            Check("todoist", FAIL, f"{_said(exc)} (TODOIST_BASE_URL {settings.base_url})", "network"),
+            Check(
+                "todoist",
+                FAIL,
+                f"{without_name(exc, 'todoist')} (TODOIST_BASE_URL {settings.base_url})",
+                "network",
+            ),
         ]
     finally:
         connector.close()
@@ -82,14 +87,3 @@ def _owners(settings: TodoistSettings, data: dict[str, Any], user: dict[str, Any
             f"TODOIST_OWNERS: {', '.join(missing)} not among the collaborators: left unassigned",
         )
     return Check("todoist owners", OK, f"TODOIST_OWNERS: {len(settings.owners)} resolved")
-
-
-def _patience() -> Patience:
-    """BRIDGE_HTTP_RETRIES and BRIDGE_HTTP_DEADLINE as far as they can be read: a bad `BRIDGE_*`
-    setting is the core's check to report, not a failure of the tracker's settings."""
-    return Patience.of(readable_settings(BridgeSettings)[0])
-
-
-def _said(exc: Exception) -> str:
-    """The error without the connector's name, which the check's name already gives."""
-    return str(exc).removeprefix("todoist: ")
