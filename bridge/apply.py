@@ -8,7 +8,6 @@ anywhere leaves the old base, so the rerun plans the same changes and the tracke
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -28,7 +27,7 @@ from bridge.state import Base, Store
 from bridge.vault import Note
 from bridge.writeback import WriteResult, set_status
 
-__all__ = ["Report", "apply_plan", "settled_outcome", "settled_plan"]
+__all__ = ["Report", "apply_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +106,8 @@ def apply_plan(
     report: Report,
     record: bool = True,
     parsed: Mapping[str, tuple[bytes, Sequence[Task]]] | None = None,
-    inputs: str | None = None,
 ) -> None:
     """Carry `plan` out and commit what succeeded; failures are counted and retried next run.
-
-    `inputs` is a digest of what the plan was made from (`bridge.sync`), given when it depends on
-    nothing else: a plan with no step is then recorded as settled with what it reported, so a
-    later run from the same inputs reports the same without planning (`Store.quiet`).
 
     `record` keeps the report as the connector's last run (`bridge status`); webhook
     applications, which are not runs, leave it alone. `parsed` holds notes' bytes as read with
@@ -203,32 +197,7 @@ def apply_plan(
         cursor=cursor,
         report=report.to_json() if record else None,
         settled=settled,
-        quiet=(inputs, settled_outcome(plan)) if inputs is not None and _quiet(plan) else None,
     )
-
-
-def _quiet(plan: Plan) -> bool:
-    """A plan that changes nothing anywhere: the same inputs plan the same nothing next time."""
-    return not (plan.steps or plan.settle or plan.adopting or plan.conflicts)
-
-
-def settled_outcome(plan: Plan) -> str:
-    """What a plan with no step reports, to be reported again by a run that does not plan."""
-    return json.dumps({"notices": plan.notices, "held": plan.held, "absent": plan.absent})
-
-
-def settled_plan(outcome: str) -> Plan | None:
-    """The plan `settled_outcome` recorded, or None when it does not decode (planned afresh)."""
-    try:
-        data = json.loads(outcome)
-        notices, held, absent = data["notices"], data["held"], data["absent"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    if not (isinstance(notices, list) and all(isinstance(n, str) for n in notices)):
-        return None
-    if not (isinstance(held, int) and isinstance(absent, int)):
-        return None
-    return Plan(notices=list(notices), held=held, absent=absent)
 
 
 def _push_in_waves(

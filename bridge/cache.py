@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Tas
 from bridge.state import CachedFile, Store
 from bridge.vault import TASKS_SETTINGS, Note
 
-__all__ = ["StoreParseCache", "task_from_json", "task_to_json"]
+__all__ = ["StoreParseCache", "fingerprint", "task_from_json", "task_to_json"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,8 @@ def task_from_json(data: dict[str, Any]) -> Task:
     return Task(**fields)
 
 
-def _fingerprint(root: Path) -> str:
+def fingerprint(root: Path) -> str:
+    """How notes parse besides their bytes: the bridge version, this format, the Tasks settings."""
     try:
         settings = (root / TASKS_SETTINGS).read_bytes()
     except OSError:
@@ -66,7 +66,7 @@ class StoreParseCache:
     def __init__(self, store: Store, root: Path) -> None:
         self.db = store
         self.vault = str(root)
-        self.fingerprint = _fingerprint(root)
+        self.fingerprint = fingerprint(root)
         self.entries = store.cached_files(self.vault)
         self.seen: set[str] = set()
         self.fresh: list[CachedFile] = []
@@ -103,17 +103,6 @@ class StoreParseCache:
         )
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         self.fresh.append(CachedFile(note.path, note.size, note.mtime_ns, digest, self.fingerprint, data))
-
-    def digest(self, notes: Iterable[Note], *extra: object) -> str | None:
-        """A digest of the notes as found (path, size, mtime) and of how they were parsed, with
-        `extra`: equal digests mean equal notes. None when a note was modified too recently to
-        tell (the reason such a note is not cached)."""
-        digest = hashlib.sha256(repr((self.fingerprint, extra)).encode())
-        for note in notes:
-            if self.now_ns - note.mtime_ns < _RACY_NS:
-                return None
-            digest.update(f"{note.path}\0{note.size}\0{note.mtime_ns}\n".encode())
-        return digest.hexdigest()
 
     def save(self) -> None:
         gone = [path for path in self.entries if path not in self.seen]

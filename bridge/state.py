@@ -360,22 +360,16 @@ class Store:
         cursor: str | None = None,
         report: Mapping[str, Any] | None = None,
         settled: Iterable[str] = (),
-        quiet: tuple[str, str] | None = None,
     ) -> None:
         """Everything one run learned, in one transaction: a crash leaves the previous state whole.
 
-        `settled` are the refs whose pending creates are now linked (see `mark_pending`). `quiet`
-        is (digest, outcome) of a run whose plan had no step (see `quiet`); any other commit
-        forgets the one recorded before. A cursor equal to the stored one is not written again.
+        `settled` are the refs whose pending creates are now linked (see `mark_pending`). The
+        connector's settled record (`record_settled`) is forgotten: what it planned from changed.
+        A cursor equal to the stored one is not written again.
         """
         db = self.db
         with self.transaction():
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
-            if quiet is not None:
-                db.execute(
-                    "INSERT INTO settled (connector, digest, outcome) VALUES (?, ?, ?)",
-                    (connector, *quiet),
-                )
             if cursor is not None and cursor == self.cursor(connector):
                 cursor = None  # unchanged: a large cursor is not rewritten by every no-op sync
             for ref in settled:
@@ -409,9 +403,19 @@ class Store:
                     (connector, _now(), json.dumps(report, sort_keys=True)),
                 )
 
+    def record_settled(self, connector: str, digest: str, outcome: str) -> None:
+        """Record that a plan from the inputs of `digest` has no step (`bridge.settled`); the
+        connector's next commit, of a run or a webhook batch, forgets it."""
+        with self.transaction():
+            self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
+            self.db.execute(
+                "INSERT INTO settled (connector, digest, outcome) VALUES (?, ?, ?)",
+                (connector, digest, outcome),
+            )
+
     def quiet(self, connector: str) -> tuple[str, str] | None:
-        """(digest, outcome) recorded by the connector's last commit when it was of a plan with no
-        step, and no commit came since: the same inputs would plan nothing again."""
+        """(digest, outcome) recorded by `record_settled` with no commit of the connector since:
+        the same inputs would plan nothing again."""
         rows = self._rows("SELECT digest, outcome FROM settled WHERE connector = ?", connector)
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 

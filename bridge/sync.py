@@ -14,25 +14,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bridge import registry
-from bridge.apply import Report, apply_plan, count_planned, settled_plan
-from bridge.cache import StoreParseCache
+from bridge.apply import Report, apply_plan, count_planned
+from bridge.cache import StoreParseCache, fingerprint
 from bridge.config import BridgeSettings
-from bridge.connector import Connector
+from bridge.connector import Connector, RemoteTask
 from bridge.errors import BridgeError, ConfigError, StateError
 from bridge.lines import Neighbours, neighbours
 from bridge.model import Diagnostic, Task
-from bridge.plan import Group, PlanOptions, build_groups, plan
+from bridge.plan import Group, Plan, PlanOptions, build_groups, plan
 from bridge.plan_text import file_lines
 from bridge.progress import SyncProgress
+from bridge.settled import Settled, quiet
+from bridge.stamp import stamp
 from bridge.state import Store, sqlite_path
-from bridge.vault import Scan, scan
+from bridge.vault import Note, Scan, load_dialect, scan
 
 __all__ = ["SyncRun", "never_created", "open_store", "run_sync", "task_routes"]
 
@@ -185,36 +187,34 @@ def run_sync(
     with ExitStack() as stack:
         store = stack.enter_context(open_store(_state_url(settings, root, dry_run=dry_run)))
         stack.enter_context(store.writer_lock())
-        cache = StoreParseCache(store, root)
-        result = scan(
-            root, max_bytes=settings.max_note_bytes, policy=settings.group_policy(), root=root, cache=cache
+        # what planning depends on besides the state and the tracker, from a stat of each note
+        stamped = stamp(
+            root, fingerprint(root), settings.group_policy(), settings.routes, settings.max_note_bytes
         )
-        log.info("read %d notes (%d from the parse cache)", len(result.notes), cache.hits)
         if not dry_run:
-            _sweep(result.litter)
-        # what planning depends on besides the state and the tracker: equal, a settled plan stands
-        notes_digest = cache.digest(
-            result.notes,
-            sorted(result.unread),
-            settings.group_policy(),
-            settings.routes,
-            settings.max_note_bytes,
-        )
-        notes = _Notes(result, settings, names)
-        unrouted = notes.unrouted if settings.routes is not None else 0
-        if unrouted:
-            log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", unrouted)
-        options = PlanOptions(
-            connector="",
-            vault_name=root.name,
-            today=today or dt.datetime.now().astimezone().date(),
-            hold_proposed=settings.hold_proposed,
-            absent=settings.absent,
-            max_absent_share=settings.max_absent_share,
-            force=force,
-            conflict=settings.conflict,
-        )
-        run = SyncRun([], result.diagnostics, root, unrouted)
+            _sweep(stamped.litter)
+        notes = _Notes(root, settings, names, store)
+        today = today or dt.datetime.now().astimezone().date()
+        options = {
+            name: PlanOptions(
+                connector=name,
+                vault_name=root.name,
+                today=today,
+                hold_proposed=settings.hold_proposed,
+                absent=settings.absent,
+                max_absent_share=settings.max_absent_share,
+                force=force,
+                conflict=settings.conflict,
+                recurs=bool(getattr(classes[name], "recurs", False)),
+                remove_scheduled=notes.dialect.remove_scheduled,
+            )
+            for name in names
+        }
+        inputs = {name: _inputs_digest(stamped.digest, options[name]) for name in names}
+        records = {name: _record(store, name, inputs[name]) for name in names}
+        if not all(records.values()):  # some connector plans unless its pull says otherwise: read now
+            notes.read()
+        run = SyncRun([], [], root)
         for name in names:
             report = Report(name, dry_run=dry_run)
             run.reports.append(report)
@@ -228,16 +228,10 @@ def run_sync(
                         active,
                         notes,
                         store,
-                        result,
-                        replace(
-                            options,
-                            connector=name,
-                            recurs=bool(getattr(classes[name], "recurs", False)),
-                            remove_scheduled=result.dialect.remove_scheduled,
-                        ),
+                        options[name],
                         report,
                         progress or _Silent(),
-                        notes_digest,
+                        _Settling(inputs[name], records[name], sum(r.notes_written for r in run.reports)),
                     )
             except BridgeError as exc:
                 if len(names) == 1:
@@ -246,27 +240,50 @@ def run_sync(
                 run.failures[name] = exc
                 report.errors.append(str(exc) if str(exc).startswith(f"{name}:") else f"{name}: {exc}")
             report.linked = store.link_count(name)
+        told = notes.told(next(r for r in records.values() if r is not None) if not notes.scanned else None)
+        run.diagnostics, run.unrouted = told.diagnostics, told.unrouted
         if not dry_run:
-            cache.save()
+            notes.save()
         return run
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class _Settling:
+    """What a connector's run needs to skip planning, or to record that the next run may.
+
+    `inputs` digests what the plan is made from besides the state and the pull (None: a note is
+    too recent to tell); `record` is the settled record matching it, if any; `written` counts the
+    notes earlier connectors of this run wrote.
+    """
+
+    inputs: str | None
+    record: Settled | None
+    written: int
+
+
+def _record(store: Store, name: str, inputs: str | None) -> Settled | None:
+    """The connector's settled record when it was made from `inputs`."""
+    if inputs is None:
+        return None
+    found = store.quiet(name)
+    return Settled.decode(found[1]) if found is not None and found[0] == inputs else None
 
 
 def _sync_one(
     connector: Connector,
     notes: _Notes,
     store: Store,
-    result: Scan,
     options: PlanOptions,
     report: Report,
     progress: SyncProgress,
-    notes_digest: str | None = None,
+    settling: _Settling,
 ) -> None:
     """Pull, plan and apply one connector's groups; the notes were read once for the whole run.
 
     When nothing was pulled and nothing is pending, and the notes, settings and day are those of
     a run whose plan had no step, with no commit since (`Store.quiet`), that plan is not made
-    again: it would be the same, as `plan()` depends on nothing else.
+    again, nor the notes read: it would be the same, as `plan()` depends on nothing else.
     """
     try:
         progress.step(f"{options.connector}: reading the tracker")
@@ -282,72 +299,168 @@ def _sync_one(
             seen = {c.ref for c in pulled.changes}
             for found in recover({ref: since for ref, since in pending.items() if ref not in seen}):
                 changes.setdefault(found.remote_id, found)
-        inputs = None
-        if notes_digest is not None and not changes and not pending:
-            inputs = _inputs_digest(notes_digest, options)
-        quiet = store.quiet(options.connector) if inputs is not None else None
-        settled = settled_plan(quiet[1]) if quiet is not None and quiet[0] == inputs else None
+        settled = settling.record if not changes and not pending else None
         if settled is not None:
             log.info("%s: nothing changed since a sync that had nothing to do", options.connector)
-        planned = settled or plan(
-            notes.routed(options.connector),
-            links=store.links(options.connector),
-            bases=store.bases(options.connector),
-            changes=changes,
-            options=options,
-            note_times={n.path: n.mtime_ns for n in result.notes},
-            unread=result.unread,
-            around=notes.around(),
-            pending=pending,
-        )
-        if report.dry_run:
-            count_planned(planned, report, file_lines(result.root))
+            planned = settled.plan
         else:
-            progress.step(f"{options.connector}: sending changes", total=len(planned.ops) or None)
-            if hasattr(connector, "on_progress"):  # the connector says how far its push is
-                connector.on_progress = progress.update
-            # a note that an earlier connector of this run wrote since the scan is read again
-            # by write-back, which finds its lines by key (bridge.writeback.set_status)
-            apply_plan(
-                planned,
-                connector,
-                store,
-                root=result.root,
-                dialect=result.dialect,
-                notes={n.path: n for n in result.notes},
-                cursor=pulled.cursor,
-                today=options.today,
-                report=report,
-                inputs=inputs,
+            planned = notes.plan(store, options, changes, pending)
+        if report.dry_run:
+            count_planned(planned, report, file_lines(notes.root))
+            return
+        progress.step(f"{options.connector}: sending changes", total=len(planned.ops) or None)
+        if hasattr(connector, "on_progress"):  # the connector says how far its push is
+            connector.on_progress = progress.update
+        # a note that an earlier connector of this run wrote since the scan is read again
+        # by write-back, which finds its lines by key (bridge.writeback.set_status)
+        apply_plan(
+            planned,
+            connector,
+            store,
+            root=notes.root,
+            dialect=notes.dialect,
+            notes=notes.by_path(),
+            cursor=pulled.cursor,
+            today=options.today,
+            report=report,
+        )
+        if settled is not None:
+            store.record_settled(options.connector, str(settling.inputs), settled.encode())
+        elif settling.inputs is not None:
+            _remember(
+                notes, store, options, report, settling, planned if not changes and not pending else None
             )
     finally:
         report.requests = connector.requests
         report.target = _target(connector)
 
 
-def _inputs_digest(notes_digest: str, options: PlanOptions) -> str:
-    """The notes' digest (notes, grouping and routing settings) with the plan's options: the
+def _remember(
+    notes: _Notes,
+    store: Store,
+    options: PlanOptions,
+    report: Report,
+    settling: _Settling,
+    planned: Plan | None,
+) -> None:
+    """Record a settled plan when the next run, pulling nothing, would plan no step.
+
+    `planned` is this run's plan when nothing was pulled and nothing pending: if it has no step
+    it committed nothing but the cursor, so it is the next run's plan too. Else, after a run that
+    failed nothing, left nothing pending and wrote no note, the plan is made again from the state
+    just committed: that is the next run's plan, and recorded when it has no step. A written note
+    is too recent to stamp anyway; a failed step or a pending create is tried again.
+    """
+    name = options.connector
+    if planned is None or not quiet(planned):
+        clean = not (report.failed or report.errors or report.notes_written or settling.written)
+        if not clean or store.pending(name):
+            return
+        log.info("%s: planning again from the state just committed", name)
+        planned = notes.plan(store, options, {}, {})
+        if not quiet(planned):
+            return
+    told = notes.told(None)
+    store.record_settled(
+        name, str(settling.inputs), Settled(planned, told.diagnostics, told.unrouted).encode()
+    )
+
+
+def _inputs_digest(notes_digest: str | None, options: PlanOptions) -> str | None:
+    """The vault's stamp (notes, grouping and routing settings) with the plan's options: the
     connector, the policies and the day. A connector's groups follow from the former."""
+    if notes_digest is None:
+        return None
     return hashlib.sha256(f"{notes_digest}\n{options!r}".encode()).hexdigest()
 
 
-class _Notes:
-    """The groups and line neighbours of the notes read, worked out once, when first needed: a
-    run whose connectors all skip planning (`Store.quiet`) needs neither."""
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What a run says of the notes besides its plans: the scan's diagnostics, unrouted groups."""
 
-    def __init__(self, result: Scan, settings: BridgeSettings, names: Sequence[str]) -> None:
-        self.result, self.routes, self.names = result, settings.routes, names
+    diagnostics: list[Diagnostic]
+    unrouted: int
+
+
+class _Notes:
+    """The notes of the run, read (parse cache, scan, groups, line neighbours) when first needed:
+    a run whose connectors all skip planning (`Store.quiet`) reads none of them."""
+
+    def __init__(self, root: Path, settings: BridgeSettings, names: Sequence[str], store: Store) -> None:
+        self.root, self.settings, self.names, self.store = root, settings, names, store
+        self.dialect = load_dialect(root)[0]  # what options depend on (write-back, recurrence)
+        self._scan: Scan | None = None
+        self._cache: StoreParseCache | None = None
         self._routed: dict[str, list[Group]] | None = None
         self._around: Neighbours | None = None
         self._unrouted = 0
 
+    @property
+    def scanned(self) -> bool:
+        return self._scan is not None
+
+    def read(self) -> Scan:
+        """The vault's notes, through the parse cache; once."""
+        if self._scan is None:
+            self._cache = StoreParseCache(self.store, self.root)
+            settings = self.settings
+            self._scan = scan(
+                self.root,
+                max_bytes=settings.max_note_bytes,
+                policy=settings.group_policy(),
+                root=self.root,
+                cache=self._cache,
+            )
+            log.info("read %d notes (%d from the parse cache)", len(self._scan.notes), self._cache.hits)
+            if settings.routes is not None and self.unrouted:
+                log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", self.unrouted)
+        return self._scan
+
+    def by_path(self) -> dict[str, Note]:
+        """The notes read, by path; none when they were not read (a settled plan writes none)."""
+        return {n.path: n for n in self._scan.notes} if self._scan is not None else {}
+
+    def plan(
+        self,
+        store: Store,
+        options: PlanOptions,
+        changes: Mapping[str, RemoteTask],
+        pending: Mapping[str, str],
+    ) -> Plan:
+        """The plan of connector `options.connector` against the state as stored now."""
+        result = self.read()
+        return plan(
+            self.routed(options.connector),
+            links=store.links(options.connector),
+            bases=store.bases(options.connector),
+            changes=changes,
+            options=options,
+            note_times={n.path: n.mtime_ns for n in result.notes},
+            unread=result.unread,
+            around=self.around(),
+            pending=pending,
+        )
+
+    def told(self, record: Settled | None) -> _Told:
+        """What the run says of the notes: from the scan when they were read, else from `record`."""
+        if self._scan is None:
+            assert record is not None  # noqa: S101 - a run reads the notes unless every connector is settled
+            return _Told(record.diagnostics, record.unrouted)
+        return _Told(self._scan.diagnostics, self.unrouted if self.settings.routes is not None else 0)
+
+    def save(self) -> None:
+        """Keep what this run parsed for the next (when the notes were read)."""
+        if self._cache is not None:
+            self._cache.save()
+
     def routed(self, name: str) -> list[Group]:
         """The groups routed to connector `name`."""
         if self._routed is None:
-            groups = build_groups(self.result.tasks, self.result.groups)
+            result = self.read()
+            groups = build_groups(result.tasks, result.groups)
             self._routed = {n: groups for n in self.names}
-            if self.routes is not None:
-                split = self.routes.split(groups)
+            if self.settings.routes is not None:
+                split = self.settings.routes.split(groups)
                 self._routed = {n: split.by_connector.get(n, []) for n in self.names}
                 self._unrouted = len(split.unrouted)
         return self._routed[name]
@@ -361,7 +474,7 @@ class _Notes:
     def around(self) -> Neighbours:
         """Once: every connector plans against the same notes."""
         if self._around is None:
-            self._around = neighbours(self.result.tasks)
+            self._around = neighbours(self.read().tasks)
         return self._around
 
 
