@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.vault import Walk, iter_note_paths
+from bridge.vault import Walk, iter_note_names
 
 __all__ = ["RACY_NS", "Stamp", "stamp"]
 
@@ -38,13 +38,25 @@ def _stat_text(info: os.stat_result) -> str:
     return f"{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\0{info.st_ctime_ns}"
 
 
+def _relative(base: str, folder: str, name: str) -> str:
+    """A note's path in the vault, "week/a.md", from the walk's strings."""
+    if folder == base:
+        return name
+    return folder[len(base) + 1 :].replace(os.sep, "/") + "/" + name
+
+
 def stamp(root: Path, fingerprint: str, *extra: object, now_ns: int | None = None) -> Stamp:
     """The stamp of the vault at `root` (a folder), with `fingerprint` and `extra` (settings) in it."""
     now_ns = time.time_ns() if now_ns is None else now_ns
+    root = root.absolute()
     walk = Walk()
     where = (str(root), os.path.realpath(root))
     digest = hashlib.sha256(repr((where, fingerprint, extra)).encode("utf-8", "surrogateescape"))
-    files = sorted((f.relative_to(root).as_posix(), f) for f in iter_note_paths(root, walk, vault=root))
+    base = str(root)
+    files = sorted(
+        (_relative(base, folder, name), os.path.join(folder, name))
+        for folder, name in iter_note_names(root, walk, vault=root)
+    )
     recent = False
     for rel, file in files:
         parts = [rel]

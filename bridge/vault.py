@@ -28,6 +28,7 @@ __all__ = [
     "Walk",
     "decode_note",
     "find_root",
+    "iter_note_names",
     "iter_note_paths",
     "load_dialect",
     "read_bytes",
@@ -130,6 +131,14 @@ def iter_note_paths(root: Path, walk: Walk | None = None, *, vault: Path | None 
     Symlinked folders are never entered (their notes would be read twice, or from outside the
     vault); one that leads outside, and every folder that cannot be listed, is reported in `walk`.
     """
+    for folder, name in iter_note_names(root, walk, vault=vault):
+        yield Path(folder, name)
+
+
+def iter_note_names(
+    root: Path, walk: Walk | None = None, *, vault: Path | None = None
+) -> Iterator[tuple[str, str]]:
+    """`iter_note_paths` as (folder, name) strings: a stat of every note need not build a Path each."""
     walk = walk if walk is not None else Walk()
     base = root.absolute()
     vault = (vault or root).absolute()  # what reported folders are relative to
@@ -158,7 +167,7 @@ def iter_note_paths(root: Path, walk: Walk | None = None, *, vault: Path | None 
                     kept = "a write-back was cut off while a save raced it; that save is kept here"
                     walk.problems.append(Diagnostic(rel, kept + ": compare it with its note, then delete it"))
             elif name.lower().endswith(_NOTE_SUFFIXES):
-                yield Path(folder, name)
+                yield folder, name
 
 
 def _linked_folder(base: Path, folder: str, name: str, where: Callable[[str], str], walk: Walk) -> None:
