@@ -10,7 +10,8 @@ vault (`bench_sync.make_vault`: open, distinct tasks, ten a note), serves the To
   sync created, unless the connector skipped past its own writes);
 * a second and a third no-op sync (a run after one that planned nothing need not plan).
 
-For each: wall time, peak RSS of the process (`os.wait4`), the state database's size after it,
+For each: wall time, CPU time (user and system: a shared machine makes wall times noisy), peak
+RSS of the process, the state database's size after it,
 the requests it sent, and whether its report is a no-op. `--profile` runs the
 no-op syncs under cProfile and prints where the time goes. A report, not a test: the exit status
 is 1 only when a no-op sync changed something or the first sync did not create every task.
@@ -50,20 +51,23 @@ REPO = Path(__file__).resolve().parents[2]
 class Run:
     name: str
     wall: float
+    cpu: float
     rss_mb: float
     state_mb: float
     report: dict[str, Any]
 
 
-def _measured(env: dict[str, str], profile: Path | None) -> tuple[float, float, dict[str, Any], str]:
+def _measured(env: dict[str, str], profile: Path | None) -> tuple[float, float, float, dict[str, Any], str]:
     """Run the sync from a helper process, so that RUSAGE_CHILDREN's peak is this sync's alone."""
     helper = (
         "import json, resource, subprocess, sys, time\n"
         "start = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
         "wall = time.perf_counter() - start\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps({'wall': wall, 'rss': rss, 'out': p.stdout.decode(), 'err': p.stderr.decode()}))\n"
+        "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "rss, cpu = use.ru_maxrss / 1024, use.ru_utime + use.ru_stime\n"
+        "out, err = p.stdout.decode(), p.stderr.decode()\n"
+        "print(json.dumps({'wall': wall, 'cpu': cpu, 'rss': rss, 'out': out, 'err': err}))\n"
     )
     argv = [sys.executable]
     if profile is not None:
@@ -78,7 +82,7 @@ def _measured(env: dict[str, str], profile: Path | None) -> tuple[float, float, 
         report = json.loads(got["out"])
     except ValueError:
         report = {"error": got["out"][-500:] + got["err"][-2000:]}
-    return float(got["wall"]), float(got["rss"]), report, str(got["err"])
+    return float(got["wall"]), float(got["cpu"]), float(got["rss"]), report, str(got["err"])
 
 
 def _noop(report: dict[str, Any]) -> bool:
@@ -117,9 +121,9 @@ def measure(tasks: int, source: Path, profile: bool, keep: Path | None) -> tuple
             )
             for name in ("first sync", "first no-op", "second no-op", "third no-op"):
                 prof = Path(tmp, f"{name}.prof") if profile and name != "first sync" else None
-                wall, rss, report, err = _measured(env, prof)
+                wall, cpu, rss, report, err = _measured(env, prof)
                 size = sum(p.stat().st_size for p in state.parent.glob(state.name + "*")) / 1e6
-                runs.append(Run(name, wall, rss, size, report))
+                runs.append(Run(name, wall, cpu, rss, size, report))
                 if name == "first sync" and report.get("created") != tasks:
                     problems.append(f"first sync created {report.get('created')} of {tasks}: {err[-2000:]}")
                 if name != "first sync" and not _noop(report):
@@ -143,14 +147,16 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.platform()})")
     print(f"source: {'this checkout' if args.source.resolve() == REPO else args.source}")
     problems: list[str] = []
-    print(f"{'tasks':>8} {'step':<14}{'wall s':>9}{'peak RSS MB':>13}{'state MB':>10}{'requests':>10}  no-op")
+    head = f"{'tasks':>8} {'step':<14}{'wall s':>9}{'CPU s':>8}{'peak RSS MB':>13}{'state MB':>10}"
+    print(head + f"{'requests':>10}  no-op")
     for tasks in args.tasks:
         runs, found = measure(tasks, args.source.resolve(), args.profile, args.keep_profiles)
         problems += found
         for run in runs:
             noop = "-" if run.name == "first sync" else ("yes" if _noop(run.report) else "NO")
             print(
-                f"{tasks:>8} {run.name:<14}{run.wall:>9.2f}{run.rss_mb:>13.0f}{run.state_mb:>10.1f}"
+                f"{tasks:>8} {run.name:<14}{run.wall:>9.2f}{run.cpu:>8.2f}{run.rss_mb:>13.0f}"
+                f"{run.state_mb:>10.1f}"
                 f"{run.report.get('requests', '?')!s:>10}  {noop}"
             )
         sys.stdout.flush()
