@@ -327,9 +327,9 @@ def _sync_one(
         if settled is not None:
             store.record_settled(options.connector, str(settling.inputs), settled.encode())
         elif settling.inputs is not None:
-            _remember(
-                notes, store, options, report, settling, planned if not changes and not pending else None
-            )
+            unchanged = planned if not changes and not pending and quiet(planned) else None
+            del planned  # a large plan is not kept while the next one is made
+            _remember(notes, store, options, report, settling, unchanged)
     finally:
         report.requests = connector.requests
         report.target = _target(connector)
@@ -345,14 +345,14 @@ def _remember(
 ) -> None:
     """Record a settled plan when the next run, pulling nothing, would plan no step.
 
-    `planned` is this run's plan when nothing was pulled and nothing pending: if it has no step
-    it committed nothing but the cursor, so it is the next run's plan too. Else, after a run that
+    `planned` is this run's plan when it had no step, with nothing pulled and nothing pending: it
+    committed nothing but the cursor, so it is the next run's plan too. Else, after a run that
     failed nothing, left nothing pending and wrote no note, the plan is made again from the state
     just committed: that is the next run's plan, and recorded when it has no step. A written note
     is too recent to stamp anyway; a failed step or a pending create is tried again.
     """
     name = options.connector
-    if planned is None or not quiet(planned):
+    if planned is None:
         clean = not (report.failed or report.errors or report.notes_written or settling.written)
         if not clean or store.pending(name):
             return
