@@ -320,3 +320,17 @@ def test_a_failed_step_records_nothing(world: Any, monkeypatch: pytest.MonkeyPat
     assert len(calls) == 3
     _run(settings)
     assert len(calls) == 3
+
+
+def test_a_dry_run_skips_and_reports_as_a_planned_one(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _vault, settings = world
+    _sync(settings)
+    scans = _scanned(monkeypatch)
+    skipped = run_sync(settings, connector=FakeConnector(), today=TODAY, dry_run=True).to_json()
+    assert scans == []
+    with monkeypatch.context() as unrecorded:
+        unrecorded.setattr(bridge.sync, "_record", lambda *_: None)
+        planned = run_sync(settings, connector=FakeConnector(), today=TODAY, dry_run=True).to_json()
+    assert scans == [1]
+    assert skipped == planned
+    assert planned["plan"] == []
