@@ -8,13 +8,16 @@ and an impossible date. `tests/benchmarks/bench_messy.py` runs the same at 2,000
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 
+import bridge.sync
 from bridge.apply import Report
 from bridge.config import BridgeSettings
 from bridge.sync import run_sync
@@ -90,3 +93,38 @@ def test_a_messy_vault_settles_in_one_sync_and_stays_settled(tracker, tmp_path: 
     week = settles()
     assert week.closed > 0
     assert week.notes_written > 0
+
+
+# Todoist only: Jira's read brings back what changed in the last five minutes, so a sync soon after
+# another has something pulled and plans.
+@pytest.mark.parametrize("tracker", ["todoist"], indirect=True)
+def test_a_settled_messy_vault_is_not_read_again(tracker, tmp_path: Path, monkeypatch):
+    """With notes older than the parse cache's two seconds, a sync after a settled one skips
+    planning and reading the notes, and says what a sync made to plan says."""
+    name, side = tracker
+    vault = tmp_path / "vault"
+    messy_vault(vault, NOTES)
+    past = time.time() - 3600
+    for path in vault.rglob("*"):
+        os.utime(path, (past, past))
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    monkeypatch.setenv("BRIDGE_STATE_URL", state)
+
+    def sync():
+        run = run_sync(BridgeSettings(vault=vault), connector_name=name)
+        return {**run.to_json(), "requests": None}, run.diagnostics
+
+    assert sync()[0]["created"] > 100
+    sync()  # what the tracker's read brings back of the first sync's writes, if anything
+    scans: list[Path] = []
+    real = bridge.sync.scan
+    monkeypatch.setattr(bridge.sync, "scan", lambda path, **kw: scans.append(path) or real(path, **kw))
+    skipped = sync()
+    assert scans == []
+    with monkeypatch.context() as unrecorded:
+        unrecorded.setattr(bridge.sync, "_record", lambda *_: None)
+        planned = sync()
+    assert scans == [vault]
+    assert skipped == planned
+    assert planned[1]  # the vault's diagnostics, said again
+    check_settled(side, state, name, vault)
