@@ -15,7 +15,16 @@ from rapidfuzz import fuzz, process
 
 from bridge.model import Task
 
-__all__ = ["DEFAULT_THRESHOLD", "Group", "GroupPolicy", "build_groups", "group_tasks", "similarity"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Group",
+    "GroupPolicy",
+    "build_groups",
+    "group_tasks",
+    "join_groups",
+    "note_links",
+    "similarity",
+]
 
 # token_set_ratio of the example note: its three repeated pairs score 100, 97.6 and 87.3; the
 # closest pair that is not a repeat scores 80.7. 85 sits in that gap (docs/format.md).
@@ -191,11 +200,56 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
     for members in buckets.values():
         if len(members) > 1:
             _join_near_duplicates(tasks, members, policy.threshold, union)
-    roots = [union.find(i) for i in range(len(tasks))]
+    return _group_keys(union, [task.key for task in tasks])
+
+
+def _group_keys(union: _Union, keys: Sequence[str]) -> list[str | None]:
+    """Each line's group key: its group's first key, None for a line alone."""
+    roots = [union.find(i) for i in range(len(keys))]
     sizes: defaultdict[int, int] = defaultdict(int)
     for root in roots:
         sizes[root] += 1
-    return [tasks[root].key if sizes[root] > 1 else None for root in roots]
+    return [keys[root] if sizes[root] > 1 else None for root in roots]
+
+
+def note_links(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list[int]:
+    """For the tasks of one note, the first line each is joined with inside the note (the same key,
+    a near-duplicate), itself when none: what a listing keeps per note, so that `join_groups`
+    groups a vault of unchanged notes without comparing any description again."""
+    policy = policy or GroupPolicy()
+    union = _Union(len(tasks))
+    by_key: dict[str, int] = {}
+    buckets: defaultdict[tuple[str | None, str | None], list[int]] = defaultdict(list)
+    for i, task in enumerate(tasks):
+        union.join(by_key.setdefault(task.key, i), i)
+        if policy.near_duplicates:
+            buckets[(task.owner, task.due)].append(i)
+    for members in buckets.values():
+        if len(members) > 1:
+            _join_near_duplicates(tasks, members, policy.threshold, union)
+    return [union.find(i) for i in range(len(tasks))]
+
+
+def join_groups(
+    keys: Sequence[str], links: Sequence[int], carried: Sequence[tuple[str | None, str] | None]
+) -> list[str | None]:
+    """`group_tasks` of a vault from what each note's lines keep: their keys, `links` (each line's
+    `note_links` answer, as an index into the vault's lines) and what carries a line forward
+    between notes ((owner, norm) of an open line, None for the others or with scope "note").
+
+    The same groups: union-find's components do not depend on the order of the joins, and a
+    near-duplicate bucket never spans notes.
+    """
+    union = _Union(len(keys))
+    by_key: dict[str, int] = {}
+    first_carried: dict[tuple[str | None, str], int] = {}
+    for i, key in enumerate(keys):
+        union.join(by_key.setdefault(key, i), i)
+        if links[i] != i:
+            union.join(links[i], i)
+        if (line := carried[i]) is not None:
+            union.join(first_carried.setdefault(line, i), i)
+    return _group_keys(union, keys)
 
 
 @dataclass(frozen=True, slots=True)

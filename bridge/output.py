@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge.model import Diagnostic, Task
+from bridge.model import Diagnostic, Priority, StatusType, Task
 from bridge.tables import Column, fits, table, write_tsv
 from bridge.wording import counted
 
@@ -29,10 +29,17 @@ __all__ = [
     "print_status",
     "print_tasks_table",
     "task_json",
+    "task_json_parts",
+    "write_json_parts",
 ]
 
 
 MIN_TASK_WIDTH = 32  # a task's text is never squeezed narrower than this in a table
+
+
+# Enum members' `.value` is a slow descriptor; these plain lookups give the same strings.
+_STATUS_VALUE = {s: s.value for s in StatusType}
+_PRIORITY_VALUE: dict[Priority | None, str | None] = {None: None, **{p: p.value for p in Priority}}
 
 
 def task_json(task: Task, group: str | None, connector: str | None = None) -> dict[str, Any]:
@@ -40,18 +47,19 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
 
     `connector` is where `bridge sync` would send it (BRIDGE_ROUTES or BRIDGE_CONNECTOR), or None.
     """
+    source = task.source
     return {
         "key": task.key,
         "status": task.status,
         "description": task.description,
         "owner": task.owner,
         "due": task.due,
-        "priority": task.priority.value if task.priority else None,
+        "priority": _PRIORITY_VALUE[task.priority],
         "tags": list(task.tags),
-        "path": task.source.path,
-        "line": task.source.line,
+        "path": source.path,
+        "line": source.line,
         "group": group,
-        "status_type": task.status_type.value,
+        "status_type": _STATUS_VALUE[task.status_type],
         "scheduled": task.scheduled,
         "start": task.start,
         "created": task.created,
@@ -64,6 +72,38 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
         "parent": task.parent,  # the key of the task line this one is indented under
         "connector": connector,
     }
+
+
+_compact = json.JSONEncoder(ensure_ascii=False).encode  # what `print_json` writes when piped
+
+
+def task_json_parts(task: Task) -> tuple[str, str]:
+    """The compact JSON text of a task with no connector, around its group value: `head + group +
+    tail` is what `print_json` writes of `task_json(task, group)`, so a listing can keep the text
+    of an unchanged note's tasks and fill in only the groups."""
+    fields = task_json(task, None)
+    group = list(fields).index("group")
+    items = list(fields.items())
+    head = _compact(dict(items[:group]))[:-1] + ', "group": '
+    return head, ", " + _compact(dict(items[group + 1 :]))[1:]
+
+
+def write_json_parts(parts: Iterable[str], *, chunk: int = 4096) -> None:
+    """A JSON array of compact items, written in pieces of `chunk` items: the bytes `print_json`
+    writes when piped, without holding the whole document as one string."""
+    write = sys.stdout.write
+    pending = ["["]
+    first = True
+    for part in parts:
+        if not first:
+            pending.append(", ")
+        first = False
+        pending.append(part)
+        if len(pending) >= chunk:
+            write("".join(pending))
+            pending = []
+    pending.append("]\n")
+    write("".join(pending))
 
 
 def print_json(document: Any) -> None:
