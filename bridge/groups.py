@@ -243,12 +243,14 @@ def join_groups(
     union = _Union(len(keys))
     by_key: dict[str, int] = {}
     first_carried: dict[tuple[str | None, str], int] = {}
-    for i, key in enumerate(keys):
-        union.join(by_key.setdefault(key, i), i)
-        if links[i] != i:
-            union.join(links[i], i)
-        if (line := carried[i]) is not None:
-            union.join(first_carried.setdefault(line, i), i)
+    join = union.join
+    for i, key in enumerate(keys):  # a join of a line with itself is skipped: most lines have none
+        if (first := by_key.setdefault(key, i)) != i:
+            join(first, i)
+        if (link := links[i]) != i:
+            join(link, i)
+        if (line := carried[i]) is not None and (first := first_carried.setdefault(line, i)) != i:
+            join(first, i)
     return _group_keys(union, keys)
 
 

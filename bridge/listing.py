@@ -10,14 +10,14 @@ The output is byte for byte what `print_json` writes of `task_json` for the same
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterator
 from pathlib import Path
 
 from bridge.groups import join_groups
 from bridge.model import Diagnostic, StatusType
-from bridge.parse import parse_note
 from bridge.selection import Selection
-from bridge.tasks_cache import Line, TasksCache, listing_lines
+from bridge.tasks_cache import Line, TasksCache, json_parts, listing_lines
 from bridge.vault import Scan, read_notes, start_scan
 
 __all__ = ["Listing", "list_tasks"]
@@ -33,10 +33,13 @@ class Listing:
         self.scope = scope
         self.lines: list[Line] = []
         self.links: list[int] = []  # each line's `Line` link, as an index into `lines`
+        self.texts: list[tuple[int, bytes]] = []  # each note's first line and its JSON text
 
-    def add(self, rel: str, lines: tuple[Line, ...], diagnostics: list[Diagnostic]) -> None:
-        """One note's lines and diagnostics, as `scan` adds a note's tasks."""
+    def add(self, rel: str, lines: tuple[Line, ...], text: bytes, diagnostics: list[Diagnostic]) -> None:
+        """One note's lines, JSON text and diagnostics, as `scan` adds a note's tasks."""
         offset = len(self.lines)
+        if lines:
+            self.texts.append((offset, text))
         self.lines.extend(lines)
         self.links.extend(line[6] + offset for line in lines)
         self.scan.diagnostics.extend(diagnostics)
@@ -55,15 +58,26 @@ class Listing:
         return picked if selection.limit is None else picked[: selection.limit]
 
     def items(self, selection: Selection) -> Iterator[str]:
-        """The JSON text of each task shown, with its group filled in."""
+        """The JSON text of each task shown, with its group filled in, one note's text at a time."""
         lines = self.lines
-        keys = [line[0] for line in lines]
         carried = [line[5] for line in lines] if self.scope == "vault" else [None] * len(lines)
-        groups = join_groups(keys, self.links, carried)
+        groups = join_groups([line[0] for line in lines], self.links, carried)
+        quoted: dict[str | None, str] = {None: "null"}  # a group's JSON, once per group
+        starts = [start for start, _ in self.texts]
+        ends = [*starts[1:], len(lines)]
+        start, end = 0, 0  # the lines of the note whose JSON parts are at hand
+        parts: list[str] = []
         for i in self.picked(selection):
-            line = lines[i]
+            if i >= end:
+                note = bisect_right(starts, i) - 1
+                start, end = starts[note], ends[note]
+                parts = json_parts(self.texts[note][1])
             group = groups[i]
-            yield line[7] + ("null" if group is None else json.dumps(group, ensure_ascii=False)) + line[8]
+            value = quoted.get(group)
+            if value is None:
+                value = quoted[group] = json.dumps(group, ensure_ascii=False)
+            at = 2 * (i - start)
+            yield parts[at] + value + parts[at + 1]
 
 
 def list_tasks(
@@ -81,8 +95,10 @@ def list_tasks(
         return found is not None
 
     for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached):
+        from bridge.parse import parse_note  # only for a note the cache does not have
+
         tasks, diagnostics = parse_note(text, note.path, result.dialect)
-        lines = listing_lines(tasks, cache.policy)
-        cache.keep(note, tasks, diagnostics, lines)
-        listing.add(note.path, lines, diagnostics)
+        lines, json_text = listing_lines(tasks, cache.policy)
+        cache.keep(note, tasks, diagnostics, lines, json_text)
+        listing.add(note.path, lines, json_text, diagnostics)
     return listing

@@ -2,13 +2,13 @@
 
 A listing must not wait for a sync that holds the state database, nor need a PostgreSQL server,
 so `bridge tasks` keeps its own cache: one file, never inside the vault, holding per note its
-size, mtime and parsed tasks and diagnostics as tuples (`marshal`, not JSON, not pickle: loading
-it builds plain values and runs no code). A note whose (path, size, mtime) is unchanged is only
-stat'ed. Beside its tasks each note keeps what `bridge tasks --json` prints of them: the JSON
-text of each task around its group, the values the filters read and what grouping needs (its
-key, carried-forward words, the line it joins inside the note), so a listing of unchanged notes
-builds no Task object and compares no description again; the Task rows stay one marshalled blob
-per note, decoded only for a table or a routed listing.
+size, mtime, diagnostics and tasks as plain values (`marshal`, not JSON, not pickle: loading it
+builds plain values and runs no code). A note whose (path, size, mtime) is unchanged is only
+stat'ed. Each note keeps what `bridge tasks --json` needs of its tasks apart from the Task rows:
+the values the filters and grouping read (`Line`) and, compressed, the JSON text of each task
+around its group, so a listing of unchanged notes builds no Task object and compares no
+description again. The Task rows stay compressed too, decoded only for a table or a routed
+listing. The file is one record per note, so a note's record is read, and written, whole.
 
 The file is checked before use: a foreign header, another format or bridge version, other
 Obsidian Tasks settings or grouping threshold, a wrong vault or a checksum mismatch, and it is
@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import marshal
+import struct
 import time
+import zlib
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -35,13 +37,13 @@ from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Tas
 from bridge.output import task_json_parts
 from bridge.vault import TASKS_SETTINGS, Note
 
-__all__ = ["Line", "TasksCache", "cache_file", "default_folder", "listing_lines"]
+__all__ = ["Line", "TasksCache", "cache_file", "default_folder", "json_parts", "listing_lines"]
 
 log = logging.getLogger(__name__)
 
 _MAGIC = b"task-bridge parse cache\n"
 # Raised whenever the encoding below changes; the Task fields' names are part of the fingerprint too.
-_FORMAT = b"2"
+_FORMAT = b"3"
 _DIGEST = 16
 _RACY_NS = 2_000_000_000
 
@@ -61,12 +63,18 @@ _PRIORITY_VALUE = {p: v for v, p in _PRIORITIES.items()}
 _SPELLING_VALUE = {s: v for v, s in _SPELLINGS.items()}
 
 # One task as a listing needs it: key, status type, owner, due, tags, (owner, norm) when it can be
-# carried forward (open, with words) else None, the index of the line it joins in its note
-# (`note_links`), and the JSON text before and after its group value (`task_json_parts`).
-Line = tuple[str, str, str | None, str | None, tuple[str, ...], tuple[str | None, str] | None, int, str, str]
-_LINE = 9
-# One note: (size, mtime_ns, marshalled task rows, diagnostic rows, its tasks' listing lines).
-Entry = tuple[int, int, bytes, tuple[tuple[Any, ...], ...], tuple[Line, ...]]
+# carried forward (open, with words) else None, and the index of the line it joins in its note
+# (`note_links`).
+Line = tuple[str, str, str | None, str | None, tuple[str, ...], tuple[str | None, str] | None, int]
+_LINE = 7
+# One note: (size, mtime_ns, diagnostic rows, its tasks' lines, their JSON text, their Task rows);
+# the JSON text is each task's `task_json_parts` (head, tail, head, ...) joined by NUL (which
+# compact JSON never holds: it escapes control characters), UTF-8, zlib; the rows are marshalled,
+# then zlib.
+Entry = tuple[int, int, tuple[tuple[Any, ...], ...], tuple[Line, ...], bytes, bytes]
+_RECORD = struct.Struct("<I")  # each record: its length, then (path, *Entry) marshalled
+_ZLIB_LEVEL = 1  # fast: the text is mostly the same field names again
+_FIELDS = 6
 
 
 def default_folder() -> Path:
@@ -114,10 +122,10 @@ def _decode(row: tuple[Any, ...]) -> Task:
     return Task(*args)
 
 
-def listing_lines(tasks: list[Task], policy: GroupPolicy) -> tuple[Line, ...]:
-    """What a listing keeps of one note's tasks (see `Line`)."""
+def listing_lines(tasks: list[Task], policy: GroupPolicy) -> tuple[tuple[Line, ...], bytes]:
+    """What a listing keeps of one note's tasks: their `Line`s and their compressed JSON text."""
     links = note_links(tasks, policy)
-    return tuple(
+    lines = tuple(
         (
             task.key,
             _STATUS_VALUE[task.status_type],
@@ -126,10 +134,16 @@ def listing_lines(tasks: list[Task], policy: GroupPolicy) -> tuple[Line, ...]:
             task.tags,
             (task.owner, task.norm) if task.norm and task.status_type.is_open else None,
             link,
-            *task_json_parts(task),
         )
         for task, link in zip(tasks, links, strict=True)
     )
+    text = "\0".join(part for task in tasks for part in task_json_parts(task))
+    return lines, zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL)
+
+
+def json_parts(text: bytes) -> list[str]:
+    """The (head, tail) JSON parts of a note's tasks, flat, from `listing_lines`' text."""
+    return zlib.decompress(text).decode("utf-8").split("\0")
 
 
 class TasksCache:
@@ -148,9 +162,10 @@ class TasksCache:
         self.whole = whole
         self.policy = policy or GroupPolicy()
         self.fingerprint = _fingerprint(root, self.policy)
+        self.raw: dict[str, memoryview] = {}  # each loaded note's record, written again as it is
         self.entries: dict[str, Entry] = self._load()
         self.seen: set[str] = set()
-        self.fresh: dict[str, Entry] = {}
+        self.fresh: dict[str, bytes] = {}  # the records of notes read in this run
         self.hit_paths: set[str] = set()
         self.now_ns = time.time_ns()
         # never inside the vault: sync tools would copy it, and it is nobody's note
@@ -173,19 +188,26 @@ class TasksCache:
                 "parse cache %s is of another vault, version or settings, or damaged; ignored", self.path
             )
             return {}
+        entries: dict[str, Entry] = {}
+        at = 0
         try:
-            entries = marshal.loads(body)  # noqa: S302 - our own file, checked by its checksum above
-        except (EOFError, ValueError, TypeError) as exc:
+            while at < len(body):
+                (size,) = _RECORD.unpack_from(body, at)
+                raw = body[at + _RECORD.size : at + _RECORD.size + size]
+                at += _RECORD.size + size
+                rel, *entry = marshal.loads(raw)  # noqa: S302 - our own file, checked by its checksum above
+                entries[rel] = tuple(entry)
+                self.raw[rel] = raw
+        except (EOFError, ValueError, TypeError, struct.error) as exc:
             log.info("parse cache %s is unreadable (%r); rebuilt", self.path, exc)
-            return {}
-        if not isinstance(entries, dict):
+            self.raw.clear()
             return {}
         return entries
 
     def _entry(self, rel: str, size: int, mtime_ns: int) -> Entry | None:
         self.seen.add(rel)
         entry = self.entries.get(rel)
-        if entry is None or entry[0] != size or entry[1] != mtime_ns:
+        if entry is None or len(entry) != _FIELDS or entry[0] != size or entry[1] != mtime_ns:
             return None
         return entry
 
@@ -194,9 +216,10 @@ class TasksCache:
         if entry is None:
             return None
         try:
-            tasks = [_decode(row) for row in marshal.loads(entry[2])]  # noqa: S302 - checked with the file
-            diagnostics = [Diagnostic(*row) for row in entry[3]]
-        except (ValueError, KeyError, TypeError, IndexError, EOFError) as exc:
+            rows = marshal.loads(zlib.decompress(entry[5]))  # noqa: S302 - checked with the file
+            tasks = [_decode(row) for row in rows]
+            diagnostics = [Diagnostic(*row) for row in entry[2]]
+        except (ValueError, KeyError, TypeError, IndexError, EOFError, zlib.error) as exc:
             # only a cache: a damaged entry costs one parse of the note, which then replaces it
             log.info("parse cache entry of %s is unreadable (%r); reading the note again", rel, exc)
             return None
@@ -205,42 +228,45 @@ class TasksCache:
 
     def lookup_lines(
         self, rel: str, size: int, mtime_ns: int
-    ) -> tuple[tuple[Line, ...], list[Diagnostic]] | None:
-        """`lookup` for a listing: the note's listing lines, no Task built."""
+    ) -> tuple[tuple[Line, ...], bytes, list[Diagnostic]] | None:
+        """`lookup` for a listing: the note's lines and JSON text (`listing_lines`), no Task built."""
         entry = self._entry(rel, size, mtime_ns)
         if entry is None:
             return None
-        lines = entry[4]
+        lines, text = entry[3], entry[4]
         try:
             if type(lines) is not tuple or not all(
                 type(line) is tuple and len(line) == _LINE for line in lines
             ):
                 raise TypeError("listing lines")  # noqa: TRY301 - one way out for every kind of damage
-            diagnostics = [Diagnostic(*row) for row in entry[3]]
+            if type(text) is not bytes:
+                raise TypeError("listing text")  # noqa: TRY301
+            diagnostics = [Diagnostic(*row) for row in entry[2]]
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             log.info("parse cache entry of %s is unreadable (%r); reading the note again", rel, exc)
             return None
         self.hit_paths.add(rel)
-        return lines, diagnostics
+        return lines, text, diagnostics
 
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
-        self.keep(note, tasks, diagnostics, listing_lines(tasks, self.policy))
+        self.keep(note, tasks, diagnostics, *listing_lines(tasks, self.policy))
 
     def keep(
-        self, note: Note, tasks: list[Task], diagnostics: list[Diagnostic], lines: tuple[Line, ...]
+        self,
+        note: Note,
+        tasks: list[Task],
+        diagnostics: list[Diagnostic],
+        lines: tuple[Line, ...],
+        text: bytes,
     ) -> None:
-        """`store` with the note's listing lines already made."""
+        """`store` with the note's `listing_lines` already made; kept as its record's bytes."""
         self.seen.add(note.path)
         if self.now_ns - note.mtime_ns < _RACY_NS:
             return
-        rows = marshal.dumps(tuple(_encode(t) for t in tasks), 4)
-        self.fresh[note.path] = (
-            note.size,
-            note.mtime_ns,
-            rows,
-            tuple(map(_diagnostic_row, diagnostics)),
-            lines,
-        )
+        rows = zlib.compress(marshal.dumps(tuple(_encode(t) for t in tasks), 4), _ZLIB_LEVEL)
+        diagnostic_rows = tuple(map(_diagnostic_row, diagnostics))
+        entry = (note.path, note.size, note.mtime_ns, diagnostic_rows, lines, text, rows)
+        self.fresh[note.path] = marshal.dumps(entry, 4)
 
     def save(self) -> bool:
         """Write what changed; False when nothing needed writing or the file cannot be written."""
@@ -251,12 +277,16 @@ class TasksCache:
             return False
         if not self.writable:
             return False
-        entries = {rel: self.fresh.get(rel) or self.entries[rel] for rel in sorted(kept)}
-        body = marshal.dumps(entries, 4)
-        data = self._header() + hashlib.blake2b(body, digest_size=_DIGEST).digest() + body
+        chunks: list[bytes | memoryview] = []
+        digest = hashlib.blake2b(digest_size=_DIGEST)
+        for rel in sorted(kept):
+            record = self.fresh.get(rel) or self.raw[rel]
+            for chunk in (_RECORD.pack(len(record)), record):
+                digest.update(chunk)
+                chunks.append(chunk)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            replace_file(self.path, data, mode=0o600)
+            replace_file(self.path, [self._header(), digest.digest(), *chunks], mode=0o600)
         except OSError as exc:
             log.info("cannot write the parse cache %s (%s); notes are parsed again next time", self.path, exc)
             return False

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -193,10 +194,11 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(messy, cache_home, reads, d
 @pytest.mark.parametrize(
     ("part", "damaged"),
     [
-        ("rows", marshal.dumps((("not", "a", "task"),))),
-        ("rows", b"\xff not marshal"),
+        ("rows", zlib.compress(marshal.dumps((("not", "a", "task"),)))),
+        ("rows", b"\xff not zlib"),
         ("lines", (("not", "a", "task"),)),
         ("lines", "not lines"),
+        ("text", "not bytes"),
         ("diagnostics", (("too", "many", 1, False, "values"),)),
     ],
 )
@@ -206,16 +208,18 @@ def test_an_entry_that_does_not_decode_is_read_again(messy, cache_home, reads, p
     cold = _cold_and_warm(messy, reads)
     plain = _table(messy, "--no-cache")
     cache = TasksCache(messy, cache_home / "task-bridge" / "tasks")
-    rel = next(rel for rel, entry in cache.entries.items() if entry[4])  # a note with tasks
+    rel = next(rel for rel, entry in cache.entries.items() if entry[3])  # a note with tasks
     entry = list(cache.entries[rel])
-    entry[{"rows": 2, "diagnostics": 3, "lines": 4}[part]] = damaged
-    cache.fresh[rel] = tuple(entry)  # type: ignore[assignment]
+    entry[{"diagnostics": 2, "lines": 3, "text": 4, "rows": 5}[part]] = damaged
+    cache.fresh[rel] = marshal.dumps((rel, *entry), 4)
     cache.seen = set(cache.entries)
     cache.hit_paths = set(cache.entries) - {rel}
     assert cache.save()
     reads.clear()
     assert (_table(messy) if table else _tasks(messy)) == (plain if table else cold)
-    assert reads == ([rel] if part == "diagnostics" or (part == "rows") == table else [])
+    read_by_table = part in ("rows", "diagnostics")
+    read_by_listing = part != "rows"
+    assert reads == ([rel] if (read_by_table if table else read_by_listing) else [])
 
 
 def test_nothing_is_written_inside_the_vault(messy, cache_home, reads):
