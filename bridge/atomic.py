@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 __all__ = ["replace_file"]
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def replace_file(
     target: Path,
-    data: bytes | Sequence[bytes | memoryview],
+    data: bytes | Iterable[bytes],
     *,
     mode: int,
     owner: tuple[int, int] | None = None,
@@ -29,8 +29,8 @@ def replace_file(
     """Atomically put `data` at `target` with `mode` (and `owner`, when permitted). `still_valid`
     is asked just before the rename; when it says no, nothing is replaced and False is returned.
 
-    `data` may be a sequence of pieces, written one after the other (a large file need not be
-    joined into one buffer first)."""
+    `data` may be pieces, written one after the other as they come (a large file need not be
+    held whole in memory first)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bridge-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

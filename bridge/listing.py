@@ -10,19 +10,29 @@ The output is byte for byte what `print_json` writes of `task_json` for the same
 from __future__ import annotations
 
 import json
+import os
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from bridge.groups import join_groups
+from bridge.groups import GroupPolicy, join_groups
 from bridge.model import Diagnostic, StatusType
 from bridge.selection import Selection
-from bridge.tasks_cache import Line, TasksCache, json_parts, listing_lines
-from bridge.vault import Scan, read_notes, start_scan
+from bridge.signifiers import Dialect
+from bridge.tasks_cache import Line, NoteEntry, TasksCache, json_parts, note_entry
+from bridge.vault import Note, Scan, read_notes, start_scan
 
 __all__ = ["Listing", "list_tasks"]
 
 _STATUS_TYPES = {s.value: s for s in StatusType}
+# A cold listing of a large vault parses its notes in worker processes, after this many notes
+# parsed here (a small vault, or a few changed notes, never pays for starting them).
+PARALLEL_AFTER = 300
+WORKERS = min(2, os.cpu_count() or 1)
+IN_FLIGHT = 64  # notes sent to the workers and not added yet, at most
+Hit = tuple[tuple[Line, ...], bytes, list[Diagnostic]]
 
 
 class Listing:
@@ -84,21 +94,84 @@ def list_tasks(
     target: Path, cache: TasksCache, *, max_bytes: int, root: Path | None = None, scope: str = "vault"
 ) -> Listing:
     """Read `target` as `bridge.vault.scan` does, taking each unchanged note's lines from `cache`
-    and parsing the others (which the cache then keeps)."""
+    and parsing the others (which the cache then keeps).
+
+    Once `PARALLEL_AFTER` notes were parsed here, the rest are parsed by worker processes, at
+    most `IN_FLIGHT` notes ahead of the one added next: the notes are still added in vault
+    order, so the output is the same, and only a few notes' text is held at a time.
+    """
     result = start_scan(target, root)
     listing = Listing(result, scope)
+    # Notes behind one still being parsed, in vault order: a parse to come, or a cache hit's lines.
+    waiting: deque[tuple[Note, Future[NoteEntry]] | tuple[str, Hit]] = deque()
+    pool: ProcessPoolExecutor | None = None
+    parsed = 0
+
+    def add(note: Note, entry: NoteEntry) -> None:
+        diagnostic_rows, lines, text, _rows = entry
+        cache.keep(note, entry)
+        listing.add(note.path, lines, text, [Diagnostic(*row) for row in diagnostic_rows])
+
+    def settle(most: int) -> None:
+        """Add the notes in front that are ready, and wait for more while over `most` wait."""
+        while waiting:
+            item = waiting[0]
+            if isinstance(item[0], str):
+                listing.add(item[0], *item[1])
+            else:
+                note, future = item
+                if not future.done() and len(waiting) <= most:
+                    return
+                try:
+                    entry = future.result()
+                except Exception as exc:
+                    raise RuntimeError(f"{note.path}: cannot be parsed ({exc!r})") from exc
+                add(note, entry)
+            waiting.popleft()
 
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
         found = cache.lookup_lines(rel, size, mtime_ns)
         if found is not None:
-            listing.add(rel, *found)
+            if waiting:  # behind notes still being parsed: added in its turn
+                waiting.append((rel, found))
+            else:
+                listing.add(rel, *found)
         return found is not None
 
-    for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached):
-        from bridge.parse import parse_note  # only for a note the cache does not have
-
-        tasks, diagnostics = parse_note(text, note.path, result.dialect)
-        lines, json_text = listing_lines(tasks, cache.policy)
-        cache.keep(note, tasks, diagnostics, lines, json_text)
-        listing.add(note.path, lines, json_text, diagnostics)
+    try:
+        for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached):
+            if pool is None and parsed >= PARALLEL_AFTER and WORKERS > 1:
+                pool = ProcessPoolExecutor(
+                    WORKERS, initializer=_start_worker, initargs=(result.dialect, cache.policy)
+                )
+            parsed += 1
+            if pool is None:
+                add(note, parse_entry(text, note.path, result.dialect, cache.policy))
+            else:
+                waiting.append((note, pool.submit(_parse_in_worker, text, note.path)))
+                settle(IN_FLIGHT)
+        settle(0)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return listing
+
+
+def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
+    """One note parsed into what the cache keeps of it."""
+    from bridge.parse import parse_note  # only for a note the cache does not have
+
+    return note_entry(*parse_note(text, rel, dialect), policy)
+
+
+# How a worker process parses: the vault's dialect and the grouping, set once when it starts.
+_worker: tuple[Dialect, GroupPolicy] = (Dialect(), GroupPolicy())
+
+
+def _start_worker(dialect: Dialect, policy: GroupPolicy) -> None:
+    global _worker
+    _worker = (dialect, policy)
+
+
+def _parse_in_worker(text: str, rel: str) -> NoteEntry:
+    return parse_entry(text, rel, *_worker)

@@ -29,7 +29,7 @@ __all__ = [
     "print_status",
     "print_tasks_table",
     "task_json",
-    "task_json_parts",
+    "tasks_json_parts",
     "write_json_parts",
 ]
 
@@ -77,15 +77,20 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
 _compact = json.JSONEncoder(ensure_ascii=False).encode  # what `print_json` writes when piped
 
 
-def task_json_parts(task: Task) -> tuple[str, str]:
-    """The compact JSON text of a task with no connector, around its group value: `head + group +
-    tail` is what `print_json` writes of `task_json(task, group)`, so a listing can keep the text
-    of an unchanged note's tasks and fill in only the groups."""
-    fields = task_json(task, None)
-    group = list(fields).index("group")
-    items = list(fields.items())
-    head = _compact(dict(items[:group]))[:-1] + ', "group": '
-    return head, ", " + _compact(dict(items[group + 1 :]))[1:]
+# Compact JSON holds a `"` outside strings only (inside one it is `\"`), so these runs, each
+# starting or ending with one, occur only where they are: between two items, and at the group
+# of an item (`task_json` puts "status_type" after "group").
+_BETWEEN = '}, {"key": '
+_GROUP = ', "group": null, "status_type": '
+
+
+def tasks_json_parts(tasks: Sequence[Task]) -> str:
+    """The compact JSON text of tasks with no group and no connector, cut around each group value:
+    head, tail, head, tail... joined by NUL (compact JSON escapes control characters, so holds
+    none). `head + json(group) + tail` is what `print_json` writes of `task_json(task, group)`,
+    so a listing can keep the text of a note's tasks and fill in only their groups."""
+    text = _compact([task_json(task, None) for task in tasks])[1:-1]
+    return text.replace(_BETWEEN, '}\0{"key": ').replace(_GROUP, ', "group": \0, "status_type": ')
 
 
 def write_json_parts(parts: Iterable[str], *, chunk: int = 4096) -> None:

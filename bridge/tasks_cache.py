@@ -25,6 +25,7 @@ import marshal
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -34,10 +35,10 @@ from bridge import __version__
 from bridge.atomic import replace_file
 from bridge.groups import GroupPolicy, note_links
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
-from bridge.output import task_json_parts
+from bridge.output import tasks_json_parts
 from bridge.vault import TASKS_SETTINGS, Note
 
-__all__ = ["Line", "TasksCache", "cache_file", "default_folder", "json_parts", "listing_lines"]
+__all__ = ["Line", "TasksCache", "cache_file", "default_folder", "json_parts", "note_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,12 @@ _SPELLING_VALUE = {s: v for v, s in _SPELLINGS.items()}
 Line = tuple[str, str, str | None, str | None, tuple[str, ...], tuple[str | None, str] | None, int]
 _LINE = 7
 # One note: (size, mtime_ns, diagnostic rows, its tasks' lines, their JSON text, their Task rows);
-# the JSON text is each task's `task_json_parts` (head, tail, head, ...) joined by NUL (which
-# compact JSON never holds: it escapes control characters), UTF-8, zlib; the rows are marshalled,
-# then zlib.
+# the JSON text is `tasks_json_parts`, UTF-8, zlib; the rows are marshalled, then zlib.
+NoteEntry = tuple[tuple[tuple[Any, ...], ...], tuple[Line, ...], bytes, bytes]
 Entry = tuple[int, int, tuple[tuple[Any, ...], ...], tuple[Line, ...], bytes, bytes]
-_RECORD = struct.Struct("<I")  # each record: its length, then (path, *Entry) marshalled
+# The file: a header, then per note its record's length and the record, (path, *Entry)
+# marshalled, then the checksum of all records.
+_RECORD = struct.Struct("<I")
 _ZLIB_LEVEL = 1  # fast: the text is mostly the same field names again
 _FIELDS = 6
 
@@ -122,8 +124,8 @@ def _decode(row: tuple[Any, ...]) -> Task:
     return Task(*args)
 
 
-def listing_lines(tasks: list[Task], policy: GroupPolicy) -> tuple[tuple[Line, ...], bytes]:
-    """What a listing keeps of one note's tasks: their `Line`s and their compressed JSON text."""
+def note_entry(tasks: list[Task], diagnostics: list[Diagnostic], policy: GroupPolicy) -> NoteEntry:
+    """What the cache keeps of one parsed note, all plain values (a worker process can send it)."""
     links = note_links(tasks, policy)
     lines = tuple(
         (
@@ -137,12 +139,18 @@ def listing_lines(tasks: list[Task], policy: GroupPolicy) -> tuple[tuple[Line, .
         )
         for task, link in zip(tasks, links, strict=True)
     )
-    text = "\0".join(part for task in tasks for part in task_json_parts(task))
-    return lines, zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL)
+    text = tasks_json_parts(tasks)
+    rows = marshal.dumps(tuple(_encode(t) for t in tasks), 4)
+    return (
+        tuple(map(_diagnostic_row, diagnostics)),
+        lines,
+        zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL),
+        zlib.compress(rows, _ZLIB_LEVEL),
+    )
 
 
 def json_parts(text: bytes) -> list[str]:
-    """The (head, tail) JSON parts of a note's tasks, flat, from `listing_lines`' text."""
+    """The (head, tail) JSON parts of a note's tasks, flat, from `note_entry`'s text."""
     return zlib.decompress(text).decode("utf-8").split("\0")
 
 
@@ -162,10 +170,9 @@ class TasksCache:
         self.whole = whole
         self.policy = policy or GroupPolicy()
         self.fingerprint = _fingerprint(root, self.policy)
-        self.raw: dict[str, memoryview] = {}  # each loaded note's record, written again as it is
         self.entries: dict[str, Entry] = self._load()
         self.seen: set[str] = set()
-        self.fresh: dict[str, bytes] = {}  # the records of notes read in this run
+        self.fresh: dict[str, Entry] = {}  # the notes read in this run
         self.hit_paths: set[str] = set()
         self.now_ns = time.time_ns()
         # never inside the vault: sync tools would copy it, and it is nobody's note
@@ -181,8 +188,8 @@ class TasksCache:
         except OSError:
             return {}
         header = self._header()
-        body = memoryview(data)[len(header) + _DIGEST :]
-        checksum = data[len(header) : len(header) + _DIGEST]
+        body = memoryview(data)[len(header) : -_DIGEST]
+        checksum = data[-_DIGEST:]
         if not data.startswith(header) or hashlib.blake2b(body, digest_size=_DIGEST).digest() != checksum:
             log.debug(
                 "parse cache %s is of another vault, version or settings, or damaged; ignored", self.path
@@ -193,14 +200,12 @@ class TasksCache:
         try:
             while at < len(body):
                 (size,) = _RECORD.unpack_from(body, at)
-                raw = body[at + _RECORD.size : at + _RECORD.size + size]
-                at += _RECORD.size + size
-                rel, *entry = marshal.loads(raw)  # noqa: S302 - our own file, checked by its checksum above
+                at += _RECORD.size
+                rel, *entry = marshal.loads(body[at : at + size])  # noqa: S302 - checked by its checksum above
+                at += size
                 entries[rel] = tuple(entry)
-                self.raw[rel] = raw
         except (EOFError, ValueError, TypeError, struct.error) as exc:
             log.info("parse cache %s is unreadable (%r); rebuilt", self.path, exc)
-            self.raw.clear()
             return {}
         return entries
 
@@ -229,7 +234,7 @@ class TasksCache:
     def lookup_lines(
         self, rel: str, size: int, mtime_ns: int
     ) -> tuple[tuple[Line, ...], bytes, list[Diagnostic]] | None:
-        """`lookup` for a listing: the note's lines and JSON text (`listing_lines`), no Task built."""
+        """`lookup` for a listing: the note's lines and JSON text (`note_entry`), no Task built."""
         entry = self._entry(rel, size, mtime_ns)
         if entry is None:
             return None
@@ -249,24 +254,25 @@ class TasksCache:
         return lines, text, diagnostics
 
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
-        self.keep(note, tasks, diagnostics, *listing_lines(tasks, self.policy))
+        self.keep(note, note_entry(tasks, diagnostics, self.policy))
 
-    def keep(
-        self,
-        note: Note,
-        tasks: list[Task],
-        diagnostics: list[Diagnostic],
-        lines: tuple[Line, ...],
-        text: bytes,
-    ) -> None:
-        """`store` with the note's `listing_lines` already made; kept as its record's bytes."""
+    def keep(self, note: Note, entry: NoteEntry) -> None:
+        """`store` of a note's `note_entry`, made here or by a worker process."""
         self.seen.add(note.path)
         if self.now_ns - note.mtime_ns < _RACY_NS:
             return
-        rows = zlib.compress(marshal.dumps(tuple(_encode(t) for t in tasks), 4), _ZLIB_LEVEL)
-        diagnostic_rows = tuple(map(_diagnostic_row, diagnostics))
-        entry = (note.path, note.size, note.mtime_ns, diagnostic_rows, lines, text, rows)
-        self.fresh[note.path] = marshal.dumps(entry, 4)
+        self.fresh[note.path] = (note.size, note.mtime_ns, *entry)
+
+    def _pieces(self, kept: list[str]) -> Iterator[bytes]:
+        """The file, one note's record at a time (never whole in memory), its checksum last."""
+        yield self._header()
+        digest = hashlib.blake2b(digest_size=_DIGEST)
+        for rel in kept:
+            record = marshal.dumps((rel, *(self.fresh.get(rel) or self.entries[rel])), 4)
+            for piece in (_RECORD.pack(len(record)), record):
+                digest.update(piece)
+                yield piece
+        yield digest.digest()
 
     def save(self) -> bool:
         """Write what changed; False when nothing needed writing or the file cannot be written."""
@@ -277,16 +283,9 @@ class TasksCache:
             return False
         if not self.writable:
             return False
-        chunks: list[bytes | memoryview] = []
-        digest = hashlib.blake2b(digest_size=_DIGEST)
-        for rel in sorted(kept):
-            record = self.fresh.get(rel) or self.raw[rel]
-            for chunk in (_RECORD.pack(len(record)), record):
-                digest.update(chunk)
-                chunks.append(chunk)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            replace_file(self.path, [self._header(), digest.digest(), *chunks], mode=0o600)
+            replace_file(self.path, self._pieces(sorted(kept)), mode=0o600)
         except OSError as exc:
             log.info("cannot write the parse cache %s (%s); notes are parsed again next time", self.path, exc)
             return False

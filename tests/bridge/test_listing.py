@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import bridge.listing
 from bridge.cli import app
 from bridge.groups import GroupPolicy, group_tasks, join_groups, note_links
 from bridge.model import Task
-from bridge.output import task_json, task_json_parts
+from bridge.output import task_json, tasks_json_parts
 from bridge.parse import parse_note
 from bridge.vault import scan
 from tests.bridge.test_groups_fast import LINES, THRESHOLDS
@@ -97,15 +99,18 @@ def test_generated_notes_join_alike(
     assert _joined(parsed, policy) == group_tasks([t for note in parsed for t in note], policy)
 
 
-def test_the_json_parts_of_a_task_are_its_json_around_the_group(tmp_path: Path):
+def test_the_json_parts_of_tasks_are_their_json_around_the_group(tmp_path: Path):
     messy_vault(tmp_path, notes=40)
     tasks = scan(tmp_path).tasks
     assert len(tasks) > 200
-    for task in tasks:
-        head, tail = task_json_parts(task)
-        for group in (None, task.key, 'a "quoted" group ü'):
-            expected = json.dumps(task_json(task, group), ensure_ascii=False)
-            assert head + json.dumps(group, ensure_ascii=False) + tail == expected
+    tricky = replace(tasks[0], description='}, {"key": x, "group": null, "status_type": \0 ü')
+    for some in ([], tasks[:1], tasks, [tricky, *tasks[:3]]):
+        parts = tasks_json_parts(some).split("\0")
+        assert len(parts) == max(2 * len(some), 1)
+        for at, task in enumerate(some):
+            for group in (None, task.key, 'a "quoted" group ü'):
+                expected = json.dumps(task_json(task, group), ensure_ascii=False)
+                assert parts[2 * at] + json.dumps(group, ensure_ascii=False) + parts[2 * at + 1] == expected
 
 
 # --- the command, new path against the reference -------------------------------------------------
@@ -188,3 +193,50 @@ def test_one_folder_and_one_note_are_listed_alike(tmp_path: Path, cache_home: Pa
         reference = _tasks(target, "--no-cache")
         assert _tasks(target) == reference
         assert _tasks(target) == reference
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes from the second note parsed on, with few notes in flight."""
+    monkeypatch.setattr(bridge.listing, "PARALLEL_AFTER", 1)
+    monkeypatch.setattr(bridge.listing, "WORKERS", 2)
+    monkeypatch.setattr(bridge.listing, "IN_FLIGHT", 3)
+
+
+@pytest.mark.parametrize("env", POLICIES[:2])
+def test_notes_parsed_by_worker_processes_are_listed_alike(tmp_path: Path, cache_home: Path, parallel, env):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 40)
+    _age(*notes)
+    _assert_listings_alike(vault, env)
+    # every third note changed: parsed ones come back between cached ones, in vault order
+    for note in notes[::3]:
+        note.write_text(
+            note.read_text(encoding="utf-8") + "\n- [ ] One more thing @Dana Kim\n", encoding="utf-8"
+        )
+    _age(*notes[::3])
+    reference = _tasks(vault, "--no-cache", env=env)
+    assert _tasks(vault, env=env) == reference
+    assert _tasks(vault, env=env) == reference
+
+
+def test_a_note_a_worker_cannot_parse_is_named(
+    tmp_path: Path, cache_home: Path, parallel, monkeypatch: pytest.MonkeyPatch
+):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 10)
+    _age(*notes)
+    broken = notes[6].relative_to(vault).as_posix()
+    real = bridge.listing.note_entry
+
+    def failing(tasks, diagnostics, policy):  # type: ignore[no-untyped-def]
+        if tasks and tasks[0].source.path == broken:
+            raise ValueError("a parser bug")
+        return real(tasks, diagnostics, policy)
+
+    monkeypatch.setattr(bridge.listing, "note_entry", failing)  # the forked workers inherit it
+    result = CliRunner().invoke(app, ["tasks", str(vault), "--json"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, RuntimeError)
+    assert broken in str(result.exception)
+    assert "a parser bug" in str(result.exception)

@@ -211,7 +211,7 @@ def test_an_entry_that_does_not_decode_is_read_again(messy, cache_home, reads, p
     rel = next(rel for rel, entry in cache.entries.items() if entry[3])  # a note with tasks
     entry = list(cache.entries[rel])
     entry[{"diagnostics": 2, "lines": 3, "text": 4, "rows": 5}[part]] = damaged
-    cache.fresh[rel] = marshal.dumps((rel, *entry), 4)
+    cache.fresh[rel] = tuple(entry)  # type: ignore[assignment]
     cache.seen = set(cache.entries)
     cache.hit_paths = set(cache.entries) - {rel}
     assert cache.save()
