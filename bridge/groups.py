@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz, process
-
 from bridge.model import Task
+
+# rapidfuzz is imported where descriptions are compared: a listing from the cache never does.
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -40,6 +40,8 @@ class GroupPolicy:
 
 def similarity(a: Task, b: Task) -> float:
     """Token-set similarity (0-100) of two normalised descriptions: word order and extra detail forgiven."""
+    from rapidfuzz import fuzz
+
     return float(fuzz.token_set_ratio(a.norm, b.norm))
 
 
@@ -91,6 +93,8 @@ def _candidates(texts: list[str], cutoff: float) -> list[set[int]] | None:
        longer than that holds a shared word, and the other set is among those words' sets. The
        same holds when one set holds the other (every word is shared).
     """
+    from rapidfuzz import fuzz, process
+
     if not 0.0 < cutoff <= 100.0:
         return None
     later: list[set[int]] = [set() for _ in texts]
@@ -133,6 +137,8 @@ def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: 
       group that can reach the threshold (`_candidates`); that call's cutoff, one point under the
       threshold, only prefilters: every pair it keeps is scored again exactly as `similarity` does.
     """
+    from rapidfuzz import fuzz, process
+
     for is_open in (True, False):
         by_set: dict[str, int] = {}
         stand_ins: list[int] = []

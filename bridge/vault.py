@@ -12,13 +12,14 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bridge.exchange import SAVED_SUFFIX, TEMP_SUFFIX
-from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
-from bridge.parse import parse_note
 from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
+
+if TYPE_CHECKING:  # the parser and grouping are imported by `scan`: a cached listing needs neither
+    from bridge.groups import GroupPolicy
 
 __all__ = [
     "DEFAULT_MAX_NOTE_BYTES",
@@ -276,6 +277,9 @@ def scan(
 
     `root` is the vault the path lies in, when known (BRIDGE_VAULT); else `find_root` decides.
     """
+    from bridge.groups import group_tasks
+    from bridge.parse import parse_note
+
     result = start_scan(path, root)
 
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
