@@ -138,7 +138,7 @@ def tasks(
         if as_json and settings.routes is None and not settings.connector and not sys.stdout.isatty():
             # the common case, from the cache's listing lines: no Task object for an unchanged note
             from bridge.listing import list_tasks
-            from bridge.output import write_json_parts
+            from bridge.output import write_json_chunks
 
             policy = settings.group_policy()
             listing = list_tasks(
@@ -146,7 +146,7 @@ def tasks(
             )
             notes.save()
             print_diagnostics(listing.scan.root, listing.scan.diagnostics)
-            write_json_parts(listing.items(chosen))
+            write_json_chunks(listing.chunks(chosen))
             return
     result = scan(
         target,

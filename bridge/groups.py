@@ -6,7 +6,7 @@ next note; each such set becomes one group, synced as one tracker task (design s
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -20,6 +20,7 @@ __all__ = [
     "Group",
     "GroupPolicy",
     "build_groups",
+    "carried_key",
     "group_tasks",
     "join_groups",
     "note_links",
@@ -236,28 +237,51 @@ def note_links(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list
     return [union.find(i) for i in range(len(tasks))]
 
 
-def join_groups(
-    keys: Sequence[str], links: Sequence[int], carried: Sequence[tuple[str | None, str] | None]
-) -> list[str | None]:
+def carried_key(task: Task) -> str | None:
+    """What carries an open line forward into later notes under scope "vault": its owner and its
+    words, as one string (note text holds no NUL, so `owner NUL norm`, or `NUL NUL norm` without
+    an owner, reads back one way only); None for a line that cannot be carried."""
+    if not task.norm or not task.status_type.is_open:
+        return None
+    return f"\0\0{task.norm}" if task.owner is None else f"{task.owner}\0{task.norm}"
+
+
+def join_groups(keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]) -> list[str | None]:
     """`group_tasks` of a vault from what each note's lines keep: their keys, `links` (each line's
-    `note_links` answer, as an index into the vault's lines) and what carries a line forward
-    between notes ((owner, norm) of an open line, None for the others or with scope "note").
+    `note_links` answer, as an index into the vault's lines) and `carried` (`carried_key`, or
+    None everywhere with scope "note").
 
     The same groups: union-find's components do not depend on the order of the joins, and a
-    near-duplicate bucket never spans notes.
+    near-duplicate bucket never spans notes. Only the lines that share a key or a carried key
+    with another, or are linked, are joined; every other line stands alone.
     """
+    key_count = Counter(keys)
+    carried_count = Counter(carried)
+    carried_count[None] = 0
+    joined = [
+        i
+        for i, (key, link, line) in enumerate(zip(keys, links, carried, strict=True))
+        if key_count[key] > 1 or link != i or carried_count[line] > 1
+    ]
     union = _Union(len(keys))
-    by_key: dict[str, int] = {}
-    first_carried: dict[tuple[str | None, str], int] = {}
     join = union.join
-    for i, key in enumerate(keys):  # a join of a line with itself is skipped: most lines have none
-        if (first := by_key.setdefault(key, i)) != i:
+    first_key: dict[str, int] = {}
+    first_carried: dict[str, int] = {}
+    for i in joined:
+        if (first := first_key.setdefault(keys[i], i)) != i:
             join(first, i)
         if (link := links[i]) != i:
             join(link, i)
         if (line := carried[i]) is not None and (first := first_carried.setdefault(line, i)) != i:
             join(first, i)
-    return _group_keys(union, keys)
+    groups: list[str | None] = [None] * len(keys)
+    members = set(joined).union(links[i] for i in joined)
+    roots = {i: union.find(i) for i in members}
+    sizes = Counter(roots.values())
+    for i, root in roots.items():
+        if sizes[root] > 1:
+            groups[i] = keys[root]
+    return groups
 
 
 @dataclass(frozen=True, slots=True)

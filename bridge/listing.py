@@ -2,7 +2,7 @@
 
 A listing of a large vault spends most of its time on work that does not change while its notes
 do not: building Task objects, comparing descriptions for near-duplicates, encoding JSON. Each
-note's part of that is kept in the parse cache (`bridge.tasks_cache.Line`), so a warm listing
+note's part of that is kept in the parse cache (`bridge.tasks_cache.Lines`), so a warm listing
 only joins the notes' groups across the vault, applies the filters and writes the kept text.
 The output is byte for byte what `print_json` writes of `task_json` for the same scan.
 """
@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain
 from pathlib import Path
 
 from bridge.groups import GroupPolicy, join_groups
 from bridge.model import Diagnostic, StatusType
 from bridge.selection import Selection
 from bridge.signifiers import Dialect
-from bridge.tasks_cache import Line, NoteEntry, TasksCache, json_parts, note_entry
+from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_text
 from bridge.vault import Note, Scan, read_notes, start_scan
 
 __all__ = ["Listing", "list_tasks"]
@@ -32,62 +33,83 @@ _STATUS_TYPES = {s.value: s for s in StatusType}
 PARALLEL_AFTER = 300
 WORKERS = min(2, os.cpu_count() or 1)
 IN_FLIGHT = 64  # notes sent to the workers and not added yet, at most
-Hit = tuple[tuple[Line, ...], bytes, list[Diagnostic]]
+Hit = tuple[Lines, bytes, list[Diagnostic]]
+# Between two items of a note's JSON text (see `tasks_json_parts`): cut there, with a control
+# character JSON never holds, when only some of a note's tasks are shown.
+_BETWEEN = '}, {"key": '
+_CUT = '}\x01{"key": '
 
 
 class Listing:
-    """The lines of a scan, in vault order, and what they become as JSON items."""
+    """The tasks of a scan, note by note in vault order, as a listing needs them (`Lines`)."""
 
     def __init__(self, scan: Scan, scope: str) -> None:
         self.scan = scan
         self.scope = scope
-        self.lines: list[Line] = []
-        self.links: list[int] = []  # each line's `Line` link, as an index into `lines`
-        self.texts: list[tuple[int, bytes]] = []  # each note's first line and its JSON text
+        self.keys: list[str] = []
+        self.carried: list[str | None] = []
+        self.links: list[int] = []  # as indexes into the whole listing
+        self.notes: list[tuple[int, int, bytes, bytes]] = []  # each note's lines, filters and JSON text
 
-    def add(self, rel: str, lines: tuple[Line, ...], text: bytes, diagnostics: list[Diagnostic]) -> None:
+    def add(self, rel: str, lines: Lines, text: bytes, diagnostics: list[Diagnostic]) -> None:
         """One note's lines, JSON text and diagnostics, as `scan` adds a note's tasks."""
-        offset = len(self.lines)
-        if lines:
-            self.texts.append((offset, text))
-        self.lines.extend(lines)
-        self.links.extend(line[6] + offset for line in lines)
+        keys, carried, links, filters = lines
+        start = len(self.keys)
+        if keys:
+            self.notes.append((start, start + len(keys), filters, text))
+            self.keys += keys
+            self.carried += carried
+            self.links += [start + link for link in links] if start else links
         self.scan.diagnostics.extend(diagnostics)
         if any(d.unread for d in diagnostics):  # tasks may be missing
             self.scan.unread.append(rel)
 
-    def picked(self, selection: Selection) -> list[int]:
-        """`Selection.pick` over the lines."""
+    def picked(self, selection: Selection) -> list[int] | None:
+        """`Selection.pick` over the listing; None for all of it."""
         if not selection.filters:
-            chosen = range(len(self.lines))
-            return list(chosen if selection.limit is None else chosen[: selection.limit])
+            return None if selection.limit is None else list(range(min(selection.limit, len(self.keys))))
         match = selection.matches_values
-        picked = [
-            i for i, line in enumerate(self.lines) if match(_STATUS_TYPES[line[1]], line[2], line[3], line[4])
-        ]
+        picked: list[int] = []
+        for start, _end, filters, _text in self.notes:
+            statuses, owners, dues, tags = note_filters(filters)
+            picked += (
+                start + at
+                for at, row in enumerate(zip(statuses, owners, dues, tags, strict=True))
+                if match(_STATUS_TYPES[row[0]], *row[1:])
+            )
+            if selection.limit is not None and len(picked) >= selection.limit:
+                break
         return picked if selection.limit is None else picked[: selection.limit]
 
-    def items(self, selection: Selection) -> Iterator[str]:
-        """The JSON text of each task shown, with its group filled in, one note's text at a time."""
-        lines = self.lines
-        carried = [line[5] for line in lines] if self.scope == "vault" else [None] * len(lines)
-        groups = join_groups([line[0] for line in lines], self.links, carried)
+    def chunks(self, selection: Selection) -> Iterator[str]:
+        """The JSON items shown, with their groups filled in: one string of items a note."""
+        carried = self.carried if self.scope == "vault" else [None] * len(self.keys)
+        groups = join_groups(self.keys, self.links, carried)
         quoted: dict[str | None, str] = {None: "null"}  # a group's JSON, once per group
-        starts = [start for start, _ in self.texts]
-        ends = [*starts[1:], len(lines)]
-        start, end = 0, 0  # the lines of the note whose JSON parts are at hand
-        parts: list[str] = []
-        for i in self.picked(selection):
-            if i >= end:
-                note = bisect_right(starts, i) - 1
-                start, end = starts[note], ends[note]
-                parts = json_parts(self.texts[note][1])
-            group = groups[i]
-            value = quoted.get(group)
-            if value is None:
-                value = quoted[group] = json.dumps(group, ensure_ascii=False)
-            at = 2 * (i - start)
-            yield parts[at] + value + parts[at + 1]
+
+        def value(group: str | None) -> str:
+            found = quoted.get(group)
+            if found is None:
+                found = quoted[group] = json.dumps(group, ensure_ascii=False)
+            return found
+
+        picked = self.picked(selection)
+        for start, end, _filters, text in self.notes:
+            if picked is None:
+                shown: Sequence[int] = range(start, end)
+            else:
+                shown = picked[bisect_left(picked, start) : bisect_left(picked, end)]
+                if not shown:
+                    continue
+            values = [value(groups[i]) for i in shown]
+            if len(shown) == end - start:  # the whole note: its text with the groups between
+                parts = note_text(text).split("\0")
+                yield "".join(chain.from_iterable(zip(parts[:-1], values, strict=True))) + parts[-1]
+            else:
+                items = note_text(text).replace(_BETWEEN, _CUT).split("\x01")
+                yield ", ".join(items[i - start].replace("\0", v) for i, v in zip(shown, values, strict=True))
+            if picked is not None and shown[-1] == picked[-1]:
+                return
 
 
 def list_tasks(
@@ -108,9 +130,10 @@ def list_tasks(
     parsed = 0
 
     def add(note: Note, entry: NoteEntry) -> None:
-        diagnostic_rows, lines, text, _rows = entry
+        diagnostic_rows, keys, carried, links, filters, text, _rows = entry
         cache.keep(note, entry)
-        listing.add(note.path, lines, text, [Diagnostic(*row) for row in diagnostic_rows])
+        diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
+        listing.add(note.path, (keys, carried, links, filters), text, diagnostics)
 
     def settle(most: int) -> None:
         """Add the notes in front that are ready, and wait for more while over `most` wait."""

@@ -30,7 +30,7 @@ __all__ = [
     "print_tasks_table",
     "task_json",
     "tasks_json_parts",
-    "write_json_parts",
+    "write_json_chunks",
 ]
 
 
@@ -77,34 +77,28 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
 _compact = json.JSONEncoder(ensure_ascii=False).encode  # what `print_json` writes when piped
 
 
-# Compact JSON holds a `"` outside strings only (inside one it is `\"`), so these runs, each
-# starting or ending with one, occur only where they are: between two items, and at the group
-# of an item (`task_json` puts "status_type" after "group").
-_BETWEEN = '}, {"key": '
+# Compact JSON holds a `"` outside strings only (inside one it is `\"`), so this run, which holds
+# some, occurs only where it is: at the group of an item (`task_json` puts "status_type" after it).
 _GROUP = ', "group": null, "status_type": '
 
 
 def tasks_json_parts(tasks: Sequence[Task]) -> str:
-    """The compact JSON text of tasks with no group and no connector, cut around each group value:
-    head, tail, head, tail... joined by NUL (compact JSON escapes control characters, so holds
-    none). `head + json(group) + tail` is what `print_json` writes of `task_json(task, group)`,
-    so a listing can keep the text of a note's tasks and fill in only their groups."""
+    """The compact JSON items of tasks with no group and no connector, joined by ", " as in a
+    list, with a NUL (compact JSON escapes control characters, so holds none) in place of each
+    group value: filled in, it is what `print_json` writes between `[` and `]` of `task_json`
+    items, so a listing can keep a note's text and fill in only the groups."""
     text = _compact([task_json(task, None) for task in tasks])[1:-1]
-    return text.replace(_BETWEEN, '}\0{"key": ').replace(_GROUP, ', "group": \0, "status_type": ')
+    return text.replace(_GROUP, ', "group": \0, "status_type": ')
 
 
-def write_json_parts(parts: Iterable[str], *, chunk: int = 4096) -> None:
-    """A JSON array of compact items, written in pieces of `chunk` items: the bytes `print_json`
-    writes when piped, without holding the whole document as one string."""
+def write_json_chunks(chunks: Iterable[str], *, every: int = 256) -> None:
+    """A JSON array of compact items given as strings of one or more items joined by ", ": the
+    bytes `print_json` writes when piped, written every `every` strings, never whole."""
     write = sys.stdout.write
     pending = ["["]
-    first = True
-    for part in parts:
-        if not first:
-            pending.append(", ")
-        first = False
-        pending.append(part)
-        if len(pending) >= chunk:
+    for at, chunk in enumerate(chunks):
+        pending += (", ", chunk) if at else (chunk,)
+        if len(pending) >= every:
             write("".join(pending))
             pending = []
     pending.append("]\n")

@@ -5,8 +5,8 @@ so `bridge tasks` keeps its own cache: one file, never inside the vault, holding
 size, mtime, diagnostics and tasks as plain values (`marshal`, not JSON, not pickle: loading it
 builds plain values and runs no code). A note whose (path, size, mtime) is unchanged is only
 stat'ed. Each note keeps what `bridge tasks --json` needs of its tasks apart from the Task rows:
-the values the filters and grouping read (`Line`) and, compressed, the JSON text of each task
-around its group, so a listing of unchanged notes builds no Task object and compares no
+the values grouping and the filters read (`Lines`) and, compressed, the JSON text of its tasks
+around their groups, so a listing of unchanged notes builds no Task object and compares no
 description again. The Task rows stay compressed too, decoded only for a table or a routed
 listing. The file is one record per note, so a note's record is read, and written, whole.
 
@@ -33,18 +33,28 @@ from typing import Any
 
 from bridge import __version__
 from bridge.atomic import replace_file
-from bridge.groups import GroupPolicy, note_links
+from bridge.groups import GroupPolicy, carried_key, note_links
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
 from bridge.output import tasks_json_parts
 from bridge.vault import TASKS_SETTINGS, Note
 
-__all__ = ["Line", "TasksCache", "cache_file", "default_folder", "json_parts", "note_entry"]
+__all__ = [
+    "Filters",
+    "Lines",
+    "NoteEntry",
+    "TasksCache",
+    "cache_file",
+    "default_folder",
+    "note_entry",
+    "note_filters",
+    "note_text",
+]
 
 log = logging.getLogger(__name__)
 
 _MAGIC = b"task-bridge parse cache\n"
 # Raised whenever the encoding below changes; the Task fields' names are part of the fingerprint too.
-_FORMAT = b"3"
+_FORMAT = b"4"
 _DIGEST = 16
 _RACY_NS = 2_000_000_000
 
@@ -63,20 +73,35 @@ _SPELLINGS: dict[str | None, Spelling | None] = {None: None, **{s.value: s for s
 _PRIORITY_VALUE = {p: v for v, p in _PRIORITIES.items()}
 _SPELLING_VALUE = {s: v for v, s in _SPELLINGS.items()}
 
-# One task as a listing needs it: key, status type, owner, due, tags, (owner, norm) when it can be
-# carried forward (open, with words) else None, and the index of the line it joins in its note
-# (`note_links`).
-Line = tuple[str, str, str | None, str | None, tuple[str, ...], tuple[str | None, str] | None, int]
-_LINE = 7
-# One note: (size, mtime_ns, diagnostic rows, its tasks' lines, their JSON text, their Task rows);
-# the JSON text is `tasks_json_parts`, UTF-8, zlib; the rows are marshalled, then zlib.
-NoteEntry = tuple[tuple[tuple[Any, ...], ...], tuple[Line, ...], bytes, bytes]
-Entry = tuple[int, int, tuple[tuple[Any, ...], ...], tuple[Line, ...], bytes, bytes]
+# What a listing needs of one note's tasks, one tuple per field, so that an unchanged note costs
+# few objects to load: their keys; what carries each forward between notes (`carried_key`, None
+# when it cannot be); the line each joins inside the note (`note_links`); and, for the filters
+# alone (read only when a filter is given), their status types, owners, due dates and tags,
+# marshalled.
+Lines = tuple[tuple[str, ...], tuple[str | None, ...], tuple[int, ...], bytes]
+Filters = tuple[tuple[str, ...], tuple[str | None, ...], tuple[str | None, ...], tuple[tuple[str, ...], ...]]
+# One note parsed: (diagnostic rows, *Lines, its tasks' JSON text, their Task rows); the JSON
+# text is `tasks_json_parts`, UTF-8, zlib; the rows are marshalled, then zlib.
+NoteEntry = tuple[
+    tuple[tuple[Any, ...], ...], tuple[str, ...], tuple[str | None, ...], tuple[int, ...], bytes, bytes, bytes
+]
+# One note kept: (size, mtime_ns, *NoteEntry).
+Entry = tuple[
+    int,
+    int,
+    tuple[tuple[Any, ...], ...],
+    tuple[str, ...],
+    tuple[str | None, ...],
+    tuple[int, ...],
+    bytes,
+    bytes,
+    bytes,
+]
+_FIELDS = 9
 # The file: a header, then per note its record's length and the record, (path, *Entry)
 # marshalled, then the checksum of all records.
 _RECORD = struct.Struct("<I")
 _ZLIB_LEVEL = 1  # fast: the text is mostly the same field names again
-_FIELDS = 6
 
 
 def default_folder() -> Path:
@@ -126,32 +151,33 @@ def _decode(row: tuple[Any, ...]) -> Task:
 
 def note_entry(tasks: list[Task], diagnostics: list[Diagnostic], policy: GroupPolicy) -> NoteEntry:
     """What the cache keeps of one parsed note, all plain values (a worker process can send it)."""
-    links = note_links(tasks, policy)
-    lines = tuple(
-        (
-            task.key,
-            _STATUS_VALUE[task.status_type],
-            task.owner,
-            task.due,
-            task.tags,
-            (task.owner, task.norm) if task.norm and task.status_type.is_open else None,
-            link,
-        )
-        for task, link in zip(tasks, links, strict=True)
+    filters: Filters = (
+        tuple(_STATUS_VALUE[t.status_type] for t in tasks),
+        tuple(t.owner for t in tasks),
+        tuple(t.due for t in tasks),
+        tuple(t.tags for t in tasks),
     )
-    text = tasks_json_parts(tasks)
     rows = marshal.dumps(tuple(_encode(t) for t in tasks), 4)
     return (
         tuple(map(_diagnostic_row, diagnostics)),
-        lines,
-        zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL),
+        tuple(t.key for t in tasks),
+        tuple(carried_key(t) for t in tasks),
+        tuple(note_links(tasks, policy)),
+        marshal.dumps(filters, 4),
+        zlib.compress(tasks_json_parts(tasks).encode("utf-8"), _ZLIB_LEVEL),
         zlib.compress(rows, _ZLIB_LEVEL),
     )
 
 
-def json_parts(text: bytes) -> list[str]:
-    """The (head, tail) JSON parts of a note's tasks, flat, from `note_entry`'s text."""
-    return zlib.decompress(text).decode("utf-8").split("\0")
+def note_filters(filters: bytes) -> Filters:
+    """A note's `Filters`, from its `Lines`."""
+    found: Filters = marshal.loads(filters)  # noqa: S302 - from the checked cache file
+    return found
+
+
+def note_text(text: bytes) -> str:
+    """A note's `tasks_json_parts`, from `note_entry`'s text."""
+    return zlib.decompress(text).decode("utf-8")
 
 
 class TasksCache:
@@ -221,7 +247,7 @@ class TasksCache:
         if entry is None:
             return None
         try:
-            rows = marshal.loads(zlib.decompress(entry[5]))  # noqa: S302 - checked with the file
+            rows = marshal.loads(zlib.decompress(entry[8]))  # noqa: S302 - checked with the file
             tasks = [_decode(row) for row in rows]
             diagnostics = [Diagnostic(*row) for row in entry[2]]
         except (ValueError, KeyError, TypeError, IndexError, EOFError, zlib.error) as exc:
@@ -233,25 +259,31 @@ class TasksCache:
 
     def lookup_lines(
         self, rel: str, size: int, mtime_ns: int
-    ) -> tuple[tuple[Line, ...], bytes, list[Diagnostic]] | None:
-        """`lookup` for a listing: the note's lines and JSON text (`note_entry`), no Task built."""
+    ) -> tuple[Lines, bytes, list[Diagnostic]] | None:
+        """`lookup` for a listing: the note's `Lines` and JSON text (`note_entry`), no Task built."""
         entry = self._entry(rel, size, mtime_ns)
         if entry is None:
             return None
-        lines, text = entry[3], entry[4]
+        _size, _mtime, diagnostic_rows, keys, carried, links, filters, text, _rows = entry
         try:
-            if type(lines) is not tuple or not all(
-                type(line) is tuple and len(line) == _LINE for line in lines
+            count = len(keys)
+            if not (
+                type(keys) is tuple
+                and type(carried) is tuple
+                and type(links) is tuple
+                and len(carried) == count
+                and len(links) == count
+                and all(type(link) is int and 0 <= link < count for link in links)
+                and type(filters) is bytes
+                and type(text) is bytes
             ):
                 raise TypeError("listing lines")  # noqa: TRY301 - one way out for every kind of damage
-            if type(text) is not bytes:
-                raise TypeError("listing text")  # noqa: TRY301
-            diagnostics = [Diagnostic(*row) for row in entry[2]]
+            diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             log.info("parse cache entry of %s is unreadable (%r); reading the note again", rel, exc)
             return None
         self.hit_paths.add(rel)
-        return lines, text, diagnostics
+        return (keys, carried, links, filters), text, diagnostics
 
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
         self.keep(note, note_entry(tasks, diagnostics, self.policy))

@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 import bridge.listing
 from bridge.cli import app
-from bridge.groups import GroupPolicy, group_tasks, join_groups, note_links
-from bridge.model import Task
+from bridge.groups import GroupPolicy, carried_key, group_tasks, join_groups, note_links
+from bridge.model import StatusType, Task
 from bridge.output import task_json, tasks_json_parts
 from bridge.parse import parse_note
 from bridge.vault import scan
@@ -38,13 +38,12 @@ def _joined(notes: Sequence[Sequence[Task]], policy: GroupPolicy) -> list[str | 
     """`group_tasks` of the notes' tasks, as a listing finds it from each note's `note_links`."""
     keys: list[str] = []
     links: list[int] = []
-    carried: list[tuple[str | None, str] | None] = []
+    carried: list[str | None] = []
     for tasks in notes:
         offset = len(keys)
         links += [offset + link for link in note_links(tasks, policy)]
         keys += [t.key for t in tasks]
-        vault = policy.scope == "vault"
-        carried += [(t.owner, t.norm) if vault and t.status_type.is_open and t.norm else None for t in tasks]
+        carried += [carried_key(t) if policy.scope == "vault" else None for t in tasks]
     return join_groups(keys, links, carried)
 
 
@@ -99,18 +98,31 @@ def test_generated_notes_join_alike(
     assert _joined(parsed, policy) == group_tasks([t for note in parsed for t in note], policy)
 
 
-def test_the_json_parts_of_tasks_are_their_json_around_the_group(tmp_path: Path):
+def test_the_json_text_of_tasks_is_their_json_items_around_the_groups(tmp_path: Path):
     messy_vault(tmp_path, notes=40)
     tasks = scan(tmp_path).tasks
     assert len(tasks) > 200
     tricky = replace(tasks[0], description='}, {"key": x, "group": null, "status_type": \0 ü')
     for some in ([], tasks[:1], tasks, [tricky, *tasks[:3]]):
         parts = tasks_json_parts(some).split("\0")
-        assert len(parts) == max(2 * len(some), 1)
-        for at, task in enumerate(some):
-            for group in (None, task.key, 'a "quoted" group ü'):
-                expected = json.dumps(task_json(task, group), ensure_ascii=False)
-                assert parts[2 * at] + json.dumps(group, ensure_ascii=False) + parts[2 * at + 1] == expected
+        assert len(parts) == len(some) + 1
+        for groups in ([None] * len(some), [t.key for t in some], ['a "quoted" group ü'] * len(some)):
+            values = [json.dumps(g, ensure_ascii=False) for g in groups]
+            filled = "".join(p + v for p, v in zip(parts, values, strict=False)) + parts[-1]
+            expected = json.dumps(
+                [task_json(t, g) for t, g in zip(some, groups, strict=True)], ensure_ascii=False
+            )
+            assert f"[{filled}]" == expected
+
+
+def test_carried_keys_tell_owners_apart_as_tuples_do(tmp_path: Path):
+    messy_vault(tmp_path, notes=60)
+    tasks = scan(tmp_path).tasks
+    pairs = {(t.owner, t.norm) for t in tasks if t.norm and t.status_type.is_open}
+    keys = {carried_key(t) for t in tasks} - {None}
+    assert len(keys) == len(pairs) > 100
+    no_owner = replace(tasks[0], owner=None, norm="x", status_type=StatusType.TODO)
+    assert carried_key(no_owner) != carried_key(replace(no_owner, owner=""))
 
 
 # --- the command, new path against the reference -------------------------------------------------

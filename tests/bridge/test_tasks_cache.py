@@ -196,8 +196,10 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(messy, cache_home, reads, d
     [
         ("rows", zlib.compress(marshal.dumps((("not", "a", "task"),)))),
         ("rows", b"\xff not zlib"),
-        ("lines", (("not", "a", "task"),)),
-        ("lines", "not lines"),
+        ("keys", "not keys"),
+        ("carried", ()),
+        ("links", (10**6,) * 200),
+        ("links", ("0",) * 200),
         ("text", "not bytes"),
         ("diagnostics", (("too", "many", 1, False, "values"),)),
     ],
@@ -210,7 +212,8 @@ def test_an_entry_that_does_not_decode_is_read_again(messy, cache_home, reads, p
     cache = TasksCache(messy, cache_home / "task-bridge" / "tasks")
     rel = next(rel for rel, entry in cache.entries.items() if entry[3])  # a note with tasks
     entry = list(cache.entries[rel])
-    entry[{"diagnostics": 2, "lines": 3, "text": 4, "rows": 5}[part]] = damaged
+    where = {"diagnostics": 2, "keys": 3, "carried": 4, "links": 5, "text": 7, "rows": 8}[part]
+    entry[where] = damaged[: len(entry[3])] if part == "links" else damaged
     cache.fresh[rel] = tuple(entry)  # type: ignore[assignment]
     cache.seen = set(cache.entries)
     cache.hit_paths = set(cache.entries) - {rel}
