@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -194,8 +193,8 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(messy, cache_home, reads, d
 @pytest.mark.parametrize(
     ("part", "damaged"),
     [
-        ("rows", zlib.compress(marshal.dumps((("not", "a", "task"),)))),
-        ("rows", b"\xff not zlib"),
+        ("rows", marshal.dumps((("not", "a", "task"),))),
+        ("rows", b"\xff not marshal"),
         ("keys", "not keys"),
         ("carried", ()),
         ("links", (10**6,) * 200),
