@@ -102,6 +102,9 @@ _FIELDS = 9
 # The file: a header, then per note its record's length and the record, (path, *Entry)
 # marshalled, then the checksum of all records.
 _RECORD = struct.Struct("<I")
+# The checksum finds a damaged or cut file, not a forged one (the file is the user's own): CRC-32,
+# three times as fast as BLAKE2 on a large vault's file.
+_CHECK = struct.Struct("<I")
 _ZLIB_LEVEL = 1  # fast: the text is mostly the same field names again
 
 
@@ -214,9 +217,9 @@ class TasksCache:
         except OSError:
             return {}
         header = self._header()
-        body = memoryview(data)[len(header) : -_DIGEST]
-        checksum = data[-_DIGEST:]
-        if not data.startswith(header) or hashlib.blake2b(body, digest_size=_DIGEST).digest() != checksum:
+        body = memoryview(data)[len(header) : -_CHECK.size]
+        checksum = _CHECK.unpack_from(data, len(data) - _CHECK.size)[0] if len(data) >= _CHECK.size else None
+        if not data.startswith(header) or zlib.crc32(body) != checksum:
             log.debug(
                 "parse cache %s is of another vault, version or settings, or damaged; ignored", self.path
             )
@@ -298,13 +301,13 @@ class TasksCache:
     def _pieces(self, kept: list[str]) -> Iterator[bytes]:
         """The file, one note's record at a time (never whole in memory), its checksum last."""
         yield self._header()
-        digest = hashlib.blake2b(digest_size=_DIGEST)
+        checksum = 0
         for rel in kept:
             record = marshal.dumps((rel, *(self.fresh.get(rel) or self.entries[rel])), 4)
             for piece in (_RECORD.pack(len(record)), record):
-                digest.update(piece)
+                checksum = zlib.crc32(piece, checksum)
                 yield piece
-        yield digest.digest()
+        yield _CHECK.pack(checksum)
 
     def save(self) -> bool:
         """Write what changed; False when nothing needed writing or the file cannot be written."""
