@@ -252,3 +252,12 @@ def test_a_note_a_worker_cannot_parse_is_named(
     assert isinstance(result.exception, RuntimeError)
     assert broken in str(result.exception)
     assert "a parser bug" in str(result.exception)
+
+
+def test_grouping_settings_changed_between_listings_of_one_cache(tmp_path: Path, cache_home: Path):
+    """The scope is applied when notes are joined; the threshold and the switch rebuild the cache."""
+    vault = tmp_path / "vault"
+    _age(*messy_vault(vault, 40))
+    for env in (*POLICIES, *reversed(POLICIES)):
+        reference = _tasks(vault, "--no-cache", env=env)
+        assert _tasks(vault, env=env) == reference, env
