@@ -25,14 +25,15 @@ from bridge.signifiers import Dialect
 from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_text
 from bridge.vault import Note, Scan, read_notes, start_scan
 
-__all__ = ["Listing", "list_tasks"]
+__all__ = ["Listing", "NoteError", "list_tasks"]
 
 _STATUS_TYPES = {s.value: s for s in StatusType}
 # A cold listing of a large vault parses its notes in worker processes, after this many notes
 # parsed here (a small vault, or a few changed notes, never pays for starting them).
 PARALLEL_AFTER = 300
 WORKERS = min(2, os.cpu_count() or 1)
-IN_FLIGHT = 64  # notes sent to the workers and not added yet, at most
+BATCH = 16  # notes sent to a worker at once
+IN_FLIGHT = 64  # notes sent to the workers and not added yet, at most (then, more are waited for)
 Hit = tuple[Lines, bytes, list[Diagnostic]]
 # Between two items of a note's JSON text (see `tasks_json_parts`): cut there, with a control
 # character JSON never holds, when only some of a note's tasks are shown.
@@ -118,14 +119,17 @@ def list_tasks(
     """Read `target` as `bridge.vault.scan` does, taking each unchanged note's lines from `cache`
     and parsing the others (which the cache then keeps).
 
-    Once `PARALLEL_AFTER` notes were parsed here, the rest are parsed by worker processes, at
-    most `IN_FLIGHT` notes ahead of the one added next: the notes are still added in vault
-    order, so the output is the same, and only a few notes' text is held at a time.
+    Once `PARALLEL_AFTER` notes were parsed here, the rest are parsed by worker processes, in
+    batches of `BATCH`, about `IN_FLIGHT` notes ahead of the one added next at most: the notes
+    are still added in vault order, so the output is the same, and only a few notes' text is
+    held at a time.
     """
     result = start_scan(target, root)
     listing = Listing(result, scope)
-    # Notes behind one still being parsed, in vault order: a parse to come, or a cache hit's lines.
-    waiting: deque[tuple[Note, Future[NoteEntry]] | tuple[str, Hit]] = deque()
+    # Notes behind one still being parsed, in vault order: one of a batch sent to the workers
+    # (with its place in the batch), or a cache hit's lines.
+    waiting: deque[tuple[Note, _Batch, int] | tuple[str, Hit, None]] = deque()
+    batch = _Batch()  # the notes to send next
     pool: ProcessPoolExecutor | None = None
     parsed = 0
 
@@ -135,20 +139,29 @@ def list_tasks(
         diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
         listing.add(note.path, (keys, carried, links, filters), text, diagnostics)
 
+    def send() -> None:
+        nonlocal batch
+        if pool is not None and batch.notes:
+            batch.future = pool.submit(_parse_in_worker, batch.notes)
+            batch = _Batch()
+
     def settle(most: int) -> None:
         """Add the notes in front that are ready, and wait for more while over `most` wait."""
         while waiting:
             item = waiting[0]
-            if isinstance(item[0], str):
+            if item[2] is None:
                 listing.add(item[0], *item[1])
             else:
-                note, future = item
-                if not future.done() and len(waiting) <= most:
+                note, sent, at = item
+                if sent.future is None or (not sent.future.done() and len(waiting) <= most):
                     return
                 try:
-                    entry = future.result()
-                except Exception as exc:
-                    raise RuntimeError(f"{note.path}: cannot be parsed ({exc!r})") from exc
+                    entry = sent.future.result()[at]
+                except NoteError:
+                    raise
+                except Exception as exc:  # a worker that died: the note is one of its batch
+                    paths = ", ".join(path for _text, path in sent.notes)
+                    raise NoteError(f"{paths}: cannot be parsed ({exc!r})") from exc
                 add(note, entry)
             waiting.popleft()
 
@@ -156,7 +169,7 @@ def list_tasks(
         found = cache.lookup_lines(rel, size, mtime_ns)
         if found is not None:
             if waiting:  # behind notes still being parsed: added in its turn
-                waiting.append((rel, found))
+                waiting.append((rel, found, None))
             else:
                 listing.add(rel, *found)
         return found is not None
@@ -170,14 +183,29 @@ def list_tasks(
             parsed += 1
             if pool is None:
                 add(note, parse_entry(text, note.path, result.dialect, cache.policy))
-            else:
-                waiting.append((note, pool.submit(_parse_in_worker, text, note.path)))
+                continue
+            waiting.append((note, batch, len(batch.notes)))
+            batch.notes.append((text, note.path))
+            if len(batch.notes) == BATCH:
+                send()
                 settle(IN_FLIGHT)
+        send()
         settle(0)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return listing
+
+
+class _Batch:
+    """Notes sent to a worker in one go (sending each alone costs the main process more than the
+    workers save), and the worker's answer."""
+
+    __slots__ = ("future", "notes")
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, str]] = []  # (text, path)
+        self.future: Future[list[NoteEntry]] | None = None
 
 
 def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
@@ -196,5 +224,15 @@ def _start_worker(dialect: Dialect, policy: GroupPolicy) -> None:
     _worker = (dialect, policy)
 
 
-def _parse_in_worker(text: str, rel: str) -> NoteEntry:
-    return parse_entry(text, rel, *_worker)
+def _parse_in_worker(notes: list[tuple[str, str]]) -> list[NoteEntry]:
+    entries = []
+    for text, rel in notes:
+        try:
+            entries.append(parse_entry(text, rel, *_worker))
+        except Exception as exc:
+            raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
+    return entries
+
+
+class NoteError(RuntimeError):
+    """A note a worker process could not parse (a bug): the message names it."""

@@ -209,10 +209,11 @@ def test_one_folder_and_one_note_are_listed_alike(tmp_path: Path, cache_home: Pa
 
 @pytest.fixture
 def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Worker processes from the second note parsed on, with few notes in flight."""
+    """Worker processes from the second note parsed on, in batches of three, few in flight."""
     monkeypatch.setattr(bridge.listing, "PARALLEL_AFTER", 1)
     monkeypatch.setattr(bridge.listing, "WORKERS", 2)
-    monkeypatch.setattr(bridge.listing, "IN_FLIGHT", 3)
+    monkeypatch.setattr(bridge.listing, "BATCH", 3)
+    monkeypatch.setattr(bridge.listing, "IN_FLIGHT", 4)
 
 
 @pytest.mark.parametrize("env", POLICIES[:2])
