@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 __all__ = ["replace_file"]
@@ -20,18 +20,24 @@ log = logging.getLogger(__name__)
 
 def replace_file(
     target: Path,
-    data: bytes,
+    data: bytes | Iterable[bytes],
     *,
     mode: int,
     owner: tuple[int, int] | None = None,
     still_valid: Callable[[], bool] | None = None,
 ) -> bool:
     """Atomically put `data` at `target` with `mode` (and `owner`, when permitted). `still_valid`
-    is asked just before the rename; when it says no, nothing is replaced and False is returned."""
+    is asked just before the rename; when it says no, nothing is replaced and False is returned.
+
+    `data` may be pieces, written one after the other as they come (a large file need not be
+    held whole in memory first)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bridge-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                handle.writelines(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)

@@ -133,7 +133,21 @@ def tasks(
         from bridge.tasks_cache import TasksCache, default_folder
 
         root = vault_root(target, settings.vault)
-        notes = TasksCache(root, default_folder(), whole=target.absolute() == root)
+        whole = target.absolute() == root
+        notes = TasksCache(root, default_folder(), whole=whole, policy=settings.group_policy())
+        if as_json and settings.routes is None and not settings.connector and not sys.stdout.isatty():
+            # the common case, from the cache's listing lines: no Task object for an unchanged note
+            from bridge.listing import list_tasks
+            from bridge.output import write_json_chunks
+
+            policy = settings.group_policy()
+            listing = list_tasks(
+                target, notes, max_bytes=settings.max_note_bytes, root=settings.vault, scope=policy.scope
+            )
+            notes.save()
+            print_diagnostics(listing.scan.root, listing.scan.diagnostics)
+            write_json_chunks(listing.chunks(chosen))
+            return
     result = scan(
         target,
         max_bytes=settings.max_note_bytes,

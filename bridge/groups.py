@@ -6,16 +6,26 @@ next note; each such set becomes one group, synced as one tracker task (design s
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz, process
-
 from bridge.model import Task
 
-__all__ = ["DEFAULT_THRESHOLD", "Group", "GroupPolicy", "build_groups", "group_tasks", "similarity"]
+# rapidfuzz is imported where descriptions are compared: a listing from the cache never does.
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Group",
+    "GroupPolicy",
+    "build_groups",
+    "carried_key",
+    "group_tasks",
+    "join_groups",
+    "note_links",
+    "similarity",
+]
 
 # token_set_ratio of the example note: its three repeated pairs score 100, 97.6 and 87.3; the
 # closest pair that is not a repeat scores 80.7. 85 sits in that gap (docs/format.md).
@@ -31,6 +41,8 @@ class GroupPolicy:
 
 def similarity(a: Task, b: Task) -> float:
     """Token-set similarity (0-100) of two normalised descriptions: word order and extra detail forgiven."""
+    from rapidfuzz import fuzz
+
     return float(fuzz.token_set_ratio(a.norm, b.norm))
 
 
@@ -82,6 +94,8 @@ def _candidates(texts: list[str], cutoff: float) -> list[set[int]] | None:
        longer than that holds a shared word, and the other set is among those words' sets. The
        same holds when one set holds the other (every word is shared).
     """
+    from rapidfuzz import fuzz, process
+
     if not 0.0 < cutoff <= 100.0:
         return None
     later: list[set[int]] = [set() for _ in texts]
@@ -124,6 +138,8 @@ def _join_near_duplicates(tasks: Sequence[Task], members: list[int], threshold: 
       group that can reach the threshold (`_candidates`); that call's cutoff, one point under the
       threshold, only prefilters: every pair it keeps is scored again exactly as `similarity` does.
     """
+    from rapidfuzz import fuzz, process
+
     for is_open in (True, False):
         by_set: dict[str, int] = {}
         stand_ins: list[int] = []
@@ -191,11 +207,81 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
     for members in buckets.values():
         if len(members) > 1:
             _join_near_duplicates(tasks, members, policy.threshold, union)
-    roots = [union.find(i) for i in range(len(tasks))]
+    return _group_keys(union, [task.key for task in tasks])
+
+
+def _group_keys(union: _Union, keys: Sequence[str]) -> list[str | None]:
+    """Each line's group key: its group's first key, None for a line alone."""
+    roots = [union.find(i) for i in range(len(keys))]
     sizes: defaultdict[int, int] = defaultdict(int)
     for root in roots:
         sizes[root] += 1
-    return [tasks[root].key if sizes[root] > 1 else None for root in roots]
+    return [keys[root] if sizes[root] > 1 else None for root in roots]
+
+
+def note_links(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list[int]:
+    """For the tasks of one note, the first line each is joined with inside the note (the same key,
+    a near-duplicate), itself when none: what a listing keeps per note, so that `join_groups`
+    groups a vault of unchanged notes without comparing any description again."""
+    policy = policy or GroupPolicy()
+    union = _Union(len(tasks))
+    by_key: dict[str, int] = {}
+    buckets: defaultdict[tuple[str | None, str | None], list[int]] = defaultdict(list)
+    for i, task in enumerate(tasks):
+        union.join(by_key.setdefault(task.key, i), i)
+        if policy.near_duplicates:
+            buckets[(task.owner, task.due)].append(i)
+    for members in buckets.values():
+        if len(members) > 1:
+            _join_near_duplicates(tasks, members, policy.threshold, union)
+    return [union.find(i) for i in range(len(tasks))]
+
+
+def carried_key(task: Task) -> str | None:
+    """What carries an open line forward into later notes under scope "vault": its owner and its
+    words, as one string (note text holds no NUL, so `owner NUL norm`, or `NUL NUL norm` without
+    an owner, reads back one way only); None for a line that cannot be carried."""
+    if not task.norm or not task.status_type.is_open:
+        return None
+    return f"\0\0{task.norm}" if task.owner is None else f"{task.owner}\0{task.norm}"
+
+
+def join_groups(keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]) -> list[str | None]:
+    """`group_tasks` of a vault from what each note's lines keep: their keys, `links` (each line's
+    `note_links` answer, as an index into the vault's lines) and `carried` (`carried_key`, or
+    None everywhere with scope "note").
+
+    The same groups: union-find's components do not depend on the order of the joins, and a
+    near-duplicate bucket never spans notes. Only the lines that share a key or a carried key
+    with another, or are linked, are joined; every other line stands alone.
+    """
+    key_count = Counter(keys)
+    carried_count = Counter(carried)
+    carried_count[None] = 0
+    joined = [
+        i
+        for i, (key, link, line) in enumerate(zip(keys, links, carried, strict=True))
+        if key_count[key] > 1 or link != i or carried_count[line] > 1
+    ]
+    union = _Union(len(keys))
+    join = union.join
+    first_key: dict[str, int] = {}
+    first_carried: dict[str, int] = {}
+    for i in joined:
+        if (first := first_key.setdefault(keys[i], i)) != i:
+            join(first, i)
+        if (link := links[i]) != i:
+            join(link, i)
+        if (line := carried[i]) is not None and (first := first_carried.setdefault(line, i)) != i:
+            join(first, i)
+    groups: list[str | None] = [None] * len(keys)
+    members = set(joined).union(links[i] for i in joined)
+    roots = {i: union.find(i) for i in members}
+    sizes = Counter(roots.values())
+    for i, root in roots.items():
+        if sizes[root] > 1:
+            groups[i] = keys[root]
+    return groups
 
 
 @dataclass(frozen=True, slots=True)

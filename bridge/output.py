@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge.model import Diagnostic, Task
+from bridge.model import Diagnostic, Priority, StatusType, Task
 from bridge.tables import Column, fits, table, write_tsv
 from bridge.wording import counted
 
@@ -29,10 +29,17 @@ __all__ = [
     "print_status",
     "print_tasks_table",
     "task_json",
+    "tasks_json_parts",
+    "write_json_chunks",
 ]
 
 
 MIN_TASK_WIDTH = 32  # a task's text is never squeezed narrower than this in a table
+
+
+# Enum members' `.value` is a slow descriptor; these plain lookups give the same strings.
+_STATUS_VALUE = {s: s.value for s in StatusType}
+_PRIORITY_VALUE: dict[Priority | None, str | None] = {None: None, **{p: p.value for p in Priority}}
 
 
 def task_json(task: Task, group: str | None, connector: str | None = None) -> dict[str, Any]:
@@ -40,18 +47,19 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
 
     `connector` is where `bridge sync` would send it (BRIDGE_ROUTES or BRIDGE_CONNECTOR), or None.
     """
+    source = task.source
     return {
         "key": task.key,
         "status": task.status,
         "description": task.description,
         "owner": task.owner,
         "due": task.due,
-        "priority": task.priority.value if task.priority else None,
+        "priority": _PRIORITY_VALUE[task.priority],
         "tags": list(task.tags),
-        "path": task.source.path,
-        "line": task.source.line,
+        "path": source.path,
+        "line": source.line,
         "group": group,
-        "status_type": task.status_type.value,
+        "status_type": _STATUS_VALUE[task.status_type],
         "scheduled": task.scheduled,
         "start": task.start,
         "created": task.created,
@@ -64,6 +72,37 @@ def task_json(task: Task, group: str | None, connector: str | None = None) -> di
         "parent": task.parent,  # the key of the task line this one is indented under
         "connector": connector,
     }
+
+
+_compact = json.JSONEncoder(ensure_ascii=False).encode  # what `print_json` writes when piped
+
+
+# Compact JSON holds a `"` outside strings only (inside one it is `\"`), so this run, which holds
+# some, occurs only where it is: at the group of an item (`task_json` puts "status_type" after it).
+_GROUP = ', "group": null, "status_type": '
+
+
+def tasks_json_parts(tasks: Sequence[Task]) -> str:
+    """The compact JSON items of tasks with no group and no connector, joined by ", " as in a
+    list, with a NUL (compact JSON escapes control characters, so holds none) in place of each
+    group value: filled in, it is what `print_json` writes between `[` and `]` of `task_json`
+    items, so a listing can keep a note's text and fill in only the groups."""
+    text = _compact([task_json(task, None) for task in tasks])[1:-1]
+    return text.replace(_GROUP, ', "group": \0, "status_type": ')
+
+
+def write_json_chunks(chunks: Iterable[str], *, every: int = 256) -> None:
+    """A JSON array of compact items given as strings of one or more items joined by ", ": the
+    bytes `print_json` writes when piped, written every `every` strings, never whole."""
+    write = sys.stdout.write
+    pending = ["["]
+    for at, chunk in enumerate(chunks):
+        pending += (", ", chunk) if at else (chunk,)
+        if len(pending) >= every:
+            write("".join(pending))
+            pending = []
+    pending.append("]\n")
+    write("".join(pending))
 
 
 def print_json(document: Any) -> None:

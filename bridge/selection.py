@@ -16,7 +16,8 @@ from bridge.model import StatusType, Task
 __all__ = ["STATUS_CHOICES", "Selection"]
 
 # `open` is every status that still needs doing (todo, in progress, on hold, proposed)
-STATUS_CHOICES = ("open", *(s.value.lower().replace("_", "-") for s in StatusType))
+_KINDS = {s: s.value.lower().replace("_", "-") for s in StatusType}
+STATUS_CHOICES = ("open", *_KINDS.values())
 
 
 def _status(name: str) -> str:
@@ -66,15 +67,22 @@ class Selection:
         return bool(self.statuses or self.owner or self.due_before or self.tags)
 
     def matches(self, task: Task) -> bool:
-        kind = task.status_type.value.lower().replace("_", "-")
-        is_open = task.status_type.is_open
-        if self.statuses and not any(s == kind or (s == "open" and is_open) for s in self.statuses):
+        return self.matches_values(task.status_type, task.owner, task.due, task.tags)
+
+    def matches_values(
+        self, status_type: StatusType, owner: str | None, due: str | None, tags: Sequence[str]
+    ) -> bool:
+        """`matches` of a task's values, for a listing that keeps no Task objects."""
+        if self.statuses:
+            kind = _KINDS[status_type]
+            is_open = status_type.is_open
+            if not any(s == kind or (s == "open" and is_open) for s in self.statuses):
+                return False
+        if self.owner is not None and (owner or "").casefold() != self.owner:
             return False
-        if self.owner is not None and (task.owner or "").casefold() != self.owner:
+        if self.due_before is not None and (due is None or due >= self.due_before):
             return False
-        if self.due_before is not None and (task.due is None or task.due >= self.due_before):
-            return False
-        return not self.tags or any(t.casefold() in self.tags for t in task.tags)
+        return not self.tags or any(t.casefold() in self.tags for t in tags)
 
     def pick(self, tasks: Sequence[Task]) -> list[int]:
         """The indexes of the tasks to show, in vault order, at most `limit` of them."""

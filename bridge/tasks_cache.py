@@ -2,13 +2,19 @@
 
 A listing must not wait for a sync that holds the state database, nor need a PostgreSQL server,
 so `bridge tasks` keeps its own cache: one file, never inside the vault, holding per note its
-size, mtime and parsed tasks and diagnostics as tuples (`marshal`, not JSON, not pickle: loading
-it builds plain values and runs no code). A note whose (path, size, mtime) is unchanged is only
-stat'ed. The file is checked before use: a foreign header, another format or bridge version,
-other Obsidian Tasks settings, a wrong vault or a checksum mismatch, and it is ignored and
-rebuilt, never trusted. It is replaced atomically (temporary file, then rename), so two listings
-at once leave one whole file or the other. A note modified within the last two seconds is not
-cached (a second edit in the same mtime tick with the same size would go unseen).
+size, mtime, diagnostics and tasks as plain values (`marshal`, not JSON, not pickle: loading it
+builds plain values and runs no code). A note whose (path, size, mtime) is unchanged is only
+stat'ed. Each note keeps what `bridge tasks --json` needs of its tasks apart from the Task rows:
+the values grouping and the filters read (`Lines`) and, compressed, the JSON text of its tasks
+around their groups, so a listing of unchanged notes builds no Task object and compares no
+description again. The Task rows stay one marshalled blob a note, decoded only for a table or a
+routed listing. The file is one record per note, so a note's record is read, and written, whole.
+
+The file is checked before use: a foreign header, another format or bridge version, other
+Obsidian Tasks settings or grouping threshold, a wrong vault or a checksum mismatch, and it is
+ignored and rebuilt, never trusted. It is replaced atomically (temporary file, then rename), so
+two listings at once leave one whole file or the other. A note modified within the last two
+seconds is not cached (a second edit in the same mtime tick with the same size would go unseen).
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import marshal
+import struct
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
@@ -24,16 +33,28 @@ from typing import Any
 
 from bridge import __version__
 from bridge.atomic import replace_file
+from bridge.groups import GroupPolicy, carried_key, note_links
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.output import tasks_json_parts
 from bridge.vault import TASKS_SETTINGS, Note
 
-__all__ = ["TasksCache", "cache_file", "default_folder"]
+__all__ = [
+    "Filters",
+    "Lines",
+    "NoteEntry",
+    "TasksCache",
+    "cache_file",
+    "default_folder",
+    "note_entry",
+    "note_filters",
+    "note_text",
+]
 
 log = logging.getLogger(__name__)
 
 _MAGIC = b"task-bridge parse cache\n"
 # Raised whenever the encoding below changes; the Task fields' names are part of the fingerprint too.
-_FORMAT = b"1"
+_FORMAT = b"4"
 _DIGEST = 16
 _RACY_NS = 2_000_000_000
 
@@ -46,11 +67,45 @@ _SOURCE = _TASK_FIELDS.index("source")
 _PRIORITY = _TASK_FIELDS.index("priority")
 _SPELLING = _TASK_FIELDS.index("spelling")
 _STATUS_TYPES = {s.value: s for s in StatusType}
+_STATUS_VALUE = {s: s.value for s in StatusType}
 _PRIORITIES: dict[str | None, Priority | None] = {None: None, **{p.value: p for p in Priority}}
 _SPELLINGS: dict[str | None, Spelling | None] = {None: None, **{s.value: s for s in Spelling}}
+_PRIORITY_VALUE = {p: v for v, p in _PRIORITIES.items()}
+_SPELLING_VALUE = {s: v for v, s in _SPELLINGS.items()}
 
-# One note: (size, mtime_ns, task rows, diagnostic rows).
-Entry = tuple[int, int, tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]]
+# What a listing needs of one note's tasks, one tuple per field, so that an unchanged note costs
+# few objects to load: their keys; what carries each forward between notes (`carried_key`, None
+# when it cannot be); the line each joins inside the note (`note_links`); and, for the filters
+# alone (read only when a filter is given), their status types, owners, due dates and tags,
+# marshalled.
+Lines = tuple[tuple[str, ...], tuple[str | None, ...], tuple[int, ...], bytes]
+Filters = tuple[tuple[str, ...], tuple[str | None, ...], tuple[str | None, ...], tuple[tuple[str, ...], ...]]
+# One note parsed: (diagnostic rows, *Lines, its tasks' JSON text, their Task rows); the JSON
+# text is `tasks_json_parts`, UTF-8, zlib (a fifth of its size); the rows are marshalled (zlib
+# would halve them at the cost of a third of the time spent encoding a note).
+NoteEntry = tuple[
+    tuple[tuple[Any, ...], ...], tuple[str, ...], tuple[str | None, ...], tuple[int, ...], bytes, bytes, bytes
+]
+# One note kept: (size, mtime_ns, *NoteEntry).
+Entry = tuple[
+    int,
+    int,
+    tuple[tuple[Any, ...], ...],
+    tuple[str, ...],
+    tuple[str | None, ...],
+    tuple[int, ...],
+    bytes,
+    bytes,
+    bytes,
+]
+_FIELDS = 9
+# The file: a header, then per note its record's length and the record, (path, *Entry)
+# marshalled, then the checksum of all records.
+_RECORD = struct.Struct("<I")
+# The checksum finds a damaged or cut file, not a forged one (the file is the user's own): CRC-32,
+# three times as fast as BLAKE2 on a large vault's file.
+_CHECK = struct.Struct("<I")
+_ZLIB_LEVEL = 1  # fast: the text is mostly the same field names again
 
 
 def default_folder() -> Path:
@@ -66,24 +121,26 @@ def cache_file(folder: Path, root: Path) -> Path:
     return folder / f"{root.name or 'root'}-{tag}.parse"
 
 
-def _fingerprint(root: Path) -> bytes:
+def _fingerprint(root: Path, policy: GroupPolicy) -> bytes:
     """What decides how a note parses, besides its bytes: the bridge, this encoding, the Task
-    fields, and the vault's Obsidian Tasks settings (statuses, task format, global filter)."""
+    fields, the vault's Obsidian Tasks settings (statuses, task format, global filter), and how
+    near-duplicates are told (the lines each note's tasks join)."""
     try:
         settings = (root / TASKS_SETTINGS).read_bytes()
     except OSError:
         settings = b"\0absent"
-    parts = [__version__.encode(), _FORMAT, ",".join(_TASK_FIELDS).encode(), settings]
+    grouping = f"{policy.threshold!r},{policy.near_duplicates}".encode()
+    parts = [__version__.encode(), _FORMAT, ",".join(_TASK_FIELDS).encode(), settings, grouping]
     return hashlib.sha256(b"\0".join(parts)).digest()[:_DIGEST]
 
 
 def _encode(task: Task) -> tuple[Any, ...]:
     row = list(_task_row(task))
-    row[_STATUS_TYPE] = row[_STATUS_TYPE].value
+    row[_STATUS_TYPE] = _STATUS_VALUE[row[_STATUS_TYPE]]
     source: Source = row[_SOURCE]
     row[_SOURCE] = (source.path, source.line, source.start, source.end)
-    row[_PRIORITY] = None if row[_PRIORITY] is None else row[_PRIORITY].value
-    row[_SPELLING] = None if row[_SPELLING] is None else row[_SPELLING].value
+    row[_PRIORITY] = _PRIORITY_VALUE[row[_PRIORITY]]
+    row[_SPELLING] = _SPELLING_VALUE[row[_SPELLING]]
     return tuple(row)
 
 
@@ -96,21 +153,55 @@ def _decode(row: tuple[Any, ...]) -> Task:
     return Task(*args)
 
 
+def note_entry(tasks: list[Task], diagnostics: list[Diagnostic], policy: GroupPolicy) -> NoteEntry:
+    """What the cache keeps of one parsed note, all plain values (a worker process can send it)."""
+    filters: Filters = (
+        tuple(_STATUS_VALUE[t.status_type] for t in tasks),
+        tuple(t.owner for t in tasks),
+        tuple(t.due for t in tasks),
+        tuple(t.tags for t in tasks),
+    )
+    return (
+        tuple(map(_diagnostic_row, diagnostics)),
+        tuple(t.key for t in tasks),
+        tuple(carried_key(t) for t in tasks),
+        tuple(note_links(tasks, policy)),
+        marshal.dumps(filters, 4),
+        zlib.compress(tasks_json_parts(tasks).encode("utf-8"), _ZLIB_LEVEL),
+        marshal.dumps(tuple(_encode(t) for t in tasks), 4),
+    )
+
+
+def note_filters(filters: bytes) -> Filters:
+    """A note's `Filters`, from its `Lines`."""
+    found: Filters = marshal.loads(filters)  # noqa: S302 - from the checked cache file
+    return found
+
+
+def note_text(text: bytes) -> str:
+    """A note's `tasks_json_parts`, from `note_entry`'s text."""
+    return zlib.decompress(text).decode("utf-8")
+
+
 class TasksCache:
     """A `bridge.vault.ParseCache` in one file; `save()` writes it when this run learned something.
 
     `whole` says the scan reads the whole vault: notes it did not meet are then gone and dropped;
-    a scan of one folder or note keeps the other notes' entries.
+    a scan of one folder or note keeps the other notes' entries. `policy` is the grouping the
+    listing lines are made for.
     """
 
-    def __init__(self, root: Path, folder: Path, *, whole: bool = True) -> None:
+    def __init__(
+        self, root: Path, folder: Path, *, whole: bool = True, policy: GroupPolicy | None = None
+    ) -> None:
         self.root = root
         self.path = cache_file(folder, root)
         self.whole = whole
-        self.fingerprint = _fingerprint(root)
+        self.policy = policy or GroupPolicy()
+        self.fingerprint = _fingerprint(root, self.policy)
         self.entries: dict[str, Entry] = self._load()
         self.seen: set[str] = set()
-        self.fresh: dict[str, Entry] = {}
+        self.fresh: dict[str, Entry] = {}  # the notes read in this run
         self.hit_paths: set[str] = set()
         self.now_ns = time.time_ns()
         # never inside the vault: sync tools would copy it, and it is nobody's note
@@ -126,45 +217,97 @@ class TasksCache:
         except OSError:
             return {}
         header = self._header()
-        body = data[len(header) + _DIGEST :]
-        checksum = data[len(header) : len(header) + _DIGEST]
-        if not data.startswith(header) or hashlib.blake2b(body, digest_size=_DIGEST).digest() != checksum:
+        body = memoryview(data)[len(header) : -_CHECK.size]
+        checksum = _CHECK.unpack_from(data, len(data) - _CHECK.size)[0] if len(data) >= _CHECK.size else None
+        if not data.startswith(header) or zlib.crc32(body) != checksum:
             log.debug(
                 "parse cache %s is of another vault, version or settings, or damaged; ignored", self.path
             )
             return {}
+        entries: dict[str, Entry] = {}
+        at = 0
         try:
-            entries = marshal.loads(body)  # noqa: S302 - our own file, checked by its checksum above
-        except (EOFError, ValueError, TypeError) as exc:
+            while at < len(body):
+                (size,) = _RECORD.unpack_from(body, at)
+                at += _RECORD.size
+                rel, *entry = marshal.loads(body[at : at + size])  # noqa: S302 - checked by its checksum above
+                at += size
+                entries[rel] = tuple(entry)
+        except (EOFError, ValueError, TypeError, struct.error) as exc:
             log.info("parse cache %s is unreadable (%r); rebuilt", self.path, exc)
-            return {}
-        if not isinstance(entries, dict):
             return {}
         return entries
 
-    def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None:
+    def _entry(self, rel: str, size: int, mtime_ns: int) -> Entry | None:
         self.seen.add(rel)
         entry = self.entries.get(rel)
+        if entry is None or len(entry) != _FIELDS or entry[0] != size or entry[1] != mtime_ns:
+            return None
+        return entry
+
+    def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None:
+        entry = self._entry(rel, size, mtime_ns)
         if entry is None:
             return None
         try:
-            if entry[0] != size or entry[1] != mtime_ns:
-                return None
-            tasks = [_decode(row) for row in entry[2]]
-            diagnostics = [Diagnostic(*row) for row in entry[3]]
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            rows = marshal.loads(entry[8])  # noqa: S302 - checked with the file
+            tasks = [_decode(row) for row in rows]
+            diagnostics = [Diagnostic(*row) for row in entry[2]]
+        except (ValueError, KeyError, TypeError, IndexError, EOFError) as exc:
             # only a cache: a damaged entry costs one parse of the note, which then replaces it
             log.info("parse cache entry of %s is unreadable (%r); reading the note again", rel, exc)
             return None
         self.hit_paths.add(rel)
         return tasks, diagnostics
 
+    def lookup_lines(
+        self, rel: str, size: int, mtime_ns: int
+    ) -> tuple[Lines, bytes, list[Diagnostic]] | None:
+        """`lookup` for a listing: the note's `Lines` and JSON text (`note_entry`), no Task built."""
+        entry = self._entry(rel, size, mtime_ns)
+        if entry is None:
+            return None
+        _size, _mtime, diagnostic_rows, keys, carried, links, filters, text, _rows = entry
+        try:
+            count = len(keys)
+            if not (
+                type(keys) is tuple
+                and type(carried) is tuple
+                and type(links) is tuple
+                and len(carried) == count
+                and len(links) == count
+                and all(type(link) is int and 0 <= link < count for link in links)
+                and type(filters) is bytes
+                and type(text) is bytes
+            ):
+                raise TypeError("listing lines")  # noqa: TRY301 - one way out for every kind of damage
+            diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            log.info("parse cache entry of %s is unreadable (%r); reading the note again", rel, exc)
+            return None
+        self.hit_paths.add(rel)
+        return (keys, carried, links, filters), text, diagnostics
+
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+        self.keep(note, note_entry(tasks, diagnostics, self.policy))
+
+    def keep(self, note: Note, entry: NoteEntry) -> None:
+        """`store` of a note's `note_entry`, made here or by a worker process."""
         self.seen.add(note.path)
         if self.now_ns - note.mtime_ns < _RACY_NS:
             return
-        rows = tuple(_encode(t) for t in tasks)
-        self.fresh[note.path] = (note.size, note.mtime_ns, rows, tuple(map(_diagnostic_row, diagnostics)))
+        self.fresh[note.path] = (note.size, note.mtime_ns, *entry)
+
+    def _pieces(self, kept: list[str]) -> Iterator[bytes]:
+        """The file, one note's record at a time (never whole in memory), its checksum last."""
+        yield self._header()
+        checksum = 0
+        for rel in kept:
+            record = marshal.dumps((rel, *(self.fresh.get(rel) or self.entries[rel])), 4)
+            for piece in (_RECORD.pack(len(record)), record):
+                checksum = zlib.crc32(piece, checksum)
+                yield piece
+        yield _CHECK.pack(checksum)
 
     def save(self) -> bool:
         """Write what changed; False when nothing needed writing or the file cannot be written."""
@@ -175,12 +318,9 @@ class TasksCache:
             return False
         if not self.writable:
             return False
-        entries = {rel: self.fresh.get(rel) or self.entries[rel] for rel in sorted(kept)}
-        body = marshal.dumps(entries, 4)
-        data = self._header() + hashlib.blake2b(body, digest_size=_DIGEST).digest() + body
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            replace_file(self.path, data, mode=0o600)
+            replace_file(self.path, self._pieces(sorted(kept)), mode=0o600)
         except OSError as exc:
             log.info("cannot write the parse cache %s (%s); notes are parsed again next time", self.path, exc)
             return False

@@ -12,13 +12,14 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bridge.exchange import SAVED_SUFFIX, TEMP_SUFFIX
-from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
-from bridge.parse import parse_note
 from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
+
+if TYPE_CHECKING:  # the parser and grouping are imported by `scan`: a cached listing needs neither
+    from bridge.groups import GroupPolicy
 
 __all__ = [
     "DEFAULT_MAX_NOTE_BYTES",
@@ -33,8 +34,10 @@ __all__ = [
     "load_dialect",
     "read_bytes",
     "read_note",
+    "read_notes",
     "real_path",
     "scan",
+    "start_scan",
     "vault_root",
 ]
 
@@ -283,11 +286,46 @@ def scan(
 
     `root` is the vault the path lies in, when known (BRIDGE_VAULT); else `find_root` decides.
     """
-    path = path.absolute()
-    root = vault_root(path, root)
+    from bridge.groups import group_tasks
+    from bridge.parse import parse_note
+
+    result = start_scan(path, root)
+
+    def cached(rel: str, size: int, mtime_ns: int) -> bool:
+        found = None if cache is None else cache.lookup(rel, size, mtime_ns)
+        if found is not None:
+            _add(result, rel, *found)
+        return found is not None
+
+    for text, note in read_notes(path, result, max_bytes=max_bytes, cached=cached):
+        tasks, diagnostics = parse_note(text, note.path, result.dialect)
+        if cache is not None:
+            cache.store(note, text, tasks, diagnostics)
+        _add(result, note.path, tasks, diagnostics)
+    result.groups = group_tasks(result.tasks, policy)
+    return result
+
+
+def start_scan(path: Path, root: Path | None = None) -> Scan:
+    """An empty scan of the vault `path` lies in, with its Obsidian Tasks settings read."""
+    root = vault_root(path.absolute(), root)
     dialect, problems = load_dialect(root)
     result = Scan(root, dialect=dialect)
     result.diagnostics.extend(problems)
+    return result
+
+
+def read_notes(
+    path: Path, result: Scan, *, max_bytes: int, cached: Callable[[str, int, int], bool] | None = None
+) -> Iterator[tuple[str, Note]]:
+    """The text of each note under `path` to parse, in vault order, for `scan` and listings alike.
+
+    What cannot be read is recorded in `result` (diagnostics, unread), as is each note read.
+    `cached(rel, size, mtime_ns)` is asked first for a regular file within the size limit; when
+    it answers True the caller had that note already, and it is only stat'ed, not opened.
+    """
+    path = path.absolute()
+    root = result.root
     walk = Walk()
     files = iter_note_paths(path, walk, vault=root) if path.is_dir() else iter([path])
     for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
@@ -310,9 +348,8 @@ def scan(
             result.diagnostics.append(problem)
             result.unread.append(rel)
             continue
-        if cache is not None and (hit := _cached(cache, file, rel, info, max_bytes)) is not None:
-            result.notes.append(hit[0])
-            _add(result, rel, *hit[1])
+        if cached is not None and (hit := _cached(cached, file, rel, info, max_bytes)) is not None:
+            result.notes.append(hit)
             continue
         text, note, problem = read_note(file, rel, max_bytes)
         if problem is not None:
@@ -321,15 +358,10 @@ def scan(
             result.unread.append(rel)
             continue
         result.notes.append(note)
-        tasks, diagnostics = parse_note(text, rel, dialect)
-        if cache is not None:
-            cache.store(note, text, tasks, diagnostics)
-        _add(result, rel, tasks, diagnostics)
+        yield text, note
     result.diagnostics.extend(walk.problems)
     result.unread.extend(walk.unread)
     result.litter = walk.litter
-    result.groups = group_tasks(result.tasks, policy)
-    return result
 
 
 def _walked(real: Path, start: Path) -> bool:
@@ -349,8 +381,8 @@ def _add(result: Scan, rel: str, tasks: list[Task], diagnostics: list[Diagnostic
 
 
 def _cached(
-    cache: ParseCache, file: Path, rel: str, info: os.stat_result | None, max_bytes: int
-) -> tuple[Note, tuple[list[Task], list[Diagnostic]]] | None:
+    cached: Callable[[str, int, int], bool], file: Path, rel: str, info: os.stat_result | None, max_bytes: int
+) -> Note | None:
     if info is None:
         try:
             info = file.stat()
@@ -358,5 +390,6 @@ def _cached(
             return None
     if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:  # read, to say why it is skipped
         return None
-    found = cache.lookup(rel, info.st_size, info.st_mtime_ns)
-    return None if found is None else (Note(rel, info.st_size, info.st_mtime_ns), found)
+    if not cached(rel, info.st_size, info.st_mtime_ns):
+        return None
+    return Note(rel, info.st_size, info.st_mtime_ns)

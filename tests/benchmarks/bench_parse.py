@@ -11,10 +11,15 @@ the order and repeating:
 * bridge (warm): the same again on the unchanged vault, the cache the cold run wrote in place;
 * in-process, for information: `bridge.vault.scan` against the same floor without start-up.
 
-Each subprocess runs under a tiny wrapper so that its own peak RSS can be read. It is a report,
-not a test: the exit status is 0 unless bridge returns the wrong number of tasks.
+Each subprocess runs under a tiny wrapper so that its own peak RSS and CPU time can be read. It
+is a report, not a test: the exit status is 0 unless bridge returns the wrong number of tasks.
+
+`--baseline DIR` also times another checkout of task-bridge (on PYTHONPATH, with a parse cache
+of its own), cold and warm, in the same rounds, alternating with this one, and checks that both
+print the same bytes: on a shared machine only figures of one run compare.
 
 Run:  python tests/benchmarks/bench_parse.py [--notes 2000] [--tasks-per-note 10] [--repeat 3]
+          [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -57,16 +62,19 @@ for folder, dirs, files in os.walk(sys.argv[1]):
 print(count)
 """
 
-# Runs argv[2:] with stdout to argv[1]; prints the child's wall time, peak RSS (KiB) and exit status.
+# Runs argv[2:] with stdout to argv[1]; prints the child's wall time, CPU time (user + system),
+# peak RSS (KiB) and exit status.
 WRAPPER_CODE = """
 import json, resource, subprocess, sys, time
 with open(sys.argv[1], "wb") as out:
     start = time.perf_counter()
     rc = subprocess.run(sys.argv[2:], stdout=out, check=False).returncode
     wall = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "maxrss_kib": rss, "rc": rc}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"wall": wall, "cpu": cpu, "maxrss_kib": usage.ru_maxrss, "rc": rc}))
 """
+REPO = Path(__file__).resolve().parents[2]
 
 STATUSES = (" ", " ", " ", " ", "x", "x", "/", "-", "?")
 PRIORITIES = ("🔺", "⏫", "🔼", "🔽", "⏬", "", "", "")
@@ -215,7 +223,12 @@ def make_vault(root: Path, notes: int, tasks_per_note: int) -> int:
 @dataclass
 class Runs:
     walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     rss_kib: list[int] = field(default_factory=list)
+
+    @property
+    def cpu(self) -> float | None:
+        return statistics.median(self.cpus) if self.cpus else None
 
     @property
     def median(self) -> float:
@@ -230,18 +243,20 @@ class Runs:
         return max(self.rss_kib) / 1024 if self.rss_kib else None
 
 
-def run_child(argv: list[str], out: Path) -> tuple[float, int]:
-    """Run `argv` under the wrapper with stdout to `out`; its wall seconds and its own peak RSS (KiB)."""
+def run_child(argv: list[str], out: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Run `argv` under the wrapper with stdout to `out`; its wall and CPU seconds and its own
+    peak RSS (KiB)."""
     wrapper = subprocess.run(
         [sys.executable, "-c", WRAPPER_CODE, str(out), *argv],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     report = json.loads(wrapper.stdout)
     if report["rc"] != 0:
         raise RuntimeError(f"{argv[0]} exited with {report['rc']}: {wrapper.stderr.strip()}")
-    return float(report["wall"]), int(report["maxrss_kib"])
+    return float(report["wall"]), float(report["cpu"]), int(report["maxrss_kib"])
 
 
 def floor_in_process(vault: Path) -> int:
@@ -261,6 +276,14 @@ def scan_in_process(vault: Path) -> int:
     return len(scan(vault).tasks)
 
 
+def _reversed_pairs(
+    order: list[tuple[str, Callable[[], tuple[float, float, int]]]],
+) -> list[tuple[str, Callable[[], tuple[float, float, int]]]]:
+    """The order backwards, each checkout's cold run still just before its warm one."""
+    pairs = [order[i : i + 2] for i in range(1, len(order), 2)]
+    return [item for pair in reversed(pairs) for item in pair] + order[:1]
+
+
 def timed(call: Callable[[], int]) -> tuple[float, int]:
     start = time.perf_counter()
     value = call()
@@ -271,11 +294,18 @@ def _fmt_mb(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _fmt_s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--notes", type=int, default=2000)
     parser.add_argument("--tasks-per-note", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another task-bridge checkout, timed alongside")
+    parser.add_argument("--cold-target", type=float, default=RATIO_TARGET, help="cold ratio target")
+    parser.add_argument("--rss-target", type=float, default=RSS_TARGET_MB, help="peak RSS target, MB")
     args = parser.parse_args()
     expected = args.notes * args.tasks_per_note
     bridge_exe = Path(sys.executable).with_name("bridge")
@@ -291,45 +321,62 @@ def main() -> int:
         )
         floor_argv = [sys.executable, "-c", FLOOR_CODE, str(vault)]
         bridge_argv = [str(bridge_exe), "tasks", str(vault), "--json"]
-        # the children's parse cache, kept out of the user's own
+        # the children's parse cache, kept out of the user's own; each checkout has its own
         cache_home = Path(tmp, "cache")
-        os.environ["XDG_CACHE_HOME"] = str(cache_home)
+        trees = {"bridge": REPO, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
+        envs = {
+            name: {**os.environ, "PYTHONPATH": str(tree), "XDG_CACHE_HOME": str(cache_home / name)}
+            for name, tree in trees.items()
+        }
+        printed: dict[str, bytes] = {}
 
-        def floor() -> tuple[float, int]:
-            wall, rss = run_child(floor_argv, out)
+        def floor() -> tuple[float, float, int]:
+            wall, cpu, rss = run_child(floor_argv, out)
             found = int(out.read_text().strip())
             if found != expected:
                 print(f"note: the floor regex matched {found} lines, not {expected}")
-            return wall, rss
+            return wall, cpu, rss
 
         bad_count: list[int] = []
+        differs: list[str] = []
 
-        def bridge() -> tuple[float, int]:
-            wall, rss = run_child(bridge_argv, out)
-            check()
-            return wall, rss
+        def bridge(name: str) -> tuple[float, float, int]:
+            wall, cpu, rss = run_child(bridge_argv, out, envs[name])
+            check(name)
+            return wall, cpu, rss
 
-        def cold() -> tuple[float, int]:
-            shutil.rmtree(cache_home, ignore_errors=True)
-            return bridge()
+        def cold(name: str) -> tuple[float, float, int]:
+            shutil.rmtree(cache_home / name, ignore_errors=True)
+            return bridge(name)
 
-        def check() -> None:
-            with out.open("rb") as handle:
-                found = len(json.load(handle))
+        def check(name: str) -> None:
+            data = out.read_bytes()
+            found = len(json.loads(data))
             if found != expected:
                 bad_count.append(found)
+            if printed.setdefault("output", data) != data:
+                differs.append(name)
 
-        # One untimed round warms the page cache and the byte-code caches of all three.
+        # One untimed round warms the page cache and the byte-code caches of all.
         floor()
-        cold()
-        bridge()
-        results = {"floor": Runs(), "bridge (cold)": Runs(), "bridge (warm)": Runs()}
+        for name in trees:
+            cold(name)
+            bridge(name)
+        results = {"floor": Runs()}
+        # the warm run always follows a run of its checkout that left the cache in place
+        order: list[tuple[str, Callable[[], tuple[float, float, int]]]] = [("floor", floor)]
+        for name in trees:
+            results[f"{name} (cold)"] = Runs()
+            results[f"{name} (warm)"] = Runs()
+            order += [
+                (f"{name} (cold)", lambda name=name: cold(name)),  # type: ignore[misc]
+                (f"{name} (warm)", lambda name=name: bridge(name)),  # type: ignore[misc]
+            ]
         for i in range(args.repeat):
-            # the warm run always follows a bridge run that left the cache in place
-            order = [("floor", floor), ("bridge (cold)", cold), ("bridge (warm)", bridge)]
-            for name, run in order if i % 2 == 0 else reversed(order):
-                wall, rss = run()
+            for name, run in order if i % 2 == 0 else _reversed_pairs(order):
+                wall, cpu, rss = run()
                 results[name].walls.append(wall)
+                results[name].cpus.append(cpu)
                 results[name].rss_kib.append(rss)
 
         inproc = {"floor (in-process)": Runs(), "scan (in-process)": Runs()}
@@ -352,19 +399,35 @@ def main() -> int:
     flags = [f"{name}={os.environ[name]}" for name in ENV_FLAGS if os.environ.get(name)]
     print(f"environment: {' '.join(flags) if flags else 'no ' + '/'.join(ENV_FLAGS)}")
     print()
-    print(f"{'measurement':<22}{'median s':>10}{'min s':>10}{'peak RSS MB':>13}")
+    print(f"{'measurement':<22}{'median s':>10}{'min s':>10}{'CPU s':>10}{'peak RSS MB':>13}")
     for name, runs in [*results.items(), *inproc.items()]:
-        print(f"{name:<22}{runs.median:>10.3f}{runs.fastest:>10.3f}{_fmt_mb(runs.peak_mb):>13}")
+        print(
+            f"{name:<22}{runs.median:>10.3f}{runs.fastest:>10.3f}{_fmt_s(runs.cpu):>10}"
+            f"{_fmt_mb(runs.peak_mb):>13}"
+        )
     print()
+    if args.baseline:
+        for kind in ("cold", "warm"):
+            then = results[f"baseline ({kind})"].median / results["floor"].median
+            print(f"ratio baseline/floor, {kind} (wall, median): {then:.2f}x")
+        print(f"baseline output {'differs' if 'baseline' in differs else 'is identical'}")
     ratio = results["bridge (cold)"].median / results["floor"].median
     warm = results["bridge (warm)"].median / results["floor"].median
     inproc_ratio = inproc["scan (in-process)"].median / inproc["floor (in-process)"].median
     peak = max(results["bridge (cold)"].peak_mb or 0.0, results["bridge (warm)"].peak_mb or 0.0)
     print(f"ratio bridge/floor, cold (wall, median): {ratio:.2f}x  (in-process scan: {inproc_ratio:.2f}x)")
     print(f"ratio bridge/floor, warm (wall, median): {warm:.2f}x")
-    print(f"target cold ratio <= {RATIO_TARGET:g}: {'met' if ratio <= RATIO_TARGET else 'NOT met'}")
+    print(f"target cold ratio <= {args.cold_target:g}: {'met' if ratio <= args.cold_target else 'NOT met'}")
     print(f"target warm ratio <= {WARM_RATIO_TARGET:g}: {'met' if warm <= WARM_RATIO_TARGET else 'NOT met'}")
-    print(f"target bridge peak RSS < {RSS_TARGET_MB:g} MB: {'met' if peak < RSS_TARGET_MB else 'NOT met'}")
+    print(
+        f"target bridge peak RSS < {args.rss_target:g} MB: {'met' if peak < args.rss_target else 'NOT met'}"
+    )
+    if differs:
+        print(
+            f"ERROR: {', '.join(sorted(set(differs)))} printed other bytes than the first run",
+            file=sys.stderr,
+        )
+        return 1
     if bad_count:
         print(f"ERROR: bridge returned {sorted(set(bad_count))} tasks, expected {expected}", file=sys.stderr)
         return 1

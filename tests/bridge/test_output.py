@@ -4,6 +4,7 @@ the plan in words; plurals), and tables that fit the terminal or turn into TSV w
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import replace
 
@@ -12,7 +13,14 @@ from rich.console import Console
 
 from bridge.connector import Fields, Op, OpKind
 from bridge.model import Priority, StatusType
-from bridge.output import print_inbox, print_report, print_status, print_tasks_table
+from bridge.output import (
+    print_inbox,
+    print_json,
+    print_report,
+    print_status,
+    print_tasks_table,
+    write_json_chunks,
+)
 from bridge.parse import parse_note
 from bridge.plan import NoteEdit
 from bridge.plan_text import describe_edit, describe_op, file_lines
@@ -180,3 +188,18 @@ def test_a_short_task_keeps_the_other_columns_on_a_narrow_terminal():
     print_tasks_table([task], [None], None, console)
     header = next(line for line in console.file.getvalue().splitlines() if "┃" in line)
     assert [c.strip() for c in header.split("┃")[1:-1]][:5] == ["Line", "", "Task", "Owner", "Due"]
+
+
+@pytest.mark.parametrize("every", [1, 2, 3, 256])
+@pytest.mark.parametrize("sizes", [[], [1], [1, 1, 1, 1, 1], [3, 1, 2, 4], [2] * 9])
+def test_json_written_in_chunks_is_the_document_print_json_writes(capsys, every, sizes):
+    """Strings of one or more items, flushed every few strings: the same bytes as one dump."""
+    items = [{"key": f"k{n}", "text": 'ü "q" \u2028', "n": n} for n in range(sum(sizes))]
+    chunks, at = [], 0
+    for size in sizes:
+        chunks.append(", ".join(json.dumps(item, ensure_ascii=False) for item in items[at : at + size]))
+        at += size
+    print_json(items)
+    expected = capsys.readouterr().out
+    write_json_chunks(chunks, every=every)
+    assert capsys.readouterr().out == expected

@@ -4,6 +4,7 @@ changed in between; a damaged cache is ignored; nothing is ever written inside t
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -57,6 +58,13 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _tasks(vault: Path, *args: str, env: dict[str, str] | None = None) -> tuple[str, str]:
     result = CliRunner().invoke(app, ["tasks", str(vault), "--json", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout, result.stderr
+
+
+def _table(vault: Path, *args: str) -> tuple[str, str]:
+    """The listing as tab-separated rows (stdout is no terminal here): made of Task objects."""
+    result = CliRunner().invoke(app, ["tasks", str(vault), *args])
     assert result.exit_code == 0, result.output
     return result.stdout, result.stderr
 
@@ -182,18 +190,38 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(messy, cache_home, reads, d
     assert len(TasksCache(messy, file.parent).entries) == 60  # whole again
 
 
-def test_an_entry_that_does_not_decode_is_read_again(messy, cache_home, reads):
+@pytest.mark.parametrize(
+    ("part", "damaged"),
+    [
+        ("rows", marshal.dumps((("not", "a", "task"),))),
+        ("rows", b"\xff not marshal"),
+        ("keys", "not keys"),
+        ("carried", ()),
+        ("links", (10**6,) * 200),
+        ("links", ("0",) * 200),
+        ("text", "not bytes"),
+        ("diagnostics", (("too", "many", 1, False, "values"),)),
+    ],
+)
+@pytest.mark.parametrize("table", [False, True])
+def test_an_entry_that_does_not_decode_is_read_again(messy, cache_home, reads, part, damaged, table):
+    """The Task rows (a table, a routed listing) and the listing lines (`--json`) are read apart."""
     cold = _cold_and_warm(messy, reads)
+    plain = _table(messy, "--no-cache")
     cache = TasksCache(messy, cache_home / "task-bridge" / "tasks")
-    rel = next(iter(cache.entries))
-    size, mtime, _rows, diagnostics = cache.entries[rel]
-    cache.fresh[rel] = (size, mtime, (("not", "a", "task"),), diagnostics)
+    rel = next(rel for rel, entry in cache.entries.items() if entry[3])  # a note with tasks
+    entry = list(cache.entries[rel])
+    where = {"diagnostics": 2, "keys": 3, "carried": 4, "links": 5, "text": 7, "rows": 8}[part]
+    entry[where] = damaged[: len(entry[3])] if part == "links" else damaged
+    cache.fresh[rel] = tuple(entry)  # type: ignore[assignment]
     cache.seen = set(cache.entries)
     cache.hit_paths = set(cache.entries) - {rel}
     assert cache.save()
     reads.clear()
-    assert _tasks(messy) == cold
-    assert reads == [rel]
+    assert (_table(messy) if table else _tasks(messy)) == (plain if table else cold)
+    read_by_table = part in ("rows", "diagnostics")
+    read_by_listing = part != "rows"
+    assert reads == ([rel] if (read_by_table if table else read_by_listing) else [])
 
 
 def test_nothing_is_written_inside_the_vault(messy, cache_home, reads):

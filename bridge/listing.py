@@ -1,0 +1,238 @@
+"""`bridge tasks --json` from the parse cache's listing lines: no Task object for an unchanged note.
+
+A listing of a large vault spends most of its time on work that does not change while its notes
+do not: building Task objects, comparing descriptions for near-duplicates, encoding JSON. Each
+note's part of that is kept in the parse cache (`bridge.tasks_cache.Lines`), so a warm listing
+only joins the notes' groups across the vault, applies the filters and writes the kept text.
+The output is byte for byte what `print_json` writes of `task_json` for the same scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain
+from pathlib import Path
+
+from bridge.groups import GroupPolicy, join_groups
+from bridge.model import Diagnostic, StatusType
+from bridge.selection import Selection
+from bridge.signifiers import Dialect
+from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_text
+from bridge.vault import Note, Scan, read_notes, start_scan
+
+__all__ = ["Listing", "NoteError", "list_tasks"]
+
+_STATUS_TYPES = {s.value: s for s in StatusType}
+# A cold listing of a large vault parses its notes in worker processes, after this many notes
+# parsed here (a small vault, or a few changed notes, never pays for starting them).
+PARALLEL_AFTER = 300
+WORKERS = min(2, os.cpu_count() or 1)
+BATCH = 16  # notes sent to a worker at once
+IN_FLIGHT = 64  # notes sent to the workers and not added yet, at most (then, more are waited for)
+Hit = tuple[Lines, bytes, list[Diagnostic]]
+# Between two items of a note's JSON text (see `tasks_json_parts`): cut there, with a control
+# character JSON never holds, when only some of a note's tasks are shown.
+_BETWEEN = '}, {"key": '
+_CUT = '}\x01{"key": '
+
+
+class Listing:
+    """The tasks of a scan, note by note in vault order, as a listing needs them (`Lines`)."""
+
+    def __init__(self, scan: Scan, scope: str) -> None:
+        self.scan = scan
+        self.scope = scope
+        self.keys: list[str] = []
+        self.carried: list[str | None] = []
+        self.links: list[int] = []  # as indexes into the whole listing
+        self.notes: list[tuple[int, int, bytes, bytes]] = []  # each note's lines, filters and JSON text
+
+    def add(self, rel: str, lines: Lines, text: bytes, diagnostics: list[Diagnostic]) -> None:
+        """One note's lines, JSON text and diagnostics, as `scan` adds a note's tasks."""
+        keys, carried, links, filters = lines
+        start = len(self.keys)
+        if keys:
+            self.notes.append((start, start + len(keys), filters, text))
+            self.keys += keys
+            self.carried += carried
+            self.links += [start + link for link in links] if start else links
+        self.scan.diagnostics.extend(diagnostics)
+        if any(d.unread for d in diagnostics):  # tasks may be missing
+            self.scan.unread.append(rel)
+
+    def picked(self, selection: Selection) -> list[int] | None:
+        """`Selection.pick` over the listing; None for all of it."""
+        if not selection.filters:
+            return None if selection.limit is None else list(range(min(selection.limit, len(self.keys))))
+        match = selection.matches_values
+        picked: list[int] = []
+        for start, _end, filters, _text in self.notes:
+            statuses, owners, dues, tags = note_filters(filters)
+            picked += (
+                start + at
+                for at, row in enumerate(zip(statuses, owners, dues, tags, strict=True))
+                if match(_STATUS_TYPES[row[0]], *row[1:])
+            )
+            if selection.limit is not None and len(picked) >= selection.limit:
+                break
+        return picked if selection.limit is None else picked[: selection.limit]
+
+    def chunks(self, selection: Selection) -> Iterator[str]:
+        """The JSON items shown, with their groups filled in: one string of items a note."""
+        carried = self.carried if self.scope == "vault" else [None] * len(self.keys)
+        groups = join_groups(self.keys, self.links, carried)
+        quoted: dict[str | None, str] = {None: "null"}  # a group's JSON, once per group
+
+        def value(group: str | None) -> str:
+            found = quoted.get(group)
+            if found is None:
+                found = quoted[group] = json.dumps(group, ensure_ascii=False)
+            return found
+
+        picked = self.picked(selection)
+        for start, end, _filters, text in self.notes:
+            if picked is None:
+                shown: Sequence[int] = range(start, end)
+            else:
+                shown = picked[bisect_left(picked, start) : bisect_left(picked, end)]
+                if not shown:
+                    continue
+            values = [value(groups[i]) for i in shown]
+            if len(shown) == end - start:  # the whole note: its text with the groups between
+                parts = note_text(text).split("\0")
+                yield "".join(chain.from_iterable(zip(parts[:-1], values, strict=True))) + parts[-1]
+            else:
+                items = note_text(text).replace(_BETWEEN, _CUT).split("\x01")
+                yield ", ".join(items[i - start].replace("\0", v) for i, v in zip(shown, values, strict=True))
+            if picked is not None and shown[-1] == picked[-1]:
+                return
+
+
+def list_tasks(
+    target: Path, cache: TasksCache, *, max_bytes: int, root: Path | None = None, scope: str = "vault"
+) -> Listing:
+    """Read `target` as `bridge.vault.scan` does, taking each unchanged note's lines from `cache`
+    and parsing the others (which the cache then keeps).
+
+    Once `PARALLEL_AFTER` notes were parsed here, the rest are parsed by worker processes, in
+    batches of `BATCH`, about `IN_FLIGHT` notes ahead of the one added next at most: the notes
+    are still added in vault order, so the output is the same, and only a few notes' text is
+    held at a time.
+    """
+    result = start_scan(target, root)
+    listing = Listing(result, scope)
+    # Notes behind one still being parsed, in vault order: one of a batch sent to the workers
+    # (with its place in the batch), or a cache hit's lines.
+    waiting: deque[tuple[Note, _Batch, int] | tuple[str, Hit, None]] = deque()
+    batch = _Batch()  # the notes to send next
+    pool: ProcessPoolExecutor | None = None
+    parsed = 0
+
+    def add(note: Note, entry: NoteEntry) -> None:
+        diagnostic_rows, keys, carried, links, filters, text, _rows = entry
+        cache.keep(note, entry)
+        diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
+        listing.add(note.path, (keys, carried, links, filters), text, diagnostics)
+
+    def send() -> None:
+        nonlocal batch
+        if pool is not None and batch.notes:
+            batch.future = pool.submit(_parse_in_worker, batch.notes)
+            batch = _Batch()
+
+    def settle(most: int) -> None:
+        """Add the notes in front that are ready, and wait for more while over `most` wait."""
+        while waiting:
+            item = waiting[0]
+            if item[2] is None:
+                listing.add(item[0], *item[1])
+            else:
+                note, sent, at = item
+                if sent.future is None or (not sent.future.done() and len(waiting) <= most):
+                    return
+                try:
+                    entry = sent.future.result()[at]
+                except NoteError:
+                    raise
+                except Exception as exc:  # a worker that died: the note is one of its batch
+                    paths = ", ".join(path for _text, path in sent.notes)
+                    raise NoteError(f"{paths}: cannot be parsed ({exc!r})") from exc
+                add(note, entry)
+            waiting.popleft()
+
+    def cached(rel: str, size: int, mtime_ns: int) -> bool:
+        found = cache.lookup_lines(rel, size, mtime_ns)
+        if found is not None:
+            if waiting:  # behind notes still being parsed: added in its turn
+                waiting.append((rel, found, None))
+            else:
+                listing.add(rel, *found)
+        return found is not None
+
+    try:
+        for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached):
+            if pool is None and parsed >= PARALLEL_AFTER and WORKERS > 1:
+                pool = ProcessPoolExecutor(
+                    WORKERS, initializer=_start_worker, initargs=(result.dialect, cache.policy)
+                )
+            parsed += 1
+            if pool is None:
+                add(note, parse_entry(text, note.path, result.dialect, cache.policy))
+                continue
+            waiting.append((note, batch, len(batch.notes)))
+            batch.notes.append((text, note.path))
+            if len(batch.notes) == BATCH:
+                send()
+                settle(IN_FLIGHT)
+        send()
+        settle(0)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return listing
+
+
+class _Batch:
+    """Notes sent to a worker in one go (sending each alone costs the main process more than the
+    workers save), and the worker's answer."""
+
+    __slots__ = ("future", "notes")
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, str]] = []  # (text, path)
+        self.future: Future[list[NoteEntry]] | None = None
+
+
+def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
+    """One note parsed into what the cache keeps of it."""
+    from bridge.parse import parse_note  # only for a note the cache does not have
+
+    return note_entry(*parse_note(text, rel, dialect), policy)
+
+
+# How a worker process parses: the vault's dialect and the grouping, set once when it starts.
+_worker: tuple[Dialect, GroupPolicy] = (Dialect(), GroupPolicy())
+
+
+def _start_worker(dialect: Dialect, policy: GroupPolicy) -> None:
+    global _worker
+    _worker = (dialect, policy)
+
+
+def _parse_in_worker(notes: list[tuple[str, str]]) -> list[NoteEntry]:
+    entries = []
+    for text, rel in notes:
+        try:
+            entries.append(parse_entry(text, rel, *_worker))
+        except Exception as exc:
+            raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
+    return entries
+
+
+class NoteError(RuntimeError):
+    """A note a worker process could not parse (a bug): the message names it."""

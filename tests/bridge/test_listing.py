@@ -1,0 +1,264 @@
+"""`bridge tasks --json` from listing lines prints exactly what the listing of Task objects prints.
+
+The reference is the listing without the parse cache (`--no-cache`: scan, `group_tasks`,
+`task_json`, one `json.dumps`); the new path keeps per note the JSON text around each group and
+the line each task joins inside its note, and joins the notes' groups across the vault. Both are
+compared byte for byte on generated messy vaults, cold, warm and after edits, with every filter
+and grouping setting, and the grouping alone on generated notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import bridge.listing
+from bridge.cli import app
+from bridge.groups import GroupPolicy, carried_key, group_tasks, join_groups, note_links
+from bridge.model import StatusType, Task
+from bridge.output import task_json, tasks_json_parts
+from bridge.parse import parse_note
+from bridge.vault import scan
+from tests.bridge.test_groups_fast import LINES, THRESHOLDS
+from tests.conftest import EXAMPLE_VAULT
+from tests.vaults import action_item_note, messy_vault
+
+
+def _joined(notes: Sequence[Sequence[Task]], policy: GroupPolicy) -> list[str | None]:
+    """`group_tasks` of the notes' tasks, as a listing finds it from each note's `note_links`."""
+    keys: list[str] = []
+    links: list[int] = []
+    carried: list[str | None] = []
+    for tasks in notes:
+        offset = len(keys)
+        links += [offset + link for link in note_links(tasks, policy)]
+        keys += [t.key for t in tasks]
+        carried += [carried_key(t) if policy.scope == "vault" else None for t in tasks]
+    return join_groups(keys, links, carried)
+
+
+def _assert_same_groups(notes: Sequence[Sequence[Task]], thresholds: Sequence[float] = THRESHOLDS) -> None:
+    tasks = [task for note in notes for task in note]
+    for threshold in thresholds:
+        for scope in ("vault", "note"):
+            for near in (True, False):
+                policy = GroupPolicy(threshold, scope, near)  # type: ignore[arg-type]
+                assert _joined(notes, policy) == group_tasks(tasks, policy), (threshold, scope, near)
+
+
+def _by_note(tasks: Sequence[Task]) -> list[list[Task]]:
+    notes: dict[str, list[Task]] = {}
+    for task in tasks:
+        notes.setdefault(task.source.path, []).append(task)
+    return list(notes.values())
+
+
+def test_example_notes_join_alike():
+    _assert_same_groups(_by_note(scan(EXAMPLE_VAULT).tasks))
+
+
+def test_messy_vault_joins_alike(tmp_path: Path):
+    messy_vault(tmp_path, notes=120)
+    _assert_same_groups(_by_note(scan(tmp_path).tasks), (0.0, 80.0, 85.0, 100.0))
+
+
+def test_one_large_bucket_joins_alike():
+    tasks, _ = parse_note(action_item_note(300), "big.md")
+    _assert_same_groups([tasks], (50.0, 85.0, 100.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    notes=st.lists(st.lists(LINES, min_size=0, max_size=20), min_size=1, max_size=4),
+    front=st.lists(st.booleans(), min_size=4, max_size=4),
+    threshold=st.sampled_from(THRESHOLDS),
+    scope=st.sampled_from(("vault", "note")),
+    near_duplicates=st.booleans(),
+)
+def test_generated_notes_join_alike(
+    notes: list[list[str]], front: list[bool], threshold: float, scope: str, near_duplicates: bool
+):
+    """Some notes share an identity (front matter), so keys repeat across notes too."""
+    parsed = []
+    for n, lines in enumerate(notes):
+        head = "---\nid: shared\n---\n" if front[n] else ""
+        found, _ = parse_note(head + "\n".join(lines) + "\n", f"{dt.date(2025, 1, 1 + n).isoformat()}.md")
+        parsed.append(found)
+    policy = GroupPolicy(threshold, scope, near_duplicates)  # type: ignore[arg-type]
+    assert _joined(parsed, policy) == group_tasks([t for note in parsed for t in note], policy)
+
+
+def test_the_json_text_of_tasks_is_their_json_items_around_the_groups(tmp_path: Path):
+    messy_vault(tmp_path, notes=40)
+    tasks = scan(tmp_path).tasks
+    assert len(tasks) > 200
+    tricky = replace(tasks[0], description='}, {"key": x, "group": null, "status_type": \0 ü')
+    for some in ([], tasks[:1], tasks, [tricky, *tasks[:3]]):
+        parts = tasks_json_parts(some).split("\0")
+        assert len(parts) == len(some) + 1
+        for groups in ([None] * len(some), [t.key for t in some], ['a "quoted" group ü'] * len(some)):
+            values = [json.dumps(g, ensure_ascii=False) for g in groups]
+            filled = "".join(p + v for p, v in zip(parts, values, strict=False)) + parts[-1]
+            expected = json.dumps(
+                [task_json(t, g) for t, g in zip(some, groups, strict=True)], ensure_ascii=False
+            )
+            assert f"[{filled}]" == expected
+
+
+def test_carried_keys_tell_owners_apart_as_tuples_do(tmp_path: Path):
+    messy_vault(tmp_path, notes=60)
+    tasks = scan(tmp_path).tasks
+    pairs = {(t.owner, t.norm) for t in tasks if t.norm and t.status_type.is_open}
+    keys = {carried_key(t) for t in tasks} - {None}
+    assert len(keys) == len(pairs) > 100
+    no_owner = replace(tasks[0], owner=None, norm="x", status_type=StatusType.TODO)
+    assert carried_key(no_owner) != carried_key(replace(no_owner, owner=""))
+
+
+# --- the command, new path against the reference -------------------------------------------------
+
+FILTERS = (
+    (),
+    ("--status", "open"),
+    ("--status", "done", "--status", "cancelled"),
+    ("--status", "proposed"),
+    ("--owner", "@Dana Kim"),
+    ("--owner", "lior genzel"),
+    ("--due-before", "2025-06-01"),
+    ("--tag", "task", "--tag", "#FollowUp"),
+    ("--limit", "7"),
+    ("--limit", "0"),
+    ("--status", "open", "--due-before", "2026-01-01", "--limit", "25"),
+)
+POLICIES = (
+    {},
+    {"BRIDGE_GROUP_SCOPE": "note"},
+    {"BRIDGE_GROUP_THRESHOLD": "60"},
+    {"BRIDGE_NEAR_DUPLICATES": "false"},
+)
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
+def _age(*paths: Path) -> None:
+    for path in paths:
+        os.utime(path, (time.time() - 3600,) * 2)
+
+
+def _tasks(vault: Path, *args: str, env: dict[str, str] | None = None) -> tuple[str, str]:
+    result = CliRunner().invoke(app, ["tasks", str(vault), "--json", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout, result.stderr
+
+
+def _assert_listings_alike(vault: Path, env: dict[str, str]) -> None:
+    for args in FILTERS:
+        reference = _tasks(vault, "--no-cache", *args, env=env)
+        assert _tasks(vault, *args, env=env) == reference, args  # cold, or warm after the first
+        assert _tasks(vault, *args, env=env) == reference, args  # warm
+
+
+@pytest.mark.parametrize("env", POLICIES)
+def test_listings_from_the_cache_print_what_the_reference_prints(tmp_path: Path, cache_home: Path, env):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 50, seed=20261203 + POLICIES.index(env))
+    _age(*notes)
+    _assert_listings_alike(vault, env)
+    # edits: a note changed, one deleted, one added, one with its tasks copied into another
+    edited = notes[3].read_text(encoding="utf-8").replace("- [ ]", "- [x]", 2)
+    notes[3].write_text(edited + "\n- [ ] A task carried forward from elsewhere\n", encoding="utf-8")
+    notes[5].unlink()
+    (vault / "new.md").write_text(notes[7].read_text(encoding="utf-8"), encoding="utf-8")
+    notes[9].write_text(notes[9].read_text(encoding="utf-8") + notes[11].read_text(encoding="utf-8"))
+    _age(notes[3], notes[9], vault / "new.md")
+    _assert_listings_alike(vault, env)
+
+
+def test_a_note_edited_just_now_is_listed_alike_and_read_again(tmp_path: Path, cache_home: Path):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 20)
+    _age(*notes[1:])  # notes[0] is racy: listed, never kept
+    _assert_listings_alike(vault, {})
+
+
+def test_one_folder_and_one_note_are_listed_alike(tmp_path: Path, cache_home: Path):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 40)
+    _age(*notes)
+    folders = sorted({n.parent for n in notes if n.parent != vault})
+    for target in (*folders[:2], notes[0], vault):
+        reference = _tasks(target, "--no-cache")
+        assert _tasks(target) == reference
+        assert _tasks(target) == reference
+
+
+@pytest.fixture
+def parallel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes from the second note parsed on, in batches of three, few in flight."""
+    monkeypatch.setattr(bridge.listing, "PARALLEL_AFTER", 1)
+    monkeypatch.setattr(bridge.listing, "WORKERS", 2)
+    monkeypatch.setattr(bridge.listing, "BATCH", 3)
+    monkeypatch.setattr(bridge.listing, "IN_FLIGHT", 4)
+
+
+@pytest.mark.parametrize("env", POLICIES[:2])
+def test_notes_parsed_by_worker_processes_are_listed_alike(tmp_path: Path, cache_home: Path, parallel, env):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 40)
+    _age(*notes)
+    _assert_listings_alike(vault, env)
+    # every third note changed: parsed ones come back between cached ones, in vault order
+    for note in notes[::3]:
+        note.write_text(
+            note.read_text(encoding="utf-8") + "\n- [ ] One more thing @Dana Kim\n", encoding="utf-8"
+        )
+    _age(*notes[::3])
+    reference = _tasks(vault, "--no-cache", env=env)
+    assert _tasks(vault, env=env) == reference
+    assert _tasks(vault, env=env) == reference
+
+
+def test_a_note_a_worker_cannot_parse_is_named(
+    tmp_path: Path, cache_home: Path, parallel, monkeypatch: pytest.MonkeyPatch
+):
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 10)
+    _age(*notes)
+    broken = notes[6].relative_to(vault).as_posix()
+    real = bridge.listing.note_entry
+
+    def failing(tasks, diagnostics, policy):  # type: ignore[no-untyped-def]
+        if tasks and tasks[0].source.path == broken:
+            raise ValueError("a parser bug")
+        return real(tasks, diagnostics, policy)
+
+    monkeypatch.setattr(bridge.listing, "note_entry", failing)  # the forked workers inherit it
+    result = CliRunner().invoke(app, ["tasks", str(vault), "--json"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, RuntimeError)
+    assert broken in str(result.exception)
+    assert "a parser bug" in str(result.exception)
+
+
+def test_grouping_settings_changed_between_listings_of_one_cache(tmp_path: Path, cache_home: Path):
+    """The scope is applied when notes are joined; the threshold and the switch rebuild the cache."""
+    vault = tmp_path / "vault"
+    _age(*messy_vault(vault, 40))
+    for env in (*POLICIES, *reversed(POLICIES)):
+        reference = _tasks(vault, "--no-cache", env=env)
+        assert _tasks(vault, env=env) == reference, env
