@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from bridge.plan import Plan
 from bridge.plan_text import NoteLines, describe_plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
+from bridge.uuids import uuid5
 from bridge.vault import Note
 from bridge.writeback import WriteResult, set_status
 
@@ -305,8 +305,7 @@ def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: s
     if not creates and not adopting:
         return ops
     earlier = store.pending(connector)
-    store.mark_pending(connector, [*creates, *adopting])
-    since = store.pending(connector)
+    since = store.mark_pending(connector, [*creates, *adopting], earlier)
     return [
         replace(op, attempted=earlier.get(op.ref), token=_incarnation(op.token, since[op.ref]))
         if op.kind is OpKind.CREATE
@@ -319,7 +318,7 @@ def _incarnation(token: str, since: str) -> str:
     """A create's idempotency token for this attempt and its reruns alone: the same until the
     create is linked, then new, so a task made again later for the same line (its first task was
     unlinked or deleted) is not taken by the tracker for the first one and answered with it."""
-    return str(uuid.uuid5(uuid.UUID(token), since))
+    return uuid5(token, since)
 
 
 def _write_notes(

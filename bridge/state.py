@@ -423,9 +423,15 @@ class Store:
         rows = self._rows("SELECT ref, since FROM pending WHERE connector = ?", connector)
         return {str(ref): str(since) for ref, since in rows}
 
-    def mark_pending(self, connector: str, refs: Iterable[str]) -> None:
-        """Record creates about to be sent, committed at once; the first attempt's time is kept."""
+    def mark_pending(
+        self, connector: str, refs: Iterable[str], earlier: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """Record creates about to be sent, committed at once; the first attempt's time is kept.
+
+        Returns `pending` as it is now; given `earlier` (`pending` as read under the same writer
+        lock, so nothing else changed it), without reading it again."""
         now = _now()
+        refs = list(refs)
         with self.transaction():
             self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             self.db.execute_many(
@@ -433,6 +439,9 @@ class Store:
                 " ON CONFLICT (connector, ref) DO NOTHING",
                 ((connector, ref, now) for ref in refs),
             )
+        if earlier is None:
+            return self.pending(connector)
+        return {**dict.fromkeys(refs, now), **earlier}
 
     # -- the webhook inbox -----------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from bridge.connector import (
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import Patience, make_http_client
+from bridge.uuids import uuid5
 from connectors.todoist import mapping, recurrence
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.echoes import Echoes, Sent
@@ -593,4 +594,4 @@ def _temp_id(op: Op) -> str:
 
 def _derived(token: str, purpose: str) -> str:
     """Another uuid as stable as the op's own token, for a second command of the same op."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-{purpose}:{token}"))
+    return uuid5(uuid.NAMESPACE_URL, f"todoist-{purpose}:{token}")
