@@ -5,8 +5,9 @@ incremental read, so Todoist runs its commands, then answers with everything cha
 token. When that is only the echo of the request's own commands (the tasks it created or changed,
 each in the status it was sent to, the project it created), the answer's new token can be kept:
 the next read then starts after this run's writes instead of reading them all back. Anything else
-(a change someone else made meanwhile, a sub-task a command carried along, a recurring task)
-stops the chain, and the last token kept still shows it to the next read.
+(a change someone else made meanwhile, a sub-task a command carried along)
+stops the chain, and the last token kept still shows it to the next read. A recurring task is
+an echo only when the request created it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Sent:
 
     tasks: dict[str, RemoteStatus | None] = field(default_factory=dict)
     project: str | None = None
+    created: set[str] = field(default_factory=set)  # made by this request: nothing done to them yet
 
     def ran(self, op: Op | None, command: Mapping[str, Any], ids: Mapping[str, str]) -> None:
         """Note a command that ran (`ok`, or already processed); `ids` are the temp ids' real ids."""
@@ -47,6 +49,10 @@ class Sent:
         task = ids.get(command.get("temp_id", "")) if kind == "item_add" else args.get("id")
         if task is None:
             return
+        if kind == "item_add":
+            self.created.add(str(task))
+        else:
+            self.created.discard(str(task))
         if kind in _TO_STATUS:
             self.tasks[str(task)] = _TO_STATUS[kind]
         elif kind in _KEEP_STATUS:
@@ -71,16 +77,22 @@ def echoes(answer: Mapping[str, Any], sent: Sent, project: str | None) -> dict[s
     found: dict[str, RemoteTask] = {}
     for item in answer.get("items", []):
         task = mapping.remote_task(item)
-        due = item.get("due")
         if (
             sent.tasks.get(task.remote_id) is None
             or task.status is not sent.tasks[task.remote_id]
             or str(item.get("project_id")) != project
-            or (isinstance(due, dict) and due.get("is_recurring"))
+            or (_recurring(item) and not (task.remote_id in sent.created and not task.completions))
         ):
             return None
         found[task.remote_id] = task
     return found
+
+
+def _recurring(item: Mapping[str, Any]) -> bool:
+    """A recurring task's completed occurrences keep it open: one completed by someone else while
+    the bridge changed it would look like its echo. Only one this request made is taken as such."""
+    due = item.get("due")
+    return isinstance(due, dict) and bool(due.get("is_recurring"))
 
 
 @dataclass(slots=True)

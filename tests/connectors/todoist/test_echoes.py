@@ -63,7 +63,7 @@ def test_anything_but_an_echo_is_news():
         _answer(_item("t9")),  # a task this request did not touch
         _answer(_item("t1", checked=True)),  # closed by someone else while it was updated
         _answer(_item("t1", project_id="p2")),  # moved away
-        _answer(_item("t1", due={"date": "2026-01-02", "is_recurring": True})),
+        _answer(_item("t1", due={"date": "2026-01-02", "is_recurring": True})),  # not made now
         _answer(_item("t4", is_deleted=True)),  # a delete: its echo is not checked
         _answer(projects=[{"id": "p1"}]),  # a project change the request did not make
         _answer(collaborators=[{"id": "u2", "email": "a@example.com"}]),
@@ -88,3 +88,13 @@ def test_the_chain_keeps_the_last_token_before_a_group_that_failed_or_news():
     chain.heard(_answer(_item("t9")), Sent(), "p1", {"g3"})  # news: the chain ends
     assert chain.token is None
     assert chain.kept(()) == ("later", seen["t1"], False)
+
+
+def test_a_recurring_task_is_an_echo_only_of_the_request_that_created_it():
+    recurring = {"date": "2026-01-02", "is_recurring": True}
+    made = Sent()
+    made.ran(_op(OpKind.CREATE), {"type": "item_add", "temp_id": "tt", "args": {}}, {"tt": "t1"})
+    assert echoes(_answer(_item("t1", due=recurring, completed_count=0)), made, "p1") is not None
+    assert echoes(_answer(_item("t1", due=recurring, completed_count=1)), made, "p1") is None
+    made.ran(_op(OpKind.UPDATE), {"type": "item_update", "args": {"id": "t1"}}, {})
+    assert echoes(_answer(_item("t1", due=recurring, completed_count=0)), made, "p1") is None

@@ -3,6 +3,7 @@ one wrote, yet still sees every change someone else made, over real HTTP against
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -198,3 +199,25 @@ def test_a_stale_token_at_a_write_sends_the_commands_again_without_it(notes, emu
     assert (report.created, report.failed, report.errors) == (1, 0, [])
     assert sorted(t["content"] for t in emulator.tasks.values())[-1] == "Write the brief"
     assert run(notes).created == 0  # the stored token is unknown too: a full read, as before
+
+
+def test_a_recurring_task_made_by_a_sync_is_not_pulled_back_yet_its_completion_is(notes, emulator, pulled):
+    emulator.clock = lambda: dt.datetime(2026, 12, 4, 12, tzinfo=dt.UTC)
+    note = notes / "Weekly.md"
+    note.write_text("- [ ] Send the report 🔁 every week on Friday 📅 2026-12-04\n", encoding="utf-8")
+
+    def sync():
+        return run_sync(
+            BridgeSettings(vault=notes), connector_name="todoist", today=dt.date(2026, 12, 4)
+        ).report
+
+    assert sync().created == 1
+    assert (sync().notes_written, pulled) == (0, [0, 0])
+    [task] = emulator.tasks.values()
+    emulator.complete(task["id"])  # an occurrence, in the app: the task moves on to the next Friday
+    assert sync().notes_written == 1
+    assert note.read_text(encoding="utf-8").splitlines() == [
+        "- [ ] Send the report 🔁 every week on Friday 📅 2026-12-11",
+        "- [x] Send the report 🔁 every week on Friday 📅 2026-12-04 ✅ 2026-12-04",
+    ]
+    assert (sync().notes_written, pulled[-1]) == (0, 0)
