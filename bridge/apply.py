@@ -164,7 +164,7 @@ def apply_plan(
             report.failed += 1
             report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
             continue
-        after = _echoed(replace(step.after, remote_id=remote_id), outcomes)
+        after = replace(step.after, remote_id=remote_id, **_echoed(step.after, outcomes))
         missing = [e for e in step.edits if e.key not in written]
         owed = sum(e.recur.count for e in missing if e.recur is not None)
         if owed:
@@ -265,18 +265,17 @@ def _push_in_waves(
     return list(results.values()), cursor
 
 
-def _echoed(after: Base, outcomes: Sequence[OpResult | None]) -> Base:
-    """The base with what the tracker's answer to the step's writes showed, when the connector's
+def _echoed(after: Base, outcomes: Sequence[OpResult | None]) -> dict[str, Any]:
+    """What the tracker's answer to the step's writes showed, for the base, when the connector's
     cursor moved past them: what the next pull would otherwise have read back and recorded (its
     time, its completion count), so the "latest" rule and the webhooks compare the same values."""
     seen = next((r.seen for r in reversed(outcomes) if r is not None and r.seen is not None), None)
     if seen is None:
-        return after
-    return replace(
-        after,
-        remote_updated=seen.updated or after.remote_updated,
-        completions=seen.completions if seen.completions is not None else after.completions,
-    )
+        return {}
+    return {
+        "remote_updated": seen.updated or after.remote_updated,
+        "completions": seen.completions if seen.completions is not None else after.completions,
+    }
 
 
 def _said_once(failures: dict[str, list[str]]) -> list[str]:

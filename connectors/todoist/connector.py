@@ -13,7 +13,6 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bridge.config import BridgeSettings, load_settings
@@ -416,7 +415,10 @@ class TodoistConnector:
         out: list[OpResult] = []
         for result in results.values():
             echo = seen.get(result.remote_id or linked.get(result.token) or "") if result.ok else None
-            out.append(replace(result, seen=echo) if echo is not None else result)
+            if echo is not None:  # (`replace` would cost as much again as making the result)
+                r = result
+                result = OpResult(r.token, r.ok, r.remote_id, r.error, r.uncertain, r.gone, seen=echo)
+            out.append(result)
         return tuple(out)
 
     def _untranslatable(self, op: Op) -> None:
