@@ -63,8 +63,9 @@ class Sent:
 
 
 def echoes(answer: Mapping[str, Any], sent: Sent, project: str | None) -> dict[str, RemoteTask] | None:
-    """The answer's tasks by id when it holds nothing but the echo of `sent`, in the bridge's
-    `project`; None when it holds anything else (then its token must not be kept)."""
+    """The answer's tasks by id (status, time, labels, completions) when it holds nothing but the
+    echo of `sent`, in the bridge's `project`; None when it holds anything else (then its token
+    must not be kept)."""
     if answer.get("full_sync") is not False or not isinstance(answer.get("sync_token"), str):
         return None
     if answer.get("collaborators") or answer.get("collaborator_states"):
@@ -84,7 +85,10 @@ def echoes(answer: Mapping[str, Any], sent: Sent, project: str | None) -> dict[s
             or (_recurring(item) and not (task.remote_id in sent.created and not task.completions))
         ):
             return None
-        found[task.remote_id] = task
+        # what a base and the labels map record of it: a push of 100,000 creates keeps them all
+        found[task.remote_id] = RemoteTask(
+            task.remote_id, task.status, task.updated, labels=task.labels, completions=task.completions
+        )
     return found
 
 
