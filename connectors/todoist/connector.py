@@ -363,7 +363,7 @@ class TodoistConnector:
             refused = statuses.get(project) if project is not None else None
             if isinstance(refused, dict) and refused.get("error_tag") in _LIMITS:
                 # no project to put them in: the creates fail for that reason, said once
-                why = _LIMITS[refused["error_tag"]]
+                why = full = _LIMITS[refused["error_tag"]]
                 for op, _ in commands:
                     if op is not None and op.kind is OpKind.CREATE:
                         results[op.token] = OpResult(op.token, False, error=why)
