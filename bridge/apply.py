@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from bridge.plan import Plan
 from bridge.plan_text import NoteLines, describe_plan
 from bridge.signifiers import Dialect
 from bridge.state import Base, Store
+from bridge.uuids import uuid5
 from bridge.vault import Note
 from bridge.writeback import WriteResult, set_status
 
@@ -158,7 +158,7 @@ def apply_plan(
             report.failed += 1
             report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
             continue
-        after = replace(step.after, remote_id=remote_id)
+        after = replace(step.after, remote_id=remote_id, **_echoed(step.after, outcomes))
         missing = [e for e in step.edits if e.key not in written]
         owed = sum(e.recur.count for e in missing if e.recur is not None)
         if owed:
@@ -234,6 +234,19 @@ def _push_in_waves(
     return list(results.values()), cursor
 
 
+def _echoed(after: Base, outcomes: Sequence[OpResult | None]) -> dict[str, Any]:
+    """What the tracker's answer to the step's writes showed, for the base, when the connector's
+    cursor moved past them: what the next pull would otherwise have read back and recorded (its
+    time, its completion count), so the "latest" rule and the webhooks compare the same values."""
+    seen = next((r.seen for r in reversed(outcomes) if r is not None and r.seen is not None), None)
+    if seen is None:
+        return {}
+    return {
+        "remote_updated": seen.updated or after.remote_updated,
+        "completions": seen.completions if seen.completions is not None else after.completions,
+    }
+
+
 def _said_once(failures: dict[str, list[str]]) -> list[str]:
     """One line per failed change; a reason many share (a plan limit) is said once, with a count."""
     lines: list[str] = []
@@ -260,8 +273,7 @@ def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: s
     if not creates and not adopting:
         return ops
     earlier = store.pending(connector)
-    store.mark_pending(connector, [*creates, *adopting])
-    since = store.pending(connector)
+    since = store.mark_pending(connector, [*creates, *adopting], earlier)
     return [
         replace(op, attempted=earlier.get(op.ref), token=_incarnation(op.token, since[op.ref]))
         if op.kind is OpKind.CREATE
@@ -274,7 +286,7 @@ def _incarnation(token: str, since: str) -> str:
     """A create's idempotency token for this attempt and its reruns alone: the same until the
     create is linked, then new, so a task made again later for the same line (its first task was
     unlinked or deleted) is not taken by the tracker for the first one and answered with it."""
-    return str(uuid.uuid5(uuid.UUID(token), since))
+    return uuid5(token, since)
 
 
 def _write_notes(

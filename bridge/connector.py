@@ -149,6 +149,8 @@ class OpResult:
 
     `uncertain`: it failed, but the tracker may have carried it out (a timeout, a 5xx). A create
     refused outright is not uncertain, so the next run need not look for it before sending it again.
+    `seen`: the task as the write's own answer showed it, when the connector moved its cursor past
+    that write (the next pull will not show it): the state records it as a pull would have.
     """
 
     token: str
@@ -157,6 +159,7 @@ class OpResult:
     error: str | None = None
     uncertain: bool = False
     gone: bool = False  # it failed because the task no longer exists in the tracker
+    seen: RemoteTask | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,11 @@ class Database:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
         raise NotImplementedError
 
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many rows (a sync's bases and links): one call to the driver."""
+        for args in rows:
+            self.execute(sql, args)
+
     def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError
 
@@ -98,6 +103,12 @@ class SQLiteDatabase(Database):
         try:
             cursor = self.db.execute(sql, tuple(args))
             return Result(cursor.fetchall(), cursor.rowcount)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(self.where, exc) from exc
+
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self.db.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise _sqlite_error(self.where, exc) from exc
 
@@ -210,6 +221,13 @@ class PostgresDatabase(Database):
             cursor = self.db.execute(sql.replace("?", "%s"), tuple(args))
             rows = cursor.fetchall() if cursor.description else []
             return Result([tuple(r) for r in rows], cursor.rowcount)
+        except self._errors as exc:
+            raise StateError(f"state database {self.where}: {self._said(exc)}") from exc
+
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            with self.db.cursor() as cursor:
+                cursor.executemany(sql.replace("?", "%s"), [tuple(args) for args in rows])
         except self._errors as exc:
             raise StateError(f"state database {self.where}: {self._said(exc)}") from exc
 

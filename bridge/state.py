@@ -372,22 +372,22 @@ class Store:
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             if cursor is not None and cursor == self.cursor(connector):
                 cursor = None  # unchanged: a large cursor is not rewritten by every no-op sync
-            for ref in settled:
-                db.execute("DELETE FROM pending WHERE connector = ? AND ref = ?", (connector, ref))
-            for base in bases:
-                db.execute(
-                    "INSERT INTO bases (connector, remote_id, ref, data, version, synced_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connector, remote_id) DO UPDATE SET"
-                    " ref = excluded.ref, data = excluded.data, version = excluded.version,"
-                    " synced_at = excluded.synced_at",
-                    (connector, base.remote_id, base.ref, base.to_json(), base.version, _now()),
-                )
-            for key, remote_id in (links or {}).items():
-                db.execute(
-                    "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
-                    " ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id",
-                    (connector, key, remote_id),
-                )
+            db.execute_many(
+                "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
+            )
+            now = _now()
+            db.execute_many(
+                "INSERT INTO bases (connector, remote_id, ref, data, version, synced_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connector, remote_id) DO UPDATE SET"
+                " ref = excluded.ref, data = excluded.data, version = excluded.version,"
+                " synced_at = excluded.synced_at",
+                ((connector, b.remote_id, b.ref, b.to_json(), b.version, now) for b in bases),
+            )
+            db.execute_many(
+                "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id",
+                ((connector, key, remote_id) for key, remote_id in (links or {}).items()),
+            )
             if cursor is not None:
                 db.execute(
                     "INSERT INTO cursors (connector, cursor, synced_at) VALUES (?, ?, ?)"
@@ -427,17 +427,25 @@ class Store:
         rows = self._rows("SELECT ref, since FROM pending WHERE connector = ?", connector)
         return {str(ref): str(since) for ref, since in rows}
 
-    def mark_pending(self, connector: str, refs: Iterable[str]) -> None:
-        """Record creates about to be sent, committed at once; the first attempt's time is kept."""
+    def mark_pending(
+        self, connector: str, refs: Iterable[str], earlier: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """Record creates about to be sent, committed at once; the first attempt's time is kept.
+
+        Returns `pending` as it is now; given `earlier` (`pending` as read under the same writer
+        lock, so nothing else changed it), without reading it again."""
         now = _now()
+        refs = list(refs)
         with self.transaction():
             self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
-            for ref in refs:
-                self.db.execute(
-                    "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"
-                    " ON CONFLICT (connector, ref) DO NOTHING",
-                    (connector, ref, now),
-                )
+            self.db.execute_many(
+                "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"
+                " ON CONFLICT (connector, ref) DO NOTHING",
+                ((connector, ref, now) for ref in refs),
+            )
+        if earlier is None:
+            return self.pending(connector)
+        return {**dict.fromkeys(refs, now), **earlier}
 
     # -- the webhook inbox -----------------------------------------------------------------------
 
@@ -647,16 +655,14 @@ class Store:
     def save_files(self, vault: str, files: Iterable[CachedFile], gone: Iterable[str] = ()) -> None:
         db = self.db
         with self.transaction():
-            for f in files:
-                db.execute(
-                    "INSERT INTO files (vault, path, size, mtime_ns, sha256, fingerprint, data)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (vault, path) DO UPDATE SET"
-                    " size = excluded.size, mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,"
-                    " fingerprint = excluded.fingerprint, data = excluded.data",
-                    (vault, f.path, f.size, f.mtime_ns, f.sha256, f.fingerprint, f.data),
-                )
-            for path in gone:
-                db.execute("DELETE FROM files WHERE vault = ? AND path = ?", (vault, path))
+            db.execute_many(
+                "INSERT INTO files (vault, path, size, mtime_ns, sha256, fingerprint, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (vault, path) DO UPDATE SET"
+                " size = excluded.size, mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256,"
+                " fingerprint = excluded.fingerprint, data = excluded.data",
+                ((vault, f.path, f.size, f.mtime_ns, f.sha256, f.fingerprint, f.data) for f in files),
+            )
+            db.execute_many("DELETE FROM files WHERE vault = ? AND path = ?", ((vault, p) for p in gone))
 
 
 _CHUNK = 500  # parameters a statement binds at most (SQLite's limit is far above)

@@ -31,8 +31,10 @@ from bridge.connector import (
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
 from bridge.transport import Patience, make_http_client
+from bridge.uuids import uuid5
 from connectors.todoist import mapping, recurrence
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
+from connectors.todoist.echoes import Echoes, Sent
 from connectors.todoist.settings import TodoistSettings
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ class TodoistConnector:
         self.state: dict[str, Any] = {}
         self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
         self._unsaid: set[str] = set()  # rules already said to have no Todoist words this run
+        self._unchained = False  # a write's answer held news this run: later writes read nothing
         self.on_progress: Callable[[int, int], None] | None = None  # set by the sync: a bar
 
     @classmethod
@@ -329,12 +332,15 @@ class TodoistConnector:
             commands.extend((queued, c) for c in self._commands(queued, project or ""))
         results: dict[str, OpResult] = {}
         mapping_ids: dict[str, str] = {}
+        # each write reads on from the token of the one before, while answers are only echoes
+        chain = Echoes(None if self._unchained else self.state.get("sync_token"))
+        full: str | None = None  # the plan limit a create met: the next creates would meet it too
         for start in range(0, len(commands), BATCH):
             if self.on_progress is not None:
                 self.on_progress(start, len(commands))
             # a temp id lives for one request: later batches name what it became
             batch = [(op, _resolved(c, mapping_ids)) for op, c in commands[start : start + BATCH]]
-            if (full := _plan_limit(results)) is not None:  # the project is full: no create is sent
+            if full is not None:  # the project is full: no create is sent
                 for op, _ in batch:
                     if op is not None and op.kind is OpKind.CREATE:
                         results[op.token] = OpResult(op.token, False, error=full)
@@ -342,8 +348,9 @@ class TodoistConnector:
                 if not batch:
                     continue
             try:
-                answer = self.client.sync(None, (), [c for _, c in batch], reading=False)
+                answer = self._write([c for _, c in batch], chain)
             except ConnectorError as exc:
+                chain.broken = True  # what part of it ran is not known: the next read must see it
                 # refused credentials refuse every batch alike: the rest are not sent
                 rest = commands[start:] if isinstance(exc, AuthError) else batch
                 for failed, _ in rest:
@@ -356,23 +363,63 @@ class TodoistConnector:
             refused = statuses.get(project) if project is not None else None
             if isinstance(refused, dict) and refused.get("error_tag") in _LIMITS:
                 # no project to put them in: the creates fail for that reason, said once
-                why = _LIMITS[refused["error_tag"]]
+                why = full = _LIMITS[refused["error_tag"]]
                 for op, _ in commands:
                     if op is not None and op.kind is OpKind.CREATE:
                         results[op.token] = OpResult(op.token, False, error=why)
             mapping_ids.update({str(k): str(v) for k, v in answer.get("temp_id_mapping", {}).items()})
-            for sent, command in batch:
+            sent = Sent()
+            for op, command in batch:
                 status = statuses.get(command["uuid"])
-                self._record(sent, command, status, mapping_ids, results)
-                args = command["args"]
-                if (status == "ok" or _already_processed(status)) and "labels" in args:
-                    task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
-                    self.labels[str(task)] = list(args["labels"])
+                self._record(op, command, status, mapping_ids, results)
+                if full is None and op is not None and results[op.token].error in _LIMITS.values():
+                    full = results[op.token].error
+                if status == "ok" or _already_processed(status):
+                    sent.ran(op, command, mapping_ids)
+                    args = command["args"]
+                    if "labels" in args:
+                        task = mapping_ids.get(command.get("temp_id", ""), args.get("id"))
+                        self.labels[str(task)] = list(args["labels"])
+            if chain.token is not None:
+                refs = {op.ref for op, _ in batch if op is not None}
+                chain.heard(answer, sent, mapping_ids.get(project or "", project), refs)
         if self.on_progress is not None:
             self.on_progress(len(commands), len(commands))
         if project is not None and project in mapping_ids:
             self.state.update(project_id=mapping_ids[project], shared=False, members=[])  # new: personal
-        return Push(tuple(results.values()), self._cursor())
+        return Push(self._kept(chain, ops, results), self._cursor())
+
+    def _write(self, commands: list[dict[str, Any]], chain: Echoes) -> dict[str, Any]:
+        """One request of commands, reading on from the chain's token while it holds; a token
+        Todoist no longer knows is refused before any command runs, so the commands are sent
+        again without it (and the chain ends)."""
+        if chain.token is None:
+            return self.client.sync(None, (), commands, reading=False)
+        try:
+            return self.client.sync(chain.token, _INCREMENTAL, commands, reading=False)
+        except StaleSyncToken:
+            chain.broken = True
+            return self.client.sync(None, (), commands, reading=False)
+
+    def _kept(self, chain: Echoes, ops: Sequence[Op], results: dict[str, OpResult]) -> tuple[OpResult, ...]:
+        """The results, each with the task its answer echoed when the token moves past it; the
+        cursor keeps the last token whose writes all succeeded (their groups whole)."""
+        failed = {op.ref for op in ops if op.token not in results or not results[op.token].ok}
+        token, seen, whole = chain.kept(failed)
+        self._unchained = self._unchained or not whole  # later waves of this run read nothing
+        if token is None or token == chain.start:
+            return tuple(results.values())
+        self.state["sync_token"] = token
+        self.labels.update({rid: list(task.labels or ()) for rid, task in seen.items()})
+        linked = {op.token: op.remote_id for op in ops}
+        out: list[OpResult] = []
+        for result in results.values():
+            echo = seen.get(result.remote_id or linked.get(result.token) or "") if result.ok else None
+            if echo is not None:  # (`replace` would cost as much again as making the result)
+                r = result
+                result = OpResult(r.token, r.ok, r.remote_id, r.error, r.uncertain, r.gone, seen=echo)
+            out.append(result)
+        return tuple(out)
 
     def _untranslatable(self, op: Op) -> None:
         """Say once a run that a rule is sent as its plain date: the task is kept, not its rule."""
@@ -516,11 +563,6 @@ _LIMITS = {
 }
 
 
-def _plan_limit(results: Mapping[str, OpResult]) -> str | None:
-    """The plan limit a create of this run met, if one did: the next creates would meet it too."""
-    return next((r.error for r in results.values() if r.error in _LIMITS.values()), None)
-
-
 def _refusal(status: Mapping[str, Any]) -> str:
     """Todoist's error with the argument and explanation it names, if it names them."""
     extra = status.get("error_extra")
@@ -554,4 +596,4 @@ def _temp_id(op: Op) -> str:
 
 def _derived(token: str, purpose: str) -> str:
     """Another uuid as stable as the op's own token, for a second command of the same op."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-{purpose}:{token}"))
+    return uuid5(uuid.NAMESPACE_URL, f"todoist-{purpose}:{token}")

@@ -6,6 +6,7 @@ labels; the link back to the note and the bridge's marker live in the descriptio
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +38,7 @@ _MARKER = "task-bridge key: "
 _MARKER_RE = re.compile(re.escape(_MARKER) + r"([0-9a-f]{16})\b")
 
 
+@functools.lru_cache(maxsize=1024)  # the tasks of one note share it
 def obsidian_url(vault: str, path: str) -> str:
     return f"obsidian://open?vault={quote(vault, safe='')}&file={quote(path, safe='')}"
 

@@ -10,9 +10,10 @@ vault (`bench_sync.make_vault`: open, distinct tasks, ten a note), serves the To
   sync created, unless the connector skipped past its own writes);
 * a second and a third no-op sync (a run after one that planned nothing need not plan).
 
-For each: wall time, CPU time (user and system: a shared machine makes wall times noisy), peak
-RSS of the process, the state database's size after it,
-the requests it sent, and whether its report is a no-op. `--profile` runs the
+For each: wall time, the sync process's CPU time (user + system: the figure to compare on a
+busy machine), the emulator's CPU time (it runs in this process), peak RSS of the sync process,
+the state database's size after it, the requests it sent, the tasks the emulator's answers to its
+reads listed (`pulled`), and whether its report is a no-op. `--profile` runs the
 no-op syncs under cProfile and prints where the time goes. A report, not a test: the exit status
 is 1 only when a no-op sync changed something or the first sync did not create every task.
 
@@ -32,6 +33,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 
 from bridge.testing import serve_in_thread
 from connectors.todoist.emulator import Emulator, create_app
+from connectors.todoist.emulator import app as emulator_app
 from tests.benchmarks.bench_sync import make_vault
 
 TOKEN = "bench-token-0123456789abcdef"
@@ -52,6 +55,8 @@ class Run:
     name: str
     wall: float
     cpu: float
+    emulator_cpu: float
+    pulled: int
     rss_mb: float
     state_mb: float
     report: dict[str, Any]
@@ -109,6 +114,16 @@ def measure(tasks: int, source: Path, profile: bool, keep: Path | None) -> tuple
         em: Emulator = app.state.emulator
         em.latency = 0.0
         em.full_sync_limit = em.partial_sync_limit = None  # a 100k first sync sends 1,000 writes
+        pulled = [0]
+        answer = emulator_app.handle_sync
+
+        def counted(em: Emulator, content_type: str, body: bytes) -> dict[str, Any]:
+            out = answer(em, content_type, body)
+            if "sync_status" not in out:  # a read, not a write
+                pulled[0] += len(out.get("items", []))
+            return out
+
+        emulator_app.handle_sync = counted  # type: ignore[assignment]
         with serve_in_thread(app) as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "TODOIST_", "PYTHON"))}
             env.update(
@@ -121,9 +136,11 @@ def measure(tasks: int, source: Path, profile: bool, keep: Path | None) -> tuple
             )
             for name in ("first sync", "first no-op", "second no-op", "third no-op"):
                 prof = Path(tmp, f"{name}.prof") if profile and name != "first sync" else None
+                pulled[0], before = 0, time.process_time()
                 wall, cpu, rss, report, err = _measured(env, prof)
+                emulator_cpu = time.process_time() - before
                 size = sum(p.stat().st_size for p in state.parent.glob(state.name + "*")) / 1e6
-                runs.append(Run(name, wall, cpu, rss, size, report))
+                runs.append(Run(name, wall, cpu, emulator_cpu, pulled[0], rss, size, report))
                 if name == "first sync" and report.get("created") != tasks:
                     problems.append(f"first sync created {report.get('created')} of {tasks}: {err[-2000:]}")
                 if name != "first sync" and not _noop(report):
@@ -147,17 +164,19 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.platform()})")
     print(f"source: {'this checkout' if args.source.resolve() == REPO else args.source}")
     problems: list[str] = []
-    head = f"{'tasks':>8} {'step':<14}{'wall s':>9}{'CPU s':>8}{'peak RSS MB':>13}{'state MB':>10}"
-    print(head + f"{'requests':>10}  no-op")
+    print(
+        f"{'tasks':>8} {'step':<14}{'wall s':>9}{'cpu s':>8}{'emulator cpu s':>16}{'peak RSS MB':>13}"
+        f"{'state MB':>10}{'requests':>10}{'pulled':>8}  no-op"
+    )
     for tasks in args.tasks:
         runs, found = measure(tasks, args.source.resolve(), args.profile, args.keep_profiles)
         problems += found
         for run in runs:
             noop = "-" if run.name == "first sync" else ("yes" if _noop(run.report) else "NO")
             print(
-                f"{tasks:>8} {run.name:<14}{run.wall:>9.2f}{run.cpu:>8.2f}{run.rss_mb:>13.0f}"
-                f"{run.state_mb:>10.1f}"
-                f"{run.report.get('requests', '?')!s:>10}  {noop}"
+                f"{tasks:>8} {run.name:<14}{run.wall:>9.2f}{run.cpu:>8.2f}{run.emulator_cpu:>16.2f}"
+                f"{run.rss_mb:>13.0f}{run.state_mb:>10.1f}{run.report.get('requests', '?')!s:>10}"
+                f"{run.pulled:>8}  {noop}"
             )
         sys.stdout.flush()
     for problem in problems:

@@ -9,7 +9,6 @@ Every account starts with its Inbox project (`inbox_project: true`), as a real o
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
@@ -21,6 +20,7 @@ from connectors.todoist.emulator.knobs import Knobs
 from connectors.todoist.emulator.records import (
     COLORS,
     base62,
+    clone,
     label_sync,
     new_id,
     project_record,
@@ -109,7 +109,7 @@ class Account(Knobs):
             "version": "1",
             "triggered_at": self._now(),
             "initiator": initiator,
-            "event_data": {**copy.deepcopy(data), **({"url": url} if url else {})},
+            "event_data": {**clone(data), **({"url": url} if url else {})},
         }
         if old is not None:
             event["event_data_extra"] = {"old_item": {**old, "url": url}, "update_intent": intent}
@@ -134,12 +134,12 @@ class Account(Knobs):
     def get_task(self, task_id: str) -> Json:
         """A copy of a task (completed ones too); 404 `NOT_FOUND` if unknown or deleted."""
         with self.lock:
-            return copy.deepcopy(self._task(task_id))
+            return clone(self._task(task_id))
 
     def get_project(self, project_id: str) -> Json:
         """A copy of a project; 404 if unknown or deleted."""
         with self.lock:
-            return copy.deepcopy(self._project(project_id))
+            return clone(self._project(project_id))
 
     def members(self, project_id: str) -> list[str]:
         """User ids who may be assigned tasks in the project: the owner, plus its collaborators."""
@@ -196,7 +196,7 @@ class Account(Knobs):
             self.projects[project["id"]] = project
             self._bump("projects", project["id"])
             self._emit("project:added", project)
-            return copy.deepcopy(project)
+            return clone(project)
 
     def create_label(
         self,
@@ -229,7 +229,7 @@ class Account(Knobs):
             self.labels[label_id] = label
             self._bump("labels", label_id)
             self._emit("label:added", label_sync(label))
-            return copy.deepcopy(label)
+            return clone(label)
 
     def add_collaborator(self, project_id: str, *, full_name: str, email: str, timezone: str = "UTC") -> str:
         """Share the project with a new user (the owner joins its collaborators too); their user id."""

@@ -19,7 +19,6 @@ they issue are accepted like the app's own.
 from __future__ import annotations
 
 import asyncio
-import copy
 import functools
 import json
 import re
@@ -46,7 +45,7 @@ from connectors.todoist.emulator.errors import (
     unauthorized,
 )
 from connectors.todoist.emulator.fields import rest_task_changes
-from connectors.todoist.emulator.records import label_rest, parse_instant, user_record
+from connectors.todoist.emulator.records import clone, label_rest, parse_instant, user_record
 from connectors.todoist.emulator.recurring import add_months
 from connectors.todoist.emulator.state import Emulator
 from connectors.todoist.emulator.sync import handle_sync, parse_request
@@ -166,7 +165,7 @@ def _page(
             raise invalid("cursor")
         offset = em.cursor_offset(cursor, scope)
     more = offset + limit < len(rows)
-    body: Json = {key: copy.deepcopy(rows[offset : offset + limit])}
+    body: Json = {key: clone(rows[offset : offset + limit])}
     if more or null_at_end:
         body["next_cursor"] = em.remember_cursor(scope, offset + limit) if more else None
     return JSONResponse(body)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import secrets
 import threading
 from collections import deque
@@ -74,7 +75,9 @@ class Knobs:
         """The plan's limit of active projects besides the Inbox; None: no limit (`free_plan()`)."""
         self.max_active_tasks: int | None = None
         """The plan's limit of active tasks per project; None: no limit (`free_plan()`)."""
-        self._changed: dict[tuple[str, str], int] = {}
+        self._changed: dict[str, dict[str, int]] = {}
+        """Per kind, id -> the version of its last change, kept in order of that version: a read
+        since a token walks back from the newest change only as far as the token."""
         self._tokens: dict[str, int] = {}
         self.full_sync_next = False
         self._cursors: dict[str, tuple[str, int]] = {}
@@ -126,13 +129,16 @@ class Knobs:
 
     def _bump(self, kind: str, object_id: str) -> None:
         self.version += 1
-        self._changed[(kind, object_id)] = self.version
+        changed = self._changed.setdefault(kind, {})
+        changed.pop(object_id, None)  # re-inserted last: the dict stays in version order
+        changed[object_id] = self.version
 
     def changed_since(self, kind: str, version: int) -> list[str]:
         """Ids of `kind` ("items", "projects", …) changed after `version`, oldest change first."""
         with self.lock:
-            hits = [(v, key[1]) for key, v in self._changed.items() if key[0] == kind and v > version]
-            return [object_id for _, object_id in sorted(hits)]
+            changed = self._changed.get(kind, {})
+            hits = list(itertools.takewhile(lambda key: changed[key] > version, reversed(changed)))
+            return hits[::-1]
 
     def issue_token(self) -> str:
         """A new opaque sync token standing for the account as it is now."""

@@ -13,7 +13,7 @@ import re
 import secrets
 import string
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.todoist.emulator import recurring
@@ -22,6 +22,7 @@ from connectors.todoist.emulator.errors import invalid
 __all__ = [
     "COLORS",
     "base62",
+    "clone",
     "due_from_date",
     "due_from_object",
     "due_from_string",
@@ -36,11 +37,25 @@ __all__ = [
     "user_record",
 ]
 
+_T = TypeVar("_T")
+
+
+def clone(value: _T) -> _T:
+    """A copy of a record (JSON: dicts, lists, scalars) that shares nothing mutable with it, as
+    `copy.deepcopy` makes, without its memo: every record handed out or kept in an event is one."""
+    if isinstance(value, dict):
+        return {key: clone(item) for key, item in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [clone(item) for item in value]  # type: ignore[return-value]
+    return value
+
+
 COLORS = (
     "berry_red", "red", "orange", "yellow", "olive_green", "lime_green", "green", "mint_green", "teal",
     "sky_blue", "light_blue", "blue", "grape", "violet", "lavender", "magenta", "salmon", "charcoal",
     "grey", "taupe",
 )  # fmt: skip
+_ALNUM = string.ascii_letters + string.digits
 _DIGITS = string.digits + string.ascii_uppercase + string.ascii_lowercase  # in ASCII order
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -61,8 +76,9 @@ def base62(number: int) -> str:
 
 def new_id(serial: int) -> str:
     """An opaque id like "6X7rM8997g3RQmvh": never all digits, unique through `serial`."""
-    noise = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(10))
-    return "6" + secrets.choice(string.ascii_letters) + base62(serial).rjust(4, "0") + noise
+    drawn = secrets.token_bytes(11)  # one draw for the 11 random characters: ids are made in bulk
+    noise = "".join(_ALNUM[b % len(_ALNUM)] for b in drawn[1:])
+    return "6" + string.ascii_letters[drawn[0] % 52] + base62(serial).rjust(4, "0") + noise
 
 
 def timestamp(moment: datetime) -> str:

@@ -11,13 +11,12 @@ while a test pokes the account from the main one. The knobs (`latency`, `rate_li
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from connectors.todoist.emulator.account import Account, Json
 from connectors.todoist.emulator.errors import ApiError, invalid, not_found
 from connectors.todoist.emulator.fields import sync_task_changes
-from connectors.todoist.emulator.records import base62, next_due, task_record
+from connectors.todoist.emulator.records import base62, clone, next_due, task_record
 
 __all__ = ["Emulator"]
 
@@ -115,6 +114,11 @@ class Emulator(Account):
     def create_task(self, changes: Json) -> Json:
         """Add a task from checked changes (see `fields`); the project defaults to the Inbox."""
         with self.lock:
+            return clone(self.tasks[self.add_task(changes)])
+
+    def add_task(self, changes: Json) -> str:
+        """`create_task` giving the new task's id only (a Sync `item_add` needs no copy of it)."""
+        with self.lock:
             where = self._placement(*(changes.get(key) for key in _PLACEMENT))
             self._room_for_a_task(where["project_id"])
             task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
@@ -128,7 +132,7 @@ class Emulator(Account):
             self._bump("items", task["id"])
             self._remember_order(task, top)
             self._emit("item:added", task)
-            return copy.deepcopy(task)
+            return str(task["id"])
 
     def _changed_task(self, task: Json, old: Json, event: str, intent: str | None = None) -> None:
         task["updated_at"] = self._now()
@@ -142,7 +146,7 @@ class Emulator(Account):
         """Apply the given fields only (labels replace); no change, no new version or event."""
         with self.lock:
             task = self._task(task_id)
-            old = copy.deepcopy(task)
+            old = clone(task)
             task.update({key: value for key, value in changes.items() if key in _EDITABLE})
             try:
                 self._check_assignee(task)
@@ -152,7 +156,7 @@ class Emulator(Account):
                 raise
             if task != old:
                 self._changed_task(task, old, "item:updated")
-            return copy.deepcopy(task)
+            return clone(task)
 
     def move_task(self, task_id: str, **where: str | None) -> Json:
         """Move to exactly one of `project_id`, `section_id` or `parent_id`; the task goes last."""
@@ -168,8 +172,8 @@ class Emulator(Account):
             if target["parent_id"] in family:
                 raise invalid("parent_id", explanation="a task cannot become its own descendant")
             if all(task[key] == target[key] for key in _PLACEMENT):
-                return copy.deepcopy(task)
-            old = copy.deepcopy(task)
+                return clone(task)
+            old = clone(task)
             task.update(target)
             task["child_order"] = self._last_order(
                 target["project_id"], target["section_id"], target["parent_id"]
@@ -177,10 +181,10 @@ class Emulator(Account):
             self._changed_task(task, old, "item:updated")
             for child in self._descendants(task["id"]):
                 if child["project_id"] != task["project_id"]:
-                    before = copy.deepcopy(child)
+                    before = clone(child)
                     child.update(project_id=task["project_id"], section_id=task["section_id"])
                     self._changed_task(child, before, "item:updated")
-            return copy.deepcopy(task)
+            return clone(task)
 
     def close_task(self, task_id: str) -> Json:
         """What the apps do on "complete" (`item_close`, REST close): a recurring task moves to its
@@ -208,7 +212,7 @@ class Emulator(Account):
             if reset_subtasks:
                 for child in self._descendants(task["id"]):
                     if child["checked"]:
-                        old = copy.deepcopy(child)
+                        old = clone(child)
                         child.update(checked=False, completed_at=None, completed_by_uid=None)
                         self._changed_task(child, old, "item:uncompleted")
             return result
@@ -217,11 +221,11 @@ class Emulator(Account):
         """One occurrence of a recurring task completed (or undone): the reference's "Events
         Extra" says this arrives as `item:updated` with `update_intent` item_completed (or
         item_uncompleted); no `item:completed` is documented for it, so none is sent."""
-        old = copy.deepcopy(task)
+        old = clone(task)
         task["due"] = due
         task["completed_count"] = max(0, task["completed_count"] + (1 if forward else -1))
         self._changed_task(task, old, "item:updated", "item_completed" if forward else "item_uncompleted")
-        return copy.deepcopy(task)
+        return clone(task)
 
     def complete_task(
         self, task_id: str, completed_at: str | None = None, *, from_undo: bool = False
@@ -231,15 +235,15 @@ class Emulator(Account):
         with self.lock:
             task = self._task(task_id)
             if task["checked"]:
-                return copy.deepcopy(task)
+                return clone(task)
             when = completed_at or self._now()
             for item in (task, *self._descendants(task["id"])):
                 if not item["checked"]:
-                    old = copy.deepcopy(item)
+                    old = clone(item)
                     item.update(checked=True, completed_at=when, completed_by_uid=self.user_id)
                     item["completed_count"] += 0 if from_undo else 1
                     self._changed_task(item, old, "item:completed")
-            return copy.deepcopy(task)
+            return clone(task)
 
     def uncomplete_task(self, task_id: str) -> Json:
         """Reopen a completed task and any completed ancestors; an open task is left as it is."""
@@ -252,20 +256,20 @@ class Emulator(Account):
                 chain.append(self.tasks[chain[-1]["parent_id"]])
             for item in reversed(chain):
                 if item["checked"] and not item["is_deleted"]:
-                    old = copy.deepcopy(item)
+                    old = clone(item)
                     item.update(checked=False, completed_at=None, completed_by_uid=None)
                     self._changed_task(item, old, "item:uncompleted")
-            return copy.deepcopy(task)
+            return clone(task)
 
     def delete_task(self, task_id: str) -> Json:
         """Delete the task and its sub-tasks (`is_deleted`); 404 if already gone."""
         with self.lock:
             task = self._task(task_id)
             for item in (task, *self._descendants(task["id"])):
-                old = copy.deepcopy(item)
+                old = clone(item)
                 item["is_deleted"] = True
                 self._changed_task(item, old, "item:deleted")
-            return copy.deepcopy(task)
+            return clone(task)
 
     # -- a project's life, with its tasks ---------------------------------------------------------
 
@@ -292,7 +296,7 @@ class Emulator(Account):
             for project in self._subtree(project_id):
                 if not project["is_archived"]:
                     self._project_changed(project, "project:archived", is_archived=True)
-            return copy.deepcopy(self.projects[project_id])
+            return clone(self.projects[project_id])
 
     def unarchive_project(self, project_id: str) -> Json:
         """Unarchive the project alone; it becomes a root project (reference: "Unarchive a
@@ -304,7 +308,7 @@ class Emulator(Account):
                 for task in self.tasks.values():
                     if task["project_id"] == project["id"] and not task["is_deleted"]:
                         self._bump("items", task["id"])
-            return copy.deepcopy(project)
+            return clone(project)
 
     def delete_project(self, project_id: str) -> Json:
         """Delete the project, its descendants and all their tasks, completed ones included."""
@@ -319,7 +323,7 @@ class Emulator(Account):
                     self._bump("items", task["id"])
             for project in subtree:
                 self._project_changed(project, "project:deleted", is_deleted=True)
-            return copy.deepcopy(self.projects[project_id])
+            return clone(self.projects[project_id])
 
     # -- the user in the Todoist app ---------------------------------------------------------------
 

@@ -414,6 +414,28 @@ def test_full_sync_then_incremental_returns_exactly_what_changed(api, emulator):
     assert not {"projects", "user"} & set(trimmed)
 
 
+def test_commands_with_a_token_run_first_then_the_read_answers_changes_since_it(api, emulator):
+    """Reference §7: one request carries commands and a read; the read sees the commands' effects
+    and any other change since the token, each task once, in the order of its last change."""
+    a, b = (emulator.add(name)["id"] for name in "ab")
+    token = sync(api, sync_token="*", resource_types=["items"]).json()["sync_token"]
+    emulator.update(b, content="B")  # someone else, before the request
+    temp = str(uuid.uuid4())
+    answer = sync(
+        api,
+        form=True,
+        sync_token=token,
+        resource_types=["items", "projects"],
+        commands=[command("item_update", id=a, content="A"), command("item_add", temp, content="c")],
+    ).json()
+    c = answer["temp_id_mapping"][temp]
+    assert [(i["id"], i["content"]) for i in answer["items"]] == [(b, "B"), (a, "A"), (c, "c")]
+    assert (answer["full_sync"], answer["projects"]) == (False, [])
+    emulator.update(b, content="BB")  # changed again: listed once, as of its last change
+    again = sync(api, sync_token=answer["sync_token"], resource_types=["items"]).json()
+    assert [(i["id"], i["content"]) for i in again["items"]] == [(b, "BB")]
+
+
 def test_commands_resolve_temp_ids_within_their_request_only(api, emulator):
     p, t, child, label = (str(uuid.uuid4()) for _ in range(4))
     batch = [

@@ -1,0 +1,23 @@
+"""Name-based (version 5) uuids as text, for the idempotency tokens a large first sync makes by
+the hundred thousand.
+
+`str(uuid.uuid5(namespace, name))` builds and checks a `UUID` object for each one; this writes the
+same text straight from the SHA-1 digest (RFC 4122, section 4.3), about twice as fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+__all__ = ["uuid5"]
+
+
+def uuid5(namespace: uuid.UUID | str, name: str) -> str:
+    """`str(uuid.uuid5(namespace, name))`; a namespace given as text is read as a uuid."""
+    space = namespace.bytes if isinstance(namespace, uuid.UUID) else uuid.UUID(namespace).bytes
+    digest = bytearray(hashlib.sha1(space + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
