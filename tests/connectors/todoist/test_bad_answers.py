@@ -162,6 +162,7 @@ def test_an_unreadable_base_stops_the_sync_naming_the_task(vault, env, emulator,
             "SELECT remote_id, data FROM bases ORDER BY remote_id LIMIT 1"
         ).fetchone()
         db.execute("UPDATE bases SET data = ? WHERE remote_id = ?", (change(data), remote_id))
+    emulator.complete(remote_id)  # a change to plan: a sync that has nothing to plan reads no base
     before = {k: dict(v) for k, v in emulator.tasks.items()}
     line = error_line(_sync(vault, env), EXIT_USAGE)
     assert f"base of todoist task {remote_id} is unreadable (" in line
@@ -177,6 +178,7 @@ def test_an_unreadable_parse_cache_entry_is_a_miss(vault, env, emulator):
     created = set(emulator.tasks)
     with sqlite3.connect(_state(env)) as db:
         assert db.execute("UPDATE files SET data = '{broken'").rowcount == 1
+    emulator.complete(next(iter(created)))  # a change to plan: a settled sync reads no note
     result = _sync(vault, env, "--json")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
