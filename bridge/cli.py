@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -44,6 +44,21 @@ def _settings() -> BridgeSettings:
         return load_settings(BridgeSettings)
     except ConfigError as exc:
         raise fail(exc) from exc
+
+
+def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
+    """The settings' values for `bridge tasks`, and the model when it had to be read: without
+    routes or a connector to show, the plain reader (no pydantic) gives the same values."""
+    from bridge.keys import warn_unknown
+    from bridge.plain_settings import read
+    from bridge.settings_table import BRIDGE
+
+    warn_unknown(BRIDGE)
+    values = read(BRIDGE)
+    if values is not None and values["routes"] is None and not values["connector"]:
+        return values, None
+    settings = _settings()
+    return dict(settings), settings
 
 
 def _verbose(value: bool) -> None:
@@ -111,11 +126,12 @@ def tasks(
     _verbose: _Verbose = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
+    from bridge.groups import GroupPolicy
     from bridge.vault import scan, vault_root
     from bridge.vault_check import look
 
-    settings = _settings()
-    target = path or settings.vault or Path.cwd()
+    values, settings = _listing_settings()
+    target = path or values["vault"] or Path.cwd()
     if not target.exists():
         say(f"{target}: no such file or folder")
         raise typer.Exit(EXIT_USAGE)
@@ -123,29 +139,29 @@ def tasks(
         chosen = Selection.of(status or (), owner, due_before, tag or (), limit)
     except ConfigError as exc:
         raise fail(exc) from exc
-    seen = look(target, force=force) if settings.vault is None or path is not None else None
+    seen = look(target, force=force) if values["vault"] is None or path is not None else None
     if seen is not None and seen.refusal:
         raise fail(ConfigError(seen.refusal))
     if seen is not None and seen.warning:
         say(seen.warning)
     notes = None
-    if cache and settings.tasks_cache:
+    if cache and values["tasks_cache"]:
         from bridge.tasks_cache import TasksCache, default_folder
 
-        root = vault_root(target, settings.vault)
+        root = vault_root(target, values["vault"])
         notes = TasksCache(root, default_folder(), whole=target.absolute() == root)
     result = scan(
         target,
-        max_bytes=settings.max_note_bytes,
-        policy=settings.group_policy(),
-        root=settings.vault,
+        max_bytes=values["max_note_bytes"],
+        policy=GroupPolicy(values["group_threshold"], values["group_scope"], values["near_duplicates"]),
+        root=values["vault"],
         cache=notes,
     )
     if notes is not None:
         notes.save()
     print_diagnostics(result.root, result.diagnostics)
     routes: list[str | None] | None = None
-    if settings.routes is not None or settings.connector:
+    if settings is not None and (settings.routes is not None or settings.connector):
         from bridge.sync import task_routes
 
         routes = task_routes(settings, result.tasks, result.groups)

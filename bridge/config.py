@@ -23,6 +23,7 @@ from bridge.errors import ConfigError
 from bridge.groups import DEFAULT_THRESHOLD, GroupPolicy
 from bridge.keys import warn_unknown
 from bridge.route import Routes
+from bridge.setting_rules import expand_path, state_url
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES
 
 __all__ = [
@@ -133,11 +134,6 @@ Token = Annotated[SecretStr | None, BeforeValidator(lambda v: _secret(v, inner_s
 Secret = Annotated[SecretStr | None, BeforeValidator(lambda v: _secret(v, inner_space=True))]
 
 
-def expand_path(value: Any) -> Any:
-    """`~` and `~user` expanded, as a shell would have done had the value not come from `.env`."""
-    return Path(value).expanduser() if isinstance(value, str | Path) and str(value).strip() else value
-
-
 def http_url(value: str, example: str) -> str:
     """`value` when it is an http(s) URL with a host; else a ValueError for the setting's message,
     so that a typo is a bad setting (exit 2) rather than a request that fails in some library.
@@ -161,25 +157,6 @@ def http_url(value: str, example: str) -> str:
             " and the credentials in their own settings"
         )
     return value
-
-
-def _postgres_hosts(url: str) -> None:
-    """A ValueError unless each `host[:port]` of a PostgreSQL URL has a port from 1 to 65535 (or
-    none): caught here, a typo is a bad setting rather than a traceback from the URL parser. The
-    message never repeats the value, which may hold a password."""
-    rest = url.partition("://")[2]
-    hosts = rest[rest.rfind("@") + 1 :]
-    cut = min((i for i in (hosts.find(c) for c in "/?#") if i >= 0), default=len(hosts))
-    for host in hosts[:cut].split(","):
-        try:
-            port = urlsplit(f"//{host}").port
-        except ValueError:
-            port = 0
-        if port == 0:
-            raise ValueError(
-                "the host or port of the PostgreSQL URL is not valid (a port is a number from 1 to"
-                " 65535; percent-encode special characters in the password)"
-            )
 
 
 def _problem(prefix: str, error: ErrorDetails) -> str:
@@ -302,18 +279,7 @@ class BridgeSettings(BaseSettings):
     @field_validator("state_url", mode="before")
     @classmethod
     def _state_url(cls, value: Any) -> Any:
-        """`sqlite:///~/state.db` is the user's home, not a folder named `~` in the working folder."""
-        if not isinstance(value, str) or not value.strip():
-            return value
-        value = value.strip()
-        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
-            # not repeated: a database URL may hold a password
-            raise ValueError("expected sqlite:///PATH (sqlite:////absolute/path) or postgresql://…")
-        if value.startswith("sqlite:///~"):
-            return "sqlite:///" + str(Path(value.removeprefix("sqlite:///")).expanduser())
-        if not value.startswith("sqlite:///"):
-            _postgres_hosts(value)
-        return value
+        return state_url(value)
 
     @field_validator("routes", mode="before")
     @classmethod
