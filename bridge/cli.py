@@ -48,14 +48,14 @@ def _settings() -> BridgeSettings:
 
 def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
     """The settings' values for `bridge tasks`, and the model when it had to be read: without
-    routes or a connector to show, the plain reader (no pydantic) gives the same values."""
+    routes to show, the plain reader (no pydantic) gives the same values."""
     from bridge.keys import warn_unknown
     from bridge.plain_settings import read
     from bridge.settings_table import BRIDGE
 
     warn_unknown(BRIDGE)
     values = read(BRIDGE)
-    if values is not None and values["routes"] is None and not values["connector"]:
+    if values is not None and values["routes"] is None:
         return values, None
     settings = _settings()
     return dict(settings), settings
@@ -165,6 +165,8 @@ def tasks(
         from bridge.sync import task_routes
 
         routes = task_routes(settings, result.tasks, result.groups)
+    elif values["connector"]:  # no routes: every task goes to BRIDGE_CONNECTOR, as task_routes says
+        routes = [values["connector"]] * len(result.tasks)
     picked = chosen.pick(result.tasks)
     shown = [result.tasks[i] for i in picked]
     groups = [result.groups[i] for i in picked]

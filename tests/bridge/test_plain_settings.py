@@ -190,21 +190,29 @@ def test_a_typo_is_found_by_the_table_as_by_the_model(monkeypatch, tmp_path):
     assert len(unknown_names(BRIDGE)) == 3
 
 
-def test_bridge_tasks_lists_the_same_with_the_plain_reader_and_with_the_model(monkeypatch, vault, tmp_path):
-    """The whole command, both ways, in one process: the same JSON and the same warnings."""
+@pytest.mark.parametrize("connector", [None, "todoist"])
+def test_bridge_tasks_lists_the_same_with_the_plain_reader_and_with_the_model(
+    monkeypatch, vault, tmp_path, connector
+):
+    """The whole command, both ways, in one process: the same JSON (the connector of each task
+    too) and the same warnings."""
     from typer.testing import CliRunner
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("BRIDGE_GROUP_SCOPE=note\nBRIDGE_GROUP_THRESHOLD=70\n", encoding="utf-8")
     monkeypatch.setenv("BRIDGE_NEAR_DUPLICATES", "off")
     monkeypatch.setenv("BRIDGE_TASKS_CACHE", "0")
+    if connector is not None:
+        monkeypatch.setenv("BRIDGE_CONNECTOR", connector)
     runner = CliRunner()
     plain = runner.invoke(cli.app, ["tasks", str(vault), "--json"])
     monkeypatch.setattr(plain_settings, "read", lambda table: None)
     model = runner.invoke(cli.app, ["tasks", str(vault), "--json"])
     assert plain.exit_code == model.exit_code == 0
     assert plain.stdout == model.stdout
-    assert json.loads(plain.stdout)
+    listed = json.loads(plain.stdout)
+    assert listed
+    assert {task.get("connector") for task in listed} == {connector}
 
 
 def test_bridge_tasks_reads_the_settings_without_pydantic(vault, tmp_path):
