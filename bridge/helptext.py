@@ -4,6 +4,9 @@ Rich's layout is for a person at a terminal; drawing it costs more than the rest
 command's start-up together (rich and the modules typer loads for it). Piped (`bridge -h |
 less`, a script, a man-page generator), the same text comes in click's plain layout. Only help
 changes: usage errors are shown as before.
+
+The same classes convert the commands' values without pydantic where that is exact
+(`bridge.cli_values`), since every command and group of the application is one of them.
 """
 
 from __future__ import annotations
