@@ -46,6 +46,19 @@ def _settings() -> BridgeSettings:
         raise fail(exc) from exc
 
 
+def _run_settings() -> BridgeSettings:
+    """The settings for a sync: read plainly when they can be (no pydantic), else by the model,
+    with the same values and the same errors."""
+    from bridge.settings_load import load
+    from bridge.settings_table import BRIDGE
+
+    try:
+        settings: BridgeSettings = load(BRIDGE)
+    except ConfigError as exc:
+        raise fail(exc) from exc
+    return settings
+
+
 def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
     """The settings' values for `bridge tasks`, and the model when it had to be read: without
     routes to show, the plain reader (no pydantic) gives the same values."""
@@ -209,7 +222,7 @@ def sync(
     from bridge.sync import run_sync
     from bridge.sync_lines import changed, print_line, print_sync_report
 
-    settings = _settings()
+    settings = _run_settings()
     bar = None if quiet else progress_for(sys.stderr)
     try:
         with bar or nullcontext():

@@ -1,29 +1,34 @@
-"""Settings read without pydantic-settings, for a command that starts often (`bridge tasks`).
+"""Settings read without pydantic-settings, for commands that start often (`bridge tasks`, `sync`).
 
 Importing pydantic and pydantic-settings and building the settings model costs more than listing
-a small vault. The model (`bridge.config`) stays the one declaration of the settings: the table
-this module reads by (`bridge.settings_table`) is derived from it ahead of time, and a test keeps
-the two equal. The environment and the `.env` file are read as pydantic-settings reads them, and
-each value is converted only when its conversion is certain to be the model's: anything else (a
-spelling this reader does not know, a value the model would refuse, a field of another kind)
-makes `read` give None, and the caller reads the model, which gives the same values or names the
-bad setting.
+a small vault. Each model (`bridge.config`, each connector's) stays the one declaration of its
+settings: the table this module reads by (`bridge.settings_table`, a connector's) is derived from
+it ahead of time, and a test keeps the two equal. The environment and the `.env` file are read
+as pydantic-settings reads them, and each value is converted only when its conversion is certain
+to be the model's: anything else (a spelling this reader does not know, a value the model would
+refuse, a field of another kind) makes `read` give None, and the caller reads the model, which
+gives the same values or names the bad setting.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
-from bridge.setting_rules import expand_path, state_url
+from bridge.setting_rules import PlainSecret
 
-__all__ = ["Field", "Kind", "Table", "read"]
+__all__ = ["Field", "Kind", "Table", "read", "resolve"]
 
-Kind = Literal["str", "path", "bool", "int", "float", "literal", "other"]
+# `secret`: pydantic's SecretStr; `str_dict` and `any_dict`: `dict[str, str]` and `dict[str, Any]`,
+# given as JSON.
+Kind = Literal["str", "path", "bool", "int", "float", "literal", "secret", "str_dict", "any_dict", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +41,9 @@ class Field:
     nullable: bool = False
     choices: tuple[str, ...] = ()
     bounds: tuple[tuple[str, float], ...] = ()  # ("ge" | "gt" | "le" | "lt", limit)
-    before: str | None = None  # a rule of `bridge.setting_rules` applied first, as the model does
+    before: str | None = None  # `module:function` of a rule applied first, as the model does
+    after: str | None = None  # `module:function` of a rule applied to the converted value
+    factory: str | None = None  # `module:function` giving the default, when the model has a factory
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,8 @@ class Table:
     env_file: str
     encoding: str
     fields: tuple[Field, ...]
+    model: str = ""  # `module:Class` of the model, read when the plain reader cannot read a value
+    methods: str | None = None  # `module:Class` of the model's plain methods, given to a plain view
 
     @property
     def names(self) -> frozenset[str]:
@@ -56,12 +65,21 @@ class Table:
         return frozenset(f"{self.prefix}{field.name}".upper() for field in self.fields)
 
 
-BEFORE: Final[dict[str, Callable[[Any], Any]]] = {"expand_path": expand_path, "state_url": state_url}
+@cache
+def resolve(name: str) -> Any:
+    """The object a table names as `module:qualified.name`."""
+    module, _, path = name.partition(":")
+    found: Any = importlib.import_module(module)
+    for part in path.split("."):
+        found = getattr(found, part)
+    return found
+
 
 _TRUE = frozenset(("1", "on", "t", "true", "y", "yes"))
 _FALSE = frozenset(("0", "off", "f", "false", "n", "no"))
 _INT = re.compile(r"[0-9]{1,18}")
 _FLOAT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
+_MERGED = frozenset(("str_dict", "any_dict", "other"))  # values of every source merged, not replaced
 _UNSURE = object()  # a value only the model can convert (or refuse)
 
 
@@ -76,9 +94,12 @@ def read(table: Table) -> dict[str, Any] | None:
     values: dict[str, Any] = {}
     for field in table.fields:
         key = f"{table.prefix}{field.name}".lower()
+        if key in environ and key in from_file and field.kind in _MERGED:
+            return None  # pydantic-settings decodes both and merges them
         raw = environ[key] if key in environ else from_file.get(key, _UNSURE)
         if raw is _UNSURE:
-            value = _convert(field, field.default) if field.default is not None else None
+            default = resolve(field.factory)() if field.factory is not None else field.default
+            value = _convert(field, default) if default is not None else None
         elif raw is None:  # `NAME` alone on a line of `.env`
             return None
         else:
@@ -106,14 +127,22 @@ def _env_file(table: Table) -> dict[str, str | None]:
 
 def _convert(field: Field, value: Any) -> Any:
     """The value as the model would hold it, or _UNSURE."""
+    rule: Callable[[Any], Any]
     if field.before is not None:
+        rule = resolve(field.before)
         try:
-            value = BEFORE[field.before](value)
+            value = rule(value)
         except Exception:  # a bad setting, or `~nobody` without a home: the model says which
             return _UNSURE
     converted = _of_kind(field, value)
     if converted is _UNSURE or not all(_within(converted, bound) for bound in field.bounds):
         return _UNSURE
+    if field.after is not None and converted is not None:
+        rule = resolve(field.after)
+        try:
+            return rule(converted)
+        except Exception:  # the model names the bad setting
+            return _UNSURE
     return converted
 
 
@@ -127,12 +156,16 @@ def _of_kind(field: Field, value: Any) -> Any:
         return value if kind == "bool" else _UNSURE
     if kind == "int" and isinstance(value, int):
         return value
+    if kind in ("str_dict", "any_dict"):
+        return _dict(kind, value)
     if kind == "float" and isinstance(value, int | float):
         return float(value)
     if not isinstance(value, str):
         return _UNSURE
     if kind == "str" or (kind == "literal" and value in field.choices):
         return value
+    if kind == "secret":
+        return PlainSecret(value)
     if kind == "bool" and value.isascii() and value.lower() in _TRUE | _FALSE:
         return value.lower() in _TRUE
     if kind == "int" and _INT.fullmatch(value):
@@ -140,6 +173,21 @@ def _of_kind(field: Field, value: Any) -> Any:
     if kind == "float" and _FLOAT.fullmatch(value):
         return float(value)
     return _UNSURE
+
+
+def _dict(kind: Kind, value: Any) -> Any:
+    """A JSON object of text keys (and text values, for `str_dict`), as pydantic-settings decodes
+    a variable of a dict field and pydantic checks it; a default dict is copied."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return _UNSURE
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        return _UNSURE
+    if kind == "str_dict" and not all(isinstance(item, str) for item in value.values()):
+        return _UNSURE
+    return dict(value)
 
 
 def _within(value: Any, bound: tuple[str, float]) -> bool:

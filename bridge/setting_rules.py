@@ -1,14 +1,16 @@
-"""Rules for single settings values, in plain Python: the settings model (`bridge.config`) and the
-plain reader (`bridge.plain_settings`) both apply them, so a value means the same either way.
+"""Rules for single settings values, in plain Python: the settings models (`bridge.config`, each
+connector's) and the plain reader (`bridge.plain_settings`) both apply them, so a value means the
+same either way. A rule is a module-level function of one value, named in the derived tables.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["expand_path", "state_url"]
+__all__ = ["PlainSecret", "expand_path", "http_url", "secret", "state_url", "token"]
 
 
 def expand_path(value: Any) -> Any:
@@ -48,3 +50,84 @@ def _postgres_hosts(url: str) -> None:
                 "the host or port of the PostgreSQL URL is not valid (a port is a number from 1 to"
                 " 65535; percent-encode special characters in the password)"
             )
+
+
+def _secret(value: Any, *, inner_space: bool) -> Any:
+    """Surrounding white space stripped (a paste, a heredoc's newline); blank is unset. The message
+    never holds the value: it ends up in cron logs."""
+    reveal = getattr(value, "get_secret_value", None)  # a SecretStr given to the model
+    if callable(reveal):
+        value = reveal()
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+        raise ValueError("contains a control character; copy the value again")
+    if not inner_space and any(c.isspace() for c in value):
+        raise ValueError("contains white space inside it; copy the token again")
+    return value
+
+
+def token(value: Any) -> Any:
+    """A credential sent in a header: no white space at all (an HTTP library would refuse the
+    header, quoting it whole in its message)."""
+    return _secret(value, inner_space=False)
+
+
+def secret(value: Any) -> Any:
+    """A shared secret (webhook signatures), which may hold spaces but not control characters."""
+    return _secret(value, inner_space=True)
+
+
+def http_url(value: str, example: str) -> str:
+    """`value` when it is an http(s) URL with a host; else a ValueError for the setting's message,
+    so that a typo is a bad setting (exit 2) rather than a request that fails in some library.
+
+    Credentials in the URL (`https://user:token@…`) or a query are refused: they would be printed
+    with every message naming the URL. The message never repeats the value."""
+    import httpx  # here: listing tasks needs no HTTP library
+
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
+        ok = False
+    if not ok:
+        raise ValueError(f"expected an http(s) URL with a host, scheme included, such as {example}")
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"must not carry credentials or a query; give the bare origin, such as {example},"
+            " and the credentials in their own settings"
+        )
+    return value
+
+
+class PlainSecret:
+    """A secret read by the plain reader, held as pydantic's SecretStr holds it: hidden when printed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlainSecret) and self._value == other._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __repr__(self) -> str:
+        return f"SecretStr({str(self)!r})"

@@ -1,30 +1,39 @@
 """The plain reader's table derived from a settings model, ahead of time.
 
-`bridge.settings_table` is this module's output for `BridgeSettings`, kept in the source so
-that reading it needs neither pydantic nor the model; a test checks that it equals what the model
-declares now. After changing `BridgeSettings`, write it again:
+`bridge.settings_table` is this module's output for `BridgeSettings`, and a connector's settings
+table its output for the connector's model, kept in the source so that reading them needs neither
+pydantic nor the model; a test checks that each equals what its model declares now. After changing
+a model, write its table again (and `ruff format` it):
 
-    python -m bridge.settings_derive > bridge/settings_table.py && ruff format bridge/settings_table.py
+    python -m bridge.settings_derive > bridge/settings_table.py
+    python -m bridge.settings_derive connectors.todoist.settings:TodoistSettings TODOIST \
+        > connectors/todoist/settings_table.py
+
+A value is read plainly only when its conversion is one the plain reader knows: the rules of a
+field are the model's `BeforeValidator` and `AfterValidator` of a module-level function (which the
+reader calls by name), a default factory is a module-level function, and the model's methods come
+from a plain base class; anything else leaves the field to the model.
 """
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import annotated_types
+from pydantic import AfterValidator, BaseModel, BeforeValidator, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings
 
-from bridge.plain_settings import BEFORE, Field, Kind, Table
+from bridge.plain_settings import Field, Kind, Table, resolve
 
 __all__ = ["render", "table_of"]
 
-# The model's before-validators, by name, and the rule of `bridge.setting_rules` each applies.
-_BEFORE_OF_VALIDATOR = {"_vault": "expand_path", "_state_url": "state_url"}
 _BOUNDS = {
     annotated_types.Ge: "ge",
     annotated_types.Gt: "gt",
@@ -43,7 +52,16 @@ _CONFIG = {
     "secrets_dir": None,
     "validate_default": True,
 }
-_SIMPLE: dict[Any, Kind] = {str: "str", Path: "path", bool: "bool", int: "int", float: "float"}
+_SIMPLE: dict[Any, Kind] = {
+    str: "str",
+    Path: "path",
+    bool: "bool",
+    int: "int",
+    float: "float",
+    SecretStr: "secret",
+    dict[str, str]: "str_dict",
+    dict[str, Any]: "any_dict",
+}
 
 
 def table_of(cls: type[BaseSettings]) -> Table:
@@ -58,26 +76,51 @@ def table_of(cls: type[BaseSettings]) -> Table:
     decorators = cls.__pydantic_decorators__
     if decorators.model_validators or decorators.validators or decorators.root_validators:
         raise ValueError(f"{cls.__name__}: model validators are not read by bridge.plain_settings")
-    before: dict[str, list[str]] = {}
-    for name, decorator in decorators.field_validators.items():
-        for field in decorator.info.fields:
-            rule = _BEFORE_OF_VALIDATOR.get(name) if decorator.info.mode == "before" else None
-            before.setdefault(field, []).append(rule or "")
+    validated = {
+        field for decorator in decorators.field_validators.values() for field in decorator.info.fields
+    }
     env_file = config.get("env_file")
     if not isinstance(env_file, str):
         raise TypeError(f"{cls.__name__}: env_file={env_file!r} is not read by bridge.plain_settings")
-    fields = tuple(_field(name, info, before.get(name, [])) for name, info in cls.model_fields.items())
+    fields = tuple(
+        Field(name, "other") if name in validated else _field(name, info)
+        for name, info in cls.model_fields.items()
+    )
+    methods = [base for base in cls.__bases__ if not issubclass(base, BaseModel)]
+    if len(methods) > 1:
+        raise ValueError(f"{cls.__name__}: one plain base class at most, for its methods")
     return Table(
-        str(config.get("env_prefix", "")), env_file, config.get("env_file_encoding") or "utf-8", fields
+        str(config.get("env_prefix", "")),
+        env_file,
+        config.get("env_file_encoding") or "utf-8",
+        fields,
+        _named(cls),
+        _named(methods[0]) if methods else None,
     )
 
 
-def _field(name: str, info: FieldInfo, rules: list[str]) -> Field:
+def _named(thing: Callable[..., Any]) -> str:
+    """`module:qualified.name`, by which the plain reader finds `thing`; a ValueError when it cannot."""
+    name = f"{thing.__module__}:{thing.__qualname__}"
+    if "<" in name or resolve(name) is not thing:
+        raise ValueError(f"{name} cannot be named: use a module-level function or class")
+    return name
+
+
+def _field(name: str, info: FieldInfo) -> Field:
     other = Field(name, "other")
-    if info.alias or info.validation_alias or info.default_factory is not None or len(rules) > 1:
+    if info.alias or info.validation_alias:
         return other
-    if info.default is PydanticUndefined or not (rules == [] or rules[0] in BEFORE):
+    factory = info.default_factory
+    if factory is not None:
+        try:
+            factory_name: str | None = _named(factory)
+        except ValueError:
+            return other
+    elif info.default is PydanticUndefined:
         return other
+    else:
+        factory_name = None
     annotation = info.annotation
     nullable = False
     if get_origin(annotation) in (types.UnionType, typing.Union):
@@ -86,7 +129,14 @@ def _field(name: str, info: FieldInfo, rules: list[str]) -> Field:
             return other
         annotation, nullable = args[0], True
     bounds: list[tuple[str, float]] = []
+    rules: dict[type, str] = {}
     for item in info.metadata:
+        if isinstance(item, BeforeValidator | AfterValidator) and type(item) not in rules:
+            try:
+                rules[type(item)] = _named(item.func)
+            except ValueError:
+                return other
+            continue
         op = _BOUNDS.get(type(item))
         if op is None:
             return other
@@ -97,15 +147,19 @@ def _field(name: str, info: FieldInfo, rules: list[str]) -> Field:
         kind, choices = "literal", get_args(annotation)
     if kind is None:
         return other
-    before = rules[0] if rules else None
-    return Field(name, kind, info.default, nullable, choices, tuple(bounds), before)
+    default = None if factory_name is not None else info.default
+    before, after = rules.get(BeforeValidator), rules.get(AfterValidator)
+    return Field(name, kind, default, nullable, choices, tuple(bounds), before, after, factory_name)
 
 
-def render(table: Table, name: str, model: str) -> str:
+def render(table: Table, name: str) -> str:
     """The source of a module holding `table` as `name`."""
+    model = table.model.rpartition(":")[2]
+    derive = "python -m bridge.settings_derive" + (f" {table.model} {name}" if name != "BRIDGE" else "")
     lines = [
-        f'"""{model}\'s variables as `bridge.plain_settings` reads them: derived from the model',
-        "(`python -m bridge.settings_derive`), checked against it by the tests; do not edit.",
+        f'"""{model}\'s variables as `bridge.plain_settings` reads them, derived from the model by',
+        f"`{derive}`",
+        "and checked against it by the tests; do not edit.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -121,6 +175,8 @@ def render(table: Table, name: str, model: str) -> str:
         "    fields=(",
         *(f"        {_source(field)}," for field in table.fields),
         "    ),",
+        f'    model="{table.model}",',
+        *([f'    methods="{table.methods}",'] if table.methods else []),
         ")",
     ]
     return "\n".join(lines) + "\n"
@@ -132,13 +188,17 @@ def _source(field: Field) -> str:
     given = [repr(field.name), repr(field.kind)]
     given += [
         f"{name}={getattr(field, name)!r}"
-        for name in ("default", "nullable", "choices", "bounds", "before")
+        for name in ("default", "nullable", "choices", "bounds", "before", "after", "factory")
         if getattr(field, name) != getattr(blank, name)
     ]
-    return f"Field({', '.join(given)})".replace("'", '"')
+    return f"Field({', '.join(given)})"
+
+
+def main(argv: list[str]) -> None:
+    """`[module:Model NAME]`: the table of that model (BridgeSettings by default), printed."""
+    model, name = argv if argv else ("bridge.config:BridgeSettings", "BRIDGE")
+    print(render(table_of(resolve(model)), name), end="")
 
 
 if __name__ == "__main__":
-    from bridge.config import BridgeSettings
-
-    print(render(table_of(BridgeSettings), "BRIDGE", "BridgeSettings"), end="")
+    main(sys.argv[1:])

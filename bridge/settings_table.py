@@ -1,5 +1,6 @@
-"""BridgeSettings's variables as `bridge.plain_settings` reads them: derived from the model
-(`python -m bridge.settings_derive`), checked against it by the tests; do not edit.
+"""BridgeSettings's variables as `bridge.plain_settings` reads them, derived from the model by
+`python -m bridge.settings_derive`
+and checked against it by the tests; do not edit.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ BRIDGE = Table(
     env_file=".env",
     encoding="utf-8",
     fields=(
-        Field("vault", "path", nullable=True, before="expand_path"),
-        Field("state_url", "str", nullable=True, before="state_url"),
+        Field("vault", "path", nullable=True, before="bridge.setting_rules:expand_path"),
+        Field("state_url", "str", nullable=True, before="bridge.setting_rules:state_url"),
         Field("connector", "str", nullable=True),
         Field("routes", "other"),
         Field("group_scope", "literal", default="vault", choices=("note", "vault")),
@@ -39,4 +40,6 @@ BRIDGE = Table(
         Field("http_retries", "int", default=4, bounds=(("ge", 0), ("le", 20))),
         Field("http_deadline", "float", default=15.0, bounds=(("gt", 0), ("le", 600))),
     ),
+    model="bridge.config:BridgeSettings",
+    methods="bridge.settings_methods:BridgeMethods",
 )

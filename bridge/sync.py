@@ -18,12 +18,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge import registry
 from bridge.apply import Report, apply_plan, count_planned, settled_plan
 from bridge.cache import StoreParseCache
-from bridge.config import BridgeSettings
 from bridge.connector import Connector
 from bridge.errors import BridgeError, ConfigError, StateError
 from bridge.lines import Neighbours, neighbours
@@ -33,6 +32,9 @@ from bridge.plan_text import file_lines
 from bridge.progress import SyncProgress
 from bridge.state import Store, sqlite_path
 from bridge.vault import Scan, scan
+
+if TYPE_CHECKING:
+    from bridge.config import BridgeSettings
 
 __all__ = ["SyncRun", "never_created", "open_store", "run_sync", "task_routes"]
 

@@ -132,7 +132,7 @@ def _both(environ: dict[str, str], env_file: str | bytes | None) -> tuple[dict[s
 
 def test_the_table_is_derived_from_the_model():
     """After a change to BridgeSettings: `python -m bridge.settings_derive > bridge/settings_table.py`."""
-    assert table_of(BridgeSettings) == BRIDGE, render(table_of(BridgeSettings), "BRIDGE", "BridgeSettings")
+    assert table_of(BridgeSettings) == BRIDGE, render(table_of(BridgeSettings), "BRIDGE")
 
 
 def test_every_field_but_the_routes_is_read_plainly():
