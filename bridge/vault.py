@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from bridge.exchange import SAVED_SUFFIX, TEMP_SUFFIX
 from bridge.groups import GroupPolicy, group_tasks
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.parse import parse_note
 from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
+from bridge.swap_names import SAVED_SUFFIX, TEMP_SUFFIX
 
 __all__ = [
     "DEFAULT_MAX_NOTE_BYTES",
