@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -44,6 +44,34 @@ def _settings() -> BridgeSettings:
         return load_settings(BridgeSettings)
     except ConfigError as exc:
         raise fail(exc) from exc
+
+
+def _run_settings() -> BridgeSettings:
+    """The settings for a sync: read plainly when they can be (no pydantic), else by the model,
+    with the same values and the same errors."""
+    from bridge.settings_load import load
+    from bridge.settings_table import BRIDGE
+
+    try:
+        settings: BridgeSettings = load(BRIDGE)
+    except ConfigError as exc:
+        raise fail(exc) from exc
+    return settings
+
+
+def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
+    """The settings' values for `bridge tasks`, and the model when it had to be read: without
+    routes to show, the plain reader (no pydantic) gives the same values."""
+    from bridge.keys import warn_unknown
+    from bridge.plain_settings import read
+    from bridge.settings_table import BRIDGE
+
+    warn_unknown(BRIDGE)
+    values = read(BRIDGE)
+    if values is not None and values["routes"] is None:
+        return values, None
+    settings = _settings()
+    return dict(settings), settings
 
 
 def _verbose(value: bool) -> None:
@@ -111,11 +139,12 @@ def tasks(
     _verbose: _Verbose = False,
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
+    from bridge.groups import GroupPolicy
     from bridge.vault import scan, vault_root
     from bridge.vault_check import look
 
-    settings = _settings()
-    target = path or settings.vault or Path.cwd()
+    values, settings = _listing_settings()
+    target = path or values["vault"] or Path.cwd()
     if not target.exists():
         say(f"{target}: no such file or folder")
         raise typer.Exit(EXIT_USAGE)
@@ -123,26 +152,25 @@ def tasks(
         chosen = Selection.of(status or (), owner, due_before, tag or (), limit)
     except ConfigError as exc:
         raise fail(exc) from exc
-    seen = look(target, force=force) if settings.vault is None or path is not None else None
+    seen = look(target, force=force) if values["vault"] is None or path is not None else None
     if seen is not None and seen.refusal:
         raise fail(ConfigError(seen.refusal))
     if seen is not None and seen.warning:
         say(seen.warning)
     notes = None
-    if cache and settings.tasks_cache:
+    if cache and values["tasks_cache"]:
         from bridge.tasks_cache import TasksCache, default_folder
 
-        root = vault_root(target, settings.vault)
-        whole = target.absolute() == root
-        notes = TasksCache(root, default_folder(), whole=whole, policy=settings.group_policy())
-        if as_json and settings.routes is None and not settings.connector and not sys.stdout.isatty():
+        root = vault_root(target, values["vault"])
+        policy = GroupPolicy(values["group_threshold"], values["group_scope"], values["near_duplicates"])
+        notes = TasksCache(root, default_folder(), whole=target.absolute() == root, policy=policy)
+        if as_json and values["routes"] is None and not values["connector"] and not sys.stdout.isatty():
             # the common case, from the cache's listing lines: no Task object for an unchanged note
             from bridge.listing import list_tasks
             from bridge.output import write_json_chunks
 
-            policy = settings.group_policy()
             listing = list_tasks(
-                target, notes, max_bytes=settings.max_note_bytes, root=settings.vault, scope=policy.scope
+                target, notes, max_bytes=values["max_note_bytes"], root=values["vault"], scope=policy.scope
             )
             notes.save()
             print_diagnostics(listing.scan.root, listing.scan.diagnostics)
@@ -150,19 +178,21 @@ def tasks(
             return
     result = scan(
         target,
-        max_bytes=settings.max_note_bytes,
-        policy=settings.group_policy(),
-        root=settings.vault,
+        max_bytes=values["max_note_bytes"],
+        policy=GroupPolicy(values["group_threshold"], values["group_scope"], values["near_duplicates"]),
+        root=values["vault"],
         cache=notes,
     )
     if notes is not None:
         notes.save()
     print_diagnostics(result.root, result.diagnostics)
     routes: list[str | None] | None = None
-    if settings.routes is not None or settings.connector:
+    if settings is not None and (settings.routes is not None or settings.connector):
         from bridge.sync import task_routes
 
         routes = task_routes(settings, result.tasks, result.groups)
+    elif values["connector"]:  # no routes: every task goes to BRIDGE_CONNECTOR, as task_routes says
+        routes = [values["connector"]] * len(result.tasks)
     picked = chosen.pick(result.tasks)
     shown = [result.tasks[i] for i in picked]
     groups = [result.groups[i] for i in picked]
@@ -205,7 +235,7 @@ def sync(
     from bridge.sync import run_sync
     from bridge.sync_lines import changed, print_line, print_sync_report
 
-    settings = _settings()
+    settings = _run_settings()
     bar = None if quiet else progress_for(sys.stderr)
     try:
         with bar or nullcontext():

@@ -7,22 +7,21 @@ the same way by the core and by each connector, when the settings are read.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
-import platformdirs
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from bridge.errors import ConfigError
-from bridge.groups import DEFAULT_THRESHOLD, GroupPolicy
+from bridge.groups import DEFAULT_THRESHOLD
 from bridge.keys import warn_unknown
 from bridge.route import Routes
+from bridge.setting_rules import expand_path, http_url, secret, token
+from bridge.setting_rules import state_url as state_url_rule
+from bridge.settings_methods import BridgeMethods
 from bridge.vault import DEFAULT_MAX_NOTE_BYTES
 
 __all__ = [
@@ -109,77 +108,9 @@ def settings_config(prefix: str) -> SettingsConfigDict:
     )
 
 
-def _secret(value: Any, *, inner_space: bool) -> Any:
-    """Surrounding white space stripped (a paste, a heredoc's newline); blank is unset. The message
-    never holds the value: it ends up in cron logs."""
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    if not isinstance(value, str):
-        return value
-    value = value.strip()
-    if not value:
-        return None
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
-        raise ValueError("contains a control character; copy the value again")
-    if not inner_space and any(c.isspace() for c in value):
-        raise ValueError("contains white space inside it; copy the token again")
-    return value
-
-
-# A credential sent in a header: no white space at all (an HTTP library would refuse the header,
-# quoting it whole in its message).
-Token = Annotated[SecretStr | None, BeforeValidator(lambda v: _secret(v, inner_space=False))]
-# A shared secret (webhook signatures), which may hold spaces but not control characters.
-Secret = Annotated[SecretStr | None, BeforeValidator(lambda v: _secret(v, inner_space=True))]
-
-
-def expand_path(value: Any) -> Any:
-    """`~` and `~user` expanded, as a shell would have done had the value not come from `.env`."""
-    return Path(value).expanduser() if isinstance(value, str | Path) and str(value).strip() else value
-
-
-def http_url(value: str, example: str) -> str:
-    """`value` when it is an http(s) URL with a host; else a ValueError for the setting's message,
-    so that a typo is a bad setting (exit 2) rather than a request that fails in some library.
-
-    Credentials in the URL (`https://user:token@…`) or a query are refused: they would be printed
-    with every message naming the URL. The message never repeats the value."""
-    import httpx  # here: listing tasks needs no HTTP library
-
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-        httpx.URL(value)
-    except (ValueError, httpx.InvalidURL):
-        ok = False
-    if not ok:
-        raise ValueError(f"expected an http(s) URL with a host, scheme included, such as {example}")
-    if "@" in parts.netloc or parts.query or parts.fragment:
-        raise ValueError(
-            f"must not carry credentials or a query; give the bare origin, such as {example},"
-            " and the credentials in their own settings"
-        )
-    return value
-
-
-def _postgres_hosts(url: str) -> None:
-    """A ValueError unless each `host[:port]` of a PostgreSQL URL has a port from 1 to 65535 (or
-    none): caught here, a typo is a bad setting rather than a traceback from the URL parser. The
-    message never repeats the value, which may hold a password."""
-    rest = url.partition("://")[2]
-    hosts = rest[rest.rfind("@") + 1 :]
-    cut = min((i for i in (hosts.find(c) for c in "/?#") if i >= 0), default=len(hosts))
-    for host in hosts[:cut].split(","):
-        try:
-            port = urlsplit(f"//{host}").port
-        except ValueError:
-            port = 0
-        if port == 0:
-            raise ValueError(
-                "the host or port of the PostgreSQL URL is not valid (a port is a number from 1 to"
-                " 65535; percent-encode special characters in the password)"
-            )
+# A credential sent in a header, and a shared secret (webhook signatures): `setting_rules` says how.
+Token = Annotated[SecretStr | None, BeforeValidator(token)]
+Secret = Annotated[SecretStr | None, BeforeValidator(secret)]
 
 
 def _problem(prefix: str, error: ErrorDetails) -> str:
@@ -196,11 +127,13 @@ def _message(error: ErrorDetails) -> str:
     return str(cause) if error["type"] == "value_error" and cause is not None else error["msg"]
 
 
-class BridgeSettings(BaseSettings):
+class BridgeSettings(BridgeMethods, BaseSettings):
     model_config = settings_config("BRIDGE_")
 
-    vault: Path | None = Field(default=None, description="The vault (folder of notes) to read.")
-    state_url: str | None = Field(
+    vault: Annotated[Path | None, BeforeValidator(expand_path)] = Field(
+        default=None, description="The vault (folder of notes) to read."
+    )
+    state_url: Annotated[str | None, BeforeValidator(state_url_rule)] = Field(
         default=None, description="Where sync state lives: sqlite:///… or postgresql://…"
     )
     connector: str | None = Field(default=None, description="Default connector for `bridge sync`.")
@@ -294,27 +227,6 @@ class BridgeSettings(BaseSettings):
         description="Seconds after which a tracker that does not answer is given up on, retries included.",
     )
 
-    @field_validator("vault", mode="before")
-    @classmethod
-    def _vault(cls, value: Any) -> Any:
-        return expand_path(value)
-
-    @field_validator("state_url", mode="before")
-    @classmethod
-    def _state_url(cls, value: Any) -> Any:
-        """`sqlite:///~/state.db` is the user's home, not a folder named `~` in the working folder."""
-        if not isinstance(value, str) or not value.strip():
-            return value
-        value = value.strip()
-        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
-            # not repeated: a database URL may hold a password
-            raise ValueError("expected sqlite:///PATH (sqlite:////absolute/path) or postgresql://…")
-        if value.startswith("sqlite:///~"):
-            return "sqlite:///" + str(Path(value.removeprefix("sqlite:///")).expanduser())
-        if not value.startswith("sqlite:///"):
-            _postgres_hosts(value)
-        return value
-
     @field_validator("routes", mode="before")
     @classmethod
     def _routes(cls, value: Any) -> Any:
@@ -324,15 +236,3 @@ class BridgeSettings(BaseSettings):
         if isinstance(value, str | list | tuple):
             return Routes.parse(value)
         return value
-
-    def state_url_for(self, vault: Path) -> str:
-        """BRIDGE_STATE_URL, or a SQLite file per vault under the user's state directory."""
-        if self.state_url:
-            return self.state_url
-        real = vault.resolve()
-        tag = hashlib.sha256(str(real).encode()).hexdigest()[:8]
-        folder = platformdirs.user_state_path("task-bridge")
-        return f"sqlite:///{folder / f'{real.name}-{tag}.db'}"
-
-    def group_policy(self) -> GroupPolicy:
-        return GroupPolicy(self.group_threshold, self.group_scope, self.near_duplicates)

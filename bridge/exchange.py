@@ -33,12 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.swap_names import SAVED_SUFFIX, TEMP_SUFFIX
+
 __all__ = ["SAVED_SUFFIX", "TEMP_SUFFIX", "Swapped", "exchange_supported", "swap_if_unchanged"]
 
 log = logging.getLogger(__name__)
 
-TEMP_SUFFIX = ".bridge-tmp"
-SAVED_SUFFIX = ".bridge-saved"  # a racing save, kept while the note is rewritten from it
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 # Lease breaks are signalled to the holder; SIGIO's default would end the process, SIGURG's is

@@ -8,15 +8,30 @@ Only a likely typo is warned of on every run; a name close to no setting is list
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from pydantic_settings import BaseSettings
+from bridge.plain_settings import Table
 
-__all__ = ["Unknown", "env_files", "known_names", "said", "sources", "unknown_names", "warn_unknown"]
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
+# A settings class, or its table for the plain reader (`bridge.plain_settings`): the same names.
+Declared: TypeAlias = "type[BaseSettings] | Table"
+
+__all__ = [
+    "Declared",
+    "Unknown",
+    "env_files",
+    "known_names",
+    "said",
+    "sources",
+    "unknown_names",
+    "warn_unknown",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,36 +54,44 @@ class Unknown:
         return f"unknown setting {self.name} in {self.where}; did you mean {self.suggestion}?"
 
 
-def env_files(cls: type[BaseSettings]) -> list[Path]:
+def env_files(cls: Declared) -> list[Path]:
     """The `.env` files the class reads, resolved against the working folder; later ones win."""
-    value = cls.model_config.get("env_file")
+    value = cls.env_file if isinstance(cls, Table) else cls.model_config.get("env_file")
     names = [value] if isinstance(value, str | Path) else list(value or ())
     return [Path(name).expanduser().absolute() for name in names]
 
 
-def known_names(cls: type[BaseSettings]) -> set[str]:
-    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+def known_names(cls: Declared) -> set[str]:
+    if isinstance(cls, Table):
+        return set(cls.names)
+    prefix = _prefix(cls)
     return {f"{prefix}{name}".upper() for name in cls.model_fields}
+
+
+def _prefix(cls: Declared) -> str:
+    return (cls.prefix if isinstance(cls, Table) else str(cls.model_config.get("env_prefix", ""))).upper()
 
 
 def _file_values(path: Path, encoding: str) -> dict[str, str | None]:
     """What a `.env` file sets; nothing when it cannot be read (reading the settings says why)."""
-    from dotenv import dotenv_values
-
     try:
-        return dict(dotenv_values(path, encoding=encoding)) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        from dotenv import dotenv_values  # here: most runs have no `.env`
+
+        return dict(dotenv_values(path, encoding=encoding))
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
 
 
-def sources(cls: type[BaseSettings]) -> dict[str, str]:
+def sources(cls: Declared) -> dict[str, str]:
     """Every name under the class's prefix that is set, and where from: "environment" wins over a
     file, as it does when the settings are read. Empty values count as unset."""
-    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    prefix = _prefix(cls)
     found: dict[str, str] = {}
-    encoding = cls.model_config.get("env_file_encoding") or "utf-8"
+    encoding = cls.encoding if isinstance(cls, Table) else cls.model_config.get("env_file_encoding")
     for path in env_files(cls):
-        for name, value in _file_values(path, encoding).items():
+        for name, value in _file_values(path, encoding or "utf-8").items():
             if name.upper().startswith(prefix) and (value or "").strip():
                 found[name.upper()] = str(path)
     for name, value in os.environ.items():
@@ -77,10 +100,12 @@ def sources(cls: type[BaseSettings]) -> dict[str, str]:
     return {name: where for name, where in sorted(found.items()) if not name.startswith(_NOT_SETTINGS)}
 
 
-def unknown_names(cls: type[BaseSettings]) -> list[Unknown]:
+def unknown_names(cls: Declared) -> list[Unknown]:
     """Names under the class's prefix that none of its fields reads, each with the closest known one."""
+    import difflib  # here: only a name no field reads is compared
+
     known = sorted(known_names(cls))
-    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    prefix = _prefix(cls)
     # compared without the prefix they share, so that only the part that differs counts
     tails = {name.removeprefix(prefix): name for name in known}
     found = []
@@ -93,7 +118,7 @@ def unknown_names(cls: type[BaseSettings]) -> list[Unknown]:
     return found
 
 
-def warn_unknown(cls: type[BaseSettings]) -> None:
+def warn_unknown(cls: Declared) -> None:
     """One warning line per likely typo (an unknown name close to a setting's), once per process
     (settings are read more than once). A name close to none is another program's (`JIRA_HOME` on
     an Atlassian host): warning on every run would mail cron each time, so only doctor lists it."""

@@ -18,12 +18,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge import registry
 from bridge.apply import Report, apply_plan, count_planned
 from bridge.cache import StoreParseCache, fingerprint
-from bridge.config import BridgeSettings
 from bridge.connector import Connector, RemoteTask
 from bridge.errors import BridgeError, ConfigError, StateError
 from bridge.lines import Neighbours, neighbours
@@ -35,6 +34,9 @@ from bridge.settled import Settled, quiet
 from bridge.stamp import stamp
 from bridge.state import Store, sqlite_path
 from bridge.vault import Note, Scan, load_dialect, scan
+
+if TYPE_CHECKING:
+    from bridge.config import BridgeSettings
 
 __all__ = ["SyncRun", "never_created", "open_store", "run_sync", "task_routes"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from bridge.exchange import SAVED_SUFFIX, TEMP_SUFFIX
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
+from bridge.swap_names import SAVED_SUFFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:  # the parser and grouping are imported by `scan`: a cached listing needs neither
     from bridge.groups import GroupPolicy

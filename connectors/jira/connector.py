@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
     Check,
     EmulatorOptions,
@@ -35,12 +34,15 @@ from bridge.connector import (
 )
 from bridge.errors import ConfigError, ConnectorError, GoneError, RemoteReadError
 from bridge.model import StatusType
+from bridge.settings_load import load, model_of
+from bridge.settings_table import BRIDGE
 from bridge.transport import Patience
 from connectors.jira import mapping, screens
 from connectors.jira.client import BULK, JiraClient, refused_fields
-from connectors.jira.settings import JiraSettings
+from connectors.jira.settings_table import JIRA
 
 if TYPE_CHECKING:
+    from connectors.jira.settings import JiraSettings
     from connectors.jira.webhook import JiraWebhooks
 
 __all__ = ["JiraConnector", "missing_project"]
@@ -80,7 +82,7 @@ class JiraConnector:
         "secret",
         "webhook_url",
     )  # `bridge emulator` offers these
-    settings_class: ClassVar[type[JiraSettings]] = JiraSettings
+    settings_class: ClassVar[type[JiraSettings]] = model_of(JIRA)
     # Jira has no recurring issues: each occurrence is an issue of its own, the next one a CREATE
     # with `Op.follows`, linked to the one before it (JIRA_RECURRENCE_LINK); never an ADVANCE.
     recurs: ClassVar[bool] = False
@@ -120,7 +122,7 @@ class JiraConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls(load_settings(JiraSettings), patience=Patience.of(load_settings(BridgeSettings)))
+        return cls(load(JIRA), patience=Patience.of(load(BRIDGE)))
 
     @property
     def requests(self) -> int:
@@ -138,7 +140,7 @@ class JiraConnector:
 
     @classmethod
     def webhooks(cls) -> JiraWebhooks:
-        secret = load_settings(JiraSettings).webhook_secret
+        secret = load(JIRA).webhook_secret
         if secret is None:
             raise ConfigError("JIRA_WEBHOOK_SECRET is not set: webhook signatures cannot be checked")
         from connectors.jira.webhook import JiraWebhooks  # here: its pydantic models are for `serve`

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from bridge.config import BridgeSettings, load_settings
 from bridge.connector import (
     AuthOptions,
     Check,
@@ -30,15 +29,18 @@ from bridge.connector import (
 )
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.model import StatusType
+from bridge.settings_load import load, model_of
+from bridge.settings_table import BRIDGE
 from bridge.transport import Patience, make_http_client
 from bridge.uuids import uuid5
 from connectors.todoist import mapping, recurrence
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.echoes import Echoes, Sent
-from connectors.todoist.settings import TodoistSettings
+from connectors.todoist.settings_table import TODOIST
 
 if TYPE_CHECKING:
     from bridge.oauth import Renewer
+    from connectors.todoist.settings import TodoistSettings
     from connectors.todoist.webhook import TodoistWebhooks
 
 __all__ = ["TodoistConnector"]
@@ -68,7 +70,7 @@ class TodoistConnector:
         "client_secret",
         "webhook_url",
     )  # `bridge emulator` offers these
-    settings_class: ClassVar[type[TodoistSettings]] = TodoistSettings
+    settings_class: ClassVar[type[TodoistSettings]] = model_of(TODOIST)
     # Todoist tasks recur by themselves: a completed occurrence is an ADVANCE, not a new task.
     recurs: ClassVar[bool] = True
 
@@ -102,7 +104,7 @@ class TodoistConnector:
 
     @classmethod
     def from_env(cls) -> Self:
-        return cls(load_settings(TodoistSettings), patience=Patience.of(load_settings(BridgeSettings)))
+        return cls(load(TODOIST), patience=Patience.of(load(BRIDGE)))
 
     def _count(self, _request: object) -> None:
         self._requests += 1
@@ -118,7 +120,7 @@ class TodoistConnector:
 
     @classmethod
     def webhooks(cls) -> TodoistWebhooks:
-        secret = load_settings(TodoistSettings).client_secret
+        secret = load(TODOIST).client_secret
         if secret is None:
             raise ConfigError("TODOIST_CLIENT_SECRET is not set: webhook signatures cannot be checked")
         from connectors.todoist.webhook import TodoistWebhooks  # here: its pydantic models are for `serve`
