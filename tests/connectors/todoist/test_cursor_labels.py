@@ -29,7 +29,8 @@ LINE = "- [ ] Write the report #work\n"
 
 def sync(vault: Path) -> None:
     report = run_sync(BridgeSettings(vault=vault), connector_name="todoist").report
-    assert not report.errors and not report.failed, report.errors
+    assert not report.errors, report.errors
+    assert not report.failed
 
 
 def state(env: dict[str, str]) -> Path:
@@ -70,7 +71,8 @@ def test_the_labels_are_the_cursors_tail_and_a_no_op_neither_decodes_nor_rewrite
     task = only(emulator)
     head, tail = stored(env)
     assert "labels" not in head
-    assert tail is not None and json.loads(tail) == {task["id"]: ["work"]}
+    assert tail is not None
+    assert json.loads(tail) == {task["id"]: ["work"]}
     count_tail_writes(env)
 
     def undecodable(name: str, text: str) -> dict[str, list[str]]:
