@@ -368,13 +368,21 @@ class Store:
         written again (a no-op sync rewrites no large tail, and an unchanged cursor not at all)."""
         head, cut, rest = cursor.partition("\n")
         tail = rest if cut else None
-        stored = self._cursor_row(connector)
-        if stored == (head, tail):
-            return
-        if stored is not None and stored[1] == tail:
-            self.db.execute(
-                "UPDATE cursors SET cursor = ?, synced_at = ? WHERE connector = ?", (head, _now(), connector)
+        # the tails compared by the database: a large one is not read back to be compared
+        if tail is None:
+            stored = self._rows("SELECT cursor, tail IS NULL FROM cursors WHERE connector = ?", connector)
+        else:
+            stored = self._rows(
+                "SELECT cursor, tail IS NOT NULL AND tail = ? FROM cursors WHERE connector = ?",
+                tail,
+                connector,
             )
+        if stored and stored[0][1]:  # the same tail
+            if stored[0][0] != head:
+                self.db.execute(
+                    "UPDATE cursors SET cursor = ?, synced_at = ? WHERE connector = ?",
+                    (head, _now(), connector),
+                )
             return
         self.db.execute(
             "INSERT INTO cursors (connector, cursor, tail, synced_at) VALUES (?, ?, ?, ?)"
