@@ -33,8 +33,9 @@ def _counted(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE writes (part TEXT)")
         for part in ("cursor", "tail"):
-            sql = "CREATE TRIGGER P_written AFTER UPDATE OF P ON cursors BEGIN INSERT INTO writes VALUES ('P'); END"
-            db.execute(sql.replace("P", part))
+            sql = "CREATE TRIGGER %_written AFTER UPDATE OF % ON cursors"
+            sql += " BEGIN INSERT INTO writes VALUES ('%'); END"
+            db.execute(sql.replace("%", part))
 
 
 def _writes(path: Path) -> list[str]:
