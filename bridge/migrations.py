@@ -106,4 +106,13 @@ MIGRATIONS: tuple[Migration, ...] = (
                 connector TEXT PRIMARY KEY, digest TEXT NOT NULL, outcome TEXT NOT NULL)""",
         ),
     ),
+    Migration(
+        7,
+        "cursor tails",
+        (
+            # A cursor's text after its first newline, kept apart: a large part a connector
+            # rarely changes (Todoist's labels of each task) is not rewritten with the rest.
+            "ALTER TABLE cursors ADD COLUMN tail TEXT",
+        ),
+    ),
 )

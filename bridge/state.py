@@ -338,18 +338,58 @@ class Store:
         return found
 
     def cursor(self, connector: str) -> str | None:
-        """The connector's cursor as stored: the connector decodes it (and says when it cannot)."""
-        rows = self._rows("SELECT cursor FROM cursors WHERE connector = ?", connector)
+        """The connector's cursor as stored: the connector decodes it (and says when it cannot).
+
+        A cursor's text after its first newline (its tail) is stored apart from the rest, and
+        written only when it changed (`commit_sync`): the text returned is the one committed.
+        """
+        stored = self._cursor_row(connector)
+        if stored is None:
+            return None
+        head, tail = stored
+        return head if tail is None else f"{head or ''}\n{tail}"
+
+    def _cursor_row(self, connector: str) -> tuple[str | None, str | None] | None:
+        """The stored (head, tail) of the connector's cursor; StateError when either is not text."""
+        rows = self._rows("SELECT cursor, tail FROM cursors WHERE connector = ?", connector)
         if not rows:
             return None
-        cursor = rows[0][0]
-        if cursor is not None and not isinstance(cursor, str):
-            raise StateError(
-                f"state {self.where}: cursor of {connector} is unreadable (not text but"
-                f" {type(cursor).__name__}); delete that row of its cursors table"
-                " (the next sync then reads the tracker in full)"
+        for part in rows[0]:
+            if part is not None and not isinstance(part, str):
+                raise StateError(
+                    f"state {self.where}: cursor of {connector} is unreadable (not text but"
+                    f" {type(part).__name__}); delete that row of its cursors table"
+                    " (the next sync then reads the tracker in full)"
+                )
+        return rows[0][0], rows[0][1]
+
+    def _write_cursor(self, connector: str, cursor: str) -> None:
+        """Store the cursor, its head and tail apart; a part equal to the stored one is not
+        written again (a no-op sync rewrites no large tail, and an unchanged cursor not at all)."""
+        head, cut, rest = cursor.partition("\n")
+        tail = rest if cut else None
+        # the tails compared by the database: a large one is not read back to be compared
+        if tail is None:
+            stored = self._rows("SELECT cursor, tail IS NULL FROM cursors WHERE connector = ?", connector)
+        else:
+            stored = self._rows(
+                "SELECT cursor, tail IS NOT NULL AND tail = ? FROM cursors WHERE connector = ?",
+                tail,
+                connector,
             )
-        return cursor
+        if stored and stored[0][1]:  # the same tail
+            if stored[0][0] != head:
+                self.db.execute(
+                    "UPDATE cursors SET cursor = ?, synced_at = ? WHERE connector = ?",
+                    (head, _now(), connector),
+                )
+            return
+        self.db.execute(
+            "INSERT INTO cursors (connector, cursor, tail, synced_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (connector) DO UPDATE SET cursor = excluded.cursor, tail = excluded.tail,"
+            " synced_at = excluded.synced_at",
+            (connector, head, tail, _now()),
+        )
 
     def commit_sync(
         self,
@@ -365,13 +405,11 @@ class Store:
 
         `settled` are the refs whose pending creates are now linked (see `mark_pending`). The
         connector's settled record (`record_settled`) is forgotten: what it planned from changed.
-        A cursor equal to the stored one is not written again.
+        A cursor equal to the stored one is not written again, nor an unchanged tail of it.
         """
         db = self.db
         with self.transaction():
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
-            if cursor is not None and cursor == self.cursor(connector):
-                cursor = None  # unchanged: a large cursor is not rewritten by every no-op sync
             db.execute_many(
                 "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
             )
@@ -389,12 +427,7 @@ class Store:
                 ((connector, key, remote_id) for key, remote_id in (links or {}).items()),
             )
             if cursor is not None:
-                db.execute(
-                    "INSERT INTO cursors (connector, cursor, synced_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (connector) DO UPDATE SET cursor = excluded.cursor,"
-                    " synced_at = excluded.synced_at",
-                    (connector, cursor, _now()),
-                )
+                self._write_cursor(connector, cursor)
             if report is not None:
                 db.execute(
                     "INSERT INTO runs (connector, finished_at, report) VALUES (?, ?, ?)"

@@ -3,7 +3,10 @@
 Reads are one incremental `/sync` with the stored `sync_token`; writes are sync commands, up to
 100 a request, each with a uuid derived from the op (so a rerun after a crash re-sends the same
 uuid and Todoist does not execute it twice) and a temp_id for creates. The cursor the core stores
-is this connector's own JSON: the sync token, the project id, the user and collaborator ids.
+is this connector's own JSON: the sync token, the project id, the user and collaborator ids; after
+its first newline, the labels of each task it follows, as a JSON object of their own: the state
+stores that tail apart and rewrites it only when it changed, and this connector decodes it only
+when a pull brought tasks or a push needs their labels, so a no-op sync does neither.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bridge.connector import (
     Pull,
     Push,
     RemoteTask,
+    cursor_error,
     cursor_object,
 )
 from bridge.errors import AuthError, ConfigError, ConnectorError
@@ -97,6 +101,8 @@ class TodoistConnector:
         self.client = TodoistClient(self.http, token, renewer)
         self._renewer = renewer
         self.state: dict[str, Any] = {}
+        self._labels: dict[str, list[str]] | None = None  # decoded from `_tail` when first needed
+        self._tail = ""  # the cursor's labels as stored, kept as text while no one needs them
         self._unassigned: set[str] = set()  # owners already said to be left unassigned this run
         self._unsaid: set[str] = set()  # rules already said to have no Todoist words this run
         self._unchained = False  # a write's answer held news this run: later writes read nothing
@@ -155,11 +161,18 @@ class TodoistConnector:
     @property
     def labels(self) -> dict[str, list[str]]:
         """Each task's labels as last seen or sent: labels added in Todoist survive a status change."""
-        known: dict[str, list[str]] = self.state.setdefault("labels", {})
-        return known
+        if self._labels is None:
+            self._labels = _labels(self.name, self._tail)
+        return self._labels
 
     def pull(self, cursor: str | None) -> Pull:
-        self.state = cursor_object(self.name, cursor, _CURSOR)
+        head, _, tail = (cursor or "").partition("\n")
+        self.state = cursor_object(self.name, head, _CURSOR)
+        # a cursor from before the labels were kept apart holds them: they move to the tail
+        self._labels = self.state.pop("labels", None)
+        self._tail = tail
+        if self._labels is None and tail and not (tail.startswith("{") and tail.endswith("}")):
+            raise cursor_error(self.name, "its labels are not a JSON object")
         token = self.state.get("sync_token")
         first = token is None or "project_id" not in self.state
         # a cursor from before sharing was followed is read in full once, to learn it
@@ -186,7 +199,8 @@ class TodoistConnector:
             # a full answer lists active tasks only: what was completed meanwhile is read apart
             items += self._completed_since(project, dt.datetime.now(dt.UTC) - _LOOK_BACK)
         changes = tuple(mapping.remote_task(i) for i in items)
-        self.labels.update({c.remote_id: list(c.labels or ()) for c in changes})
+        if changes:  # nothing pulled: the labels stay as stored, not decoded
+            self.labels.update({c.remote_id: list(c.labels or ()) for c in changes})
         return Pull(changes, self._cursor())
 
     def recover(self, pending: Mapping[str, str]) -> tuple[RemoteTask, ...]:
@@ -279,7 +293,9 @@ class TodoistConnector:
         self.state["members"] = sorted(members)
 
     def _cursor(self) -> str:
-        return json.dumps(self.state, sort_keys=True)
+        """The cursor's head, and after a newline the labels: as read when no one decoded them."""
+        labels = self._tail if self._labels is None else json.dumps(self._labels, sort_keys=True)
+        return f"{json.dumps(self.state, sort_keys=True)}\n{labels or '{}'}"
 
     def _assignee(self, owner: str | None) -> str | None:
         """The user id to assign, if Todoist would accept it: tasks are assigned in shared projects
@@ -546,6 +562,19 @@ def _credentials(settings: TodoistSettings) -> tuple[str, Renewer | None]:
         "TODOIST_API_TOKEN is not set (Todoist → Settings → Integrations → Developer),"
         f" and no OAuth grant is stored (`{prog()} auth todoist`)"
     )
+
+
+def _labels(name: str, tail: str) -> dict[str, list[str]]:
+    """The labels map of a cursor's tail; the cursor's error (naming the way out) when damaged."""
+    if not tail:
+        return {}
+    try:
+        value = json.loads(tail)
+    except ValueError as exc:
+        raise cursor_error(name, f"its labels are not JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise cursor_error(name, "its labels are not a JSON object of lists")
+    return value
 
 
 def _instant(moment: dt.datetime) -> str:

@@ -37,7 +37,7 @@ def create(n: int) -> list[Op]:
 def test_first_pull_is_one_full_sync_and_learns_user_and_project(connector, emulator):
     pulled = connector.pull(None)
     assert pulled.changes == ()
-    state = json.loads(pulled.cursor)
+    state = json.loads(pulled.cursor.partition("\n")[0])  # the head; labels after it
     assert state["user_id"] == emulator.user_id
     assert "project_id" not in state  # "Bridge" does not exist yet
     assert connector.requests == 1
@@ -58,7 +58,7 @@ def test_creates_go_in_batches_of_100_with_the_project_created_first(connector, 
     assert all(r.ok for r in pushed.results)
     assert len(pushed.results) == 150
     assert connector.requests == 1 + 2  # one read, two batches (project_add + 150 item_add = 151 commands)
-    project = json.loads(pushed.cursor)["project_id"]
+    project = json.loads(pushed.cursor.partition("\n")[0])["project_id"]
     assert emulator.projects[project]["name"] == "Bridge"
     assert {t["project_id"] for t in emulator.tasks.values()} == {project}
     first = emulator.tasks[pushed.results[0].remote_id]
