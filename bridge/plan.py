@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ from bridge.model import Priority, StatusType, Task
 from bridge.occurrences import Recur, next_dates
 from bridge.state import Base
 from bridge.text import normalise
+from bridge.uuids import uuid5
 
 __all__ = [
     "Conflict",
@@ -147,24 +149,35 @@ def _remote_for(status: StatusType) -> RemoteStatus:
     return RemoteStatus.OPEN if _state(status) == "open" else RemoteStatus.DONE
 
 
-def _choose(group: Group, name: str, base: Base | None, ident: Mapping[Task, str]) -> Any:
+def _choose(
+    group: Group,
+    name: str,
+    base: Base | None,
+    ident: Mapping[Task, str],
+    rows: Sequence[tuple[str | None, ...]],
+) -> Any:
     """A field of the group: a line whose value changed since it was synced wins; else the base stands.
 
     Comparing each line with its own last synced value (not with the group's) is what lets lines
     that disagree settle: after a sync every line matches its own base, so none "changed". A line
-    whose field could not be read says nothing about it.
+    whose field could not be read says nothing about it. `rows` are the lines' `line_values`.
     """
     index = LINE_FIELDS.index(name)
-    readable = [t for t in group.tasks if name not in t.unknown]
-    values = [line_values(t)[index] for t in readable]
+    readable = [(t, row[index]) for t, row in zip(group.tasks, rows, strict=True) if name not in t.unknown]
     if base is None:
-        return next((v for v in values if v is not None), None)
+        return next((v for _, v in readable if v is not None), None)
     synced = synced_value(base, name)
-    for task, value in zip(readable, values, strict=True):
+    for task, value in readable:
         old = base.lines.get(ident.get(task, task.line_key))
         if value != (old[index] if old is not None else synced):
             return value
     return synced
+
+
+@lru_cache(maxsize=4096)
+def _note_title(path: str) -> str:
+    """A note's title, its file name without the extension; the lines of a note ask for it in turn."""
+    return PurePosixPath(path).stem
 
 
 def note_fields(
@@ -179,16 +192,17 @@ def note_fields(
     and so does the parent (`parents`: see `_parent_refs`)."""
     first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
     ident = ident or {}
-    priority = _choose(group, "priority", base, ident)
+    rows = [line_values(t) for t in group.tasks]
+    priority = _choose(group, "priority", base, ident, rows)
     rule = next((t.recurrence for t in group.tasks if t.recurrence), None)
     return Fields(
         title=first.description,
-        status=StatusType(_choose(group, "status", base, ident) or first.status_type),
-        due=_choose(group, "due", base, ident),
+        status=StatusType(_choose(group, "status", base, ident, rows) or first.status_type),
+        due=_choose(group, "due", base, ident, rows),
         priority=Priority(priority) if priority else None,
-        owner=_choose(group, "owner", base, ident),
+        owner=_choose(group, "owner", base, ident, rows),
         labels=tuple(dict.fromkeys(tag for t in group.tasks for tag in t.tags)),
-        note_title=PurePosixPath(first.source.path).stem,
+        note_title=_note_title(first.source.path),
         path=first.source.path,
         vault=vault_name,
         recurrence=rule,
@@ -262,7 +276,7 @@ def _changed(fields: Fields, before: Fields) -> tuple[str, ...]:
 
 
 def _token(options: PlanOptions, *parts: object) -> str:
-    return str(uuid.uuid5(_NAMESPACE, ":".join([options.connector, *map(str, parts)])))
+    return uuid5(_NAMESPACE, ":".join([options.connector, *map(str, parts)]))
 
 
 def _digest(fields: Fields, changed: tuple[str, ...]) -> str:

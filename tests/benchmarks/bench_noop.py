@@ -102,7 +102,9 @@ def _top(profile: Path, lines: int) -> str:
     return out.getvalue()
 
 
-def measure(tasks: int, source: Path, profile: bool, keep: Path | None) -> tuple[list[Run], list[str]]:
+def measure(
+    tasks: int, source: Path, profile: bool, keep: Path | None, profile_first: bool = False
+) -> tuple[list[Run], list[str]]:
     problems: list[str] = []
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="bench-noop-") as tmp:
@@ -135,7 +137,8 @@ def measure(tasks: int, source: Path, profile: bool, keep: Path | None) -> tuple
                 TODOIST_PROJECT=PROJECT,
             )
             for name in ("first sync", "first no-op", "second no-op", "third no-op"):
-                prof = Path(tmp, f"{name}.prof") if profile and name != "first sync" else None
+                profiled = profile_first if name == "first sync" else profile
+                prof = Path(tmp, f"{name}.prof") if profiled else None
                 pulled[0], before = 0, time.process_time()
                 wall, cpu, rss, report, err = _measured(env, prof)
                 emulator_cpu = time.process_time() - before
@@ -158,6 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tasks", type=int, nargs="+", default=[10_000])
     parser.add_argument("--profile", action="store_true", help="profile the no-op syncs (cProfile)")
+    parser.add_argument("--profile-first", action="store_true", help="profile the first sync (cProfile)")
     parser.add_argument("--keep-profiles", type=Path, default=None, help="copy the .prof files here")
     parser.add_argument("--source", type=Path, default=REPO, help="the task-bridge checkout to run")
     args = parser.parse_args()
@@ -169,7 +173,9 @@ def main() -> int:
         f"{'state MB':>10}{'requests':>10}{'pulled':>8}  no-op"
     )
     for tasks in args.tasks:
-        runs, found = measure(tasks, args.source.resolve(), args.profile, args.keep_profiles)
+        runs, found = measure(
+            tasks, args.source.resolve(), args.profile, args.keep_profiles, args.profile_first
+        )
         problems += found
         for run in runs:
             noop = "-" if run.name == "first sync" else ("yes" if _noop(run.report) else "NO")

@@ -1,0 +1,72 @@
+"""The parse cache's task encoding against `dataclasses.asdict`, the encoding it replaced.
+
+The cache stores each task as JSON text; the field-by-field encoder must give the same dict, in
+the same key order, so the same text: entries written before and after read alike.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.cache import diagnostic_to_json, task_from_json, task_to_json
+from bridge.model import Diagnostic, Task
+from bridge.parse import parse_note
+from bridge.signifiers import Dialect, TaskFormat
+from tests.bridge.test_parse_fast import ROOT, _md_notes, _notes_in_sources, random_line
+from tests.vaults import messy_vault
+
+
+def _reference(task: Task) -> dict[str, Any]:
+    data = asdict(task)
+    data["depends_on"] = list(task.depends_on)
+    data["tags"] = list(task.tags)
+    data["unknown"] = list(task.unknown)
+    return data
+
+
+def _same(tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+    for task in tasks:
+        data = task_to_json(task)
+        assert data == _reference(task)
+        assert json.dumps(data, ensure_ascii=False) == json.dumps(_reference(task), ensure_ascii=False)
+        assert task_from_json(json.loads(json.dumps(data))) == task
+    for diagnostic in diagnostics:
+        assert json.dumps(diagnostic_to_json(diagnostic)) == json.dumps(asdict(diagnostic))
+
+
+def _parsed(notes: list[tuple[str, str]]) -> int:
+    count = 0
+    for text, path in notes:
+        for task_format in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH):
+            tasks, diagnostics = parse_note(text, path, Dialect(task_format=task_format))
+            _same(tasks, diagnostics)
+            count += len(tasks)
+    return count
+
+
+def test_every_note_of_the_tests_encodes_as_asdict_did(tmp_path: Path) -> None:
+    notes = _md_notes(ROOT / "tests") + _md_notes(ROOT / "examples")
+    notes += [(text, f"source-{i}.md") for i, text in enumerate(_notes_in_sources())]
+    paths = messy_vault(tmp_path, 120)
+    notes += [(p.read_bytes().decode("utf-8"), p.relative_to(tmp_path).as_posix()) for p in paths]
+    assert _parsed(notes) > 1000
+
+
+def test_generated_lines_encode_as_asdict_did() -> None:
+    rng = random.Random(20261206)  # noqa: S311 - a seeded corpus
+    lines = [random_line(rng) for _ in range(5000)]
+    notes = ["\n".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
+    assert _parsed([(note, f"n{i}.md") for i, note in enumerate(notes)]) > 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_type(Task), st.from_type(Diagnostic))
+def test_any_task_encodes_as_asdict_did(task: Task, diagnostic: Diagnostic) -> None:
+    _same([task], [diagnostic])
