@@ -52,11 +52,11 @@ class PlainValue:
         if kind == "list[str]" and isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
             return list(value)
         if kind == "path" and isinstance(value, str) and "\0" not in value:
-            from typer._param_types import coerce_cli_path
-
             try:  # typer's checks (exists, readable…) on the Path pydantic would have made
+                from typer._param_types import coerce_cli_path
+
                 return coerce_cli_path(Path(value), param.type_descriptor.parameter_info, path_type=Path)
-            except Exception:  # typer says it again, naming the value as given
+            except Exception:  # typer says it again, naming the value (or converts it, lacking this helper)
                 return _DECLINED
         return _DECLINED
 
