@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 from bridge.groups import GroupPolicy, join_groups
 from bridge.model import Diagnostic, StatusType
@@ -127,8 +128,8 @@ def list_tasks(
     result = start_scan(target, root)
     listing = Listing(result, scope)
     # Notes behind one still being parsed, in vault order: one of a batch sent to the workers
-    # (with its place in the batch), or a cache hit's lines.
-    waiting: deque[tuple[Note, _Batch, int] | tuple[str, Hit, None]] = deque()
+    # (with its place in the batch), a cache hit's lines, or what could not be read.
+    waiting: deque[tuple[Note, _Batch, int] | tuple[str, Hit, None] | _Told] = deque()
     batch = _Batch()  # the notes to send next
     pool: ProcessPoolExecutor | None = None
     parsed = 0
@@ -149,7 +150,9 @@ def list_tasks(
         """Add the notes in front that are ready, and wait for more while over `most` wait."""
         while waiting:
             item = waiting[0]
-            if item[2] is None:
+            if isinstance(item, _Told):
+                told(*item, now=True)
+            elif item[2] is None:
                 listing.add(item[0], *item[1])
             else:
                 note, sent, at = item
@@ -165,6 +168,15 @@ def list_tasks(
                 add(note, entry)
             waiting.popleft()
 
+    def told(diagnostic: Diagnostic | None, unread: str | None, *, now: bool = False) -> None:
+        if waiting and not now:  # behind notes still being parsed: said in its turn
+            waiting.append(_Told(diagnostic, unread))
+            return
+        if diagnostic is not None:
+            result.diagnostics.append(diagnostic)
+        if unread is not None:
+            result.unread.append(unread)
+
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
         found = cache.lookup_lines(rel, size, mtime_ns)
         if found is not None:
@@ -175,7 +187,7 @@ def list_tasks(
         return found is not None
 
     try:
-        for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached):
+        for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached, told=told):
             if pool is None and parsed >= PARALLEL_AFTER and WORKERS > 1:
                 pool = ProcessPoolExecutor(
                     WORKERS, initializer=_start_worker, initargs=(result.dialect, cache.policy)
@@ -195,6 +207,13 @@ def list_tasks(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return listing
+
+
+class _Told(NamedTuple):
+    """A problem `read_notes` met, said after the notes before it are added."""
+
+    diagnostic: Diagnostic | None
+    unread: str | None
 
 
 class _Batch:

@@ -316,14 +316,31 @@ def start_scan(path: Path, root: Path | None = None) -> Scan:
 
 
 def read_notes(
-    path: Path, result: Scan, *, max_bytes: int, cached: Callable[[str, int, int], bool] | None = None
+    path: Path,
+    result: Scan,
+    *,
+    max_bytes: int,
+    cached: Callable[[str, int, int], bool] | None = None,
+    told: Callable[[Diagnostic | None, str | None], None] | None = None,
 ) -> Iterator[tuple[str, Note]]:
     """The text of each note under `path` to parse, in vault order, for `scan` and listings alike.
 
-    What cannot be read is recorded in `result` (diagnostics, unread), as is each note read.
-    `cached(rel, size, mtime_ns)` is asked first for a regular file within the size limit; when
-    it answers True the caller had that note already, and it is only stat'ed, not opened.
+    Each note read is recorded in `result`; what cannot be read (a diagnostic, a path not read in
+    full) is too, or handed to `told` by a caller that adds notes later than they are read and
+    must say their problems in the same order. `cached(rel, size, mtime_ns)` is asked first for a
+    regular file within the size limit; when it answers True the caller had that note already,
+    and it is only stat'ed, not opened.
     """
+
+    def tell(diagnostic: Diagnostic | None, unread: str | None) -> None:
+        if told is not None:
+            told(diagnostic, unread)
+            return
+        if diagnostic is not None:
+            result.diagnostics.append(diagnostic)
+        if unread is not None:
+            result.unread.append(unread)
+
     path = path.absolute()
     root = result.root
     walk = Walk()
@@ -345,22 +362,23 @@ def read_notes(
                 file, info = (real, None) if real is not None else (file, None)
                 problem = Diagnostic(rel, why) if why else None
         if problem is not None:
-            result.diagnostics.append(problem)
-            result.unread.append(rel)
+            tell(problem, rel)
             continue
         if cached is not None and (hit := _cached(cached, file, rel, info, max_bytes)) is not None:
             result.notes.append(hit)
             continue
         text, note, problem = read_note(file, rel, max_bytes)
-        if problem is not None:
-            result.diagnostics.append(problem)
         if text is None or note is None:
-            result.unread.append(rel)
+            tell(problem, rel)
             continue
+        if problem is not None:
+            tell(problem, None)
         result.notes.append(note)
         yield text, note
-    result.diagnostics.extend(walk.problems)
-    result.unread.extend(walk.unread)
+    for diagnostic in walk.problems:
+        tell(diagnostic, None)
+    for unread in walk.unread:
+        tell(None, unread)
     result.litter = walk.litter
 
 

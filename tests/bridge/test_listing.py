@@ -262,3 +262,25 @@ def test_grouping_settings_changed_between_listings_of_one_cache(tmp_path: Path,
     for env in (*POLICIES, *reversed(POLICIES)):
         reference = _tasks(vault, "--no-cache", env=env)
         assert _tasks(vault, env=env) == reference, env
+
+
+def test_problems_of_notes_read_around_worker_parsed_ones_are_said_in_vault_order(
+    tmp_path: Path, cache_home: Path, parallel
+):
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    notes = []
+    for i in range(14):
+        note = vault / f"n{i:03}.md"
+        if i % 2:
+            note.write_text(f"- [ ] Call supplier {i} 📅 2025-10-32\n", encoding="utf-8")
+        else:  # too large to read under the limit below
+            note.write_text("- [ ] Big note\n" + "x" * 4000 + "\n", encoding="utf-8")
+        notes.append(note)
+    _age(*notes)
+    env = {"BRIDGE_MAX_NOTE_BYTES": "2000"}
+    reference = _tasks(vault, "--no-cache", env=env)
+    assert "n000.md" in reference[1]
+    assert "n013.md" in reference[1]
+    assert _tasks(vault, env=env) == reference  # cold: parsed by the workers
+    assert _tasks(vault, env=env) == reference  # warm
