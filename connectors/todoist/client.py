@@ -111,6 +111,9 @@ def _entry_problem(where: str, entry: Any, *, item: bool) -> str | None:
     return None
 
 
+_WRITE_KEYS = ("sync_status", "temp_id_mapping")  # what a write's answer says of its commands
+
+
 def _sync_problem(data: Any) -> str | None:
     """What the connector would trip on in a `/sync` answer, or None: checked here once, so that
     a proxy's or an API change's surprise is one clear error instead of a crash deeper down."""
@@ -211,6 +214,13 @@ class TodoistClient:
             raise failure("todoist", message, method="POST", url=SYNC_PATH)
         data = _answer(response, failure, "POST", SYNC_PATH)
         problem = _sync_problem(data)
+        if problem is not None and not reading and isinstance(data, dict):
+            # the commands ran: what they did is kept, and a read part that cannot be used is
+            # dropped (with its token, so the next read still sees what it held)
+            ran = {key: data[key] for key in _WRITE_KEYS if key in data}
+            if _sync_problem(ran) is None:
+                log.warning("Todoist answered a write with a read that cannot be used (%s)", problem)
+                return ran
         if problem is not None:
             raise failure("todoist", f"unexpected answer: {problem}", method="POST", url=SYNC_PATH)
         return cast(dict[str, Any], data)

@@ -192,3 +192,26 @@ def test_an_unreadable_parse_cache_entry_is_a_miss(vault, env, emulator):
     again = _sync(vault, env)  # the entry was written anew
     assert again.returncode == 0
     assert again.stderr == ""
+
+
+def test_a_write_answered_with_an_unusable_read_keeps_what_its_commands_did(tracker, caplog):
+    from bridge.errors import RemoteReadError
+    from bridge.transport import make_http_client
+    from connectors.todoist.client import API_ORIGIN, TodoistClient
+
+    answer = {
+        "sync_status": {"u1": "ok"},
+        "temp_id_mapping": {"t1": "6X7rM8997g3RQmvh"},
+        "sync_token": "t2",
+        "full_sync": False,
+        "items": ["not a task"],
+    }
+    tracker.default = ("application/json", json.dumps(answer))
+    with make_http_client(base_url=tracker.url, origin=API_ORIGIN) as http:
+        client = TodoistClient(http, TOKEN)
+        written = client.sync("t1", ("items",), [{"type": "item_add", "uuid": "u1"}], reading=False)
+        # what the commands did is kept; the read part and its token are dropped
+        assert written == {"sync_status": {"u1": "ok"}, "temp_id_mapping": {"t1": "6X7rM8997g3RQmvh"}}
+        assert "items[0] is a string, not an object" in caplog.text
+        with pytest.raises(RemoteReadError, match=r"items\[0\] is a string"):  # a read is refused
+            client.sync("t1", ("items",))
