@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -155,19 +155,46 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
     then read from the right, and the first that does not parse ends the fields, as in Obsidian
     Tasks. A trailing `@Owner` may sit among them.
     """
-    run_re, one_re = _FIELD_RUNS[task_format]
+    peeled = _peel_runs(line, begin, task_format, _run_exact)
+    if peeled is None:  # pragma: no cover - the exact reading is never unsure
+        raise AssertionError("unreachable")
+    return peeled
+
+
+def _run_exact(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field]:
+    """The fields of the run `line[start:end]`, right to left, up to the first that does not parse."""
+    fields: list[Field] = []
+    for m in reversed(list(_FIELD_RUNS[task_format][1].finditer(line, start, end))):
+        found = _field(line, m)
+        if found is None:
+            break
+        fields.append(found)
+    return fields
+
+
+def _peel_runs(
+    line: str,
+    begin: int,
+    task_format: TaskFormat,
+    read_run: Callable[[str, int, int, TaskFormat], list[Field] | None],
+) -> tuple[int, list[Field]] | None:
+    """Peel runs of fields, and one `@Owner` among them, off the end of `line[begin:]`.
+
+    `read_run` gives a run's fields right to left, or None when it cannot tell (then so does this).
+    """
+    run_re = _FIELD_RUNS[task_format][0]
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
     while end > begin:
         run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
         if run is not None:
-            for m in reversed(list(one_re.finditer(line, run.start(), end))):
-                found = _field(line, m)
-                if found is None:
-                    break
-                fields.append(found)
-                end = _rstrip_to(line, found.start)
+            found = read_run(line, run.start(), end, task_format)
+            if found is None:
+                return None
+            if found:
+                fields += found
+                end = _rstrip_to(line, found[-1].start)
         if owner_taken:
             break
         owner = _owner_at_end(line, begin, end)
@@ -257,29 +284,16 @@ def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[
 
 def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]] | None:
     """`_peel`'s answer when every run of fields is of the common kinds; None when unsure."""
-    run_re = _FIELD_RUNS[task_format][0]
-    fields: list[Field] = []
-    end = _rstrip_to(line, len(line))
-    owner_taken = "@" not in line
-    while end > begin:
-        run = run_re.search(line, begin - 1, end)
-        if run is not None:
-            found = _run_fast(line, run.start(), end, task_format)
-            if not found:
-                return None
-            found.reverse()
-            fields += found
-            end = _rstrip_to(line, found[-1].start)
-        if owner_taken:
-            break
-        owner = _owner_at_end(line, begin, end)
-        if owner is None:
-            break
-        fields.append(owner)
-        owner_taken = True
-        end = _rstrip_to(line, owner.start)
-    fields.reverse()
-    return end, fields
+    return _peel_runs(line, begin, task_format, _run_fast_reversed)
+
+
+def _run_fast_reversed(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
+    """`_run_fast`'s fields right to left; None when it is unsure or reads none."""
+    found = _run_fast(line, start, end, task_format)
+    if not found:
+        return None
+    found.reverse()
+    return found
 
 
 def _owner_at_end(line: str, begin: int, end: int) -> Field | None:
