@@ -14,22 +14,32 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
-from bridge.model import Task
-from bridge.occurrences import Recur
-from bridge.plan import Plan
+from bridge.model import StatusType, Task
+from bridge.plan_model import Plan
 from bridge.plan_text import NoteLines, describe_plan
-from bridge.signifiers import Dialect
 from bridge.state import Base, Store
 from bridge.uuids import uuid5
-from bridge.vault import Note
-from bridge.writeback import WriteResult, set_status
+
+if TYPE_CHECKING:
+    from bridge.occurrences import Recur
+    from bridge.signifiers import Dialect
+    from bridge.vault import Note
+    from bridge.writeback import WriteResult
 
 __all__ = ["Report", "apply_plan"]
 
 log = logging.getLogger(__name__)
+
+
+def set_status(root: Path, path: str, changes: Mapping[str, StatusType], **options: Any) -> WriteResult:
+    """`bridge.writeback.set_status`, imported when a plan first writes a note: the write-back
+    (the parser, occurrences, atomic swaps) is not imported by a run that writes none."""
+    from bridge.writeback import set_status as write
+
+    return write(root, path, changes, **options)
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bridge.connector import Fields, Op, OpKind
 from bridge.model import Priority, StatusType
-from bridge.plan import Conflict, NoteEdit, Plan
+from bridge.plan_model import Conflict, NoteEdit, Plan
 
 __all__ = ["NoteLines", "describe_conflict", "describe_edit", "describe_op", "describe_plan", "file_lines"]
 

@@ -13,7 +13,7 @@ from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from bridge.model import Diagnostic
-from bridge.plan import Plan
+from bridge.plan_model import Plan
 
 __all__ = ["Settled", "quiet"]
 

@@ -25,9 +25,9 @@ from bridge.apply import Report, apply_plan, count_planned
 from bridge.cache import StoreParseCache, fingerprint
 from bridge.connector import Connector, RemoteTask
 from bridge.errors import BridgeError, ConfigError, StateError
-from bridge.lines import Neighbours, neighbours
+from bridge.groups import Group, build_groups
 from bridge.model import Diagnostic, Task
-from bridge.plan import Group, Plan, PlanOptions, build_groups, plan
+from bridge.plan_model import Plan, PlanOptions
 from bridge.plan_text import file_lines
 from bridge.progress import SyncProgress
 from bridge.settled import Settled, quiet
@@ -37,6 +37,7 @@ from bridge.vault import Note, Scan, load_dialect, scan
 
 if TYPE_CHECKING:
     from bridge.config import BridgeSettings
+    from bridge.lines import Neighbours
 
 __all__ = ["SyncRun", "never_created", "open_store", "run_sync", "task_routes"]
 
@@ -264,6 +265,14 @@ class _Settling:
     written: int
 
 
+def plan(groups: Sequence[Group], **inputs: Any) -> Plan:
+    """`bridge.plan.plan`, imported when a run first plans: a run whose connectors are all settled
+    (`_record`) does not import the planner, the matcher or the parser."""
+    from bridge.plan import plan as planned
+
+    return planned(groups, **inputs)
+
+
 def _record(store: Store, name: str, inputs: str | None) -> Settled | None:
     """The connector's settled record when it was made from `inputs`."""
     if inputs is None:
@@ -476,6 +485,8 @@ class _Notes:
     def around(self) -> Neighbours:
         """Once: every connector plans against the same notes."""
         if self._around is None:
+            from bridge.lines import neighbours  # here: a run that plans nothing needs no line identity
+
             self._around = neighbours(self.read().tasks)
         return self._around
 
