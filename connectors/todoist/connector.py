@@ -37,7 +37,7 @@ from bridge.settings_load import load, model_of
 from bridge.settings_table import BRIDGE
 from bridge.transport import Patience, make_http_client
 from bridge.uuids import uuid5
-from connectors.todoist import mapping, recurrence
+from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.echoes import Echoes, Sent
 from connectors.todoist.settings_table import TODOIST
@@ -445,7 +445,7 @@ class TodoistConnector:
         sends_due = op.kind in (OpKind.CREATE, OpKind.ADVANCE) or bool(
             {"due", "recurrence"} & set(op.changed)
         )
-        if rule is None or not sends_due or rule in self._unsaid or recurrence.due_string(rule) is not None:
+        if rule is None or not sends_due or rule in self._unsaid or mapping.due_string(rule) is not None:
             return
         self._unsaid.add(rule)
         log.warning(

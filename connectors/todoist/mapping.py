@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from bridge.connector import Fields, RemoteStatus, RemoteTask
 from bridge.model import Priority, StatusType
-from connectors.todoist.recurrence import due_string
 
 __all__ = [
     "PRIORITY",
@@ -21,6 +20,7 @@ __all__ = [
     "add_args",
     "advance_command",
     "description",
+    "due_string",
     "labels",
     "merged_labels",
     "obsidian_url",
@@ -47,6 +47,14 @@ def description(fields: Fields, ref: str) -> str:
     """The note's title linked back to it, and the marker that lets a rerun find a task it created."""
     title = fields.note_title.replace("[", "(").replace("]", ")")
     return f"From [{title}]({obsidian_url(fields.vault, fields.path)})\n\n{_MARKER}{ref}"
+
+
+def due_string(rule: str) -> str | None:
+    """`connectors.todoist.recurrence.due_string`, imported for the first rule it is asked for: a
+    run that sends no recurring task does not import the rule reader (dateutil, its patterns)."""
+    from connectors.todoist.recurrence import due_string as words
+
+    return words(rule)
 
 
 def labels(fields: Fields) -> list[str]:
