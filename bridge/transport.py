@@ -10,6 +10,8 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ __all__ = [
     "BaseURLTransport",
     "Patience",
     "RetryTransport",
+    "SchemeTransport",
     "is_json_type",
     "json_kind",
     "make_http_client",
@@ -125,13 +128,50 @@ def no_answer(exc: httpx.HTTPError) -> str:
     return f"{where} ({type(exc).__name__})"
 
 
+class SchemeTransport(httpx.BaseTransport):
+    """httpx's own transport, made for the first request of each scheme, so that TLS is set up only
+    when an https URL is requested.
+
+    Building httpx's default transport loads its certificate store, tens of milliseconds, which a
+    run against an http:// base URL (an emulator, a local proxy) never uses. An https request gets
+    `httpx.HTTPTransport()` with its defaults, made once, as before; it costs the same, only later.
+    A plain http request gets a transport whose TLS context trusts no certificate: it never starts
+    TLS, and could not verify a server if it did.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[bool, httpx.HTTPTransport] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, plain: bool) -> httpx.HTTPTransport:
+        with self._lock:
+            made = self._made.get(plain)
+            if made is None:
+                made = (
+                    httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+                    if plain
+                    else httpx.HTTPTransport()
+                )
+                self._made[plain] = made
+            return made
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.scheme == "http").handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._made = list(self._made.values()), {}
+        for transport in made:
+            transport.close()
+
+
 class BaseURLTransport(httpx.BaseTransport):
     """Sends requests addressed to `origin` to `base_url` instead; other hosts pass unchanged."""
 
     def __init__(self, base_url: str, origin: str, inner: httpx.BaseTransport | None = None) -> None:
         self.base = httpx.URL(base_url.rstrip("/"))
         self.origin = httpx.URL(origin)
-        self.inner = inner or httpx.HTTPTransport()
+        self.inner = inner or SchemeTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -249,7 +289,7 @@ def make_http_client(
 
     `on_request` sees every request that goes on the wire, retries included.
     """
-    inner = transport or httpx.HTTPTransport()
+    inner = transport or SchemeTransport()
     if base_url is not None and origin is not None and base_url.rstrip("/") != origin.rstrip("/"):
         inner = BaseURLTransport(base_url, origin, inner)
     if on_request is not None:
