@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,8 @@ from bridge.state import Base, Store
 from bridge.uuids import uuid5
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from bridge.occurrences import Recur
     from bridge.signifiers import Dialect
     from bridge.vault import Note
@@ -368,5 +369,7 @@ _POOL: list[ThreadPoolExecutor] = []
 def _writers() -> ThreadPoolExecutor:
     """One pool for the process, made when first needed (a sync, the receiver's worker)."""
     if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
         _POOL.append(ThreadPoolExecutor(_WRITERS, thread_name_prefix="bridge-write"))
     return _POOL[0]

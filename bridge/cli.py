@@ -140,11 +140,12 @@ def tasks(
 ) -> None:
     """List the tasks of a vault or one note: status, owner, due date, priority, tags, group."""
     from bridge.collector import for_one_run
+
+    for_one_run()  # first: the imports below allocate enough for dozens of collections at the default pace
     from bridge.groups import GroupPolicy
     from bridge.vault import scan, vault_root
     from bridge.vault_check import look
 
-    for_one_run()
     values, settings = _listing_settings()
     target = path or values["vault"] or Path.cwd()
     if not target.exists():
@@ -231,14 +232,15 @@ def sync(
 
     When stdout is not a terminal (cron, a log file) each line starts with a timestamp.
     """
+    from bridge.collector import for_one_run
+
+    for_one_run()  # first: the imports below allocate enough for dozens of collections at the default pace
     from contextlib import nullcontext
 
-    from bridge.collector import for_one_run
     from bridge.progress import progress_for
     from bridge.sync import run_sync
     from bridge.sync_lines import changed, print_line, print_sync_report
 
-    for_one_run()
     settings = _run_settings()
     bar = None if quiet else progress_for(sys.stderr)
     try:
