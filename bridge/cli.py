@@ -485,4 +485,9 @@ def main() -> None:
     # a fifth of a small sync's start-up, for a program the bridge never runs. Marked absent, httpx
     # puts a stub in its place (what it does when they are not installed).
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    app()
+    try:
+        app()
+    finally:
+        from bridge.collector import leave
+
+        leave()

@@ -5,18 +5,34 @@ bases, plan steps). At the default pace (a young collection every 700 allocation
 keeps walking them: measured, a fifth of the CPU of a first sync of 30,000 tasks. At a young
 collection every 50,000 allocations it runs far less often and still frees cycles as it goes.
 The server keeps the default: its objects do not live for one run.
+
+When such a run ends, what is still alive is frozen (`gc.freeze`): the interpreter's own full
+collections while it shuts down then skip it, measured about 40 ms of a small sync's CPU (a fifth
+of it), as the process's memory goes back to the system anyway. A run closes what must be
+finished (the state database, the HTTP client, note writes, the parse cache) before it returns;
+the log handlers are flushed after, as before.
 """
 
 from __future__ import annotations
 
 import gc
 
-__all__ = ["YOUNG", "for_one_run"]
+__all__ = ["YOUNG", "for_one_run", "leave"]
 
 YOUNG = 50_000  # allocations between young collections (the default is 700)
+
+_RUN: list[bool] = []  # set by `for_one_run`: this process ran a sync or a listing
 
 
 def for_one_run() -> None:
     """Collect at a pace for a process that holds the vault until it exits."""
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG, max(middle, 20), max(old, 100))
+    _RUN[:] = [True]
+
+
+def leave() -> None:
+    """At the end of the command: after a run (`for_one_run`), freeze what is alive, so that the
+    collections of the interpreter's shutdown skip it. Any other command exits as before."""
+    if _RUN:
+        gc.freeze()

@@ -1,14 +1,18 @@
-"""The collector's pace for a command run: young collections less often, never switched off."""
+"""The collector's pace for a command run: young collections less often, never switched off; what
+is alive when the run ends frozen, so that the interpreter's shutdown does not walk it again."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from bridge import collector
 from bridge.cli import app
 from bridge.collector import YOUNG, for_one_run
 from tests.conftest import EXAMPLE_VAULT
@@ -39,3 +43,42 @@ def test_the_sync_sets_the_pace_before_anything_else(tmp_path: Path) -> None:
     gc.set_threshold(700, 10, 10)
     CliRunner().invoke(app, ["sync", "--vault", str(tmp_path / "missing")])
     assert gc.get_threshold() == (YOUNG, 20, 100)
+
+
+@pytest.fixture
+def _unfrozen() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("_unfrozen")
+def test_a_run_freezes_what_is_alive_when_the_command_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector, "_RUN", [])
+    collector.leave()  # no run in this process: left as it is
+    assert gc.get_freeze_count() == 0
+    for_one_run()
+    collector.leave()
+    assert gc.get_freeze_count() > 0
+
+
+_FROZEN_AT_EXIT = (
+    "import atexit, gc, runpy, sys\n"
+    "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr))\n"
+    "sys.argv = ['bridge', *sys.argv[1:]]\n"
+    "runpy.run_module('bridge', run_name='__main__')\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "frozen"), [(["tasks", str(EXAMPLE_VAULT), "--json", "--no-cache"], True), (["--help"], False)]
+)
+def test_the_command_freezes_only_after_a_run(args: list[str], frozen: bool, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _FROZEN_AT_EXIT, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert f"frozen {frozen}" in done.stderr.splitlines()
+    assert done.stdout
