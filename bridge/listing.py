@@ -240,10 +240,10 @@ class _Batch:
 
 
 def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
-    """One note parsed into what the cache keeps of it."""
+    """One note parsed into what the cache keeps of it (each line afresh: see `parse_note`)."""
     from bridge.parse import parse_note  # only for a note the cache does not have
 
-    return note_entry(*parse_note(text, rel, dialect), policy)
+    return note_entry(*parse_note(text, rel, dialect, line_cache=False), policy)
 
 
 # How a worker process parses: the vault's dialect and the grouping, set once when it starts.
