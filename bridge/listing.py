@@ -29,8 +29,9 @@ from bridge.vault import Note, Scan, read_notes, start_scan
 __all__ = ["Listing", "NoteError", "list_tasks"]
 
 _STATUS_TYPES = {s.value: s for s in StatusType}
-# A cold listing of a large vault parses its notes in worker processes, after this many notes
-# parsed here (a small vault, or a few changed notes, never pays for starting them).
+# A cold listing of a large vault parses its notes in worker processes: from the first note when
+# the cache holds nothing for this many of the vault's notes, else after this many notes parsed
+# here (a small vault, or a few changed notes, never pays for starting them).
 PARALLEL_AFTER = 300
 WORKERS = min(2, os.cpu_count() or 1)
 BATCH = 16  # notes sent to a worker at once
@@ -120,7 +121,8 @@ def list_tasks(
     """Read `target` as `bridge.vault.scan` does, taking each unchanged note's lines from `cache`
     and parsing the others (which the cache then keeps).
 
-    Once `PARALLEL_AFTER` notes were parsed here, the rest are parsed by worker processes, in
+    When the cache holds nothing for `PARALLEL_AFTER` of the notes listed, or once that many
+    notes were parsed here, the rest are parsed by worker processes, in
     batches of `BATCH`, about `IN_FLIGHT` notes ahead of the one added next at most: the notes
     are still added in vault order, so the output is the same, and only a few notes' text is
     held at a time.
@@ -186,12 +188,22 @@ def list_tasks(
                 listing.add(rel, *found)
         return found is not None
 
+    def start() -> None:
+        nonlocal pool
+        if pool is None and WORKERS > 1:
+            pool = ProcessPoolExecutor(
+                WORKERS, initializer=_start_worker, initargs=(result.dialect, cache.policy)
+            )
+
+    def listed(paths: list[str]) -> None:
+        if cache.missing(paths) >= PARALLEL_AFTER:  # a cold listing: no note is parsed here
+            start()
+
     try:
-        for text, note in read_notes(target, result, max_bytes=max_bytes, cached=cached, told=told):
-            if pool is None and parsed >= PARALLEL_AFTER and WORKERS > 1:
-                pool = ProcessPoolExecutor(
-                    WORKERS, initializer=_start_worker, initargs=(result.dialect, cache.policy)
-                )
+        notes = read_notes(target, result, max_bytes=max_bytes, cached=cached, told=told, listed=listed)
+        for text, note in notes:
+            if parsed >= PARALLEL_AFTER:
+                start()
             parsed += 1
             if pool is None:
                 add(note, parse_entry(text, note.path, result.dialect, cache.policy))
@@ -228,10 +240,10 @@ class _Batch:
 
 
 def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
-    """One note parsed into what the cache keeps of it."""
+    """One note parsed into what the cache keeps of it (each line afresh: see `parse_note`)."""
     from bridge.parse import parse_note  # only for a note the cache does not have
 
-    return note_entry(*parse_note(text, rel, dialect), policy)
+    return note_entry(*parse_note(text, rel, dialect, line_cache=False), policy)
 
 
 # How a worker process parses: the vault's dialect and the grouping, set once when it starts.

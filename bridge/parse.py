@@ -369,6 +369,11 @@ def _parse_line(line: str, task_format: TaskFormat) -> LineParse | None:
     return _parse(line, task_format, exact=False)
 
 
+def _parse_line_afresh(line: str, task_format: TaskFormat) -> LineParse | None:
+    """`parse_line` without its cache (see `parse_note`)."""
+    return _parse(line, task_format, exact=False)
+
+
 def parse_line_exact(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
     """`parse_line` without its fast path or cache: the reference the fast path is tested against."""
     return _parse(line, task_format, exact=True)
@@ -460,14 +465,20 @@ def _comment_after(line: str, closer: str | None) -> str | None:
         at, closer = opener.end(), _COMMENTS[opener[0]]
 
 
-def parse_note(text: str, path: str, dialect: Dialect | None = None) -> tuple[list[Task], list[Diagnostic]]:
+def parse_note(
+    text: str, path: str, dialect: Dialect | None = None, *, line_cache: bool = True
+) -> tuple[list[Task], list[Diagnostic]]:
     """Every task of one note, in line order, with keys; `path` is vault-relative (POSIX).
 
     One multiline regex finds the lines that can matter (checklist items, fences and comment
     marks), so the rest of a note costs no Python work; byte offsets are counted only where text
     is not ASCII. Fences and comments hide each other's marks: whichever opens first wins.
+
+    `line_cache=False` reads each line afresh, not through `parse_line`'s cache: a listing that
+    parses a whole vault meets most lines once, and keeping the last 16,384 lines' parses alive
+    costs it more (bookkeeping, and the garbage collector going over them) than lines met twice save.
     """
-    return _parse_note(text, path, dialect, exact=False)
+    return _parse_note(text, path, dialect, exact=False, line_cache=line_cache)
 
 
 def parse_note_exact(
@@ -475,11 +486,11 @@ def parse_note_exact(
 ) -> tuple[list[Task], list[Diagnostic]]:
     """`parse_note` without its shortcuts (`parse_line_exact` for every line, no fast paths): the
     reference they are tested against."""
-    return _parse_note(text, path, dialect, exact=True)
+    return _parse_note(text, path, dialect, exact=True, line_cache=False)
 
 
 def _parse_note(
-    text: str, path: str, dialect: Dialect | None, *, exact: bool
+    text: str, path: str, dialect: Dialect | None, *, exact: bool, line_cache: bool
 ) -> tuple[list[Task], list[Diagnostic]]:
     dialect = dialect or Dialect()
     statuses, global_filter = dialect.statuses, dialect.global_filter
@@ -506,7 +517,7 @@ def _parse_note(
     candidates = _CANDIDATE_RE
     if not exact and not any(mark in text for mark in _MARKS):
         candidates = _CANDIDATE_NO_COMMENT_RE
-    read_line = parse_line_exact if exact else parse_line
+    read_line = parse_line_exact if exact else parse_line if line_cache else _parse_line_afresh
     for m in candidates.finditer(text, body):
         at = m.start()
         number += text.count("\n", counted, at)

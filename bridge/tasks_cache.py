@@ -238,6 +238,11 @@ class TasksCache:
             return {}
         return entries
 
+    def missing(self, paths: list[str]) -> int:
+        """How many of these notes the cache holds nothing for: each is certain to be parsed."""
+        entries = self.entries
+        return sum(rel not in entries for rel in paths)
+
     def _entry(self, rel: str, size: int, mtime_ns: int) -> Entry | None:
         self.seen.add(rel)
         entry = self.entries.get(rel)

@@ -322,6 +322,7 @@ def read_notes(
     max_bytes: int,
     cached: Callable[[str, int, int], bool] | None = None,
     told: Callable[[Diagnostic | None, str | None], None] | None = None,
+    listed: Callable[[list[str]], None] | None = None,
 ) -> Iterator[tuple[str, Note]]:
     """The text of each note under `path` to parse, in vault order, for `scan` and listings alike.
 
@@ -329,7 +330,8 @@ def read_notes(
     full) is too, or handed to `told` by a caller that adds notes later than they are read and
     must say their problems in the same order. `cached(rel, size, mtime_ns)` is asked first for a
     regular file within the size limit; when it answers True the caller had that note already,
-    and it is only stat'ed, not opened.
+    and it is only stat'ed, not opened. `listed` is given every note's path under `path`, in vault
+    order, before any is read: a caller can tell how many it will have to parse.
     """
 
     def tell(diagnostic: Diagnostic | None, unread: str | None) -> None:
@@ -345,7 +347,10 @@ def read_notes(
     root = result.root
     walk = Walk()
     files = iter_note_paths(path, walk, vault=root) if path.is_dir() else iter([path])
-    for rel, file in sorted((f.relative_to(root).as_posix(), f) for f in files):
+    paths = sorted((f.relative_to(root).as_posix(), f) for f in files)
+    if listed is not None:
+        listed([rel for rel, _file in paths])
+    for rel, file in paths:
         info: os.stat_result | None = None
         problem: Diagnostic | None = None
         try:

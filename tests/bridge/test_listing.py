@@ -284,3 +284,30 @@ def test_problems_of_notes_read_around_worker_parsed_ones_are_said_in_vault_orde
     assert "n013.md" in reference[1]
     assert _tasks(vault, env=env) == reference  # cold: parsed by the workers
     assert _tasks(vault, env=env) == reference  # warm
+
+
+def test_a_cold_listing_parses_every_note_in_the_workers_and_a_warm_one_its_few_changes_here(
+    tmp_path: Path, cache_home: Path, parallel, monkeypatch: pytest.MonkeyPatch
+):
+    """Workers start before the first note when the cache holds nothing for enough of the vault."""
+    monkeypatch.setattr(bridge.listing, "PARALLEL_AFTER", 5)
+    vault = tmp_path / "vault"
+    notes = messy_vault(vault, 12)
+    _age(*notes)
+    here: list[str] = []  # notes parsed in this process (a forked worker appends to its own copy)
+    real = bridge.listing.parse_entry
+
+    def spy(text, rel, dialect, policy):  # type: ignore[no-untyped-def]
+        here.append(rel)
+        return real(text, rel, dialect, policy)
+
+    monkeypatch.setattr(bridge.listing, "parse_entry", spy)
+    reference = _tasks(vault, "--no-cache")
+    assert _tasks(vault) == reference  # cold
+    assert here == []
+    for note in notes[:2]:
+        note.write_text(note.read_text(encoding="utf-8") + "\n- [ ] One more thing\n", encoding="utf-8")
+    _age(*notes[:2])
+    reference = _tasks(vault, "--no-cache")
+    assert _tasks(vault) == reference  # two changed notes: parsed here, no worker started
+    assert sorted(here) == sorted(n.relative_to(vault).as_posix() for n in notes[:2])

@@ -351,3 +351,19 @@ def test_normalise_matches_its_reference_on_every_generated_description():
         parsed = parse_line_exact(random_line(rng))
         if parsed is not None:
             assert normalise(parsed.description) == _normalise_reference(parsed.description)
+
+
+@pytest.mark.parametrize("seed", [1, 20261203])
+def test_notes_read_afresh_read_as_through_the_line_cache(tmp_path: Path, seed: int):
+    """`parse_note(..., line_cache=False)`, as listings parse, gives what the cached reading gives."""
+    paths = messy_vault(tmp_path, 120, seed=seed)
+    notes = [(p.read_bytes().decode("utf-8"), p.relative_to(tmp_path).as_posix()) for p in paths]
+    notes += [(text, f"source-{i}.md") for i, text in enumerate(_notes_in_sources())]
+    for text, path in notes:
+        for task_format in FORMATS:
+            dialect = Dialect(task_format=task_format)
+            cached = parse_note(text, path, dialect)
+            afresh = parse_note(text, path, dialect, line_cache=False)
+            assert afresh == cached, path
+            assert repr(afresh) == repr(cached), path
+            assert afresh == parse_note_exact(text, path, dialect), path
