@@ -152,11 +152,39 @@ def _parent(first: Task, group: Group, base: Base | None, parents: Parents) -> s
     return None if ref == group.ref or (base is not None and ref == base.ref) else ref
 
 
+class _Fresh:
+    """Each unlinked group's lines resolved once a plan (`resolve` against no base), however many
+    of the plan's parts ask: finding parents, leading by members and creating each ask in turn.
+
+    Keyed by the tasks tuple itself (its id, the tuple kept alive with the answer), since hashing
+    a tuple of tasks hashes every field of every task. `resolve` is pure, so an answer is the same
+    whichever part asks first.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[Sequence[Task], Lines]] = {}
+
+    def __call__(self, tasks: Sequence[Task]) -> Lines:
+        found = self._seen.get(id(tasks))
+        if found is not None and found[0] is tasks:
+            return found[1]
+        lines = resolve(tasks, None)
+        self._seen[id(tasks)] = (tasks, lines)
+        return lines
+
+
 def _parent_refs(
-    groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[str, Base], options: PlanOptions
+    groups: Sequence[Group],
+    links: Mapping[str, str],
+    bases: Mapping[str, Base],
+    options: PlanOptions,
+    fresh: _Fresh | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each task line of a task a sub-task can be put under: a linked one (by its base's ref, which
     never changes) or one this plan creates (by the ref it is created under)."""
+    fresh = fresh or _Fresh()
     found: dict[tuple[str, str], str] = {}
     for group in groups:
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
@@ -165,11 +193,11 @@ def _parent_refs(
                 continue
             ref = bases[rid].ref
         else:
-            members = resolve(group.tasks, None).members
+            members = fresh(group.tasks).members
             proposed = all(t.status_type is StatusType.PROPOSED for t in members)
             if not members[0].status_type.is_open or (options.hold_proposed and proposed):
                 continue
-            ref = _led_by_members(group).ref
+            ref = _led_by_members(group, fresh).ref
         found.update({(t.source.path, t.line_key): ref for t in group.tasks})
     return found
 
@@ -225,11 +253,11 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _led_by_members(group: Group) -> Group:
+def _led_by_members(group: Group, fresh: _Fresh | None = None) -> Group:
     """A new group with its would-be members first: its ref (the marker a created task carries)
     and its wording then come from a line that is part of the task, never from a history line,
     which may later become an action item of its own under that very key."""
-    lines = resolve(group.tasks, None)
+    lines = (fresh or _Fresh())(group.tasks)
     if not lines.history:
         return group
     return Group(lines.members[0].key, (*lines.members, *lines.history))
@@ -291,13 +319,14 @@ def plan(
     claimed: set[str] = set()
     unlinked: list[Group] = []
     by_task = _by_task(groups, links, bases)
-    parents = _parent_refs(by_task, links, bases, options)
+    fresh = _Fresh()
+    parents = _parent_refs(by_task, links, bases, options, fresh)
     merge = _Merger(options, result, times, around, parents)
     historic: set[str] = set()
     for group in by_task:
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is None:
-            unlinked.append(_led_by_members(group))
+            unlinked.append(_led_by_members(group, fresh))
             continue
         lines = resolve(group.tasks, bases[rid])
         if not lines.members and not bases[rid].owed:
@@ -330,7 +359,7 @@ def plan(
                 _add(result, merge(group, base, remote, lines))
                 break
         else:
-            _add(result, _create(group, options, result, around, parents))
+            _add(result, _create(group, options, result, around, parents, fresh))
     for remote in list(candidates.leftovers()):
         _keep(result, remote, options)
         claimed.add(remote.remote_id)
@@ -370,9 +399,14 @@ def _remembered(lines: Lines, around: Neighbours) -> dict[str, Any]:
 
 
 def _create(
-    group: Group, options: PlanOptions, result: Plan, around: Neighbours, parents: Parents | None = None
+    group: Group,
+    options: PlanOptions,
+    result: Plan,
+    around: Neighbours,
+    parents: Parents | None = None,
+    fresh: _Fresh | None = None,
 ) -> Step | None:
-    lines = resolve(group.tasks, None)
+    lines = (fresh or _Fresh())(group.tasks)
     group = Group(group.ref, lines.members)
     fields = note_fields(group, None, options.vault_name, parents=parents)
     if _state(fields.status) != "open":

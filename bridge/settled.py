@@ -12,15 +12,42 @@ import json
 from dataclasses import astuple, dataclass, field
 from typing import Any
 
+from bridge.connector import OpKind
 from bridge.model import Diagnostic
 from bridge.plan_model import Plan
 
-__all__ = ["Settled", "quiet"]
+__all__ = ["Settled", "after_creates", "quiet"]
 
 
 def quiet(plan: Plan) -> bool:
     """A plan that changes nothing anywhere: the same inputs plan the same nothing next time."""
     return not (plan.steps or plan.settle or plan.adopting or plan.conflicts)
+
+
+def after_creates(plan: Plan) -> Plan | None:
+    """The quiet plan that planning again would make once every create of `plan` is linked, when
+    `plan` was made from no links, no bases, nothing pulled and nothing pending (a first sync):
+    its groups' held count, no notice, nothing absent. None when `plan` is not only creates.
+
+    Why, planning again from the committed state with the same notes: each created group is
+    linked now by its members' keys, its lines resolve against its base to the same members and
+    history, and every field, line value, spot and parent the merge recomputes is the one the
+    create recorded (the echo of a write only sets the base's time and completion count, which a
+    merge with nothing pulled keeps), so it has no step; with every base claimed, none is
+    vanished, unseen or absent and no notice is made; a group not created (done when first seen,
+    or a held proposal) is unlinked again and planned as before, held again.
+    `tests/bridge/test_settled_first.py` plans again after first syncs of generated vaults and
+    checks both plans agree.
+    """
+    if plan.conflicts or plan.notices or plan.settle or plan.adopting or plan.absent:
+        return None
+    for step in plan.steps:
+        if step.remote_id is not None or step.before is not None or step.edits or len(step.ops) != 1:
+            return None
+        op = step.ops[0]
+        if op.kind is not OpKind.CREATE or op.follows is not None:
+            return None
+    return Plan(held=plan.held)
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ from bridge.model import Diagnostic, Task
 from bridge.plan_model import Plan, PlanOptions
 from bridge.plan_text import file_lines
 from bridge.progress import SyncProgress
-from bridge.settled import Settled, quiet
+from bridge.settled import Settled, after_creates, quiet
 from bridge.stamp import stamp
 from bridge.state import Store, sqlite_path
 from bridge.vault import Note, Scan, load_dialect, scan
@@ -339,8 +339,11 @@ def _sync_one(
             store.record_settled(options.connector, str(settling.inputs), settled.encode())
         elif settling.inputs is not None:
             unchanged = planned if not changes and not pending and quiet(planned) else None
+            first = None
+            if not changes and not pending and notes.from_nothing.get(options.connector, False):
+                first = after_creates(planned)
             del planned  # a large plan is not kept while the next one is made
-            _remember(notes, store, options, report, settling, unchanged)
+            _remember(notes, store, options, report, settling, unchanged, first)
     finally:
         report.requests = connector.requests
         report.target = _target(connector)
@@ -353,6 +356,7 @@ def _remember(
     report: Report,
     settling: _Settling,
     planned: Plan | None,
+    first: Plan | None = None,
 ) -> None:
     """Record a settled plan when the next run, pulling nothing, would plan no step.
 
@@ -360,17 +364,22 @@ def _remember(
     committed nothing but the cursor, so it is the next run's plan too. Else, after a run that
     failed nothing, left nothing pending and wrote no note, the plan is made again from the state
     just committed: that is the next run's plan, and recorded when it has no step. A written note
-    is too recent to stamp anyway; a failed step or a pending create is tried again.
+    is too recent to stamp anyway; a failed step or a pending create is tried again. A first sync
+    that only created has that plan already (`first`, see `after_creates`): not made again.
     """
     name = options.connector
     if planned is None:
         clean = not (report.failed or report.errors or report.notes_written or settling.written)
         if not clean or store.pending(name):
             return
-        log.info("%s: planning again from the state just committed", name)
-        planned = notes.plan(store, options, {}, {})
-        if not quiet(planned):
-            return
+        if first is not None:
+            log.info("%s: every create of a first sync is linked: nothing to plan again", name)
+            planned = first
+        else:
+            log.info("%s: planning again from the state just committed", name)
+            planned = notes.plan(store, options, {}, {})
+            if not quiet(planned):
+                return
     told = notes.told(None)
     store.record_settled(
         name, str(settling.inputs), Settled(planned, told.diagnostics, told.unrouted).encode()
@@ -405,6 +414,8 @@ class _Notes:
         self._routed: dict[str, list[Group]] | None = None
         self._around: Neighbours | None = None
         self._unrouted = 0
+        # each connector whose last plan was made from no links and no bases (a first sync)
+        self.from_nothing: dict[str, bool] = {}
 
     @property
     def scanned(self) -> bool:
@@ -440,10 +451,12 @@ class _Notes:
     ) -> Plan:
         """The plan of connector `options.connector` against the state as stored now."""
         result = self.read()
+        links, bases = store.links(options.connector), store.bases(options.connector)
+        self.from_nothing[options.connector] = not links and not bases
         return plan(
             self.routed(options.connector),
-            links=store.links(options.connector),
-            bases=store.bases(options.connector),
+            links=links,
+            bases=bases,
             changes=changes,
             options=options,
             note_times={n.path: n.mtime_ns for n in result.notes},

@@ -1,0 +1,102 @@
+"""A plan resolves each unlinked group's lines once (`bridge.plan._Fresh`) and plans exactly what
+resolving them at every ask did: the same steps, bases, ops, tokens, notices and counts.
+
+The reference replaces the memo with a plain `resolve(tasks, None)` at every call, as the planner
+did before; both plan the same groups, unlinked and half linked, with and without held proposals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge import plan as planner
+from bridge.groups import group_tasks
+from bridge.lines import Lines, resolve
+from bridge.model import Task
+from bridge.parse import parse_note
+from bridge.plan import Group, Plan, PlanOptions, build_groups, plan
+from bridge.state import Base
+from bridge.vault import scan
+from tests.bridge.test_plan import OPTIONS
+from tests.conftest import EXAMPLE_VAULT
+from tests.vaults import messy_vault
+
+
+def _every_ask(self: object, tasks: tuple[Task, ...]) -> Lines:
+    return resolve(tasks, None)
+
+
+def _half_linked(groups: list[Group], options: PlanOptions) -> tuple[dict[str, str], dict[str, Base]]:
+    """Every other group created by a first plan, linked as a commit would have linked it."""
+    links: dict[str, str] = {}
+    bases: dict[str, Base] = {}
+    for n, step in enumerate(plan(groups, links={}, bases={}, changes={}, options=options).steps):
+        if n % 2 or not step.ops:
+            continue
+        rid = f"r{n}"
+        bases[rid] = replace(step.after, remote_id=rid)
+        links.update(dict.fromkeys(step.keys, rid))
+    return links, bases
+
+
+def _both(groups: list[Group], options: PlanOptions, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan, Plan]:
+    links, bases = _half_linked(groups, options)
+    made = [
+        plan(groups, links=state[0], bases=state[1], changes={}, options=options)
+        for state in (({}, {}), (links, bases))
+    ]
+    with monkeypatch.context() as patched:
+        patched.setattr(planner._Fresh, "__call__", _every_ask)
+        reference = [
+            plan(groups, links=state[0], bases=state[1], changes={}, options=options)
+            for state in (({}, {}), (links, bases))
+        ]
+    assert made == reference
+    return made[0], made[1]
+
+
+OPTION_SETS = (OPTIONS, replace(OPTIONS, hold_proposed=True), replace(OPTIONS, recurs=True))
+
+
+@pytest.mark.parametrize("options", OPTION_SETS)
+def test_example_notes_plan_alike(options: PlanOptions, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = scan(EXAMPLE_VAULT)
+    first, _ = _both(build_groups(result.tasks, result.groups), options, monkeypatch)
+    assert first.steps or first.held
+
+
+@pytest.mark.parametrize("seed", [1, 20261203])
+def test_messy_vaults_plan_alike(tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    messy_vault(tmp_path, notes=80, seed=seed)
+    result = scan(tmp_path)
+    groups = build_groups(result.tasks, result.groups)
+    assert any(len(g.tasks) > 1 for g in groups)
+    for options in OPTION_SETS:
+        _both(groups, options, monkeypatch)
+
+
+_LINE = st.tuples(
+    st.sampled_from(["", "  ", "    "]),  # nesting: sub-tasks and their parents
+    st.sampled_from([" ", "x", "-", "?", "/"]),
+    st.sampled_from(["Send the deck", "Send the deck.", "Book the room", "Call Ana", "Fix the build"]),
+    st.sampled_from(["", " @ana", " @bo"]),
+    st.sampled_from(["", " 📅 2026-03-02", " 📅 2026-03-09"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(notes=st.lists(st.lists(_LINE, min_size=1, max_size=8), min_size=1, max_size=3))
+def test_generated_notes_plan_alike(notes: list[list[tuple[str, str, str, str, str]]]) -> None:
+    tasks: list[Task] = []
+    for n, lines in enumerate(notes):
+        text = "\n".join(f"{pad}- [{mark}] {words}{who}{due}" for pad, mark, words, who, due in lines)
+        tasks += parse_note(text + "\n", f"n{n}.md")[0]
+    groups = build_groups(tasks, group_tasks(tasks))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for options in OPTION_SETS:
+            _both(groups, options, monkeypatch)
