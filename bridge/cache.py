@@ -93,6 +93,11 @@ class StoreParseCache:
         self.now_ns = time.time_ns()
         self.hits = 0
 
+    def missing(self, paths: list[str]) -> int:
+        """How many of these notes the cache holds nothing usable for: each is certain to be parsed."""
+        entries, mark = self.entries, self.fingerprint
+        return sum((entry := entries.get(rel)) is None or entry.fingerprint != mark for rel in paths)
+
     def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None:
         self.seen.add(rel)
         entry = self.entries.get(rel)
