@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
@@ -85,7 +85,18 @@ class ParseCache(Protocol):
 
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None: ...
 
+
+@runtime_checkable
+class RecordingCache(ParseCache, Protocol):
+    """A parse cache whose records worker processes can make (`record`, a module-level function,
+    sent to them), so that the run's own process only keeps them (`store_record`)."""
+
+    @property
+    def record(self) -> Callable[[str, list[Task], list[Diagnostic]], tuple[str, str]]: ...
+
     def missing(self, paths: list[str]) -> int: ...
+
+    def store_record(self, note: Note, record: tuple[str, str]) -> None: ...
 
 
 def find_root(path: Path) -> Path:
@@ -297,7 +308,7 @@ def scan(
     from bridge.parse import parse_note
 
     result = start_scan(path, root)
-    parsing = _parsing(result, cache) if workers and cache is not None else None
+    parsing = _parsing(result, cache) if workers and isinstance(cache, RecordingCache) else None
 
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
         found = None if cache is None else cache.lookup(rel, size, mtime_ns)
@@ -320,20 +331,23 @@ def scan(
     return result
 
 
-def _parsing(result: Scan, cache: ParseCache) -> InOrder[_Parsed]:
-    """The sync's notes parsed by `bridge.workers`, each stored in `cache` and added in vault order."""
+def _parsing(result: Scan, cache: RecordingCache) -> InOrder[_Parsed]:
+    """The sync's notes parsed by `bridge.workers`, each kept in `cache` and added in vault order."""
     from bridge import workers
 
     def add(note: Note, text: str, parsed: _Parsed) -> None:
-        tasks, diagnostics = parsed
-        cache.store(note, text, tasks, diagnostics)
+        tasks, diagnostics, record = parsed
+        if record is None:  # parsed here
+            cache.store(note, text, tasks, diagnostics)
+        else:
+            cache.store_record(note, record)
         _add(result, note.path, tasks, diagnostics)
 
     return workers.InOrder(
         _parse_in_worker,
         add,
         _start_worker,
-        (result.dialect,),
+        (result.dialect, cache.record),
         cache.missing,
         after=workers.PARALLEL_AFTER,
         workers=workers.WORKERS,
@@ -360,29 +374,34 @@ def _parse_all(
         notes = read_notes(path, result, max_bytes=max_bytes, cached=cached, told=told, listed=parsing.listed)
         for text, note in notes:
             if not parsing.take(text, note):
-                parsing.add(note, text, parse_note(text, note.path, result.dialect))
+                parsing.add(note, text, (*parse_note(text, note.path, result.dialect), None))
         parsing.finish()
 
 
-_Parsed = tuple[list[Task], list[Diagnostic]]
-# How a worker process parses: the vault's dialect, set once when it starts.
-_worker_dialect = Dialect()
+# A note's tasks and diagnostics, and its parse cache record when a worker made it.
+_Parsed = tuple[list[Task], list[Diagnostic], tuple[str, str] | None]
+_Record = Callable[[str, list[Task], list[Diagnostic]], tuple[str, str]]
+# How a worker process parses and records a note: the vault's dialect, the cache's `record`.
+_worker: tuple[Dialect, _Record | None] = (Dialect(), None)
 
 
-def _start_worker(dialect: Dialect) -> None:
-    global _worker_dialect
-    _worker_dialect = dialect
+def _start_worker(dialect: Dialect, record: _Record) -> None:
+    global _worker
+    _worker = (dialect, record)
 
 
 def _parse_in_worker(notes: list[tuple[str, str]]) -> list[_Parsed]:
-    """A batch of notes parsed in a worker (each line afresh, as a listing's workers read them)."""
+    """A batch of notes parsed in a worker (each line afresh, as a listing's workers read them),
+    with their parse cache records: making those is a good part of a cold note's cost."""
     from bridge.parse import parse_note
     from bridge.workers import NoteError
 
-    parsed = []
+    dialect, record = _worker
+    parsed: list[_Parsed] = []
     for text, rel in notes:
         try:
-            parsed.append(parse_note(text, rel, _worker_dialect, line_cache=False))
+            tasks, diagnostics = parse_note(text, rel, dialect, line_cache=False)
+            parsed.append((tasks, diagnostics, None if record is None else record(text, tasks, diagnostics)))
         except Exception as exc:
             raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
     return parsed

@@ -10,6 +10,7 @@ parsing them in the caller's process gives.
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -117,9 +118,8 @@ class InOrder(Generic[R]):
         if self.pool is None and self.workers > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(
-                self.workers, initializer=self.initializer, initargs=self.initargs
-            )
+            initargs = (os.getpid(), self.initializer, *self.initargs)
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=initargs)
 
     def _send(self) -> None:
         if self.pool is not None and self.batch.notes:
@@ -146,6 +146,24 @@ class InOrder(Generic[R]):
                     raise NoteError(f"{paths}: cannot be parsed ({exc!r})") from exc
                 self.add(note, sent.notes[at][0], result)
             waiting.popleft()
+
+
+def _start_worker(parent: int, initializer: Callable[..., None], *initargs: Any) -> None:
+    """A worker's start: `initializer`, and a watch that ends the worker once its parent is gone.
+
+    A worker waits for work on a pipe that its sibling holds open too, so a parent killed outright
+    (SIGKILL, the OOM killer) would leave both waiting forever; each looks for a new parent twice
+    a second instead, on a thread that sleeps between looks.
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    initializer(*initargs)
 
 
 class _Batch(Generic[R]):
