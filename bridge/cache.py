@@ -22,7 +22,14 @@ from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Tas
 from bridge.state import CachedFile, Store
 from bridge.vault import TASKS_SETTINGS, Note
 
-__all__ = ["StoreParseCache", "diagnostic_to_json", "fingerprint", "task_from_json", "task_to_json"]
+__all__ = [
+    "StoreParseCache",
+    "cache_record",
+    "diagnostic_to_json",
+    "fingerprint",
+    "task_from_json",
+    "task_to_json",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +78,16 @@ def task_from_json(data: dict[str, Any]) -> Task:
     return Task(**fields)
 
 
+def cache_record(text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> tuple[str, str]:
+    """What the parse cache keeps of a parsed note: its tasks' and diagnostics' JSON, and the
+    SHA-256 of its text."""
+    encoded = {
+        "tasks": [task_to_json(t) for t in tasks],
+        "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+    }
+    return json.dumps(encoded, ensure_ascii=False), hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def fingerprint(root: Path) -> str:
     """How notes parse besides their bytes: the bridge version, this format, the Tasks settings."""
     try:
@@ -92,6 +109,11 @@ class StoreParseCache:
         self.fresh: list[CachedFile] = []
         self.now_ns = time.time_ns()
         self.hits = 0
+
+    def missing(self, paths: list[str]) -> int:
+        """How many of these notes the cache holds nothing usable for: each is certain to be parsed."""
+        entries, mark = self.entries, self.fingerprint
+        return sum((entry := entries.get(rel)) is None or entry.fingerprint != mark for rel in paths)
 
     def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None:
         self.seen.add(rel)
@@ -117,12 +139,16 @@ class StoreParseCache:
         self.seen.add(note.path)
         if self.now_ns - note.mtime_ns < _RACY_NS:
             return
-        encoded = {
-            "tasks": [task_to_json(t) for t in tasks],
-            "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
-        }
-        data = json.dumps(encoded, ensure_ascii=False)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.store_record(note, cache_record(text, tasks, diagnostics))
+
+    record = staticmethod(cache_record)  # what a worker process makes of a note it parsed
+
+    def store_record(self, note: Note, record: tuple[str, str]) -> None:
+        """`store` of a note whose `cache_record` was made already (by a worker process)."""
+        self.seen.add(note.path)
+        if self.now_ns - note.mtime_ns < _RACY_NS:
+            return
+        data, digest = record
         self.fresh.append(CachedFile(note.path, note.size, note.mtime_ns, digest, self.fingerprint, data))
 
     def save(self) -> None:

@@ -10,14 +10,10 @@ The output is byte for byte what `print_json` writes of `task_json` for the same
 from __future__ import annotations
 
 import json
-import os
 from bisect import bisect_left
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple
 
 from bridge.groups import GroupPolicy, join_groups
 from bridge.model import Diagnostic, StatusType
@@ -25,17 +21,11 @@ from bridge.selection import Selection
 from bridge.signifiers import Dialect
 from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_text
 from bridge.vault import Note, Scan, read_notes, start_scan
+from bridge.workers import BATCH, IN_FLIGHT, PARALLEL_AFTER, WORKERS, InOrder, NoteError
 
 __all__ = ["Listing", "NoteError", "list_tasks"]
 
 _STATUS_TYPES = {s.value: s for s in StatusType}
-# A cold listing of a large vault parses its notes in worker processes: from the first note when
-# the cache holds nothing for this many of the vault's notes, else after this many notes parsed
-# here (a small vault, or a few changed notes, never pays for starting them).
-PARALLEL_AFTER = 300
-WORKERS = min(2, os.cpu_count() or 1)
-BATCH = 16  # notes sent to a worker at once
-IN_FLIGHT = 64  # notes sent to the workers and not added yet, at most (then, more are waited for)
 Hit = tuple[Lines, bytes, list[Diagnostic]]
 # Between two items of a note's JSON text (see `tasks_json_parts`): cut there, with a control
 # character JSON never holds, when only some of a note's tasks are shown.
@@ -129,114 +119,48 @@ def list_tasks(
     """
     result = start_scan(target, root)
     listing = Listing(result, scope)
-    # Notes behind one still being parsed, in vault order: one of a batch sent to the workers
-    # (with its place in the batch), a cache hit's lines, or what could not be read.
-    waiting: deque[tuple[Note, _Batch, int] | tuple[str, Hit, None] | _Told] = deque()
-    batch = _Batch()  # the notes to send next
-    pool: ProcessPoolExecutor | None = None
-    parsed = 0
 
-    def add(note: Note, entry: NoteEntry) -> None:
+    def add(note: Note, _text: str, entry: NoteEntry) -> None:
         diagnostic_rows, keys, carried, links, filters, text, _rows = entry
         cache.keep(note, entry)
         diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
         listing.add(note.path, (keys, carried, links, filters), text, diagnostics)
 
-    def send() -> None:
-        nonlocal batch
-        if pool is not None and batch.notes:
-            batch.future = pool.submit(_parse_in_worker, batch.notes)
-            batch = _Batch()
+    parsing = InOrder(
+        _parse_in_worker,
+        add,
+        _start_worker,
+        (result.dialect, cache.policy),
+        cache.missing,
+        after=PARALLEL_AFTER,
+        workers=WORKERS,
+        batch=BATCH,
+        in_flight=IN_FLIGHT,
+    )
 
-    def settle(most: int) -> None:
-        """Add the notes in front that are ready, and wait for more while over `most` wait."""
-        while waiting:
-            item = waiting[0]
-            if isinstance(item, _Told):
-                told(*item, now=True)
-            elif item[2] is None:
-                listing.add(item[0], *item[1])
-            else:
-                note, sent, at = item
-                if sent.future is None or (not sent.future.done() and len(waiting) <= most):
-                    return
-                try:
-                    entry = sent.future.result()[at]
-                except NoteError:
-                    raise
-                except Exception as exc:  # a worker that died: the note is one of its batch
-                    paths = ", ".join(path for _text, path in sent.notes)
-                    raise NoteError(f"{paths}: cannot be parsed ({exc!r})") from exc
-                add(note, entry)
-            waiting.popleft()
+    def told(diagnostic: Diagnostic | None, unread: str | None) -> None:
+        def tell() -> None:
+            if diagnostic is not None:
+                result.diagnostics.append(diagnostic)
+            if unread is not None:
+                result.unread.append(unread)
 
-    def told(diagnostic: Diagnostic | None, unread: str | None, *, now: bool = False) -> None:
-        if waiting and not now:  # behind notes still being parsed: said in its turn
-            waiting.append(_Told(diagnostic, unread))
-            return
-        if diagnostic is not None:
-            result.diagnostics.append(diagnostic)
-        if unread is not None:
-            result.unread.append(unread)
+        parsing.later(tell)  # behind notes still being parsed: said in its turn
 
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
         found = cache.lookup_lines(rel, size, mtime_ns)
         if found is not None:
-            if waiting:  # behind notes still being parsed: added in its turn
-                waiting.append((rel, found, None))
-            else:
-                listing.add(rel, *found)
+            parsing.later(lambda: listing.add(rel, *found))  # behind notes being parsed: in its turn
         return found is not None
 
-    def start() -> None:
-        nonlocal pool
-        if pool is None and WORKERS > 1:
-            pool = ProcessPoolExecutor(
-                WORKERS, initializer=_start_worker, initargs=(result.dialect, cache.policy)
-            )
-
-    def listed(paths: list[str]) -> None:
-        if cache.missing(paths) >= PARALLEL_AFTER:  # a cold listing: no note is parsed here
-            start()
-
-    try:
+    with parsing:
+        listed = parsing.listed
         notes = read_notes(target, result, max_bytes=max_bytes, cached=cached, told=told, listed=listed)
         for text, note in notes:
-            if parsed >= PARALLEL_AFTER:
-                start()
-            parsed += 1
-            if pool is None:
-                add(note, parse_entry(text, note.path, result.dialect, cache.policy))
-                continue
-            waiting.append((note, batch, len(batch.notes)))
-            batch.notes.append((text, note.path))
-            if len(batch.notes) == BATCH:
-                send()
-                settle(IN_FLIGHT)
-        send()
-        settle(0)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            if not parsing.take(text, note):
+                add(note, text, parse_entry(text, note.path, result.dialect, cache.policy))
+        parsing.finish()
     return listing
-
-
-class _Told(NamedTuple):
-    """A problem `read_notes` met, said after the notes before it are added."""
-
-    diagnostic: Diagnostic | None
-    unread: str | None
-
-
-class _Batch:
-    """Notes sent to a worker in one go (sending each alone costs the main process more than the
-    workers save), and the worker's answer."""
-
-    __slots__ = ("future", "notes")
-
-    def __init__(self) -> None:
-        self.notes: list[tuple[str, str]] = []  # (text, path)
-        self.future: Future[list[NoteEntry]] | None = None
 
 
 def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
@@ -263,7 +187,3 @@ def _parse_in_worker(notes: list[tuple[str, str]]) -> list[NoteEntry]:
         except Exception as exc:
             raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
     return entries
-
-
-class NoteError(RuntimeError):
-    """A note a worker process could not parse (a bug): the message names it."""

@@ -432,6 +432,7 @@ class _Notes:
                 policy=settings.group_policy(),
                 root=self.root,
                 cache=self._cache,
+                workers=True,  # a first sync, a lost cache: parsed as a cold listing is
             )
             log.info("read %d notes (%d from the parse cache)", len(self._scan.notes), self._cache.hits)
             if settings.routes is not None and self.unrouted:

@@ -11,8 +11,9 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bridge.model import Diagnostic, StatusType, Task
 from bridge.signifiers import DEFAULT_STATUSES, Dialect, StatusTable, TaskFormat
@@ -20,6 +21,7 @@ from bridge.swap_names import SAVED_SUFFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:  # the parser and grouping are imported by `scan`: a cached listing needs neither
     from bridge.groups import GroupPolicy
+    from bridge.workers import InOrder
 
 __all__ = [
     "DEFAULT_MAX_NOTE_BYTES",
@@ -82,6 +84,19 @@ class ParseCache(Protocol):
     def lookup(self, rel: str, size: int, mtime_ns: int) -> tuple[list[Task], list[Diagnostic]] | None: ...
 
     def store(self, note: Note, text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> None: ...
+
+
+@runtime_checkable
+class RecordingCache(ParseCache, Protocol):
+    """A parse cache whose records worker processes can make (`record`, a module-level function,
+    sent to them), so that the run's own process only keeps them (`store_record`)."""
+
+    @property
+    def record(self) -> Callable[[str, list[Task], list[Diagnostic]], tuple[str, str]]: ...
+
+    def missing(self, paths: list[str]) -> int: ...
+
+    def store_record(self, note: Note, record: tuple[str, str]) -> None: ...
 
 
 def find_root(path: Path) -> Path:
@@ -281,29 +296,122 @@ def scan(
     policy: GroupPolicy | None = None,
     root: Path | None = None,
     cache: ParseCache | None = None,
+    workers: bool = False,
 ) -> Scan:
     """Parse every note of a vault, a folder of it, or one note into tasks, groups and diagnostics.
 
     `root` is the vault the path lies in, when known (BRIDGE_VAULT); else `find_root` decides.
+    `workers`: when `cache` holds nothing for many notes (a first sync, a lost cache), they are
+    parsed in worker processes as a cold listing's are (`bridge.workers`); the scan is the same.
     """
     from bridge.groups import group_tasks
     from bridge.parse import parse_note
 
     result = start_scan(path, root)
+    parsing = _parsing(result, cache) if workers and isinstance(cache, RecordingCache) else None
 
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
         found = None if cache is None else cache.lookup(rel, size, mtime_ns)
         if found is not None:
-            _add(result, rel, *found)
+            if parsing is not None and parsing.waiting:  # behind notes being parsed: in its turn
+                parsing.later(partial(_add, result, rel, *found))
+            else:
+                _add(result, rel, *found)
         return found is not None
 
-    for text, note in read_notes(path, result, max_bytes=max_bytes, cached=cached):
-        tasks, diagnostics = parse_note(text, note.path, result.dialect)
-        if cache is not None:
-            cache.store(note, text, tasks, diagnostics)
-        _add(result, note.path, tasks, diagnostics)
+    if parsing is None:
+        for text, note in read_notes(path, result, max_bytes=max_bytes, cached=cached):
+            tasks, diagnostics = parse_note(text, note.path, result.dialect)
+            if cache is not None:
+                cache.store(note, text, tasks, diagnostics)
+            _add(result, note.path, tasks, diagnostics)
+    else:
+        _parse_all(path, result, parsing, max_bytes=max_bytes, cached=cached)
     result.groups = group_tasks(result.tasks, policy)
     return result
+
+
+def _parsing(result: Scan, cache: RecordingCache) -> InOrder[_Parsed]:
+    """The sync's notes parsed by `bridge.workers`, each kept in `cache` and added in vault order."""
+    from bridge import workers
+
+    def add(note: Note, text: str, parsed: _Parsed) -> None:
+        tasks, diagnostics, record = parsed
+        if record is None:  # parsed here
+            cache.store(note, text, tasks, diagnostics)
+        else:
+            cache.store_record(note, record)
+        _add(result, note.path, tasks, diagnostics)
+
+    return workers.InOrder(
+        _parse_in_worker,
+        add,
+        _start_worker,
+        (result.dialect, cache.record),
+        cache.missing,
+        after=workers.PARALLEL_AFTER,
+        workers=workers.WORKERS,
+        batch=workers.BATCH,
+        in_flight=workers.IN_FLIGHT,
+    )
+
+
+def _parse_all(
+    path: Path,
+    result: Scan,
+    parsing: InOrder[_Parsed],
+    *,
+    max_bytes: int,
+    cached: Callable[[str, int, int], bool],
+) -> None:
+    """`scan`'s reading when workers may parse: what `read_notes` tells is said in its turn."""
+    from bridge.parse import parse_note
+
+    def told(diagnostic: Diagnostic | None, unread: str | None) -> None:
+        parsing.later(partial(_tell, result, diagnostic, unread))
+
+    with parsing:
+        notes = read_notes(path, result, max_bytes=max_bytes, cached=cached, told=told, listed=parsing.listed)
+        for text, note in notes:
+            if not parsing.take(text, note):
+                parsing.add(note, text, (*parse_note(text, note.path, result.dialect), None))
+        parsing.finish()
+
+
+# A note's tasks and diagnostics, and its parse cache record when a worker made it.
+_Parsed = tuple[list[Task], list[Diagnostic], tuple[str, str] | None]
+_Record = Callable[[str, list[Task], list[Diagnostic]], tuple[str, str]]
+# How a worker process parses and records a note: the vault's dialect, the cache's `record`.
+_worker: tuple[Dialect, _Record | None] = (Dialect(), None)
+
+
+def _start_worker(dialect: Dialect, record: _Record) -> None:
+    global _worker
+    _worker = (dialect, record)
+
+
+def _parse_in_worker(notes: list[tuple[str, str]]) -> list[_Parsed]:
+    """A batch of notes parsed in a worker (each line afresh, as a listing's workers read them),
+    with their parse cache records: making those is a good part of a cold note's cost."""
+    from bridge.parse import parse_note
+    from bridge.workers import NoteError
+
+    dialect, record = _worker
+    parsed: list[_Parsed] = []
+    for text, rel in notes:
+        try:
+            tasks, diagnostics = parse_note(text, rel, dialect, line_cache=False)
+            parsed.append((tasks, diagnostics, None if record is None else record(text, tasks, diagnostics)))
+        except Exception as exc:
+            raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
+    return parsed
+
+
+def _tell(result: Scan, diagnostic: Diagnostic | None, unread: str | None) -> None:
+    if diagnostic is not None:
+        result.diagnostics.append(diagnostic)
+    if unread is not None:
+        result.unread.append(unread)
 
 
 def start_scan(path: Path, root: Path | None = None) -> Scan:
