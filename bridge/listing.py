@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from functools import partial
 from itertools import chain
 from pathlib import Path
 
@@ -139,13 +140,7 @@ def list_tasks(
     )
 
     def told(diagnostic: Diagnostic | None, unread: str | None) -> None:
-        def tell() -> None:
-            if diagnostic is not None:
-                result.diagnostics.append(diagnostic)
-            if unread is not None:
-                result.unread.append(unread)
-
-        parsing.later(tell)  # behind notes still being parsed: said in its turn
+        parsing.later(partial(result.tell, diagnostic, unread))  # behind notes being parsed: in its turn
 
     def cached(rel: str, size: int, mtime_ns: int) -> bool:
         found = cache.lookup_lines(rel, size, mtime_ns)

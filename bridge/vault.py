@@ -77,6 +77,13 @@ class Scan:
         """Whether every note was read in full."""
         return not self.unread
 
+    def tell(self, diagnostic: Diagnostic | None, unread: str | None = None) -> None:
+        """Record what reading a note met: a problem to say, a path whose tasks are not all known."""
+        if diagnostic is not None:
+            self.diagnostics.append(diagnostic)
+        if unread is not None:
+            self.unread.append(unread)
+
 
 class ParseCache(Protocol):
     """Parsed notes kept between runs, keyed by (size, mtime): an unchanged note is only stat'ed."""
@@ -368,7 +375,7 @@ def _parse_all(
     from bridge.parse import parse_note
 
     def told(diagnostic: Diagnostic | None, unread: str | None) -> None:
-        parsing.later(partial(_tell, result, diagnostic, unread))
+        parsing.later(partial(result.tell, diagnostic, unread))
 
     with parsing:
         notes = read_notes(path, result, max_bytes=max_bytes, cached=cached, told=told, listed=parsing.listed)
@@ -407,13 +414,6 @@ def _parse_in_worker(notes: list[tuple[str, str]]) -> list[_Parsed]:
     return parsed
 
 
-def _tell(result: Scan, diagnostic: Diagnostic | None, unread: str | None) -> None:
-    if diagnostic is not None:
-        result.diagnostics.append(diagnostic)
-    if unread is not None:
-        result.unread.append(unread)
-
-
 def start_scan(path: Path, root: Path | None = None) -> Scan:
     """An empty scan of the vault `path` lies in, with its Obsidian Tasks settings read."""
     root = vault_root(path.absolute(), root)
@@ -442,14 +442,7 @@ def read_notes(
     order, before any is read: a caller can tell how many it will have to parse.
     """
 
-    def tell(diagnostic: Diagnostic | None, unread: str | None) -> None:
-        if told is not None:
-            told(diagnostic, unread)
-            return
-        if diagnostic is not None:
-            result.diagnostics.append(diagnostic)
-        if unread is not None:
-            result.unread.append(unread)
+    tell = told or result.tell
 
     path = path.absolute()
     root = result.root
