@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+from bridge.front_matter import read_simple
+
 __all__ = ["front_matter_identity", "owner_identity", "task_key"]
 
 _SEP = "\x1f"  # cannot occur in a note title or a normalised description
@@ -41,25 +43,23 @@ def _path_identity(path: str) -> str:
     return f"path:{stem}"
 
 
-def front_matter_identity(front_matter: str | None, path: str) -> tuple[str, str | None]:
+def front_matter_identity(
+    front_matter: str | None, path: str, *, simple: bool = True
+) -> tuple[str, str | None]:
     """The note identity and, when the front matter cannot be read, why.
 
     Front matter `id`, else `title` with `date`, else the vault-relative path without extension:
-    a note renamed or moved keeps its tasks' keys when its front matter names it.
+    a note renamed or moved keeps its tasks' keys when its front matter names it. Front matter of
+    the common shape is read without PyYAML (`bridge.front_matter`); `simple=False` reads all of
+    it with PyYAML (the reference that shortcut is tested against).
     """
     if not front_matter:
         return _path_identity(path), None
-    import yaml  # here: a vault without front matter does not pay for importing PyYAML
-
-    # libyaml's loader is an order of magnitude faster; both keep every scalar a plain string.
-    loader: type[yaml.BaseLoader | yaml.CBaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
-    try:
-        data = yaml.load(front_matter, Loader=loader)  # noqa: S506 - BaseLoader builds plain strings only
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = f"front matter is not valid YAML{where}; note identity falls back to its path"
-        return _path_identity(path), problem
+    data: object = read_simple(front_matter) if simple else None
+    if data is None:
+        data, problem = _load_yaml(front_matter)
+        if problem is not None:
+            return _path_identity(path), problem
     if not isinstance(data, dict):
         return _path_identity(path), None
     note_id = data.get("id")
@@ -70,3 +70,17 @@ def front_matter_identity(front_matter: str | None, path: str) -> tuple[str, str
         date = data.get("date")
         return f"title:{title.strip()}{_SEP}{date.strip() if isinstance(date, str) else ''}", None
     return _path_identity(path), None
+
+
+def _load_yaml(front_matter: str) -> tuple[object, str | None]:
+    """The front matter as PyYAML's BaseLoader reads it (every scalar a string), or why it cannot be."""
+    import yaml  # here: a vault without front matter does not pay for importing PyYAML
+
+    # libyaml's loader is an order of magnitude faster; both keep every scalar a plain string.
+    loader: type[yaml.BaseLoader | yaml.CBaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+    try:
+        return yaml.load(front_matter, Loader=loader), None  # noqa: S506 - BaseLoader builds plain strings only
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        return None, f"front matter is not valid YAML{where}; note identity falls back to its path"

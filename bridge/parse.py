@@ -503,7 +503,7 @@ def _parse_note(
         # where the note's identity ends is unknown, so its tasks' keys are too: none is read
         problem = "front matter (---) is never closed; the note's tasks are not read until it is"
         return [], [Diagnostic(path, problem, 1, unread=True)]
-    note_id, fm_problem = front_matter_identity(front, path)
+    note_id, fm_problem = front_matter_identity(front, path, simple=not exact)
     if fm_problem:
         diagnostics.append(Diagnostic(path, fm_problem, 1))
     ascii_only = text.isascii()
