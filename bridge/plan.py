@@ -116,10 +116,11 @@ def note_fields(
     vault_name: str,
     ident: Mapping[Task, str] | None = None,
     parents: Parents | None = None,
+    top: Collection[str] = (),
 ) -> Fields:
     """The group's fields as the notes say now; `ident` names each line as the base remembers it.
     Title and link come from the group's first line in vault order, whatever order it came in,
-    and so does the parent (`parents`: see `_parent_refs`)."""
+    and so does the parent (`parents`: see `_parent_refs`; none for a ref in `top`: see `_loops`)."""
     first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
     ident = ident or {}
     rows = [line_values(t) for t in group.tasks]
@@ -136,15 +137,17 @@ def note_fields(
         path=first.source.path,
         vault=vault_name,
         recurrence=rule,
-        parent=_parent(first, group, base, parents or {}),
+        parent=_parent(first, group, base, parents or {}, top),
     )
 
 
-def _parent(first: Task, group: Group, base: Base | None, parents: Parents) -> str | None:
+def _parent(
+    first: Task, group: Group, base: Base | None, parents: Parents, top: Collection[str] = ()
+) -> str | None:
     """The ref of the task the line is nested under. A line at the top has none; a parent line
     that is no task of this plan's (a webhook plans a few groups; a parent held back, routed to
     another tracker, or history) says nothing, so the task stays where it was synced."""
-    if first.parent is None:
+    if first.parent is None or (base.ref if base is not None else group.ref) in top:
         return None
     ref = parents.get((first.source.path, first.parent))
     if ref is None:
@@ -313,6 +316,53 @@ def plan(
     without it they are taken from `groups`. `pending` are the refs of creates sent by a run
     that never committed (`Store.pending`).
     """
+    args = (groups, links, bases, changes, options, note_times, complete, unread, around, pending)
+    result = _plan(*args, frozenset())
+    top = _loops(result, bases)
+    return _plan(*args, top) if top else result  # planned again only when nesting loops
+
+
+def _loops(result: Plan, bases: Mapping[str, Base]) -> frozenset[str]:
+    """Tasks to keep at the top so that no task is nested under itself.
+
+    Lines of one task nested under another's and the other way round (a sentence and its copy
+    under each other) would make each the other's parent: no tracker holds that, and both creates
+    would wait for each other on every run. In each such loop the task with the smallest ref that
+    this plan has a step for stays at the top; the same loop gives the same answer every run.
+    """
+    parent = {b.ref: b.fields.parent for b in bases.values()}
+    parent.update({step.after.ref: step.after.fields.parent for step in result.steps})
+    planned = sorted({step.after.ref for step in result.steps})
+    top: set[str] = set()
+    seen: set[str] = set()
+    for start in planned:
+        walked: dict[str, None] = {}  # the refs walked from `start`, in order
+        at: str | None = start
+        while at is not None and at not in seen and at not in walked:
+            walked[at] = None
+            at = parent.get(at)
+        if at is not None and at in walked:  # back to a ref of this walk: a loop
+            loop = list(walked)[list(walked).index(at) :]
+            ours = [ref for ref in loop if ref in planned]
+            if ours:
+                top.add(min(ours))
+        seen.update(walked)
+    return frozenset(top)
+
+
+def _plan(
+    groups: Sequence[Group],
+    links: Mapping[str, str],
+    bases: Mapping[str, Base],
+    changes: Mapping[str, RemoteTask],
+    options: PlanOptions,
+    note_times: Mapping[str, int] | None,
+    complete: bool,
+    unread: Collection[str],
+    around: Neighbours | None,
+    pending: Collection[str],
+    top: Collection[str],
+) -> Plan:
     result = Plan()
     times = note_times or {}
     around = around if around is not None else neighbours([t for g in groups for t in g.tasks])
@@ -321,7 +371,7 @@ def plan(
     by_task = _by_task(groups, links, bases)
     fresh = _Fresh()
     parents = _parent_refs(by_task, links, bases, options, fresh)
-    merge = _Merger(options, result, times, around, parents)
+    merge = _Merger(options, result, times, around, parents, top)
     historic: set[str] = set()
     for group in by_task:
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
@@ -359,7 +409,7 @@ def plan(
                 _add(result, merge(group, base, remote, lines))
                 break
         else:
-            _add(result, _create(group, options, result, around, parents, fresh))
+            _add(result, _create(group, options, result, around, parents, fresh, top))
     for remote in list(candidates.leftovers()):
         _keep(result, remote, options)
         claimed.add(remote.remote_id)
@@ -405,10 +455,11 @@ def _create(
     around: Neighbours,
     parents: Parents | None = None,
     fresh: _Fresh | None = None,
+    top: Collection[str] = (),
 ) -> Step | None:
     lines = (fresh or _Fresh())(group.tasks)
     group = Group(group.ref, lines.members)
-    fields = note_fields(group, None, options.vault_name, parents=parents)
+    fields = note_fields(group, None, options.vault_name, parents=parents, top=top)
     if _state(fields.status) != "open":
         return None  # a task already done when first seen is history, not work
     if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
@@ -441,6 +492,7 @@ class _Merger:
     note_times: Mapping[str, int]
     around: Neighbours
     parents: Parents = field(default_factory=dict)
+    top: Collection[str] = ()  # refs kept at the top (`_loops`)
 
     def __call__(
         self, whole: Group, base: Base, remote: RemoteTask | None, lines: Lines | None = None
@@ -451,7 +503,7 @@ class _Merger:
             return self._owed(whole, base, lines)
         ident = lines.ident
         group = Group(whole.ref, lines.members)
-        fields = note_fields(group, base, options.vault_name, ident, self.parents)
+        fields = note_fields(group, base, options.vault_name, ident, self.parents, self.top)
         remote_status = remote.status if remote else (base.remote_now or base.remote_status)
         remote_updated = remote.updated if remote and remote.updated else base.remote_updated
         rid = base.remote_id

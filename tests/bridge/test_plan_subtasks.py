@@ -125,3 +125,49 @@ def test_sub_tasks_go_in_waves_after_their_parents_and_wait_for_a_failed_one():
     assert tracker.pushes == [[("A", None), ("D", None)], [("B", "id-A")], [("C", "id-B")]]
     failed = {op.fields.title: r.error for op in ops for r in results if r.token == op.token and not r.ok}
     assert failed == {"D": "refused", "E": "its parent task could not be created"}
+
+
+# Lines of one task nested under another's and the other way round: "Book" (its open line under
+# the second "Send") and "Send" (its first line under the done "Book").
+LOOP = (
+    "- [x] Book the room @ana\n  - [ ] Send the deck\n- [ ] Send the deck\n"
+    "  - [ ] Book the room @ana\n- [ ] Send the deck @ana\n"
+)
+
+
+def _parents(result_ops: list[Op]) -> dict[str, str | None]:
+    return {op.ref: op.fields.parent for op in result_ops}
+
+
+def test_tasks_nested_under_each_other_keep_the_smallest_ref_at_the_top():
+    groups = groups_of(LOOP)
+    result = plan(groups, links={}, bases={}, changes={}, options=OPTIONS)
+    parents = _parents(result.ops)
+    looped = sorted(ref for ref, parent in parents.items() if parent is not None or ref in parents.values())
+    assert len(looped) == 2
+    top, under = looped
+    assert (parents[top], parents[under]) == (None, top)
+    # every create is sent: none waits for a parent that waits for it
+    sent: list[Op] = []
+
+    class Tracker:
+        def push(self, ops: list[Op]) -> Push:
+            sent.extend(ops)
+            return Push([OpResult(op.token, True, remote_id=f"r-{op.ref}") for op in ops])
+
+    results, _cursor = _push_in_waves(Tracker(), result.ops, None)  # type: ignore[arg-type]
+    assert all(r.ok for r in results)
+    assert len(sent) == 3
+
+
+def test_a_loop_synced_once_plans_nothing_the_next_time():
+    groups = groups_of(LOOP)
+    first = plan(groups, links={}, bases={}, changes={}, options=OPTIONS)
+    links: dict[str, str] = {}
+    bases: dict[str, Base] = {}
+    for step in first.steps:
+        rid = f"r-{step.ref}"
+        bases[rid] = replace(step.after, remote_id=rid)
+        links.update(dict.fromkeys(step.keys, rid))
+    again = plan(groups, links=links, bases=bases, changes={}, options=OPTIONS)
+    assert again.ops == []
