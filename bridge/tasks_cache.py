@@ -47,7 +47,7 @@ __all__ = [
     "default_folder",
     "note_entry",
     "note_filters",
-    "note_text",
+    "note_json",
 ]
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,9 @@ def note_filters(filters: bytes) -> Filters:
     return found
 
 
-def note_text(text: bytes) -> str:
-    """A note's `tasks_json_parts`, from `note_entry`'s text."""
-    return zlib.decompress(text).decode("utf-8")
+def note_json(text: bytes) -> bytes:
+    """A note's `tasks_json_parts` in UTF-8, from `note_entry`'s text."""
+    return zlib.decompress(text)
 
 
 class TasksCache:
