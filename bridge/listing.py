@@ -155,8 +155,8 @@ def list_tasks(
     with parsing:
         listed = parsing.listed
         notes = read_notes(target, result, max_bytes=max_bytes, cached=cached, told=told, listed=listed)
-        for text, note in notes:
-            if not parsing.take(text, note):
+        for text, note, data in notes:
+            if not parsing.take(text, note, data):
                 add(note, text, parse_entry(text, note.path, result.dialect, cache.policy))
         parsing.finish()
     return listing
@@ -178,11 +178,11 @@ def _start_worker(dialect: Dialect, policy: GroupPolicy) -> None:
     _worker = (dialect, policy)
 
 
-def _parse_in_worker(notes: list[tuple[str, str]]) -> list[NoteEntry]:
+def _parse_in_worker(notes: list[tuple[bytes, str]]) -> list[NoteEntry]:
     entries = []
-    for text, rel in notes:
-        try:
-            entries.append(parse_entry(text, rel, *_worker))
+    for data, rel in notes:
+        try:  # the bytes `read_notes` decoded: valid UTF-8
+            entries.append(parse_entry(data.decode("utf-8"), rel, *_worker))
         except Exception as exc:
             raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
     return entries
