@@ -13,7 +13,6 @@ import json
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from functools import partial
-from itertools import chain
 from pathlib import Path
 
 from bridge.groups import GroupPolicy, join_groups
@@ -98,14 +97,11 @@ class Listing:
                 if not shown:
                     continue
             values = [value(groups[i]) for i in shown]
-            if len(shown) == end - start:  # the whole note: its text with the groups between
-                parts = note_json(text).split(b"\0")
-                yield b"".join(chain.from_iterable(zip(parts[:-1], values, strict=True))) + parts[-1]
+            if len(shown) == end - start:  # the whole note: its text with the groups filled in
+                yield note_json(text) % tuple(values)
             else:
                 items = note_json(text).replace(_BETWEEN, _CUT).split(b"\x01")
-                yield b", ".join(
-                    items[i - start].replace(b"\0", v) for i, v in zip(shown, values, strict=True)
-                )
+                yield b", ".join(items[i - start] % (v,) for i, v in zip(shown, values, strict=True))
             if picked is not None and shown[-1] == picked[-1]:
                 return
 

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 _MAGIC = b"task-bridge parse cache\n"
 # Raised whenever the encoding below changes; the Task fields' names are part of the fingerprint too.
-_FORMAT = b"4"
+_FORMAT = b"5"
 _DIGEST = 16
 _RACY_NS = 2_000_000_000
 
@@ -81,7 +81,9 @@ _SPELLING_VALUE = {s: v for v, s in _SPELLINGS.items()}
 Lines = tuple[tuple[str, ...], tuple[str | None, ...], tuple[int, ...], bytes]
 Filters = tuple[tuple[str, ...], tuple[str | None, ...], tuple[str | None, ...], tuple[tuple[str, ...], ...]]
 # One note parsed: (diagnostic rows, *Lines, its tasks' JSON text, their Task rows); the JSON
-# text is `tasks_json_parts`, UTF-8, zlib (a fifth of its size); the rows are marshalled (zlib
+# text is `tasks_json_parts` in UTF-8 as a `%` template (each group `%s`, each `%` doubled: one
+# C-level pass fills in a note's groups), raw deflate (a fifth of its size; the file's checksum
+# covers it, so it has no Adler-32 of its own to compute); the rows are marshalled (zlib
 # would halve them at the cost of a third of the time spent encoding a note).
 NoteEntry = tuple[
     tuple[tuple[Any, ...], ...], tuple[str, ...], tuple[str | None, ...], tuple[int, ...], bytes, bytes, bytes
@@ -106,6 +108,7 @@ _RECORD = struct.Struct("<I")
 # three times as fast as BLAKE2 on a large vault's file.
 _CHECK = struct.Struct("<I")
 _ZLIB_LEVEL = 1  # fast: the text is mostly the same field names again
+_RAW_DEFLATE = -15  # zlib's window bits for a raw stream: no header, no Adler-32
 
 
 def default_folder() -> Path:
@@ -167,7 +170,7 @@ def note_entry(tasks: list[Task], diagnostics: list[Diagnostic], policy: GroupPo
         tuple(carried_key(t) for t in tasks),
         tuple(note_links(tasks, policy)),
         marshal.dumps(filters, 4),
-        zlib.compress(tasks_json_parts(tasks).encode("utf-8"), _ZLIB_LEVEL),
+        _deflate(tasks_json_parts(tasks).encode("utf-8").replace(b"%", b"%%").replace(b"\0", b"%s")),
         marshal.dumps(tuple(_encode(t) for t in tasks), 4),
     )
 
@@ -179,8 +182,14 @@ def note_filters(filters: bytes) -> Filters:
 
 
 def note_json(text: bytes) -> bytes:
-    """A note's `tasks_json_parts` in UTF-8, from `note_entry`'s text."""
-    return zlib.decompress(text)
+    """A note's `tasks_json_parts` in UTF-8 as a `%` template, from `note_entry`'s text: `template
+    % groups` (each group's JSON, in UTF-8) is the note's JSON items."""
+    return zlib.decompress(text, _RAW_DEFLATE)
+
+
+def _deflate(data: bytes) -> bytes:
+    deflate = zlib.compressobj(_ZLIB_LEVEL, zlib.DEFLATED, _RAW_DEFLATE)
+    return deflate.compress(data) + deflate.flush()
 
 
 class TasksCache:
