@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -454,7 +454,7 @@ def read_notes(
     root = result.root
     walk = Walk()
     files = iter_note_paths(path, walk, vault=root) if path.is_dir() else iter([path])
-    paths = sorted((f.relative_to(root).as_posix(), f) for f in files)
+    paths = sorted(_in_vault(files, root))
     if listed is not None:
         listed([rel for rel, _file in paths])
     for rel, file in paths:
@@ -492,6 +492,19 @@ def read_notes(
     for unread in walk.unread:
         tell(None, unread)
     result.litter = walk.litter
+
+
+def _in_vault(files: Iterable[Path], root: Path) -> Iterator[tuple[str, Path]]:
+    """Each file under `root` with its path in the vault: cut from its own path where the vault's
+    begins it (`relative_to` and `as_posix` cost more than the note's stat), else made relative."""
+    start = str(root) + os.sep
+    for file in files:
+        name = str(file)
+        if name.startswith(start):
+            rel = name[len(start) :]
+            yield (rel if os.sep == "/" else rel.replace(os.sep, "/")), file
+        else:
+            yield file.relative_to(root).as_posix(), file
 
 
 def _walked(real: Path, start: Path) -> bool:

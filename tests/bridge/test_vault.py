@@ -249,3 +249,31 @@ def _utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def test_notes_are_named_in_the_vault_as_their_paths_made_relative_name_them(tmp_path: Path) -> None:
+    """`read_notes` cuts a note's path in the vault from its file's path: the same names as
+    `relative_to`, for the vault and for a folder of it, odd names and symlinks included, and for
+    the vault at the file system's root."""
+    root = tmp_path / "v"
+    for rel in (
+        "a.md",
+        "b c/ü é.md",
+        "b c/d/e.MD",
+        "x.y/.hidden.md",
+        ".obsidian/n.md",
+        "f/g/h/i.md",
+        "f/ j .md",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(GOOD, encoding="utf-8")
+    (root / "link.md").symlink_to(root / "a.md")
+    (root / "linked").symlink_to(root / "f")
+    for start in (root, root / "b c", root / "f" / "g"):
+        files = list(vault_module.iter_note_paths(start, vault_module.Walk(), vault=root))
+        found = list(vault_module._in_vault(files, root))
+        assert found == [(p.relative_to(root).as_posix(), p) for p in files]
+        assert found
+    top = Path(Path.cwd().anchor)
+    files = [top / "a.md", top / "b" / "c.md", *files]
+    assert list(vault_module._in_vault(files, top)) == [(p.relative_to(top).as_posix(), p) for p in files]
