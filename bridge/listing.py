@@ -80,14 +80,7 @@ class Listing:
         listing)."""
         carried = self.carried if self.scope == "vault" else [None] * len(self.keys)
         groups = join_groups(self.keys, self.links, carried)
-        quoted: dict[str | None, bytes] = {None: b"null"}  # a group's JSON, once per group
-
-        def value(group: str | None) -> bytes:
-            found = quoted.get(group)
-            if found is None:
-                found = quoted[group] = json.dumps(group, ensure_ascii=False).encode("utf-8")
-            return found
-
+        value = _Quoted().__getitem__  # a group's JSON, made once per group
         picked = self.picked(selection)
         for start, end, _filters, text in self.notes:
             if picked is None:
@@ -96,14 +89,24 @@ class Listing:
                 shown = picked[bisect_left(picked, start) : bisect_left(picked, end)]
                 if not shown:
                     continue
-            values = [value(groups[i]) for i in shown]
             if len(shown) == end - start:  # the whole note: its text with the groups filled in
-                yield note_json(text) % tuple(values)
+                yield note_json(text) % tuple(map(value, groups[start:end]))
             else:
                 items = note_json(text).replace(_BETWEEN, _CUT).split(b"\x01")
-                yield b", ".join(items[i - start] % (v,) for i, v in zip(shown, values, strict=True))
+                yield b", ".join(items[i - start] % (value(groups[i]),) for i in shown)
             if picked is not None and shown[-1] == picked[-1]:
                 return
+
+
+class _Quoted(dict[str | None, bytes]):
+    """Each group's JSON value in UTF-8, made when first asked for."""
+
+    def __init__(self) -> None:
+        super().__init__({None: b"null"})
+
+    def __missing__(self, group: str | None) -> bytes:
+        found = self[group] = json.dumps(group, ensure_ascii=False).encode("utf-8")
+        return found
 
 
 def list_tasks(
