@@ -170,14 +170,14 @@ def tasks(
         if as_json and values["routes"] is None and not values["connector"] and not sys.stdout.isatty():
             # the common case, from the cache's listing lines: no Task object for an unchanged note
             from bridge.listing import list_tasks
-            from bridge.output import write_json_chunks
+            from bridge.output import write_json_bytes
 
             listing = list_tasks(
                 target, notes, max_bytes=values["max_note_bytes"], root=values["vault"], scope=policy.scope
             )
             notes.save()
             print_diagnostics(listing.scan.root, listing.scan.diagnostics)
-            write_json_chunks(listing.chunks(chosen))
+            write_json_bytes(listing.chunks(chosen))
             return
     result = scan(
         target,

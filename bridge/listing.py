@@ -13,14 +13,13 @@ import json
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from functools import partial
-from itertools import chain
 from pathlib import Path
 
 from bridge.groups import GroupPolicy, join_groups
 from bridge.model import Diagnostic, StatusType
 from bridge.selection import Selection
 from bridge.signifiers import Dialect
-from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_text
+from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_json
 from bridge.vault import Note, Scan, read_notes, start_scan
 from bridge.workers import BATCH, IN_FLIGHT, PARALLEL_AFTER, WORKERS, InOrder, NoteError
 
@@ -30,8 +29,8 @@ _STATUS_TYPES = {s.value: s for s in StatusType}
 Hit = tuple[Lines, bytes, list[Diagnostic]]
 # Between two items of a note's JSON text (see `tasks_json_parts`): cut there, with a control
 # character JSON never holds, when only some of a note's tasks are shown.
-_BETWEEN = '}, {"key": '
-_CUT = '}\x01{"key": '
+_BETWEEN = b'}, {"key": '
+_CUT = b'}\x01{"key": '
 
 
 class Listing:
@@ -75,18 +74,13 @@ class Listing:
                 break
         return picked if selection.limit is None else picked[: selection.limit]
 
-    def chunks(self, selection: Selection) -> Iterator[str]:
-        """The JSON items shown, with their groups filled in: one string of items a note."""
+    def chunks(self, selection: Selection) -> Iterator[bytes]:
+        """The JSON items shown, with their groups filled in: one UTF-8 string of items a note (kept
+        as bytes from the cache to the output: decoding and encoding again cost a tenth of a warm
+        listing)."""
         carried = self.carried if self.scope == "vault" else [None] * len(self.keys)
         groups = join_groups(self.keys, self.links, carried)
-        quoted: dict[str | None, str] = {None: "null"}  # a group's JSON, once per group
-
-        def value(group: str | None) -> str:
-            found = quoted.get(group)
-            if found is None:
-                found = quoted[group] = json.dumps(group, ensure_ascii=False)
-            return found
-
+        value = _Quoted().__getitem__  # a group's JSON, made once per group
         picked = self.picked(selection)
         for start, end, _filters, text in self.notes:
             if picked is None:
@@ -95,15 +89,24 @@ class Listing:
                 shown = picked[bisect_left(picked, start) : bisect_left(picked, end)]
                 if not shown:
                     continue
-            values = [value(groups[i]) for i in shown]
-            if len(shown) == end - start:  # the whole note: its text with the groups between
-                parts = note_text(text).split("\0")
-                yield "".join(chain.from_iterable(zip(parts[:-1], values, strict=True))) + parts[-1]
+            if len(shown) == end - start:  # the whole note: its text with the groups filled in
+                yield note_json(text) % tuple(map(value, groups[start:end]))
             else:
-                items = note_text(text).replace(_BETWEEN, _CUT).split("\x01")
-                yield ", ".join(items[i - start].replace("\0", v) for i, v in zip(shown, values, strict=True))
+                items = note_json(text).replace(_BETWEEN, _CUT).split(b"\x01")
+                yield b", ".join(items[i - start] % (value(groups[i]),) for i in shown)
             if picked is not None and shown[-1] == picked[-1]:
                 return
+
+
+class _Quoted(dict[str | None, bytes]):
+    """Each group's JSON value in UTF-8, made when first asked for."""
+
+    def __init__(self) -> None:
+        super().__init__({None: b"null"})
+
+    def __missing__(self, group: str | None) -> bytes:
+        found = self[group] = json.dumps(group, ensure_ascii=False).encode("utf-8")
+        return found
 
 
 def list_tasks(
@@ -151,8 +154,8 @@ def list_tasks(
     with parsing:
         listed = parsing.listed
         notes = read_notes(target, result, max_bytes=max_bytes, cached=cached, told=told, listed=listed)
-        for text, note in notes:
-            if not parsing.take(text, note):
+        for text, note, data in notes:
+            if not parsing.take(text, note, data):
                 add(note, text, parse_entry(text, note.path, result.dialect, cache.policy))
         parsing.finish()
     return listing
@@ -174,11 +177,11 @@ def _start_worker(dialect: Dialect, policy: GroupPolicy) -> None:
     _worker = (dialect, policy)
 
 
-def _parse_in_worker(notes: list[tuple[str, str]]) -> list[NoteEntry]:
+def _parse_in_worker(notes: list[tuple[bytes, str]]) -> list[NoteEntry]:
     entries = []
-    for text, rel in notes:
-        try:
-            entries.append(parse_entry(text, rel, *_worker))
+    for data, rel in notes:
+        try:  # the bytes `read_notes` decoded: valid UTF-8
+            entries.append(parse_entry(data.decode("utf-8"), rel, *_worker))
         except Exception as exc:
             raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
     return entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import sys
@@ -30,6 +31,7 @@ __all__ = [
     "print_tasks_table",
     "task_json",
     "tasks_json_parts",
+    "write_json_bytes",
     "write_json_chunks",
 ]
 
@@ -103,6 +105,37 @@ def write_json_chunks(chunks: Iterable[str], *, every: int = 256) -> None:
             pending = []
     pending.append("]\n")
     write("".join(pending))
+
+
+def write_json_bytes(chunks: Iterable[bytes], *, every: int = 256) -> None:
+    """`write_json_chunks` of chunks in UTF-8, handed to stdout's byte stream as they are when
+    stdout writes UTF-8 (encoding the text again costs more than joining it); decoded and written
+    as text otherwise, so the bytes written are the same either way. Compact JSON holds no line
+    break, so a stream that translates them has only the last one to translate."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None or not _writes_utf8(stream):
+        write_json_chunks((chunk.decode("utf-8") for chunk in chunks), every=every)
+        return
+    stream.flush()  # whatever the text layer holds goes first
+    write = buffer.write
+    pending = [b"["]
+    for at, chunk in enumerate(chunks):
+        pending += (b", ", chunk) if at else (chunk,)
+        if len(pending) >= every:
+            write(b"".join(pending))
+            pending = []
+    pending.append(b"]")
+    write(b"".join(pending))
+    stream.write("\n")  # through the text layer: its newline translation, its line buffering
+
+
+def _writes_utf8(stream: Any) -> bool:
+    """Whether text written to `stream` reaches its byte stream as UTF-8 (not UTF-8 with a BOM)."""
+    try:
+        return codecs.lookup(stream.encoding).name == "utf-8"
+    except (LookupError, TypeError, AttributeError):
+        return False
 
 
 def print_json(document: Any) -> None:

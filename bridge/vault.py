@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -248,17 +248,21 @@ def real_path(root: Path, path: Path) -> tuple[Path | None, str | None]:
     return real, None
 
 
-def read_note(path: Path, rel: str, max_bytes: int) -> tuple[str | None, Note | None, Diagnostic | None]:
-    """Read one note, refusing what is not a regular file, too large, binary or not UTF-8.
+def read_note(
+    path: Path, rel: str, max_bytes: int
+) -> tuple[str | None, Note | None, Diagnostic | None, bytes | None]:
+    """Read one note, refusing what is not a regular file, too large, binary or not UTF-8: its
+    text, what was read, why it is refused or what is wrong in it, and the bytes it was decoded
+    from (a worker process is sent those: they cost nothing to send, the text its encoding again).
 
     `path` is a real path (see `real_path`). One open and an fstat of that same descriptor: what
     is measured is what is read, and a FIFO put in a note's place cannot block the run.
     """
     data, info, why = read_bytes(path, max_bytes)
     if data is None or info is None:
-        return None, None, Diagnostic(rel, why or "cannot be read; skipped")
+        return None, None, Diagnostic(rel, why or "cannot be read; skipped"), None
     text, problem = decode_note(data, rel)
-    return text, Note(rel, info.st_size, info.st_mtime_ns), problem
+    return text, Note(rel, info.st_size, info.st_mtime_ns), problem, data
 
 
 def read_bytes(path: Path, max_bytes: int) -> tuple[bytes | None, os.stat_result | None, str | None]:
@@ -327,7 +331,7 @@ def scan(
         return found is not None
 
     if parsing is None:
-        for text, note in read_notes(path, result, max_bytes=max_bytes, cached=cached):
+        for text, note, _data in read_notes(path, result, max_bytes=max_bytes, cached=cached):
             tasks, diagnostics = parse_note(text, note.path, result.dialect)
             if cache is not None:
                 cache.store(note, text, tasks, diagnostics)
@@ -379,8 +383,8 @@ def _parse_all(
 
     with parsing:
         notes = read_notes(path, result, max_bytes=max_bytes, cached=cached, told=told, listed=parsing.listed)
-        for text, note in notes:
-            if not parsing.take(text, note):
+        for text, note, data in notes:
+            if not parsing.take(text, note, data):
                 parsing.add(note, text, (*parse_note(text, note.path, result.dialect), None))
         parsing.finish()
 
@@ -397,7 +401,7 @@ def _start_worker(dialect: Dialect, record: _Record) -> None:
     _worker = (dialect, record)
 
 
-def _parse_in_worker(notes: list[tuple[str, str]]) -> list[_Parsed]:
+def _parse_in_worker(notes: list[tuple[bytes, str]]) -> list[_Parsed]:
     """A batch of notes parsed in a worker (each line afresh, as a listing's workers read them),
     with their parse cache records: making those is a good part of a cold note's cost."""
     from bridge.parse import parse_note
@@ -405,8 +409,9 @@ def _parse_in_worker(notes: list[tuple[str, str]]) -> list[_Parsed]:
 
     dialect, record = _worker
     parsed: list[_Parsed] = []
-    for text, rel in notes:
+    for data, rel in notes:
         try:
+            text = data.decode("utf-8")  # as `read_notes` decoded it: valid UTF-8
             tasks, diagnostics = parse_note(text, rel, dialect, line_cache=False)
             parsed.append((tasks, diagnostics, None if record is None else record(text, tasks, diagnostics)))
         except Exception as exc:
@@ -431,8 +436,9 @@ def read_notes(
     cached: Callable[[str, int, int], bool] | None = None,
     told: Callable[[Diagnostic | None, str | None], None] | None = None,
     listed: Callable[[list[str]], None] | None = None,
-) -> Iterator[tuple[str, Note]]:
-    """The text of each note under `path` to parse, in vault order, for `scan` and listings alike.
+) -> Iterator[tuple[str, Note, bytes]]:
+    """The text of each note under `path` to parse, in vault order, for `scan` and listings alike,
+    with the UTF-8 bytes it was decoded from (what a worker process is sent).
 
     Each note read is recorded in `result`; what cannot be read (a diagnostic, a path not read in
     full) is too, or handed to `told` by a caller that adds notes later than they are read and
@@ -448,7 +454,7 @@ def read_notes(
     root = result.root
     walk = Walk()
     files = iter_note_paths(path, walk, vault=root) if path.is_dir() else iter([path])
-    paths = sorted((f.relative_to(root).as_posix(), f) for f in files)
+    paths = sorted(_in_vault(files, root))
     if listed is not None:
         listed([rel for rel, _file in paths])
     for rel, file in paths:
@@ -473,19 +479,32 @@ def read_notes(
         if cached is not None and (hit := _cached(cached, file, rel, info, max_bytes)) is not None:
             result.notes.append(hit)
             continue
-        text, note, problem = read_note(file, rel, max_bytes)
-        if text is None or note is None:
+        text, note, problem, data = read_note(file, rel, max_bytes)
+        if text is None or note is None or data is None:
             tell(problem, rel)
             continue
         if problem is not None:
             tell(problem, None)
         result.notes.append(note)
-        yield text, note
+        yield text, note, data
     for diagnostic in walk.problems:
         tell(diagnostic, None)
     for unread in walk.unread:
         tell(None, unread)
     result.litter = walk.litter
+
+
+def _in_vault(files: Iterable[Path], root: Path) -> Iterator[tuple[str, Path]]:
+    """Each file under `root` with its path in the vault: cut from its own path where the vault's
+    begins it (`relative_to` and `as_posix` cost more than the note's stat), else made relative."""
+    start = str(root) + os.sep
+    for file in files:
+        name = str(file)
+        if name.startswith(start):
+            rel = name[len(start) :]
+            yield (rel if os.sep == "/" else rel.replace(os.sep, "/")), file
+        else:
+            yield file.relative_to(root).as_posix(), file
 
 
 def _walked(real: Path, start: Path) -> bool:

@@ -43,13 +43,14 @@ class InOrder(Generic[R]):
     or once that many were parsed in the caller's process (`take` answering False): a small
     vault, or a few changed notes, never pays for starting them. At most about `in_flight` notes
     wait at a time, so only a few notes' text is held. `work(notes)` runs in a worker (started by
-    `initializer(*initargs)`) and answers one result per (text, path) given; `add(note, text,
-    result)` takes each back here.
+    `initializer(*initargs)`) and answers one result per (data, path) given, `data` being the UTF-8
+    bytes of the note's text (sent as read: a text would be encoded again to be sent); `add(note,
+    text, result)` takes each back here.
     """
 
     def __init__(
         self,
-        work: Callable[[list[tuple[str, str]]], list[R]],
+        work: Callable[[list[tuple[bytes, str]]], list[R]],
         add: Callable[[Note, str, R], None],
         initializer: Callable[..., None],
         initargs: tuple[Any, ...],
@@ -83,15 +84,17 @@ class InOrder(Generic[R]):
         if self.missing(paths) >= self.after:
             self.start()
 
-    def take(self, text: str, note: Note) -> bool:
-        """Hand a note to the workers when they run; False when the caller is to parse it."""
+    def take(self, text: str, note: Note, data: bytes) -> bool:
+        """Hand a note to the workers when they run (`data`: the UTF-8 bytes `text` was decoded
+        from); False when the caller is to parse it."""
         if self.parsed >= self.after:
             self.start()
         self.parsed += 1
         if self.pool is None:
             return False
         self.waiting.append((note, self.batch, len(self.batch.notes)))
-        self.batch.notes.append((text, note.path))
+        self.batch.notes.append((data, note.path))
+        self.batch.texts.append(text)
         if len(self.batch.notes) == self.size:
             self._send()
             self._settle(self.in_flight)
@@ -142,9 +145,9 @@ class InOrder(Generic[R]):
                 except NoteError:
                     raise
                 except Exception as exc:  # a worker that died: the note is one of its batch
-                    paths = ", ".join(path for _text, path in sent.notes)
+                    paths = ", ".join(path for _data, path in sent.notes)
                     raise NoteError(f"{paths}: cannot be parsed ({exc!r})") from exc
-                self.add(note, sent.notes[at][0], result)
+                self.add(note, sent.texts[at], result)
             waiting.popleft()
 
 
@@ -170,8 +173,9 @@ class _Batch(Generic[R]):
     """Notes sent to a worker in one go (sending each alone costs the main process more than the
     workers save), and the worker's answer."""
 
-    __slots__ = ("future", "notes")
+    __slots__ = ("future", "notes", "texts")
 
     def __init__(self) -> None:
-        self.notes: list[tuple[str, str]] = []  # (text, path)
+        self.notes: list[tuple[bytes, str]] = []  # (data, path): what is sent
+        self.texts: list[str] = []  # each note's text, for `add`
         self.future: Future[list[R]] | None = None

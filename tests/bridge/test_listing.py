@@ -28,6 +28,7 @@ from bridge.groups import GroupPolicy, carried_key, group_tasks, join_groups, no
 from bridge.model import StatusType, Task
 from bridge.output import task_json, tasks_json_parts
 from bridge.parse import parse_note
+from bridge.tasks_cache import note_entry, note_json
 from bridge.vault import scan
 from tests.bridge.test_groups_fast import LINES, THRESHOLDS
 from tests.conftest import EXAMPLE_VAULT
@@ -113,6 +114,25 @@ def test_the_json_text_of_tasks_is_their_json_items_around_the_groups(tmp_path: 
                 [task_json(t, g) for t, g in zip(some, groups, strict=True)], ensure_ascii=False
             )
             assert f"[{filled}]" == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(LINES, min_size=1, max_size=12),
+    words=st.lists(st.sampled_from(["%", "%s", "%%", "%(x)s", "\\0", "ü", '"', "}, {"]), max_size=4),
+    grouped=st.lists(st.booleans(), min_size=12, max_size=12),
+)
+def test_a_notes_kept_json_template_filled_with_its_groups_is_its_json_items(
+    lines: list[str], words: list[str], grouped: list[bool]
+):
+    """What the cache keeps of a note's JSON (`note_entry`, read back by `note_json`), filled in
+    with `%` as a listing does, is the `task_json` items `print_json` writes, `%` signs and all."""
+    tasks, diagnostics = parse_note("\n".join(f"{line} {' '.join(words)}" for line in lines) + "\n", "a.md")
+    groups = [t.key if g else None for t, g in zip(tasks, grouped, strict=False)]
+    values = tuple(json.dumps(g, ensure_ascii=False).encode() for g in groups)
+    template = note_json(note_entry(tasks, diagnostics, GroupPolicy())[5])
+    expected = json.dumps([task_json(t, g) for t, g in zip(tasks, groups, strict=True)], ensure_ascii=False)
+    assert b"[" + template % values + b"]" == expected.encode()
 
 
 def test_carried_keys_tell_owners_apart_as_tuples_do(tmp_path: Path):

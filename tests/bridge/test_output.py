@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 import json
 import re
+from contextlib import redirect_stdout
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from bridge.connector import Fields, Op, OpKind
@@ -19,6 +22,7 @@ from bridge.output import (
     print_report,
     print_status,
     print_tasks_table,
+    write_json_bytes,
     write_json_chunks,
 )
 from bridge.parse import parse_note
@@ -203,3 +207,70 @@ def test_json_written_in_chunks_is_the_document_print_json_writes(capsys, every,
     expected = capsys.readouterr().out
     write_json_chunks(chunks, every=every)
     assert capsys.readouterr().out == expected
+
+
+def _stream(kind: str) -> io.TextIOBase:
+    """stdout as a test or a user can have it: UTF-8 (as piped), with newline translation or line
+    buffering, another encoding, UTF-8 with a BOM, or text alone with no byte stream under it."""
+    if kind == "text only":
+        return io.StringIO()
+    encoding = {"latin-1": "latin-1", "utf-8-sig": "utf-8-sig"}.get(kind, "utf-8")
+    newline = "\r\n" if kind == "crlf" else "\n"
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, newline=newline, line_buffering=kind == "lines")
+
+
+def _written(stream: io.TextIOBase) -> bytes:
+    stream.flush()
+    if isinstance(stream, io.StringIO):
+        return stream.getvalue().encode("utf-8")
+    assert isinstance(stream, io.TextIOWrapper)
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue()
+
+
+KINDS = ("utf-8", "crlf", "lines", "latin-1", "utf-8-sig", "text only")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    # compact JSON holds no line break (it escapes control characters): nothing to translate
+    chunks=st.lists(
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n"), max_size=12), max_size=12
+    ),
+    every=st.sampled_from((1, 2, 3, 256)),
+    kind=st.sampled_from(KINDS),
+    before=st.sampled_from(("", "x", "ü\n")),
+)
+def test_json_written_as_bytes_is_what_the_text_chunks_write(
+    chunks: list[str], every: int, kind: str, before: str
+):
+    """Whatever stdout is, the bytes path writes what `write_json_chunks` of the decoded chunks
+    writes, after what the text layer already held."""
+    if kind == "latin-1":
+        chunks = [chunk.encode("latin-1", "replace").decode("latin-1") for chunk in chunks]
+    written = []
+    for write in (write_json_chunks, write_json_bytes):
+        stream = _stream(kind)
+        stream.write(before)
+        with redirect_stdout(stream):
+            if write is write_json_bytes:
+                write_json_bytes([chunk.encode("utf-8") for chunk in chunks], every=every)
+            else:
+                write_json_chunks(chunks, every=every)
+        written.append(_written(stream))
+    assert written[0] == written[1]
+
+
+def test_json_bytes_go_to_the_byte_stream_only_when_it_takes_utf8(monkeypatch: pytest.MonkeyPatch):
+    for kind, direct in (("utf-8", True), ("crlf", True), ("latin-1", False), ("utf-8-sig", False)):
+        stream = _stream(kind)
+        assert isinstance(stream, io.TextIOWrapper)
+        monkeypatch.setattr("sys.stdout", stream)
+        calls: list[str] = []
+        real = stream.write
+        monkeypatch.setattr(
+            stream, "write", lambda text, real=real, calls=calls: calls.append(text) or real(text)
+        )
+        write_json_bytes([b'{"a": 1}', '{"b": "\u00fc"}'.encode()])
+        assert (calls == ["\n"]) is direct, kind

@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import bridge.vault
 from bridge.cli import app
-from bridge.tasks_cache import TasksCache, cache_file
+from bridge.tasks_cache import TasksCache, _links_fit, cache_file
 from tests.vaults import messy_vault
 
 SETTINGS = Path(".obsidian/plugins/obsidian-tasks-plugin/data.json")
@@ -291,3 +293,14 @@ def test_two_listings_at_once_leave_a_whole_cache(messy, cache_home):
         assert len(TasksCache(messy, folder).entries) == 60
     warm = subprocess.run(command, env=env, capture_output=True, check=True).stdout
     assert warm == cold
+
+
+_LINKS = st.one_of(st.integers(-3, 12), st.booleans(), st.floats(-1, 12), st.none(), st.just("1"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(links=st.lists(_LINKS, max_size=8).map(tuple), count=st.integers(0, 10))
+def test_links_are_checked_as_one_look_at_each_did(links: tuple[object, ...], count: int) -> None:
+    """An entry's links fit its lines exactly when each is an int (not a bool) naming one."""
+    each = all(type(link) is int and 0 <= link < count for link in links)  # type: ignore[operator]
+    assert _links_fit(links, count) is each

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge import vault as vault_module
 from bridge.model import StatusType
 from bridge.signifiers import TaskFormat
-from bridge.vault import find_root, load_dialect, scan
+from bridge.vault import find_root, load_dialect, read_notes, scan, start_scan
 
 GOOD = "- [ ] Still read 📅 2025-01-01\n"
 
@@ -208,3 +211,69 @@ def test_vault_table_keeps_defaults_it_does_not_redefine(messy):
     dialect, _ = load_dialect(messy)
     assert dialect.statuses.type_of("?") is StatusType.PROPOSED
     assert dialect.statuses.type_of("w") is StatusType.ON_HOLD
+
+
+_PIECES = st.sampled_from(
+    [
+        b"- [ ] Call Dana \xf0\x9f\x93\x85 2025-01-01",
+        b"\r\n",
+        b"\n",
+        b"\xef\xbb\xbf",
+        b"caf\xc3\xa9",
+        b"\xe9",
+        b"\0",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(notes=st.lists(st.lists(_PIECES, max_size=8).map(b"".join), min_size=1, max_size=6))
+def test_the_bytes_read_with_a_note_are_what_its_text_was_decoded_from(notes: list[bytes]) -> None:
+    """A worker process is sent the bytes and decodes them: the text it parses is the text read."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for n, data in enumerate(notes):
+            (root / f"n{n}.md").write_bytes(data)
+        result = start_scan(root)
+        read = list(read_notes(root, result, max_bytes=1 << 20))
+        for text, note, data in read:
+            assert data == (root / note.path).read_bytes()
+            assert data.decode("utf-8") == text
+        good = [f"n{n}.md" for n, data in enumerate(notes) if b"\0" not in data and _utf8(data)]
+        assert [note.path for _text, note, _data in read] == good
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_notes_are_named_in_the_vault_as_their_paths_made_relative_name_them(tmp_path: Path) -> None:
+    """`read_notes` cuts a note's path in the vault from its file's path: the same names as
+    `relative_to`, for the vault and for a folder of it, odd names and symlinks included, and for
+    the vault at the file system's root."""
+    root = tmp_path / "v"
+    for rel in (
+        "a.md",
+        "b c/ü é.md",
+        "b c/d/e.MD",
+        "x.y/.hidden.md",
+        ".obsidian/n.md",
+        "f/g/h/i.md",
+        "f/ j .md",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(GOOD, encoding="utf-8")
+    (root / "link.md").symlink_to(root / "a.md")
+    (root / "linked").symlink_to(root / "f")
+    for start in (root, root / "b c", root / "f" / "g"):
+        files = list(vault_module.iter_note_paths(start, vault_module.Walk(), vault=root))
+        found = list(vault_module._in_vault(files, root))
+        assert found == [(p.relative_to(root).as_posix(), p) for p in files]
+        assert found
+    top = Path(Path.cwd().anchor)
+    files = [top / "a.md", top / "b" / "c.md", *files]
+    assert list(vault_module._in_vault(files, top)) == [(p.relative_to(top).as_posix(), p) for p in files]
