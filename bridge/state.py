@@ -408,7 +408,7 @@ class Store:
         A cursor equal to the stored one is not written again, nor an unchanged tail of it.
         """
         db = self.db
-        with self.transaction():
+        with db.bulk_write(), self.transaction():
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             db.execute_many(
                 "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
@@ -469,7 +469,7 @@ class Store:
         lock, so nothing else changed it), without reading it again."""
         now = _now()
         refs = list(refs)
-        with self.transaction():
+        with self.db.bulk_write(), self.transaction():
             self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             self.db.execute_many(
                 "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"
