@@ -120,17 +120,24 @@ def note_fields(
     """The group's fields as the notes say now; `ident` names each line as the base remembers it.
     Title and link come from the group's first line in vault order, whatever order it came in,
     and so does the parent (`parents`: see `_parent_refs`)."""
-    first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
-    ident = ident or {}
-    rows = [line_values(t) for t in group.tasks]
-    priority = _choose(group, "priority", base, ident, rows)
+    if base is None and len(group.tasks) == 1:
+        # a new task of one line (most of a first sync): its readable values, as `_choose` gives
+        first = group.tasks[0]
+        unknown = first.unknown
+        values = zip(LINE_FIELDS, line_values(first), strict=True)
+        status, due, priority, owner = (None if name in unknown else value for name, value in values)
+    else:
+        first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
+        ident = ident or {}
+        rows = [line_values(t) for t in group.tasks]
+        status, due, priority, owner = (_choose(group, name, base, ident, rows) for name in LINE_FIELDS)
     rule = next((t.recurrence for t in group.tasks if t.recurrence), None)
     return Fields(
         title=first.description,
-        status=StatusType(_choose(group, "status", base, ident, rows) or first.status_type),
-        due=_choose(group, "due", base, ident, rows),
+        status=StatusType(status or first.status_type),
+        due=due,
         priority=Priority(priority) if priority else None,
-        owner=_choose(group, "owner", base, ident, rows),
+        owner=owner,
         labels=tuple(dict.fromkeys(tag for t in group.tasks for tag in t.tags)),
         note_title=_note_title(first.source.path),
         path=first.source.path,
