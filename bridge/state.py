@@ -39,6 +39,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+# what `json.dumps(..., ensure_ascii=False, sort_keys=True)` makes anew for each call, made once
+_BASE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 @dataclass(frozen=True, slots=True)
 class Base:
     """A linked tracker task as of the last sync: the note's fields and the tracker's status then."""
@@ -70,7 +74,7 @@ class Base:
     owed: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(
+        return _BASE_JSON(
             {
                 "fields": self.fields.to_json(),
                 "remote_status": self.remote_status.value,
@@ -84,9 +88,7 @@ class Base:
                 "past": sorted(self.past),
                 **({"completions": self.completions} if self.completions is not None else {}),
                 **({"owed": self.owed} if self.owed else {}),
-            },
-            ensure_ascii=False,
-            sort_keys=True,
+            }
         )
 
     @classmethod
