@@ -410,7 +410,8 @@ class Store:
         A cursor equal to the stored one is not written again, nor an unchanged tail of it.
         """
         db = self.db
-        with db.bulk_write(), self.transaction():
+        bases, settled, links = list(bases), list(settled), links or {}
+        with db.bulk_write(len(bases) + len(settled) + len(links)), self.transaction():
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             db.execute_many(
                 "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
@@ -426,7 +427,7 @@ class Store:
             db.execute_many(
                 "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
                 " ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id",
-                ((connector, key, remote_id) for key, remote_id in (links or {}).items()),
+                ((connector, key, remote_id) for key, remote_id in links.items()),
             )
             if cursor is not None:
                 self._write_cursor(connector, cursor)
@@ -471,7 +472,7 @@ class Store:
         lock, so nothing else changed it), without reading it again."""
         now = _now()
         refs = list(refs)
-        with self.db.bulk_write(), self.transaction():
+        with self.db.bulk_write(len(refs)), self.transaction():
             self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             self.db.execute_many(
                 "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bridge.connector import Fields, RemoteStatus
-from bridge.database import Database, SQLiteDatabase
+from bridge.database import BULK_ROWS, Database, SQLiteDatabase
 from bridge.model import StatusType
 from bridge.state import Base, Store
 
@@ -55,7 +55,7 @@ def _commit(path: Path, bases: list[Base]) -> None:
 def test_a_bulk_write_commits_the_same_rows_as_a_plain_one(tmp_path, monkeypatch, seed):
     bases = _bases(3000, seed)
     _commit(tmp_path / "bulk.db", bases)
-    monkeypatch.setattr(SQLiteDatabase, "bulk_write", lambda _self: nullcontext())
+    monkeypatch.setattr(SQLiteDatabase, "bulk_write", lambda _self, _rows: nullcontext())
     _commit(tmp_path / "plain.db", bases)
     assert _rows(tmp_path / "bulk.db") == _rows(tmp_path / "plain.db")
 
@@ -68,7 +68,7 @@ def test_the_page_cache_is_back_to_its_size_after_a_bulk_write(tmp_path):
         seen = []
 
         def fail() -> None:
-            with store.db.bulk_write():
+            with store.db.bulk_write(BULK_ROWS):
                 seen.extend(store.db.execute("PRAGMA cache_size").rows)
                 raise sqlite3.OperationalError("failed")
 
@@ -79,4 +79,12 @@ def test_the_page_cache_is_back_to_its_size_after_a_bulk_write(tmp_path):
 
 
 def test_only_sqlite_changes_its_cache():
-    assert isinstance(Database().bulk_write(), nullcontext)
+    assert isinstance(Database().bulk_write(BULK_ROWS), nullcontext)
+
+
+def test_a_small_write_keeps_the_cache(tmp_path):
+    with Store.open(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        with store.db.bulk_write(BULK_ROWS - 1):
+            assert store.db.execute("PRAGMA cache_size").rows == [(-2000,)]
+        with store.db.bulk_write(BULK_ROWS):
+            assert store.db.execute("PRAGMA cache_size").rows != [(-2000,)]
