@@ -190,10 +190,16 @@ def _parent_refs(
     fresh: _Fresh | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each task line of a task a sub-task can be put under: a linked one (by its base's ref, which
-    never changes) or one this plan creates (by the ref it is created under)."""
+    never changes) or one this plan creates (by the ref it is created under). Only lines some
+    line is nested under are asked for (`_parent`), so only their groups are looked at."""
+    nested = {(t.source.path, t.parent) for group in groups for t in group.tasks if t.parent is not None}
+    if not nested:
+        return {}
     fresh = fresh or _Fresh()
     found: dict[tuple[str, str], str] = {}
     for group in groups:
+        if not any((t.source.path, t.line_key) in nested for t in group.tasks):
+            continue
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is not None:
             if bases[rid].remote_status is RemoteStatus.DELETED:
