@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
+from bridge.copies import replaced
 from bridge.model import StatusType, Task
 from bridge.plan_model import Plan
 from bridge.plan_text import NoteLines, describe_plan
@@ -132,7 +133,7 @@ def apply_plan(
         pushed, cursor = _push_in_waves(connector, ops, cursor)
         planned = {sent.token: op.token for sent, op in zip(ops, plan.ops, strict=True)}
         results = {
-            planned.get(r.token, r.token): replace(r, token=planned.get(r.token, r.token)) for r in pushed
+            planned.get(r.token, r.token): replaced(r, token=planned.get(r.token, r.token)) for r in pushed
         }
     written, explained = _write_notes(plan, root, dialect, notes, today, report, parsed or {})
     bases: list[Base] = []
@@ -169,7 +170,7 @@ def apply_plan(
             report.failed += 1
             report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
             continue
-        after = replace(step.after, remote_id=remote_id, **_echoed(step.after, outcomes))
+        after = replaced(step.after, remote_id=remote_id, **_echoed(step.after, outcomes))
         missing = [e for e in step.edits if e.key not in written]
         owed = sum(e.recur.count for e in missing if e.recur is not None)
         if owed:
@@ -286,7 +287,7 @@ def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: s
     earlier = store.pending(connector)
     since = store.mark_pending(connector, [*creates, *adopting], earlier)
     return [
-        replace(op, attempted=earlier.get(op.ref), token=_incarnation(op.token, since[op.ref]))
+        replaced(op, attempted=earlier.get(op.ref), token=_incarnation(op.token, since[op.ref]))
         if op.kind is OpKind.CREATE
         else op
         for op in ops

@@ -121,17 +121,24 @@ def note_fields(
     """The group's fields as the notes say now; `ident` names each line as the base remembers it.
     Title and link come from the group's first line in vault order, whatever order it came in,
     and so does the parent (`parents`: see `_parent_refs`; none for a ref in `top`: see `_loops`)."""
-    first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
-    ident = ident or {}
-    rows = [line_values(t) for t in group.tasks]
-    priority = _choose(group, "priority", base, ident, rows)
+    if base is None and len(group.tasks) == 1:
+        # a new task of one line (most of a first sync): its readable values, as `_choose` gives
+        first = group.tasks[0]
+        unknown = first.unknown
+        values = zip(LINE_FIELDS, line_values(first), strict=True)
+        status, due, priority, owner = (None if name in unknown else value for name, value in values)
+    else:
+        first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
+        ident = ident or {}
+        rows = [line_values(t) for t in group.tasks]
+        status, due, priority, owner = (_choose(group, name, base, ident, rows) for name in LINE_FIELDS)
     rule = next((t.recurrence for t in group.tasks if t.recurrence), None)
     return Fields(
         title=first.description,
-        status=StatusType(_choose(group, "status", base, ident, rows) or first.status_type),
-        due=_choose(group, "due", base, ident, rows),
+        status=StatusType(status or first.status_type),
+        due=due,
         priority=Priority(priority) if priority else None,
-        owner=_choose(group, "owner", base, ident, rows),
+        owner=owner,
         labels=tuple(dict.fromkeys(tag for t in group.tasks for tag in t.tags)),
         note_title=_note_title(first.source.path),
         path=first.source.path,
@@ -186,10 +193,16 @@ def _parent_refs(
     fresh: _Fresh | None = None,
 ) -> dict[tuple[str, str], str]:
     """Each task line of a task a sub-task can be put under: a linked one (by its base's ref, which
-    never changes) or one this plan creates (by the ref it is created under)."""
+    never changes) or one this plan creates (by the ref it is created under). Only lines some
+    line is nested under are asked for (`_parent`), so only their groups are looked at."""
+    nested = {(t.source.path, t.parent) for group in groups for t in group.tasks if t.parent is not None}
+    if not nested:
+        return {}
     fresh = fresh or _Fresh()
     found: dict[tuple[str, str], str] = {}
     for group in groups:
+        if not any((t.source.path, t.line_key) in nested for t in group.tasks):
+            continue
         rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
         if rid is not None:
             if bases[rid].remote_status is RemoteStatus.DELETED:

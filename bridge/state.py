@@ -39,6 +39,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+# what `json.dumps(..., ensure_ascii=False, sort_keys=True)` makes anew for each call, made once
+_BASE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 @dataclass(frozen=True, slots=True)
 class Base:
     """A linked tracker task as of the last sync: the note's fields and the tracker's status then."""
@@ -70,7 +74,7 @@ class Base:
     owed: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(
+        return _BASE_JSON(
             {
                 "fields": self.fields.to_json(),
                 "remote_status": self.remote_status.value,
@@ -84,9 +88,7 @@ class Base:
                 "past": sorted(self.past),
                 **({"completions": self.completions} if self.completions is not None else {}),
                 **({"owed": self.owed} if self.owed else {}),
-            },
-            ensure_ascii=False,
-            sort_keys=True,
+            }
         )
 
     @classmethod
@@ -408,7 +410,8 @@ class Store:
         A cursor equal to the stored one is not written again, nor an unchanged tail of it.
         """
         db = self.db
-        with self.transaction():
+        bases, settled, links = list(bases), list(settled), links or {}
+        with db.bulk_write(len(bases) + len(settled) + len(links)), self.transaction():
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             db.execute_many(
                 "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
@@ -424,7 +427,7 @@ class Store:
             db.execute_many(
                 "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
                 " ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id",
-                ((connector, key, remote_id) for key, remote_id in (links or {}).items()),
+                ((connector, key, remote_id) for key, remote_id in links.items()),
             )
             if cursor is not None:
                 self._write_cursor(connector, cursor)
@@ -469,7 +472,7 @@ class Store:
         lock, so nothing else changed it), without reading it again."""
         now = _now()
         refs = list(refs)
-        with self.transaction():
+        with self.db.bulk_write(len(refs)), self.transaction():
             self.db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
             self.db.execute_many(
                 "INSERT INTO pending (connector, ref, since) VALUES (?, ?, ?)"

@@ -3,16 +3,31 @@ writes, and the emulator reads exactly what `parse_qs` reads, whatever the text.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote_plus, urlencode
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.todoist.client import form_encoded
+from connectors.todoist.client import _FORM, _quoted, form_encoded
 from connectors.todoist.emulator.sync import form_fields
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=60) | st.sampled_from(
     ['[{"type": "item_add", "args": {"content": "Überprüfe ✅ 100% + a&b=c"}}]', "*", "", " \\x41 %"]
+)
+
+
+# pieces of a write's JSON, so that generated text holds many escapes of each kind, `%` among them
+_TEXT_PARTS = (
+    '{"type": "item_add"',
+    ', "args": ',
+    '"content": "a 100% b"',
+    "%25",
+    "%%",
+    "é",
+    "✅",
+    " ",
+    "+",
+    "~",
 )
 
 
@@ -45,3 +60,18 @@ def test_the_emulator_reads_any_body_as_parse_qs_does(body):
     except UnicodeDecodeError:
         got = None
     assert got == expected
+
+
+def _translated(text: str) -> str:
+    """The form encoding as it was written before: one `str.translate` over the UTF-8 bytes."""
+    return text.encode("utf-8").decode("latin-1").translate(_FORM)
+
+
+@settings(max_examples=600)
+@given(
+    st.text(st.characters(codec="utf-8"), max_size=200)
+    | st.text(alphabet='%+ &=[]{}":,\\/éü✅\x00\n~._-aZ09', max_size=200)
+    | st.lists(st.sampled_from(list(_TEXT_PARTS)), max_size=30).map("".join)
+)
+def test_each_escape_replaced_throughout_is_the_translation_of_each_byte(text):
+    assert _quoted(text) == _translated(text) == quote_plus(text, safe="")

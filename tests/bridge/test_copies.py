@@ -1,0 +1,96 @@
+"""`bridge.copies.replaced` makes the same object as `dataclasses.replace`, whatever is changed,
+for the records the apply step copies and for classes whose fields `__init__` does not take as
+stored (those fall back to `replace` itself)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import InitVar, dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bridge.connector import Fields, Op, OpResult, RemoteTask
+from bridge.copies import replaced
+from bridge.state import Base
+
+_RECORDS = st.one_of(st.from_type(Op), st.from_type(OpResult), st.from_type(Base), st.from_type(Fields))
+
+
+@st.composite
+def _changed(draw: st.DrawFn) -> tuple[Any, dict[str, Any]]:
+    """A record, and new values for some of its fields, taken from another record of its class."""
+    record = draw(_RECORDS)
+    other = draw(st.from_type(type(record)))
+    names = [f.name for f in dataclasses.fields(record)]
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
+    return record, {name: getattr(other, name) for name in chosen}
+
+
+@given(_changed())
+def test_replaced_is_dataclasses_replace(case: tuple[Any, dict[str, Any]]) -> None:
+    record, changes = case
+    copy = replaced(record, **changes)
+    assert type(copy) is type(record)
+    assert copy == dataclasses.replace(record, **changes)
+    assert all(getattr(copy, name) is value for name, value in changes.items())
+
+
+@given(st.from_type(RemoteTask))
+def test_a_record_copied_with_no_change_is_equal(task: RemoteTask) -> None:
+    assert replaced(task) == task
+    assert replaced(task) is not task
+
+
+@dataclass
+class _Hidden:
+    a: int
+    b: int = field(init=False, default=2)
+    c: int = 3
+
+
+@dataclass
+class _Init:
+    a: int
+    scale: InitVar[int] = 1
+    b: int = 0
+
+    def __post_init__(self, scale: int) -> None:
+        self.b = self.a * scale
+
+
+@dataclass
+class _Keyword:
+    a: int
+    b: int = field(kw_only=True, default=0)
+
+
+@dataclass
+class _One:
+    a: int
+
+
+@pytest.mark.parametrize(
+    ("record", "changes"),
+    [
+        (_Hidden(1), {"a": 5}),
+        (_Init(2, 3), {"a": 4, "scale": 5}),
+        (_Keyword(1, b=2), {"b": 7}),
+        (_Keyword(1, b=2), {"a": 7}),
+        (_One(1), {"a": 2}),
+        (_One(1), {}),
+    ],
+)
+def test_classes_not_copied_positionally_are_copied_by_replace(record: Any, changes: dict[str, Any]) -> None:
+    assert replaced(record, **changes) == dataclasses.replace(record, **changes)
+
+
+@pytest.mark.parametrize("record", [_Hidden(1), OpResult("t", True)])
+def test_an_unknown_field_is_refused_as_replace_refuses_it(record: Any) -> None:
+    with pytest.raises(TypeError) as expected:
+        dataclasses.replace(record, nope=1)
+    with pytest.raises(TypeError) as got:
+        replaced(record, nope=1)
+    assert str(got.value) == str(expected.value)
