@@ -12,10 +12,10 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bridge.identity import front_matter_identity, owner_identity, task_key
-from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task, build_task
 from bridge.recurrence import parse_rule
 from bridge.signifiers import (
     BY_TEXT,
@@ -507,7 +507,7 @@ def _parse_note(
     if fm_problem:
         diagnostics.append(Diagnostic(path, fm_problem, 1))
     ascii_only = text.isascii()
-    tasks: list[Task] = []
+    tasks: list[Any] = []  # Tasks when exact, else `_row`s
     nesting = _Nesting(text)
     fence: str | None = None
     fence_line = 0
@@ -557,7 +557,12 @@ def _parse_note(
         if parsed.problems:
             diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         nesting.add(line, at, m.end(), len(tasks))
-        tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
+        source = Source(path, number, offset, offset + size)
+        tasks.append(
+            _task(parsed, status_type, note_id, source)
+            if exact
+            else _row(parsed, status_type, note_id, source)
+        )
     if fence is not None:
         problem = (
             f"code fence {fence} is never closed; lines after it are not read, and no task of this"
@@ -571,7 +576,9 @@ def _parse_note(
             " note is closed for being missing"
         )
         diagnostics.append(Diagnostic(path, problem, comment_line, unread=True))
-    return nesting.parents(_distinguish(tasks)), diagnostics
+    if exact:
+        return nesting.parents(_distinguish(tasks)), diagnostics
+    return _built(tasks, nesting.found), diagnostics
 
 
 def _lead(lead: str) -> tuple[int, int]:
@@ -692,3 +699,67 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
         norm=norm,
         unknown=parsed.unknown,
     )
+
+
+# A task's fields as `_row` lists them, in `Task`'s order: the ones told apart once the note is read.
+_KEY, _NOTE, _OWNER, _ID, _NORM, _REPEAT, _PARENT = 0, 5, 6, 15, 21, 23, 24
+
+
+def _row(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> list[Any]:
+    """`_task`'s fields in `Task`'s order, before `_built` sets `repeat` and `parent` and makes it:
+    a task built once with its final key costs half of one built, then replaced once or twice."""
+    description = repair_mojibake(parsed.description).strip()
+    norm = normalise(description)
+    get = parsed.values.get
+    task_id = get("id")
+    priority = get("priority")
+    depends = get("depends_on")
+    return [
+        task_key(note_id, norm, task_id),
+        parsed.status,
+        status_type,
+        description,
+        source,
+        note_id,
+        get("owner"),
+        Priority(priority) if priority else None,
+        get("due"),
+        get("scheduled"),
+        get("start"),
+        get("created"),
+        get("done"),
+        get("cancelled"),
+        get("recurrence"),
+        task_id,
+        tuple(p.strip() for p in depends.split(",")) if depends else (),
+        get("on_completion"),
+        _tags(parsed),
+        parsed.spelling,
+        parsed.depth,
+        norm,
+        parsed.unknown,
+        0,
+        None,
+    ]
+
+
+def _built(rows: list[list[Any]], parents: Mapping[int, int]) -> list[Task]:
+    """The note's tasks from their rows: keys told apart and lines numbered as `_distinguish`
+    does, then each parent's line key, as `_Nesting.parents` sets it."""
+    keys = [row[_KEY] for row in rows]
+    if len(set(keys)) < len(keys):  # else no owner to tell apart and no line repeated
+        owners: dict[str, set[str | None]] = {}
+        for row in rows:
+            if row[_ID] is None:
+                owners.setdefault(row[_KEY], set()).add(owner_identity(row[_OWNER]))
+        shared = {key for key, found in owners.items() if len(found) > 1}
+        seen: dict[str, int] = {}
+        for row in rows:
+            if row[_KEY] in shared and row[_OWNER]:
+                row[_KEY] = task_key(row[_NOTE], row[_NORM], owner=owner_identity(row[_OWNER]))
+            row[_REPEAT] = repeat = seen.get(row[_KEY], 0)
+            seen[row[_KEY]] = repeat + 1
+    for index, parent in parents.items():
+        above = rows[parent]
+        rows[index][_PARENT] = f"{above[_KEY]}~{above[_REPEAT]}" if above[_REPEAT] else above[_KEY]
+    return [build_task(*row) for row in rows]
