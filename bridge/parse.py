@@ -115,18 +115,32 @@ _DATAVIEW_FIELD = r"(?P<dv>\[[ \t]*[A-Za-z]+::[^\]]*\]|\([ \t]*[A-Za-z]+::[^)]*\
 _EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?P<sig>{SIGNIFIER_RE.pattern})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
 
 
-def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _run_field(task_format: TaskFormat) -> tuple[str, str]:
+    """One field of a run: with its kind's named groups, and without (a run needs no names)."""
     field = _TAG_OR_BLOCK
     if TaskFormat.DATAVIEW in task_format:
         field += f"|{_DATAVIEW_FIELD}"
     if TaskFormat.EMOJI in task_format:
         field += f"|{_EMOJI_FIELD}"
-    bare = re.sub(r"\(\?P<\w+>", "(?:", field)  # the run needs no names
+    return field, re.sub(r"\(\?P<\w+>", "(?:", field)
+
+
+def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    field, bare = _run_field(task_format)
     return re.compile(rf"(?:[ \t]+(?:{bare}))+[ \t]*$"), re.compile(rf"[ \t]*(?:{field})")
+
+
+def _fast_run_pattern(task_format: TaskFormat) -> re.Pattern[str]:
+    """The run of `_field_patterns`, written to start with a blank: the same language and so the
+    same leftmost match, but `re` then skips to the blanks of a line rather than trying a match
+    at every character, which halves the cost of finding the run."""
+    bare = _run_field(task_format)[1]
+    return re.compile(rf"[ \t][ \t]*(?:{bare})(?:[ \t]+(?:{bare}))*[ \t]*$")
 
 
 # Per format: the run of fields that ends a line, and one field of such a run.
 _FIELD_RUNS = {fmt: _field_patterns(fmt) for fmt in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH)}
+_FAST_RUNS = {fmt: _fast_run_pattern(fmt) for fmt in _FIELD_RUNS}
 
 
 def _field(line: str, m: re.Match[str]) -> Field | None:
@@ -155,7 +169,7 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
     then read from the right, and the first that does not parse ends the fields, as in Obsidian
     Tasks. A trailing `@Owner` may sit among them.
     """
-    peeled = _peel_runs(line, begin, task_format, _run_exact)
+    peeled = _peel_runs(line, begin, _FIELD_RUNS[task_format][0], task_format, _run_exact)
     if peeled is None:  # pragma: no cover - the exact reading is never unsure
         raise AssertionError("unreachable")
     return peeled
@@ -175,6 +189,7 @@ def _run_exact(line: str, start: int, end: int, task_format: TaskFormat) -> list
 def _peel_runs(
     line: str,
     begin: int,
+    run_re: re.Pattern[str],
     task_format: TaskFormat,
     read_run: Callable[[str, int, int, TaskFormat], list[Field] | None],
 ) -> tuple[int, list[Field]] | None:
@@ -182,7 +197,6 @@ def _peel_runs(
 
     `read_run` gives a run's fields right to left, or None when it cannot tell (then so does this).
     """
-    run_re = _FIELD_RUNS[task_format][0]
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
@@ -284,7 +298,7 @@ def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[
 
 def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]] | None:
     """`_peel`'s answer when every run of fields is of the common kinds; None when unsure."""
-    return _peel_runs(line, begin, task_format, _run_fast_reversed)
+    return _peel_runs(line, begin, _FAST_RUNS[task_format], task_format, _run_fast_reversed)
 
 
 def _run_fast_reversed(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
@@ -369,9 +383,108 @@ def _parse_line(line: str, task_format: TaskFormat) -> LineParse | None:
     return _parse(line, task_format, exact=False)
 
 
-def _parse_line_afresh(line: str, task_format: TaskFormat) -> LineParse | None:
-    """`parse_line` without its cache (see `parse_note`)."""
-    return _parse(line, task_format, exact=False)
+class _NoteLine(NamedTuple):
+    """What `parse_note` needs of a task line: `LineParse`'s reading without its fields."""
+
+    status: str
+    depth: int
+    description: str  # as written
+    values: Mapping[str, str | None]
+    tags: tuple[str, ...]
+    spelling: Spelling | None
+    unknown: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def _from_parse(parsed: LineParse | None) -> _NoteLine | None:
+    if parsed is None:
+        return None
+    return _NoteLine(
+        parsed.status,
+        parsed.depth,
+        parsed.description,
+        parsed.values,
+        _tags(parsed),
+        parsed.spelling,
+        parsed.unknown,
+        parsed.problems,
+    )
+
+
+def _note_line_exact(line: str, task_format: TaskFormat) -> _NoteLine | None:
+    return _from_parse(parse_line_exact(line, task_format))
+
+
+def _note_line(line: str, task_format: TaskFormat) -> _NoteLine | None:
+    """`_from_parse(parse_line(line))`, the common line read without a LineParse, its Fields'
+    checks and the lists they are gathered in: its fields are those of the fast path (so none
+    is unknown) and it has no problem. Any other line is read by `_parse`."""
+    if "[" not in line:
+        return None
+    m = _TASK_RE.match(line)
+    if m is None:
+        return None
+    begin = m.end()
+    peeled = None if "\n" in line else _peel_fast(line, begin, task_format)
+    if peeled is not None:
+        end, fields = peeled
+        description = line[begin:end]
+        if (
+            description.isascii()
+            or TaskFormat.EMOJI not in task_format
+            or not SIGNIFIER_RE.search(description)
+        ):
+            values: dict[str, str | None] = {}
+            tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
+            spelling = None
+            for name, _, _, value, field_spelling, signifier in fields:
+                if name == "tag":
+                    tags.append(value or "")
+                    continue
+                if name == "block":
+                    continue
+                if (
+                    signifier is not None
+                    and signifier.kind is Kind.DATE
+                    and value not in _DATES
+                    and not _is_date(value or "")
+                ):
+                    break  # an impossible date: a problem, read by `_parse`
+                values[name] = value
+                if field_spelling is not None:
+                    spelling = field_spelling
+            else:
+                lead = m["lead"]
+                return _new(
+                    _NoteLine,
+                    (
+                        m["status"],
+                        len(lead.replace(">", "").expandtabs(4)),
+                        description,
+                        values,
+                        tuple(dict.fromkeys(tags)),
+                        spelling,
+                        (),
+                        (),
+                    ),
+                )
+    return _from_parse(_parse(line, task_format, exact=False))
+
+
+_note_line_cached = functools.lru_cache(maxsize=1 << 14)(_note_line)
+_DATES: set[str] = set()  # dates seen to be possible, up to _DATES_KEPT of them
+_DATES_KEPT = 1 << 14
+
+
+def _is_date(value: str) -> bool:
+    """Whether `value` (four, two and two digits) is a date that exists; remembered when it is."""
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    if len(_DATES) < _DATES_KEPT:
+        _DATES.add(value)
+    return True
 
 
 def parse_line_exact(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
@@ -474,7 +587,7 @@ def parse_note(
     marks), so the rest of a note costs no Python work; byte offsets are counted only where text
     is not ASCII. Fences and comments hide each other's marks: whichever opens first wins.
 
-    `line_cache=False` reads each line afresh, not through `parse_line`'s cache: a listing that
+    `line_cache=False` reads each line afresh, not through a cache like `parse_line`'s: a listing that
     parses a whole vault meets most lines once, and keeping the last 16,384 lines' parses alive
     costs it more (bookkeeping, and the garbage collector going over them) than lines met twice save.
     """
@@ -517,7 +630,7 @@ def _parse_note(
     candidates = _CANDIDATE_RE
     if not exact and not any(mark in text for mark in _MARKS):
         candidates = _CANDIDATE_NO_COMMENT_RE
-    read_line = parse_line_exact if exact else parse_line if line_cache else _parse_line_afresh
+    read_line = _note_line_exact if exact else _note_line_cached if line_cache else _note_line
     for m in candidates.finditer(text, body):
         at = m.start()
         number += text.count("\n", counted, at)
@@ -667,7 +780,7 @@ def _distinguish(tasks: list[Task]) -> list[Task]:
     return tasks
 
 
-def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> Task:
+def _task(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Source) -> Task:
     description = repair_mojibake(parsed.description).strip()
     norm = normalise(description)
     get = parsed.values.get
@@ -693,7 +806,7 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
         id=task_id,
         depends_on=tuple(p.strip() for p in depends.split(",")) if depends else (),
         on_completion=get("on_completion"),
-        tags=_tags(parsed),
+        tags=parsed.tags,
         spelling=parsed.spelling,
         depth=parsed.depth,
         norm=norm,
@@ -705,7 +818,7 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
 _KEY, _NOTE, _OWNER, _ID, _NORM, _REPEAT, _PARENT = 0, 5, 6, 15, 21, 23, 24
 
 
-def _row(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> list[Any]:
+def _row(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Source) -> list[Any]:
     """`_task`'s fields in `Task`'s order, before `_built` sets `repeat` and `parent` and makes it:
     a task built once with its final key costs half of one built, then replaced once or twice."""
     description = repair_mojibake(parsed.description).strip()
@@ -733,7 +846,7 @@ def _row(parsed: LineParse, status_type: StatusType, note_id: str, source: Sourc
         task_id,
         tuple(p.strip() for p in depends.split(",")) if depends else (),
         get("on_completion"),
-        _tags(parsed),
+        parsed.tags,
         parsed.spelling,
         parsed.depth,
         norm,
