@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -297,8 +298,35 @@ def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[
 
 
 def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]] | None:
-    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure."""
-    return _peel_runs(line, begin, _FAST_RUNS[task_format], task_format, _run_fast_reversed)
+    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure.
+
+    `_peel_runs` with `_run_fast_reversed`, but a run is looked for only where the text left
+    holds a character a field starts with: the text before a trailing `@Owner` seldom does.
+    """
+    run_re = _FAST_RUNS[task_format]
+    fields: list[Field] = []
+    end = _rstrip_to(line, len(line))
+    owner_taken = "@" not in line
+    while end > begin:
+        part = line[begin:end]
+        if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
+            run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
+            if run is not None:
+                found = _run_fast_reversed(line, run.start(), end, task_format)
+                if found is None:
+                    return None
+                fields += found
+                end = _rstrip_to(line, found[-1].start)
+        if owner_taken:
+            break
+        owner = _owner_at_end(line, begin, end)
+        if owner is None:
+            break
+        fields.append(owner)
+        owner_taken = True
+        end = _rstrip_to(line, owner.start)
+    fields.reverse()
+    return end, fields
 
 
 def _run_fast_reversed(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
@@ -530,11 +558,36 @@ _COMMENT_MARKS = "|".join(re.escape(m) for m in dict.fromkeys([*_COMMENTS, *_COM
 _OPENER_RE = re.compile("|".join(re.escape(m) for m in _COMMENTS))
 _CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _FENCE_OR_ITEM = r"[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\])"
-_CANDIDATE_RE = re.compile(rf"^(?:{_FENCE_OR_ITEM}|[^\n]*?(?:{_COMMENT_MARKS})).*", re.M)
+_CANDIDATE = rf"((?:{_FENCE_OR_ITEM}|[^\n]*?(?:{_COMMENT_MARKS})).*)"
+_CANDIDATE_RE = re.compile(f"^{_CANDIDATE}", re.M)  # the line is group 1
 # The same for a note with no comment mark anywhere, where a line holding one cannot be: scanning
 # every line for the marks is most of the cost of finding the candidates.
-_CANDIDATE_NO_COMMENT_RE = re.compile(rf"^{_FENCE_OR_ITEM}.*", re.M)
+_CANDIDATE_NO_COMMENT = rf"({_FENCE_OR_ITEM}.*)"
 _MARKS = tuple(dict.fromkeys([*_COMMENTS, *_COMMENTS.values()]))
+# `parse_note`'s: the first line, and each line after it from the newline before it. `^` in
+# MULTILINE mode makes `re` try a match at every character of a note; a pattern that starts with
+# a newline lets it skip from one to the next, which costs a quarter as much. By comment marks.
+_FIRST_CANDIDATE = {True: re.compile(_CANDIDATE), False: re.compile(_CANDIDATE_NO_COMMENT)}
+_NEXT_CANDIDATE = {True: re.compile(f"\n{_CANDIDATE}"), False: re.compile(f"\n{_CANDIDATE_NO_COMMENT}")}
+
+
+def _has_comment_mark(text: str) -> bool:
+    """`any(mark in text for mark in _MARKS)`, each mark looked for only when its first or last
+    character, looked for much faster, is there."""
+    return (
+        ("%" in text and "%%" in text) or ("<" in text and "<!--" in text) or (">" in text and "-->" in text)
+    )
+
+
+def _candidates(text: str, body: int) -> Iterable[re.Match[str]]:
+    """`_CANDIDATE_RE.finditer(text, body)` (the one for a note without comment marks when it has
+    none): the matches hold the same lines as group 1."""
+    comments = _has_comment_mark(text)
+    first = _FIRST_CANDIDATE[comments].match(text, body)
+    rest = _NEXT_CANDIDATE[comments].finditer(text, body if first is None else first.end())
+    return rest if first is None else itertools.chain((first,), rest)
+
+
 _FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
 # A line of the text between two task lines that has something on it: its lead (indentation and
 # blockquote marks), and `item` when it is a list item (a bullet, a number) rather than text.
@@ -627,16 +680,14 @@ def _parse_note(
     comment: str | None = None  # the closer of the comment open at the current line
     comment_line = 0
     number, counted, offset = 1, 0, bom  # line number and byte offset at char `counted`
-    candidates = _CANDIDATE_RE
-    if not exact and not any(mark in text for mark in _MARKS):
-        candidates = _CANDIDATE_NO_COMMENT_RE
+    candidates = _CANDIDATE_RE.finditer(text, body) if exact else _candidates(text, body)
     read_line = _note_line_exact if exact else _note_line_cached if line_cache else _note_line
-    for m in candidates.finditer(text, body):
-        at = m.start()
+    for m in candidates:
+        at = m.start(1)
         number += text.count("\n", counted, at)
         offset += (at - counted) if ascii_only else len(text[counted:at].encode("utf-8"))
         counted = at
-        raw = m.group()
+        raw = m[1]
         line = raw[:-1] if raw.endswith("\r") else raw
         if comment is not None:  # the line starts inside a comment: no task, no fence
             closed = comment in line

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,3 +73,37 @@ def test_one_pass_build_reads_as_the_exact_reading(lines, newline, task_format, 
     exact = parse_note_exact(text, "n.md", dialect)
     assert fast == exact
     assert repr(fast) == repr(exact)
+
+
+PIECE = st.sampled_from(
+    (
+        "- [ ] Call Bob",
+        "  * [x] done 📅 2025-10-26",
+        "> 1. [/] quoted",
+        "```",
+        "~~~~ python",
+        "text <!-- open",
+        "--> closed",
+        "%%",
+        "a % b < c > d",
+        "- plain",
+        "",
+        "\r",
+        "- [ ]",
+        "-[ ] no blank",
+    )
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(PIECE, max_size=12), st.sampled_from(("\n", "\r\n")), st.integers(0, 30))
+def test_candidate_lines_are_those_the_multiline_pattern_finds(pieces, newline, body):
+    text = newline.join(pieces)
+    body = min(body, len(text))
+    if body and text[body - 1] != "\n":  # a note's body starts a line
+        body = text.rfind("\n", 0, body) + 1
+    assert parse._has_comment_mark(text) == any(mark in text for mark in parse._MARKS)
+    found = [(m.span(1), m[1], m.end()) for m in parse._candidates(text, body)]
+    multiline = parse._CANDIDATE if parse._has_comment_mark(text) else parse._CANDIDATE_NO_COMMENT
+    expected = [(m.span(1), m[1], m.end()) for m in re.compile(f"^{multiline}", re.M).finditer(text, body)]
+    assert found == expected
