@@ -256,7 +256,8 @@ def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
     return re.compile(rf"([ \t]+)({field})(?=[ \t]|$)")
 
 
-_FAST_FIELDS = {fmt: _fast_field_pattern(fmt).findall for fmt in _FIELD_RUNS}
+_FieldsOf = Callable[[str, int, int], list[tuple[str, ...]]]
+_FAST_FIELDS: Mapping[TaskFormat, _FieldsOf] = {fmt: _fast_field_pattern(fmt).findall for fmt in _FIELD_RUNS}
 _new = tuple.__new__  # a Field built without its Python-level __new__: all six values given
 # Signifier as written → (field, spelling, signifier, its value when it is a priority, is a date).
 _FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
@@ -265,12 +266,12 @@ _FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
 }
 
 
-def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
+def _run_fast(line: str, start: int, end: int, fields_of: _FieldsOf) -> list[Field] | None:
     """The fields of the run `line[start:end]`, left to right; None unless each is of a kind the
-    fast path reads and they tile the run."""
+    fast path reads and they tile the run. `fields_of` is the format's `_FAST_FIELDS`."""
     fields: list[Field] = []
     at = start
-    for blanks, token, k1, v1, k2, v2, p1, p2, sig, date in _FAST_FIELDS[task_format](line, start, end):
+    for blanks, token, k1, v1, k2, v2, p1, p2, sig, date in fields_of(line, start, end):
         first = at + len(blanks)
         at = first + len(token)
         lead = token[0]
@@ -303,7 +304,13 @@ def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, lis
     `_peel_runs` with `_run_fast_reversed`, but a run is looked for only where the text left
     holds a character a field starts with: the text before a trailing `@Owner` seldom does.
     """
-    run_re = _FAST_RUNS[task_format]
+    return _peel_fast_with(line, begin, _FAST_RUNS[task_format], _FAST_FIELDS[task_format])
+
+
+def _peel_fast_with(
+    line: str, begin: int, run_re: re.Pattern[str], fields_of: _FieldsOf
+) -> tuple[int, list[Field]] | None:
+    """`_peel_fast` given its format's patterns (a format's hash is a Python call)."""
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
@@ -312,7 +319,7 @@ def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, lis
         if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
             run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
             if run is not None:
-                found = _run_fast_reversed(line, run.start(), end, task_format)
+                found = _run_fast_reversed(line, run.start(), end, fields_of)
                 if found is None:
                     return None
                 fields += found
@@ -329,9 +336,9 @@ def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, lis
     return end, fields
 
 
-def _run_fast_reversed(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
+def _run_fast_reversed(line: str, start: int, end: int, fields_of: _FieldsOf) -> list[Field] | None:
     """`_run_fast`'s fields right to left; None when it is unsure or reads none."""
-    found = _run_fast(line, start, end, task_format)
+    found = _run_fast(line, start, end, fields_of)
     if not found:
         return None
     found.reverse()
@@ -447,21 +454,24 @@ def _note_line(line: str, task_format: TaskFormat) -> _NoteLine | None:
     """`_from_parse(parse_line(line))`, the common line read without a LineParse, its Fields'
     checks and the lists they are gathered in: its fields are those of the fast path (so none
     is unknown) and it has no problem. Any other line is read by `_parse`."""
+    return _NOTE_LINE[task_format](line)
+
+
+def _note_line_with(
+    task_format: TaskFormat, run_re: re.Pattern[str], fields_of: _FieldsOf, emoji: bool, line: str
+) -> _NoteLine | None:
+    """`_note_line` given its format and what it needs of it (see `_NOTE_LINE`)."""
     if "[" not in line:
         return None
     m = _TASK_RE.match(line)
     if m is None:
         return None
     begin = m.end()
-    peeled = None if "\n" in line else _peel_fast(line, begin, task_format)
+    peeled = None if "\n" in line else _peel_fast_with(line, begin, run_re, fields_of)
     if peeled is not None:
         end, fields = peeled
         description = line[begin:end]
-        if (
-            description.isascii()
-            or TaskFormat.EMOJI not in task_format
-            or not SIGNIFIER_RE.search(description)
-        ):
+        if description.isascii() or not emoji or not SIGNIFIER_RE.search(description):
             values: dict[str, str | None] = {}
             tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
             spelling = None
@@ -499,7 +509,12 @@ def _note_line(line: str, task_format: TaskFormat) -> _NoteLine | None:
     return _from_parse(_parse(line, task_format, exact=False))
 
 
-_note_line_cached = functools.lru_cache(maxsize=1 << 14)(_note_line)
+# `_note_line` by format, each with its patterns at hand, and the same through a bounded cache.
+_NOTE_LINE: Mapping[TaskFormat, Callable[[str], _NoteLine | None]] = {
+    fmt: functools.partial(_note_line_with, fmt, _FAST_RUNS[fmt], _FAST_FIELDS[fmt], TaskFormat.EMOJI in fmt)
+    for fmt in _FIELD_RUNS
+}
+_NOTE_LINE_CACHED = {fmt: functools.lru_cache(maxsize=1 << 14)(read) for fmt, read in _NOTE_LINE.items()}
 _DATES: set[str] = set()  # dates seen to be possible, up to _DATES_KEPT of them
 _DATES_KEPT = 1 << 14
 
@@ -681,7 +696,14 @@ def _parse_note(
     comment_line = 0
     number, counted, offset = 1, 0, bom  # line number and byte offset at char `counted`
     candidates = _CANDIDATE_RE.finditer(text, body) if exact else _candidates(text, body)
-    read_line = _note_line_exact if exact else _note_line_cached if line_cache else _note_line
+    task_format = dialect.task_format
+    read_line = (
+        functools.partial(_note_line_exact, task_format=task_format)
+        if exact
+        else _NOTE_LINE_CACHED[task_format]
+        if line_cache
+        else _NOTE_LINE[task_format]
+    )
     for m in candidates:
         at = m.start(1)
         number += text.count("\n", counted, at)
@@ -711,7 +733,7 @@ def _parse_note(
             comment_line = number
         if global_filter and global_filter not in line:
             continue
-        parsed = read_line(line, dialect.task_format)
+        parsed = read_line(line)
         if parsed is None:
             continue
         status_type = statuses.type_of(parsed.status)
