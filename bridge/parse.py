@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from bridge.identity import front_matter_identity, owner_identity, task_key
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task, build_task
@@ -450,6 +450,74 @@ def _note_line_exact(line: str, task_format: TaskFormat) -> _NoteLine | None:
     return _from_parse(parse_line_exact(line, task_format))
 
 
+def _note_fields(
+    line: str, begin: int, run_re: re.Pattern[str], fields_of: _FieldsOf
+) -> tuple[int, list[tuple[str, ...]], str | None, list[tuple[str, ...]]] | None:
+    """`_peel_fast_with`, the fields left as `fields_of` found them: where the description ends,
+    the run before the `@Owner`, its name and the run after it (with no owner, all is after)."""
+    end = _rstrip_to(line, len(line))
+    owner_taken = "@" not in line
+    head: list[tuple[str, ...]] = []
+    tail: list[tuple[str, ...]] = []
+    owner = None
+    while end > begin:
+        part = line[begin:end]
+        if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
+            run = run_re.search(line, begin - 1, end)
+            if run is not None:
+                start = run.start()
+                found = fields_of(line, start, end)
+                if not found or start + sum(len(f[0]) + len(f[1]) for f in found) != end:
+                    return None  # a field the fast path does not read, or none
+                if owner is None:
+                    tail = found
+                else:
+                    head = found
+                end = _rstrip_to(line, start + len(found[0][0]))
+        if owner_taken:
+            break
+        at_end = _owner_at_end(line, begin, end)
+        if at_end is None:
+            break
+        owner, owner_taken = at_end.value, True
+        end = _rstrip_to(line, at_end.start)
+    return end, head, owner, tail
+
+
+def _read_fast(
+    found: list[tuple[str, ...]], values: dict[str, str | None], tags: list[str], spelling: Spelling | None
+) -> Spelling | Literal[False] | None:
+    """`_run_fast`'s reading of a run's fields, into `values` and `tags`; the spelling of its last
+    field that has one (else `spelling`), or False when a field is one the fast path leaves to
+    `_parse` (an emoji with a value not of its kind, an impossible date)."""
+    for _, token, k1, v1, k2, v2, p1, p2, sig, date in found:
+        lead = token[0]
+        if lead == "#":
+            tags.append(token[1:])
+        elif lead == "^":
+            pass
+        elif sig:
+            name, spelling, _, priority, is_date = _FAST_EMOJI[sig]
+            if date and is_date:
+                if date not in _DATES and not _is_date(date):
+                    return False
+                values[name] = date
+            elif not date and priority is not None:
+                values[name] = priority
+            else:
+                return False
+        elif k1 or k2:
+            date = v1 or v2
+            if date not in _DATES and not _is_date(date):
+                return False
+            values[DATAVIEW_KEYS[k1 or k2].field] = date
+            spelling = Spelling.DATAVIEW
+        else:
+            values["priority"] = PRIORITY_BY_NAME[p1 or p2].priority
+            spelling = Spelling.DATAVIEW
+    return spelling
+
+
 def _note_line(line: str, task_format: TaskFormat) -> _NoteLine | None:
     """`_from_parse(parse_line(line))`, the common line read without a LineParse, its Fields'
     checks and the lists they are gathered in: its fields are those of the fast path (so none
@@ -467,45 +535,33 @@ def _note_line_with(
     if m is None:
         return None
     begin = m.end()
-    peeled = None if "\n" in line else _peel_fast_with(line, begin, run_re, fields_of)
+    peeled = None if "\n" in line else _note_fields(line, begin, run_re, fields_of)
     if peeled is not None:
-        end, fields = peeled
+        end, head, owner, tail = peeled
         description = line[begin:end]
         if description.isascii() or not emoji or not SIGNIFIER_RE.search(description):
             values: dict[str, str | None] = {}
             tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
-            spelling = None
-            for name, _, _, value, field_spelling, signifier in fields:
-                if name == "tag":
-                    tags.append(value or "")
-                    continue
-                if name == "block":
-                    continue
-                if (
-                    signifier is not None
-                    and signifier.kind is Kind.DATE
-                    and value not in _DATES
-                    and not _is_date(value or "")
-                ):
-                    break  # an impossible date: a problem, read by `_parse`
-                values[name] = value
-                if field_spelling is not None:
-                    spelling = field_spelling
-            else:
-                lead = m["lead"]
-                return _new(
-                    _NoteLine,
-                    (
-                        m["status"],
-                        len(lead.replace(">", "").expandtabs(4)),
-                        description,
-                        values,
-                        tuple(dict.fromkeys(tags)),
-                        spelling,
-                        (),
-                        (),
-                    ),
-                )
+            spelling = _read_fast(head, values, tags, None)
+            if spelling is not False:
+                if owner is not None:
+                    values["owner"] = owner
+                spelling = _read_fast(tail, values, tags, spelling)
+                if spelling is not False:
+                    lead = m["lead"]
+                    return _new(
+                        _NoteLine,
+                        (
+                            m["status"],
+                            len(lead.replace(">", "").expandtabs(4)),
+                            description,
+                            values,
+                            tuple(dict.fromkeys(tags)),
+                            spelling,
+                            (),
+                            (),
+                        ),
+                    )
     return _from_parse(_parse(line, task_format, exact=False))
 
 
