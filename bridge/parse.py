@@ -855,8 +855,11 @@ class _Nesting:
         self.found: dict[int, int] = {}  # task index -> its parent's task index
 
     def add(self, line: str, start: int, end: int, index: int) -> None:
-        lead = _LEAD_RE.match(line)
-        quotes, indent = _lead(lead.group() if lead else "")
+        if line[:1] in (" ", "\t", ">"):
+            lead = _LEAD_RE.match(line)
+            quotes, indent = _lead(lead.group() if lead else "")
+        else:  # most task lines start at the left edge
+            quotes = indent = 0
         stack = self.stack
         if stack and (quotes != self.quotes or indent == 0):
             stack.clear()
@@ -943,6 +946,7 @@ def _task(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Sour
     )
 
 
+_PRIORITY: Mapping[str, Priority] = {p.value: p for p in Priority}  # `Priority(value)`, without its call
 # A task's fields as `_row` lists them, in `Task`'s order: the ones told apart once the note is read.
 _KEY, _NOTE, _OWNER, _ID, _NORM, _REPEAT, _PARENT = 0, 5, 6, 15, 21, 23, 24
 
@@ -964,7 +968,7 @@ def _row(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Sourc
         source,
         note_id,
         get("owner"),
-        Priority(priority) if priority else None,
+        _PRIORITY[priority] if priority else None,
         get("due"),
         get("scheduled"),
         get("start"),
