@@ -23,6 +23,7 @@ from bridge.signifiers import (
     DATAVIEW_KEYS,
     PRIORITY_BY_NAME,
     SIGNIFIER_RE,
+    SIGNIFIER_TRIE,
     SIGNIFIERS,
     VALUE_RE,
     Dialect,
@@ -113,16 +114,17 @@ _TAG_OR_BLOCK = rf"(?P<tag>\#{TAG_CHARS})|(?P<block>\^[A-Za-z0-9-]+)"
 # A Dataview field may be followed by blanks and a comma (`[due:: 2021-08-22]  , [priority:: high]`),
 # as Obsidian Tasks reads it (its `(?: *,)?`); the comma belongs to the field before it.
 _DATAVIEW_FIELD = r"(?P<dv>\[[ \t]*[A-Za-z]+::[^\]]*\]|\([ \t]*[A-Za-z]+::[^)]*\))(?:[ \t]*,)?"
-_EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?P<sig>{SIGNIFIER_RE.pattern})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
+_EMOJI_FIELD = r"(?=[^\x00-\x7f])(?P<sig>{signifier})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
 
 
-def _run_field(task_format: TaskFormat) -> tuple[str, str]:
-    """One field of a run: with its kind's named groups, and without (a run needs no names)."""
+def _run_field(task_format: TaskFormat, signifier: str = SIGNIFIER_RE.pattern) -> tuple[str, str]:
+    """One field of a run: with its kind's named groups, and without (a run needs no names).
+    `signifier` is SIGNIFIER_RE's pattern or its trie (the same matches)."""
     field = _TAG_OR_BLOCK
     if TaskFormat.DATAVIEW in task_format:
         field += f"|{_DATAVIEW_FIELD}"
     if TaskFormat.EMOJI in task_format:
-        field += f"|{_EMOJI_FIELD}"
+        field += "|" + _EMOJI_FIELD.format(signifier=signifier)
     return field, re.sub(r"\(\?P<\w+>", "(?:", field)
 
 
@@ -134,8 +136,8 @@ def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Patter
 def _fast_run_pattern(task_format: TaskFormat) -> re.Pattern[str]:
     """The run of `_field_patterns`, written to start with a blank: the same language and so the
     same leftmost match, but `re` then skips to the blanks of a line rather than trying a match
-    at every character, which halves the cost of finding the run."""
-    bare = _run_field(task_format)[1]
+    at every character, which halves the cost of finding the run. Its signifiers are a trie."""
+    bare = _run_field(task_format, SIGNIFIER_TRIE)[1]
     return re.compile(rf"[ \t][ \t]*(?:{bare})(?:[ \t]+(?:{bare}))*[ \t]*$")
 
 
@@ -251,7 +253,7 @@ def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
         date = _dataview_fast(f"({_DATE_KEYS})", _DATE_VALUE)
         priority = _dataview_fast(f"(?:{_PRIORITY_KEY})", _PRIORITY_NAMES)
     if TaskFormat.EMOJI in task_format:
-        emoji = rf"(?=[^\x00-\x7f])({SIGNIFIER_RE.pattern})(?:[ \t]*({_DATE_VALUE}))?"
+        emoji = rf"(?=[^\x00-\x7f])({SIGNIFIER_TRIE})(?:[ \t]*({_DATE_VALUE}))?"
     field = rf"\#{TAG_CHARS}|\^[A-Za-z0-9-]+|{date}|{priority}|{emoji}"
     return re.compile(rf"([ \t]+)({field})(?=[ \t]|$)")
 

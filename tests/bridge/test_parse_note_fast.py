@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bridge import parse
 from bridge.parse import parse_note, parse_note_exact
-from bridge.signifiers import Dialect
+from bridge.signifiers import BY_TEXT, SIGNIFIER_RE, SIGNIFIER_TRIE, Dialect
 from tests.bridge.test_parse_fast import FORMATS, random_line
 
 LINES = 100_000
@@ -107,3 +107,17 @@ def test_candidate_lines_are_those_the_multiline_pattern_finds(pieces, newline, 
     multiline = parse._CANDIDATE if parse._has_comment_mark(text) else parse._CANDIDATE_NO_COMMENT
     expected = [(m.span(1), m[1], m.end()) for m in re.compile(f"^{multiline}", re.M).finditer(text, body)]
     assert found == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list(BY_TEXT)) | st.sampled_from(("\ufe0f", " ", "x", "ð", "Ÿ", "\u00b8", "📅")),
+        max_size=4,
+    ).map("".join)
+)
+def test_the_signifier_trie_matches_as_the_alternation(text):
+    trie = re.compile(SIGNIFIER_TRIE)
+    for start in range(len(text) + 1):
+        a, b = trie.match(text, start), SIGNIFIER_RE.match(text, start)
+        assert (a and a.group()) == (b and b.group())
