@@ -478,11 +478,14 @@ def _note_fields(
                 end = _rstrip_to(line, start + len(found[0][0]))
         if owner_taken:
             break
-        at_end = _owner_at_end(line, begin, end)
-        if at_end is None:
+        at = line.rfind("@", begin, end)  # `_owner_at_end`, without its Field
+        if at < 0 or (at != begin and line[at - 1] not in " \t"):
             break
-        owner, owner_taken = at_end.value, True
-        end = _rstrip_to(line, at_end.start)
+        named = _OWNER_RE.match(line, at, end)
+        if named is None or not _is_owner(named["name"]):
+            break
+        owner, owner_taken = named["name"], True
+        end = _rstrip_to(line, at)
     return end, head, owner, tail
 
 
