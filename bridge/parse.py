@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from bridge.identity import front_matter_identity, owner_identity, task_key
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task, build_task
@@ -45,6 +45,7 @@ _DATAVIEW_RE = re.compile(
 )
 _OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
+_T = TypeVar("_T")
 _UNKNOWN = "read as unknown: a synced task keeps the value it has"
 
 
@@ -142,8 +143,21 @@ def _fast_run_pattern(task_format: TaskFormat) -> re.Pattern[str]:
 
 
 # Per format: the run of fields that ends a line, and one field of such a run.
-_FIELD_RUNS = {fmt: _field_patterns(fmt) for fmt in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH)}
-_FAST_RUNS = {fmt: _fast_run_pattern(fmt) for fmt in _FIELD_RUNS}
+class _ByFormat(dict[TaskFormat, _T]):
+    """What a format reads with (patterns, readers), made the first time the format is met: a
+    process reads one format, and compiling every format's patterns at import costs milliseconds."""
+
+    def __init__(self, make: Callable[[TaskFormat], _T]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, task_format: TaskFormat) -> _T:
+        made = self[task_format] = self._make(task_format)
+        return made
+
+
+_FIELD_RUNS = _ByFormat(_field_patterns)
+_FAST_RUNS = _ByFormat(_fast_run_pattern)
 
 
 def _field(line: str, m: re.Match[str]) -> Field | None:
@@ -259,7 +273,7 @@ def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
 
 
 _FieldsOf = Callable[[str, int, int], list[tuple[str, ...]]]
-_FAST_FIELDS: Mapping[TaskFormat, _FieldsOf] = {fmt: _fast_field_pattern(fmt).findall for fmt in _FIELD_RUNS}
+_FAST_FIELDS: Mapping[TaskFormat, _FieldsOf] = _ByFormat(lambda fmt: _fast_field_pattern(fmt).findall)
 _new = tuple.__new__  # a Field built without its Python-level __new__: all six values given
 # Signifier as written → (field, spelling, signifier, its value when it is a priority, is a date).
 _FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
@@ -571,11 +585,14 @@ def _note_line_with(
 
 
 # `_note_line` by format, each with its patterns at hand, and the same through a bounded cache.
-_NOTE_LINE: Mapping[TaskFormat, Callable[[str], _NoteLine | None]] = {
-    fmt: functools.partial(_note_line_with, fmt, _FAST_RUNS[fmt], _FAST_FIELDS[fmt], TaskFormat.EMOJI in fmt)
-    for fmt in _FIELD_RUNS
-}
-_NOTE_LINE_CACHED = {fmt: functools.lru_cache(maxsize=1 << 14)(read) for fmt, read in _NOTE_LINE.items()}
+_NOTE_LINE: Mapping[TaskFormat, Callable[[str], _NoteLine | None]] = _ByFormat(
+    lambda fmt: functools.partial(
+        _note_line_with, fmt, _FAST_RUNS[fmt], _FAST_FIELDS[fmt], TaskFormat.EMOJI in fmt
+    )
+)
+_NOTE_LINE_CACHED: Mapping[TaskFormat, Callable[[str], _NoteLine | None]] = _ByFormat(
+    lambda fmt: functools.lru_cache(maxsize=1 << 14)(_NOTE_LINE[fmt])
+)
 _DATES: set[str] = set()  # dates seen to be possible, up to _DATES_KEPT of them
 _DATES_KEPT = 1 << 14
 
