@@ -142,7 +142,6 @@ def _fast_run_pattern(task_format: TaskFormat) -> re.Pattern[str]:
     return re.compile(rf"[ \t][ \t]*(?:{bare})(?:[ \t]+(?:{bare}))*[ \t]*$")
 
 
-# Per format: the run of fields that ends a line, and one field of such a run.
 class _ByFormat(dict[TaskFormat, _T]):
     """What a format reads with (patterns, readers), made the first time the format is met: a
     process reads one format, and compiling every format's patterns at import costs milliseconds."""
@@ -156,6 +155,7 @@ class _ByFormat(dict[TaskFormat, _T]):
         return made
 
 
+# Per format: the run of fields that ends a line, and one field of such a run; the fast path's run.
 _FIELD_RUNS = _ByFormat(_field_patterns)
 _FAST_RUNS = _ByFormat(_fast_run_pattern)
 
@@ -320,13 +320,7 @@ def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, lis
     `_peel_runs` with `_run_fast_reversed`, but a run is looked for only where the text left
     holds a character a field starts with: the text before a trailing `@Owner` seldom does.
     """
-    return _peel_fast_with(line, begin, _FAST_RUNS[task_format], _FAST_FIELDS[task_format])
-
-
-def _peel_fast_with(
-    line: str, begin: int, run_re: re.Pattern[str], fields_of: _FieldsOf
-) -> tuple[int, list[Field]] | None:
-    """`_peel_fast` given its format's patterns (a format's hash is a Python call)."""
+    run_re, fields_of = _FAST_RUNS[task_format], _FAST_FIELDS[task_format]
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
@@ -469,7 +463,7 @@ def _note_line_exact(line: str, task_format: TaskFormat) -> _NoteLine | None:
 def _note_fields(
     line: str, begin: int, run_re: re.Pattern[str], fields_of: _FieldsOf
 ) -> tuple[int, list[tuple[str, ...]], str | None, list[tuple[str, ...]]] | None:
-    """`_peel_fast_with`, the fields left as `fields_of` found them: where the description ends,
+    """`_peel_fast`, the fields left as `fields_of` found them: where the description ends,
     the run before the `@Owner`, its name and the run after it (with no owner, all is after)."""
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
