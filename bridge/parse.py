@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from bridge.identity import front_matter_identity, owner_identity, task_key
-from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task, build_task
 from bridge.recurrence import parse_rule
 from bridge.signifiers import (
     BY_TEXT,
     DATAVIEW_KEYS,
     PRIORITY_BY_NAME,
     SIGNIFIER_RE,
+    SIGNIFIER_TRIE,
     SIGNIFIERS,
     VALUE_RE,
     Dialect,
@@ -43,6 +45,7 @@ _DATAVIEW_RE = re.compile(
 )
 _OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
+_T = TypeVar("_T")
 _UNKNOWN = "read as unknown: a synced task keeps the value it has"
 
 
@@ -112,21 +115,49 @@ _TAG_OR_BLOCK = rf"(?P<tag>\#{TAG_CHARS})|(?P<block>\^[A-Za-z0-9-]+)"
 # A Dataview field may be followed by blanks and a comma (`[due:: 2021-08-22]  , [priority:: high]`),
 # as Obsidian Tasks reads it (its `(?: *,)?`); the comma belongs to the field before it.
 _DATAVIEW_FIELD = r"(?P<dv>\[[ \t]*[A-Za-z]+::[^\]]*\]|\([ \t]*[A-Za-z]+::[^)]*\))(?:[ \t]*,)?"
-_EMOJI_FIELD = rf"(?=[^\x00-\x7f])(?P<sig>{SIGNIFIER_RE.pattern})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
+_EMOJI_FIELD = r"(?=[^\x00-\x7f])(?P<sig>{signifier})[ \t]*(?P<val>[A-Za-z0-9_, !-]*)"
 
 
-def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _run_field(task_format: TaskFormat, signifier: str = SIGNIFIER_RE.pattern) -> tuple[str, str]:
+    """One field of a run: with its kind's named groups, and without (a run needs no names).
+    `signifier` is SIGNIFIER_RE's pattern or its trie (the same matches)."""
     field = _TAG_OR_BLOCK
     if TaskFormat.DATAVIEW in task_format:
         field += f"|{_DATAVIEW_FIELD}"
     if TaskFormat.EMOJI in task_format:
-        field += f"|{_EMOJI_FIELD}"
-    bare = re.sub(r"\(\?P<\w+>", "(?:", field)  # the run needs no names
+        field += "|" + _EMOJI_FIELD.format(signifier=signifier)
+    return field, re.sub(r"\(\?P<\w+>", "(?:", field)
+
+
+def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    field, bare = _run_field(task_format)
     return re.compile(rf"(?:[ \t]+(?:{bare}))+[ \t]*$"), re.compile(rf"[ \t]*(?:{field})")
 
 
-# Per format: the run of fields that ends a line, and one field of such a run.
-_FIELD_RUNS = {fmt: _field_patterns(fmt) for fmt in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH)}
+def _fast_run_pattern(task_format: TaskFormat) -> re.Pattern[str]:
+    """The run of `_field_patterns`, written to start with a blank: the same language and so the
+    same leftmost match, but `re` then skips to the blanks of a line rather than trying a match
+    at every character, which halves the cost of finding the run. Its signifiers are a trie."""
+    bare = _run_field(task_format, SIGNIFIER_TRIE)[1]
+    return re.compile(rf"[ \t][ \t]*(?:{bare})(?:[ \t]+(?:{bare}))*[ \t]*$")
+
+
+class _ByFormat(dict[TaskFormat, _T]):
+    """What a format reads with (patterns, readers), made the first time the format is met: a
+    process reads one format, and compiling every format's patterns at import costs milliseconds."""
+
+    def __init__(self, make: Callable[[TaskFormat], _T]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, task_format: TaskFormat) -> _T:
+        made = self[task_format] = self._make(task_format)
+        return made
+
+
+# Per format: the run of fields that ends a line, and one field of such a run; the fast path's run.
+_FIELD_RUNS = _ByFormat(_field_patterns)
+_FAST_RUNS = _ByFormat(_fast_run_pattern)
 
 
 def _field(line: str, m: re.Match[str]) -> Field | None:
@@ -155,7 +186,7 @@ def _peel(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Fie
     then read from the right, and the first that does not parse ends the fields, as in Obsidian
     Tasks. A trailing `@Owner` may sit among them.
     """
-    peeled = _peel_runs(line, begin, task_format, _run_exact)
+    peeled = _peel_runs(line, begin, _FIELD_RUNS[task_format][0], task_format, _run_exact)
     if peeled is None:  # pragma: no cover - the exact reading is never unsure
         raise AssertionError("unreachable")
     return peeled
@@ -175,6 +206,7 @@ def _run_exact(line: str, start: int, end: int, task_format: TaskFormat) -> list
 def _peel_runs(
     line: str,
     begin: int,
+    run_re: re.Pattern[str],
     task_format: TaskFormat,
     read_run: Callable[[str, int, int, TaskFormat], list[Field] | None],
 ) -> tuple[int, list[Field]] | None:
@@ -182,7 +214,6 @@ def _peel_runs(
 
     `read_run` gives a run's fields right to left, or None when it cannot tell (then so does this).
     """
-    run_re = _FIELD_RUNS[task_format][0]
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
@@ -236,12 +267,13 @@ def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
         date = _dataview_fast(f"({_DATE_KEYS})", _DATE_VALUE)
         priority = _dataview_fast(f"(?:{_PRIORITY_KEY})", _PRIORITY_NAMES)
     if TaskFormat.EMOJI in task_format:
-        emoji = rf"(?=[^\x00-\x7f])({SIGNIFIER_RE.pattern})(?:[ \t]*({_DATE_VALUE}))?"
+        emoji = rf"(?=[^\x00-\x7f])({SIGNIFIER_TRIE})(?:[ \t]*({_DATE_VALUE}))?"
     field = rf"\#{TAG_CHARS}|\^[A-Za-z0-9-]+|{date}|{priority}|{emoji}"
     return re.compile(rf"([ \t]+)({field})(?=[ \t]|$)")
 
 
-_FAST_FIELDS = {fmt: _fast_field_pattern(fmt).findall for fmt in _FIELD_RUNS}
+_FieldsOf = Callable[[str, int, int], list[tuple[str, ...]]]
+_FAST_FIELDS: Mapping[TaskFormat, _FieldsOf] = _ByFormat(lambda fmt: _fast_field_pattern(fmt).findall)
 _new = tuple.__new__  # a Field built without its Python-level __new__: all six values given
 # Signifier as written → (field, spelling, signifier, its value when it is a priority, is a date).
 _FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
@@ -250,12 +282,12 @@ _FAST_EMOJI: Mapping[str, tuple[str, Spelling, Signifier, str | None, bool]] = {
 }
 
 
-def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
+def _run_fast(line: str, start: int, end: int, fields_of: _FieldsOf) -> list[Field] | None:
     """The fields of the run `line[start:end]`, left to right; None unless each is of a kind the
-    fast path reads and they tile the run."""
+    fast path reads and they tile the run. `fields_of` is the format's `_FAST_FIELDS`."""
     fields: list[Field] = []
     at = start
-    for blanks, token, k1, v1, k2, v2, p1, p2, sig, date in _FAST_FIELDS[task_format](line, start, end):
+    for blanks, token, k1, v1, k2, v2, p1, p2, sig, date in fields_of(line, start, end):
         first = at + len(blanks)
         at = first + len(token)
         lead = token[0]
@@ -283,13 +315,40 @@ def _run_fast(line: str, start: int, end: int, task_format: TaskFormat) -> list[
 
 
 def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]] | None:
-    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure."""
-    return _peel_runs(line, begin, task_format, _run_fast_reversed)
+    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure.
+
+    `_peel_runs` with `_run_fast_reversed`, but a run is looked for only where the text left
+    holds a character a field starts with: the text before a trailing `@Owner` seldom does.
+    """
+    run_re, fields_of = _FAST_RUNS[task_format], _FAST_FIELDS[task_format]
+    fields: list[Field] = []
+    end = _rstrip_to(line, len(line))
+    owner_taken = "@" not in line
+    while end > begin:
+        part = line[begin:end]
+        if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
+            run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
+            if run is not None:
+                found = _run_fast_reversed(line, run.start(), end, fields_of)
+                if found is None:
+                    return None
+                fields += found
+                end = _rstrip_to(line, found[-1].start)
+        if owner_taken:
+            break
+        owner = _owner_at_end(line, begin, end)
+        if owner is None:
+            break
+        fields.append(owner)
+        owner_taken = True
+        end = _rstrip_to(line, owner.start)
+    fields.reverse()
+    return end, fields
 
 
-def _run_fast_reversed(line: str, start: int, end: int, task_format: TaskFormat) -> list[Field] | None:
+def _run_fast_reversed(line: str, start: int, end: int, fields_of: _FieldsOf) -> list[Field] | None:
     """`_run_fast`'s fields right to left; None when it is unsure or reads none."""
-    found = _run_fast(line, start, end, task_format)
+    found = _run_fast(line, start, end, fields_of)
     if not found:
         return None
     found.reverse()
@@ -369,9 +428,178 @@ def _parse_line(line: str, task_format: TaskFormat) -> LineParse | None:
     return _parse(line, task_format, exact=False)
 
 
-def _parse_line_afresh(line: str, task_format: TaskFormat) -> LineParse | None:
-    """`parse_line` without its cache (see `parse_note`)."""
-    return _parse(line, task_format, exact=False)
+class _NoteLine(NamedTuple):
+    """What `parse_note` needs of a task line: `LineParse`'s reading without its fields."""
+
+    status: str
+    depth: int
+    description: str  # as written
+    values: Mapping[str, str | None]
+    tags: tuple[str, ...]
+    spelling: Spelling | None
+    unknown: tuple[str, ...]
+    problems: tuple[str, ...]
+
+
+def _from_parse(parsed: LineParse | None) -> _NoteLine | None:
+    if parsed is None:
+        return None
+    return _NoteLine(
+        parsed.status,
+        parsed.depth,
+        parsed.description,
+        parsed.values,
+        _tags(parsed),
+        parsed.spelling,
+        parsed.unknown,
+        parsed.problems,
+    )
+
+
+def _note_line_exact(line: str, task_format: TaskFormat) -> _NoteLine | None:
+    return _from_parse(parse_line_exact(line, task_format))
+
+
+def _note_fields(
+    line: str, begin: int, run_re: re.Pattern[str], fields_of: _FieldsOf
+) -> tuple[int, list[tuple[str, ...]], str | None, list[tuple[str, ...]]] | None:
+    """`_peel_fast`, the fields left as `fields_of` found them: where the description ends,
+    the run before the `@Owner`, its name and the run after it (with no owner, all is after)."""
+    end = _rstrip_to(line, len(line))
+    owner_taken = "@" not in line
+    head: list[tuple[str, ...]] = []
+    tail: list[tuple[str, ...]] = []
+    owner = None
+    while end > begin:
+        part = line[begin:end]
+        if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
+            run = run_re.search(line, begin - 1, end)
+            if run is not None:
+                start = run.start()
+                found = fields_of(line, start, end)
+                if not found or start + sum(len(f[0]) + len(f[1]) for f in found) != end:
+                    return None  # a field the fast path does not read, or none
+                if owner is None:
+                    tail = found
+                else:
+                    head = found
+                end = _rstrip_to(line, start + len(found[0][0]))
+        if owner_taken:
+            break
+        at = line.rfind("@", begin, end)  # `_owner_at_end`, without its Field
+        if at < 0 or (at != begin and line[at - 1] not in " \t"):
+            break
+        named = _OWNER_RE.match(line, at, end)
+        if named is None or not _is_owner(named["name"]):
+            break
+        owner, owner_taken = named["name"], True
+        end = _rstrip_to(line, at)
+    return end, head, owner, tail
+
+
+def _read_fast(
+    found: list[tuple[str, ...]], values: dict[str, str | None], tags: list[str], spelling: Spelling | None
+) -> Spelling | Literal[False] | None:
+    """`_run_fast`'s reading of a run's fields, into `values` and `tags`; the spelling of its last
+    field that has one (else `spelling`), or False when a field is one the fast path leaves to
+    `_parse` (an emoji with a value not of its kind, an impossible date)."""
+    for _, token, k1, v1, k2, v2, p1, p2, sig, date in found:
+        lead = token[0]
+        if lead == "#":
+            tags.append(token[1:])
+        elif lead == "^":
+            pass
+        elif sig:
+            name, spelling, _, priority, is_date = _FAST_EMOJI[sig]
+            if date and is_date:
+                if date not in _DATES and not _is_date(date):
+                    return False
+                values[name] = date
+            elif not date and priority is not None:
+                values[name] = priority
+            else:
+                return False
+        elif k1 or k2:
+            date = v1 or v2
+            if date not in _DATES and not _is_date(date):
+                return False
+            values[DATAVIEW_KEYS[k1 or k2].field] = date
+            spelling = Spelling.DATAVIEW
+        else:
+            values["priority"] = PRIORITY_BY_NAME[p1 or p2].priority
+            spelling = Spelling.DATAVIEW
+    return spelling
+
+
+def _note_line(line: str, task_format: TaskFormat) -> _NoteLine | None:
+    """`_from_parse(parse_line(line))`, the common line read without a LineParse, its Fields'
+    checks and the lists they are gathered in: its fields are those of the fast path (so none
+    is unknown) and it has no problem. Any other line is read by `_parse`."""
+    return _NOTE_LINE[task_format](line)
+
+
+def _note_line_with(
+    task_format: TaskFormat, run_re: re.Pattern[str], fields_of: _FieldsOf, emoji: bool, line: str
+) -> _NoteLine | None:
+    """`_note_line` given its format and what it needs of it (see `_NOTE_LINE`)."""
+    if "[" not in line:
+        return None
+    m = _TASK_RE.match(line)
+    if m is None:
+        return None
+    begin = m.end()
+    peeled = None if "\n" in line else _note_fields(line, begin, run_re, fields_of)
+    if peeled is not None:
+        end, head, owner, tail = peeled
+        description = line[begin:end]
+        if description.isascii() or not emoji or not SIGNIFIER_RE.search(description):
+            values: dict[str, str | None] = {}
+            tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
+            spelling = _read_fast(head, values, tags, None)
+            if spelling is not False:
+                if owner is not None:
+                    values["owner"] = owner
+                spelling = _read_fast(tail, values, tags, spelling)
+                if spelling is not False:
+                    lead = m["lead"]
+                    return _new(
+                        _NoteLine,
+                        (
+                            m["status"],
+                            len(lead.replace(">", "").expandtabs(4)),
+                            description,
+                            values,
+                            tuple(dict.fromkeys(tags)),
+                            spelling,
+                            (),
+                            (),
+                        ),
+                    )
+    return _from_parse(_parse(line, task_format, exact=False))
+
+
+# `_note_line` by format, each with its patterns at hand, and the same through a bounded cache.
+_NOTE_LINE: Mapping[TaskFormat, Callable[[str], _NoteLine | None]] = _ByFormat(
+    lambda fmt: functools.partial(
+        _note_line_with, fmt, _FAST_RUNS[fmt], _FAST_FIELDS[fmt], TaskFormat.EMOJI in fmt
+    )
+)
+_NOTE_LINE_CACHED: Mapping[TaskFormat, Callable[[str], _NoteLine | None]] = _ByFormat(
+    lambda fmt: functools.lru_cache(maxsize=1 << 14)(_NOTE_LINE[fmt])
+)
+_DATES: set[str] = set()  # dates seen to be possible, up to _DATES_KEPT of them
+_DATES_KEPT = 1 << 14
+
+
+def _is_date(value: str) -> bool:
+    """Whether `value` (four, two and two digits) is a date that exists; remembered when it is."""
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    if len(_DATES) < _DATES_KEPT:
+        _DATES.add(value)
+    return True
 
 
 def parse_line_exact(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> LineParse | None:
@@ -417,11 +645,36 @@ _COMMENT_MARKS = "|".join(re.escape(m) for m in dict.fromkeys([*_COMMENTS, *_COM
 _OPENER_RE = re.compile("|".join(re.escape(m) for m in _COMMENTS))
 _CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _FENCE_OR_ITEM = r"[ \t>]*(?:`{3,}|~{3,}|(?:[-*+]|\d{1,9}[.)])[ \t]+\[[^\]\r\n]\])"
-_CANDIDATE_RE = re.compile(rf"^(?:{_FENCE_OR_ITEM}|[^\n]*?(?:{_COMMENT_MARKS})).*", re.M)
+_CANDIDATE = rf"((?:{_FENCE_OR_ITEM}|[^\n]*?(?:{_COMMENT_MARKS})).*)"
+_CANDIDATE_RE = re.compile(f"^{_CANDIDATE}", re.M)  # the line is group 1
 # The same for a note with no comment mark anywhere, where a line holding one cannot be: scanning
 # every line for the marks is most of the cost of finding the candidates.
-_CANDIDATE_NO_COMMENT_RE = re.compile(rf"^{_FENCE_OR_ITEM}.*", re.M)
+_CANDIDATE_NO_COMMENT = rf"({_FENCE_OR_ITEM}.*)"
 _MARKS = tuple(dict.fromkeys([*_COMMENTS, *_COMMENTS.values()]))
+# `parse_note`'s: the first line, and each line after it from the newline before it. `^` in
+# MULTILINE mode makes `re` try a match at every character of a note; a pattern that starts with
+# a newline lets it skip from one to the next, which costs a quarter as much. By comment marks.
+_FIRST_CANDIDATE = {True: re.compile(_CANDIDATE), False: re.compile(_CANDIDATE_NO_COMMENT)}
+_NEXT_CANDIDATE = {True: re.compile(f"\n{_CANDIDATE}"), False: re.compile(f"\n{_CANDIDATE_NO_COMMENT}")}
+
+
+def _has_comment_mark(text: str) -> bool:
+    """`any(mark in text for mark in _MARKS)`, each mark looked for only when its first or last
+    character, looked for much faster, is there."""
+    return (
+        ("%" in text and "%%" in text) or ("<" in text and "<!--" in text) or (">" in text and "-->" in text)
+    )
+
+
+def _candidates(text: str, body: int) -> Iterable[re.Match[str]]:
+    """`_CANDIDATE_RE.finditer(text, body)` (the one for a note without comment marks when it has
+    none): the matches hold the same lines as group 1."""
+    comments = _has_comment_mark(text)
+    first = _FIRST_CANDIDATE[comments].match(text, body)
+    rest = _NEXT_CANDIDATE[comments].finditer(text, body if first is None else first.end())
+    return rest if first is None else itertools.chain((first,), rest)
+
+
 _FRONT_MATTER_END_RE = re.compile(r"^(?:---|\.\.\.)\r?$", re.M)
 # A line of the text between two task lines that has something on it: its lead (indentation and
 # blockquote marks), and `item` when it is a list item (a bullet, a number) rather than text.
@@ -474,7 +727,7 @@ def parse_note(
     marks), so the rest of a note costs no Python work; byte offsets are counted only where text
     is not ASCII. Fences and comments hide each other's marks: whichever opens first wins.
 
-    `line_cache=False` reads each line afresh, not through `parse_line`'s cache: a listing that
+    `line_cache=False` reads each line afresh, not through a cache like `parse_line`'s: a listing that
     parses a whole vault meets most lines once, and keeping the last 16,384 lines' parses alive
     costs it more (bookkeeping, and the garbage collector going over them) than lines met twice save.
     """
@@ -507,23 +760,28 @@ def _parse_note(
     if fm_problem:
         diagnostics.append(Diagnostic(path, fm_problem, 1))
     ascii_only = text.isascii()
-    tasks: list[Task] = []
+    tasks: list[Any] = []  # Tasks when exact, else `_row`s
     nesting = _Nesting(text)
     fence: str | None = None
     fence_line = 0
     comment: str | None = None  # the closer of the comment open at the current line
     comment_line = 0
     number, counted, offset = 1, 0, bom  # line number and byte offset at char `counted`
-    candidates = _CANDIDATE_RE
-    if not exact and not any(mark in text for mark in _MARKS):
-        candidates = _CANDIDATE_NO_COMMENT_RE
-    read_line = parse_line_exact if exact else parse_line if line_cache else _parse_line_afresh
-    for m in candidates.finditer(text, body):
-        at = m.start()
+    candidates = _CANDIDATE_RE.finditer(text, body) if exact else _candidates(text, body)
+    task_format = dialect.task_format
+    read_line = (
+        functools.partial(_note_line_exact, task_format=task_format)
+        if exact
+        else _NOTE_LINE_CACHED[task_format]
+        if line_cache
+        else _NOTE_LINE[task_format]
+    )
+    for m in candidates:
+        at = m.start(1)
         number += text.count("\n", counted, at)
         offset += (at - counted) if ascii_only else len(text[counted:at].encode("utf-8"))
         counted = at
-        raw = m.group()
+        raw = m[1]
         line = raw[:-1] if raw.endswith("\r") else raw
         if comment is not None:  # the line starts inside a comment: no task, no fence
             closed = comment in line
@@ -547,7 +805,7 @@ def _parse_note(
             comment_line = number
         if global_filter and global_filter not in line:
             continue
-        parsed = read_line(line, dialect.task_format)
+        parsed = read_line(line)
         if parsed is None:
             continue
         status_type = statuses.type_of(parsed.status)
@@ -557,7 +815,12 @@ def _parse_note(
         if parsed.problems:
             diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         nesting.add(line, at, m.end(), len(tasks))
-        tasks.append(_task(parsed, status_type, note_id, Source(path, number, offset, offset + size)))
+        source = Source(path, number, offset, offset + size)
+        tasks.append(
+            _task(parsed, status_type, note_id, source)
+            if exact
+            else _row(parsed, status_type, note_id, source)
+        )
     if fence is not None:
         problem = (
             f"code fence {fence} is never closed; lines after it are not read, and no task of this"
@@ -571,7 +834,9 @@ def _parse_note(
             " note is closed for being missing"
         )
         diagnostics.append(Diagnostic(path, problem, comment_line, unread=True))
-    return nesting.parents(_distinguish(tasks)), diagnostics
+    if exact:
+        return nesting.parents(_distinguish(tasks)), diagnostics
+    return _built(tasks, nesting.found), diagnostics
 
 
 def _lead(lead: str) -> tuple[int, int]:
@@ -606,8 +871,11 @@ class _Nesting:
         self.found: dict[int, int] = {}  # task index -> its parent's task index
 
     def add(self, line: str, start: int, end: int, index: int) -> None:
-        lead = _LEAD_RE.match(line)
-        quotes, indent = _lead(lead.group() if lead else "")
+        if line[:1] in (" ", "\t", ">"):
+            lead = _LEAD_RE.match(line)
+            quotes, indent = _lead(lead.group() if lead else "")
+        else:  # most task lines start at the left edge
+            quotes = indent = 0
         stack = self.stack
         if stack and (quotes != self.quotes or indent == 0):
             stack.clear()
@@ -660,7 +928,7 @@ def _distinguish(tasks: list[Task]) -> list[Task]:
     return tasks
 
 
-def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Source) -> Task:
+def _task(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Source) -> Task:
     description = repair_mojibake(parsed.description).strip()
     norm = normalise(description)
     get = parsed.values.get
@@ -686,9 +954,74 @@ def _task(parsed: LineParse, status_type: StatusType, note_id: str, source: Sour
         id=task_id,
         depends_on=tuple(p.strip() for p in depends.split(",")) if depends else (),
         on_completion=get("on_completion"),
-        tags=_tags(parsed),
+        tags=parsed.tags,
         spelling=parsed.spelling,
         depth=parsed.depth,
         norm=norm,
         unknown=parsed.unknown,
     )
+
+
+_PRIORITY: Mapping[str, Priority] = {p.value: p for p in Priority}  # `Priority(value)`, without its call
+# A task's fields as `_row` lists them, in `Task`'s order: the ones told apart once the note is read.
+_KEY, _NOTE, _OWNER, _ID, _NORM, _REPEAT, _PARENT = 0, 5, 6, 15, 21, 23, 24
+
+
+def _row(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Source) -> list[Any]:
+    """`_task`'s fields in `Task`'s order, before `_built` sets `repeat` and `parent` and makes it:
+    a task built once with its final key costs half of one built, then replaced once or twice."""
+    description = repair_mojibake(parsed.description).strip()
+    norm = normalise(description)
+    get = parsed.values.get
+    task_id = get("id")
+    priority = get("priority")
+    depends = get("depends_on")
+    return [
+        task_key(note_id, norm, task_id),
+        parsed.status,
+        status_type,
+        description,
+        source,
+        note_id,
+        get("owner"),
+        _PRIORITY[priority] if priority else None,
+        get("due"),
+        get("scheduled"),
+        get("start"),
+        get("created"),
+        get("done"),
+        get("cancelled"),
+        get("recurrence"),
+        task_id,
+        tuple(p.strip() for p in depends.split(",")) if depends else (),
+        get("on_completion"),
+        parsed.tags,
+        parsed.spelling,
+        parsed.depth,
+        norm,
+        parsed.unknown,
+        0,
+        None,
+    ]
+
+
+def _built(rows: list[list[Any]], parents: Mapping[int, int]) -> list[Task]:
+    """The note's tasks from their rows: keys told apart and lines numbered as `_distinguish`
+    does, then each parent's line key, as `_Nesting.parents` sets it."""
+    keys = [row[_KEY] for row in rows]
+    if len(set(keys)) < len(keys):  # else no owner to tell apart and no line repeated
+        owners: dict[str, set[str | None]] = {}
+        for row in rows:
+            if row[_ID] is None:
+                owners.setdefault(row[_KEY], set()).add(owner_identity(row[_OWNER]))
+        shared = {key for key, found in owners.items() if len(found) > 1}
+        seen: dict[str, int] = {}
+        for row in rows:
+            if row[_KEY] in shared and row[_OWNER]:
+                row[_KEY] = task_key(row[_NOTE], row[_NORM], owner=owner_identity(row[_OWNER]))
+            row[_REPEAT] = repeat = seen.get(row[_KEY], 0)
+            seen[row[_KEY]] = repeat + 1
+    for index, parent in parents.items():
+        above = rows[parent]
+        rows[index][_PARENT] = f"{above[_KEY]}~{above[_REPEAT]}" if above[_REPEAT] else above[_KEY]
+    return [build_task(*row) for row in rows]

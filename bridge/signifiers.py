@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bridge.model import Priority, Spelling, StatusType
 from bridge.text import decode_cp1252_sloppy
@@ -21,6 +22,7 @@ __all__ = [
     "PRIORITY_BY_NAME",
     "SIGNIFIERS",
     "SIGNIFIER_RE",
+    "SIGNIFIER_TRIE",
     "SPELLINGS",
     "VALUE_RE",
     "Dialect",
@@ -118,6 +120,34 @@ def _spelling_table() -> dict[str, tuple[Signifier, Spelling]]:
 
 BY_TEXT: Mapping[str, tuple[Signifier, Spelling]] = _spelling_table()
 SIGNIFIER_RE = re.compile("|".join(re.escape(t) for t in sorted(BY_TEXT, key=len, reverse=True)))
+
+
+def _trie(words: Iterable[str]) -> str:
+    """An alternation of `words` that matches as the longest first would, written as a trie.
+
+    `re` tries the alternatives of a plain alternation one after another; here it follows one
+    character at a time, so a signifier costs a few steps rather than a hundred.
+    """
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(node[char]) for char in sorted(node) if char]
+        if not branches:
+            return ""
+        if "" in node:  # a word ends here: the longer ones first
+            return f"(?:{'|'.join(branches)})?"
+        return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+    return pattern(tree)
+
+
+# SIGNIFIER_RE's pattern as a trie: the same matches, tried faster.
+SIGNIFIER_TRIE = _trie(BY_TEXT)
 
 
 DEFAULT_STATUSES: Mapping[str, StatusType] = {

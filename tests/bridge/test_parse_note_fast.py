@@ -1,0 +1,123 @@
+"""`parse_note`'s own shortcuts against `parse_note_exact`'s plain reading.
+
+* A task line is read by `_note_line` (the common line without a LineParse) and compared with
+  `_note_line_exact`, which reads a `parse_line_exact` LineParse, on the generated lines of
+  `test_parse_fast`, and the run of fields it finds with the pattern that starts with a blank
+  against the one `_peel` uses.
+* A note's tasks are built once (keys told apart, lines numbered, parents set before each task is
+  made) and compared with the exact reading, which makes each task and then replaces it. Notes are
+  drawn from a few sentences, owners, ids and indentations, so that lines repeat, share a sentence
+  with different owners or none, and nest under repeated lines.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge import parse
+from bridge.parse import parse_note, parse_note_exact
+from bridge.signifiers import BY_TEXT, SIGNIFIER_RE, SIGNIFIER_TRIE, Dialect
+from tests.bridge.test_parse_fast import FORMATS, random_line
+
+LINES = 100_000
+
+
+def test_note_lines_read_as_the_exact_reading_on_a_large_generated_corpus():
+    rng = random.Random(20261207)  # noqa: S311 - reproducible test data
+    read = 0
+    for i in range(LINES):
+        line = random_line(rng)
+        task_format = FORMATS[i % 3]
+        fast, exact = parse._note_line(line, task_format), parse._note_line_exact(line, task_format)
+        assert repr(fast) == repr(exact), line
+        assert fast == exact, line
+        read += fast is not None and not fast.problems
+    assert read > LINES * 0.3  # not a vacuous comparison
+
+
+def test_the_run_of_fields_starts_where_the_exact_reading_finds_it():
+    rng = random.Random(5)  # noqa: S311 - reproducible test data
+    for i in range(20_000):
+        line = random_line(rng)
+        task_format = FORMATS[i % 3]
+        exact, fast = parse._FIELD_RUNS[task_format][0], parse._FAST_RUNS[task_format]
+        for begin in range(0, len(line), 7):
+            a, b = exact.search(line, begin, len(line)), fast.search(line, begin, len(line))
+            assert (a and a.span()) == (b and b.span()), (line, begin)
+
+
+LINE = st.tuples(
+    st.sampled_from(("", "  ", "    ", "\t", "> ", "> \t")),
+    st.sampled_from(("- [ ]", "- [x]", "* [/]", "1. [ ]", "- plain bullet", "text", "")),
+    st.sampled_from(("Call Bob", "call  bob.", "Ship it", "Ship it #q4", "Plan")),
+    st.sampled_from(("", " @Dana Kim", " @dana  kim", " @Lior", " @me")),
+    st.sampled_from(("", "", " 🆔 abc", " [id:: abc]", " 🆔 xyz", " 📅 2025-10-26", " 📅 2025-02-30")),
+).map(lambda p: f"{p[0]}{p[1]} {p[2]}{p[3]}{p[4]}" if p[1].endswith("]") else f"{p[0]}{p[1]}")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(LINE, max_size=14),
+    st.sampled_from(("\n", "\r\n")),
+    st.sampled_from(FORMATS),
+    st.booleans(),
+)
+def test_one_pass_build_reads_as_the_exact_reading(lines, newline, task_format, line_cache):
+    text = newline.join(lines)
+    dialect = Dialect(task_format=task_format)
+    fast = parse_note(text, "n.md", dialect, line_cache=line_cache)
+    exact = parse_note_exact(text, "n.md", dialect)
+    assert fast == exact
+    assert repr(fast) == repr(exact)
+
+
+PIECE = st.sampled_from(
+    (
+        "- [ ] Call Bob",
+        "  * [x] done 📅 2025-10-26",
+        "> 1. [/] quoted",
+        "```",
+        "~~~~ python",
+        "text <!-- open",
+        "--> closed",
+        "%%",
+        "a % b < c > d",
+        "- plain",
+        "",
+        "\r",
+        "- [ ]",
+        "-[ ] no blank",
+    )
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(PIECE, max_size=12), st.sampled_from(("\n", "\r\n")), st.integers(0, 30))
+def test_candidate_lines_are_those_the_multiline_pattern_finds(pieces, newline, body):
+    text = newline.join(pieces)
+    body = min(body, len(text))
+    if body and text[body - 1] != "\n":  # a note's body starts a line
+        body = text.rfind("\n", 0, body) + 1
+    assert parse._has_comment_mark(text) == any(mark in text for mark in parse._MARKS)
+    found = [(m.span(1), m[1], m.end()) for m in parse._candidates(text, body)]
+    multiline = parse._CANDIDATE if parse._has_comment_mark(text) else parse._CANDIDATE_NO_COMMENT
+    expected = [(m.span(1), m[1], m.end()) for m in re.compile(f"^{multiline}", re.M).finditer(text, body)]
+    assert found == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list(BY_TEXT)) | st.sampled_from(("\ufe0f", " ", "x", "ð", "Ÿ", "\u00b8", "📅")),
+        max_size=4,
+    ).map("".join)
+)
+def test_the_signifier_trie_matches_as_the_alternation(text):
+    trie = re.compile(SIGNIFIER_TRIE)
+    for start in range(len(text) + 1):
+        a, b = trie.match(text, start), SIGNIFIER_RE.match(text, start)
+        assert (a and a.group()) == (b and b.group())
