@@ -46,6 +46,7 @@ _DATAVIEW_RE = re.compile(
 _OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
 _T = TypeVar("_T")
+_How = TypeVar("_How")  # what a run reader is given besides the line: a format, or its pattern
 _UNKNOWN = "read as unknown: a synced task keeps the value it has"
 
 
@@ -207,25 +208,29 @@ def _peel_runs(
     line: str,
     begin: int,
     run_re: re.Pattern[str],
-    task_format: TaskFormat,
-    read_run: Callable[[str, int, int, TaskFormat], list[Field] | None],
+    how: _How,
+    read_run: Callable[[str, int, int, _How], list[Field] | None],
 ) -> tuple[int, list[Field]] | None:
     """Peel runs of fields, and one `@Owner` among them, off the end of `line[begin:]`.
 
-    `read_run` gives a run's fields right to left, or None when it cannot tell (then so does this).
+    `read_run(line, start, end, how)` gives a run's fields right to left, or None when it cannot
+    tell (then so does this). A run is looked for only where the text left holds a character a
+    field starts with: the text before a trailing `@Owner` seldom does.
     """
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
     while end > begin:
-        run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
-        if run is not None:
-            found = read_run(line, run.start(), end, task_format)
-            if found is None:
-                return None
-            if found:
-                fields += found
-                end = _rstrip_to(line, found[-1].start)
+        part = line[begin:end]
+        if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
+            run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
+            if run is not None:
+                found = read_run(line, run.start(), end, how)
+                if found is None:
+                    return None
+                if found:
+                    fields += found
+                    end = _rstrip_to(line, found[-1].start)
         if owner_taken:
             break
         owner = _owner_at_end(line, begin, end)
@@ -315,35 +320,8 @@ def _run_fast(line: str, start: int, end: int, fields_of: _FieldsOf) -> list[Fie
 
 
 def _peel_fast(line: str, begin: int, task_format: TaskFormat) -> tuple[int, list[Field]] | None:
-    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure.
-
-    `_peel_runs` with `_run_fast_reversed`, but a run is looked for only where the text left
-    holds a character a field starts with: the text before a trailing `@Owner` seldom does.
-    """
-    run_re, fields_of = _FAST_RUNS[task_format], _FAST_FIELDS[task_format]
-    fields: list[Field] = []
-    end = _rstrip_to(line, len(line))
-    owner_taken = "@" not in line
-    while end > begin:
-        part = line[begin:end]
-        if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
-            run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
-            if run is not None:
-                found = _run_fast_reversed(line, run.start(), end, fields_of)
-                if found is None:
-                    return None
-                fields += found
-                end = _rstrip_to(line, found[-1].start)
-        if owner_taken:
-            break
-        owner = _owner_at_end(line, begin, end)
-        if owner is None:
-            break
-        fields.append(owner)
-        owner_taken = True
-        end = _rstrip_to(line, owner.start)
-    fields.reverse()
-    return end, fields
+    """`_peel`'s answer when every run of fields is of the common kinds; None when unsure."""
+    return _peel_runs(line, begin, _FAST_RUNS[task_format], _FAST_FIELDS[task_format], _run_fast_reversed)
 
 
 def _run_fast_reversed(line: str, start: int, end: int, fields_of: _FieldsOf) -> list[Field] | None:
@@ -542,9 +520,7 @@ def _note_line_with(
     task_format: TaskFormat, run_re: re.Pattern[str], fields_of: _FieldsOf, emoji: bool, line: str
 ) -> _NoteLine | None:
     """`_note_line` given its format and what it needs of it (see `_NOTE_LINE`)."""
-    if "[" not in line:
-        return None
-    m = _TASK_RE.match(line)
+    m = _checkbox(line)
     if m is None:
         return None
     begin = m.end()
@@ -607,10 +583,13 @@ def parse_line_exact(line: str, task_format: TaskFormat = TaskFormat.BOTH) -> Li
     return _parse(line, task_format, exact=True)
 
 
+def _checkbox(line: str) -> re.Match[str] | None:
+    """The list marker and checkbox a checklist item starts with; None for any other line."""
+    return _TASK_RE.match(line) if "[" in line else None
+
+
 def _parse(line: str, task_format: TaskFormat, *, exact: bool) -> LineParse | None:
-    if "[" not in line:
-        return None
-    m = _TASK_RE.match(line)
+    m = _checkbox(line)
     if m is None:
         return None
     begin = m.end()
@@ -929,37 +908,8 @@ def _distinguish(tasks: list[Task]) -> list[Task]:
 
 
 def _task(parsed: _NoteLine, status_type: StatusType, note_id: str, source: Source) -> Task:
-    description = repair_mojibake(parsed.description).strip()
-    norm = normalise(description)
-    get = parsed.values.get
-    task_id = get("id")
-    priority = get("priority")
-    depends = get("depends_on")
-    return Task(
-        key=task_key(note_id, norm, task_id),
-        status=parsed.status,
-        status_type=status_type,
-        description=description,
-        source=source,
-        note=note_id,
-        owner=get("owner"),
-        priority=Priority(priority) if priority else None,
-        due=get("due"),
-        scheduled=get("scheduled"),
-        start=get("start"),
-        created=get("created"),
-        done=get("done"),
-        cancelled=get("cancelled"),
-        recurrence=get("recurrence"),
-        id=task_id,
-        depends_on=tuple(p.strip() for p in depends.split(",")) if depends else (),
-        on_completion=get("on_completion"),
-        tags=parsed.tags,
-        spelling=parsed.spelling,
-        depth=parsed.depth,
-        norm=norm,
-        unknown=parsed.unknown,
-    )
+    """A task line's task as the exact reading builds it: `Task` itself (see `_built`)."""
+    return Task(*_row(parsed, status_type, note_id, source))
 
 
 _PRIORITY: Mapping[str, Priority] = {p.value: p for p in Priority}  # `Priority(value)`, without its call

@@ -318,6 +318,7 @@ def plan(
     unread: Collection[str] = (),
     around: Neighbours | None = None,
     pending: Collection[str] = (),
+    top: Collection[str] = (),
 ) -> Plan:
     """Steps that bring notes and tracker together.
 
@@ -327,55 +328,9 @@ def plan(
 
     `around` gives each task line's neighbours in its note (`neighbours()` of every task read);
     without it they are taken from `groups`. `pending` are the refs of creates sent by a run
-    that never committed (`Store.pending`).
+    that never committed (`Store.pending`). `top` are the refs of tasks kept at the top whatever
+    their lines are nested under: when nesting loops, the plan is made again with them (`_loops`).
     """
-    args = (groups, links, bases, changes, options, note_times, complete, unread, around, pending)
-    result = _plan(*args, frozenset())
-    top = _loops(result, bases)
-    return _plan(*args, top) if top else result  # planned again only when nesting loops
-
-
-def _loops(result: Plan, bases: Mapping[str, Base]) -> frozenset[str]:
-    """Tasks to keep at the top so that no task is nested under itself.
-
-    Lines of one task nested under another's and the other way round (a sentence and its copy
-    under each other) would make each the other's parent: no tracker holds that, and both creates
-    would wait for each other on every run. In each such loop the task with the smallest ref that
-    this plan has a step for stays at the top; the same loop gives the same answer every run.
-    """
-    parent = {b.ref: b.fields.parent for b in bases.values()}
-    parent.update({step.after.ref: step.after.fields.parent for step in result.steps})
-    planned = sorted({step.after.ref for step in result.steps})
-    top: set[str] = set()
-    seen: set[str] = set()
-    for start in planned:
-        walked: dict[str, None] = {}  # the refs walked from `start`, in order
-        at: str | None = start
-        while at is not None and at not in seen and at not in walked:
-            walked[at] = None
-            at = parent.get(at)
-        if at is not None and at in walked:  # back to a ref of this walk: a loop
-            loop = list(walked)[list(walked).index(at) :]
-            ours = [ref for ref in loop if ref in planned]
-            if ours:
-                top.add(min(ours))
-        seen.update(walked)
-    return frozenset(top)
-
-
-def _plan(
-    groups: Sequence[Group],
-    links: Mapping[str, str],
-    bases: Mapping[str, Base],
-    changes: Mapping[str, RemoteTask],
-    options: PlanOptions,
-    note_times: Mapping[str, int] | None,
-    complete: bool,
-    unread: Collection[str],
-    around: Neighbours | None,
-    pending: Collection[str],
-    top: Collection[str],
-) -> Plan:
     result = Plan()
     times = note_times or {}
     around = around if around is not None else neighbours([t for g in groups for t in g.tasks])
@@ -427,8 +382,51 @@ def _plan(
         _keep(result, remote, options)
         claimed.add(remote.remote_id)
     _absent(result, bases, claimed, changes, options, complete, unread)
+    loops = None if top else _loops(result, bases)
+    if loops:  # planned again only when nesting loops
+        return plan(
+            groups,
+            links=links,
+            bases=bases,
+            changes=changes,
+            options=options,
+            note_times=note_times,
+            complete=complete,
+            unread=unread,
+            around=around,
+            pending=pending,
+            top=loops,
+        )
     _parent_ids(result, bases)
     return result
+
+
+def _loops(result: Plan, bases: Mapping[str, Base]) -> frozenset[str]:
+    """Tasks to keep at the top so that no task is nested under itself.
+
+    Lines of one task nested under another's and the other way round (a sentence and its copy
+    under each other) would make each the other's parent: no tracker holds that, and both creates
+    would wait for each other on every run. In each such loop the task with the smallest ref that
+    this plan has a step for stays at the top; the same loop gives the same answer every run.
+    """
+    parent = {b.ref: b.fields.parent for b in bases.values()}
+    parent.update({step.after.ref: step.after.fields.parent for step in result.steps})
+    planned = {step.after.ref for step in result.steps}
+    top: set[str] = set()
+    seen: set[str] = set()
+    for start in sorted(planned):
+        walked: dict[str, None] = {}  # the refs walked from `start`, in order
+        at: str | None = start
+        while at is not None and at not in seen and at not in walked:
+            walked[at] = None
+            at = parent.get(at)
+        if at is not None and at in walked:  # back to a ref of this walk: a loop
+            loop = list(walked)[list(walked).index(at) :]
+            ours = [ref for ref in loop if ref in planned]
+            if ours:
+                top.add(min(ours))
+        seen.update(walked)
+    return frozenset(top)
 
 
 def _keep(result: Plan, remote: RemoteTask, options: PlanOptions) -> None:
