@@ -22,7 +22,8 @@ __all__ = ["read_simple"]
 _PLAIN = r"[\w./(+](?:[\w .,/()+'-]|:(?=[^\s:]))*(?<! )"
 _QUOTED_CHARS = r"[^'\"\\\x00-\x1f\x7f-\xa0\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
 _SCALAR = rf"(?P<plain>{_PLAIN})|'(?P<single>{_QUOTED_CHARS}*)'|\"(?P<double>{_QUOTED_CHARS}*)\""
-_ENTRY_RE = re.compile(rf"(?P<key>[A-Za-z_][\w-]*):(?P<value>[ ]+(?:{_SCALAR}))?")
+# A key of at most 128 characters: YAML refuses a plain key over 1,024.
+_ENTRY_RE = re.compile(rf"(?P<key>[A-Za-z_][\w-]{{0,127}}):(?P<value>[ ]+(?:{_SCALAR}))?")
 _ITEM_RE = re.compile(rf"(?P<indent>[ ]*)-[ ]+(?:{_SCALAR})")
 
 

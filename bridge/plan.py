@@ -382,8 +382,8 @@ def plan(
         _keep(result, remote, options)
         claimed.add(remote.remote_id)
     _absent(result, bases, claimed, changes, options, complete, unread)
-    loops = None if top else _loops(result, bases)
-    if loops:  # planned again only when nesting loops
+    loops = _loops(result, bases, top)
+    if loops:  # planned again only when nesting loops, at most once a loop
         return plan(
             groups,
             links=links,
@@ -395,23 +395,27 @@ def plan(
             unread=unread,
             around=around,
             pending=pending,
-            top=loops,
+            top=loops.union(top),
         )
     _parent_ids(result, bases)
     return result
 
 
-def _loops(result: Plan, bases: Mapping[str, Base]) -> frozenset[str]:
-    """Tasks to keep at the top so that no task is nested under itself.
+def _loops(result: Plan, bases: Mapping[str, Base], kept: Collection[str]) -> frozenset[str]:
+    """More tasks to keep at the top (besides `kept`) so that no task is nested under itself.
 
     Lines of one task nested under another's and the other way round (a sentence and its copy
     under each other) would make each the other's parent: no tracker holds that, and both creates
-    would wait for each other on every run. In each such loop the task with the smallest ref that
-    this plan has a step for stays at the top; the same loop gives the same answer every run.
+    would wait for each other on every run. In each such loop one task this plan has a step for
+    stays at the top: one at the top in the tracker already if there is one (so the same task
+    stays there run after run), else the one with the smallest ref. A task whose step does not
+    take its parent from its lines (gone from the notes, deleted) cannot be moved, so when the
+    loop is still there planned again, the next one is taken.
     """
     parent = {b.ref: b.fields.parent for b in bases.values()}
+    at_top = {ref for ref, above in parent.items() if above is None}
     parent.update({step.after.ref: step.after.fields.parent for step in result.steps})
-    planned = {step.after.ref for step in result.steps}
+    planned = {step.after.ref for step in result.steps}.difference(kept)
     top: set[str] = set()
     seen: set[str] = set()
     for start in sorted(planned):
@@ -424,7 +428,7 @@ def _loops(result: Plan, bases: Mapping[str, Base]) -> frozenset[str]:
             loop = list(walked)[list(walked).index(at) :]
             ours = [ref for ref in loop if ref in planned]
             if ours:
-                top.add(min(ours))
+                top.add(min(ours, key=lambda ref: (ref not in at_top, ref)))
         seen.update(walked)
     return frozenset(top)
 

@@ -154,6 +154,8 @@ def test_the_common_shapes_are_read_without_pyyaml(text: str) -> None:
         "title: a \ndate: b",  # a trailing blank
         "title: &anchor a",  # an anchor
         "tags:\n\n- a",  # a blank line before the items
+        "k" * 1025 + ": v",  # a key longer than YAML takes
+        "id: abc\n" + "k" * 200 + ": v",  # a long key: PyYAML decides
     ],
 )
 def test_anything_else_is_left_to_pyyaml(text: str) -> None:

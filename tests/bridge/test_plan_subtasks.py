@@ -171,3 +171,49 @@ def test_a_loop_synced_once_plans_nothing_the_next_time():
         links.update(dict.fromkeys(step.keys, rid))
     again = plan(groups, links=links, bases=bases, changes={}, options=OPTIONS)
     assert again.ops == []
+
+
+def _synced_through(texts: list[str]) -> tuple[list[list[Op]], dict[str, Base]]:
+    """Each note text planned in turn, every step taken as done: the ops of each run, the bases."""
+    links: dict[str, str] = {}
+    bases: dict[str, Base] = {}
+    runs = []
+    for text in texts:
+        result = plan(groups_of(text), links=links, bases=bases, changes={}, options=OPTIONS)
+        runs.append(result.ops)
+        for step in result.steps:
+            rid = step.remote_id or f"r-{step.ref}"
+            bases[rid] = replace(step.after, remote_id=rid)
+            links.update(dict.fromkeys(step.keys, rid))
+    return runs, bases
+
+
+def _no_loop(bases: dict[str, Base]) -> bool:
+    parent = {b.ref: b.fields.parent for b in bases.values()}
+    for start in parent:
+        walked, at = set(), start
+        while at is not None:
+            if at in walked:
+                return False
+            walked.add(at)
+            at = parent.get(at)
+    return True
+
+
+def test_a_loop_through_a_task_gone_from_the_notes_is_cut_at_one_that_can_move():
+    # "Plan" under "Send", then "Send" (done, its open line gone) above "Plan": Send's step keeps
+    # its synced parent, so Plan must be the one to stay at the top
+    before = "- [ ] Plan the trip\n  - [ ] Send the deck\n- [x] Send the deck\n"
+    after = "- [x] Send the deck\n  - [ ] Plan the trip\n"
+    runs, bases = _synced_through([before, before, after, after])
+    assert _no_loop(bases)
+    assert runs[1:] == [[], [], []]
+
+
+def test_the_task_kept_at_the_top_stays_there_when_the_other_changes():
+    p1 = "- [ ] Plan the trip\n  - [ ] Send the deck\n- [ ] Send the deck\n  - [ ] Call Bo\n"
+    p2 = p1.replace("- [ ] Plan", "- [x] Plan", 1) + "  - [ ] Plan the trip\n"
+    p3 = p2.replace("- [ ] Send the deck\n  - [ ] Call", "- [ ] Send the deck 🔼\n  - [ ] Call")
+    runs, bases = _synced_through([p1, p2, p2, p3, p3])
+    assert _no_loop(bases)
+    assert [[op.changed for op in ops] for ops in runs[2:]] == [[], [("priority",)], []]
