@@ -51,3 +51,28 @@ def test_build_task_is_task(values):
     assert dataclasses.replace(built, repeat=5) == dataclasses.replace(made, repeat=5)
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.key = "other"  # type: ignore[misc]
+
+
+def test_task_has_nothing_build_task_would_skip():
+    """`build_task` sets the slots without `__init__`: a `__post_init__` or a field made by a
+    factory would be skipped silently, so Task must have neither."""
+    assert not hasattr(Task, "__post_init__")
+    assert all(f.default_factory is dataclasses.MISSING for f in dataclasses.fields(Task))
+
+
+def test_the_parsers_row_places_are_tasks_fields():
+    from bridge import parse
+
+    names = [f.name for f in dataclasses.fields(Task)]
+    places = {"key": parse._KEY, "note": parse._NOTE, "owner": parse._OWNER, "id": parse._ID}
+    places |= {"norm": parse._NORM, "repeat": parse._REPEAT, "parent": parse._PARENT}
+    assert {name: names[at] for name, at in places.items()} == {name: name for name in places}
+
+
+def test_an_impossible_date_is_never_remembered_as_possible():
+    from bridge import parse
+
+    assert not parse._is_date("2025-02-30")
+    assert "2025-02-30" not in parse._DATES
+    assert parse._is_date("2025-02-28")
+    assert len(parse._DATES) <= parse._DATES_KEPT
