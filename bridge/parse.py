@@ -130,17 +130,33 @@ def _run_field(task_format: TaskFormat, signifier: str = SIGNIFIER_RE.pattern) -
     return field, re.sub(r"\(\?P<\w+>", "(?:", field)
 
 
+def _run_pattern(bare: str) -> re.Pattern[str]:
+    """Blanks and fields up to the end of the line, found in time linear in the line's length.
+
+    A run starts at the first blank of a stretch of blanks (no blank before it): a match from a
+    later blank of the stretch is also one from its first, so the leftmost run is the same, and
+    the blanks are not tried again from each of their places (a line of 20,000 blanks before its
+    last word cost seconds). No field starts with a blank, so blanks taken are never given back.
+    The pattern starts with a blank, so `re` skips to the blanks of a line rather than trying a
+    match at every character. Search it from the start of the blanks after the checkbox
+    (`_run_from`)."""
+    return re.compile(rf"[ \t](?<![ \t]{{2}})[ \t]*+(?:{bare})(?:[ \t]++(?:{bare}))*[ \t]*+$")
+
+
+def _run_from(line: str, begin: int) -> int:
+    """Where `_run_pattern` is searched from for a description starting at `begin`: the first
+    of the blanks between the checkbox and it (they may start a run when the description is none)."""
+    return _rstrip_to(line, begin)
+
+
 def _field_patterns(task_format: TaskFormat) -> tuple[re.Pattern[str], re.Pattern[str]]:
     field, bare = _run_field(task_format)
-    return re.compile(rf"(?:[ \t]+(?:{bare}))+[ \t]*$"), re.compile(rf"[ \t]*(?:{field})")
+    return _run_pattern(bare), re.compile(rf"[ \t]*(?:{field})")
 
 
 def _fast_run_pattern(task_format: TaskFormat) -> re.Pattern[str]:
-    """The run of `_field_patterns`, written to start with a blank: the same language and so the
-    same leftmost match, but `re` then skips to the blanks of a line rather than trying a match
-    at every character, which halves the cost of finding the run. Its signifiers are a trie."""
-    bare = _run_field(task_format, SIGNIFIER_TRIE)[1]
-    return re.compile(rf"[ \t][ \t]*(?:{bare})(?:[ \t]+(?:{bare}))*[ \t]*$")
+    """The run of `_field_patterns` with the signifiers as a trie (the same matches)."""
+    return _run_pattern(_run_field(task_format, SIGNIFIER_TRIE)[1])
 
 
 class _ByFormat(dict[TaskFormat, _T]):
@@ -223,7 +239,7 @@ def _peel_runs(
     while end > begin:
         part = line[begin:end]
         if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
-            run = run_re.search(line, begin - 1, end)  # begin - 1: the blank after the checkbox
+            run = run_re.search(line, _run_from(line, begin), end)
             if run is not None:
                 found = read_run(line, run.start(), end, how)
                 if found is None:
@@ -451,7 +467,7 @@ def _note_fields(
     while end > begin:
         part = line[begin:end]
         if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
-            run = run_re.search(line, begin - 1, end)
+            run = run_re.search(line, _run_from(line, begin), end)
             if run is not None:
                 start = run.start()
                 found = fields_of(line, start, end)

@@ -121,3 +121,47 @@ def test_the_signifier_trie_matches_as_the_alternation(text):
     for start in range(len(text) + 1):
         a, b = trie.match(text, start), SIGNIFIER_RE.match(text, start)
         assert (a and a.group()) == (b and b.group())
+
+
+def _plain_run_pattern(task_format: parse.TaskFormat) -> re.Pattern[str]:
+    """The run of fields as it was first written, searched from the blank after the checkbox:
+    the reference for the run found in linear time."""
+    return re.compile(rf"(?:[ \t]+(?:{parse._run_field(task_format)[1]}))+[ \t]*$")
+
+
+def test_the_run_found_in_linear_time_reads_the_fields_the_plain_pattern_reads():
+    rng = random.Random(11)  # noqa: S311 - reproducible test data
+    checked = 0
+    for i in range(20_000):
+        line = random_line(rng)
+        if rng.random() < 0.5:  # stretches of blanks of every length, where the run may start
+            at = rng.randrange(len(line) + 1)
+            line = line[:at] + rng.choice((" ", "\t", " \t")) * rng.randint(1, 40) + line[at:]
+        task_format = FORMATS[i % 3]
+        box = parse._checkbox(line)
+        if box is None or "\n" in line:
+            continue
+        begin = box.end()
+        plain, linear = _plain_run_pattern(task_format), parse._FIELD_RUNS[task_format][0]
+        for end in {len(line), parse._rstrip_to(line, len(line)), rng.randint(begin, len(line))}:
+            if end <= begin:
+                continue
+            a = plain.search(line, begin - 1, end)
+            b = linear.search(line, parse._run_from(line, begin), end)
+            assert (a is None) == (b is None), (line, end)
+            if a is not None and b is not None:
+                read = parse._run_exact(line, a.start(), end, task_format)
+                assert parse._run_exact(line, b.start(), end, task_format) == read, (line, end)
+                checked += bool(read)
+    assert checked > 2_000  # not a vacuous comparison
+
+
+def test_a_line_of_many_blanks_reads_as_a_short_one():
+    for blanks in (" " * 20_000, "\t" * 5_000 + " " * 5_000):
+        line = f"- [ ] Call Bob{blanks}today #q4 📅 2025-10-26"
+        short = "- [ ] Call Bob today #q4 📅 2025-10-26"
+        (task,), _ = parse_note(line, "a.md")
+        (exact,), _ = parse_note_exact(line, "a.md")
+        (reference,), _ = parse_note(short, "a.md")
+        assert task == exact
+        assert (task.tags, task.due) == (reference.tags, reference.due) == (("q4",), "2025-10-26")
