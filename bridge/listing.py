@@ -131,10 +131,8 @@ def list_tasks(
         listing.add(note.path, (keys, carried, links, filters), text, diagnostics)
 
     parsing = InOrder(
-        _parse_in_worker,
+        partial(_entry, result.dialect, cache.policy),
         add,
-        _start_worker,
-        (result.dialect, cache.policy),
         cache.missing,
         after=PARALLEL_AFTER,
         workers=WORKERS,
@@ -168,20 +166,6 @@ def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> N
     return note_entry(*parse_note(text, rel, dialect, line_cache=False), policy)
 
 
-# How a worker process parses: the vault's dialect and the grouping, set once when it starts.
-_worker: tuple[Dialect, GroupPolicy] = (Dialect(), GroupPolicy())
-
-
-def _start_worker(dialect: Dialect, policy: GroupPolicy) -> None:
-    global _worker
-    _worker = (dialect, policy)
-
-
-def _parse_in_worker(notes: list[tuple[bytes, str]]) -> list[NoteEntry]:
-    entries = []
-    for data, rel in notes:
-        try:  # the bytes `read_notes` decoded: valid UTF-8
-            entries.append(parse_entry(data.decode("utf-8"), rel, *_worker))
-        except Exception as exc:
-            raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
-    return entries
+def _entry(dialect: Dialect, policy: GroupPolicy, text: str, rel: str) -> NoteEntry:
+    """`parse_entry` as a worker process runs it (`bridge.workers.InOrder`)."""
+    return parse_entry(text, rel, dialect, policy)

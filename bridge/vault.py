@@ -355,10 +355,8 @@ def _parsing(result: Scan, cache: RecordingCache) -> InOrder[_Parsed]:
         _add(result, note.path, tasks, diagnostics)
 
     return workers.InOrder(
-        _parse_in_worker,
+        partial(_parse_in_worker, result.dialect, cache.record),
         add,
-        _start_worker,
-        (result.dialect, cache.record),
         cache.missing,
         after=workers.PARALLEL_AFTER,
         workers=workers.WORKERS,
@@ -392,31 +390,15 @@ def _parse_all(
 # A note's tasks and diagnostics, and its parse cache record when a worker made it.
 _Parsed = tuple[list[Task], list[Diagnostic], tuple[str, str] | None]
 _Record = Callable[[str, list[Task], list[Diagnostic]], tuple[str, str]]
-# How a worker process parses and records a note: the vault's dialect, the cache's `record`.
-_worker: tuple[Dialect, _Record | None] = (Dialect(), None)
 
 
-def _start_worker(dialect: Dialect, record: _Record) -> None:
-    global _worker
-    _worker = (dialect, record)
-
-
-def _parse_in_worker(notes: list[tuple[bytes, str]]) -> list[_Parsed]:
-    """A batch of notes parsed in a worker (each line afresh, as a listing's workers read them),
-    with their parse cache records: making those is a good part of a cold note's cost."""
+def _parse_in_worker(dialect: Dialect, record: _Record, text: str, rel: str) -> _Parsed:
+    """A note parsed in a worker (each line afresh, as a listing's workers read it), with its
+    parse cache record: making that is a good part of a cold note's cost."""
     from bridge.parse import parse_note
-    from bridge.workers import NoteError
 
-    dialect, record = _worker
-    parsed: list[_Parsed] = []
-    for data, rel in notes:
-        try:
-            text = data.decode("utf-8")  # as `read_notes` decoded it: valid UTF-8
-            tasks, diagnostics = parse_note(text, rel, dialect, line_cache=False)
-            parsed.append((tasks, diagnostics, None if record is None else record(text, tasks, diagnostics)))
-        except Exception as exc:
-            raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
-    return parsed
+    tasks, diagnostics = parse_note(text, rel, dialect, line_cache=False)
+    return tasks, diagnostics, record(text, tasks, diagnostics)
 
 
 def start_scan(path: Path, root: Path | None = None) -> Scan:

@@ -42,18 +42,15 @@ class InOrder(Generic[R]):
     The workers start when `listed` finds `after` notes the cache holds nothing for (`missing`),
     or once that many were parsed in the caller's process (`take` answering False): a small
     vault, or a few changed notes, never pays for starting them. At most about `in_flight` notes
-    wait at a time, so only a few notes' text is held. `work(notes)` runs in a worker (started by
-    `initializer(*initargs)`) and answers one result per (data, path) given, `data` being the UTF-8
-    bytes of the note's text (sent as read: a text would be encoded again to be sent); `add(note,
-    text, result)` takes each back here.
+    wait at a time, so only a few notes' text is held. `parse(text, path)` runs in a worker for
+    each note (sent as the UTF-8 bytes it was read as: a text would be encoded again to be sent),
+    given to the workers when they start; `add(note, text, result)` takes each result back here.
     """
 
     def __init__(
         self,
-        work: Callable[[list[tuple[bytes, str]]], list[R]],
+        parse: Callable[[str, str], R],
         add: Callable[[Note, str, R], None],
-        initializer: Callable[..., None],
-        initargs: tuple[Any, ...],
         missing: Callable[[list[str]], int],
         *,
         after: int,
@@ -61,8 +58,7 @@ class InOrder(Generic[R]):
         batch: int,
         in_flight: int,
     ) -> None:
-        self.work, self.add = work, add
-        self.initializer, self.initargs, self.missing = initializer, initargs, missing
+        self.parse, self.add, self.missing = parse, add, missing
         self.after, self.workers, self.size, self.in_flight = after, workers, batch, in_flight
         # Behind a note still being parsed, in vault order: notes of a batch sent to the workers
         # (with their place in the batch), and what the caller had to do in their turn.
@@ -121,12 +117,12 @@ class InOrder(Generic[R]):
         if self.pool is None and self.workers > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            initargs = (os.getpid(), self.initializer, *self.initargs)
+            initargs = (os.getpid(), self.parse)
             self.pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=initargs)
 
     def _send(self) -> None:
         if self.pool is not None and self.batch.notes:
-            self.batch.future = self.pool.submit(self.work, self.batch.notes)
+            self.batch.future = self.pool.submit(_parse_batch, self.batch.notes)
             self.batch = _Batch()
 
     def _settle(self, most: int) -> None:
@@ -151,8 +147,13 @@ class InOrder(Generic[R]):
             waiting.popleft()
 
 
-def _start_worker(parent: int, initializer: Callable[..., None], *initargs: Any) -> None:
-    """A worker's start: `initializer`, and a watch that ends the worker once its parent is gone.
+# What a worker process does with each note it is sent, set when it starts.
+_parse: Callable[[str, str], Any] | None = None
+
+
+def _start_worker(parent: int, parse: Callable[[str, str], Any]) -> None:
+    """A worker's start: what it does with a note, and a watch that ends the worker once its
+    parent is gone.
 
     A worker waits for work on a pipe that its sibling holds open too, so a parent killed outright
     (SIGKILL, the OOM killer) would leave both waiting forever; each looks for a new parent twice
@@ -165,8 +166,23 @@ def _start_worker(parent: int, initializer: Callable[..., None], *initargs: Any)
             time.sleep(0.5)
         os._exit(1)
 
+    global _parse
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    initializer(*initargs)
+    _parse = parse
+
+
+def _parse_batch(notes: list[tuple[bytes, str]]) -> list[Any]:
+    """A batch of notes parsed in a worker, each decoded as `read_notes` decoded it (valid UTF-8);
+    a note that cannot be parsed is named (a bug)."""
+    if _parse is None:  # pragma: no cover - set by `_start_worker` before any batch
+        raise RuntimeError("a worker given notes before it started")
+    results = []
+    for data, rel in notes:
+        try:
+            results.append(_parse(data.decode("utf-8"), rel))
+        except Exception as exc:
+            raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
+    return results
 
 
 class _Batch(Generic[R]):
