@@ -39,9 +39,11 @@ _TASK_RE = re.compile(
     r"(?P<lead>[ \t>]*)(?P<marker>[-*+]|\d{1,9}[.)])[ \t]+\[(?P<status>[^\]\r\n])\](?=[ \t]|$)[ \t]*"
 )
 _BLOCK_RE = re.compile(r"\^[A-Za-z0-9-]+")
+# The value as written, blanks around it included (it is stripped when read): a value that ends
+# in blanks is not told apart from them here, which made a long run of blanks cost its square.
 _DATAVIEW_RE = re.compile(
-    r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::[ \t]*(?P<v1>[^\]]*?)[ \t]*\]"
-    r"|\([ \t]*(?P<k2>[A-Za-z]+)::[ \t]*(?P<v2>[^)]*?)[ \t]*\))"
+    r"(?:\[[ \t]*(?P<k1>[A-Za-z]+)::(?P<v1>[^\]]*)\]"
+    r"|\([ \t]*(?P<k2>[A-Za-z]+)::(?P<v2>[^)]*)\))"
 )
 _OWNER_RE = re.compile(r"@(?P<name>[^\s@#\[\]()]+(?:[ \t]+[^\s@#\[\]()]+){0,3})[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t>]*(?P<fence>`{3,}|~{3,})(?P<rest>.*)")
@@ -290,7 +292,10 @@ def _fast_field_pattern(task_format: TaskFormat) -> re.Pattern[str]:
     if TaskFormat.EMOJI in task_format:
         emoji = rf"(?=[^\x00-\x7f])({SIGNIFIER_TRIE})(?:[ \t]*({_DATE_VALUE}))?"
     field = rf"\#{TAG_CHARS}|\^[A-Za-z0-9-]+|{date}|{priority}|{emoji}"
-    return re.compile(rf"([ \t]+)({field})(?=[ \t]|$)")
+    # From the first blank of a stretch only (see `_run_pattern`): no field of these ends in a
+    # blank, so each match starts at one, and a run the loose reading took but these do not
+    # (`[due:: ` and a long run of blanks) is not tried again from each of its blanks.
+    return re.compile(rf"([ \t](?<![ \t]{{2}})[ \t]*+)({field})(?=[ \t]|$)")
 
 
 _FieldsOf = Callable[[str, int, int], list[tuple[str, ...]]]

@@ -165,3 +165,19 @@ def test_a_line_of_many_blanks_reads_as_a_short_one():
         (reference,), _ = parse_note(short, "a.md")
         assert task == exact
         assert (task.tags, task.due) == (reference.tags, reference.due) == (("q4",), "2025-10-26")
+
+
+def test_a_field_of_many_blanks_reads_as_a_short_one():
+    for field in ("[due:: {}]", "(due:: {})", "[due::{}2025-10-26]", "[priority:: high{}]"):
+        line = "- [ ] Call Bob " + field.format(" " * 20_000) + " #q4"
+        short = "- [ ] Call Bob " + field.format(" ") + " #q4"
+        assert parse_note(line, "a.md") == parse_note_exact(line, "a.md")
+        (task,), problems = parse_note(line, "a.md")
+        (reference,), reference_problems = parse_note(short, "a.md")
+        assert (task.due, task.priority, task.tags, task.unknown) == (
+            reference.due,
+            reference.priority,
+            reference.tags,
+            reference.unknown,
+        )
+        assert [d.problem for d in problems] == [d.problem for d in reference_problems]
