@@ -238,10 +238,11 @@ def _peel_runs(
     fields: list[Field] = []
     end = _rstrip_to(line, len(line))
     owner_taken = "@" not in line
+    origin = _run_from(line, begin)
     while end > begin:
         part = line[begin:end]
         if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
-            run = run_re.search(line, _run_from(line, begin), end)
+            run = run_re.search(line, origin, end)
             if run is not None:
                 found = read_run(line, run.start(), end, how)
                 if found is None:
@@ -469,10 +470,11 @@ def _note_fields(
     head: list[tuple[str, ...]] = []
     tail: list[tuple[str, ...]] = []
     owner = None
+    origin = _run_from(line, begin)
     while end > begin:
         part = line[begin:end]
         if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
-            run = run_re.search(line, _run_from(line, begin), end)
+            run = run_re.search(line, origin, end)
             if run is not None:
                 start = run.start()
                 found = fields_of(line, start, end)

@@ -425,7 +425,8 @@ def _loops(result: Plan, bases: Mapping[str, Base], kept: Collection[str]) -> fr
             walked[at] = None
             at = parent.get(at)
         if at is not None and at in walked:  # back to a ref of this walk: a loop
-            loop = list(walked)[list(walked).index(at) :]
+            order = list(walked)
+            loop = order[order.index(at) :]
             ours = [ref for ref in loop if ref in planned]
             if ours:
                 top.add(min(ours, key=lambda ref: (ref not in at_top, ref)))
