@@ -80,8 +80,9 @@ class Account(Knobs):
     def today(self) -> date:
         """The account's current day in the user's time zone, which "today"/"tomorrow" due
         strings count from (late evening in UTC-8 is already tomorrow in UTC)."""
+        name = str(self.user.get("timezone") or "UTC")
         try:
-            zone: tzinfo = ZoneInfo(str(self.user.get("timezone") or "UTC"))
+            zone: tzinfo = UTC if name == "UTC" else ZoneInfo(name)  # the same day, sooner
         except (ValueError, ZoneInfoNotFoundError):
             zone = UTC
         return self.clock().astimezone(zone).date()
@@ -101,15 +102,19 @@ class Account(Knobs):
     # -- events ----------------------------------------------------------------------------------
 
     def _emit(self, name: str, data: Json, *, old: Json | None = None, intent: str | None = None) -> None:
-        initiator = {key: self.user[key] for key in ("id", "email", "full_name", "image_id", "is_premium")}
+        user = self.user
+        initiator = {key: user[key] for key in ("id", "email", "full_name", "image_id", "is_premium")}
         url = f"https://app.todoist.com/app/task/{data['id']}" if name.startswith("item:") else None
+        event_data = clone(data)
+        if url:
+            event_data["url"] = url
         event: Json = {
             "event_name": name,
-            "user_id": self.user_id,
+            "user_id": str(user["id"]),
             "version": "1",
             "triggered_at": self._now(),
             "initiator": initiator,
-            "event_data": {**clone(data), **({"url": url} if url else {})},
+            "event_data": event_data,
         }
         if old is not None:
             event["event_data_extra"] = {"old_item": {**old, "url": url}, "update_intent": intent}

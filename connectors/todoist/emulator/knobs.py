@@ -69,8 +69,9 @@ class Knobs:
         webhook_url=...)` sets it to queue the delivery, so it must never block."""
         self.version = 0
         """The change counter: bumped by every change, read through sync tokens."""
-        self.commands: dict[str, tuple[str | dict[str, Any], dict[str, str]]] = {}
-        """Executed Sync command uuid -> (its sync_status, the temp_id_mapping it produced)."""
+        self.commands: dict[str, dict[str, str]] = {}
+        """Executed Sync command uuid -> the temp_id_mapping it produced. Only commands that ran
+        (sync_status "ok") are kept, one small dict each: the collector never looks into them."""
         self.max_projects: int | None = None
         """The plan's limit of active projects besides the Inbox; None: no limit (`free_plan()`)."""
         self.max_active_tasks: int | None = None

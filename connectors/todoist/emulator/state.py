@@ -119,13 +119,17 @@ class Emulator(Account):
     def add_task(self, changes: Json) -> str:
         """`create_task` giving the new task's id only (a Sync `item_add` needs no copy of it)."""
         with self.lock:
-            where = self._placement(*(changes.get(key) for key in _PLACEMENT))
+            where = self._placement(
+                changes.get("project_id"), changes.get("section_id"), changes.get("parent_id")
+            )
             self._room_for_a_task(where["project_id"])
             task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
             task.update(where)
             top = self._next_top(where["project_id"], where["section_id"], where["parent_id"])
             task["child_order"] = 1 if top is None else top + 1
-            task.update({key: value for key, value in changes.items() if key in _EDITABLE})
+            for key, value in changes.items():  # every editable key is a record's already: same order
+                if key in _EDITABLE:
+                    task[key] = value
             task["order_key"] = "a" + base62(next(self._serial)).rjust(5, "0")
             self._check_assignee(task)
             self.tasks[task["id"]] = task

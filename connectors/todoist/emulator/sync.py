@@ -230,12 +230,12 @@ def run_commands(em: Emulator, commands: list[Json]) -> tuple[dict[str, Any], di
         status: str | dict[str, Any]
         with em.lock:
             if uuid in em.commands:
-                status, created = ALREADY_PROCESSED, em.commands[uuid][1]
+                status, created = ALREADY_PROCESSED, em.commands[uuid]
             else:  # only what ran is remembered: a refused command may be sent again and succeed
                 try:
                     created = _apply(em, command, mapping)
                     status = "ok"
-                    em.commands[uuid] = (status, created)
+                    em.commands[uuid] = created
                 except ApiError as error:
                     status, created = _status(error), {}
         statuses[uuid] = clone(status)

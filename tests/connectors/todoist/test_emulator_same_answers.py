@@ -1,0 +1,439 @@
+"""The emulator's cheaper create path answers exactly as the former one did.
+
+The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`) and methods
+(`Account.today`, `Account._emit`, `Emulator.add_task`) are kept here as the reference. Generated
+/sync exchanges (creates with and without parents, labels and due dates, updates, moves,
+completions, reopenings, deletions, projects and labels, bad arguments, unknown and temporary ids,
+replays, reads from tokens) run once with the reference swapped in and once as shipped, with the
+same random draws and a clock that moves at each reading. The answers (as JSON text, so key order
+counts), the webhook events and the account must be the same, and so must the clock's readings.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import string
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any, TypeVar
+from unittest import mock
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors.todoist.emulator import Emulator, account, app, fields, records, state, sync
+from connectors.todoist.emulator.errors import ApiError, invalid
+from connectors.todoist.emulator.records import base62, due_from_date, due_from_string, next_due, task_record
+
+Json = dict[str, Any]
+_T = TypeVar("_T")
+
+# -- the former code, kept as the reference --------------------------------------------------------
+
+
+def old_clone(value: _T) -> _T:
+    if isinstance(value, dict):
+        return {key: old_clone(item) for key, item in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [old_clone(item) for item in value]  # type: ignore[return-value]
+    return value
+
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def old_new_id(serial: int) -> str:
+    drawn = secrets.token_bytes(11)
+    noise = "".join(_ALNUM[b % len(_ALNUM)] for b in drawn[1:])
+    return "6" + string.ascii_letters[drawn[0] % 52] + base62(serial).rjust(4, "0") + noise
+
+
+def old_timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def old_due_from_object(
+    value: object, today: date, *, argument: str = "due", tz: str = "UTC"
+) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid(argument, expected="an object with date or string, or null")
+    lang = value.get("lang") or "en"
+    if not isinstance(lang, str):
+        raise invalid(argument, explanation="lang must be a string")
+    zone = value.get("timezone")
+    if zone is not None and not isinstance(zone, str):
+        raise invalid(argument, explanation="timezone must be a string")
+    if isinstance(value.get("date"), str):
+        due = due_from_date(value["date"], argument, lang=lang, tz=tz, zone=zone or None)
+        if isinstance(value.get("string"), str) and value["string"]:
+            due["string"] = value["string"]
+        phrase = " ".join(due["string"].lower().split())
+        due["is_recurring"] = bool(value.get("is_recurring", records._EVERY.match(phrase) is not None))
+        if records._EVERY.match(phrase) and next_due(due, date.fromisoformat(due["date"][:10])) is None:
+            raise invalid(argument, explanation=f"the emulator cannot parse the date {due['string']!r}")
+        return due
+    if isinstance(value.get("string"), str):
+        return due_from_string(value["string"], today, lang=lang, argument=argument, tz=tz, zone=zone or None)
+    raise invalid(argument, expected="an object with date or string, or null")
+
+
+def old_today(self: account.Account) -> date:
+    try:
+        zone: tzinfo = ZoneInfo(str(self.user.get("timezone") or "UTC"))
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = UTC
+    return self.clock().astimezone(zone).date()
+
+
+def old_emit(
+    self: account.Account, name: str, data: Json, *, old: Json | None = None, intent: str | None = None
+) -> None:
+    initiator = {key: self.user[key] for key in ("id", "email", "full_name", "image_id", "is_premium")}
+    url = f"https://app.todoist.com/app/task/{data['id']}" if name.startswith("item:") else None
+    event: Json = {
+        "event_name": name,
+        "user_id": self.user_id,
+        "version": "1",
+        "triggered_at": self._now(),
+        "initiator": initiator,
+        "event_data": {**old_clone(data), **({"url": url} if url else {})},
+    }
+    if old is not None:
+        event["event_data_extra"] = {"old_item": {**old, "url": url}, "update_intent": intent}
+    self.events.append(event)
+    if self.on_event is not None:
+        self.on_event(event)
+
+
+def old_add_task(self: Emulator, changes: Json) -> str:
+    with self.lock:
+        where = self._placement(*(changes.get(key) for key in state._PLACEMENT))
+        self._room_for_a_task(where["project_id"])
+        task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
+        task.update(where)
+        top = self._next_top(where["project_id"], where["section_id"], where["parent_id"])
+        task["child_order"] = 1 if top is None else top + 1
+        task.update({key: value for key, value in changes.items() if key in state._EDITABLE})
+        task["order_key"] = "a" + base62(next(self._serial)).rjust(5, "0")
+        self._check_assignee(task)
+        self.tasks[task["id"]] = task
+        self._bump("items", task["id"])
+        self._remember_order(task, top)
+        self._emit("item:added", task)
+        return str(task["id"])
+
+
+@contextmanager
+def reference() -> Iterator[None]:
+    """The emulator as it was: every replaced name bound again to its former code."""
+    swaps: list[tuple[object, str, object]] = [
+        *((module, "clone", old_clone) for module in (records, account, state, sync, app)),
+        *((module, "timestamp", old_timestamp) for module in (records, account, sync)),
+        *((module, "new_id", old_new_id) for module in (records, account)),
+        *((module, "due_from_object", old_due_from_object) for module in (records, sync, fields)),
+        (account.Account, "today", old_today),
+        (account.Account, "_emit", old_emit),
+        (Emulator, "add_task", old_add_task),
+    ]
+    with ExitStack() as stack:
+        for owner, name, value in swaps:
+            stack.enter_context(mock.patch.object(owner, name, value))
+        yield
+
+
+# -- a run: the same draws, a moving clock -----------------------------------------------------------
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """`secrets` draws (ids, sync tokens, error event ids) from one seeded generator."""
+    draw = random.Random(seed)  # noqa: S311 - the same draws in both runs, not secrets
+
+    def token_bytes(n: int = 32) -> bytes:
+        return draw.randbytes(n)
+
+    with (
+        mock.patch.object(secrets, "token_bytes", token_bytes),
+        mock.patch.object(secrets, "token_hex", lambda n: token_bytes(n).hex()),
+        mock.patch.object(secrets, "token_urlsafe", lambda n: token_bytes(n).hex()),
+    ):
+        yield
+
+
+class Clock:
+    """A clock that moves `step` at each reading, and counts them."""
+
+    def __init__(self, start: datetime, step: timedelta) -> None:
+        self.now, self.step, self.readings = start, step, 0
+
+    def __call__(self) -> datetime:
+        self.readings += 1
+        self.now += self.step
+        return self.now
+
+
+ZONES: tuple[tzinfo, ...] = (UTC, timezone(timedelta(hours=-7)), ZoneInfo("Europe/Paris"))
+USER_ZONES = ("UTC", "America/Los_Angeles", "Asia/Tokyo", "Not/AZone")
+LABELS = ("task", "home", "Home", "errand")
+DUES: tuple[object, ...] = (
+    {"date": "2026-01-11"},
+    {"date": "2026-01-11T10:00:00"},
+    {"date": "2026-01-11T10:00:00Z", "timezone": "Europe/Paris"},
+    {"date": "2026-01-11", "string": "every monday"},
+    {"date": "2026-01-11", "string": "every florp"},
+    {"date": "2026-01-11", "is_recurring": True},
+    {"string": "tomorrow at 5pm"},
+    {"string": "every 2 weeks starting 2026-03-01"},
+    {"string": "next friday", "lang": "de", "timezone": "Asia/Tokyo"},
+    {"date": "2026-02-30"},
+    {"string": 3},
+    "today",
+    None,
+)
+
+Step = tuple[str, int, int, int]  # (command, which object, which variant, another number)
+KINDS = (
+    "item_add", "item_add", "item_add", "child", "temp_child", "item_update", "item_move",
+    "item_close", "item_complete", "item_uncomplete", "item_delete", "project_add", "label_add",
+    "replay", "bad",
+)  # fmt: skip
+STEPS = st.tuples(st.sampled_from(KINDS), st.integers(0, 999), st.integers(0, 99), st.integers(0, 99))
+REQUESTS = st.lists(
+    st.tuples(
+        st.lists(STEPS, max_size=8),
+        st.sampled_from(("last", "last", "*", "none", "unknown")),
+        st.lists(
+            st.sampled_from(("items", "projects", "labels", "user", "collaborators", "all", "-user")),
+            max_size=3,
+        ),
+        st.booleans(),  # form-encoded or JSON
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _command(em: Emulator, step: Step, temps: list[str], done: list[str]) -> Json:
+    kind, which, variant, other = step
+    tasks = [key for key, task in em.tasks.items() if not task["is_deleted"]]
+    projects = [key for key, project in em.projects.items() if not project["is_deleted"]]
+    task = tasks[which % len(tasks)] if tasks else "6Xunknown0000000"
+    known = tasks + temps
+    uid = str(uuid.UUID(int=len(done) + 1))
+    if kind == "replay" and done:
+        return {"type": "item_close", "uuid": done[which % len(done)], "args": {"id": task}}
+    command: Json = {"type": kind, "uuid": uid, "args": {"id": task}}
+    if kind in ("item_add", "child", "temp_child", "bad", "replay"):
+        temp = str(uuid.UUID(int=10**6 + len(done)))
+        args: Json = {"content": f"Task {which}" if kind != "bad" else ""}
+        if variant % 2:
+            args["description"] = f"From note {other}"
+        if variant % 3:
+            args["labels"] = [LABELS[(other + n) % len(LABELS)] for n in range(variant % 4)]
+        if variant % 5:
+            args["priority"] = variant % 5 if kind != "bad" else 7
+        if variant % 7:
+            args["due"] = DUES[(other + which) % len(DUES)]
+        if kind == "child" and tasks:
+            args["parent_id"] = task
+        elif kind == "temp_child":
+            args["parent_id"] = (
+                known[which % len(known)] if known and other % 4 else str(uuid.UUID(int=2**100 + which))
+            )
+        elif other % 3 == 0:
+            args["project_id"] = projects[which % len(projects)]
+        temps.append(temp)
+        command = {"type": "item_add", "uuid": uid, "args": args}
+        if other % 5:
+            command["temp_id"] = temp
+    elif kind == "item_update":
+        fields: Json = {
+            "content": f"Edited {other}",
+            "labels": [LABELS[other % 4]],
+            "priority": 1 + other % 4,
+        }
+        fields["due"] = DUES[other % len(DUES)]
+        command["args"] = {
+            "id": known[which % len(known)] if known else task,
+            **dict(list(fields.items())[: 1 + variant % 4]),
+        }
+    elif kind == "item_move":
+        target = (
+            {"parent_id": known[other % len(known)]}
+            if known and variant % 2
+            else {"project_id": projects[other % len(projects)]}
+        )
+        command["args"] = {"id": task, **target}
+    elif kind == "item_complete" and variant % 2:
+        command["args"] = {"id": task, "date_completed": "2026-01-02T03:04:05Z"}
+    elif kind == "project_add":
+        command["args"] = {"name": f"Project {which}"}
+        command["temp_id"] = str(uuid.UUID(int=10**7 + len(done)))
+        temps.append(command["temp_id"])
+    elif kind == "label_add":
+        command["args"] = {"name": LABELS[which % len(LABELS)]}
+    done.append(uid)
+    return command
+
+
+def _body(token: str | None, types: list[str], commands: list[Json], form: bool) -> tuple[str, bytes]:
+    fields: Json = {"resource_types": types}
+    if commands:
+        fields["commands"] = commands
+    if token is not None:
+        fields["sync_token"] = token
+    if not form:
+        return "application/json", json.dumps(fields).encode()
+    data = {key: value if key == "sync_token" else json.dumps(value) for key, value in fields.items()}
+    return "application/x-www-form-urlencoded", urlencode(data).encode()
+
+
+def run(
+    plan: list[tuple[list[Step], str, list[str], bool]],
+    seed: int,
+    start: datetime,
+    step: timedelta,
+    zone: str,
+) -> tuple[list[str], str, int]:
+    """Every answer (JSON text, or the error), then the events and account, and clock readings."""
+    clock = Clock(start, step)
+    with seeded(seed):
+        em = Emulator(timezone=zone, clock=clock)
+        em.full_sync_limit = em.partial_sync_limit = None
+        em.add_collaborator(em.create_project("Shared")["id"], full_name="Bob", email="bob@example.com")
+        answers: list[str] = []
+        tokens: list[str] = []
+        done: list[str] = []
+        for steps, which, types, form in plan:
+            temps: list[str] = []
+            commands = [_command(em, each, temps, done) for each in steps]
+            token = {"last": tokens[-1] if tokens else "*", "*": "*", "none": None, "unknown": "nope"}[which]
+            content_type, body = _body(token, types, commands, form)
+            try:
+                answer = sync.handle_sync(em, content_type, body)
+            except ApiError as error:  # an error answer is compared as well
+                answers.append(f"{error.status} {json.dumps(error.body())}")
+                continue
+            tokens.append(answer["sync_token"])
+            answers.append(json.dumps(answer, ensure_ascii=False, separators=(",", ":")))
+        account_now = json.dumps([em.events, em.tasks, em.projects, em.labels, em.commands, em.version])
+    return answers, account_now, clock.readings
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    plan=REQUESTS,
+    seed=st.integers(0, 2**32),
+    start=st.sampled_from(
+        (datetime(2026, 1, 5, 23, 59, 59, 999_000, UTC), datetime(999, 6, 1, 12, tzinfo=UTC))
+    ),
+    zone=st.sampled_from(ZONES),
+    step=st.integers(1, 3_000_000_000),
+    user_zone=st.sampled_from(USER_ZONES),
+)
+def test_generated_sync_exchanges_answer_as_the_former_code(
+    plan: list[tuple[list[Step], str, list[str], bool]],
+    seed: int,
+    start: datetime,
+    zone: tzinfo,
+    step: int,
+    user_zone: str,
+) -> None:
+    moment, pace = start.replace(tzinfo=zone), timedelta(microseconds=step)  # the wall time in `zone`
+    with reference():
+        expected = run(plan, seed, moment, pace, user_zone)
+    assert run(plan, seed, moment, pace, user_zone) == expected
+
+
+def test_a_long_run_of_creates_answers_as_the_former_code() -> None:
+    """Ten batches of 100 creates into a project, each read back from the last token, as a first sync."""
+    batch: list[Step] = [("item_add", n, n % 100, 0) for n in range(100)]
+    plan = [(batch, "last", ["items", "projects", "collaborators"], True)] * 10
+    moment = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    with reference():
+        expected = run(plan, 7, moment, timedelta(microseconds=1), "UTC")
+    assert run(plan, 7, moment, timedelta(microseconds=1), "UTC") == expected
+
+
+# -- the helpers one by one ------------------------------------------------------------------------------
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+        | st.tuples(inner, inner)
+    ),
+    max_leaves=20,
+)
+
+
+class SubDict(dict[str, Any]):
+    pass
+
+
+class SubList(list[Any]):
+    pass
+
+
+def _shape(value: object) -> object:
+    """The value with each container's exact type, for comparing copies type by type."""
+    if isinstance(value, dict):
+        return (type(value), [(key, _shape(item)) for key, item in value.items()])
+    if isinstance(value, list | tuple):
+        return (type(value), [_shape(item) for item in value])
+    return (type(value), value)
+
+
+def _containers(value: object) -> Iterator[object]:
+    if isinstance(value, dict | list):
+        yield value
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _containers(item)
+
+
+def _subclassed(value: object, flip: Callable[[], bool]) -> object:
+    if isinstance(value, dict):
+        items = {key: _subclassed(item, flip) for key, item in value.items()}
+        return SubDict(items) if flip() else items
+    if isinstance(value, list):
+        items_ = [_subclassed(item, flip) for item in value]
+        return SubList(items_) if flip() else items_
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSONISH, flips=st.randoms(use_true_random=False))
+def test_clone_copies_as_the_former_clone(value: object, flips: random.Random) -> None:
+    value = _subclassed(value, lambda: flips.random() < 0.3)
+    copy = records.clone(value)
+    assert _shape(copy) == _shape(old_clone(value))
+    assert not {id(c) for c in _containers(copy)} & {id(c) for c in _containers(value)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(timezones=st.sampled_from((None, *ZONES))).filter(
+        lambda m: (
+            datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+            < m.replace(tzinfo=m.tzinfo or UTC)
+            < datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+        )
+    )
+)
+def test_timestamp_writes_as_strftime(moment: datetime) -> None:
+    assert records.timestamp(moment) == old_timestamp(moment)
+
+
+@given(drawn=st.binary(min_size=11, max_size=11), serial=st.integers(0, 10**9))
+def test_new_id_maps_the_draw_as_before(drawn: bytes, serial: int) -> None:
+    with mock.patch.object(secrets, "token_bytes", return_value=drawn):
+        assert records.new_id(serial) == old_new_id(serial)
