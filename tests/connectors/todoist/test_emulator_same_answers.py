@@ -1,12 +1,13 @@
 """The emulator's cheaper create path answers exactly as the former one did.
 
-The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`) and methods
-(`Account.today`, `Account._emit`, `Emulator.add_task`) are kept here as the reference. Generated
-/sync exchanges (creates with and without parents, labels and due dates, updates, moves,
-completions, reopenings, deletions, projects and labels, bad arguments, unknown and temporary ids,
-replays, reads from tokens) run once with the reference swapped in and once as shipped, with the
-same random draws and a clock that moves at each reading. The answers (as JSON text, so key order
-counts), the webhook events and the account must be the same, and so must the clock's readings.
+The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`, a parse of each /sync body
+on each call) and methods (`Account.today`, `Account._emit`, `Emulator.add_task`) are kept here as
+the reference. Generated /sync exchanges (creates with and without parents, labels and due dates,
+updates, moves, completions, reopenings, deletions, projects and labels, bad arguments, unknown
+and temporary ids, replays, reads from tokens) run once with the reference swapped in and once as
+shipped, with the same random draws and a clock that moves at each reading. The answers (as JSON
+text, so key order counts), the webhook events and the account must be the same, and so must the
+clock's readings.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ def reference() -> Iterator[None]:
         *((module, "timestamp", old_timestamp) for module in (records, account, sync)),
         *((module, "new_id", old_new_id) for module in (records, account)),
         *((module, "due_from_object", old_due_from_object) for module in (records, sync, fields)),
+        (sync, "parse_request", sync._parse),
         (account.Account, "today", old_today),
         (account.Account, "_emit", old_emit),
         (Emulator, "add_task", old_add_task),
@@ -318,6 +320,7 @@ def run(
             token = {"last": tokens[-1] if tokens else "*", "*": "*", "none": None, "unknown": "nope"}[which]
             content_type, body = _body(token, types, commands, form)
             try:
+                sync.parse_request(content_type, body)  # as the /sync route does, before counting it
                 answer = sync.handle_sync(em, content_type, body)
             except ApiError as error:  # an error answer is compared as well
                 answers.append(f"{error.status} {json.dumps(error.body())}")
@@ -437,3 +440,14 @@ def test_timestamp_writes_as_strftime(moment: datetime) -> None:
 def test_new_id_maps_the_draw_as_before(drawn: bytes, serial: int) -> None:
     with mock.patch.object(secrets, "token_bytes", return_value=drawn):
         assert records.new_id(serial) == old_new_id(serial)
+
+
+def test_a_parse_is_taken_once_by_the_same_body_only() -> None:
+    body = b'{"sync_token": "*", "resource_types": ["items"]}'
+    first = sync.parse_request("application/json", body)
+    assert sync.parse_request("application/json", body) is first  # the route's parse, then handle_sync's
+    again = sync.parse_request("application/json", body)
+    assert again == first
+    assert again is not first
+    other = bytes(bytearray(body))  # equal bytes, another request
+    assert sync.parse_request("application/json", other) is not again
