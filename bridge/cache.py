@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from dataclasses import fields
+from json.encoder import encode_basestring as _string  # the C encoder's, as json.dumps uses
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -78,14 +79,71 @@ def task_from_json(data: dict[str, Any]) -> Task:
     return Task(**fields)
 
 
+# A task's JSON as `json.dumps(task_to_json(task), ensure_ascii=False)` writes it, filled in
+# field by field: the encoder's dict of 26 items a task was half a cold note's cost in a worker.
+_RECORD_FIELDS = (
+    "key", "status", "status_type", "description", "source", "note", "owner", "priority", "due",
+    "scheduled", "start", "created", "done", "cancelled", "recurrence", "id", "depends_on",
+    "on_completion", "tags", "spelling", "depth", "norm", "unknown", "repeat", "parent",
+)  # fmt: skip
+if _RECORD_FIELDS != _TASK_FIELDS:  # pragma: no cover - a field added to Task needs its encoding here
+    raise RuntimeError("bridge.cache: Task's fields changed; update _task_text")
+_TASK_TEXT = "{" + ", ".join(f"{_string(name)}: %s" for name in _RECORD_FIELDS) + "}"
+_SOURCE_TEXT = '{"path": %s, "line": %d, "start": %d, "end": %d}'
+
+
+def _maybe(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _strings(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(map(_string, values)) + "]" if values else "[]"
+
+
+def _task_text(t: Task) -> str:
+    """`json.dumps(task_to_json(t), ensure_ascii=False)`: strings (enums are `str`) by the same C
+    encoder, integers as `int.__repr__`, tuples as arrays; `tests/bridge/test_cache.py` compares."""
+    s = t.source
+    return _TASK_TEXT % (
+        _string(t.key),
+        _string(t.status),
+        _string(t.status_type),
+        _string(t.description),
+        _SOURCE_TEXT % (_string(s.path), s.line, s.start, s.end),
+        _string(t.note),
+        _maybe(t.owner),
+        _maybe(t.priority),
+        _maybe(t.due),
+        _maybe(t.scheduled),
+        _maybe(t.start),
+        _maybe(t.created),
+        _maybe(t.done),
+        _maybe(t.cancelled),
+        _maybe(t.recurrence),
+        _maybe(t.id),
+        _strings(t.depends_on),
+        _maybe(t.on_completion),
+        _strings(t.tags),
+        _maybe(t.spelling),
+        t.depth,
+        _string(t.norm),
+        _strings(t.unknown),
+        t.repeat,
+        _maybe(t.parent),
+    )
+
+
+# `json.dumps(..., ensure_ascii=False)` builds this encoder again at each call
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def cache_record(text: str, tasks: list[Task], diagnostics: list[Diagnostic]) -> tuple[str, str]:
-    """What the parse cache keeps of a parsed note: its tasks' and diagnostics' JSON, and the
-    SHA-256 of its text."""
-    encoded = {
-        "tasks": [task_to_json(t) for t in tasks],
-        "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
-    }
-    return json.dumps(encoded, ensure_ascii=False), hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """What the parse cache keeps of a parsed note: its tasks' and diagnostics' JSON (the text
+    `json.dumps` gives of `{"tasks": [task_to_json…], "diagnostics": [diagnostic_to_json…]}`),
+    and the SHA-256 of its text."""
+    problems = _encode([diagnostic_to_json(d) for d in diagnostics])
+    data = '{"tasks": [' + ", ".join(map(_task_text, tasks)) + '], "diagnostics": ' + problems + "}"
+    return data, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def fingerprint(root: Path) -> str:

@@ -197,13 +197,15 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
     by_key: dict[str, int] = {}
     buckets: defaultdict[tuple[str, str | None, str | None], list[int]] = defaultdict(list)
     carried: dict[tuple[str | None, str], int] = {}
-    for i, task in enumerate(tasks):
-        first = by_key.setdefault(task.key, i)
-        union.join(first, i)
-        if policy.near_duplicates:
+    near, vault, join = policy.near_duplicates, policy.scope == "vault", union.join
+    for i, task in enumerate(tasks):  # a line joined with itself is no join: only earlier ones are
+        if (first := by_key.setdefault(task.key, i)) != i:
+            join(first, i)
+        if near:
             buckets[(task.source.path, task.owner, task.due)].append(i)
-        if policy.scope == "vault" and task.status_type.is_open and task.norm:
-            union.join(carried.setdefault((task.owner, task.norm), i), i)
+        carry = vault and task.status_type.is_open and task.norm
+        if carry and (first := carried.setdefault((task.owner, task.norm), i)) != i:
+            join(first, i)
     for members in buckets.values():
         if len(members) > 1:
             _join_near_duplicates(tasks, members, policy.threshold, union)
@@ -293,7 +295,9 @@ class Group:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(t.key for t in self.tasks))
+        """The lines' keys, each once, in order (a group of one line, most of them, its key)."""
+        tasks = self.tasks
+        return (tasks[0].key,) if len(tasks) == 1 else tuple(dict.fromkeys(t.key for t in tasks))
 
     @property
     def norm(self) -> str:

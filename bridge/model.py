@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Spelling",
     "StatusType",
     "Task",
+    "build_source",
     "build_task",
 ]
 
@@ -66,6 +68,10 @@ class Source:
     start: int
     end: int
 
+    def __reduce__(self) -> tuple[Callable[..., Source], tuple[Any, ...]]:
+        """Pickled as its values, rebuilt by `build_source` (see `Task.__reduce__`)."""
+        return build_source, (self.path, self.line, self.start, self.end)
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -79,6 +85,10 @@ class Diagnostic:
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[Callable[..., Diagnostic], tuple[Any, ...]]:
+        """Pickled as its values: a frozen dataclass's own state is set back field by field."""
+        return Diagnostic, (self.path, self.message, self.line, self.unread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +132,19 @@ class Task:
         """The key, told apart from earlier lines of the note with the same key."""
         return self.key if not self.repeat else f"{self.key}~{self.repeat}"
 
+    def __reduce__(self) -> tuple[Callable[..., Task], tuple[Any, ...]]:
+        """Pickled as its values in field order, rebuilt by `build_task`: a worker process sends
+        every task of a cold vault back, and a frozen dataclass's own pickling gets and sets its
+        state field by field in Python on both sides."""
+        return build_task, _task_values(self)
 
-def _setter(name: str) -> Callable[[Task, Any], None]:
-    setter: Callable[[Task, Any], None] = Task.__dict__[name].__set__  # the slot's own descriptor
+
+def _setter(name: str, cls: type[Any] = Task) -> Callable[[Any, Any], None]:
+    setter: Callable[[Any, Any], None] = cls.__dict__[name].__set__  # the slot's own descriptor
     return setter
+
+
+_task_values = attrgetter(*(f.name for f in fields(Task)))
 
 
 _new_task = object.__new__
@@ -213,3 +232,19 @@ def build_task(
     _repeat(task, repeat)
     _parent(task, parent)
     return task
+
+
+_source_path = _setter("path", Source)
+_source_line = _setter("line", Source)
+_source_start = _setter("start", Source)
+_source_end = _setter("end", Source)
+
+
+def build_source(path: str, line: int, start: int, end: int) -> Source:
+    """`Source(path, line, start, end)` through its slots, as `build_task` builds a Task."""
+    source: Source = _new_task(Source)
+    _source_path(source, path)
+    _source_line(source, line)
+    _source_start(source, start)
+    _source_end(source, end)
+    return source

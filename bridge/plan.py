@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -122,11 +122,7 @@ def note_fields(
     Title and link come from the group's first line in vault order, whatever order it came in,
     and so does the parent (`parents`: see `_parent_refs`; none for a ref in `top`: see `_loops`)."""
     if base is None and len(group.tasks) == 1:
-        # a new task of one line (most of a first sync): its readable values, as `_choose` gives
-        first = group.tasks[0]
-        unknown = first.unknown
-        values = zip(LINE_FIELDS, line_values(first), strict=True)
-        status, due, priority, owner = (None if name in unknown else value for name, value in values)
+        return _one_line_fields(group.tasks[0], group, vault_name, parents or {}, top)
     else:
         first = min(group.tasks, key=lambda t: (t.source.path, t.source.line))
         ident = ident or {}
@@ -145,6 +141,28 @@ def note_fields(
         vault=vault_name,
         recurrence=rule,
         parent=_parent(first, group, base, parents or {}, top),
+    )
+
+
+def _one_line_fields(
+    task: Task, group: Group, vault_name: str, parents: Parents, top: Collection[str]
+) -> Fields:
+    """`note_fields` of a new task of one line (most of a first sync), read from the line as the
+    general case reads it: its readable values (`line_values` then back to the enums, which gives
+    the line's own), its status whether readable or not, its tags once each, its rule if any."""
+    unknown = task.unknown
+    return Fields(
+        title=task.description,
+        status=task.status_type,
+        due=None if "due" in unknown else task.due,
+        priority=None if "priority" in unknown else task.priority,
+        owner=None if "owner" in unknown else task.owner,
+        labels=tuple(dict.fromkeys(task.tags)) if len(task.tags) > 1 else task.tags,
+        note_title=_note_title(task.source.path),
+        path=task.source.path,
+        vault=vault_name,
+        recurrence=task.recurrence or None,
+        parent=_parent(task, group, None, parents, top),
     )
 
 
@@ -180,9 +198,31 @@ class _Fresh:
         found = self._seen.get(id(tasks))
         if found is not None and found[0] is tasks:
             return found[1]
-        lines = resolve(tasks, None)
+        # one line against no base: its own member, under its own line key (what `resolve` gives)
+        lines = Lines(tuple(tasks), (), _Alone(tasks[0])) if len(tasks) == 1 else resolve(tasks, None)
         self._seen[id(tasks)] = (tasks, lines)
         return lines
+
+
+class _Alone(Mapping[Task, str]):
+    """The `Lines.ident` of a line alone against no base: its line key, as `identify` names it,
+    looked up without hashing the task (a Task's hash hashes all its fields, at each lookup)."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+
+    def __getitem__(self, task: Task) -> str:
+        if task is self.task or task == self.task:
+            return task.line_key
+        raise KeyError(task)
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter((self.task,))
+
+    def __len__(self) -> int:
+        return 1
 
 
 def _parent_refs(
@@ -284,6 +324,8 @@ def _by_task(groups: Sequence[Group], links: Mapping[str, str], bases: Mapping[s
     carried line was ticked, so it no longer groups with the open copies), and lines that link to
     different tasks stay apart (two tasks' lines came to read alike), since merging tracker tasks
     would mean closing one the user may still use. A new line goes with its group's first task."""
+    if not links:  # no line is linked (a first sync): each group as it is
+        return list({g.ref: g for g in groups}.values())
     merged: dict[str, Group] = {}
     for group in groups:
         parts: dict[str, list[Task]] = {}
@@ -342,7 +384,9 @@ def plan(
     merge = _Merger(options, result, times, around, parents, top)
     historic: set[str] = set()
     for group in by_task:
-        rid = next((links[k] for k in group.keys if k in links and links[k] in bases), None)
+        rid = (
+            next((links[k] for k in group.keys if k in links and links[k] in bases), None) if links else None
+        )
         if rid is None:
             unlinked.append(_led_by_members(group, fresh))
             continue
@@ -352,7 +396,7 @@ def plan(
             continue
         claimed.add(rid)
         _add(result, merge(group, bases[rid], changes.get(rid), lines))
-    seen_keys = {key for group in groups for key in group.keys}
+    seen_keys = {key for group in groups for key in group.keys} if bases else set()
     vanished = [  # linked lines that were in the notes last time and are gone now (history aside)
         b
         for b in bases.values()
@@ -362,14 +406,14 @@ def plan(
     ]
     orphans = Orphans.find(groups, bases, changes, pending)
     candidates = Candidates(vanished, orphans, claimed, around, options.vault_name)
+    matchless = _matchless(vanished, orphans)
     for group in unlinked:
-        first = group.tasks[0]
-        where = f"{first.source.path}:{first.source.line}"
-        for base, remote, why in candidates(group, changes):
+        for base, remote, why in () if matchless else candidates(group, changes):
             lines = resolve(group.tasks, base)
             if lines.members:
                 claimed.add(base.remote_id)
-                result.notices.extend([f"{where}: {why}"] if why else [])
+                first = group.tasks[0]
+                result.notices.extend([f"{first.source.path}:{first.source.line}: {why}"] if why else [])
                 if not why and remote is not None and remote.ref:
                     result.settle += [remote.ref, group.ref]  # a dead run's create, found: not pending now
                     if remote.ref != group.ref:
@@ -401,6 +445,12 @@ def plan(
     return result
 
 
+def _matchless(vanished: Sequence[Base], orphans: Orphans) -> bool:
+    """Whether no tracker task is there for an unlinked group to be (a first sync): no vanished
+    base and no dead run's task, so `Candidates` would offer none and each group is created."""
+    return not vanished and not orphans.by_ref and not orphans.by_norm
+
+
 def _loops(result: Plan, bases: Mapping[str, Base], kept: Collection[str]) -> frozenset[str]:
     """More tasks to keep at the top (besides `kept`) so that no task is nested under itself.
 
@@ -415,6 +465,8 @@ def _loops(result: Plan, bases: Mapping[str, Base], kept: Collection[str]) -> fr
     parent = {b.ref: b.fields.parent for b in bases.values()}
     at_top = {ref for ref, above in parent.items() if above is None}
     parent.update({step.after.ref: step.after.fields.parent for step in result.steps})
+    if all(above is None for above in parent.values()):
+        return frozenset()  # no task is under another (most vaults): nothing can loop
     planned = {step.after.ref for step in result.steps}.difference(kept)
     top: set[str] = set()
     seen: set[str] = set()
@@ -454,13 +506,16 @@ def _add(result: Plan, step: list[Step] | Step | None) -> None:
         result.steps.append(step)
 
 
-def _remembered(lines: Lines, around: Neighbours) -> dict[str, Any]:
+def _remembered(lines: Lines, around: Neighbours, names: Sequence[str] | None = None) -> dict[str, Any]:
     """What the base keeps of a group's lines besides the members' values: the history lines'
-    values (so they stay history), where every line stood, and which lines are history."""
+    values (so they stay history), where every line stood, and which lines are history.
+    `names`: each line's `lines.ident`, members then history, when the caller has them."""
     every = (*lines.members, *lines.history)
+    if names is None:
+        names = [lines.ident[t] for t in every]
     return {
-        "spots": {lines.ident[t]: spot(t, around) for t in every},
-        "past": frozenset(lines.ident[t] for t in lines.history),
+        "spots": {name: spot(t, around) for name, t in zip(names, every, strict=True)},
+        "past": frozenset(names[len(lines.members) :]),
     }
 
 
@@ -481,22 +536,25 @@ def _create(
     if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
         result.held += 1
         return None
-    values = {lines.ident[t]: line_values(t) for t in (*lines.members, *lines.history)}
+    every = (*lines.members, *lines.history)
+    names = [lines.ident[t] for t in every]  # each line's identity, looked up once
+    values = {name: line_values(t) for name, t in zip(names, every, strict=True)}
+    keys = group.keys
     after = Base(
         "",
         group.ref,
         fields,
         RemoteStatus.OPEN,
         None,
-        group.keys,
+        keys,
         group.norm,
         1,
         values,
-        **_remembered(lines, around),
+        **_remembered(lines, around, names),
         completions=0 if options.recurs else None,  # a new task has no completed occurrence
     )
     op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
-    return Step(group.ref, None, group.keys, after, None, ops=[op])
+    return Step(group.ref, None, keys, after, None, ops=[op])
 
 
 @dataclass(slots=True)

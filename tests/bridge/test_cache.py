@@ -1,21 +1,25 @@
 """The parse cache's task encoding against `dataclasses.asdict`, the encoding it replaced.
 
 The cache stores each task as JSON text; the field-by-field encoder must give the same dict, in
-the same key order, so the same text: entries written before and after read alike.
+the same key order, so the same text: entries written before and after read alike. A note's
+record (`cache_record`), written field by field, must be the text `json.dumps` gives of those
+dicts; and a task a worker process pickles must come back equal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import random
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.cache import diagnostic_to_json, task_from_json, task_to_json
+from bridge.cache import cache_record, diagnostic_to_json, task_from_json, task_to_json
 from bridge.model import Diagnostic, Task
 from bridge.parse import parse_note
 from bridge.signifiers import Dialect, TaskFormat
@@ -39,6 +43,32 @@ def _same(tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
         assert task_from_json(json.loads(json.dumps(data))) == task
     for diagnostic in diagnostics:
         assert json.dumps(diagnostic_to_json(diagnostic)) == json.dumps(asdict(diagnostic))
+    _same_record(tasks, diagnostics)
+    _same_pickled(tasks, diagnostics)
+
+
+def _same_record(tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+    """`cache_record` against what it was: `json.dumps` of the dicts `asdict` gives."""
+    text = "".join(t.description for t in tasks) + "\n"
+    encoded = {"tasks": [_reference(t) for t in tasks], "diagnostics": [asdict(d) for d in diagnostics]}
+    wanted = json.dumps(encoded, ensure_ascii=False), hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert cache_record(text, tasks, diagnostics) == wanted
+
+
+def _same_pickled(tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+    """A worker's results as the sync's process takes them back: equal, every field of the same type."""
+    for protocol in (pickle.DEFAULT_PROTOCOL, pickle.HIGHEST_PROTOCOL, 2):
+        data = pickle.dumps((tasks, diagnostics), protocol)
+        back_tasks, back_diagnostics = pickle.loads(data)  # noqa: S301 - what this process pickled
+        assert back_tasks == tasks
+        assert back_diagnostics == diagnostics
+        for back, task in zip(back_tasks, tasks, strict=True):
+            assert [type(v) for v in astuple_shallow(back)] == [type(v) for v in astuple_shallow(task)]
+            assert type(back.source) is type(task.source)
+
+
+def astuple_shallow(task: Task) -> list[object]:
+    return [getattr(task, f.name) for f in fields(task)]
 
 
 def _parsed(notes: list[tuple[str, str]]) -> int:
@@ -70,3 +100,10 @@ def test_generated_lines_encode_as_asdict_did() -> None:
 @given(st.from_type(Task), st.from_type(Diagnostic))
 def test_any_task_encodes_as_asdict_did(task: Task, diagnostic: Diagnostic) -> None:
     _same([task], [diagnostic])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.from_type(Task), max_size=4), st.lists(st.from_type(Diagnostic), max_size=3))
+def test_any_note_record_is_the_json_it_was(tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
+    _same_record(tasks, diagnostics)
+    _same_pickled(tasks, diagnostics)
