@@ -25,12 +25,15 @@ def replace_file(
     mode: int,
     owner: tuple[int, int] | None = None,
     still_valid: Callable[[], bool] | None = None,
+    durable: bool = True,
 ) -> bool:
     """Atomically put `data` at `target` with `mode` (and `owner`, when permitted). `still_valid`
     is asked just before the rename; when it says no, nothing is replaced and False is returned.
 
     `data` may be pieces, written one after the other as they come (a large file need not be
-    held whole in memory first)."""
+    held whole in memory first). `durable=False` skips both fsyncs, for a file that is only a
+    cache checked when read: a crash may then leave it empty or old, never another file's bytes
+    in a reader's view, and waiting for the disk cost a listing more than the rest of the write."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bridge-tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -39,7 +42,8 @@ def replace_file(
             else:
                 handle.writelines(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         if owner is not None and hasattr(os, "chown") and owner != (os.getuid(), os.getgid()):
             try:
@@ -54,6 +58,8 @@ def replace_file(
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    if not durable:
+        return True
     dir_fd = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

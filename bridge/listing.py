@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from bridge.groups import GroupPolicy, join_groups
+from bridge.groups import GroupPolicy
 from bridge.model import Diagnostic, StatusType
 from bridge.selection import Selection
 from bridge.signifiers import Dialect
@@ -23,7 +23,7 @@ from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_fi
 from bridge.vault import Note, Scan, read_notes, start_scan
 from bridge.workers import BATCH, IN_FLIGHT, PARALLEL_AFTER, WORKERS, InOrder, NoteError
 
-__all__ = ["Listing", "NoteError", "list_tasks"]
+__all__ = ["Joins", "Listing", "NoteError", "list_tasks"]
 
 _STATUS_TYPES = {s.value: s for s in StatusType}
 Hit = tuple[Lines, bytes, list[Diagnostic]]
@@ -40,19 +40,19 @@ class Listing:
         self.scan = scan
         self.scope = scope
         self.keys: list[str] = []
-        self.carried: list[str | None] = []
-        self.links: list[int] = []  # as indexes into the whole listing
+        self.joins = Joins(carry=scope == "vault")
         self.notes: list[tuple[int, int, bytes, bytes]] = []  # each note's lines, filters and JSON text
 
     def add(self, rel: str, lines: Lines, text: bytes, diagnostics: list[Diagnostic]) -> None:
-        """One note's lines, JSON text and diagnostics, as `scan` adds a note's tasks."""
+        """One note's lines, JSON text and diagnostics, as `scan` adds a note's tasks; its lines are
+        joined to the earlier notes' as they come (while workers parse the next notes), so that
+        only naming the groups is left once the last note is in."""
         keys, carried, links, filters = lines
         start = len(self.keys)
         if keys:
             self.notes.append((start, start + len(keys), filters, text))
             self.keys += keys
-            self.carried += carried
-            self.links += [start + link for link in links] if start else links
+            self.joins.add(start, keys, links, carried)
         self.scan.diagnostics.extend(diagnostics)
         if any(d.unread for d in diagnostics):  # tasks may be missing
             self.scan.unread.append(rel)
@@ -78,8 +78,7 @@ class Listing:
         """The JSON items shown, with their groups filled in: one UTF-8 string of items a note (kept
         as bytes from the cache to the output: decoding and encoding again cost a tenth of a warm
         listing)."""
-        carried = self.carried if self.scope == "vault" else [None] * len(self.keys)
-        groups = join_groups(self.keys, self.links, carried)
+        groups = self.joins.groups(self.keys)
         value = _Quoted().__getitem__  # a group's JSON, made once per group
         picked = self.picked(selection)
         for start, end, _filters, text in self.notes:
@@ -96,6 +95,64 @@ class Listing:
                 yield b", ".join(items[i - start] % (value(groups[i]),) for i in shown)
             if picked is not None and shown[-1] == picked[-1]:
                 return
+
+
+class Joins:
+    """`bridge.groups.join_groups`, note by note: the lines that share a key, or (`carry`: scope
+    "vault") a carried-forward text, with an earlier line, and each line with the line it joins
+    inside its note, joined as the notes are added.
+
+    The groups are `join_groups`'s: union-find's components do not depend on the order of the
+    joins, each component's root is its earliest line (a join keeps the smaller root), and a line
+    joined with none stands alone.
+    """
+
+    def __init__(self, *, carry: bool) -> None:
+        self.carry = carry
+        self.parent: list[int] = []
+        self.first_key: dict[str, int] = {}
+        self.first_carried: dict[str, int] = {}
+        self.joined: list[int] = []  # both lines of every join: the only lines in a group
+
+    def add(
+        self, start: int, keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]
+    ) -> None:
+        """A note's lines, from line `start` of the listing; `links` as indexes into the note."""
+        self.parent += range(start, start + len(keys))
+        join = self._join
+        first_key = self.first_key.setdefault
+        for i, key in enumerate(keys, start):
+            if (first := first_key(key, i)) != i:
+                join(first, i)
+        for i, link in enumerate(links, start):
+            if link != i - start:
+                join(start + link, i)
+        if self.carry:
+            first_carried = self.first_carried.setdefault
+            for i, line in enumerate(carried, start):
+                if line is not None and (first := first_carried(line, i)) != i:
+                    join(first, i)
+
+    def _find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def _join(self, a: int, b: int) -> None:
+        self.joined += (a, b)
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)  # the root is always the earliest line
+
+    def groups(self, keys: Sequence[str]) -> list[str | None]:
+        """Each line's group: its component's earliest key, None for a line that stands alone."""
+        groups: list[str | None] = [None] * len(keys)
+        find = self._find
+        for i in set(self.joined):
+            groups[i] = keys[find(i)]
+        return groups
 
 
 class _Quoted(dict[str | None, bytes]):

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.model import Diagnostic, Priority, StatusType, Task
-from bridge.tables import Column, fits, table, write_tsv
 from bridge.wording import counted
 
 if TYPE_CHECKING:  # rich is imported when a person is shown something: JSON output never needs it
     from rich.console import Console
 
-    from bridge.tables import Cell
+    from bridge.tables import Cell, Column
 
 __all__ = [
     "MIN_TASK_WIDTH",
@@ -157,17 +156,24 @@ def print_diagnostics(root: Path, diagnostics: Iterable[Diagnostic]) -> None:
         print(f"{where}: {d.message}", file=sys.stderr)
 
 
-_TASK_COLUMNS = (
-    Column("Line", justify="right"),
-    Column(""),
-    Column("Task", main=True, least=MIN_TASK_WIDTH),
-    Column("Owner", drop=5),
-    Column("Due", drop=6),
-    Column("Priority", drop=4),
-    Column("Tags", drop=1),
-    Column("Group", drop=2),
-)
-_CONNECTOR_COLUMN = Column("Connector", drop=3)
+def _task_columns(connector: bool) -> tuple[Column, ...]:
+    """The task table's columns (`bridge.tables` is imported for a table alone: a sync or JSON
+    output never draws one)."""
+    from bridge.tables import Column
+
+    columns = (
+        Column("Line", justify="right"),
+        Column(""),
+        Column("Task", main=True, least=MIN_TASK_WIDTH),
+        Column("Owner", drop=5),
+        Column("Due", drop=6),
+        Column("Priority", drop=4),
+        Column("Tags", drop=1),
+        Column("Group", drop=2),
+    )
+    return columns + ((Column("Connector", drop=3),) if connector else ())
+
+
 _TASK_TSV = ("path", "line", "status", "task", "owner", "due", "priority", "tags", "group")
 
 
@@ -186,6 +192,8 @@ def print_tasks_table(
     from rich.console import Console
     from rich.text import Text
 
+    from bridge.tables import table, write_tsv
+
     console = console or Console()
     where = connectors if connectors is not None else [None] * len(tasks)
     rows = list(zip(tasks, groups, where, strict=True))
@@ -193,7 +201,7 @@ def print_tasks_table(
         header = _TASK_TSV + (("connector",) if connectors is not None else ())
         write_tsv(console, header, [_task_fields(*row)[: len(header)] for row in rows])
         return
-    columns = _TASK_COLUMNS + ((_CONNECTOR_COLUMN,) if connectors is not None else ())
+    columns = _task_columns(connectors is not None)
     by_note: dict[str, list[list[Cell]]] = {}
     for task, group, connector in rows:
         cells: list[Cell] = [
@@ -331,6 +339,8 @@ def print_status(status: dict[str, Any], console: Console | None = None) -> None
     block per connector; tab-separated rows when piped (the other lines then go to stderr)."""
     from rich.console import Console
 
+    from bridge.tables import write_tsv
+
     console = console or Console()
     aside = console if console.is_terminal else Console(stderr=True)
     rows = [
@@ -359,6 +369,8 @@ def _shown(value: object) -> str:
 def _status_rows(console: Console, rows: list[list[str]]) -> None:
     """A table if every column fits whole; else `name: value` lines under each connector, since
     a cut timestamp (`2026-12-…`) is worse than a taller answer."""
+    from bridge.tables import Column, fits, table
+
     columns = [
         Column(name, justify="left" if i in (0, 5) else "right") for i, (name, _) in enumerate(_STATUS)
     ]
@@ -372,20 +384,12 @@ def _status_rows(console: Console, rows: list[list[str]]) -> None:
             console.print(f"  {name + ':':<{wide + 1}} {value}", highlight=False, markup=False)
 
 
-_INBOX = (
-    Column("Id", justify="right"),
-    Column("Connector", drop=2),
-    Column("Received"),
-    Column("State"),
-    Column("Attempts", drop=1, justify="right"),
-    Column("Reason", main=True, least=24),
-)
-
-
 def print_inbox(items: Sequence[dict[str, Any]], console: Console | None = None) -> None:
     """`bridge inbox`: the deliveries not applied yet, and for each why (a table for people;
     tab-separated rows when piped)."""
     from rich.console import Console
+
+    from bridge.tables import Column, table, write_tsv
 
     console = console or Console()
     rows = []
@@ -409,4 +413,12 @@ def print_inbox(items: Sequence[dict[str, Any]], console: Console | None = None)
     if not items:
         console.print("webhook inbox: nothing set aside or waiting", highlight=False)
         return
-    console.print(table(_INBOX, rows, console.width))
+    columns = (
+        Column("Id", justify="right"),
+        Column("Connector", drop=2),
+        Column("Received"),
+        Column("State"),
+        Column("Attempts", drop=1, justify="right"),
+        Column("Reason", main=True, least=24),
+    )
+    console.print(table(columns, rows, console.width))

@@ -10,7 +10,8 @@ import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from bridge.model import Priority, Spelling, StatusType
 from bridge.text import decode_cp1252_sloppy
@@ -84,15 +85,18 @@ PRIORITY_BY_NAME: Mapping[str, Signifier] = {
     s.priority.value: s for s in SIGNIFIERS if s.priority is not None
 }
 
-# Each value kind's grammar, as Obsidian Tasks reads it.
-VALUE_RE: Mapping[Kind, re.Pattern[str]] = {
-    Kind.DATE: re.compile(r"\d{4}-\d{2}-\d{2}"),
-    Kind.PRIORITY: re.compile(r""),
-    Kind.RECURRENCE: re.compile(r"[a-zA-Z0-9, !]+"),
-    Kind.ID: re.compile(r"[A-Za-z0-9_-]+"),
-    Kind.IDS: re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*,[ \t]*[A-Za-z0-9_-]+)*"),
-    Kind.ON_COMPLETION: re.compile(r"[a-zA-Z]+"),
-}
+
+def _value_res() -> dict[Kind, re.Pattern[str]]:
+    """Each value kind's grammar, as Obsidian Tasks reads it."""
+    return {
+        Kind.DATE: re.compile(r"\d{4}-\d{2}-\d{2}"),
+        Kind.PRIORITY: re.compile(r""),
+        Kind.RECURRENCE: re.compile(r"[a-zA-Z0-9, !]+"),
+        Kind.ID: re.compile(r"[A-Za-z0-9_-]+"),
+        Kind.IDS: re.compile(r"[A-Za-z0-9_-]+(?:[ \t]*,[ \t]*[A-Za-z0-9_-]+)*"),
+        Kind.ON_COMPLETION: re.compile(r"[a-zA-Z]+"),
+    }
+
 
 _VS16 = "\ufe0f"
 _ENCODERS: Mapping[Spelling, Callable[[str], str]] = {
@@ -108,6 +112,7 @@ def spell(emoji: str, spelling: Spelling) -> str:
     return _ENCODERS[spelling](emoji)
 
 
+@cache
 def _spelling_table() -> dict[str, tuple[Signifier, Spelling]]:
     table: dict[str, tuple[Signifier, Spelling]] = {}
     for sig in SIGNIFIERS:
@@ -118,8 +123,9 @@ def _spelling_table() -> dict[str, tuple[Signifier, Spelling]]:
     return table
 
 
-BY_TEXT: Mapping[str, tuple[Signifier, Spelling]] = _spelling_table()
-SIGNIFIER_RE = re.compile("|".join(re.escape(t) for t in sorted(BY_TEXT, key=len, reverse=True)))
+def _signifier_re() -> re.Pattern[str]:
+    """Any spelling of any signifier, the longest first."""
+    return re.compile("|".join(re.escape(t) for t in sorted(_spelling_table(), key=len, reverse=True)))
 
 
 def _trie(words: Iterable[str]) -> str:
@@ -146,8 +152,31 @@ def _trie(words: Iterable[str]) -> str:
     return pattern(tree)
 
 
-# SIGNIFIER_RE's pattern as a trie: the same matches, tried faster.
-SIGNIFIER_TRIE = _trie(BY_TEXT)
+# The tables the parser reads (`BY_TEXT` every spelling of a signifier, `SIGNIFIER_RE` any of
+# them, `SIGNIFIER_TRIE` that pattern as a trie: the same matches, tried faster; `VALUE_RE` each
+# value kind's grammar) are made when first asked for: a run that parses nothing (a settled sync,
+# a listing from the cache) does not pay for them.
+if TYPE_CHECKING:
+    BY_TEXT: Mapping[str, tuple[Signifier, Spelling]]
+    SIGNIFIER_RE: re.Pattern[str]
+    SIGNIFIER_TRIE: str
+    VALUE_RE: Mapping[Kind, re.Pattern[str]]
+
+_LAZY: dict[str, Callable[[], object]] = {
+    "BY_TEXT": _spelling_table,
+    "SIGNIFIER_RE": _signifier_re,
+    "SIGNIFIER_TRIE": lambda: _trie(_spelling_table()),
+    "VALUE_RE": _value_res,
+}
+
+
+def __getattr__(name: str) -> object:
+    """A table of `_LAZY`, made once, then kept as a plain attribute of the module."""
+    make = _LAZY.get(name)
+    if make is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = make()
+    return value
 
 
 DEFAULT_STATUSES: Mapping[str, StatusType] = {

@@ -13,7 +13,8 @@ routed listing. The file is one record per note, so a note's record is read, and
 The file is checked before use: a foreign header, another format or bridge version, other
 Obsidian Tasks settings or grouping threshold, a wrong vault or a checksum mismatch, and it is
 ignored and rebuilt, never trusted. It is replaced atomically (temporary file, then rename), so
-two listings at once leave one whole file or the other. A note modified within the last two
+two listings at once leave one whole file or the other; it is not fsynced (a crash may leave it
+empty or old, which the checks above then ignore or use as an old cache). A note modified within the last two
 seconds is not cached (a second edit in the same mtime tick with the same size would go unseen).
 """
 
@@ -340,7 +341,7 @@ class TasksCache:
             return False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            replace_file(self.path, self._pieces(sorted(kept)), mode=0o600)
+            replace_file(self.path, self._pieces(sorted(kept)), mode=0o600, durable=False)
         except OSError as exc:
             log.info("cannot write the parse cache %s (%s); notes are parsed again next time", self.path, exc)
             return False

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 import bridge.listing
 from bridge.cli import app
 from bridge.groups import GroupPolicy, carried_key, group_tasks, join_groups, note_links
+from bridge.listing import Joins
 from bridge.model import StatusType, Task
 from bridge.output import task_json, tasks_json_parts
 from bridge.parse import parse_note
@@ -36,16 +37,22 @@ from tests.vaults import action_item_note, messy_vault
 
 
 def _joined(notes: Sequence[Sequence[Task]], policy: GroupPolicy) -> list[str | None]:
-    """`group_tasks` of the notes' tasks, as a listing finds it from each note's `note_links`."""
+    """`group_tasks` of the notes' tasks, as a listing finds it from each note's `note_links`:
+    joined at once (`join_groups`) and note by note as they are added (`Joins`), which agree."""
     keys: list[str] = []
     links: list[int] = []
     carried: list[str | None] = []
+    joins = Joins(carry=policy.scope == "vault")
     for tasks in notes:
         offset = len(keys)
-        links += [offset + link for link in note_links(tasks, policy)]
+        note = note_links(tasks, policy)
+        links += [offset + link for link in note]
+        joins.add(offset, [t.key for t in tasks], note, [carried_key(t) for t in tasks])
         keys += [t.key for t in tasks]
         carried += [carried_key(t) if policy.scope == "vault" else None for t in tasks]
-    return join_groups(keys, links, carried)
+    joined = join_groups(keys, links, carried)
+    assert joins.groups(keys) == joined
+    return joined
 
 
 def _assert_same_groups(notes: Sequence[Sequence[Task]], thresholds: Sequence[float] = THRESHOLDS) -> None:
@@ -97,6 +104,42 @@ def test_generated_notes_join_alike(
         parsed.append(found)
     policy = GroupPolicy(threshold, scope, near_duplicates)  # type: ignore[arg-type]
     assert _joined(parsed, policy) == group_tasks([t for note in parsed for t in note], policy)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    notes=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from("abcdefg"),
+                st.integers(0, 30),
+                st.one_of(st.none(), st.sampled_from("uvwxyz")),
+            ),
+            max_size=12,
+        ),
+        max_size=8,
+    ),
+    carry=st.booleans(),
+)
+def test_lines_joined_note_by_note_are_grouped_as_joined_at_once(
+    notes: list[list[tuple[str, int, str | None]]], carry: bool
+):
+    """Few keys and carried texts, so that lines share them within and across notes; each line's
+    link any line of its note (itself: none)."""
+    keys: list[str] = []
+    links: list[int] = []
+    carried: list[str | None] = []
+    joins = Joins(carry=carry)
+    for lines in notes:
+        start = len(keys)
+        note_keys = [key for key, _link, _line in lines]
+        note_links_ = [link % len(lines) for _key, link, _line in lines]
+        note_carried = [line for _key, _link, line in lines]
+        joins.add(start, note_keys, note_links_, note_carried)
+        keys += note_keys
+        links += [start + link for link in note_links_]
+        carried += note_carried if carry else [None] * len(lines)
+    assert joins.groups(keys) == join_groups(keys, links, carried)
 
 
 def test_the_json_text_of_tasks_is_their_json_items_around_the_groups(tmp_path: Path):

@@ -304,3 +304,17 @@ def test_links_are_checked_as_one_look_at_each_did(links: tuple[object, ...], co
     """An entry's links fit its lines exactly when each is an int (not a bool) naming one."""
     each = all(type(link) is int and 0 <= link < count for link in links)  # type: ignore[operator]
     assert _links_fit(links, count) is each
+
+
+def test_the_cache_file_is_written_without_waiting_for_the_disk(messy, cache_home, reads, monkeypatch):
+    """Only a cache, checked when read: a listing does not wait for the disk to keep it."""
+    cold = _tasks(messy, "--no-cache")
+
+    def no_fsync(fd: int) -> None:
+        raise AssertionError("fsync called")
+
+    monkeypatch.setattr("os.fsync", no_fsync)
+    assert _tasks(messy) == cold
+    reads.clear()
+    assert _tasks(messy) == cold
+    assert reads == []  # the file written was whole and used
