@@ -39,31 +39,37 @@ COMPLETED_PATH = "/api/v1/tasks/completed/by_completion_date"
 # Form encoding as `urllib.parse.urlencode` does it (`quote_plus`: letters, digits and `_.-~` kept,
 # a space as `+`, every other UTF-8 byte as `%XX`). `urlencode` makes a Python call a byte, and a
 # `str.translate` over the text a dictionary look-up a character; a write's JSON holds a dozen
-# distinct bytes to escape, so each is replaced throughout in one `str.replace`: `%` first (every
-# escape holds one), the space last (its `+` is escaped too). The bytes to escape are found by
-# deleting the kept ones (`bytes.translate`).
+# distinct bytes to escape, so each is replaced throughout in one `bytes.replace` (about twice as
+# fast as `str.replace` on the same text): `%` first (every escape holds one), the space last (its
+# `+` is escaped too). The bytes to escape are found by deleting the kept ones (`bytes.translate`).
 _KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 _KEPT_BYTES = bytes(sorted(_KEPT))
 _FORM = {b: chr(b) if b in _KEPT else "+" if b == 0x20 else f"%{b:02X}" for b in range(256)}
+_ESCAPE = {b: (bytes((b,)), _FORM[b].encode("ascii")) for b in range(256) if b not in _KEPT}
 _PERCENT, _SPACE = ord("%"), ord(" ")
 
 
 def form_encoded(fields: Mapping[str, str]) -> bytes:
     """`application/x-www-form-urlencoded` bytes of the fields, exactly as `urlencode` writes them."""
-    return "&".join(f"{_quoted(key)}={_quoted(value)}" for key, value in fields.items()).encode("ascii")
+    return b"&".join(b"%s=%s" % (_escaped(key), _escaped(value)) for key, value in fields.items())
 
 
 def _quoted(text: str) -> str:
-    raw = text.encode("utf-8")
-    escaped = set(raw.translate(None, _KEPT_BYTES))
-    quoted = raw.decode("latin-1")  # a character a byte
+    """One field's text as `quote_plus(text, safe="")` writes it."""
+    return _escaped(text).decode("ascii")
+
+
+def _escaped(text: str) -> bytes:
+    quoted = text.encode("utf-8")
+    escaped = set(quoted.translate(None, _KEPT_BYTES))
     if _PERCENT in escaped:
         escaped.discard(_PERCENT)
-        quoted = quoted.replace("%", "%25")
+        quoted = quoted.replace(b"%", b"%25")
+    space = _SPACE in escaped
+    escaped.discard(_SPACE)
     for byte in escaped:
-        if byte != _SPACE:
-            quoted = quoted.replace(chr(byte), _FORM[byte])
-    return quoted.replace(" ", "+") if _SPACE in escaped else quoted
+        quoted = quoted.replace(*_ESCAPE[byte])
+    return quoted.replace(b" ", b"+") if space else quoted
 
 
 class StaleSyncToken(RemoteReadError):
@@ -125,6 +131,29 @@ def _entry_problem(where: str, entry: Any, *, item: bool) -> str | None:
     return None
 
 
+_IDS = (str, int)
+
+
+def _plainly_fine(entries: list[Any], *, item: bool) -> bool:
+    """True when `_entry_problem` finds nothing in any entry, told by exact types in one loop (a
+    write's answer lists its 100 tasks): anything less plain is left to `_entry_problem`."""
+    for entry in entries:
+        if type(entry) is not dict or type(entry.get("id")) not in _IDS:
+            return False
+        if item:
+            content, description, labels = entry.get("content"), entry.get("description"), entry.get("labels")
+            updated, completed = entry.get("updated_at"), entry.get("completed_at")
+            if (
+                (content is not None and type(content) is not str)
+                or (description is not None and type(description) is not str)
+                or (labels is not None and type(labels) is not list)
+                or (updated is not None and type(updated) is not str)
+                or (completed is not None and type(completed) is not str)
+            ):
+                return False
+    return True
+
+
 _WRITE_KEYS = ("sync_status", "temp_id_mapping")  # what a write's answer says of its commands
 
 
@@ -139,6 +168,8 @@ def _sync_problem(data: Any) -> str | None:
             continue
         if not isinstance(entries, list):
             return f"{key} is {json_kind(entries)}, not an array"
+        if _plainly_fine(entries, item=key == "items"):
+            continue
         for index, entry in enumerate(entries):
             problem = _entry_problem(f"{key}[{index}]", entry, item=key == "items")
             if problem is not None:

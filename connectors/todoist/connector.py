@@ -40,6 +40,7 @@ from bridge.uuids import uuid5
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.echoes import Echoes, Sent
+from connectors.todoist.labels_json import labels_json
 from connectors.todoist.settings_table import TODOIST
 
 if TYPE_CHECKING:
@@ -294,7 +295,7 @@ class TodoistConnector:
 
     def _cursor(self) -> str:
         """The cursor's head, and after a newline the labels: as read when no one decoded them."""
-        labels = self._tail if self._labels is None else json.dumps(self._labels, sort_keys=True)
+        labels = self._tail if self._labels is None else labels_json(self._labels)
         return f"{json.dumps(self.state, sort_keys=True)}\n{labels or '{}'}"
 
     def _assignee(self, owner: str | None) -> str | None:
@@ -613,8 +614,10 @@ def _already_processed(status: Any) -> bool:
 
 def _resolved(command: dict[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
     """The command with temp ids of earlier requests replaced by the real ids they became."""
+    if not ids:
+        return command
     args = command.get("args", {})
-    swapped = {k: ids[v] for k, v in args.items() if k in _ID_ARGS and isinstance(v, str) and v in ids}
+    swapped = {k: ids[v] for k in _ID_ARGS if isinstance(v := args.get(k), str) and v in ids}
     return {**command, "args": {**args, **swapped}} if swapped else command
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from bridge.connector import Op, RemoteStatus, RemoteTask
 from bridge.model import StatusType
-from connectors.todoist import mapping
 
 __all__ = ["Echoes", "Sent"]
 
@@ -76,27 +75,33 @@ def echoes(answer: Mapping[str, Any], sent: Sent, project: str | None) -> dict[s
         if seen.get("is_deleted") or seen.get("is_archived") or seen.get("is_shared"):
             return None
     found: dict[str, RemoteTask] = {}
+    tasks, created = sent.tasks, sent.created
     for item in answer.get("items", []):
-        task = mapping.remote_task(item)
-        if (
-            sent.tasks.get(task.remote_id) is None
-            or task.status is not sent.tasks[task.remote_id]
-            or str(item.get("project_id")) != project
-            or (_recurring(item) and not (task.remote_id in sent.created and not task.completions))
-        ):
+        # `mapping.remote_task`'s reading of the few values an echo needs (no marker, title or
+        # date), done once an item: a push of 100,000 creates reads 100,000 of them
+        remote_id = str(item["id"])
+        wanted = tasks.get(remote_id)
+        if wanted is None or str(item.get("project_id")) != project:
             return None
+        due = item.get("due")
+        recurring = isinstance(due, dict) and bool(due.get("is_recurring"))
+        if item.get("checked") or (item.get("completed_at") and not recurring):
+            status = RemoteStatus.DONE
+        elif item.get("is_deleted"):
+            status = RemoteStatus.DELETED
+        else:
+            status = RemoteStatus.OPEN
+        count = item.get("completed_count")
+        completions = count if isinstance(count, int) else None
+        # a recurring task's completed occurrences keep it open: one completed by someone else
+        # while the bridge changed it would look like its echo, so only one this request made is
+        if status is not wanted or (recurring and not (remote_id in created and not completions)):
+            return None
+        updated = item.get("updated_at") or item.get("completed_at") or item.get("added_at")
+        labels = tuple(map(str, item.get("labels") or ()))
         # what a base and the labels map record of it: a push of 100,000 creates keeps them all
-        found[task.remote_id] = RemoteTask(
-            task.remote_id, task.status, task.updated, labels=task.labels, completions=task.completions
-        )
+        found[remote_id] = RemoteTask(remote_id, status, updated, None, "", labels, None, completions)
     return found
-
-
-def _recurring(item: Mapping[str, Any]) -> bool:
-    """A recurring task's completed occurrences keep it open: one completed by someone else while
-    the bridge changed it would look like its echo. Only one this request made is taken as such."""
-    due = item.get("due")
-    return isinstance(due, dict) and bool(due.get("is_recurring"))
 
 
 @dataclass(slots=True)
