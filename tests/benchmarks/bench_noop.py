@@ -119,8 +119,8 @@ def measure(
         pulled = [0]
         answer = emulator_app.handle_sync
 
-        def counted(em: Emulator, content_type: str, body: bytes) -> dict[str, Any]:
-            out = answer(em, content_type, body)
+        def counted(em: Emulator, content_type: str, body: bytes, *parsed: Any) -> dict[str, Any]:
+            out = answer(em, content_type, body, *parsed)
             if "sync_status" not in out:  # a read, not a write
                 pulled[0] += len(out.get("items", []))
             return out

@@ -335,11 +335,12 @@ async def sync(request: Request) -> Response:
     """Counted against the full or the partial sync limit (a batch of commands is one request)."""
     em, body = _em(request), await request.body()
     content_type = request.headers.get("content-type", "")
-    token, types, _ = parse_request(content_type, body)
+    parsed = parse_request(content_type, body)
+    token, types, _ = parsed
     wait = em.admit_sync(full=bool(types) and token in (None, "*"))
     if wait is not None:
         raise too_many_requests(wait)
-    return JSONResponse(handle_sync(em, content_type, body))
+    return JSONResponse(handle_sync(em, content_type, body, parsed))
 
 
 def _deliver(sender: WebhookSender, site: Emulator, event: Json) -> None:

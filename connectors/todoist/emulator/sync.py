@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import json
 import re
-import threading
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -76,24 +75,11 @@ def _unquoted(text: bytes) -> str:
 
 
 Parsed = tuple[str | None, list[str], list[Json] | None]
-_parsed = threading.local()
-"""This thread's last parse not yet taken again: (content type, body, what it gave)."""
 
 
 def parse_request(content_type: str, body: bytes) -> Parsed:
-    """(sync_token, resource_types, commands) from a form-encoded or JSON request body.
-
-    The /sync route reads a request's token and types before counting it against the sync
-    limits, and `handle_sync` then reads the same body: that second read takes the first one's
-    result (once, for the same bytes object) instead of decoding some 60 kB of commands again.
-    Nothing changes what a parse gave, so both see the same."""
-    last = getattr(_parsed, "last", None)
-    if last is not None and last[1] is body and last[0] == content_type:
-        _parsed.last = None
-        return last[2]  # type: ignore[no-any-return]
-    parsed = _parse(content_type, body)
-    _parsed.last = (content_type, body, parsed)
-    return parsed
+    """(sync_token, resource_types, commands) from a form-encoded or JSON request body."""
+    return _parse(content_type, body)
 
 
 def _parse(content_type: str, body: bytes) -> Parsed:
@@ -297,9 +283,12 @@ def read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
     return clone(out)
 
 
-def handle_sync(em: Emulator, content_type: str, body: bytes) -> Json:
-    """The whole exchange; calls `em.after_commands` between applying commands and reading."""
-    token, types, commands = parse_request(content_type, body)
+def handle_sync(em: Emulator, content_type: str, body: bytes, parsed: Parsed | None = None) -> Json:
+    """The whole exchange; calls `em.after_commands` between applying commands and reading.
+    `parsed` is the body's `parse_request`, when the caller has it (the /sync route reads the
+    token before counting the request against the sync limits): some 60 kB of commands are not
+    decoded twice."""
+    token, types, commands = parse_request(content_type, body) if parsed is None else parsed
     full = token in (None, "*")
     since = None if full or token is None else em.token_version(token)
     if not full and types and em.full_sync_next:  # the server's choice: everything, said so

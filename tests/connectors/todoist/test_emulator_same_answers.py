@@ -25,10 +25,12 @@ from unittest import mock
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.todoist.emulator import Emulator, account, app, fields, records, state, sync
+from bridge.testing import serve_in_thread
+from connectors.todoist.emulator import Emulator, account, app, create_app, fields, records, state, sync
 from connectors.todoist.emulator.errors import ApiError, invalid
 from connectors.todoist.emulator.records import base62, due_from_date, due_from_string, next_due, task_record
 
@@ -140,7 +142,6 @@ def reference() -> Iterator[None]:
         *((module, "timestamp", old_timestamp) for module in (records, account, sync)),
         *((module, "new_id", old_new_id) for module in (records, account)),
         *((module, "due_from_object", old_due_from_object) for module in (records, sync, fields)),
-        (sync, "parse_request", sync._parse),
         (account.Account, "today", old_today),
         (account.Account, "_emit", old_emit),
         (Emulator, "add_task", old_add_task),
@@ -320,8 +321,8 @@ def run(
             token = {"last": tokens[-1] if tokens else "*", "*": "*", "none": None, "unknown": "nope"}[which]
             content_type, body = _body(token, types, commands, form)
             try:
-                sync.parse_request(content_type, body)  # as the /sync route does, before counting it
-                answer = sync.handle_sync(em, content_type, body)
+                parsed = sync.parse_request(content_type, body)  # as the /sync route does, before counting it
+                answer = sync.handle_sync(em, content_type, body, parsed)
             except ApiError as error:  # an error answer is compared as well
                 answers.append(f"{error.status} {json.dumps(error.body())}")
                 continue
@@ -442,12 +443,22 @@ def test_new_id_maps_the_draw_as_before(drawn: bytes, serial: int) -> None:
         assert records.new_id(serial) == old_new_id(serial)
 
 
-def test_a_parse_is_taken_once_by_the_same_body_only() -> None:
-    body = b'{"sync_token": "*", "resource_types": ["items"]}'
-    first = sync.parse_request("application/json", body)
-    assert sync.parse_request("application/json", body) is first  # the route's parse, then handle_sync's
-    again = sync.parse_request("application/json", body)
-    assert again == first
-    assert again is not first
-    other = bytes(bytearray(body))  # equal bytes, another request
-    assert sync.parse_request("application/json", other) is not again
+def test_the_route_parses_a_body_once() -> None:
+    """The /sync route hands its parse (read for the sync limits) to `handle_sync`."""
+    app = create_app("token")
+    calls: list[bytes] = []
+    real = sync._parse
+
+    def counted(content_type: str, body: bytes) -> sync.Parsed:
+        calls.append(body)
+        return real(content_type, body)
+
+    with mock.patch.object(sync, "_parse", counted), serve_in_thread(app) as url:
+        answer = httpx.post(
+            f"{url}/api/v1/sync",
+            headers={"Authorization": "Bearer token"},
+            data={"sync_token": "*", "resource_types": '["items"]'},
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["full_sync"] is True
+    assert len(calls) == 1
