@@ -39,16 +39,20 @@ def _value(value: Any) -> str:
 
 
 def _array(values: Iterable[Any]) -> str:
-    texts = [_encode(v) if v.__class__ is _STR else _value(v) for v in values]
+    texts = [_encode(v) if v.__class__ is _STR else "null" if v is None else _value(v) for v in values]
     return f"[{', '.join(texts)}]" if texts else "[]"
 
 
 def _object(items: Mapping[str, Iterable[Any]]) -> str:
     """An object of arrays whose keys are all `str` (checked: another key is an `_Unexpected`)."""
+    if len(items) == 1:  # most often: a group of one line
+        for key, values in items.items():
+            if key.__class__ is _STR:
+                return f"{{{_encode(key)}: {_array(values)}}}"
     if not items:
         return "{}"
     parts = []
-    for key in sorted(items) if len(items) > 1 else items:
+    for key in sorted(items):
         if key.__class__ is not _STR:
             raise _Unexpected
         parts.append(f"{_encode(key)}: {_array(items[key])}")
@@ -110,7 +114,7 @@ def _written(base: Base) -> str:
         now,
         remote,
         updated,
-    ) = [_encode(v) if v.__class__ is _STR else _value(v) for v in scalars]
+    ) = [_encode(v) if v.__class__ is _STR else "null" if v is None else _value(v) for v in scalars]
     present = base.present
     return _TEMPLATE % (
         "{" if base.completions is None else f'{{"completions": {DICT_JSON(base.completions)}, ',
