@@ -119,7 +119,7 @@ def _written(base: Base) -> str:
     return _TEMPLATE % (
         "{" if base.completions is None else f'{{"completions": {DICT_JSON(base.completions)}, ',
         due,
-        _array(f.labels) if f.labels else "[]",
+        _array(f.labels),
         note_title,
         owner,
         parent,
@@ -133,7 +133,7 @@ def _written(base: Base) -> str:
         _object(base.lines),
         norm,
         f'"owed": {DICT_JSON(base.owed)}, ' if base.owed else "",
-        _array(sorted(base.past)) if base.past else "[]",
+        _array(sorted(base.past)),
         _FLAG[present] if present.__class__ is bool else DICT_JSON(present),
         now,
         remote,
