@@ -131,10 +131,10 @@ def apply_plan(
         if connector is None:
             raise ValueError("a plan with tracker changes needs a connector to send them")
         pushed, cursor = _push_in_waves(connector, ops, cursor)
+        # each answer under the token the plan gave its op (an answer is not copied to say it:
+        # its own token is not read again)
         planned = {sent.token: op.token for sent, op in zip(ops, plan.ops, strict=True)}
-        results = {
-            planned.get(r.token, r.token): replaced(r, token=planned.get(r.token, r.token)) for r in pushed
-        }
+        results = {planned.get(r.token, r.token): r for r in pushed}
     written, explained = _write_notes(plan, root, dialect, notes, today, report, parsed or {})
     bases: list[Base] = []
     links: dict[str, str] = {}
@@ -172,7 +172,7 @@ def apply_plan(
             continue
         after = replaced(step.after, remote_id=remote_id, **_echoed(step.after, outcomes))
         missing = [e for e in step.edits if e.key not in written]
-        owed = sum(e.recur.count for e in missing if e.recur is not None)
+        owed = sum(e.recur.count for e in missing if e.recur is not None) if missing else 0
         if owed:
             # the tracker has these occurrences, the note not yet: written next run, nothing resent
             report.notices.extend(
@@ -197,7 +197,8 @@ def apply_plan(
                 lines=before.lines,
             )
         bases.append(after)
-        links.update(dict.fromkeys(step.keys, remote_id))
+        for key in step.keys:
+            links[key] = remote_id
     report.errors.extend(_said_once(failures))
     _summarise(plan, report)
     settled.extend(plan.settle)
@@ -250,8 +251,11 @@ def _echoed(after: Base, outcomes: Sequence[OpResult | None]) -> dict[str, Any]:
     """What the tracker's answer to the step's writes showed, for the base, when the connector's
     cursor moved past them: what the next pull would otherwise have read back and recorded (its
     time, its completion count), so the "latest" rule and the webhooks compare the same values."""
-    seen = next((r.seen for r in reversed(outcomes) if r is not None and r.seen is not None), None)
-    if seen is None:
+    for r in reversed(outcomes):
+        if r is not None and r.seen is not None:
+            seen = r.seen
+            break
+    else:
         return {}
     return {
         "remote_updated": seen.updated or after.remote_updated,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bridge.base_json import base_json
 from bridge.connector import Fields, RemoteStatus
 from bridge.database import Database, connect, sqlite_path
 from bridge.errors import StateError
@@ -37,10 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-# what `json.dumps(..., ensure_ascii=False, sort_keys=True)` makes anew for each call, made once
-_BASE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +71,25 @@ class Base:
     owed: int = 0
 
     def to_json(self) -> str:
-        return _BASE_JSON(
-            {
-                "fields": self.fields.to_json(),
-                "remote_status": self.remote_status.value,
-                "remote_updated": self.remote_updated,
-                "keys": list(self.keys),
-                "norm": self.norm,
-                "lines": {k: list(v) for k, v in self.lines.items()},
-                "remote_now": self.remote_now.value if self.remote_now else None,
-                "present": self.present,
-                "spots": {k: list(v) for k, v in self.spots.items()},
-                "past": sorted(self.past),
-                **({"completions": self.completions} if self.completions is not None else {}),
-                **({"owed": self.owed} if self.owed else {}),
-            }
-        )
+        """The stored text: `json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)`."""
+        return base_json(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The base as its stored JSON object (not the key it is stored under, nor its version)."""
+        return {
+            "fields": self.fields.to_json(),
+            "remote_status": self.remote_status.value,
+            "remote_updated": self.remote_updated,
+            "keys": list(self.keys),
+            "norm": self.norm,
+            "lines": {k: list(v) for k, v in self.lines.items()},
+            "remote_now": self.remote_now.value if self.remote_now else None,
+            "present": self.present,
+            "spots": {k: list(v) for k, v in self.spots.items()},
+            "past": sorted(self.past),
+            **({"completions": self.completions} if self.completions is not None else {}),
+            **({"owed": self.owed} if self.owed else {}),
+        }
 
     @classmethod
     def from_row(cls, remote_id: str, ref: str, data: str, version: int) -> Base:

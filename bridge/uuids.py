@@ -15,9 +15,27 @@ __all__ = ["uuid5"]
 
 def uuid5(namespace: uuid.UUID | str, name: str) -> str:
     """`str(uuid.uuid5(namespace, name))`; a namespace given as text is read as a uuid."""
-    space = namespace.bytes if isinstance(namespace, uuid.UUID) else uuid.UUID(namespace).bytes
+    space = namespace.bytes if isinstance(namespace, uuid.UUID) else _uuid_bytes(namespace)
     digest = bytearray(hashlib.sha1(space + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
     text = digest.hex()
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def _uuid_bytes(text: str) -> bytes:
+    """`uuid.UUID(text).bytes`: a uuid as written (32 hex digits and its four hyphens) read as
+    hex at once; any other spelling `UUID` accepts (braces, `urn:uuid:`) is left to it."""
+    digits = text.replace("-", "")
+    if len(digits) == _DIGITS:
+        try:
+            raw = bytes.fromhex(digits)
+        except ValueError:
+            pass
+        else:
+            if len(raw) == _DIGITS // 2:  # no blank among them (`fromhex` skips blanks)
+                return raw
+    return uuid.UUID(text).bytes
+
+
+_DIGITS = 32
