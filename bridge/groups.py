@@ -6,7 +6,7 @@ next note; each such set becomes one group, synced as one tracker task (design s
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -19,10 +19,10 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "Group",
     "GroupPolicy",
+    "Joins",
     "build_groups",
     "carried_key",
     "group_tasks",
-    "join_groups",
     "note_links",
     "similarity",
 ]
@@ -47,8 +47,13 @@ def similarity(a: Task, b: Task) -> float:
 
 
 class _Union:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int = 0) -> None:
         self.parent = list(range(size))
+
+    def grow(self, count: int) -> None:
+        """`count` more elements, each alone."""
+        size = len(self.parent)
+        self.parent += range(size, size + count)
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -223,7 +228,7 @@ def _group_keys(union: _Union, keys: Sequence[str]) -> list[str | None]:
 
 def note_links(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> list[int]:
     """For the tasks of one note, the first line each is joined with inside the note (the same key,
-    a near-duplicate), itself when none: what a listing keeps per note, so that `join_groups`
+    a near-duplicate), itself when none: what a listing keeps per note, so that `Joins`
     groups a vault of unchanged notes without comparing any description again."""
     policy = policy or GroupPolicy()
     union = _Union(len(tasks))
@@ -248,42 +253,54 @@ def carried_key(task: Task) -> str | None:
     return f"\0\0{task.norm}" if task.owner is None else f"{task.owner}\0{task.norm}"
 
 
-def join_groups(keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]) -> list[str | None]:
-    """`group_tasks` of a vault from what each note's lines keep: their keys, `links` (each line's
-    `note_links` answer, as an index into the vault's lines) and `carried` (`carried_key`, or
-    None everywhere with scope "note").
+class Joins:
+    """`group_tasks` of a vault from what each note's lines keep, joined note by note as a listing
+    adds them (while workers parse the next notes): the lines that share a key, or (`carry`:
+    scope "vault") a carried-forward text (`carried_key`), with an earlier line, and each line with
+    the line it joins inside its note (`note_links`).
 
-    The same groups: union-find's components do not depend on the order of the joins, and a
-    near-duplicate bucket never spans notes. Only the lines that share a key or a carried key
-    with another, or are linked, are joined; every other line stands alone.
+    The same groups: union-find's components do not depend on the order of the joins, each
+    component's root is its earliest line, and a near-duplicate bucket never spans notes. A line
+    joined with none stands alone.
     """
-    key_count = Counter(keys)
-    carried_count = Counter(carried)
-    carried_count[None] = 0
-    joined = [
-        i
-        for i, (key, link, line) in enumerate(zip(keys, links, carried, strict=True))
-        if key_count[key] > 1 or link != i or carried_count[line] > 1
-    ]
-    union = _Union(len(keys))
-    join = union.join
-    first_key: dict[str, int] = {}
-    first_carried: dict[str, int] = {}
-    for i in joined:
-        if (first := first_key.setdefault(keys[i], i)) != i:
-            join(first, i)
-        if (link := links[i]) != i:
-            join(link, i)
-        if (line := carried[i]) is not None and (first := first_carried.setdefault(line, i)) != i:
-            join(first, i)
-    groups: list[str | None] = [None] * len(keys)
-    members = set(joined).union(links[i] for i in joined)
-    roots = {i: union.find(i) for i in members}
-    sizes = Counter(roots.values())
-    for i, root in roots.items():
-        if sizes[root] > 1:
-            groups[i] = keys[root]
-    return groups
+
+    def __init__(self, *, carry: bool) -> None:
+        self.carry = carry
+        self.union = _Union()
+        self.first_key: dict[str, int] = {}
+        self.first_carried: dict[str, int] = {}
+        self.joined: list[int] = []  # both lines of every join: the only lines in a group
+
+    def add(
+        self, start: int, keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]
+    ) -> None:
+        """A note's lines, from line `start` of the listing; `links` as indexes into the note."""
+        self.union.grow(len(keys))
+        join = self._join
+        first_key = self.first_key.setdefault
+        for i, key in enumerate(keys, start):
+            if (first := first_key(key, i)) != i:
+                join(first, i)
+        for i, link in enumerate(links, start):
+            if link != i - start:
+                join(start + link, i)
+        if self.carry:
+            first_carried = self.first_carried.setdefault
+            for i, line in enumerate(carried, start):
+                if line is not None and (first := first_carried(line, i)) != i:
+                    join(first, i)
+
+    def _join(self, a: int, b: int) -> None:
+        self.joined += (a, b)
+        self.union.join(a, b)
+
+    def groups(self, keys: Sequence[str]) -> list[str | None]:
+        """Each line's group: its component's earliest key, None for a line that stands alone."""
+        groups: list[str | None] = [None] * len(keys)
+        find = self.union.find
+        for i in set(self.joined):
+            groups[i] = keys[find(i)]
+        return groups
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from bridge.groups import GroupPolicy
+from bridge.groups import GroupPolicy, Joins
 from bridge.model import Diagnostic, StatusType
 from bridge.selection import Selection
 from bridge.signifiers import Dialect
@@ -23,7 +23,7 @@ from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_fi
 from bridge.vault import Note, Scan, read_notes, start_scan
 from bridge.workers import BATCH, IN_FLIGHT, PARALLEL_AFTER, WORKERS, InOrder, NoteError
 
-__all__ = ["Joins", "Listing", "NoteError", "list_tasks"]
+__all__ = ["Listing", "NoteError", "list_tasks"]
 
 _STATUS_TYPES = {s.value: s for s in StatusType}
 Hit = tuple[Lines, bytes, list[Diagnostic]]
@@ -95,64 +95,6 @@ class Listing:
                 yield b", ".join(items[i - start] % (value(groups[i]),) for i in shown)
             if picked is not None and shown[-1] == picked[-1]:
                 return
-
-
-class Joins:
-    """`bridge.groups.join_groups`, note by note: the lines that share a key, or (`carry`: scope
-    "vault") a carried-forward text, with an earlier line, and each line with the line it joins
-    inside its note, joined as the notes are added.
-
-    The groups are `join_groups`'s: union-find's components do not depend on the order of the
-    joins, each component's root is its earliest line (a join keeps the smaller root), and a line
-    joined with none stands alone.
-    """
-
-    def __init__(self, *, carry: bool) -> None:
-        self.carry = carry
-        self.parent: list[int] = []
-        self.first_key: dict[str, int] = {}
-        self.first_carried: dict[str, int] = {}
-        self.joined: list[int] = []  # both lines of every join: the only lines in a group
-
-    def add(
-        self, start: int, keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]
-    ) -> None:
-        """A note's lines, from line `start` of the listing; `links` as indexes into the note."""
-        self.parent += range(start, start + len(keys))
-        join = self._join
-        first_key = self.first_key.setdefault
-        for i, key in enumerate(keys, start):
-            if (first := first_key(key, i)) != i:
-                join(first, i)
-        for i, link in enumerate(links, start):
-            if link != i - start:
-                join(start + link, i)
-        if self.carry:
-            first_carried = self.first_carried.setdefault
-            for i, line in enumerate(carried, start):
-                if line is not None and (first := first_carried(line, i)) != i:
-                    join(first, i)
-
-    def _find(self, i: int) -> int:
-        parent = self.parent
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def _join(self, a: int, b: int) -> None:
-        self.joined += (a, b)
-        ra, rb = self._find(a), self._find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)  # the root is always the earliest line
-
-    def groups(self, keys: Sequence[str]) -> list[str | None]:
-        """Each line's group: its component's earliest key, None for a line that stands alone."""
-        groups: list[str | None] = [None] * len(keys)
-        find = self._find
-        for i in set(self.joined):
-            groups[i] = keys[find(i)]
-        return groups
 
 
 class _Quoted(dict[str | None, bytes]):

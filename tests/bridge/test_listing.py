@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +25,7 @@ from typer.testing import CliRunner
 
 import bridge.listing
 from bridge.cli import app
-from bridge.groups import GroupPolicy, carried_key, group_tasks, join_groups, note_links
-from bridge.listing import Joins
+from bridge.groups import GroupPolicy, Joins, _Union, carried_key, group_tasks, note_links
 from bridge.model import StatusType, Task
 from bridge.output import task_json, tasks_json_parts
 from bridge.parse import parse_note
@@ -34,6 +34,46 @@ from bridge.vault import scan
 from tests.bridge.test_groups_fast import LINES, THRESHOLDS
 from tests.conftest import EXAMPLE_VAULT
 from tests.vaults import action_item_note, messy_vault
+
+
+def join_groups(  # the reference: every join at once, as the listing did before `Joins`
+    keys: Sequence[str], links: Sequence[int], carried: Sequence[str | None]
+) -> list[str | None]:
+    """`group_tasks` of a vault from what each note's lines keep: their keys, `links` (each line's
+    `note_links` answer, as an index into the vault's lines) and `carried` (`carried_key`, or
+    None everywhere with scope "note").
+
+    The same groups: union-find's components do not depend on the order of the joins, and a
+    near-duplicate bucket never spans notes. Only the lines that share a key or a carried key
+    with another, or are linked, are joined; every other line stands alone.
+    """
+    key_count = Counter(keys)
+    carried_count = Counter(carried)
+    carried_count[None] = 0
+    joined = [
+        i
+        for i, (key, link, line) in enumerate(zip(keys, links, carried, strict=True))
+        if key_count[key] > 1 or link != i or carried_count[line] > 1
+    ]
+    union = _Union(len(keys))
+    join = union.join
+    first_key: dict[str, int] = {}
+    first_carried: dict[str, int] = {}
+    for i in joined:
+        if (first := first_key.setdefault(keys[i], i)) != i:
+            join(first, i)
+        if (link := links[i]) != i:
+            join(link, i)
+        if (line := carried[i]) is not None and (first := first_carried.setdefault(line, i)) != i:
+            join(first, i)
+    groups: list[str | None] = [None] * len(keys)
+    members = set(joined).union(links[i] for i in joined)
+    roots = {i: union.find(i) for i in members}
+    sizes = Counter(roots.values())
+    for i, root in roots.items():
+        if sizes[root] > 1:
+            groups[i] = keys[root]
+    return groups
 
 
 def _joined(notes: Sequence[Sequence[Task]], policy: GroupPolicy) -> list[str | None]:
