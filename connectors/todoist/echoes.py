@@ -18,6 +18,7 @@ from typing import Any
 
 from bridge.connector import Op, RemoteStatus, RemoteTask
 from bridge.model import StatusType
+from connectors.todoist.mapping import item_state
 
 __all__ = ["Echoes", "Sent"]
 
@@ -77,28 +78,15 @@ def echoes(answer: Mapping[str, Any], sent: Sent, project: str | None) -> dict[s
     found: dict[str, RemoteTask] = {}
     tasks, created = sent.tasks, sent.created
     for item in answer.get("items", []):
-        # `mapping.remote_task`'s reading of the few values an echo needs (no marker, title or
-        # date), done once an item: a push of 100,000 creates reads 100,000 of them
         remote_id = str(item["id"])
         wanted = tasks.get(remote_id)
         if wanted is None or str(item.get("project_id")) != project:
             return None
-        due = item.get("due")
-        recurring = isinstance(due, dict) and bool(due.get("is_recurring"))
-        if item.get("checked") or (item.get("completed_at") and not recurring):
-            status = RemoteStatus.DONE
-        elif item.get("is_deleted"):
-            status = RemoteStatus.DELETED
-        else:
-            status = RemoteStatus.OPEN
-        count = item.get("completed_count")
-        completions = count if isinstance(count, int) else None
+        status, recurring, updated, labels, completions = item_state(item)
         # a recurring task's completed occurrences keep it open: one completed by someone else
         # while the bridge changed it would look like its echo, so only one this request made is
         if status is not wanted or (recurring and not (remote_id in created and not completions)):
             return None
-        updated = item.get("updated_at") or item.get("completed_at") or item.get("added_at")
-        labels = tuple(map(str, item.get("labels") or ()))
         # what a base and the labels map record of it: a push of 100,000 creates keeps them all
         found[remote_id] = RemoteTask(remote_id, status, updated, None, "", labels, None, completions)
     return found

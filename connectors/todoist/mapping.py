@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -140,26 +141,37 @@ def update_args(
     return args
 
 
-def remote_task(item: dict[str, Any]) -> RemoteTask:
-    """A Sync API item (or webhook `event_data`) as the core sees it. A recurring task whose
-    occurrence was completed stays open (unchecked, its due moved on, `completed_count` up)."""
-    due = item.get("due") if isinstance(item.get("due"), dict) else None
-    recurring = bool(due and due.get("is_recurring"))
+def item_state(item: Mapping[str, Any]) -> tuple[RemoteStatus, bool, str | None, tuple[str, ...], int | None]:
+    """An item's status, whether it recurs, its time in the tracker, its labels and its completed
+    count: what `remote_task` reads besides the marker, title and date, and all that a write's echo
+    needs (`echoes.py` reads one an item created). A recurring task whose occurrence was completed
+    stays open (unchecked, its due moved on, `completed_count` up)."""
+    due = item.get("due")
+    recurring = isinstance(due, dict) and bool(due.get("is_recurring"))
     if item.get("checked") or (item.get("completed_at") and not recurring):
         status = RemoteStatus.DONE  # completed, then deleted (or archived with its project): done
     elif item.get("is_deleted"):
         status = RemoteStatus.DELETED
     else:
         status = RemoteStatus.OPEN
-    found = _MARKER_RE.search(item.get("description") or "")
     updated = item.get("updated_at") or item.get("completed_at") or item.get("added_at")
+    count = item.get("completed_count")
+    labels = tuple(map(str, item.get("labels") or ()))
+    return status, recurring, updated, labels, count if isinstance(count, int) else None
+
+
+def remote_task(item: dict[str, Any]) -> RemoteTask:
+    """A Sync API item (or webhook `event_data`) as the core sees it (see `item_state`)."""
+    status, _recurring, updated, labels, completions = item_state(item)
+    due = item.get("due") if isinstance(item.get("due"), dict) else None
+    found = _MARKER_RE.search(item.get("description") or "")
     return RemoteTask(
         remote_id=str(item["id"]),
         status=status,
         updated=updated,
         ref=found.group(1) if found else None,
         title=str(item.get("content", "")),
-        labels=tuple(str(x) for x in item.get("labels") or ()),
+        labels=labels,
         due=str(due["date"])[:10] if due and isinstance(due.get("date"), str) else None,
-        completions=count if isinstance(count := item.get("completed_count"), int) else None,
+        completions=completions,
     )
