@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bridge.connector import RemoteStatus, RemoteTask
 from bridge.transport import json_kind
 from connectors.todoist import mapping
-from connectors.todoist.client import _entry_problem, _sync_problem
+from connectors.todoist.client import _entry_problem, _plainly_fine, _sync_problem
 from connectors.todoist.connector import _ID_ARGS, _resolved
 from connectors.todoist.echoes import Sent, echoes
 from connectors.todoist.labels_json import labels_json
@@ -188,6 +188,21 @@ def _entries() -> st.SearchStrategy[Any]:
 )
 def test_an_answer_is_checked_as_before(data):
     assert _sync_problem(data) == _old_sync_problem(data)
+
+
+def _odd_entries() -> st.SearchStrategy[dict[str, Any]]:
+    """Entries whose id and checked values may be of any JSON type (or a bool for an int)."""
+    keys = ["id", "content", "description", "labels", "updated_at", "completed_at"]
+    return st.dictionaries(st.sampled_from(keys), _IDS | st.booleans() | _JSON, max_size=6)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_items() | _odd_entries() | _JSON, max_size=6), st.booleans())
+def test_entries_passed_by_the_quick_check_are_ones_the_full_check_passes(entries, item):
+    """`_plainly_fine` may only skip `_entry_problem`, never let past what it would refuse (a
+    rule added to the full check and not to the quick one fails here)."""
+    if _plainly_fine(entries, item=item):
+        assert all(_entry_problem(f"x[{i}]", e, item=item) is None for i, e in enumerate(entries))
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
