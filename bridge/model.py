@@ -147,7 +147,7 @@ def _setter(name: str, cls: type[Any] = Task) -> Callable[[Any, Any], None]:
 _task_values = attrgetter(*(f.name for f in fields(Task)))
 
 
-_new_task = object.__new__
+_new = object.__new__  # an instance of a slotted class, its slots set one by one after
 _key = _setter("key")
 _status = _setter("status")
 _status_type = _setter("status_type")
@@ -205,7 +205,7 @@ def build_task(
     """`Task(...)` with every field given in order, in half the time: a frozen dataclass's
     `__init__` sets each slot through `object.__setattr__`, this through the slot itself. Parsing
     builds one per task line of a vault."""
-    task: Task = _new_task(Task)
+    task: Task = _new(Task)
     _key(task, key)
     _status(task, status)
     _status_type(task, status_type)
@@ -242,7 +242,7 @@ _source_end = _setter("end", Source)
 
 def build_source(path: str, line: int, start: int, end: int) -> Source:
     """`Source(path, line, start, end)` through its slots, as `build_task` builds a Task."""
-    source: Source = _new_task(Source)
+    source: Source = _new(Source)
     _source_path(source, path)
     _source_line(source, line)
     _source_start(source, start)
