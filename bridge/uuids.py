@@ -9,14 +9,34 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 
-__all__ = ["uuid5"]
+__all__ = ["namer", "uuid5"]
 
 
 def uuid5(namespace: uuid.UUID | str, name: str) -> str:
     """`str(uuid.uuid5(namespace, name))`; a namespace given as text is read as a uuid."""
     space = namespace.bytes if isinstance(namespace, uuid.UUID) else _uuid_bytes(namespace)
-    digest = bytearray(hashlib.sha1(space + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
+    return _text(hashlib.sha1(space + name.encode("utf-8"), usedforsecurity=False).digest())
+
+
+def namer(namespace: uuid.UUID | str) -> Callable[[str], str]:
+    """`uuid5` in one namespace, hashed once: each name then costs a copy of the hash so far
+    (starting a SHA-1 anew and reading the namespace's bytes cost about as much as the rest)."""
+    raw = namespace.bytes if isinstance(namespace, uuid.UUID) else _uuid_bytes(namespace)
+    space = hashlib.sha1(raw, usedforsecurity=False)
+
+    def named(name: str) -> str:
+        sha = space.copy()
+        sha.update(name.encode("utf-8"))
+        return _text(sha.digest())
+
+    return named
+
+
+def _text(sha1: bytes) -> str:
+    """The uuid's text from the name's SHA-1 digest."""
+    digest = bytearray(sha1[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
     text = digest.hex()

@@ -7,7 +7,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.uuids import uuid5
+from bridge.uuids import namer, uuid5
 
 
 @given(st.uuids(), st.text())
@@ -34,3 +34,10 @@ def test_a_namespace_as_text_reads_as_uuid_reads_it(namespace, spelling, upper, 
         except ValueError:
             got = ValueError
         assert got == expected
+
+
+@given(st.uuids(), st.lists(st.text(), max_size=4))
+def test_a_namer_names_as_uuid5(namespace, names):
+    for space in (namespace, str(namespace)):
+        named = namer(space)
+        assert [named(name) for name in names] == [str(uuid.uuid5(namespace, name)) for name in names]
