@@ -1,6 +1,6 @@
 """`bridge.copies.replaced` makes the same object as `dataclasses.replace`, whatever is changed,
 for the records the apply step copies and for classes whose fields `__init__` does not take as
-stored (those fall back to `replace` itself)."""
+stored (those fall back to `replace` itself). `maker` makes what the class's own `__init__` makes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.connector import Fields, Op, OpResult, RemoteTask
-from bridge.copies import replaced
+from bridge.copies import maker, replaced
+from bridge.model import StatusType
 from bridge.state import Base
 
 _RECORDS = st.one_of(st.from_type(Op), st.from_type(OpResult), st.from_type(Base), st.from_type(Fields))
@@ -94,3 +95,47 @@ def test_an_unknown_field_is_refused_as_replace_refuses_it(record: Any) -> None:
     with pytest.raises(TypeError) as got:
         replaced(record, nope=1)
     assert str(got.value) == str(expected.value)
+
+
+@st.composite
+def _made(draw: st.DrawFn) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+    """A record's values, some positional, some by name, some left to their defaults."""
+    record = draw(_RECORDS)
+    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    required = [
+        f.name for f in dataclasses.fields(record) if f.default is f.default_factory is dataclasses.MISSING
+    ]
+    names = list(values)
+    positional = draw(st.integers(len(required), len(names)))
+    named = (
+        draw(st.lists(st.sampled_from(names[positional:]), unique=True)) if positional < len(names) else []
+    )
+    return type(record), tuple(values[n] for n in names[:positional]), {n: values[n] for n in named}
+
+
+@settings(max_examples=40)
+@given(_made())
+def test_a_maker_makes_what_the_class_makes(case: tuple[Any, tuple[Any, ...], dict[str, Any]]) -> None:
+    cls, args, kwargs = case
+    made, expected = maker(cls)(*args, **kwargs), cls(*args, **kwargs)
+    assert type(made) is cls
+    assert made == expected
+    assert repr(made) == repr(expected)
+    for f in dataclasses.fields(cls)[len(args) :]:
+        if f.default_factory is not dataclasses.MISSING and f.name not in kwargs:
+            assert getattr(made, f.name) is not getattr(maker(cls)(*args, **kwargs), f.name)  # a new one each
+
+
+@pytest.mark.parametrize("cls", [_Hidden, _Init, _Keyword, _One])
+def test_classes_a_maker_cannot_make_are_made_by_the_class(cls: type) -> None:
+    assert maker(cls) is cls
+
+
+def test_a_maker_refuses_what_the_class_refuses() -> None:
+    for call in ((), ("t", StatusType.TODO, None, None, None, (), "", "", "", None, None, "extra")):
+        with pytest.raises(TypeError):
+            Fields(*call)
+        with pytest.raises(TypeError):
+            maker(Fields)(*call)
+    with pytest.raises(TypeError):
+        maker(Fields)("t", StatusType.TODO, nope=1)
