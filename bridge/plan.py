@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from bridge.connector import Fields, Op, OpKind, RemoteStatus, RemoteTask
+from bridge.copies import maker
 from bridge.errors import ConfigError
 from bridge.groups import Group, build_groups
 from bridge.lines import (
@@ -37,7 +38,7 @@ from bridge.occurrences import Recur, next_dates
 from bridge.plan_model import Conflict, NoteEdit, Plan, PlanOptions, Step
 from bridge.state import Base
 from bridge.text import normalise
-from bridge.uuids import uuid5
+from bridge.uuids import namer
 
 __all__ = [
     "Conflict",
@@ -51,6 +52,10 @@ __all__ = [
 ]
 
 _NAMESPACE = uuid.UUID("5d1c6f64-3c1e-4f43-9a57-0d8b7a1f4b52")
+_named = namer(_NAMESPACE)
+# made through their slots: a first sync makes one of each for every task (`bridge.copies.maker`)
+_new_fields, _new_base, _new_op = maker(Fields), maker(Base), maker(Op)
+_NO_PAST: frozenset[str] = frozenset()
 _CONTENT = (
     "title",
     "due",
@@ -151,7 +156,7 @@ def _one_line_fields(
     general case reads it: its readable values (`line_values` then back to the enums, which gives
     the line's own), its status whether readable or not, its tags once each, its rule if any."""
     unknown = task.unknown
-    return Fields(
+    return _new_fields(
         title=task.description,
         status=task.status_type,
         due=None if "due" in unknown else task.due,
@@ -290,7 +295,7 @@ def _changed(fields: Fields, before: Fields) -> tuple[str, ...]:
 
 
 def _token(options: PlanOptions, *parts: object) -> str:
-    return uuid5(_NAMESPACE, ":".join([options.connector, *map(str, parts)]))
+    return _named(":".join([options.connector, *map(str, parts)]))
 
 
 def _digest(fields: Fields, changed: tuple[str, ...]) -> str:
@@ -313,6 +318,8 @@ def _led_by_members(group: Group, fresh: _Fresh | None = None) -> Group:
     """A new group with its would-be members first: its ref (the marker a created task carries)
     and its wording then come from a line that is part of the task, never from a history line,
     which may later become an action item of its own under that very key."""
+    if len(group.tasks) == 1:
+        return group  # a line alone is its own member against no base (`_Fresh`)
     lines = (fresh or _Fresh())(group.tasks)
     if not lines.history:
         return group
@@ -528,6 +535,8 @@ def _create(
     fresh: _Fresh | None = None,
     top: Collection[str] = (),
 ) -> Step | None:
+    if len(group.tasks) == 1:
+        return _create_one(group, options, result, around, parents or {}, top)
     lines = (fresh or _Fresh())(group.tasks)
     group = Group(group.ref, lines.members)
     fields = note_fields(group, None, options.vault_name, parents=parents, top=top)
@@ -554,6 +563,42 @@ def _create(
         completions=0 if options.recurs else None,  # a new task has no completed occurrence
     )
     op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
+    return Step(group.ref, None, keys, after, None, ops=[op])
+
+
+def _create_one(
+    group: Group,
+    options: PlanOptions,
+    result: Plan,
+    around: Neighbours,
+    parents: Parents,
+    top: Collection[str],
+) -> Step | None:
+    """`_create` of a group of one line (most of a first sync), as the general case makes it: the
+    line is its only member, under its line key, with no history."""
+    task = group.tasks[0]
+    fields = _one_line_fields(task, group, options.vault_name, parents, top)
+    if fields.status is StatusType.DONE or fields.status is StatusType.CANCELLED:
+        return None  # a task already done when first seen is history, not work
+    if options.hold_proposed and task.status_type is StatusType.PROPOSED:
+        result.held += 1
+        return None
+    name, keys = task.line_key, (task.key,)
+    after = _new_base(
+        "",
+        group.ref,
+        fields,
+        RemoteStatus.OPEN,
+        None,
+        keys,
+        task.norm,
+        1,
+        {name: line_values(task)},
+        spots={name: spot(task, around)},
+        past=_NO_PAST,
+        completions=0 if options.recurs else None,  # a new task has no completed occurrence
+    )
+    op = _new_op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
     return Step(group.ref, None, keys, after, None, ops=[op])
 
 

@@ -5,11 +5,14 @@ The reference replaces the memo with a plain `resolve(tasks, None)` at every cal
 did before; both plan the same groups, unlinked and half linked, with and without held proposals.
 It also takes out the first sync's other shortcuts: a line alone named without hashing it
 (`_Alone`), a new task of one line read straight from it (`_one_line_fields`), a group of one
-line's keys, and no matching asked for when there is nothing to match (`_matchless`).
+line's keys, and no matching asked for when there is nothing to match (`_matchless`); and a
+new group of one line created as any other (`_create_one`, `_led_by_members`), its records made
+by their classes and its token by `uuid.uuid5`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -19,12 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge import plan as planner
-from bridge.connector import Fields
+from bridge.connector import Fields, Op, OpKind, RemoteStatus
 from bridge.groups import group_tasks
-from bridge.lines import LINE_FIELDS, Lines, line_values, resolve
+from bridge.lines import LINE_FIELDS, Lines, Neighbours, line_values, resolve
 from bridge.model import Priority, StatusType, Task
 from bridge.parse import parse_note
-from bridge.plan import Group, Plan, PlanOptions, build_groups, plan
+from bridge.plan import Group, Plan, PlanOptions, Step, build_groups, plan
 from bridge.state import Base
 from bridge.vault import scan
 from tests.bridge.test_plan import OPTIONS
@@ -58,6 +61,51 @@ def _one_line_as_before(
     )
 
 
+def _create_as_before(
+    group: Group,
+    options: PlanOptions,
+    result: Plan,
+    around: Neighbours,
+    parents: planner.Parents | None = None,
+    fresh: planner._Fresh | None = None,
+    top: Collection[str] = (),
+) -> Step | None:
+    """`_create` as it was, every group through `resolve` and the classes' own `__init__`s."""
+    lines = (fresh or planner._Fresh())(group.tasks)
+    group = Group(group.ref, lines.members)
+    fields = planner.note_fields(group, None, options.vault_name, parents=parents, top=top)
+    if planner._state(fields.status) != "open":
+        return None
+    if options.hold_proposed and all(t.status_type is StatusType.PROPOSED for t in group.tasks):
+        result.held += 1
+        return None
+    every = (*lines.members, *lines.history)
+    names = [lines.ident[t] for t in every]
+    values = {name: line_values(t) for name, t in zip(names, every, strict=True)}
+    keys = group.keys
+    after = Base(
+        "",
+        group.ref,
+        fields,
+        RemoteStatus.OPEN,
+        None,
+        keys,
+        group.norm,
+        1,
+        values,
+        **planner._remembered(lines, around, names),
+        completions=0 if options.recurs else None,
+    )
+    token = str(uuid.uuid5(planner._NAMESPACE, f"{options.connector}:{group.ref}:create"))
+    op = Op(OpKind.CREATE, group.ref, token, fields)
+    return Step(group.ref, None, keys, after, None, ops=[op])
+
+
+def _led_as_before(group: Group, fresh: planner._Fresh | None = None) -> Group:
+    lines = (fresh or planner._Fresh())(group.tasks)
+    return group if not lines.history else Group(lines.members[0].key, (*lines.members, *lines.history))
+
+
 def _keys_as_before(self: Group) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.key for t in self.tasks))
 
@@ -84,6 +132,8 @@ def _both(groups: list[Group], options: PlanOptions, monkeypatch: pytest.MonkeyP
     with monkeypatch.context() as patched:
         patched.setattr(planner._Fresh, "__call__", _every_ask)
         patched.setattr(planner, "_one_line_fields", _one_line_as_before)
+        patched.setattr(planner, "_create", _create_as_before)
+        patched.setattr(planner, "_led_by_members", _led_as_before)
         patched.setattr(Group, "keys", property(_keys_as_before))
         patched.setattr(planner, "_matchless", lambda vanished, orphans: False)
         # a link to no base: no line is linked, as with none, but the groups are looked at one by one
