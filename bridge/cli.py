@@ -513,6 +513,9 @@ def main() -> None:
     # shell completion (`_..._COMPLETE`) and the group's own options and help see every command
     completing = any(key.startswith("_") and key.endswith("_COMPLETE") for key in os.environ)
     run = None if completing else one_command_app(named)
+    from bridge.collector import own_process
+
+    own_process()
     try:
         (run or app)()
     finally:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bridge import registry
 from bridge.apply import Report, apply_plan, count_planned
 from bridge.cache import StoreParseCache, fingerprint
+from bridge.collector import kept
 from bridge.connector import Connector, RemoteTask
 from bridge.errors import BridgeError, ConfigError, StateError
 from bridge.groups import Group, build_groups
@@ -426,14 +427,15 @@ class _Notes:
         if self._scan is None:
             self._cache = StoreParseCache(self.store, self.root)
             settings = self.settings
-            self._scan = scan(
-                self.root,
-                max_bytes=settings.max_note_bytes,
-                policy=settings.group_policy(),
-                root=self.root,
-                cache=self._cache,
-                workers=True,  # a first sync, a lost cache: parsed as a cold listing is
-            )
+            with kept():
+                self._scan = scan(
+                    self.root,
+                    max_bytes=settings.max_note_bytes,
+                    policy=settings.group_policy(),
+                    root=self.root,
+                    cache=self._cache,
+                    workers=True,  # a first sync, a lost cache: parsed as a cold listing is
+                )
             log.info("read %d notes (%d from the parse cache)", len(self._scan.notes), self._cache.hits)
             if settings.routes is not None and self.unrouted:
                 log.info("%d task groups match no BRIDGE_ROUTES rule; not synced", self.unrouted)
@@ -454,17 +456,18 @@ class _Notes:
         result = self.read()
         links, bases = store.links(options.connector), store.bases(options.connector)
         self.from_nothing[options.connector] = not links and not bases
-        return plan(
-            self.routed(options.connector),
-            links=links,
-            bases=bases,
-            changes=changes,
-            options=options,
-            note_times={n.path: n.mtime_ns for n in result.notes},
-            unread=result.unread,
-            around=self.around(),
-            pending=pending,
-        )
+        with kept():
+            return plan(
+                self.routed(options.connector),
+                links=links,
+                bases=bases,
+                changes=changes,
+                options=options,
+                note_times={n.path: n.mtime_ns for n in result.notes},
+                unread=result.unread,
+                around=self.around(),
+                pending=pending,
+            )
 
     def told(self, record: Settled | None) -> _Told:
         """What the run says of the notes: from the scan when they were read, else from `record`."""

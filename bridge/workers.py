@@ -159,7 +159,10 @@ def _start_worker(parent: int, parse: Callable[[str, str], Any]) -> None:
     (SIGKILL, the OOM killer) would leave both waiting forever; each looks for a new parent twice
     a second instead, on a thread that sleeps between looks.
     """
+    import gc
     import threading
+
+    gc.enable()  # forked from a sync holding its collector off (`bridge.collector.kept`): as before
 
     def watch() -> None:
         while os.getppid() == parent:

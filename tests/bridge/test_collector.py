@@ -1,5 +1,6 @@
-"""The collector's pace for a command run: young collections less often, never switched off; what
-is alive when the run ends frozen, so that the interpreter's shutdown does not walk it again."""
+"""The collector's pace for a command run: young collections less often, never switched off but
+while the command's own process makes what the run keeps (`kept`); what is alive when the run
+ends frozen, so that the interpreter's shutdown does not walk it again."""
 
 from __future__ import annotations
 
@@ -82,3 +83,25 @@ def test_the_command_freezes_only_after_a_run(args: list[str], frozen: bool, tmp
     )
     assert f"frozen {frozen}" in done.stderr.splitlines()
     assert done.stdout
+
+
+@pytest.mark.usefixtures("_unfrozen")
+@pytest.mark.parametrize(("run", "own"), [(True, True), (True, False), (False, True)])
+def test_what_a_run_keeps_is_made_uncollected_then_frozen_only_in_the_commands_own_process(
+    run: bool, own: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector, "_RUN", [True] if run else [])
+    monkeypatch.setattr(collector, "_OWN", [True] if own else [])
+    with collector.kept():
+        assert gc.isenabled() is not (run and own)
+    assert gc.isenabled()
+    assert (gc.get_freeze_count() > 0) is (run and own)
+
+
+@pytest.mark.usefixtures("_unfrozen")
+def test_the_collector_comes_back_when_making_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector, "_RUN", [True])
+    monkeypatch.setattr(collector, "_OWN", [True])
+    with pytest.raises(KeyError), collector.kept():
+        raise KeyError("x")
+    assert gc.isenabled()
