@@ -49,6 +49,7 @@ __all__ = [
     "note_entry",
     "note_filters",
     "note_json",
+    "note_parts",
 ]
 
 log = logging.getLogger(__name__)
@@ -163,21 +164,31 @@ def _decode(row: tuple[Any, ...]) -> Task:
 
 def note_entry(tasks: list[Task], diagnostics: list[Diagnostic], policy: GroupPolicy) -> NoteEntry:
     """What the cache keeps of one parsed note, all plain values (a worker process can send it)."""
+    return note_parts(tasks, diagnostics, policy)[0]
+
+
+def note_parts(
+    tasks: list[Task], diagnostics: list[Diagnostic], policy: GroupPolicy
+) -> tuple[NoteEntry, bytes]:
+    """`note_entry`, and its JSON text not compressed (what `note_json` gives of it): a listing
+    that parsed the note fills that in without decompressing it again."""
     filters: Filters = (
         tuple(_STATUS_VALUE[t.status_type] for t in tasks),
         tuple(t.owner for t in tasks),
         tuple(t.due for t in tasks),
         tuple(t.tags for t in tasks),
     )
-    return (
+    template = tasks_json_parts(tasks).encode("utf-8").replace(b"%", b"%%").replace(b"\0", b"%s")
+    entry = (
         tuple(map(_diagnostic_row, diagnostics)),
         tuple(t.key for t in tasks),
         tuple(carried_key(t) for t in tasks),
         tuple(note_links(tasks, policy)),
         marshal.dumps(filters, 4),
-        _deflate(tasks_json_parts(tasks).encode("utf-8").replace(b"%", b"%%").replace(b"\0", b"%s")),
+        _deflate(template),
         marshal.dumps(tuple(_encode(t) for t in tasks), 4),
     )
+    return entry, template
 
 
 def note_filters(filters: bytes) -> Filters:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -292,6 +293,21 @@ def test_listings_from_the_cache_print_what_the_reference_prints(tmp_path: Path,
     _assert_listings_alike(vault, env)
 
 
+@pytest.mark.parametrize("kept", [0, 30_000, bridge.listing.KEPT_JSON])  # none, some, all
+def test_a_cold_listing_prints_alike_whichever_notes_json_text_it_kept_whole(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch, kept: int
+):
+    """A note parsed in the run is filled in from its JSON text as made up to `KEPT_JSON` bytes in
+    all, from the compressed text after that (0: as before, every note decompressed)."""
+    monkeypatch.setattr(bridge.listing, "KEPT_JSON", kept)
+    vault = tmp_path / "vault"
+    _age(*messy_vault(vault, 20))
+    for args in FILTERS:
+        reference = _tasks(vault, "--no-cache", *args)
+        shutil.rmtree(cache_home, ignore_errors=True)
+        assert _tasks(vault, *args) == reference, args  # cold
+
+
 def test_a_note_edited_just_now_is_listed_alike_and_read_again(tmp_path: Path, cache_home: Path):
     vault = tmp_path / "vault"
     notes = messy_vault(vault, 20)
@@ -343,14 +359,14 @@ def test_a_note_a_worker_cannot_parse_is_named(
     notes = messy_vault(vault, 10)
     _age(*notes)
     broken = notes[6].relative_to(vault).as_posix()
-    real = bridge.listing.note_entry
+    real = bridge.listing.note_parts
 
     def failing(tasks, diagnostics, policy):  # type: ignore[no-untyped-def]
         if tasks and tasks[0].source.path == broken:
             raise ValueError("a parser bug")
         return real(tasks, diagnostics, policy)
 
-    monkeypatch.setattr(bridge.listing, "note_entry", failing)  # the forked workers inherit it
+    monkeypatch.setattr(bridge.listing, "note_parts", failing)  # the forked workers inherit it
     result = CliRunner().invoke(app, ["tasks", str(vault), "--json"])
     assert result.exit_code != 0
     assert isinstance(result.exception, RuntimeError)
