@@ -13,13 +13,15 @@ import json
 import logging
 import time
 from dataclasses import fields
-from json.encoder import encode_basestring as _string  # the C encoder's, as json.dumps uses
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from bridge import __version__
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
+from bridge.output import json_or_null as _maybe
+from bridge.output import json_string as _string
+from bridge.output import json_strings as _strings
 from bridge.state import CachedFile, Store
 from bridge.vault import TASKS_SETTINGS, Note
 
@@ -90,14 +92,6 @@ if _RECORD_FIELDS != _TASK_FIELDS:  # pragma: no cover - a field added to Task n
     raise RuntimeError("bridge.cache: Task's fields changed; update _task_text")
 _TASK_TEXT = "{" + ", ".join(f"{_string(name)}: %s" for name in _RECORD_FIELDS) + "}"
 _SOURCE_TEXT = '{"path": %s, "line": %d, "start": %d, "end": %d}'
-
-
-def _maybe(value: str | None) -> str:
-    return "null" if value is None else _string(value)
-
-
-def _strings(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join(map(_string, values)) + "]" if values else "[]"
 
 
 def _task_text(t: Task) -> str:

@@ -19,7 +19,7 @@ from bridge.groups import GroupPolicy, Joins
 from bridge.model import Diagnostic, StatusType
 from bridge.selection import Selection
 from bridge.signifiers import Dialect
-from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_entry, note_filters, note_json
+from bridge.tasks_cache import Lines, NoteEntry, TasksCache, note_filters, note_json, note_parts
 from bridge.vault import Note, Scan, read_notes, start_scan
 from bridge.workers import BATCH, IN_FLIGHT, PARALLEL_AFTER, WORKERS, InOrder, NoteError
 
@@ -31,6 +31,10 @@ Hit = tuple[Lines, bytes, list[Diagnostic]]
 # character JSON never holds, when only some of a note's tasks are shown.
 _BETWEEN = b'}, {"key": '
 _CUT = b'}\x01{"key": '
+# The JSON text of the notes parsed in this run is kept as it was made, not only compressed, up to
+# this many bytes in all (a cold listing of a few thousand notes): decompressing it again cost a
+# tenth of such a listing's own process.
+KEPT_JSON = 16 << 20
 
 
 class Listing:
@@ -41,16 +45,30 @@ class Listing:
         self.scope = scope
         self.keys: list[str] = []
         self.joins = Joins(carry=scope == "vault")
-        self.notes: list[tuple[int, int, bytes, bytes]] = []  # each note's lines, filters and JSON text
+        # each note's lines, filters and JSON text (`note_entry`'s, or `note_json` of it when kept)
+        self.notes: list[tuple[int, int, bytes, bytes, bool]] = []
+        self.kept = 0  # bytes of JSON text kept as `note_json` gives it
 
-    def add(self, rel: str, lines: Lines, text: bytes, diagnostics: list[Diagnostic]) -> None:
+    def add(
+        self,
+        rel: str,
+        lines: Lines,
+        text: bytes,
+        diagnostics: list[Diagnostic],
+        template: bytes | None = None,
+    ) -> None:
         """One note's lines, JSON text and diagnostics, as `scan` adds a note's tasks; its lines are
         joined to the earlier notes' as they come (while workers parse the next notes), so that
-        only naming the groups is left once the last note is in."""
+        only naming the groups is left once the last note is in. `template`: `note_json(text)`,
+        when the note was just parsed."""
         keys, carried, links, filters = lines
         start = len(self.keys)
         if keys:
-            self.notes.append((start, start + len(keys), filters, text))
+            if template is not None and self.kept + len(template) <= KEPT_JSON:
+                self.kept += len(template)
+                self.notes.append((start, start + len(keys), filters, template, True))
+            else:
+                self.notes.append((start, start + len(keys), filters, text, False))
             self.keys += keys
             self.joins.add(start, keys, links, carried)
         self.scan.diagnostics.extend(diagnostics)
@@ -63,7 +81,7 @@ class Listing:
             return None if selection.limit is None else list(range(min(selection.limit, len(self.keys))))
         match = selection.matches_values
         picked: list[int] = []
-        for start, _end, filters, _text in self.notes:
+        for start, _end, filters, _text, _whole in self.notes:
             statuses, owners, dues, tags = note_filters(filters)
             picked += (
                 start + at
@@ -81,17 +99,18 @@ class Listing:
         groups = self.joins.groups(self.keys)
         value = _Quoted().__getitem__  # a group's JSON, made once per group
         picked = self.picked(selection)
-        for start, end, _filters, text in self.notes:
+        for start, end, _filters, text, whole in self.notes:
             if picked is None:
                 shown: Sequence[int] = range(start, end)
             else:
                 shown = picked[bisect_left(picked, start) : bisect_left(picked, end)]
                 if not shown:
                     continue
+            template = text if whole else note_json(text)
             if len(shown) == end - start:  # the whole note: its text with the groups filled in
-                yield note_json(text) % tuple(map(value, groups[start:end]))
+                yield template % tuple(map(value, groups[start:end]))
             else:
-                items = note_json(text).replace(_BETWEEN, _CUT).split(b"\x01")
+                items = template.replace(_BETWEEN, _CUT).split(b"\x01")
                 yield b", ".join(items[i - start] % (value(groups[i]),) for i in shown)
             if picked is not None and shown[-1] == picked[-1]:
                 return
@@ -123,11 +142,12 @@ def list_tasks(
     result = start_scan(target, root)
     listing = Listing(result, scope)
 
-    def add(note: Note, _text: str, entry: NoteEntry) -> None:
+    def add(note: Note, _text: str, parts: tuple[NoteEntry, bytes]) -> None:
+        entry, template = parts
         diagnostic_rows, keys, carried, links, filters, text, _rows = entry
         cache.keep(note, entry)
         diagnostics = [Diagnostic(*row) for row in diagnostic_rows]
-        listing.add(note.path, (keys, carried, links, filters), text, diagnostics)
+        listing.add(note.path, (keys, carried, links, filters), text, diagnostics, template)
 
     parsing = InOrder(
         partial(_entry, result.dialect, cache.policy),
@@ -158,13 +178,14 @@ def list_tasks(
     return listing
 
 
-def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> NoteEntry:
-    """One note parsed into what the cache keeps of it (each line afresh: see `parse_note`)."""
+def parse_entry(text: str, rel: str, dialect: Dialect, policy: GroupPolicy) -> tuple[NoteEntry, bytes]:
+    """One note parsed into what the cache keeps of it and its JSON text (`note_parts`; each line
+    afresh: see `parse_note`)."""
     from bridge.parse import parse_note  # only for a note the cache does not have
 
-    return note_entry(*parse_note(text, rel, dialect, line_cache=False), policy)
+    return note_parts(*parse_note(text, rel, dialect, line_cache=False), policy)
 
 
-def _entry(dialect: Dialect, policy: GroupPolicy, text: str, rel: str) -> NoteEntry:
+def _entry(dialect: Dialect, policy: GroupPolicy, text: str, rel: str) -> tuple[NoteEntry, bytes]:
     """`parse_entry` as a worker process runs it (`bridge.workers.InOrder`)."""
     return parse_entry(text, rel, dialect, policy)

@@ -8,10 +8,11 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from functools import partial
+from json.encoder import encode_basestring as json_string  # the C encoder's, as `_compact` uses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bridge.model import Diagnostic, Priority, StatusType, Task
+from bridge.model import Diagnostic, Priority, Source, StatusType, Task
 from bridge.wording import counted
 
 if TYPE_CHECKING:  # rich is imported when a person is shown something: JSON output never needs it
@@ -21,6 +22,9 @@ if TYPE_CHECKING:  # rich is imported when a person is shown something: JSON out
 
 __all__ = [
     "MIN_TASK_WIDTH",
+    "json_or_null",
+    "json_string",
+    "json_strings",
     "never_synced",
     "print_diagnostics",
     "print_inbox",
@@ -83,13 +87,71 @@ _compact = json.JSONEncoder(ensure_ascii=False).encode  # what `print_json` writ
 _GROUP = ', "group": null, "status_type": '
 
 
+def json_or_null(value: str | None) -> str:
+    """A text's JSON as the C encoder writes it, or null; TypeError for any other value."""
+    return "null" if value is None else json_string(value)
+
+
+def json_strings(values: Iterable[str]) -> str:
+    """A sequence of texts as a JSON array; TypeError when it holds anything but texts."""
+    return "[" + ", ".join(map(json_string, values)) + "]"
+
+
+# `task_json`'s compact text filled in field by field, a NUL for the group: the encoder's dict of
+# 22 items a task was a third of what a worker spent on a cold note besides parsing it.
+_ITEM_KEYS = (
+    "key", "status", "description", "owner", "due", "priority", "tags", "path", "line", "group",
+    "status_type", "scheduled", "start", "created", "done", "cancelled", "recurrence", "id",
+    "depends_on", "on_completion", "parent", "connector",
+)  # fmt: skip
+_SAMPLE = Task("", "", StatusType.TODO, "", Source("", 1, 0, 0), "")
+if tuple(task_json(_SAMPLE, None)) != _ITEM_KEYS:  # pragma: no cover - `_item` writes them in this order
+    raise RuntimeError("bridge.output: task_json's keys changed; update _item")
+_ITEM_VALUES = {"line": "%d", "group": "\0", "connector": "null"}  # the others: "%s"
+_ITEM = "{" + ", ".join(f"{json_string(k)}: {_ITEM_VALUES.get(k, '%s')}" for k in _ITEM_KEYS) + "}"
+
+
+def _item(t: Task) -> str:
+    """`_compact(task_json(t, None))` with a NUL for the group; TypeError or KeyError for a value
+    the encoder would write otherwise (or refuse): `tests/bridge/test_output_items.py` compares."""
+    source = t.source
+    line = source.line
+    if type(line) is not int:  # `%d` writes a bool, a float, an int's subclass otherwise
+        raise TypeError(line)
+    return _ITEM % (
+        json_string(t.key),
+        json_string(t.status),
+        json_string(t.description),
+        json_or_null(t.owner),
+        json_or_null(t.due),
+        json_or_null(_PRIORITY_VALUE[t.priority]),
+        json_strings(t.tags),
+        json_string(source.path),
+        line,
+        json_string(_STATUS_VALUE[t.status_type]),
+        json_or_null(t.scheduled),
+        json_or_null(t.start),
+        json_or_null(t.created),
+        json_or_null(t.done),
+        json_or_null(t.cancelled),
+        json_or_null(t.recurrence),
+        json_or_null(t.id),
+        json_strings(t.depends_on),
+        json_or_null(t.on_completion),
+        json_or_null(t.parent),
+    )
+
+
 def tasks_json_parts(tasks: Sequence[Task]) -> str:
     """The compact JSON items of tasks with no group and no connector, joined by ", " as in a
     list, with a NUL (compact JSON escapes control characters, so holds none) in place of each
     group value: filled in, it is what `print_json` writes between `[` and `]` of `task_json`
     items, so a listing can keep a note's text and fill in only the groups."""
-    text = _compact([task_json(task, None) for task in tasks])[1:-1]
-    return text.replace(_GROUP, ', "group": \0, "status_type": ')
+    try:
+        return ", ".join(map(_item, tasks))
+    except (TypeError, KeyError):  # a value of another type: the encoder's way (or its error)
+        text = _compact([task_json(task, None) for task in tasks])[1:-1]
+        return text.replace(_GROUP, ', "group": \0, "status_type": ')
 
 
 def write_json_chunks(chunks: Iterable[str], *, every: int = 256) -> None:

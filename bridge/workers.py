@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported when the workers start: a run that needs none does
 __all__ = ["BATCH", "IN_FLIGHT", "PARALLEL_AFTER", "WORKERS", "InOrder", "NoteError"]
 
 R = TypeVar("R")
-# A cold run of a large vault parses its notes in worker processes: from the first note when the
+# A cold run of a large vault parses its notes in worker processes: from the second note when the
 # cache holds nothing for this many of the vault's notes, else after this many notes parsed in
 # the run's own process (a small vault, or a few changed notes, never pays for starting them).
 PARALLEL_AFTER = 300
@@ -39,12 +39,13 @@ class NoteError(RuntimeError):
 class InOrder(Generic[R]):
     """Notes handed to worker processes in batches, their results added back in vault order.
 
-    The workers start when `listed` finds `after` notes the cache holds nothing for (`missing`),
-    or once that many were parsed in the caller's process (`take` answering False): a small
-    vault, or a few changed notes, never pays for starting them. At most about `in_flight` notes
-    wait at a time, so only a few notes' text is held. `parse(text, path)` runs in a worker for
-    each note (sent as the UTF-8 bytes it was read as: a text would be encoded again to be sent),
-    given to the workers when they start; `add(note, text, result)` takes each result back here.
+    The workers start when `listed` finds `after` notes the cache holds nothing for (`missing`;
+    from the second note on), or once that many were parsed in the caller's process (`take`
+    answering False): a small vault, or a few changed notes, never pays for starting them. At
+    most about `in_flight` notes wait at a time, so only a few notes' text is held.
+    `parse(text, path)` runs in a worker for each note (sent as the UTF-8 bytes it was read as: a
+    text would be encoded again to be sent), given to the workers when they start;
+    `add(note, text, result)` takes each result back here.
     """
 
     def __init__(
@@ -75,10 +76,12 @@ class InOrder(Generic[R]):
             step()
 
     def listed(self, paths: list[str]) -> None:
-        """Every note of the run, before any is read (`read_notes`): start the workers at once when
-        the cache holds nothing for enough of them (a cold run: no note is parsed here)."""
+        """Every note of the run, before any is read (`read_notes`): when the cache holds nothing
+        for enough of them (a cold run), the workers start after the first note, parsed here.
+        Forked from this process at their first batch, they begin with what parsing it imported
+        and built (the parser's modules and patterns: in each worker, some 40 notes' parse)."""
         if self.missing(paths) >= self.after:
-            self.start()
+            self.parsed = max(self.parsed, self.after - 1)
 
     def take(self, text: str, note: Note, data: bytes) -> bool:
         """Hand a note to the workers when they run (`data`: the UTF-8 bytes `text` was decoded

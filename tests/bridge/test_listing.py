@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -292,6 +293,21 @@ def test_listings_from_the_cache_print_what_the_reference_prints(tmp_path: Path,
     _assert_listings_alike(vault, env)
 
 
+@pytest.mark.parametrize("kept", [0, 30_000])  # none, some (all: the other cold listings)
+def test_a_cold_listing_prints_alike_whichever_notes_json_text_it_kept_whole(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch, kept: int
+):
+    """A note parsed in the run is filled in from its JSON text as made up to `KEPT_JSON` bytes in
+    all, from the compressed text after that (0: as before, every note decompressed)."""
+    monkeypatch.setattr(bridge.listing, "KEPT_JSON", kept)
+    vault = tmp_path / "vault"
+    _age(*messy_vault(vault, 20))
+    for args in FILTERS[:2] + FILTERS[4:5] + FILTERS[-1:]:  # whole notes and some of their tasks
+        reference = _tasks(vault, "--no-cache", *args)
+        shutil.rmtree(cache_home, ignore_errors=True)
+        assert _tasks(vault, *args) == reference, args  # cold
+
+
 def test_a_note_edited_just_now_is_listed_alike_and_read_again(tmp_path: Path, cache_home: Path):
     vault = tmp_path / "vault"
     notes = messy_vault(vault, 20)
@@ -343,14 +359,14 @@ def test_a_note_a_worker_cannot_parse_is_named(
     notes = messy_vault(vault, 10)
     _age(*notes)
     broken = notes[6].relative_to(vault).as_posix()
-    real = bridge.listing.note_entry
+    real = bridge.listing.note_parts
 
     def failing(tasks, diagnostics, policy):  # type: ignore[no-untyped-def]
         if tasks and tasks[0].source.path == broken:
             raise ValueError("a parser bug")
         return real(tasks, diagnostics, policy)
 
-    monkeypatch.setattr(bridge.listing, "note_entry", failing)  # the forked workers inherit it
+    monkeypatch.setattr(bridge.listing, "note_parts", failing)  # the forked workers inherit it
     result = CliRunner().invoke(app, ["tasks", str(vault), "--json"])
     assert result.exit_code != 0
     assert isinstance(result.exception, RuntimeError)
@@ -389,10 +405,11 @@ def test_problems_of_notes_read_around_worker_parsed_ones_are_said_in_vault_orde
     assert _tasks(vault, env=env) == reference  # warm
 
 
-def test_a_cold_listing_parses_every_note_in_the_workers_and_a_warm_one_its_few_changes_here(
+def test_a_cold_listing_parses_its_notes_but_the_first_in_the_workers_and_a_warm_one_its_few_changes_here(
     tmp_path: Path, cache_home: Path, parallel, monkeypatch: pytest.MonkeyPatch
 ):
-    """Workers start before the first note when the cache holds nothing for enough of the vault."""
+    """Workers start after the first note (parsed here: they are forked with what parsing it
+    imported and built) when the cache holds nothing for enough of the vault."""
     monkeypatch.setattr(bridge.listing, "PARALLEL_AFTER", 5)
     vault = tmp_path / "vault"
     notes = messy_vault(vault, 12)
@@ -407,7 +424,8 @@ def test_a_cold_listing_parses_every_note_in_the_workers_and_a_warm_one_its_few_
     monkeypatch.setattr(bridge.listing, "parse_entry", spy)
     reference = _tasks(vault, "--no-cache")
     assert _tasks(vault) == reference  # cold
-    assert here == []
+    assert here == [min(n.relative_to(vault).as_posix() for n in notes)]
+    here.clear()
     for note in notes[:2]:
         note.write_text(note.read_text(encoding="utf-8") + "\n- [ ] One more thing\n", encoding="utf-8")
     _age(*notes[:2])

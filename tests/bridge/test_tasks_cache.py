@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ from typer.testing import CliRunner
 
 import bridge.vault
 from bridge.cli import app
-from bridge.tasks_cache import TasksCache, _links_fit, cache_file
+from bridge.output import tasks_json_parts
+from bridge.parse import parse_note
+from bridge.tasks_cache import TasksCache, _deflate, _links_fit, cache_file, note_json
 from tests.vaults import messy_vault
 
 SETTINGS = Path(".obsidian/plugins/obsidian-tasks-plugin/data.json")
@@ -318,3 +321,26 @@ def test_the_cache_file_is_written_without_waiting_for_the_disk(messy, cache_hom
     reads.clear()
     assert _tasks(messy) == cold
     assert reads == []  # the file written was whole and used
+
+
+def _level_1(data: bytes) -> bytes:  # how a note's JSON text was compressed before
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return deflate.compress(data) + deflate.flush()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.binary(max_size=300) | st.sampled_from([b'"key": ', b'"group": %s, ', b"null, "]), max_size=80
+    )
+)
+def test_a_notes_json_text_comes_back_whole_as_it_did(pieces: list[bytes]) -> None:
+    data = b"".join(pieces)
+    assert note_json(_deflate(data)) == data == note_json(_level_1(data))  # older entries still read
+
+
+def test_a_notes_json_text_is_no_larger_than_it_was(tmp_path: Path) -> None:
+    notes = [path.read_text(encoding="utf-8") for path in messy_vault(tmp_path, 40)]
+    texts = [tasks_json_parts(parse_note(text, "n.md")[0]).encode("utf-8") for text in notes]
+    assert sum(len(_deflate(t)) for t in texts) <= sum(len(_level_1(t)) for t in texts)
+    assert all(note_json(_deflate(t)) == t for t in texts)

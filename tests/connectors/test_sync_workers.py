@@ -107,7 +107,7 @@ def test_notes_parsed_by_workers_sync_as_notes_parsed_here(
 
     monkeypatch.setattr(bridge.workers.InOrder, "start", counted)
     monkeypatch.setattr(bridge.workers, "WORKERS", 2)
-    monkeypatch.setattr(bridge.workers, "PARALLEL_AFTER", 2)  # workers from the first note
+    monkeypatch.setattr(bridge.workers, "PARALLEL_AFTER", 2)  # workers from the second note
     assert _runs(source, work, edit=True) == here
     monkeypatch.setattr(bridge.workers, "PARALLEL_AFTER", notes // 3)  # after a third parsed here
     assert _runs(source, work, edit=False) == here[:1]
