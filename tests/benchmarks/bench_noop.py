@@ -117,15 +117,17 @@ def measure(
         em.latency = 0.0
         em.full_sync_limit = em.partial_sync_limit = None  # a 100k first sync sends 1,000 writes
         pulled = [0]
-        answer = emulator_app.handle_sync
+        answer = emulator_app.answer_sync
 
-        def counted(em: Emulator, content_type: str, body: bytes, *parsed: Any) -> dict[str, Any]:
-            out = answer(em, content_type, body, *parsed)
-            if "sync_status" not in out:  # a read, not a write
-                pulled[0] += len(out.get("items", []))
-            return out
+        def counted(em: Emulator, content_type: str, body: bytes, parsed: Any, respond: Any) -> Any:
+            def counting(out: dict[str, Any]) -> Any:
+                if "sync_status" not in out:  # a read, not a write
+                    pulled[0] += len(out.get("items", []))
+                return respond(out)
 
-        emulator_app.handle_sync = counted  # type: ignore[assignment]
+            return answer(em, content_type, body, parsed, counting)
+
+        emulator_app.answer_sync = counted
         with serve_in_thread(app) as url:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "TODOIST_", "PYTHON"))}
             env.update(

@@ -5,9 +5,9 @@ its CPU per create is part of the sync's wall time. The script builds an account
 then times (`time.process_time`) `--requests` (default 1,000) form-encoded /sync bodies of 100
 creates each, like the connector's (content, description, project, a label, priority, a due date),
 each reading back the items, projects and collaborators changed since the last answer's token,
-as `handle_sync` plus the JSON rendering Starlette's `JSONResponse` does. Building the bodies is
-not timed. `--baseline DIR` runs the same script with another checkout of task-bridge on
-PYTHONPATH, alternating with this one, and prints both.
+rendered as the /sync route does (`answer_sync` with the JSON rendering of Starlette's
+`JSONResponse`). Building the bodies is not timed. `--baseline DIR` runs the same script with
+another checkout of task-bridge on PYTHONPATH, alternating with this one, and prints both.
 
 Run:  python tests/benchmarks/bench_todoist_sync.py [--requests 1000] [--repeat 3] [--baseline DIR]
 """
@@ -44,8 +44,15 @@ def _token(answer: bytes) -> str:
 
 def measure(requests: int) -> float:
     """CPU seconds for `requests` batches of 100 creates, with this interpreter's emulator."""
-    from connectors.todoist.emulator import Emulator  # the checkout on PYTHONPATH
-    from connectors.todoist.emulator.sync import handle_sync
+    from connectors.todoist.emulator import Emulator, sync  # the checkout on PYTHONPATH
+
+    def answer(body: bytes) -> bytes:
+        """As the /sync route answers: rendered under the lock, or (a checkout before
+        `answer_sync`) the copy `handle_sync` gives, rendered."""
+        if hasattr(sync, "answer_sync"):
+            rendered: bytes = sync.answer_sync(em, FORM, body, None, _render)
+            return rendered
+        return _render(sync.handle_sync(em, FORM, body))
 
     em = Emulator()
     project = em.create_project("Bridge benchmark")["id"]
@@ -65,10 +72,10 @@ def measure(requests: int) -> float:
             commands.append({"type": "item_add", **ids, "args": args})
         bodies.append(b"&" + urlencode({"resource_types": TYPES, "commands": json.dumps(commands)}).encode())
     first = urlencode({"sync_token": "*", "resource_types": '["items", "projects", "user"]'}).encode()
-    token = _token(_render(handle_sync(em, FORM, first)))
+    token = _token(answer(first))
     start = time.process_time()
     for rest in bodies:
-        token = _token(_render(handle_sync(em, FORM, b"sync_token=" + token.encode() + rest)))
+        token = _token(answer(b"sync_token=" + token.encode() + rest))
     return time.process_time() - start
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.todoist.emulator.errors import ApiError, invalid, not_found
+from connectors.todoist.emulator.events import EventLog
 from connectors.todoist.emulator.knobs import Knobs
 from connectors.todoist.emulator.records import (
     COLORS,
@@ -59,7 +60,7 @@ class Account(Knobs):
             user_id: self._collaborator(user_id, email, full_name, timezone)
         }
         self.collaborator_states: dict[tuple[str, str], Json] = {}
-        self.events: list[Json] = []
+        self.events = EventLog()
         self._serial = itertools.count(1)
         self._user_serial = itertools.count(int(user_id) + 1 if user_id.isdigit() else 1000001)
         now = self._now()
@@ -105,9 +106,7 @@ class Account(Knobs):
         user = self.user
         initiator = {key: user[key] for key in ("id", "email", "full_name", "image_id", "is_premium")}
         url = f"https://app.todoist.com/app/task/{data['id']}" if name.startswith("item:") else None
-        event_data = clone(data)
-        if url:
-            event_data["url"] = url
+        event_data = {**data, "url": url} if url else data  # shared: the log keeps its own copy
         event: Json = {
             "event_name": name,
             "user_id": str(user["id"]),
@@ -120,7 +119,7 @@ class Account(Knobs):
             event["event_data_extra"] = {"old_item": {**old, "url": url}, "update_intent": intent}
         self.events.append(event)
         if self.on_event is not None:
-            self.on_event(event)
+            self.on_event(self.events[-1])  # a copy of its own, which the task's changes leave alone
 
     # -- lookups ---------------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from connectors.todoist.emulator.fields import rest_task_changes
 from connectors.todoist.emulator.records import clone, label_rest, parse_instant, user_record
 from connectors.todoist.emulator.recurring import add_months
 from connectors.todoist.emulator.state import Emulator
-from connectors.todoist.emulator.sync import handle_sync, parse_request
+from connectors.todoist.emulator.sync import answer_sync, parse_request
 
 __all__ = ["create_app"]
 
@@ -340,7 +340,7 @@ async def sync(request: Request) -> Response:
     wait = em.admit_sync(full=bool(types) and token in (None, "*"))
     if wait is not None:
         raise too_many_requests(wait)
-    return JSONResponse(handle_sync(em, content_type, body, parsed))
+    return answer_sync(em, content_type, body, parsed, JSONResponse)
 
 
 def _deliver(sender: WebhookSender, site: Emulator, event: Json) -> None:

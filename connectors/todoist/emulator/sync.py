@@ -18,7 +18,8 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from connectors.todoist.emulator.errors import ApiError, invalid
@@ -33,9 +34,10 @@ from connectors.todoist.emulator.records import (
 )
 from connectors.todoist.emulator.state import Emulator
 
-__all__ = ["MAX_COMMANDS", "RESOURCE_TYPES", "handle_sync"]
+__all__ = ["MAX_COMMANDS", "RESOURCE_TYPES", "answer_sync", "handle_sync"]
 
 Json = dict[str, Any]
+_T = TypeVar("_T")
 MAX_COMMANDS = 100
 RESOURCE_TYPES = ("items", "projects", "labels", "user", "collaborators")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -252,6 +254,12 @@ def run_commands(em: Emulator, commands: list[Json]) -> tuple[dict[str, Any], di
 
 def read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
     """The requested arrays: every active object when `since` is None, else what changed after it."""
+    with em.lock:
+        return clone(_read(em, since, wanted))
+
+
+def _read(em: Emulator, since: int | None, wanted: set[str]) -> Json:
+    """`read_resources` holding the account's own records (a caller holds the lock)."""
     out: Json = {}
 
     def pick(kind: str, table: dict[str, Json], active: Any) -> list[Json]:
@@ -280,7 +288,7 @@ def read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
         out["collaborators"] = pick("collaborators", em.collaborators, lambda c: c["id"] in sharing)
         states = {f"{p}:{u}": state for (p, u), state in em.collaborator_states.items()}
         out["collaborator_states"] = pick("collaborator_states", states, lambda s: True)
-    return clone(out)
+    return out
 
 
 def handle_sync(em: Emulator, content_type: str, body: bytes, parsed: Parsed | None = None) -> Json:
@@ -288,6 +296,15 @@ def handle_sync(em: Emulator, content_type: str, body: bytes, parsed: Parsed | N
     `parsed` is the body's `parse_request`, when the caller has it (the /sync route reads the
     token before counting the request against the sync limits): some 60 kB of commands are not
     decoded twice."""
+    return answer_sync(em, content_type, body, parsed, clone)
+
+
+def answer_sync(
+    em: Emulator, content_type: str, body: bytes, parsed: Parsed | None, respond: Callable[[Json], _T]
+) -> _T:
+    """`handle_sync`, whose answer, holding the account's own records, is given to `respond`
+    under the lock: the /sync route renders it there (`JSONResponse`), so the records read (the
+    hundred tasks a batch of creates made) are written once, not copied first."""
     token, types, commands = parse_request(content_type, body) if parsed is None else parsed
     full = token in (None, "*")
     since = None if full or token is None else em.token_version(token)
@@ -300,8 +317,8 @@ def handle_sync(em: Emulator, content_type: str, body: bytes, parsed: Parsed | N
         answer: Json = {"sync_token": em.issue_token(), "full_sync": full}
         if full:
             answer["full_sync_date_utc"] = timestamp(em.clock())
-        answer.update(read_resources(em, since, _wanted(types)))
+        answer.update(_read(em, since, _wanted(types)))
         if commands is not None:
             answer["sync_status"] = statuses
             answer["temp_id_mapping"] = mapping
-        return answer
+        return respond(answer)

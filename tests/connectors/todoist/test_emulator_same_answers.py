@@ -1,13 +1,15 @@
 """The emulator's cheaper create path answers exactly as the former one did.
 
 The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`, a parse of each /sync body
-on each call) and methods (`Account.today`, `Account._emit`, `Emulator.add_task`) are kept here as
-the reference. Generated /sync exchanges (creates with and without parents, labels and due dates,
+on each call, `handle_sync` copying what it read, the route rendering that copy, the event log as
+a list of dicts) and methods (`Account.today`, `Account._emit`, `Emulator.add_task`) are kept here
+as the reference. Generated /sync exchanges (creates with and without parents, labels and due dates,
 updates, moves, completions, reopenings, deletions, projects and labels, bad arguments, unknown
 and temporary ids, replays, reads from tokens) run once with the reference swapped in and once as
 shipped, with the same random draws and a clock that moves at each reading. The answers (as JSON
-text, so key order counts), the webhook events and the account must be the same, and so must the
-clock's readings.
+text, so key order counts; through `handle_sync` or as the /sync route renders them), the webhook
+events (as logged and as handed to `on_event`, compared by `repr`, so types count) and the account
+must be the same, and so must the clock's readings.
 """
 
 from __future__ import annotations
@@ -26,13 +28,24 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.responses import JSONResponse
 
 from bridge.testing import serve_in_thread
 from connectors.todoist.emulator import Emulator, account, app, create_app, fields, records, state, sync
 from connectors.todoist.emulator.errors import ApiError, invalid
-from connectors.todoist.emulator.records import base62, due_from_date, due_from_string, next_due, task_record
+from connectors.todoist.emulator.events import EventLog
+from connectors.todoist.emulator.records import (
+    base62,
+    due_from_date,
+    due_from_string,
+    label_sync,
+    next_due,
+    task_record,
+    user_record,
+)
 
 Json = dict[str, Any]
 _T = TypeVar("_T")
@@ -134,6 +147,65 @@ def old_add_task(self: Emulator, changes: Json) -> str:
         return str(task["id"])
 
 
+def old_read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
+    out: Json = {}
+
+    def pick(kind: str, table: dict[str, Json], active: Any) -> list[Json]:
+        if since is None:
+            return [row for row in table.values() if active(row)]
+        return [table[key] for key in em.changed_since(kind, since) if key in table]
+
+    if "items" in wanted:
+        out["items"] = pick(
+            "items",
+            em.tasks,
+            lambda t: not (t["checked"] or t["is_deleted"] or em.projects[t["project_id"]]["is_archived"]),
+        )
+    if "projects" in wanted:
+        out["projects"] = pick(
+            "projects", em.projects, lambda p: not p["is_deleted"] and not p["is_archived"]
+        )
+    if "labels" in wanted:
+        out["labels"] = [label_sync(lb) for lb in pick("labels", em.labels, lambda lb: not lb["is_deleted"])]
+    if "user" in wanted:
+        done = [t for t in em.tasks.values() if t["checked"] and not t["is_deleted"]]
+        today = [t for t in done if t["completed_at"][:10] == em.today().isoformat()]
+        out["user"] = user_record(em.user, em.inbox_id, len(done), len(today))
+    if "collaborators" in wanted:
+        sharing = {state["user_id"] for state in em.collaborator_states.values()}
+        out["collaborators"] = pick("collaborators", em.collaborators, lambda c: c["id"] in sharing)
+        states = {f"{p}:{u}": state for (p, u), state in em.collaborator_states.items()}
+        out["collaborator_states"] = pick("collaborator_states", states, lambda s: True)
+    return sync.clone(out)
+
+
+def old_handle_sync(em: Emulator, content_type: str, body: bytes, parsed: sync.Parsed | None = None) -> Json:
+    token, types, commands = sync.parse_request(content_type, body) if parsed is None else parsed
+    full = token in (None, "*")
+    since = None if full or token is None else em.token_version(token)
+    if not full and types and em.full_sync_next:
+        em.full_sync_next, full, since = False, True, None
+    statuses, mapping = sync.run_commands(em, commands) if commands is not None else ({}, {})
+    if commands is not None and em.after_commands is not None:
+        em.after_commands()
+    with em.lock:
+        answer: Json = {"sync_token": em.issue_token(), "full_sync": full}
+        if full:
+            answer["full_sync_date_utc"] = sync.timestamp(em.clock())
+        answer.update(old_read_resources(em, since, sync._wanted(types)))
+        if commands is not None:
+            answer["sync_status"] = statuses
+            answer["temp_id_mapping"] = mapping
+        return answer
+
+
+def old_answer_sync(
+    em: Emulator, content_type: str, body: bytes, parsed: sync.Parsed | None, respond: Callable[[Json], _T]
+) -> _T:
+    """The route as it was: `JSONResponse(handle_sync(...))`, rendered after the lock."""
+    return respond(old_handle_sync(em, content_type, body, parsed))
+
+
 @contextmanager
 def reference() -> Iterator[None]:
     """The emulator as it was: every replaced name bound again to its former code."""
@@ -145,6 +217,9 @@ def reference() -> Iterator[None]:
         (account.Account, "today", old_today),
         (account.Account, "_emit", old_emit),
         (Emulator, "add_task", old_add_task),
+        (account, "EventLog", list),
+        (sync, "handle_sync", old_handle_sync),
+        (sync, "answer_sync", old_answer_sync),
     ]
     with ExitStack() as stack:
         for owner, name, value in swaps:
@@ -218,6 +293,7 @@ REQUESTS = st.lists(
             max_size=3,
         ),
         st.booleans(),  # form-encoded or JSON
+        st.booleans(),  # through `handle_sync`, or rendered as the /sync route does
     ),
     min_size=1,
     max_size=6,
@@ -299,8 +375,11 @@ def _body(token: str | None, types: list[str], commands: list[Json], form: bool)
     return "application/x-www-form-urlencoded", urlencode(data).encode()
 
 
+Plan = list[tuple[list[Step], str, list[str], bool, bool]]
+
+
 def run(
-    plan: list[tuple[list[Step], str, list[str], bool]],
+    plan: Plan,
     seed: int,
     start: datetime,
     step: timedelta,
@@ -311,24 +390,32 @@ def run(
     with seeded(seed):
         em = Emulator(timezone=zone, clock=clock)
         em.full_sync_limit = em.partial_sync_limit = None
+        handed: list[Json] = []
+        em.on_event = handed.append
         em.add_collaborator(em.create_project("Shared")["id"], full_name="Bob", email="bob@example.com")
         answers: list[str] = []
         tokens: list[str] = []
         done: list[str] = []
-        for steps, which, types, form in plan:
+        for steps, which, types, form, rendered in plan:
             temps: list[str] = []
             commands = [_command(em, each, temps, done) for each in steps]
             token = {"last": tokens[-1] if tokens else "*", "*": "*", "none": None, "unknown": "nope"}[which]
             content_type, body = _body(token, types, commands, form)
             try:
                 parsed = sync.parse_request(content_type, body)  # as the /sync route does, before counting it
-                answer = sync.handle_sync(em, content_type, body, parsed)
+                if rendered:
+                    text = bytes(sync.answer_sync(em, content_type, body, parsed, JSONResponse).body).decode()
+                else:
+                    answer = sync.handle_sync(em, content_type, body, parsed)
+                    text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
             except ApiError as error:  # an error answer is compared as well
                 answers.append(f"{error.status} {json.dumps(error.body())}")
                 continue
-            tokens.append(answer["sync_token"])
-            answers.append(json.dumps(answer, ensure_ascii=False, separators=(",", ":")))
-        account_now = json.dumps([em.events, em.tasks, em.projects, em.labels, em.commands, em.version])
+            tokens.append(json.loads(text)["sync_token"])
+            answers.append(text)
+        events = list(em.events)
+        account_now = json.dumps([events, em.tasks, em.projects, em.labels, em.commands, em.version])
+        account_now += repr(events) + repr(handed)
     return answers, account_now, clock.readings
 
 
@@ -344,7 +431,7 @@ def run(
     user_zone=st.sampled_from(USER_ZONES),
 )
 def test_generated_sync_exchanges_answer_as_the_former_code(
-    plan: list[tuple[list[Step], str, list[str], bool]],
+    plan: Plan,
     seed: int,
     start: datetime,
     zone: tzinfo,
@@ -360,7 +447,8 @@ def test_generated_sync_exchanges_answer_as_the_former_code(
 def test_a_long_run_of_creates_answers_as_the_former_code() -> None:
     """Ten batches of 100 creates into a project, each read back from the last token, as a first sync."""
     batch: list[Step] = [("item_add", n, n % 100, 0) for n in range(100)]
-    plan = [(batch, "last", ["items", "projects", "collaborators"], True)] * 10
+    types = ["items", "projects", "collaborators"]
+    plan: Plan = [(batch, "last", types, True, n % 2 == 0) for n in range(10)]
     moment = datetime(2026, 1, 5, 12, tzinfo=UTC)
     with reference():
         expected = run(plan, 7, moment, timedelta(microseconds=1), "UTC")
@@ -462,3 +550,28 @@ def test_the_route_parses_a_body_once() -> None:
     assert answer.status_code == 200, answer.text
     assert answer.json()["full_sync"] is True
     assert len(calls) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(JSONISH, max_size=5), flips=st.randoms(use_true_random=False))
+def test_the_event_log_reads_back_each_event_as_logged(values: list[object], flips: random.Random) -> None:
+    """As a list of the former copies (`clone`): equal, type for type, however the logged values
+    change later; each read a copy of its own."""
+    subclassed = [_subclassed(value, lambda: flips.random() < 0.2) for value in values]
+    events = [{"n": n, "event_data": value} for n, value in enumerate(subclassed)]
+    log = EventLog()
+    for event in events:
+        log.append(event)
+    expected = [_shape(old_clone(event)) for event in events]
+    for event in events:  # what a task's later changes would do to a shared record
+        for container in _containers(event):
+            container.clear()
+    assert len(log) == len(events)
+    assert [_shape(event) for event in log] == expected
+    assert [_shape(log[n]) for n in range(-len(log), len(log))] == expected * 2
+    assert [_shape(event) for event in log[1:4]] == expected[1:4]
+    if events:
+        first, again = log[0], log[0]
+        assert not {id(c) for c in _containers(first)} & {id(c) for c in _containers(again)}
+    with pytest.raises(IndexError):
+        log[len(events)]
