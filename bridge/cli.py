@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.main
 
-from bridge import __version__, logs
+from bridge import __version__
 from bridge.emulator_cli import EmulatorGroup
 from bridge.errors import BridgeError, ConfigError
 from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
 from bridge.helptext import HelpCommand, HelpGroup
-from bridge.output import print_diagnostics, print_json, task_json
-from bridge.selection import STATUS_CHOICES, Selection
 from bridge.wording import counted
 
 if TYPE_CHECKING:
@@ -26,8 +24,13 @@ if TYPE_CHECKING:
 
     from bridge.config import BridgeSettings
 
-# Each command imports what it alone needs (the vault reader, the sync, rich for tables), so
-# that `--help`, and each command, starts without paying for the others' imports.
+# Each command imports what it alone needs (the vault reader, the sync, rich for tables, the
+# output and logging), so that `--help`, and each command, starts without paying for the others'
+# imports.
+
+# `bridge.selection.STATUS_CHOICES`, spelled out for `tasks --help`: the selection builds it from
+# the task model, whose enums and dataclasses `--help` need not create (a test keeps them equal).
+STATUS_CHOICES = ("open", "todo", "in-progress", "on-hold", "done", "cancelled", "non-task", "proposed")
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_USAGE", "app", "main"]  # the statuses, for callers
 
@@ -81,6 +84,8 @@ def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
 
 def _verbose(value: bool) -> None:
     if value:
+        from bridge import logs
+
         logs.configure(verbose=True)
 
 
@@ -106,6 +111,8 @@ def _root(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, on stderr.")] = False,
 ) -> None:
+    from bridge import logs
+
     logs.configure(verbose=verbose)
 
 
@@ -148,6 +155,8 @@ def tasks(
 
     for_one_run()  # first: the imports below allocate enough for dozens of collections at the default pace
     from bridge.groups import GroupPolicy
+    from bridge.output import print_diagnostics, print_json, task_json
+    from bridge.selection import Selection
     from bridge.vault import scan, vault_root
     from bridge.vault_check import look
 
@@ -242,6 +251,7 @@ def sync(
     for_one_run()  # first: the imports below allocate enough for dozens of collections at the default pace
     from contextlib import nullcontext
 
+    from bridge.output import print_diagnostics, print_json
     from bridge.progress import progress_for
     from bridge.sync import run_sync
     from bridge.sync_lines import changed, print_line, print_sync_report
@@ -287,6 +297,7 @@ def status(
     _verbose: _Verbose = False,
 ) -> None:
     """Show links, the last sync of each connector and its conflicts, and the webhook inbox."""
+    from bridge.output import print_json
     from bridge.sync import never_created, open_store, vault_of
 
     settings = _settings()
@@ -329,6 +340,7 @@ def inbox(
     """List deliveries set aside or waiting: id, connector, received time, attempts, reason."""
     if ctx.invoked_subcommand is not None:
         return
+    from bridge.output import print_json
     from bridge.sync import never_created, open_store, vault_of
 
     settings = _settings()
@@ -464,6 +476,7 @@ def doctor(
 ) -> None:
     """Check the setup: settings, vault, state, each tracker; exit 2: needs a person, 1: network."""
     from bridge.doctor import diagnose
+    from bridge.output import print_json
 
     found = diagnose()
     if as_json:

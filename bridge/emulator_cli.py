@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 
-from bridge import logs
 from bridge.errors import BridgeError, ConfigError
 from bridge.exits import fail
 from bridge.helptext import HelpCommand, HelpGroup
@@ -31,6 +30,8 @@ FLAGS = {
 
 def _verbose(value: bool) -> None:
     if value:
+        from bridge import logs
+
         logs.configure(verbose=True)
 
 
