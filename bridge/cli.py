@@ -3,21 +3,24 @@ codes. No rules live here."""
 
 from __future__ import annotations
 
-import copy
-import os
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from bridge.collector import importing, leave
 
-import typer
-import typer.main
+with importing():
+    import copy
+    import os
+    import sys
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Annotated, Any
 
-from bridge import __version__
-from bridge.emulator_cli import EmulatorGroup
-from bridge.errors import BridgeError, ConfigError
-from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
-from bridge.helptext import HelpCommand, HelpGroup
-from bridge.wording import counted
+    import typer
+    import typer.main
+
+    from bridge import __version__
+    from bridge.emulator_cli import EmulatorGroup
+    from bridge.errors import BridgeError, ConfigError
+    from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
+    from bridge.helptext import HelpCommand, HelpGroup
+    from bridge.wording import counted
 
 if TYPE_CHECKING:
     from typer.models import CommandInfo
@@ -529,6 +532,4 @@ def main() -> None:
     try:
         (run or app)()
     finally:
-        from bridge.collector import leave
-
         leave()
