@@ -1,7 +1,10 @@
 """The command (`task-bridge`, also `bridge`): parse flags, call the library, map errors to exit
-codes. No rules live here."""
+codes. No rules live here.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads each command's parameters from its
+annotations, and annotations kept as text were compiled and evaluated again on every run (about
+a tenth of `bridge --help`); evaluated once where each command is defined, they are the same
+objects typer would get from the text."""
 
 from bridge.collector import importing, leave
 
@@ -48,7 +51,7 @@ app = typer.Typer(
 )
 
 
-def _settings() -> BridgeSettings:
+def _settings() -> "BridgeSettings":
     from bridge.config import BridgeSettings, load_settings
 
     try:
@@ -57,7 +60,7 @@ def _settings() -> BridgeSettings:
         raise fail(exc) from exc
 
 
-def _run_settings() -> BridgeSettings:
+def _run_settings() -> "BridgeSettings":
     """The settings for a sync: read plainly when they can be (no pydantic), else by the model,
     with the same values and the same errors."""
     from bridge.settings_load import load
@@ -70,7 +73,7 @@ def _run_settings() -> BridgeSettings:
     return settings
 
 
-def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
+def _listing_settings() -> "tuple[dict[str, Any], BridgeSettings | None]":
     """The settings' values for `bridge tasks`, and the model when it had to be read: without
     routes to show, the plain reader (no pydantic) gives the same values."""
     from bridge.keys import warn_unknown
@@ -514,7 +517,7 @@ def one_command_app(name: str) -> typer.Typer | None:
     return lean
 
 
-def _command_name(info: CommandInfo) -> str | None:
+def _command_name(info: "CommandInfo") -> str | None:
     if info.name is not None:
         return info.name
     return None if info.callback is None else typer.main.get_command_name(info.callback.__name__)
