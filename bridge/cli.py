@@ -447,7 +447,7 @@ def auth(
     from functools import partial
 
     from bridge import registry
-    from bridge.connector import AuthOptions
+    from bridge.connector_commands import AuthOptions
 
     try:
         connector_cls = registry.load(name)

@@ -91,7 +91,7 @@ def _command(name: str) -> Any:
 def _serve(name: str, port: int, host: str, given: dict[str, str | None]) -> None:
     import uvicorn
 
-    from bridge.connector import EmulatorOptions
+    from bridge.connector_commands import EmulatorOptions
 
     options = EmulatorOptions(
         token=given.get("token"),

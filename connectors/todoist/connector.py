@@ -19,9 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bridge.connector import (
-    AuthOptions,
-    Check,
-    EmulatorOptions,
     Op,
     OpKind,
     OpResult,
@@ -44,6 +41,7 @@ from connectors.todoist.labels_json import labels_json
 from connectors.todoist.settings_table import TODOIST
 
 if TYPE_CHECKING:
+    from bridge.connector_commands import AuthOptions, Check, EmulatorOptions
     from bridge.oauth import Renewer
     from connectors.todoist.settings import TodoistSettings
     from connectors.todoist.webhook import TodoistWebhooks
