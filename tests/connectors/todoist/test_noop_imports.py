@@ -29,7 +29,7 @@ PLANNING = (
     "concurrent.futures",
 )
 # Modules of dataclasses a no-op never uses (a dataclass's methods are compiled on every start).
-RARELY_USED = ("bridge.connector_commands", "bridge.state_rows")
+RARELY_USED = ("bridge.connector_commands", "bridge.state_rows", "connectors.todoist.echoes")
 RUN = (
     "import json, ssl, sys, runpy\n"
     "made = []\n"
