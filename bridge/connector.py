@@ -325,3 +325,7 @@ def __getattr__(name: str) -> object:
     value = getattr(connector_commands, name)
     globals()[name] = value  # the next look-up finds it without coming here
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

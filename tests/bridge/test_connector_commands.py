@@ -141,6 +141,6 @@ def test_still_importable_from_the_contract_and_the_package_root() -> None:
     got = [getattr(contract, name) for name in ("AuthOptions", "Check", "CheckStatus", "EmulatorOptions")]
     assert got == [AuthOptions, Check, CheckStatus, EmulatorOptions]
     assert bridge.EmulatorOptions is EmulatorOptions
-    assert set(connector_commands.__all__) <= set(contract.__all__)
+    assert set(connector_commands.__all__) <= set(contract.__all__) & set(dir(contract))
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         contract.Nothing  # type: ignore[attr-defined]  # noqa: B018
