@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from bridge.connector import (
         Connector,
         EmulatorControl,
-        EmulatorOptions,
         Fields,
         Op,
         OpKind,
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
         RemoteTask,
         Webhooks,
     )
+    from bridge.connector_commands import EmulatorOptions
     from bridge.errors import (
         AuthError,
         BridgeError,
@@ -69,11 +69,12 @@ __version__ = "0.1.0"
 _HOMES = {
     **dict.fromkeys(
         (
-            *("Connector", "EmulatorControl", "EmulatorOptions", "Fields", "Op", "OpKind", "OpResult"),
+            *("Connector", "EmulatorControl", "Fields", "Op", "OpKind", "OpResult"),
             *("Pull", "Push", "RemoteStatus", "RemoteTask", "Webhooks"),
         ),
         "bridge.connector",
     ),
+    "EmulatorOptions": "bridge.connector_commands",
     **dict.fromkeys(
         ("AuthError", "BridgeError", "ConfigError", "ConnectorError", "RateLimitedError", "RemoteReadError"),
         "bridge.errors",

@@ -15,15 +15,18 @@ import time
 from dataclasses import fields
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge import __version__
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
 from bridge.output import json_or_null as _maybe
 from bridge.output import json_string as _string
 from bridge.output import json_strings as _strings
-from bridge.state import CachedFile, Store
+from bridge.state import Store
 from bridge.vault import TASKS_SETTINGS, Note
+
+if TYPE_CHECKING:
+    from bridge.state_rows import CachedFile
 
 __all__ = [
     "StoreParseCache",
@@ -197,6 +200,8 @@ class StoreParseCache:
 
     def store_record(self, note: Note, record: tuple[str, str]) -> None:
         """`store` of a note whose `cache_record` was made already (by a worker process)."""
+        from bridge.state_rows import CachedFile  # here: a sync that reads no note needs no row class
+
         self.seen.add(note.path)
         if self.now_ns - note.mtime_ns < _RACY_NS:
             return

@@ -1,33 +1,42 @@
 """The command (`task-bridge`, also `bridge`): parse flags, call the library, map errors to exit
-codes. No rules live here."""
+codes. No rules live here.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads each command's parameters from its
+annotations, and annotations kept as text were compiled and evaluated again on every run (about
+a tenth of `bridge --help`); evaluated once where each command is defined, they are the same
+objects typer would get from the text."""
 
-import copy
-import os
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from bridge.collector import importing, leave
 
-import typer
-import typer.main
+with importing():
+    import copy
+    import os
+    import sys
+    from pathlib import Path
+    from typing import TYPE_CHECKING, Annotated, Any
 
-from bridge import __version__, logs
-from bridge.emulator_cli import EmulatorGroup
-from bridge.errors import BridgeError, ConfigError
-from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
-from bridge.helptext import HelpCommand, HelpGroup
-from bridge.output import print_diagnostics, print_json, task_json
-from bridge.selection import STATUS_CHOICES, Selection
-from bridge.wording import counted
+    import typer
+    import typer.main
+
+    from bridge import __version__
+    from bridge.emulator_cli import EmulatorGroup
+    from bridge.errors import BridgeError, ConfigError
+    from bridge.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, exit_status, fail, prog, say
+    from bridge.helptext import HelpCommand, HelpGroup
+    from bridge.wording import counted
 
 if TYPE_CHECKING:
     from typer.models import CommandInfo
 
     from bridge.config import BridgeSettings
 
-# Each command imports what it alone needs (the vault reader, the sync, rich for tables), so
-# that `--help`, and each command, starts without paying for the others' imports.
+# Each command imports what it alone needs (the vault reader, the sync, rich for tables, the
+# output and logging), so that `--help`, and each command, starts without paying for the others'
+# imports.
+
+# `bridge.selection.STATUS_CHOICES`, spelled out for `tasks --help`: the selection builds it from
+# the task model, whose enums and dataclasses `--help` need not create (a test keeps them equal).
+STATUS_CHOICES = ("open", "todo", "in-progress", "on-hold", "done", "cancelled", "non-task", "proposed")
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_USAGE", "app", "main"]  # the statuses, for callers
 
@@ -42,7 +51,7 @@ app = typer.Typer(
 )
 
 
-def _settings() -> BridgeSettings:
+def _settings() -> "BridgeSettings":
     from bridge.config import BridgeSettings, load_settings
 
     try:
@@ -51,7 +60,7 @@ def _settings() -> BridgeSettings:
         raise fail(exc) from exc
 
 
-def _run_settings() -> BridgeSettings:
+def _run_settings() -> "BridgeSettings":
     """The settings for a sync: read plainly when they can be (no pydantic), else by the model,
     with the same values and the same errors."""
     from bridge.settings_load import load
@@ -64,7 +73,7 @@ def _run_settings() -> BridgeSettings:
     return settings
 
 
-def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
+def _listing_settings() -> "tuple[dict[str, Any], BridgeSettings | None]":
     """The settings' values for `bridge tasks`, and the model when it had to be read: without
     routes to show, the plain reader (no pydantic) gives the same values."""
     from bridge.keys import warn_unknown
@@ -81,6 +90,8 @@ def _listing_settings() -> tuple[dict[str, Any], BridgeSettings | None]:
 
 def _verbose(value: bool) -> None:
     if value:
+        from bridge import logs
+
         logs.configure(verbose=True)
 
 
@@ -106,6 +117,8 @@ def _root(
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens, on stderr.")] = False,
 ) -> None:
+    from bridge import logs
+
     logs.configure(verbose=verbose)
 
 
@@ -148,6 +161,8 @@ def tasks(
 
     for_one_run()  # first: the imports below allocate enough for dozens of collections at the default pace
     from bridge.groups import GroupPolicy
+    from bridge.output import print_diagnostics, print_json, task_json
+    from bridge.selection import Selection
     from bridge.vault import scan, vault_root
     from bridge.vault_check import look
 
@@ -242,6 +257,7 @@ def sync(
     for_one_run()  # first: the imports below allocate enough for dozens of collections at the default pace
     from contextlib import nullcontext
 
+    from bridge.output import print_diagnostics, print_json
     from bridge.progress import progress_for
     from bridge.sync import run_sync
     from bridge.sync_lines import changed, print_line, print_sync_report
@@ -287,6 +303,7 @@ def status(
     _verbose: _Verbose = False,
 ) -> None:
     """Show links, the last sync of each connector and its conflicts, and the webhook inbox."""
+    from bridge.output import print_json
     from bridge.sync import never_created, open_store, vault_of
 
     settings = _settings()
@@ -329,6 +346,7 @@ def inbox(
     """List deliveries set aside or waiting: id, connector, received time, attempts, reason."""
     if ctx.invoked_subcommand is not None:
         return
+    from bridge.output import print_json
     from bridge.sync import never_created, open_store, vault_of
 
     settings = _settings()
@@ -429,7 +447,7 @@ def auth(
     from functools import partial
 
     from bridge import registry
-    from bridge.connector import AuthOptions
+    from bridge.connector_commands import AuthOptions
 
     try:
         connector_cls = registry.load(name)
@@ -464,6 +482,7 @@ def doctor(
 ) -> None:
     """Check the setup: settings, vault, state, each tracker; exit 2: needs a person, 1: network."""
     from bridge.doctor import diagnose
+    from bridge.output import print_json
 
     found = diagnose()
     if as_json:
@@ -498,7 +517,7 @@ def one_command_app(name: str) -> typer.Typer | None:
     return lean
 
 
-def _command_name(info: CommandInfo) -> str | None:
+def _command_name(info: "CommandInfo") -> str | None:
     if info.name is not None:
         return info.name
     return None if info.callback is None else typer.main.get_command_name(info.callback.__name__)
@@ -519,6 +538,4 @@ def main() -> None:
     try:
         (run or app)()
     finally:
-        from bridge.collector import leave
-
         leave()

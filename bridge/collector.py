@@ -24,7 +24,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["YOUNG", "for_one_run", "kept", "leave", "own_process"]
+__all__ = ["YOUNG", "for_one_run", "importing", "kept", "leave", "own_process"]
 
 YOUNG = 50_000  # allocations between young collections (the default is 700)
 
@@ -37,6 +37,19 @@ def for_one_run() -> None:
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG, max(middle, 20), max(old, 100))
     _RUN[:] = [True]
+
+
+@contextmanager
+def importing() -> Iterator[None]:
+    """A run's pace while the command line's modules are imported (typer and the bridge's own: at
+    the default pace, dozens of young collections walk the modules made so far), the pace before
+    after them: importing the command line changes no pace, and a run sets its own."""
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG, max(before[1], 20), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def leave() -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 from bridge.errors import StateError
 from bridge.model import Priority, StatusType
+
+if TYPE_CHECKING:
+    from bridge.connector_commands import AuthOptions, Check, CheckStatus, EmulatorOptions
 
 __all__ = [
     "AuthOptions",
@@ -176,49 +178,6 @@ class Push:
     cursor: str | None = None  # a cursor to store instead of the pull's, when pushing changed it
 
 
-@dataclass(frozen=True, slots=True)
-class EmulatorOptions:
-    """The `bridge emulator NAME` flags; each connector takes the ones its tracker has."""
-
-    token: str | None = None
-    email: str | None = None
-    pat: str | None = None
-    secret: str | None = None
-    webhook_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AuthOptions:
-    """The `bridge auth NAME` flags, for a connector whose tracker hands out tokens through OAuth."""
-
-    env_file: Path = Path(".env")  # where settings are read from (the grant's place among them)
-    port: int = 8766  # of the redirect listener on localhost; 0 picks a free one
-    open_browser: bool = True
-    scopes: tuple[str, ...] = ()  # empty: the connector's default
-    timeout: float = 300.0  # seconds to wait for the redirect
-    echo: Callable[[str], None] = print  # progress for the person at the terminal
-
-
-class CheckStatus(enum.StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of `bridge doctor`. A failure's `cause` decides the exit status: "setup" (a
-    setting or credential a person must fix, 2) or "network" (may pass on its own, 1)."""
-
-    name: str
-    status: CheckStatus
-    message: str
-    cause: Literal["setup", "network"] = "setup"
-
-    def to_json(self) -> dict[str, str]:
-        return {"check": self.name, "status": self.status.value, "message": self.message, "cause": self.cause}
-
-
 class EmulatorControl(Protocol):
     """Acting as a person in the tracker's own app, for the demo and tests."""
 
@@ -350,3 +309,23 @@ class Connector(Protocol):
     def emulator(cls, options: EmulatorOptions) -> Any:
         """An ASGI app emulating the tracker; `app.state.emulator` is an EmulatorControl."""
         ...
+
+
+# The values of the commands other than sync, defined in `bridge.connector_commands` so that a
+# sync does not make their classes; still importable from here, as a connector always has.
+_COMMANDS = ("AuthOptions", "Check", "CheckStatus", "EmulatorOptions")
+
+
+def __getattr__(name: str) -> object:
+    """A value of another command's contract, imported from its module the first time it is asked for."""
+    if name not in _COMMANDS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from bridge import connector_commands
+
+    value = getattr(connector_commands, name)
+    globals()[name] = value  # the next look-up finds it without coming here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -19,7 +19,8 @@ from rich.table import Table
 
 from bridge import registry
 from bridge.config import BridgeSettings
-from bridge.connector import EmulatorControl, EmulatorOptions
+from bridge.connector import EmulatorControl
+from bridge.connector_commands import EmulatorOptions
 from bridge.errors import ConfigError
 from bridge.output import print_report
 from bridge.state import Base

@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings
 
 from bridge import registry
 from bridge.config import BridgeSettings, load_settings, readable_settings
-from bridge.connector import Check, CheckStatus
+from bridge.connector_commands import Check, CheckStatus
 from bridge.errors import ConfigError, StateError
 from bridge.keys import known_names, said, sources, unknown_names
 from bridge.transport import Patience

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import typer
 
-from bridge import logs
 from bridge.errors import BridgeError, ConfigError
 from bridge.exits import fail
 from bridge.helptext import HelpCommand, HelpGroup
@@ -31,6 +30,8 @@ FLAGS = {
 
 def _verbose(value: bool) -> None:
     if value:
+        from bridge import logs
+
         logs.configure(verbose=True)
 
 
@@ -90,7 +91,7 @@ def _command(name: str) -> Any:
 def _serve(name: str, port: int, host: str, given: dict[str, str | None]) -> None:
     import uvicorn
 
-    from bridge.connector import EmulatorOptions
+    from bridge.connector_commands import EmulatorOptions
 
     options = EmulatorOptions(
         token=given.get("token"),

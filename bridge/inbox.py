@@ -27,7 +27,8 @@ from bridge.model import Diagnostic, Task
 from bridge.parse import parse_note
 from bridge.plan import PlanOptions, build_groups, plan
 from bridge.signifiers import Dialect
-from bridge.state import Base, InboxEvent, Store
+from bridge.state import Base, Store
+from bridge.state_rows import InboxEvent
 from bridge.vault import Note, decode_note, load_dialect, read_bytes, real_path, scan
 
 __all__ = ["NoteMemo", "Outcome", "apply_events", "warm"]

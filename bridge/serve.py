@@ -40,7 +40,8 @@ from bridge.errors import BridgeError, LockHeldError, StateError
 from bridge.inbox import NoteMemo, Outcome, apply_events, warm
 from bridge.intake import Intake
 from bridge.metrics import CONTENT_TYPE, LATENCY_BUCKETS, Metrics, Settled, seconds_since
-from bridge.state import InboxEvent, Store, reopen
+from bridge.state import Store, reopen
+from bridge.state_rows import InboxEvent
 
 __all__ = ["Receiver", "create_app"]
 

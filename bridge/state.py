@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.base_json import base_json
 from bridge.connector import Fields, RemoteStatus
@@ -25,12 +25,12 @@ from bridge.database import Database, connect, sqlite_path
 from bridge.errors import StateError
 from bridge.migrations import MIGRATIONS
 
+if TYPE_CHECKING:
+    from bridge.state_rows import CachedFile, InboxEvent, InboxItem
+
 __all__ = [
     "SET_ASIDE",
     "Base",
-    "CachedFile",
-    "InboxEvent",
-    "InboxItem",
     "Store",
     "bump",
     "reopen",
@@ -138,55 +138,7 @@ def _status(raw: Mapping[str, Any], key: str) -> RemoteStatus:
         raise ValueError(f"{key} {value!r} is not one of {known}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class InboxEvent:
-    """A stored webhook delivery, waiting to be applied."""
-
-    id: int
-    connector: str
-    delivery_id: str
-    body: str
-    received_at: str
-    attempts: int = 0  # failed applications so far: one that failed before is applied on its own
-
-
 SET_ASIDE = "set_aside"  # the inbox state of a delivery that could not be applied; see `Store.defer`
-
-
-@dataclass(frozen=True, slots=True)
-class InboxItem:
-    """An inbox row as `bridge inbox` lists it: a delivery not (yet) applied, and why."""
-
-    id: int
-    connector: str
-    delivery_id: str
-    received_at: str
-    state: str
-    attempts: int
-    error: str | None
-    not_before: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "connector": self.connector,
-            "delivery_id": self.delivery_id,
-            "received_at": self.received_at,
-            "state": self.state,
-            "attempts": self.attempts,
-            "reason": self.error,
-            "next_attempt": self.not_before,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class CachedFile:
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    fingerprint: str
-    data: str
 
 
 def _now() -> str:
@@ -524,6 +476,8 @@ class Store:
         """Take the oldest unapplied deliveries for `worker`, with those a dead worker left claimed:
         one of this host whose process is gone at once, one of another host after `stale_after`.
         Rows another worker is claiming at this moment are skipped, never taken twice."""
+        from bridge.state_rows import InboxEvent
+
         stale = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=stale_after)).isoformat(timespec="seconds")
         due = _precise_now()  # a delivery that failed waits out its back-off
         holders = [
@@ -621,6 +575,8 @@ class Store:
 
     def inbox_items(self, *, states: Iterable[str] = (SET_ASIDE, "new", "claimed")) -> list[InboxItem]:
         """The deliveries in these states, oldest first, without their bodies (`bridge inbox`)."""
+        from bridge.state_rows import InboxItem
+
         wanted = list(states)
         marks = ", ".join("?" for _ in wanted)  # only placeholders are formatted into the SQL
         rows = self._rows(
@@ -683,6 +639,8 @@ class Store:
     # -- parse cache ----------------------------------------------------------------------------
 
     def cached_files(self, vault: str) -> dict[str, CachedFile]:
+        from bridge.state_rows import CachedFile
+
         rows = self._rows(
             "SELECT path, size, mtime_ns, sha256, fingerprint, data FROM files WHERE vault = ?", vault
         )

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.connector import (
-    Check,
-    EmulatorOptions,
     Op,
     OpKind,
     OpResult,
@@ -42,6 +40,7 @@ from connectors.jira.client import BULK, JiraClient, refused_fields
 from connectors.jira.settings_table import JIRA
 
 if TYPE_CHECKING:
+    from bridge.connector_commands import Check, EmulatorOptions
     from connectors.jira.settings import JiraSettings
     from connectors.jira.webhook import JiraWebhooks
 

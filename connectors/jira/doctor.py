@@ -7,7 +7,7 @@ import requests
 from jira import JIRAError
 
 from bridge.config import load_settings
-from bridge.connector import Check, CheckStatus
+from bridge.connector_commands import Check, CheckStatus
 from bridge.doctor import patience, without_name
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from connectors.jira.adapter import UnreachableError

@@ -24,7 +24,7 @@ from todoist_api_python._core.endpoints import OAUTH_URL
 from todoist_api_python.authentication import Scope, get_auth_token, get_authentication_url
 
 from bridge.config import load_settings
-from bridge.connector import AuthOptions
+from bridge.connector_commands import AuthOptions
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from bridge.exits import prog
 from bridge.oauth import CallbackServer, Grant, GrantFile

@@ -19,9 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bridge.connector import (
-    AuthOptions,
-    Check,
-    EmulatorOptions,
     Op,
     OpKind,
     OpResult,
@@ -39,12 +36,13 @@ from bridge.transport import Patience, make_http_client
 from bridge.uuids import uuid5
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
-from connectors.todoist.echoes import Echoes, Sent
 from connectors.todoist.labels_json import labels_json
 from connectors.todoist.settings_table import TODOIST
 
 if TYPE_CHECKING:
+    from bridge.connector_commands import AuthOptions, Check, EmulatorOptions
     from bridge.oauth import Renewer
+    from connectors.todoist.echoes import Echoes
     from connectors.todoist.settings import TodoistSettings
     from connectors.todoist.webhook import TodoistWebhooks
 
@@ -351,6 +349,9 @@ class TodoistConnector:
             commands.extend((queued, c) for c in self._commands(queued, project or ""))
         results: dict[str, OpResult] = {}
         mapping_ids: dict[str, str] = {}
+        # here: a sync with nothing to push never makes these classes
+        from connectors.todoist.echoes import Echoes, Sent
+
         # each write reads on from the token of the one before, while answers are only echoes
         chain = Echoes(None if self._unchained else self.state.get("sync_token"))
         full: str | None = None  # the plan limit a create met: the next creates would meet it too

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.config import load_settings
-from bridge.connector import Check, CheckStatus
+from bridge.connector_commands import Check, CheckStatus
 from bridge.doctor import patience, without_name
 from bridge.errors import AuthError, ConfigError, ConnectorError
 from connectors.todoist.settings import TodoistSettings

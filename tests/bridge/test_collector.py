@@ -105,3 +105,27 @@ def test_the_collector_comes_back_when_making_fails(monkeypatch: pytest.MonkeyPa
     with pytest.raises(KeyError), collector.kept():
         raise KeyError("x")
     assert gc.isenabled()
+
+
+def test_the_command_line_s_modules_are_imported_at_a_run_s_pace_and_the_pace_is_put_back() -> None:
+    gc.set_threshold(700, 10, 10)
+    with collector.importing():
+        assert gc.get_threshold() == (YOUNG, 20, 100)
+    assert gc.get_threshold() == (700, 10, 10)
+    with pytest.raises(ImportError), collector.importing():
+        import bridge.no_such_module  # type: ignore[import-not-found]  # noqa: F401
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_importing_the_command_line_changes_no_pace() -> None:
+    code = (
+        "import gc, sys; gc.set_threshold(123, 7, 9); paces = []\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, *args):\n"
+        "        if name == 'typer': paces.append(gc.get_threshold())\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "import bridge.cli\n"
+        "print(paces, gc.get_threshold())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == f"[({YOUNG}, 20, 100)] (123, 7, 9)"  # typer imported at a run's pace

@@ -18,7 +18,8 @@ import pytest
 from bridge.config import BridgeSettings
 from bridge.errors import StateError
 from bridge.inbox import apply_events
-from bridge.state import InboxEvent, Store
+from bridge.state import Store
+from bridge.state_rows import InboxEvent
 from bridge.sync import run_sync
 from connectors.todoist import connector as todoist
 from connectors.todoist.webhook import TodoistWebhooks
