@@ -450,7 +450,8 @@ class Store:
 
     def _forget_pending(self, connector: str, settled: list[str]) -> None:
         """Delete the settled refs' pending rows: all of the connector's in one statement when
-        each of them is settled (a first sync's creates, each a row to find and delete alone)."""
+        each of them is settled (a first sync's creates, each a row to find and delete alone).
+        Only a run holding the writer lock marks creates pending, so none is added meanwhile."""
         if not settled:
             return
         held = self._rows("SELECT ref FROM pending WHERE connector = ?", connector)
