@@ -125,7 +125,8 @@ def apply_plan(
     applications, which are not runs, leave it alone. `parsed` holds notes' bytes as read with
     their tasks, so write-back need not parse a note again that is unchanged since.
     """
-    ops = _mark_pending(plan.ops, plan.adopting, store, report.connector)
+    planned_ops = plan.ops  # made from the steps on each read: a list of every op
+    ops = _mark_pending(planned_ops, plan.adopting, store, report.connector)
     results: dict[str, OpResult] = {}
     if ops:
         if connector is None:
@@ -133,7 +134,7 @@ def apply_plan(
         pushed, cursor = _push_in_waves(connector, ops, cursor)
         # each answer under the token the plan gave its op (an answer is not copied to say it:
         # its own token is not read again)
-        planned = {sent.token: op.token for sent, op in zip(ops, plan.ops, strict=True)}
+        planned = {sent.token: op.token for sent, op in zip(ops, planned_ops, strict=True)}
         results = {planned.get(r.token, r.token): r for r in pushed}
     written, explained = _write_notes(plan, root, dialect, notes, today, report, parsed or {})
     bases: list[Base] = []

@@ -85,7 +85,7 @@ def _written(base: Base) -> str:
     f, value = base.fields, _value
     present = base.present
     return _TEMPLATE % (
-        "{" if base.completions is None else f'{{"completions": {DICT_JSON(base.completions)}, ',
+        "{" if base.completions is None else f'{{"completions": {value(base.completions)}, ',
         value(f.due),
         _array(f.labels),
         value(f.note_title),
@@ -100,7 +100,7 @@ def _written(base: Base) -> str:
         _array(base.keys),
         _object(base.lines),
         value(base.norm),
-        f'"owed": {DICT_JSON(base.owed)}, ' if base.owed else "",
+        f'"owed": {value(base.owed)}, ' if base.owed else "",
         _array(sorted(base.past)),
         _FLAG[present] if present.__class__ is bool else DICT_JSON(present),
         value(base.remote_now._value_ if base.remote_now else None),

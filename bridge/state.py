@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.base_json import base_json
 from bridge.connector import Fields, RemoteStatus
@@ -172,6 +172,17 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return False
     return stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"])
+
+
+_BASES_INSERT = (
+    "INSERT INTO bases (connector, remote_id, ref, data, version, synced_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_BASES_UPSERT = (
+    f"{_BASES_INSERT} ON CONFLICT (connector, remote_id) DO UPDATE SET ref = excluded.ref,"
+    " data = excluded.data, version = excluded.version, synced_at = excluded.synced_at"
+)
+_LINKS_INSERT = "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
+_LINKS_UPSERT = f"{_LINKS_INSERT} ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id"
 
 
 class Store:
@@ -365,20 +376,18 @@ class Store:
         bases, settled, links = list(bases), list(settled), links or {}
         with db.bulk_write(len(bases) + len(settled) + len(links)), self.transaction():
             db.execute("DELETE FROM settled WHERE connector = ?", (connector,))
-            db.execute_many(
-                "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
-            )
+            self._forget_pending(connector, settled)
             now = _now()
+            # into a table that holds none of the connector's rows (a first sync), keys that
+            # differ are plain inserts: the same rows, without a conflict looked for in each
+            fresh = not self._holds("bases", connector) and len({b.remote_id for b in bases}) == len(bases)
             db.execute_many(
-                "INSERT INTO bases (connector, remote_id, ref, data, version, synced_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (connector, remote_id) DO UPDATE SET"
-                " ref = excluded.ref, data = excluded.data, version = excluded.version,"
-                " synced_at = excluded.synced_at",
+                _BASES_INSERT if fresh else _BASES_UPSERT,
                 ((connector, b.remote_id, b.ref, b.to_json(), b.version, now) for b in bases),
             )
+            fresh = not self._holds("links", connector)  # a mapping's keys differ
             db.execute_many(
-                "INSERT INTO links (connector, key, remote_id) VALUES (?, ?, ?)"
-                " ON CONFLICT (connector, key) DO UPDATE SET remote_id = excluded.remote_id",
+                _LINKS_INSERT if fresh else _LINKS_UPSERT,
                 ((connector, key, remote_id) for key, remote_id in links.items()),
             )
             if cursor is not None:
@@ -390,6 +399,27 @@ class Store:
                     " report = excluded.report",
                     (connector, _now(), json.dumps(report, sort_keys=True)),
                 )
+
+    def _forget_pending(self, connector: str, settled: list[str]) -> None:
+        """Delete the settled refs' pending rows: all of the connector's in one statement when
+        each of them is settled (a first sync's creates, each a row to find and delete alone).
+        Only a run holding the writer lock marks creates pending, so none is added meanwhile."""
+        if not settled:
+            return
+        held = self._rows("SELECT ref FROM pending WHERE connector = ?", connector)
+        if not held:
+            return
+        if {ref for (ref,) in held} <= set(settled):
+            self.db.execute("DELETE FROM pending WHERE connector = ?", (connector,))
+        else:
+            self.db.execute_many(
+                "DELETE FROM pending WHERE connector = ? AND ref = ?", ((connector, ref) for ref in settled)
+            )
+
+    def _holds(self, table: Literal["bases", "links"], connector: str) -> bool:
+        """Whether `table` has a row of the connector."""
+        sql = f"SELECT 1 FROM {table} WHERE connector = ? LIMIT 1"  # noqa: S608 - one of two names
+        return bool(self._rows(sql, connector))
 
     def record_settled(self, connector: str, digest: str, outcome: str) -> None:
         """Record that a plan from the inputs of `digest` has no step (`bridge.settled`); the
