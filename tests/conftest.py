@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -14,6 +15,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_VAULT = ROOT / "examples" / "vault"
 EXAMPLE_NOTE = "2025-09-16 Lior Genzel intro call.md"
+
+
+def local_today() -> dt.date:
+    """The local date a run stamps a completion with (✅)."""
+    return dt.datetime.now(dt.UTC).astimezone().date()
+
+
+def dates_since(start: dt.date) -> tuple[str, ...]:
+    """Each local date from `start` to now, as a ✅ stamp writes it: a test that runs across
+    midnight sees its run stamp either day."""
+    days = (local_today() - start).days
+    return tuple((start + dt.timedelta(days=n)).isoformat() for n in range(days + 1))
 
 
 @pytest.fixture

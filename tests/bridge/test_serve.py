@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -23,11 +22,10 @@ from bridge.sync import run_sync
 from bridge.testing import serve_in_thread
 from connectors.todoist.emulator import Emulator
 from connectors.todoist.emulator import create_app as todoist_app
-from tests.conftest import EXAMPLE_NOTE
+from tests.conftest import EXAMPLE_NOTE, dates_since, local_today
 
 TOKEN = "serve-test-token"
 SECRET = "serve-test-secret"
-TODAY = dt.datetime.now(dt.UTC).astimezone().date()
 
 
 @pytest.fixture
@@ -99,6 +97,7 @@ def inbox(vault: Path) -> dict[str, int]:
 
 def test_a_signed_completion_reaches_the_note_within_two_seconds(vault, synced, receiver):
     _, client = receiver
+    start = local_today()
     task = task_of(synced, "Initiate the official candidate process")
     synced.complete(task["id"])
     body = json.dumps(synced.events[-1]).encode()
@@ -106,8 +105,9 @@ def test_a_signed_completion_reaches_the_note_within_two_seconds(vault, synced, 
     assert answer.status_code == 200
     assert answer.json()["status"] == "accepted"
     assert wait_for(lambda: len(ticked(vault)) == 2)
-    stamp = f"✅ {TODAY.isoformat()}".encode().decode("mac_roman")  # the line's own spelling
-    assert all(line.endswith(stamp) for line in ticked(vault))
+    # in the line's own spelling
+    stamps = tuple(f"✅ {day}".encode().decode("mac_roman") for day in dates_since(start))
+    assert all(line.endswith(stamps) for line in ticked(vault))
     assert wait_for(lambda: inbox(vault) == {"done": 1})
 
 

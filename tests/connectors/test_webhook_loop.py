@@ -6,7 +6,6 @@ A task completed through the official client reaches the note within two seconds
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,10 +22,9 @@ from bridge.testing import serve_in_thread
 from bridge.transport import make_http_client
 from connectors.jira.emulator import create_app as jira_app
 from connectors.todoist.emulator import create_app as todoist_app
-from tests.conftest import EXAMPLE_NOTE
+from tests.conftest import EXAMPLE_NOTE, dates_since, local_today
 
 SECRET = "loop-secret"
-TODAY = dt.datetime.now(dt.UTC).astimezone().date()
 
 
 @pytest.fixture
@@ -59,6 +57,7 @@ def within(seconds: float, check: Callable[[], bool]) -> float | None:
 
 
 def test_todoist_completion_reaches_the_note_without_a_sync(vault, served, monkeypatch):
+    start = local_today()
     app = todoist_app("loop-token", client_secret=SECRET, webhook_url=f"{served}/webhooks/todoist")
     with serve_in_thread(app) as url:
         monkeypatch.setenv("TODOIST_API_TOKEN", "loop-token")
@@ -71,8 +70,8 @@ def test_todoist_completion_reaches_the_note_without_a_sync(vault, served, monke
             assert sdk.complete_task(task["id"])
         took = within(2.0, lambda: bool(ticked(vault, "Define the interview loop")))
         assert took is not None, "the completion did not reach the note within 2 s"
-        stamp = f"✅ {TODAY.isoformat()}".encode().decode("mac_roman")
-        assert ticked(vault, "Define the interview loop")[0].endswith(stamp)
+        stamps = tuple(f"✅ {day}".encode().decode("mac_roman") for day in dates_since(start))
+        assert ticked(vault, "Define the interview loop")[0].endswith(stamps)
         assert app.state.webhooks.flush(5)
         assert all(a.status == 200 for a in app.state.webhooks.attempts)
 

@@ -6,7 +6,6 @@ or through the emulator's person helpers (a click in Jira's UI).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import signal
@@ -22,10 +21,9 @@ from bridge.config import BridgeSettings
 from bridge.state import Store
 from bridge.sync import run_sync
 from connectors.jira.emulator import JiraEmulator, Workflow
-from tests.conftest import EXAMPLE_NOTE
+from tests.conftest import EXAMPLE_NOTE, dates_since, local_today
 from tests.connectors.jira.conftest import EMAIL, PAT
 
-TODAY = dt.datetime.now(dt.UTC).astimezone().date()
 GROUPS_WITH_HIGH = 4
 
 
@@ -101,6 +99,7 @@ def test_second_sync_is_one_search_and_changes_nothing(vault, env, cloud):
 
 
 def test_issue_done_in_jira_ticks_every_line_of_its_group(vault, env, cloud, cloud_jira):
+    start = local_today()
     sync(vault)
     key = linked_key(cloud, vault, "Initiate the official candidate process")
     cloud_jira.transition_issue(key, "Done")
@@ -110,7 +109,8 @@ def test_issue_done_in_jira_ticks_every_line_of_its_group(vault, env, cloud, clo
     ticked = [line for line in note_lines(vault) if line.startswith("- [x]")]
     assert len(ticked) == 2
     assert all("Initiate the official candidate process" in line for line in ticked)
-    assert all(line.endswith(f"✅ {TODAY.isoformat()}".encode().decode("mac_roman")) for line in ticked)
+    stamps = tuple(f"✅ {day}".encode().decode("mac_roman") for day in dates_since(start))
+    assert all(line.endswith(stamps) for line in ticked)
     again = sync(vault)
     assert (again.notes_written, again.closed, again.updated) == (0, 0, 0)
 
