@@ -316,15 +316,18 @@ class Connector(Protocol):
 _COMMANDS = ("AuthOptions", "Check", "CheckStatus", "EmulatorOptions")
 
 
-def __getattr__(name: str) -> object:
-    """A value of another command's contract, imported from its module the first time it is asked for."""
-    if name not in _COMMANDS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from bridge import connector_commands
+if not TYPE_CHECKING:  # a type checker sees the names imported above, and refuses any other
 
-    value = getattr(connector_commands, name)
-    globals()[name] = value  # the next look-up finds it without coming here
-    return value
+    def __getattr__(name: str) -> object:
+        """A value of another command's contract, imported from its module the first time it is
+        asked for."""
+        if name not in _COMMANDS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from bridge import connector_commands
+
+        value = getattr(connector_commands, name)
+        globals()[name] = value  # the next look-up finds it without coming here
+        return value
 
 
 def __dir__() -> list[str]:

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = [
     "SET_ASIDE",
     "Base",
+    "CachedFile",
+    "InboxEvent",
+    "InboxItem",
     "Store",
     "bump",
     "reopen",
@@ -711,3 +714,24 @@ def reopen(store: Store | None, url: str) -> Store:
         except Exception:
             log.debug("closing a failed state connection raised", exc_info=True)
     return Store.open(url)
+
+
+# The inbox's and the parse cache's rows, defined in `bridge.state_rows` so that a sync which
+# reads neither does not make their classes; still importable from here.
+_ROWS = ("CachedFile", "InboxEvent", "InboxItem")
+
+if not TYPE_CHECKING:  # a type checker sees the names imported above, and refuses any other
+
+    def __getattr__(name: str) -> object:
+        """A row class of `bridge.state_rows`, imported the first time it is asked for."""
+        if name not in _ROWS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from bridge import state_rows
+
+        value = getattr(state_rows, name)
+        globals()[name] = value  # the next look-up finds it without coming here
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,12 @@ def test_the_store_hands_back_these_rows(tmp_path):
         assert [type(i) for i in store.inbox_items()] == [InboxItem]
     finally:
         store.close()
+
+
+def test_the_rows_are_still_importable_from_the_state_module() -> None:
+    from bridge import state
+
+    assert (state.CachedFile, state.InboxEvent, state.InboxItem) == (CachedFile, InboxEvent, InboxItem)
+    assert {"CachedFile", "InboxEvent", "InboxItem"} <= set(dir(state)) & set(state.__all__)
+    with pytest.raises(AttributeError):
+        state.NoSuchRow  # noqa: B018
