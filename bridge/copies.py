@@ -54,6 +54,8 @@ def replaced(obj: T, **changes: Any) -> T:
 
 
 _FACTORY = object()  # in a maker's signature: the field's default factory is called
+# where the `__init__` that `dataclasses` writes comes from (it compiles its source text)
+_GENERATED = "<string>"
 
 
 def maker(cls: type[T]) -> Callable[..., T]:
@@ -62,33 +64,38 @@ def maker(cls: type[T]) -> Callable[..., T]:
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`; a first sync's
     plan makes a base, fields and an op for each of its 100,000 tasks, at about half the cost
-    this way. For a slotted dataclass with no `__post_init__` whose `__init__` takes every field,
-    positional or by name; any other class is made by `cls` itself.
+    this way. For a slotted dataclass with no `__post_init__` and the `__init__` dataclasses
+    wrote, taking every field positional or by name; any other class is made by `cls` itself.
     """
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     taken = inspect.signature(cls).parameters.values()
+    init = getattr(cls.__init__, "__code__", None)
     if (
         hasattr(cls, "__post_init__")
+        or cls.__new__ is not object.__new__
+        or init is None
+        or init.co_filename != _GENERATED  # an `__init__` of the class's own: only it knows what it does
         or [(p.name, p.kind) for p in taken] != [(f.name, _POSITIONAL) for f in fields]
         or not all(isinstance(cls.__dict__.get(f.name), MemberDescriptorType) for f in fields)
+        or any(f.name.startswith("_maker_") for f in fields)  # the made function's own names
     ):
         return cls
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_FACTORY": _FACTORY}
-    heads, body = [], ["    made = _new(_cls)"]
+    scope: dict[str, Any] = {"_maker_new": object.__new__, "_maker_cls": cls, "_maker_factory": _FACTORY}
+    heads, body = [], ["    _maker_made = _maker_new(_maker_cls)"]
     for f in fields:
-        scope[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        scope[f"_maker_set_{f.name}"] = cls.__dict__[f.name].__set__
         value = f.name
         if f.default is not dataclasses.MISSING:
-            scope[f"_default_{f.name}"] = f.default
-            heads.append(f"{f.name}=_default_{f.name}")
+            scope[f"_maker_default_{f.name}"] = f.default
+            heads.append(f"{f.name}=_maker_default_{f.name}")
         elif f.default_factory is not dataclasses.MISSING:
-            scope[f"_factory_{f.name}"] = f.default_factory
-            heads.append(f"{f.name}=_FACTORY")
-            value = f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
+            scope[f"_maker_factory_{f.name}"] = f.default_factory
+            heads.append(f"{f.name}=_maker_factory")
+            value = f"_maker_factory_{f.name}() if {f.name} is _maker_factory else {f.name}"
         else:
             heads.append(f.name)
-        body.append(f"    _set_{f.name}(made, {value})")
-    source = f"def make({', '.join(heads)}):\n" + "\n".join([*body, "    return made", ""])
+        body.append(f"    _maker_set_{f.name}(_maker_made, {value})")
+    source = f"def make({', '.join(heads)}):\n" + "\n".join([*body, "    return _maker_made", ""])
     exec(source, scope)  # noqa: S102 - made from the class's own field names, as dataclasses does
     made: Callable[..., T] = scope["make"]
     return made

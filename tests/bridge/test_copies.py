@@ -139,3 +139,35 @@ def test_a_maker_refuses_what_the_class_refuses() -> None:
             maker(Fields)(*call)
     with pytest.raises(TypeError):
         maker(Fields)("t", StatusType.TODO, nope=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Doubled:
+    """An `__init__` of its own, which a maker must leave to the class."""
+
+    value: int
+
+    def __init__(self, value: int) -> None:
+        object.__setattr__(self, "value", value * 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shadowing:
+    """Fields named as a made function's own names could be."""
+
+    made: int
+    make: str = "x"
+    _new: list[int] = field(default_factory=list)
+
+
+def test_a_class_with_an_init_of_its_own_is_made_by_it() -> None:
+    assert maker(_Doubled) is _Doubled
+    assert maker(_Doubled)(5).value == 10
+
+
+def test_fields_named_as_the_maker_s_names_are_made_as_the_class_makes_them() -> None:
+    make = maker(_Shadowing)
+    assert make is not _Shadowing
+    assert make(1) == _Shadowing(1)
+    assert make(2, "y", [3]) == _Shadowing(2, "y", [3])
+    assert make(made=4, _new=[5]) == _Shadowing(made=4, _new=[5])
