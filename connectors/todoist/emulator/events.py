@@ -23,7 +23,11 @@ _VERSION = 2  # no back-references: the quickest to write and read, and the even
 
 
 class EventLog(Sequence[Json]):
-    """A read-only sequence of the events appended (`append`), each read a fresh copy."""
+    """A read-only sequence of the events appended (`append`), each read a fresh copy; equal to
+    a sequence of the same events, as the list it replaces was. Appended under the account's lock
+    (`Emulator._emit`), so that an event's bytes and its end are written together."""
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so unhashable as they are
 
     def __init__(self) -> None:
         self._bytes = bytearray()
@@ -67,6 +71,11 @@ class EventLog(Sequence[Json]):
     def __iter__(self) -> Iterator[Json]:
         for index in range(len(self._ends)):
             yield self[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EventLog | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
 
     def __repr__(self) -> str:
         return f"EventLog({list(self)!r})"

@@ -3,10 +3,11 @@
 Everything that can change the account goes through the mutation methods here — whether the
 request came over REST, as a Sync command, or from a test acting "as the user in the Todoist app"
 (`add`, `complete`, `reopen`, `update`, `delete`). So each change bumps the same change counter
-(which incremental sync reads), stamps `updated_at` and appends the same webhook event to `events`
-(reference §8 envelope). One `threading.RLock` guards it all: the server runs in its own thread
-while a test pokes the account from the main one. The knobs (`latency`, `rate_limit`, `fail_next`,
-`after_commands`) let tests make the server slow, strict or broken on demand.
+(which incremental sync reads), stamps `updated_at` and records the same webhook event in
+`events` (reference §8 envelope; each read of it a copy). One `threading.RLock` guards it all:
+the server runs in its own thread while a test pokes the account from the main one. The knobs
+(`latency`, `rate_limit`, `fail_next`, `after_commands`) let tests make the server slow, strict
+or broken on demand.
 """
 
 from __future__ import annotations

@@ -252,14 +252,9 @@ def run_commands(em: Emulator, commands: list[Json]) -> tuple[dict[str, Any], di
     return statuses, mapping
 
 
-def read_resources(em: Emulator, since: int | None, wanted: set[str]) -> Json:
-    """The requested arrays: every active object when `since` is None, else what changed after it."""
-    with em.lock:
-        return clone(_read(em, since, wanted))
-
-
 def _read(em: Emulator, since: int | None, wanted: set[str]) -> Json:
-    """`read_resources` holding the account's own records (a caller holds the lock)."""
+    """The requested arrays: every active object when `since` is None, else what changed after
+    it; the account's own records (a caller holds the lock, and copies or renders them under it)."""
     out: Json = {}
 
     def pick(kind: str, table: dict[str, Json], active: Any) -> list[Json]:

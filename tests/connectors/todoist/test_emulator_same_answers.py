@@ -563,6 +563,7 @@ def test_the_event_log_reads_back_each_event_as_logged(values: list[object], fli
     for event in events:
         log.append(event)
     expected = [_shape(old_clone(event)) for event in events]
+    copies = [old_clone(event) for event in events]
     for event in events:  # what a task's later changes would do to a shared record
         for container in _containers(event):
             container.clear()
@@ -575,3 +576,6 @@ def test_the_event_log_reads_back_each_event_as_logged(values: list[object], fli
         assert not {id(c) for c in _containers(first)} & {id(c) for c in _containers(again)}
     with pytest.raises(IndexError):
         log[len(events)]
+    assert log == copies  # equal to the list it replaced, as that list was
+    assert (log != copies) is False
+    assert (log == [*copies, {}]) is False
