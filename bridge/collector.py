@@ -60,8 +60,10 @@ def leave() -> None:
 
 
 def own_process() -> None:
-    """The process is the command's own (`bridge.cli.main`), not one that calls it among others
-    (the server, a test): what `kept` freezes is then never needed collected."""
+    """The process is the command line's own (`bridge.cli.main`), not one that calls the bridge
+    among other work (a test, an embedding program): `kept` acts only where this and
+    `for_one_run` were both called, so in a sync or listing that exits when done, never in
+    `bridge serve` (which sets no run pace), and what it freezes is never needed collected."""
     _OWN[:] = [True]
 
 
