@@ -7,8 +7,9 @@ needs none of them (`bridge --help`, `bridge tasks`) does not pay for importing 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bridge.lazy import lazy_names
 
 if TYPE_CHECKING:
     from bridge.connector import (
@@ -83,15 +84,5 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """A name of the API, imported from its module the first time it is asked for."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # the next look-up finds it without coming here
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+if not TYPE_CHECKING:  # a type checker sees the names imported above, and refuses any other
+    __getattr__, __dir__ = lazy_names(__name__, _HOMES)

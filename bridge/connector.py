@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, cast
 
 from bridge.errors import StateError
+from bridge.lazy import lazy_names
 from bridge.model import Priority, StatusType
 
 if TYPE_CHECKING:
@@ -313,22 +314,9 @@ class Connector(Protocol):
 
 # The values of the commands other than sync, defined in `bridge.connector_commands` so that a
 # sync does not make their classes; still importable from here, as a connector always has.
-_COMMANDS = ("AuthOptions", "Check", "CheckStatus", "EmulatorOptions")
-
+_COMMANDS = dict.fromkeys(
+    ("AuthOptions", "Check", "CheckStatus", "EmulatorOptions"), "bridge.connector_commands"
+)
 
 if not TYPE_CHECKING:  # a type checker sees the names imported above, and refuses any other
-
-    def __getattr__(name: str) -> object:
-        """A value of another command's contract, imported from its module the first time it is
-        asked for."""
-        if name not in _COMMANDS:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from bridge import connector_commands
-
-        value = getattr(connector_commands, name)
-        globals()[name] = value  # the next look-up finds it without coming here
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = lazy_names(__name__, _COMMANDS)

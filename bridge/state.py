@@ -23,6 +23,7 @@ from bridge.base_json import base_json
 from bridge.connector import Fields, RemoteStatus
 from bridge.database import Database, connect, sqlite_path
 from bridge.errors import StateError
+from bridge.lazy import lazy_names
 from bridge.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -718,20 +719,7 @@ def reopen(store: Store | None, url: str) -> Store:
 
 # The inbox's and the parse cache's rows, defined in `bridge.state_rows` so that a sync which
 # reads neither does not make their classes; still importable from here.
-_ROWS = ("CachedFile", "InboxEvent", "InboxItem")
+_ROWS = dict.fromkeys(("CachedFile", "InboxEvent", "InboxItem"), "bridge.state_rows")
 
 if not TYPE_CHECKING:  # a type checker sees the names imported above, and refuses any other
-
-    def __getattr__(name: str) -> object:
-        """A row class of `bridge.state_rows`, imported the first time it is asked for."""
-        if name not in _ROWS:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from bridge import state_rows
-
-        value = getattr(state_rows, name)
-        globals()[name] = value  # the next look-up finds it without coming here
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = lazy_names(__name__, _ROWS)
