@@ -548,22 +548,8 @@ def _create(
     every = (*lines.members, *lines.history)
     names = [lines.ident[t] for t in every]  # each line's identity, looked up once
     values = {name: line_values(t) for name, t in zip(names, every, strict=True)}
-    keys = group.keys
-    after = Base(
-        "",
-        group.ref,
-        fields,
-        RemoteStatus.OPEN,
-        None,
-        keys,
-        group.norm,
-        1,
-        values,
-        **_remembered(lines, around, names),
-        completions=0 if options.recurs else None,  # a new task has no completed occurrence
-    )
-    op = Op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
-    return Step(group.ref, None, keys, after, None, ops=[op])
+    remembered = _remembered(lines, around, names)
+    return _new_task(group.ref, fields, group.keys, group.norm, values, remembered, options)
 
 
 def _create_one(
@@ -583,23 +569,36 @@ def _create_one(
     if options.hold_proposed and task.status_type is StatusType.PROPOSED:
         result.held += 1
         return None
-    name, keys = task.line_key, (task.key,)
+    name = task.line_key
+    values, remembered = {name: line_values(task)}, {"spots": {name: spot(task, around)}, "past": _NO_PAST}
+    return _new_task(group.ref, fields, (task.key,), task.norm, values, remembered, options)
+
+
+def _new_task(
+    ref: str,
+    fields: Fields,
+    keys: tuple[str, ...],
+    norm: str,
+    values: dict[str, Any],
+    remembered: dict[str, Any],
+    options: PlanOptions,
+) -> Step:
+    """The step that creates a group's task: its base as the tracker will hold it, and the op."""
     after = _new_base(
         "",
-        group.ref,
+        ref,
         fields,
         RemoteStatus.OPEN,
         None,
         keys,
-        task.norm,
+        norm,
         1,
-        {name: line_values(task)},
-        spots={name: spot(task, around)},
-        past=_NO_PAST,
+        values,
+        **remembered,
         completions=0 if options.recurs else None,  # a new task has no completed occurrence
     )
-    op = _new_op(OpKind.CREATE, group.ref, _token(options, group.ref, "create"), fields)
-    return Step(group.ref, None, keys, after, None, ops=[op])
+    op = _new_op(OpKind.CREATE, ref, _token(options, ref, "create"), fields)
+    return Step(ref, None, keys, after, None, ops=[op])
 
 
 @dataclass(slots=True)
