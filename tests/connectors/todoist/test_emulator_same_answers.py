@@ -532,7 +532,7 @@ def test_new_id_maps_the_draw_as_before(drawn: bytes, serial: int) -> None:
 
 
 def test_the_route_parses_a_body_once() -> None:
-    """The /sync route hands its parse (read for the sync limits) to `handle_sync`."""
+    """The /sync route hands its parse (read for the sync limits) to `answer_sync`."""
     app = create_app("token")
     calls: list[bytes] = []
     real = sync._parse
