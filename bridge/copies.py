@@ -15,12 +15,11 @@ import inspect
 import operator
 from collections.abc import Callable
 from types import MemberDescriptorType
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, TypeVar
 
 __all__ = ["maker", "replaced"]
 
 T = TypeVar("T")
-P = ParamSpec("P")
 
 # per class: the fields `__init__` takes, in order, a getter of their values, and each one's place
 _Shape = tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]] | None
@@ -57,34 +56,30 @@ def replaced(obj: T, **changes: Any) -> T:
 _FACTORY = object()  # in a maker's signature: the field's default factory is called
 # where the `__init__` that `dataclasses` writes comes from (it compiles its source text)
 _GENERATED = "<string>"
-_OBJECT_NEW: object = object.__new__  # a class whose `__new__` is its own is made by it
 
 
-def maker(made_class: Callable[P, T], name: str = "make") -> Callable[P, T]:
+def maker(cls: type[T]) -> Callable[..., T]:
     """A function that makes `cls(...)` from the same arguments (positional or by name, the same
-    defaults and default factories), setting each slot through its own descriptor; `name` is
-    what the function is called in the class's module (where pickle finds it, when it is kept
-    there under that name).
+    defaults and default factories), setting each slot through its own descriptor.
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`; a first sync's
     plan makes a base, fields and an op for each of its 100,000 tasks, at about half the cost
     this way. For a slotted dataclass with no `__post_init__` and the `__init__` dataclasses
     wrote, taking every field positional or by name; any other class is made by `cls` itself.
     """
-    cls = cast("type[Any]", made_class)
-    fields = dataclasses.fields(cls)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     taken = inspect.signature(cls).parameters.values()
     init = getattr(cls.__init__, "__code__", None)
     if (
         hasattr(cls, "__post_init__")
-        or cls.__new__ is not _OBJECT_NEW
+        or cls.__new__ is not object.__new__
         or init is None
         or init.co_filename != _GENERATED  # an `__init__` of the class's own: only it knows what it does
         or [(p.name, p.kind) for p in taken] != [(f.name, _POSITIONAL) for f in fields]
         or not all(isinstance(cls.__dict__.get(f.name), MemberDescriptorType) for f in fields)
         or any(f.name.startswith("_maker_") for f in fields)  # the made function's own names
     ):
-        return made_class
+        return cls
     scope: dict[str, Any] = {"_maker_new": object.__new__, "_maker_cls": cls, "_maker_factory": _FACTORY}
     heads, body = [], ["    _maker_made = _maker_new(_maker_cls)"]
     for f in fields:
@@ -102,7 +97,5 @@ def maker(made_class: Callable[P, T], name: str = "make") -> Callable[P, T]:
         body.append(f"    _maker_set_{f.name}(_maker_made, {value})")
     source = f"def make({', '.join(heads)}):\n" + "\n".join([*body, "    return _maker_made", ""])
     exec(source, scope)  # noqa: S102 - made from the class's own field names, as dataclasses does
-    made: Callable[P, T] = scope["make"]
-    made.__name__ = made.__qualname__ = name
-    made.__module__ = cls.__module__
+    made: Callable[..., T] = scope["make"]
     return made

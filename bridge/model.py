@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any
 
-from bridge.copies import maker
-
 __all__ = [
     "Diagnostic",
     "Priority",
@@ -141,11 +139,112 @@ class Task:
         return build_task, _task_values(self)
 
 
+def _setter(name: str, cls: type[Any] = Task) -> Callable[[Any, Any], None]:
+    setter: Callable[[Any, Any], None] = cls.__dict__[name].__set__  # the slot's own descriptor
+    return setter
+
+
 _task_values = attrgetter(*(f.name for f in fields(Task)))
 
 
-# `Task(...)` and `Source(...)` in half the time: a frozen dataclass's `__init__` sets each slot
-# through `object.__setattr__`, these through the slot itself. Parsing builds one per task line of
-# a vault, and a worker's tasks are unpickled through them (`__reduce__`).
-build_task = maker(Task, "build_task")
-build_source = maker(Source, "build_source")
+_new = object.__new__  # an instance of a slotted class, its slots set one by one after
+_key = _setter("key")
+_status = _setter("status")
+_status_type = _setter("status_type")
+_description = _setter("description")
+_source = _setter("source")
+_note = _setter("note")
+_owner = _setter("owner")
+_priority = _setter("priority")
+_due = _setter("due")
+_scheduled = _setter("scheduled")
+_start = _setter("start")
+_created = _setter("created")
+_done = _setter("done")
+_cancelled = _setter("cancelled")
+_recurrence = _setter("recurrence")
+_id = _setter("id")
+_depends_on = _setter("depends_on")
+_on_completion = _setter("on_completion")
+_tags = _setter("tags")
+_spelling = _setter("spelling")
+_depth = _setter("depth")
+_norm = _setter("norm")
+_unknown = _setter("unknown")
+_repeat = _setter("repeat")
+_parent = _setter("parent")
+
+
+def build_task(
+    key: str,
+    status: str,
+    status_type: StatusType,
+    description: str,
+    source: Source,
+    note: str,
+    owner: str | None,
+    priority: Priority | None,
+    due: str | None,
+    scheduled: str | None,
+    start: str | None,
+    created: str | None,
+    done: str | None,
+    cancelled: str | None,
+    recurrence: str | None,
+    id: str | None,
+    depends_on: tuple[str, ...],
+    on_completion: str | None,
+    tags: tuple[str, ...],
+    spelling: Spelling | None,
+    depth: int,
+    norm: str,
+    unknown: tuple[str, ...],
+    repeat: int,
+    parent: str | None,
+) -> Task:
+    """`Task(...)` with every field given in order, in half the time: a frozen dataclass's
+    `__init__` sets each slot through `object.__setattr__`, this through the slot itself. Parsing
+    builds one per task line of a vault."""
+    task: Task = _new(Task)
+    _key(task, key)
+    _status(task, status)
+    _status_type(task, status_type)
+    _description(task, description)
+    _source(task, source)
+    _note(task, note)
+    _owner(task, owner)
+    _priority(task, priority)
+    _due(task, due)
+    _scheduled(task, scheduled)
+    _start(task, start)
+    _created(task, created)
+    _done(task, done)
+    _cancelled(task, cancelled)
+    _recurrence(task, recurrence)
+    _id(task, id)
+    _depends_on(task, depends_on)
+    _on_completion(task, on_completion)
+    _tags(task, tags)
+    _spelling(task, spelling)
+    _depth(task, depth)
+    _norm(task, norm)
+    _unknown(task, unknown)
+    _repeat(task, repeat)
+    _parent(task, parent)
+    return task
+
+
+_source_path = _setter("path", Source)
+_source_line = _setter("line", Source)
+_source_start = _setter("start", Source)
+_source_end = _setter("end", Source)
+
+
+def build_source(path: str, line: int, start: int, end: int) -> Source:
+    """`Source(path, line, start, end)` through its slots, as `build_task` builds a Task."""
+    source: Source = _new(Source)
+    _source_path(source, path)
+    _source_line(source, line)
+    _source_start(source, start)
+    _source_end(source, end)
+    return source
