@@ -204,7 +204,8 @@ def build_task(
 ) -> Task:
     """`Task(...)` with every field given in order, in half the time: a frozen dataclass's
     `__init__` sets each slot through `object.__setattr__`, this through the slot itself. Parsing
-    builds one per task line of a vault."""
+    builds one per task line of a vault. Written out rather than made by `bridge.copies.maker`,
+    which compiles its function on import: every listing and sync imports this module."""
     task: Task = _new(Task)
     _key(task, key)
     _status(task, status)
