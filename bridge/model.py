@@ -139,40 +139,23 @@ class Task:
         return build_task, _task_values(self)
 
 
-def _setter(name: str, cls: type[Any] = Task) -> Callable[[Any, Any], None]:
-    setter: Callable[[Any, Any], None] = cls.__dict__[name].__set__  # the slot's own descriptor
-    return setter
-
-
 _task_values = attrgetter(*(f.name for f in fields(Task)))
+_new = object.__new__
 
 
-_new = object.__new__  # an instance of a slotted class, its slots set one by one after
-_key = _setter("key")
-_status = _setter("status")
-_status_type = _setter("status_type")
-_description = _setter("description")
-_source = _setter("source")
-_note = _setter("note")
-_owner = _setter("owner")
-_priority = _setter("priority")
-_due = _setter("due")
-_scheduled = _setter("scheduled")
-_start = _setter("start")
-_created = _setter("created")
-_done = _setter("done")
-_cancelled = _setter("cancelled")
-_recurrence = _setter("recurrence")
-_id = _setter("id")
-_depends_on = _setter("depends_on")
-_on_completion = _setter("on_completion")
-_tags = _setter("tags")
-_spelling = _setter("spelling")
-_depth = _setter("depth")
-_norm = _setter("norm")
-_unknown = _setter("unknown")
-_repeat = _setter("repeat")
-_parent = _setter("parent")
+class _OpenTask:
+    """A Task's slots in a class that is not frozen: `build_task` sets them by plain assignment
+    (the interpreter's own slot store), then makes the object a Task (`__class__`: the same slots,
+    so the same layout). A frozen dataclass can only be set through `object.__setattr__` or its
+    slot descriptors' `__set__`, a call for each of its 25 fields."""
+
+    __slots__ = Task.__slots__
+
+
+class _OpenSource:
+    """`_OpenTask` for `build_source`."""
+
+    __slots__ = Source.__slots__
 
 
 def build_task(
@@ -202,50 +185,49 @@ def build_task(
     repeat: int,
     parent: str | None,
 ) -> Task:
-    """`Task(...)` with every field given in order, in half the time: a frozen dataclass's
-    `__init__` sets each slot through `object.__setattr__`, this through the slot itself. Parsing
-    builds one per task line of a vault. Written out rather than made by `bridge.copies.maker`,
+    """`Task(...)` with every field given in order, in under half the time: a frozen dataclass's
+    `__init__` sets each slot through `object.__setattr__`, this by plain assignment (`_OpenTask`).
+    Parsing builds one per task line of a vault, and a sync's process one per task a worker
+    process sends back (`Task.__reduce__`). Written out rather than made by `bridge.copies.maker`,
     which compiles its function on import: every listing and sync imports this module."""
-    task: Task = _new(Task)
-    _key(task, key)
-    _status(task, status)
-    _status_type(task, status_type)
-    _description(task, description)
-    _source(task, source)
-    _note(task, note)
-    _owner(task, owner)
-    _priority(task, priority)
-    _due(task, due)
-    _scheduled(task, scheduled)
-    _start(task, start)
-    _created(task, created)
-    _done(task, done)
-    _cancelled(task, cancelled)
-    _recurrence(task, recurrence)
-    _id(task, id)
-    _depends_on(task, depends_on)
-    _on_completion(task, on_completion)
-    _tags(task, tags)
-    _spelling(task, spelling)
-    _depth(task, depth)
-    _norm(task, norm)
-    _unknown(task, unknown)
-    _repeat(task, repeat)
-    _parent(task, parent)
-    return task
-
-
-_source_path = _setter("path", Source)
-_source_line = _setter("line", Source)
-_source_start = _setter("start", Source)
-_source_end = _setter("end", Source)
+    task: Any = _new(_OpenTask)
+    task.key = key
+    task.status = status
+    task.status_type = status_type
+    task.description = description
+    task.source = source
+    task.note = note
+    task.owner = owner
+    task.priority = priority
+    task.due = due
+    task.scheduled = scheduled
+    task.start = start
+    task.created = created
+    task.done = done
+    task.cancelled = cancelled
+    task.recurrence = recurrence
+    task.id = id
+    task.depends_on = depends_on
+    task.on_completion = on_completion
+    task.tags = tags
+    task.spelling = spelling
+    task.depth = depth
+    task.norm = norm
+    task.unknown = unknown
+    task.repeat = repeat
+    task.parent = parent
+    task.__class__ = Task
+    built: Task = task
+    return built
 
 
 def build_source(path: str, line: int, start: int, end: int) -> Source:
-    """`Source(path, line, start, end)` through its slots, as `build_task` builds a Task."""
-    source: Source = _new(Source)
-    _source_path(source, path)
-    _source_line(source, line)
-    _source_start(source, start)
-    _source_end(source, end)
-    return source
+    """`Source(path, line, start, end)` by plain assignment, as `build_task` builds a Task."""
+    source: Any = _new(_OpenSource)
+    source.path = path
+    source.line = line
+    source.start = start
+    source.end = end
+    source.__class__ = Source
+    built: Source = source
+    return built

@@ -1,16 +1,19 @@
-"""`build_task` against `Task(...)`: the same task, field for field, whatever the values."""
+"""`build_task` against `Task(...)` and against the former `build_task`, which set each slot
+through its descriptor: the same task, field for field, whatever the values."""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import pickle
+import sys
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.model import Priority, Source, Spelling, StatusType, Task, build_task
+from bridge.model import Priority, Source, Spelling, StatusType, Task, build_source, build_task
 
 TEXT = st.text(max_size=8)
 MAYBE = st.none() | TEXT
@@ -34,6 +37,60 @@ VALUES = st.tuples(
     st.integers(0, 3),  # repeat
     MAYBE,  # parent
 )
+
+
+def _former_build(cls: type[Any], *values: Any) -> Any:
+    """The former `build_task` and `build_source`: each slot set through its own descriptor."""
+    made = object.__new__(cls)
+    for f, value in zip(dataclasses.fields(cls), values, strict=True):
+        cls.__dict__[f.name].__set__(made, value)
+    return made
+
+
+def _same(built: Any, former: Any) -> None:
+    assert type(built) is type(former)
+    assert [getattr(built, f.name) for f in dataclasses.fields(former)] == [
+        getattr(former, f.name) for f in dataclasses.fields(former)
+    ]
+    assert all(
+        type(getattr(built, f.name)) is type(getattr(former, f.name)) for f in dataclasses.fields(former)
+    )
+    assert built == former
+    assert repr(built) == repr(former)
+    assert hash(built) == hash(former)
+    assert sys.getsizeof(built) == sys.getsizeof(former)
+    assert pickle.dumps(built) == pickle.dumps(former)
+
+
+@given(VALUES)
+def test_build_task_is_the_former_build_task(values):
+    _same(build_task(*values), _former_build(Task, *values))
+
+
+@given(st.tuples(TEXT, st.integers(1, 99), st.integers(0, 99), st.integers(0, 99)))
+def test_build_source_is_the_former_build_source(values):
+    built = build_source(*values)
+    _same(built, _former_build(Source, *values))
+    assert built == Source(*values)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.line = 0  # type: ignore[misc]
+
+
+def test_the_open_classes_hold_the_same_slots():
+    """`build_task` makes an object of `_OpenTask` a Task: only the same slots allow it."""
+    from bridge import model
+
+    assert model._OpenTask.__slots__ == Task.__slots__
+    assert model._OpenSource.__slots__ == Source.__slots__
+    assert not hasattr(build_task(*_former_values()), "__dict__")
+
+
+def _former_values() -> tuple[Any, ...]:
+    """A plain task's values, its fields mostly left as `Task(...)` leaves them."""
+    return tuple(getattr(_PLAIN, f.name) for f in dataclasses.fields(Task))
+
+
+_PLAIN = Task("k", " ", StatusType.TODO, "d", Source("a.md", 1, 0, 5), "n")
 
 
 def test_build_task_takes_every_field_in_order():
