@@ -5,6 +5,7 @@ stored (those fall back to `replace` itself). `maker` makes what the class's own
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
@@ -171,3 +172,65 @@ def test_fields_named_as_the_maker_s_names_are_made_as_the_class_makes_them() ->
     assert make(1) == _Shadowing(1)
     assert make(2, "y", [3]) == _Shadowing(2, "y", [3])
     assert make(made=4, _new=[5]) == _Shadowing(made=4, _new=[5])
+
+
+def _former_maker(cls: type) -> Any:
+    """The former `maker`: each slot set through its own descriptor (the reference)."""
+    fields = dataclasses.fields(cls)
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        made = object.__new__(cls)
+        values = dict(zip([f.name for f in fields], args, strict=False)) | kwargs
+        for f in fields:
+            if f.name in values:
+                value = values[f.name]
+            elif f.default is not dataclasses.MISSING:
+                value = f.default
+            else:
+                value = f.default_factory()  # type: ignore[misc]
+            getattr(cls, f.name).__set__(made, value)  # the slot's descriptor, maybe a base's
+        return made
+
+    return make
+
+
+@settings(max_examples=60)
+@given(_made())
+def test_a_maker_makes_what_the_former_maker_made(case: tuple[Any, tuple[Any, ...], dict[str, Any]]) -> None:
+    cls, args, kwargs = case
+    made, former = maker(cls)(*args, **kwargs), _former_maker(cls)(*args, **kwargs)
+    assert type(made) is type(former) is cls
+    assert made == former
+    assert repr(made) == repr(former)
+    assert sys.getsizeof(made) == sys.getsizeof(former)
+    given_values = dict(zip([f.name for f in dataclasses.fields(cls)], args, strict=False)) | kwargs
+    assert all(getattr(made, name) is value for name, value in given_values.items())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, dataclasses.fields(cls)[0].name, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parent:
+    a: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Child(_Parent):
+    b: int = 0
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class _Referable:
+    a: int
+    b: int = 0
+
+
+@pytest.mark.parametrize("cls", [_Child, _Referable])
+def test_a_slotted_class_with_more_than_its_fields_is_made_through_its_descriptors(cls: type) -> None:
+    """A base of its own or a `__weakref__` slot: no unfrozen twin (`_open`), the same objects."""
+    from bridge.copies import _open
+
+    assert _open(cls) is None
+    made = maker(cls)(1, b=2)
+    assert type(made) is cls
+    assert made == cls(1, b=2) == _former_maker(cls)(1, b=2)
