@@ -35,12 +35,15 @@ def namer(namespace: uuid.UUID | str) -> Callable[[str], str]:
 
 
 def _text(sha1: bytes) -> str:
-    """The uuid's text from the name's SHA-1 digest."""
-    digest = bytearray(sha1[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """The uuid's text from the name's SHA-1 digest, cut from the digest's hex: the version is the
+    13th digit, always 5, and the variant the top two bits of the 17th (`_VARIANT`), which
+    leaves the digits as they are written (no bytearray of the digest set bit by bit)."""
+    text = sha1.hex()
+    return f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+
+
+# the 17th hex digit with its top two bits set to 10 (RFC 4122's variant): 8, 9, a or b
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def _uuid_bytes(text: str) -> bytes:

@@ -41,3 +41,27 @@ def test_a_namer_names_as_uuid5(namespace, names):
     for space in (namespace, str(namespace)):
         named = namer(space)
         assert [named(name) for name in names] == [str(uuid.uuid5(namespace, name)) for name in names]
+
+
+def _former_text(sha1: bytes) -> str:
+    """The former `_text`: the digest's version and variant bits set in a bytearray (the reference)."""
+    digest = bytearray(sha1[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+@given(st.binary(min_size=20, max_size=20))
+def test_the_text_of_a_digest_is_the_former_text(sha1):
+    from bridge.uuids import _text
+
+    assert _text(sha1) == _former_text(sha1) == str(uuid.UUID(bytes=sha1[:16], version=5))
+
+
+def test_every_variant_digit_is_set_as_before():
+    from bridge.uuids import _text
+
+    for byte in range(256):
+        sha1 = bytes(8) + bytes([byte]) + bytes(11)
+        assert _text(sha1) == _former_text(sha1)
