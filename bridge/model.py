@@ -36,7 +36,12 @@ class StatusType(enum.StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self not in (StatusType.DONE, StatusType.CANCELLED, StatusType.NON_TASK)
+        # a module's tuple: each `StatusType.DONE` goes through the enum's metaclass, and grouping
+        # and planning ask this of every task line
+        return self not in _CLOSED
+
+
+_CLOSED = (StatusType.DONE, StatusType.CANCELLED, StatusType.NON_TASK)
 
 
 class Priority(enum.StrEnum):

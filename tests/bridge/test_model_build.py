@@ -133,3 +133,10 @@ def test_an_impossible_date_is_never_remembered_as_possible():
     assert "2025-02-30" not in parse._DATES
     assert parse._is_date("2025-02-28")
     assert len(parse._DATES) <= parse._DATES_KEPT
+
+
+@pytest.mark.parametrize("status", list(StatusType))
+def test_is_open_is_the_former_is_open(status: StatusType) -> None:
+    """The former property named the closed statuses through the class at each call."""
+    former = status not in (StatusType.DONE, StatusType.CANCELLED, StatusType.NON_TASK)
+    assert status.is_open is former
