@@ -6,7 +6,7 @@ next note; each such set becomes one group, synced as one tracker task (design s
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -203,13 +203,15 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
     buckets: defaultdict[tuple[str, str | None, str | None], list[int]] = defaultdict(list)
     carried: dict[tuple[str | None, str], int] = {}
     near, vault, join = policy.near_duplicates, policy.scope == "vault", union.join
+    first_key, first_carried = by_key.setdefault, carried.setdefault
     for i, task in enumerate(tasks):  # a line joined with itself is no join: only earlier ones are
-        if (first := by_key.setdefault(task.key, i)) != i:
+        if (first := first_key(task.key, i)) != i:
             join(first, i)
         if near:
             buckets[(task.source.path, task.owner, task.due)].append(i)
-        carry = vault and task.status_type.is_open and task.norm
-        if carry and (first := carried.setdefault((task.owner, task.norm), i)) != i:
+        # the norm first: a line with no words is never carried, and asks no status
+        carry = vault and task.norm and task.status_type.is_open
+        if carry and (first := first_carried((task.owner, task.norm), i)) != i:
             join(first, i)
     for members in buckets.values():
         if len(members) > 1:
@@ -219,10 +221,10 @@ def group_tasks(tasks: Sequence[Task], policy: GroupPolicy | None = None) -> lis
 
 def _group_keys(union: _Union, keys: Sequence[str]) -> list[str | None]:
     """Each line's group key: its group's first key, None for a line alone."""
-    roots = [union.find(i) for i in range(len(keys))]
-    sizes: defaultdict[int, int] = defaultdict(int)
-    for root in roots:
-        sizes[root] += 1
+    find = union.find
+    # a line that is its own root needs no walk (most lines of most vaults stand alone)
+    roots = [i if above == i else find(i) for i, above in enumerate(union.parent)]
+    sizes = Counter(roots)
     return [keys[root] if sizes[root] > 1 else None for root in roots]
 
 
