@@ -36,10 +36,11 @@ Neighbours = Mapping[tuple[str, int], tuple[str | None, str | None]]
 
 def line_values(task: Task, status: StatusType | None = None) -> tuple[str | None, ...]:
     """A line's own values, as stored in the base to tell later which line changed."""
-    return (
-        (status or task.status_type).value,
+    priority = task.priority
+    return (  # `_value_`, what `.value` gives: that property is a Python call through the enum
+        (status or task.status_type)._value_,
         task.due,
-        task.priority.value if task.priority else None,
+        priority._value_ if priority else None,
         task.owner,
     )
 

@@ -30,6 +30,7 @@ from bridge.parse import parse_note
 from bridge.plan import Group, Plan, PlanOptions, Step, build_groups, plan
 from bridge.state import Base
 from bridge.vault import scan
+from tests.bridge.test_model_build import VALUES
 from tests.bridge.test_plan import OPTIONS
 from tests.conftest import EXAMPLE_VAULT
 from tests.vaults import messy_vault
@@ -188,3 +189,21 @@ def test_generated_notes_plan_alike(notes: list[list[tuple[str, str, str, str, s
     with pytest.MonkeyPatch.context() as monkeypatch:
         for options in OPTION_SETS:
             _both(groups, options, monkeypatch)
+
+
+def _former_line_values(task: Task, status: StatusType | None = None) -> tuple[str | None, ...]:
+    """`line_values` as it was, through each enum's `.value` (the reference)."""
+    return (
+        (status or task.status_type).value,
+        task.due,
+        task.priority.value if task.priority else None,
+        task.owner,
+    )
+
+
+@given(VALUES, st.none() | st.sampled_from(StatusType))
+def test_line_values_are_the_former_ones(values: tuple[object, ...], status: StatusType | None) -> None:
+    task = Task(*values)  # type: ignore[arg-type]
+    found = line_values(task, status)
+    assert found == _former_line_values(task, status)
+    assert [type(value) for value in found] == [type(value) for value in _former_line_values(task, status)]
