@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from bridge import __version__
 from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task
-from bridge.output import json_or_null as _maybe
 from bridge.output import json_string as _string
 from bridge.output import json_strings as _strings
 from bridge.state import Store
@@ -99,7 +98,9 @@ _SOURCE_TEXT = '{"path": %s, "line": %d, "start": %d, "end": %d}'
 
 def _task_text(t: Task) -> str:
     """`json.dumps(task_to_json(t), ensure_ascii=False)`: strings (enums are `str`) by the same C
-    encoder, integers as `int.__repr__`, tuples as arrays; `tests/bridge/test_cache.py` compares."""
+    encoder, integers as `int.__repr__`, tuples as arrays; `tests/bridge/test_cache.py` compares.
+    A field that may be None is tested here rather than by `json_or_null` (a call per field,
+    twelve a task), and an empty tuple written as `[]` without a join."""
     s = t.source
     return _TASK_TEXT % (
         _string(t.key),
@@ -108,25 +109,25 @@ def _task_text(t: Task) -> str:
         _string(t.description),
         _SOURCE_TEXT % (_string(s.path), s.line, s.start, s.end),
         _string(t.note),
-        _maybe(t.owner),
-        _maybe(t.priority),
-        _maybe(t.due),
-        _maybe(t.scheduled),
-        _maybe(t.start),
-        _maybe(t.created),
-        _maybe(t.done),
-        _maybe(t.cancelled),
-        _maybe(t.recurrence),
-        _maybe(t.id),
-        _strings(t.depends_on),
-        _maybe(t.on_completion),
-        _strings(t.tags),
-        _maybe(t.spelling),
+        "null" if (v := t.owner) is None else _string(v),
+        "null" if (v := t.priority) is None else _string(v),
+        "null" if (v := t.due) is None else _string(v),
+        "null" if (v := t.scheduled) is None else _string(v),
+        "null" if (v := t.start) is None else _string(v),
+        "null" if (v := t.created) is None else _string(v),
+        "null" if (v := t.done) is None else _string(v),
+        "null" if (v := t.cancelled) is None else _string(v),
+        "null" if (v := t.recurrence) is None else _string(v),
+        "null" if (v := t.id) is None else _string(v),
+        _strings(many) if (many := t.depends_on) else "[]",
+        "null" if (v := t.on_completion) is None else _string(v),
+        _strings(many) if (many := t.tags) else "[]",
+        "null" if (v := t.spelling) is None else _string(v),
         t.depth,
         _string(t.norm),
-        _strings(t.unknown),
+        _strings(many) if (many := t.unknown) else "[]",
         t.repeat,
-        _maybe(t.parent),
+        "null" if (v := t.parent) is None else _string(v),
     )
 
 

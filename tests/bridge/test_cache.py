@@ -19,8 +19,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.cache import cache_record, diagnostic_to_json, task_from_json, task_to_json
+from bridge.cache import (
+    _SOURCE_TEXT,
+    _TASK_TEXT,
+    cache_record,
+    diagnostic_to_json,
+    task_from_json,
+    task_to_json,
+)
 from bridge.model import Diagnostic, Task
+from bridge.output import json_or_null, json_string, json_strings
 from bridge.parse import parse_note
 from bridge.signifiers import Dialect, TaskFormat
 from tests.bridge.test_parse_fast import ROOT, _md_notes, _notes_in_sources, random_line
@@ -107,3 +115,56 @@ def test_any_task_encodes_as_asdict_did(task: Task, diagnostic: Diagnostic) -> N
 def test_any_note_record_is_the_json_it_was(tasks: list[Task], diagnostics: list[Diagnostic]) -> None:
     _same_record(tasks, diagnostics)
     _same_pickled(tasks, diagnostics)
+
+
+def _former_task_text(t: Task) -> str:
+    """`_task_text` as it was, each field that may be None through `json_or_null` and each tuple
+    through `json_strings` (the reference)."""
+    string, maybe, strings = json_string, json_or_null, json_strings
+    s = t.source
+    return _TASK_TEXT % (
+        string(t.key),
+        string(t.status),
+        string(t.status_type),
+        string(t.description),
+        _SOURCE_TEXT % (string(s.path), s.line, s.start, s.end),
+        string(t.note),
+        maybe(t.owner),
+        maybe(t.priority),
+        maybe(t.due),
+        maybe(t.scheduled),
+        maybe(t.start),
+        maybe(t.created),
+        maybe(t.done),
+        maybe(t.cancelled),
+        maybe(t.recurrence),
+        maybe(t.id),
+        strings(t.depends_on),
+        maybe(t.on_completion),
+        strings(t.tags),
+        maybe(t.spelling),
+        t.depth,
+        string(t.norm),
+        strings(t.unknown),
+        t.repeat,
+        maybe(t.parent),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_type(Task))
+def test_a_task_s_text_is_the_former_text(task: Task) -> None:
+    from bridge.cache import _task_text
+
+    assert _task_text(task) == _former_task_text(task)
+
+
+def test_generated_lines_text_as_before() -> None:
+    from bridge.cache import _task_text
+
+    rng = random.Random(20261207)  # noqa: S311 - a seeded corpus
+    text = "\n".join(random_line(rng) for _ in range(3000))
+    for task_format in (TaskFormat.EMOJI, TaskFormat.DATAVIEW, TaskFormat.BOTH):
+        tasks, _ = parse_note(text, "n.md", Dialect(task_format=task_format))
+        assert len(tasks) > 1000
+        assert [_task_text(t) for t in tasks] == [_former_task_text(t) for t in tasks]
