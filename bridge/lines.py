@@ -68,16 +68,16 @@ def known_values(
 
 def neighbours(tasks: Sequence[Task]) -> dict[tuple[str, int], tuple[str | None, str | None]]:
     """For each task line (path, line number), the line keys of the task lines around it in its note."""
+    # Each line's place with its index, sorted as tuples (no key function called a line; the index
+    # keeps lines of one place in their order, as a stable sort does), and each line key read once.
+    places = sorted([(t.source.path, t.source.line, i) for i, t in enumerate(tasks)])
+    keys = [tasks[i].line_key for _path, _line, i in places]
     around: dict[tuple[str, int], tuple[str | None, str | None]] = {}
-    ordered = sorted(tasks, key=lambda t: (t.source.path, t.source.line))
-    for i, task in enumerate(ordered):
-        path = task.source.path
-        before = ordered[i - 1] if i and ordered[i - 1].source.path == path else None
-        after = ordered[i + 1] if i + 1 < len(ordered) and ordered[i + 1].source.path == path else None
-        around[(path, task.source.line)] = (
-            before.line_key if before else None,
-            after.line_key if after else None,
-        )
+    last = len(places) - 1
+    for at, (path, line, _i) in enumerate(places):
+        before = keys[at - 1] if at and places[at - 1][0] == path else None
+        after = keys[at + 1] if at < last and places[at + 1][0] == path else None
+        around[(path, line)] = (before, after)
     return around
 
 

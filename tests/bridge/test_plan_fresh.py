@@ -25,7 +25,7 @@ from bridge import plan as planner
 from bridge.connector import Fields, Op, OpKind, RemoteStatus
 from bridge.groups import group_tasks
 from bridge.lines import LINE_FIELDS, Lines, Neighbours, line_values, resolve
-from bridge.model import Priority, StatusType, Task
+from bridge.model import Priority, Source, StatusType, Task
 from bridge.parse import parse_note
 from bridge.plan import Group, Plan, PlanOptions, Step, build_groups, plan
 from bridge.state import Base
@@ -207,3 +207,46 @@ def test_line_values_are_the_former_ones(values: tuple[object, ...], status: Sta
     found = line_values(task, status)
     assert found == _former_line_values(task, status)
     assert [type(value) for value in found] == [type(value) for value in _former_line_values(task, status)]
+
+
+def _former_neighbours(tasks: list[Task]) -> dict[tuple[str, int], tuple[str | None, str | None]]:
+    """`neighbours` as it was: sorted by a key function, each line key read from the task."""
+    around: dict[tuple[str, int], tuple[str | None, str | None]] = {}
+    ordered = sorted(tasks, key=lambda t: (t.source.path, t.source.line))
+    for i, task in enumerate(ordered):
+        path = task.source.path
+        before = ordered[i - 1] if i and ordered[i - 1].source.path == path else None
+        after = ordered[i + 1] if i + 1 < len(ordered) and ordered[i + 1].source.path == path else None
+        around[(path, task.source.line)] = (
+            before.line_key if before else None,
+            after.line_key if after else None,
+        )
+    return around
+
+
+_PLACED = st.builds(
+    lambda key, repeat, path, line: Task(
+        key, " ", StatusType.TODO, "d", Source(path, line, 0, 1), "n", repeat=repeat
+    ),
+    st.sampled_from(["", "a", "b", "c"]),
+    st.integers(0, 2),
+    st.sampled_from(["a.md", "b.md", "a/b.md", "B.md"]),
+    st.integers(1, 6),  # lines of one place too: the later one is kept, as before
+)
+
+
+@given(st.lists(_PLACED, max_size=40))
+def test_neighbours_are_the_former_ones(tasks: list[Task]) -> None:
+    from bridge.lines import neighbours
+
+    found = neighbours(tasks)
+    assert found == _former_neighbours(tasks)
+    assert list(found) == list(_former_neighbours(tasks))
+
+
+def test_neighbours_of_the_example_notes_and_a_messy_vault(tmp_path: Path) -> None:
+    from bridge.lines import neighbours
+
+    messy_vault(tmp_path, notes=60)
+    for tasks in (scan(EXAMPLE_VAULT).tasks, scan(tmp_path).tasks, scan(tmp_path).tasks[::-1]):
+        assert neighbours(tasks) == _former_neighbours(tasks)
