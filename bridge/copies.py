@@ -4,7 +4,7 @@ and `maker`, which makes the records a first sync's plan makes once a task.
 `replace` walks the class's fields in Python on every call, checking each field's kind; for a
 first sync of 100,000 tasks the apply step copies each task's op, result and base once, and the
 walking was most of that copy. Here the walk is done once a class: the values are read with one
-`operator.attrgetter` and passed to the class positionally. A class with a field `__init__` does
+`operator.attrgetter` and the copy made from them by the class's `maker`. A class with a field `__init__` does
 not take as it stores it (`init=False`, `InitVar`, keyword only) falls back to `replace` itself.
 """
 
@@ -21,8 +21,9 @@ __all__ = ["maker", "replaced"]
 
 T = TypeVar("T")
 
-# per class: the fields `__init__` takes, in order, a getter of their values, and each one's place
-_Shape = tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]] | None
+# per class: a getter of the values of the fields `__init__` takes, in order, each one's place,
+# and what makes the copy from them (`maker`, or the class itself)
+_Shape = tuple[Callable[[Any], tuple[Any, ...]], dict[str, int], Callable[..., Any]] | None
 _SHAPES: dict[type, _Shape] = {}
 _POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
@@ -32,7 +33,9 @@ def _shape(cls: type) -> _Shape:
     taken = inspect.signature(cls).parameters.values()
     if len(names) < 2 or [(p.name, p.kind) for p in taken] != [(n, _POSITIONAL) for n in names]:
         return None  # a field not taken, an init-only one, one taken by keyword only; or one field
-    return operator.attrgetter(*names), {name: i for i, name in enumerate(names)}
+    # made through `maker`: a frozen class's own `__init__` sets each field through
+    # `object.__setattr__`, half of a copy's cost (an op's, a base's: each once a task)
+    return operator.attrgetter(*names), {name: i for i, name in enumerate(names)}, maker(cls)
 
 
 def replaced(obj: T, **changes: Any) -> T:
@@ -44,13 +47,14 @@ def replaced(obj: T, **changes: Any) -> T:
         shape = _SHAPES[cls] = _shape(cls)
     if shape is None:
         return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
-    values, place = shape
+    values, place, make = shape
     copied = list(values(obj))
     for name, value in changes.items():
         if name not in place:
             return dataclasses.replace(obj, **changes)  # type: ignore[type-var]  # raises as it does
         copied[place[name]] = value
-    return cls(*copied)
+    made: T = make(*copied)
+    return made
 
 
 _FACTORY = object()  # in a maker's signature: the field's default factory is called

@@ -5,6 +5,7 @@ stored (those fall back to `replace` itself). `maker` makes what the class's own
 from __future__ import annotations
 
 import dataclasses
+import operator
 import sys
 from dataclasses import InitVar, dataclass, field
 from typing import Any
@@ -38,6 +39,30 @@ def test_replaced_is_dataclasses_replace(case: tuple[Any, dict[str, Any]]) -> No
     assert type(copy) is type(record)
     assert copy == dataclasses.replace(record, **changes)
     assert all(getattr(copy, name) is value for name, value in changes.items())
+
+
+def _replaced_by_class(obj: Any, **changes: Any) -> Any:
+    """`replaced` as it was: the values read as now, the copy made by the class's `__init__`."""
+    cls = type(obj)
+    names = [f.name for f in dataclasses.fields(cls)]
+    copied = list(operator.attrgetter(*names)(obj))
+    place = {name: i for i, name in enumerate(names)}
+    for name, value in changes.items():
+        copied[place[name]] = value
+    return cls(*copied)
+
+
+@given(_changed())
+def test_replaced_makes_what_the_class_made(case: tuple[Any, dict[str, Any]]) -> None:
+    """Made through `maker` now: the same values, the same class, each value the one given."""
+    record, changes = case
+    copy, before = replaced(record, **changes), _replaced_by_class(record, **changes)
+    assert type(copy) is type(before)
+    assert [getattr(copy, f.name) for f in dataclasses.fields(copy)] == [
+        getattr(before, f.name) for f in dataclasses.fields(before)
+    ]
+    assert all(getattr(copy, f.name) is getattr(before, f.name) for f in dataclasses.fields(copy))
+    assert copy == before
 
 
 @given(st.from_type(RemoteTask))
