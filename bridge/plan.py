@@ -601,7 +601,7 @@ def _new_task(
         **remembered,
         completions=0 if options.recurs else None,  # a new task has no completed occurrence
     )
-    op = _new_op(_CREATE, ref, _named(f"{options.connector}:{ref}:create"), fields)  # `_token`'s text
+    op = _new_op(_CREATE, ref, _token(options, ref, "create"), fields)
     return Step(ref, None, keys, after, None, ops=[op])
 
 
