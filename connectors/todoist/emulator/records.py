@@ -99,15 +99,27 @@ def new_id(serial: int) -> str:
     return "6" + string.ascii_letters[drawn[0] % 52] + base62(serial).rjust(4, "0") + noise
 
 
+# The last second stamped and its text up to the fraction, as one tuple (swapped whole, so a
+# thread stamping at the same time reads either the old pair or the new one, never a mix).
+_SECOND: list[tuple[tuple[int, ...], str]] = [((), "")]
+
+
 def timestamp(moment: datetime) -> str:
     """`YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC, the form the SDK parses.
 
-    Through `isoformat` (twice as fast as `strftime`, and every change stamps one), but for a
-    year before 1000, which `strftime` writes without leading zeros."""
+    Every change stamps one, each create two, most within the second stamped before: that
+    second's text is kept and only the microseconds are written (half the work of `isoformat`,
+    which formats the zone's offset only for it to be cut off). A year before 1000 goes through
+    `strftime`, which writes it without leading zeros."""
     utc = moment.astimezone(UTC)
     if utc.year < 1000:
         return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return utc.isoformat(timespec="microseconds")[:26] + "Z"
+    second = (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
+    last = _SECOND[0]
+    if last[0] != second:
+        year, month, day, hour, minute, sec = second
+        last = _SECOND[0] = (second, f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}.")
+    return last[1] + "%06dZ" % utc.microsecond  # noqa: UP031 - a third quicker than an f-string
 
 
 def parse_instant(value: str, argument: str) -> datetime:
@@ -281,38 +293,53 @@ def next_due(due: dict[str, Any], today: date) -> dict[str, Any] | None:
     return {**due, "date": day.isoformat() + when[10:]}
 
 
+_BLANK_TASK: dict[str, Any] = {
+    "id": "",
+    "user_id": "",
+    "project_id": "",
+    "section_id": None,
+    "parent_id": None,
+    "content": "",
+    "description": "",
+    "labels": [],
+    "priority": 1,
+    "due": None,
+    "deadline": None,
+    "duration": None,
+    "is_collapsed": False,
+    "child_order": 1,
+    "order_key": None,
+    "day_order": -1,
+    "responsible_uid": None,
+    "assigned_by_uid": None,
+    "added_by_uid": "",
+    "checked": False,
+    "is_deleted": False,
+    "completed_at": None,
+    "completed_by_uid": None,
+    "added_at": "",
+    "updated_at": "",
+    "note_count": 0,
+    "completed_count": 0,
+    "postponed_count": 0,
+}
+
+
 def task_record(task_id: str, user_id: str, project_id: str, now: str) -> dict[str, Any]:
-    """A new task with every `ItemSyncView` key present (reference §2); callers fill in the rest."""
-    return {
-        "id": task_id,
-        "user_id": user_id,
-        "project_id": project_id,
-        "section_id": None,
-        "parent_id": None,
-        "content": "",
-        "description": "",
-        "labels": [],
-        "priority": 1,
-        "due": None,
-        "deadline": None,
-        "duration": None,
-        "is_collapsed": False,
-        "child_order": 1,
-        "order_key": None,
-        "day_order": -1,
-        "responsible_uid": None,
-        "assigned_by_uid": None,
-        "added_by_uid": user_id,
-        "checked": False,
-        "is_deleted": False,
-        "completed_at": None,
-        "completed_by_uid": None,
-        "added_at": now,
-        "updated_at": now,
-        "note_count": 0,
-        "completed_count": 0,
-        "postponed_count": 0,
-    }
+    """A new task with every `ItemSyncView` key present (reference §2); callers fill in the rest.
+
+    A copy of one blank record, its own values set (its labels a list of its own): a dict's
+    copy is its table copied as one block, where a display of 28 keys hashes and inserts them
+    one at a time, at every create; a quarter of the instructions."""
+    task = _BLANK_TASK.copy()
+    task["id"] = task_id
+    task["user_id"] = user_id
+    task["project_id"] = project_id
+    task["labels"] = []
+    task["added_by_uid"] = user_id
+    task["added_at"] = now
+    task["updated_at"] = now
+    return task
 
 
 def project_record(project_id: str, name: str, user_id: str, now: str, **fields: Any) -> dict[str, Any]:

@@ -1,15 +1,16 @@
 """The emulator's cheaper create path answers exactly as the former one did.
 
-The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`, a parse of each /sync body
-on each call, `handle_sync` copying what it read, the route rendering that copy, the event log as
-a list of dicts) and methods (`Account.today`, `Account._emit`, `Emulator.add_task`) are kept here
-as the reference. Generated /sync exchanges (creates with and without parents, labels and due dates,
-updates, moves, completions, reopenings, deletions, projects and labels, bad arguments, unknown
-and temporary ids, replays, reads from tokens) run once with the reference swapped in and once as
-shipped, with the same random draws and a clock that moves at each reading. The answers (as JSON
-text, so key order counts; through `handle_sync` or as the /sync route renders them), the webhook
-events (as logged and as handed to `on_event`, compared by `repr`, so types count) and the account
-must be the same, and so must the clock's readings.
+The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`, `task_record`, a parse of
+each /sync body on each call, `handle_sync` copying what it read, the route rendering that copy,
+the event log as a list of dicts) and methods (`Account.today`, `Account._emit`,
+`Emulator.add_task`) are kept here as the reference. Generated /sync exchanges (creates with and
+without parents, labels and due dates, updates, moves, completions, reopenings, deletions,
+projects and labels, bad arguments, unknown and temporary ids, replays, reads from tokens) run
+once with the reference swapped in and once as shipped, with the same random draws and a clock
+that moves at each reading. The answers (as JSON text, so key order counts; through `handle_sync`
+or as the /sync route renders them), the webhook events (as logged and as handed to `on_event`,
+compared by `repr`, so types count) and the account must be the same, and so must the clock's
+readings.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from connectors.todoist.emulator.records import (
     due_from_string,
     label_sync,
     next_due,
-    task_record,
     user_record,
 )
 
@@ -129,11 +129,24 @@ def old_emit(
         self.on_event(event)
 
 
+def old_task_record(task_id: str, user_id: str, project_id: str, now: str) -> Json:
+    """The record as a dict display, before it was a copy of a blank one."""
+    return {
+        "id": task_id, "user_id": user_id, "project_id": project_id, "section_id": None,
+        "parent_id": None, "content": "", "description": "", "labels": [], "priority": 1,
+        "due": None, "deadline": None, "duration": None, "is_collapsed": False, "child_order": 1,
+        "order_key": None, "day_order": -1, "responsible_uid": None, "assigned_by_uid": None,
+        "added_by_uid": user_id, "checked": False, "is_deleted": False, "completed_at": None,
+        "completed_by_uid": None, "added_at": now, "updated_at": now, "note_count": 0,
+        "completed_count": 0, "postponed_count": 0,
+    }  # fmt: skip
+
+
 def old_add_task(self: Emulator, changes: Json) -> str:
     with self.lock:
         where = self._placement(*(changes.get(key) for key in state._PLACEMENT))
         self._room_for_a_task(where["project_id"])
-        task = task_record(self._new_id(), self.user_id, where["project_id"], self._now())
+        task = old_task_record(self._new_id(), self.user_id, where["project_id"], self._now())
         task.update(where)
         top = self._next_top(where["project_id"], where["section_id"], where["parent_id"])
         task["child_order"] = 1 if top is None else top + 1
@@ -214,6 +227,7 @@ def reference() -> Iterator[None]:
         *((module, "timestamp", old_timestamp) for module in (records, account, sync)),
         *((module, "new_id", old_new_id) for module in (records, account)),
         *((module, "due_from_object", old_due_from_object) for module in (records, sync, fields)),
+        *((module, "task_record", old_task_record) for module in (records, state)),
         (account.Account, "today", old_today),
         (account.Account, "_emit", old_emit),
         (Emulator, "add_task", old_add_task),
@@ -523,6 +537,46 @@ def test_clone_copies_as_the_former_clone(value: object, flips: random.Random) -
 )
 def test_timestamp_writes_as_strftime(moment: datetime) -> None:
     assert records.timestamp(moment) == old_timestamp(moment)
+
+
+SECONDS = st.datetimes(  # naive: made UTC below, then shown in a zone
+    min_value=datetime(999, 12, 31, 23, 59, 58),  # noqa: DTZ001
+    max_value=datetime(9998, 1, 1),  # noqa: DTZ001
+).map(lambda m: m.replace(microsecond=0))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seconds=st.lists(SECONDS, min_size=1, max_size=4),
+    picks=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 999_999), st.sampled_from(ZONES)), max_size=30
+    ),
+)
+def test_timestamps_in_a_row_write_as_strftime(
+    seconds: list[datetime], picks: list[tuple[int, int, tzinfo]]
+) -> None:
+    """Stamps in a row, as a run of changes makes them: most within the second stamped before,
+    some in another one, or back in an earlier one, or in another zone (the same second in UTC
+    or not), each written as `strftime` writes it."""
+    for which, micro, zone in picks:
+        moment = (seconds[which % len(seconds)] + timedelta(microseconds=micro)).replace(tzinfo=UTC)
+        moment = moment.astimezone(zone)
+        assert records.timestamp(moment) == old_timestamp(moment)
+
+
+def test_task_records_are_the_former_records_and_share_no_list() -> None:
+    first = records.task_record("6Xa", "1", "6Xp", "2026-01-05T12:00:00.000000Z")
+    again = records.task_record("6Xb", "2", "6Xq", "2026-01-05T12:00:01.000000Z")
+    expected = old_task_record("6Xa", "1", "6Xp", "2026-01-05T12:00:00.000000Z")
+    assert list(first.items()) == list(expected.items())  # the same keys, values and order
+    assert list(again.items()) == list(
+        old_task_record("6Xb", "2", "6Xq", "2026-01-05T12:00:01.000000Z").items()
+    )
+    first["labels"].append("home")
+    first["content"] = "changed"
+    assert again["labels"] == []
+    assert records.task_record("6Xc", "1", "6Xp", "")["labels"] == []
+    assert records.task_record("6Xc", "1", "6Xp", "")["content"] == ""
 
 
 @given(drawn=st.binary(min_size=11, max_size=11), serial=st.integers(0, 10**9))
