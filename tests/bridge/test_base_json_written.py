@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -17,7 +17,7 @@ from bridge.base_json import DICT_JSON, base_json
 from bridge.connector import Fields, RemoteStatus
 from bridge.model import Priority, StatusType
 from bridge.state import Base
-from tests.bridge.test_base_json import _odd_bases
+from tests.bridge.test_base_json import _odd_bases, _outcome
 
 
 def _value(value: Any) -> str:
@@ -100,13 +100,6 @@ def _template_json(base: Base) -> str:
         return _template_written(base)
     except Exception:
         return DICT_JSON(base.as_dict())
-
-
-def _outcome(encode: Callable[[Base], str], base: Base) -> tuple[str, str]:
-    try:
-        return "text", encode(base)
-    except Exception as exc:  # the error is part of what must be the same
-        return "error", type(exc).__name__
 
 
 @settings(max_examples=100, deadline=None)

@@ -20,6 +20,7 @@ from connectors.todoist import client
 from connectors.todoist.client import API_ORIGIN
 from connectors.todoist.connector import TodoistConnector
 from connectors.todoist.settings import TodoistSettings
+from tests.connectors.todoist.test_forms import _old_escaped
 
 _ODD = ['"', "\\", "\n", "\x00", "\x1f", "\u2028", "😀", "é", "%", "%25", "+", " ", "&="]
 _ODD += ["[x]", "{}", ":", ",", "~"]  # what a write's JSON and its form escape
@@ -81,20 +82,6 @@ class _Replay(httpx.BaseTransport):
         self.asked.append((request.method, str(request.url), request.headers.raw, request.read()))
         _, answer = next(self.left)
         return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
-
-
-def _old_escaped(text: str) -> bytes:
-    """`client._escaped` as it was: the bytes to escape counted into a set one by one."""
-    quoted = text.encode("utf-8")
-    escaped = set(quoted.translate(None, client._KEPT_BYTES))
-    if ord("%") in escaped:
-        escaped.discard(ord("%"))
-        quoted = quoted.replace(b"%", b"%25")
-    space = ord(" ") in escaped
-    escaped.discard(ord(" "))
-    for byte in escaped:
-        quoted = quoted.replace(*client._ESCAPE[byte])
-    return quoted.replace(b" ", b"+") if space else quoted
 
 
 def _push(url: str, token: str, ops: list[Op], transport: httpx.BaseTransport) -> tuple[object, ...]:
