@@ -118,27 +118,33 @@ def _item(t: Task) -> str:
     line = source.line
     if type(line) is not int:  # `%d` writes a bool, a float, an int's subclass otherwise
         raise TypeError(line)
+    # `json_or_null` and `json_strings` written out: most of these are None or empty, and a call
+    # each cost a listing's workers more than writing the rest of the item.
+    owner, due, priority, tags = t.owner, t.due, _PRIORITY_VALUE[t.priority], t.tags
+    scheduled, start, created, done = t.scheduled, t.start, t.created, t.done
+    cancelled, recurrence, task_id, depends_on = t.cancelled, t.recurrence, t.id, t.depends_on
+    on_completion, parent = t.on_completion, t.parent
     return _ITEM % (
         json_string(t.key),
         json_string(t.status),
         json_string(t.description),
-        json_or_null(t.owner),
-        json_or_null(t.due),
-        json_or_null(_PRIORITY_VALUE[t.priority]),
-        json_strings(t.tags),
+        "null" if owner is None else json_string(owner),
+        "null" if due is None else json_string(due),
+        "null" if priority is None else json_string(priority),
+        "[" + ", ".join(map(json_string, tags)) + "]",
         json_string(source.path),
         line,
         json_string(_STATUS_VALUE[t.status_type]),
-        json_or_null(t.scheduled),
-        json_or_null(t.start),
-        json_or_null(t.created),
-        json_or_null(t.done),
-        json_or_null(t.cancelled),
-        json_or_null(t.recurrence),
-        json_or_null(t.id),
-        json_strings(t.depends_on),
-        json_or_null(t.on_completion),
-        json_or_null(t.parent),
+        "null" if scheduled is None else json_string(scheduled),
+        "null" if start is None else json_string(start),
+        "null" if created is None else json_string(created),
+        "null" if done is None else json_string(done),
+        "null" if cancelled is None else json_string(cancelled),
+        "null" if recurrence is None else json_string(recurrence),
+        "null" if task_id is None else json_string(task_id),
+        "[" + ", ".join(map(json_string, depends_on)) + "]",
+        "null" if on_completion is None else json_string(on_completion),
+        "null" if parent is None else json_string(parent),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from bridge.identity import front_matter_identity, owner_identity, task_key
-from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task, build_task
+from bridge.model import Diagnostic, Priority, Source, Spelling, StatusType, Task, build_source, build_task
 from bridge.recurrence import parse_rule
 from bridge.signifiers import (
     BY_TEXT,
@@ -465,12 +465,13 @@ def _note_fields(
 ) -> tuple[int, list[tuple[str, ...]], str | None, list[tuple[str, ...]]] | None:
     """`_peel_fast`, the fields left as `fields_of` found them: where the description ends,
     the run before the `@Owner`, its name and the run after it (with no owner, all is after)."""
-    end = _rstrip_to(line, len(line))
+    # `_rstrip_to`, `_run_from` and `_is_owner` written out: a call each costs as much as its work.
+    end = len(line.rstrip(" \t"))
     owner_taken = "@" not in line
     head: list[tuple[str, ...]] = []
     tail: list[tuple[str, ...]] = []
     owner = None
-    origin = _run_from(line, begin)
+    origin = len(line[:begin].rstrip(" \t"))
     while end > begin:
         part = line[begin:end]
         if not part.isascii() or "#" in part or "^" in part or "[" in part or "(" in part:
@@ -484,17 +485,21 @@ def _note_fields(
                     tail = found
                 else:
                     head = found
-                end = _rstrip_to(line, start + len(found[0][0]))
+                end = len(line[: start + len(found[0][0])].rstrip(" \t"))
         if owner_taken:
             break
         at = line.rfind("@", begin, end)  # `_owner_at_end`, without its Field
         if at < 0 or (at != begin and line[at - 1] not in " \t"):
             break
         named = _OWNER_RE.match(line, at, end)
-        if named is None or not _is_owner(named["name"]):
+        if named is None:
             break
-        owner, owner_taken = named["name"], True
-        end = _rstrip_to(line, at)
+        name = named["name"]
+        words = name.split()
+        if len(words) != 1 and not all(w[0].isupper() for w in words):
+            break
+        owner, owner_taken = name, True
+        end = len(line[:at].rstrip(" \t"))
     return end, head, owner, tail
 
 
@@ -543,7 +548,7 @@ def _note_line_with(
     task_format: TaskFormat, run_re: re.Pattern[str], fields_of: _FieldsOf, emoji: bool, line: str
 ) -> _NoteLine | None:
     """`_note_line` given its format and what it needs of it (see `_NOTE_LINE`)."""
-    m = _checkbox(line)
+    m = _TASK_RE.match(line) if "[" in line else None  # `_checkbox`, without its call
     if m is None:
         return None
     begin = m.end()
@@ -554,7 +559,9 @@ def _note_line_with(
         if description.isascii() or not emoji or not SIGNIFIER_RE.search(description):
             values: dict[str, str | None] = {}
             tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
-            spelling = _read_fast(head, values, tags, None)
+            # Most lines have no fields before their owner, and most start at the left edge (no
+            # lead): the calls those would cost are skipped.
+            spelling = _read_fast(head, values, tags, None) if head else None
             if spelling is not False:
                 if owner is not None:
                     values["owner"] = owner
@@ -565,7 +572,7 @@ def _note_line_with(
                         _NoteLine,
                         (
                             m["status"],
-                            len(lead.replace(">", "").expandtabs(4)),
+                            len(lead.replace(">", "").expandtabs(4)) if lead else 0,
                             description,
                             values,
                             tuple(dict.fromkeys(tags)),
@@ -778,6 +785,12 @@ def _parse_note(
         if line_cache
         else _NOTE_LINE[task_format]
     )
+    # The fast reading's per-task steps without a Python call each: the status table's dict looked
+    # up directly, the Source built by plain assignment; the exact reading keeps `type_of`, `Source`.
+    type_of = (lambda symbol, _: statuses.type_of(symbol)) if exact else statuses.symbols.get
+    todo, non_task = StatusType.TODO, StatusType.NON_TASK
+    make_source = Source if exact else build_source
+    make_task = _task if exact else _row
     for m in candidates:
         at = m.start(1)
         number += text.count("\n", counted, at)
@@ -810,18 +823,15 @@ def _parse_note(
         parsed = read_line(line)
         if parsed is None:
             continue
-        status_type = statuses.type_of(parsed.status)
-        if status_type is StatusType.NON_TASK:
+        status_type = type_of(parsed.status, todo)
+        if status_type is non_task:
             continue
         size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
         if parsed.problems:
             diagnostics.extend(Diagnostic(path, p, number) for p in parsed.problems)
         nesting.add(line, at, m.end(), len(tasks))
-        source = Source(path, number, offset, offset + size)
         tasks.append(
-            _task(parsed, status_type, note_id, source)
-            if exact
-            else _row(parsed, status_type, note_id, source)
+            make_task(parsed, status_type, note_id, make_source(path, number, offset, offset + size))
         )
     if fence is not None:
         problem = (

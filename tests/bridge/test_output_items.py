@@ -13,7 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.model import Priority, Source, StatusType, Task
-from bridge.output import _GROUP, _compact, _item, task_json, tasks_json_parts
+from bridge.output import (
+    _GROUP,
+    _ITEM,
+    _PRIORITY_VALUE,
+    _STATUS_VALUE,
+    _compact,
+    _item,
+    json_or_null,
+    json_string,
+    json_strings,
+    task_json,
+    tasks_json_parts,
+)
 from bridge.parse import parse_note
 from bridge.signifiers import Dialect, TaskFormat
 from tests.bridge.test_parse_fast import ROOT, _md_notes, _notes_in_sources, random_line
@@ -24,6 +36,37 @@ def old_parts(tasks: list[Task]) -> str:
     """`tasks_json_parts` as it was: the C encoder's text of the `task_json` dicts."""
     text = _compact([task_json(task, None) for task in tasks])[1:-1]
     return text.replace(_GROUP, ', "group": \0, "status_type": ')
+
+
+def old_item(t: Task) -> str:
+    """`_item` as it was, through `json_or_null` and `json_strings`: the oracle of the one that
+    writes them out."""
+    source = t.source
+    line = source.line
+    if type(line) is not int:
+        raise TypeError(line)
+    return _ITEM % (
+        json_string(t.key),
+        json_string(t.status),
+        json_string(t.description),
+        json_or_null(t.owner),
+        json_or_null(t.due),
+        json_or_null(_PRIORITY_VALUE[t.priority]),
+        json_strings(t.tags),
+        json_string(source.path),
+        line,
+        json_string(_STATUS_VALUE[t.status_type]),
+        json_or_null(t.scheduled),
+        json_or_null(t.start),
+        json_or_null(t.created),
+        json_or_null(t.done),
+        json_or_null(t.cancelled),
+        json_or_null(t.recurrence),
+        json_or_null(t.id),
+        json_strings(t.depends_on),
+        json_or_null(t.on_completion),
+        json_or_null(t.parent),
+    )
 
 
 def _same(tasks: list[Task]) -> None:
@@ -65,6 +108,7 @@ tasks = st.builds(
 @given(st.lists(tasks, max_size=4))
 def test_any_tasks_are_the_encoders_text(some: list[Task]) -> None:
     _same(some)
+    assert list(map(_item, some)) == list(map(old_item, some))
 
 
 @settings(max_examples=40, deadline=None)
@@ -105,6 +149,7 @@ def test_a_value_of_another_type_is_written_or_refused_as_the_encoder_did(
         task = replace(task, **{name: value})
     some = [task, replace(task, key="next")]
     assert _outcome(tasks_json_parts, some) == _outcome(old_parts, some)
+    assert _outcome(_item, task) == _outcome(old_item, task)
 
 
 def test_every_task_of_the_tests_notes_is_the_encoders_text(tmp_path: Any) -> None:
@@ -119,5 +164,6 @@ def test_every_task_of_the_tests_notes_is_the_encoders_text(tmp_path: Any) -> No
     for text, path in notes:
         some, _diagnostics = parse_note(text, path, Dialect(task_format=TaskFormat.BOTH))
         _same(some)
+        assert list(map(_item, some)) == list(map(old_item, some))
         count += len(some)
     assert count > 500
