@@ -30,7 +30,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -47,6 +47,7 @@ from connectors.todoist.emulator.errors import (
 from connectors.todoist.emulator.fields import rest_task_changes
 from connectors.todoist.emulator.records import clone, label_rest, parse_instant, user_record
 from connectors.todoist.emulator.recurring import add_months
+from connectors.todoist.emulator.render import JSONAnswer, loads
 from connectors.todoist.emulator.state import Emulator
 from connectors.todoist.emulator.sync import answer_sync, parse_request
 
@@ -87,7 +88,7 @@ class _Gate:
         if refusal is None:
             await self.app(scope, receive, send)
             return
-        await JSONResponse(refusal.body(), refusal.status, headers=refusal.headers())(scope, receive, send)
+        await JSONAnswer(refusal.body(), refusal.status, headers=refusal.headers())(scope, receive, send)
 
     def _accepts(self, em: Emulator, authorization: str | None) -> bool:
         """The app's own token, or an access token the account issued through OAuth."""
@@ -100,7 +101,7 @@ class _Gate:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)  # noqa: S101 - registered for ApiError only
-    return JSONResponse(exc.body(), exc.status, headers=exc.headers())
+    return JSONAnswer(exc.body(), exc.status, headers=exc.headers())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -110,7 +111,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         if exc.status_code == 404
         else status_error(exc.status_code)
     )
-    return JSONResponse(error.body(), exc.status_code, headers=exc.headers)
+    return JSONAnswer(error.body(), exc.status_code, headers=exc.headers)
 
 
 def _em(request: Request) -> Emulator:
@@ -129,7 +130,7 @@ async def _body(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return loads(raw)
     except ValueError:
         raise invalid("body", explanation="not valid JSON") from None
 
@@ -143,7 +144,7 @@ async def _object(request: Request) -> Json:
 
 def _page(
     request: Request, rows: list[Json], *, key: str = "results", null_at_end: bool = True
-) -> JSONResponse:
+) -> JSONAnswer:
     """One page of `rows`: `limit` (default 50, max 200) and an opaque cursor bound to the parameters."""
     em, query = _em(request), request.query_params
     raw = query.get("limit")
@@ -168,7 +169,7 @@ def _page(
     body: Json = {key: clone(rows[offset : offset + limit])}
     if more or null_at_end:
         body["next_cursor"] = em.remember_cursor(scope, offset + limit) if more else None
-    return JSONResponse(body)
+    return JSONAnswer(body)
 
 
 def _matching(rows: list[Json], request: Request, keys: tuple[str, ...]) -> list[Json]:
@@ -199,7 +200,7 @@ async def list_tasks(request: Request) -> Response:
 async def add_task(request: Request) -> Response:
     em = _em(request)
     changes = rest_task_changes(await _body(request), em.today(), creating=True, tz=_timezone(em))
-    return JSONResponse(em.create_task(changes))
+    return JSONAnswer(em.create_task(changes))
 
 
 async def get_task(request: Request) -> Response:
@@ -208,13 +209,13 @@ async def get_task(request: Request) -> Response:
     task = _em(request).get_task(request.path_params["task_id"])
     if task["checked"]:
         raise not_found("Task")
-    return JSONResponse(task)
+    return JSONAnswer(task)
 
 
 async def update_task(request: Request) -> Response:
     em = _em(request)
     changes = rest_task_changes(await _body(request), em.today(), creating=False, tz=_timezone(em))
-    return JSONResponse(em.edit_task(request.path_params["task_id"], changes))
+    return JSONAnswer(em.edit_task(request.path_params["task_id"], changes))
 
 
 async def close_task(request: Request) -> Response:
@@ -232,7 +233,7 @@ async def move_task(request: Request) -> Response:
     where = {key: body.get(key) for key in ("project_id", "section_id", "parent_id")}
     if any(value is not None and not isinstance(value, str) for value in where.values()):
         raise invalid("project_id", expected="id strings")
-    return JSONResponse(_em(request).move_task(request.path_params["task_id"], **where))
+    return JSONAnswer(_em(request).move_task(request.path_params["task_id"], **where))
 
 
 async def delete_task(request: Request) -> Response:
@@ -278,19 +279,19 @@ async def add_project(request: Request) -> Response:
         raise invalid("parent_id", expected="a project id")
     defaults = {"color": "charcoal", "description": "", "is_favorite": False, "view_style": "list"}
     extra = {key: default if body.get(key) is None else body[key] for key, default in defaults.items()}
-    return JSONResponse(_em(request).create_project(body["name"], parent_id=parent, **extra))
+    return JSONAnswer(_em(request).create_project(body["name"], parent_id=parent, **extra))
 
 
 async def get_project(request: Request) -> Response:
-    return JSONResponse(_em(request).get_project(request.path_params["project_id"]))
+    return JSONAnswer(_em(request).get_project(request.path_params["project_id"]))
 
 
 async def archive_project(request: Request) -> Response:
-    return JSONResponse(_em(request).archive_project(request.path_params["project_id"]))
+    return JSONAnswer(_em(request).archive_project(request.path_params["project_id"]))
 
 
 async def unarchive_project(request: Request) -> Response:
-    return JSONResponse(_em(request).unarchive_project(request.path_params["project_id"]))
+    return JSONAnswer(_em(request).unarchive_project(request.path_params["project_id"]))
 
 
 async def delete_project(request: Request) -> Response:
@@ -320,7 +321,7 @@ async def add_label(request: Request) -> Response:
     color = body.get("color") or "charcoal"
     label = _em(request).create_label(body["name"], color=color, item_order=order,
                                       is_favorite=bool(body.get("is_favorite", False)))  # fmt: skip
-    return JSONResponse(label_rest(label))
+    return JSONAnswer(label_rest(label))
 
 
 async def get_user(request: Request) -> Response:
@@ -328,7 +329,7 @@ async def get_user(request: Request) -> Response:
     with em.lock:
         done = [t for t in em.tasks.values() if t["checked"] and not t["is_deleted"]]
         today = sum(1 for t in done if t["completed_at"][:10] == em.today().isoformat())
-        return JSONResponse(user_record(em.user, em.inbox_id, len(done), today))
+        return JSONAnswer(user_record(em.user, em.inbox_id, len(done), today))
 
 
 async def sync(request: Request) -> Response:
@@ -340,7 +341,7 @@ async def sync(request: Request) -> Response:
     wait = em.admit_sync(full=bool(types) and token in (None, "*"))
     if wait is not None:
         raise too_many_requests(wait)
-    return answer_sync(em, content_type, body, parsed, JSONResponse)
+    return answer_sync(em, content_type, body, parsed, JSONAnswer)
 
 
 def _deliver(sender: WebhookSender, site: Emulator, event: Json) -> None:

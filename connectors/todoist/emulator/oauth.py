@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
+
+from connectors.todoist.emulator.render import JSONAnswer
 
 if TYPE_CHECKING:
     from connectors.todoist.emulator.state import Emulator
@@ -39,8 +41,8 @@ SCOPES = frozenset(
 )
 
 
-def _refuse(error: str) -> JSONResponse:
-    return JSONResponse({"error": error}, 400)
+def _refuse(error: str) -> JSONAnswer:
+    return JSONAnswer({"error": error}, 400)
 
 
 def _authorize_error(em: Emulator, query: Any) -> str | None:
@@ -103,7 +105,7 @@ async def access_token(request: Request) -> Response:
             if not known:
                 return _refuse("invalid_client")
             answer = em.access_tokens.use_refresh(fields["refresh_token"], fields["scope"])
-            return _refuse(answer) if isinstance(answer, str) else JSONResponse(answer)
+            return _refuse(answer) if isinstance(answer, str) else JSONAnswer(answer)
         if grant_type != "authorization_code":
             return _refuse("unsupported_grant_type")
         if not known:
@@ -112,4 +114,4 @@ async def access_token(request: Request) -> Response:
             return _refuse("bad_authorization_code")
         em.oauth_codes[fields["code"]] = True
         issued = em.access_tokens
-        return JSONResponse(issued.grant(issued.code_scopes.pop(fields["code"], "data:read_write")))
+        return JSONAnswer(issued.grant(issued.code_scopes.pop(fields["code"], "data:read_write")))

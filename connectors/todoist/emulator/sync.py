@@ -16,7 +16,6 @@ one's are deleted) and label_add.
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,6 +31,7 @@ from connectors.todoist.emulator.records import (
     timestamp,
     user_record,
 )
+from connectors.todoist.emulator.render import loads
 from connectors.todoist.emulator.state import Emulator
 
 __all__ = ["MAX_COMMANDS", "RESOURCE_TYPES", "answer_sync", "handle_sync"]
@@ -47,7 +47,7 @@ def _field(data: dict[str, Any], name: str, *, form: bool) -> Any:
     value = data.get(name)
     if isinstance(value, str) and (name != "sync_token" or (form and value.startswith('"'))):
         try:
-            value = json.loads(value)
+            value = loads(value)
         except ValueError:
             raise invalid(name, explanation="not valid JSON") from None
     return value
@@ -90,7 +90,7 @@ def _parse(content_type: str, body: bytes) -> Parsed:
         data: Any = form_fields(body)
     else:
         try:
-            data = json.loads(body or b"{}")
+            data = loads(body or b"{}")
         except ValueError:
             raise invalid("body", explanation="not valid JSON") from None
         if not isinstance(data, dict):
