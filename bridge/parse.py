@@ -465,7 +465,7 @@ def _note_fields(
 ) -> tuple[int, list[tuple[str, ...]], str | None, list[tuple[str, ...]]] | None:
     """`_peel_fast`, the fields left as `fields_of` found them: where the description ends,
     the run before the `@Owner`, its name and the run after it (with no owner, all is after)."""
-    # `_rstrip_to`, `_run_from` and `_is_owner` written out: a call each costs as much as its work.
+    # `_rstrip_to` and `_run_from` written out: a call each costs as much as its work.
     end = len(line.rstrip(" \t"))
     owner_taken = "@" not in line
     head: list[tuple[str, ...]] = []
@@ -494,9 +494,7 @@ def _note_fields(
         named = _OWNER_RE.match(line, at, end)
         if named is None:
             break
-        name = named["name"]
-        words = name.split()
-        if len(words) != 1 and not all(w[0].isupper() for w in words):
+        if not _is_owner(name := named["name"]):
             break
         owner, owner_taken = name, True
         end = len(line[:at].rstrip(" \t"))
@@ -785,10 +783,8 @@ def _parse_note(
         if line_cache
         else _NOTE_LINE[task_format]
     )
-    # The fast reading's per-task steps without a Python call each: the status table's dict looked
-    # up directly, the Source built by plain assignment; the exact reading keeps `type_of`, `Source`.
-    type_of = (lambda symbol, _: statuses.type_of(symbol)) if exact else statuses.symbols.get
-    todo, non_task = StatusType.TODO, StatusType.NON_TASK
+    # The fast reading's Source built by plain assignment; the exact reading keeps `Source`.
+    type_of, non_task = statuses.type_of, StatusType.NON_TASK
     make_source = Source if exact else build_source
     make_task = _task if exact else _row
     for m in candidates:
@@ -823,7 +819,7 @@ def _parse_note(
         parsed = read_line(line)
         if parsed is None:
             continue
-        status_type = type_of(parsed.status, todo)
+        status_type = type_of(parsed.status)
         if status_type is non_task:
             continue
         size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
