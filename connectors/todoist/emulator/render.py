@@ -13,11 +13,12 @@ a caller's value might) keeps its value; its exponent may be spelled otherwise (
 
 from __future__ import annotations
 
-import json
 from typing import Any, NoReturn
 
 import orjson
 from starlette.responses import JSONResponse
+
+from bridge import json_read
 
 __all__ = ["JSONAnswer", "loads"]
 
@@ -37,5 +38,6 @@ def _not_json(constant: str) -> NoReturn:
 
 
 def loads(text: str | bytes) -> Any:
-    """`json.loads`, refusing NaN and Infinity (a `ValueError`, as for any text that is not JSON)."""
-    return json.loads(text, parse_constant=_not_json)
+    """`json.loads`, refusing NaN and Infinity (a `ValueError`, as for any text that is not JSON);
+    read by orjson where it reads the same values (`bridge.json_read`)."""
+    return json_read.loads(text, parse_constant=_not_json)
