@@ -20,11 +20,12 @@ def uuid5(namespace: uuid.UUID | str, name: str) -> str:
     return _text(hashlib.sha1(space + name.encode("utf-8"), usedforsecurity=False).digest())
 
 
-def namer(namespace: uuid.UUID | str) -> Callable[[str], str]:
-    """`uuid5` in one namespace, hashed once: each name then costs a copy of the hash so far
-    (starting a SHA-1 anew and reading the namespace's bytes cost about as much as the rest)."""
+def namer(namespace: uuid.UUID | str, prefix: str = "") -> Callable[[str], str]:
+    """`uuid5(namespace, prefix + name)`, the namespace and prefix hashed once: each name then
+    costs a copy of the hash so far (starting a SHA-1 anew and reading the namespace's bytes
+    cost about as much as the rest)."""
     raw = namespace.bytes if isinstance(namespace, uuid.UUID) else _uuid_bytes(namespace)
-    space = hashlib.sha1(raw, usedforsecurity=False)
+    space = hashlib.sha1(raw + prefix.encode("utf-8"), usedforsecurity=False)
 
     def named(name: str) -> str:
         sha = space.copy()

@@ -29,11 +29,12 @@ from bridge.connector import (
     cursor_object,
 )
 from bridge.errors import AuthError, ConfigError, ConnectorError
+from bridge.frozen import maker
 from bridge.model import StatusType
 from bridge.settings_load import load, model_of
 from bridge.settings_table import BRIDGE
 from bridge.transport import Patience, make_http_client
-from bridge.uuids import uuid5
+from bridge.uuids import namer, uuid5
 from connectors.todoist import mapping
 from connectors.todoist.client import API_ORIGIN, StaleSyncToken, TodoistClient, is_idempotent
 from connectors.todoist.labels_json import labels_json
@@ -358,8 +359,10 @@ class TodoistConnector:
         for start in range(0, len(commands), BATCH):
             if self.on_progress is not None:
                 self.on_progress(start, len(commands))
-            # a temp id lives for one request: later batches name what it became
-            batch = [(op, _resolved(c, mapping_ids)) for op, c in commands[start : start + BATCH]]
+            batch = commands[start : start + BATCH]
+            if mapping_ids:  # a temp id lives for one request: later batches name what it became
+                for _, command in batch:
+                    _resolve(command, mapping_ids)
             if full is not None:  # the project is full: no create is sent
                 for op, _ in batch:
                     if op is not None and op.kind is OpKind.CREATE:
@@ -392,8 +395,10 @@ class TodoistConnector:
             for op, command in batch:
                 status = statuses.get(command["uuid"])
                 self._record(op, command, status, mapping_ids, results)
-                if full is None and op is not None and results[op.token].error in _LIMITS.values():
-                    full = results[op.token].error
+                if full is None and op is not None:
+                    error = results[op.token].error
+                    if error is not None and error in _LIMIT_ERRORS:
+                        full = error
                 if status == "ok" or _already_processed(status):
                     sent.ran(op, command, mapping_ids)
                     args = command["args"]
@@ -437,17 +442,19 @@ class TodoistConnector:
             echo = seen.get(result.remote_id or linked.get(result.token) or "") if result.ok else None
             if echo is not None:  # (`replace` would cost as much again as making the result)
                 r = result
-                result = OpResult(r.token, r.ok, r.remote_id, r.error, r.uncertain, r.gone, seen=echo)
+                result = _result(r.token, r.ok, r.remote_id, r.error, r.uncertain, r.gone, echo)
             out.append(result)
         return tuple(out)
 
     def _untranslatable(self, op: Op) -> None:
         """Say once a run that a rule is sent as its plain date: the task is kept, not its rule."""
         rule = op.fields.recurrence
+        if rule is None:
+            return
         sends_due = op.kind in (OpKind.CREATE, OpKind.ADVANCE) or bool(
             {"due", "recurrence"} & set(op.changed)
         )
-        if rule is None or not sends_due or rule in self._unsaid or mapping.due_string(rule) is not None:
+        if not sends_due or rule in self._unsaid or mapping.due_string(rule) is not None:
             return
         self._unsaid.add(rule)
         log.warning(
@@ -542,9 +549,10 @@ class TodoistConnector:
         if op.kind is OpKind.CREATE and remote_id is None:
             results[op.token] = OpResult(op.token, False, error="created, but Todoist gave no id for it")
             return
-        results[op.token] = OpResult(op.token, True, remote_id=remote_id)
+        results[op.token] = _result(op.token, True, remote_id, None, False, False, None)
 
 
+_result = maker(OpResult)  # `OpResult(*fields)` at a lesser cost: a first sync makes two a create
 _LOOK_BACK = dt.timedelta(days=90)  # a create pending for longer is not looked for among completions
 
 
@@ -595,6 +603,8 @@ _LIMITS = {
     ),
 }
 
+_LIMIT_ERRORS = frozenset(_LIMITS.values())
+
 
 def _refusal(status: Mapping[str, Any]) -> str:
     """Todoist's error with the argument and explanation it names, if it names them."""
@@ -613,20 +623,29 @@ def _already_processed(status: Any) -> bool:
     )
 
 
-def _resolved(command: dict[str, Any], ids: Mapping[str, str]) -> dict[str, Any]:
-    """The command with temp ids of earlier requests replaced by the real ids they became."""
-    if not ids:
-        return command
-    args = command.get("args", {})
-    swapped = {k: ids[v] for k in _ID_ARGS if isinstance(v := args.get(k), str) and v in ids}
-    return {**command, "args": {**args, **swapped}} if swapped else command
+def _resolve(command: dict[str, Any], ids: Mapping[str, str]) -> None:
+    """Replace the command's temp ids of earlier requests by the real ids they became, in its
+    own args: each command is made for one push and sent once, so it is changed in place (a
+    copy of every command and its args cost more than the rest of this, a first sync's creates
+    all naming the project made in the first request)."""
+    args = command.get("args")
+    if args is None:
+        return
+    for key in _ID_ARGS:
+        value = args.get(key)
+        if value is not None and isinstance(value, str) and value in ids:
+            args[key] = ids[value]
 
 
 _ID_ARGS = ("id", "project_id", "parent_id", "section_id")
 
 
+# `_derived(token, "temp")`, the namespace and the purpose hashed once: a first sync makes one a create
+_TEMP = namer(uuid.NAMESPACE_URL, "todoist-temp:")
+
+
 def _temp_id(op: Op) -> str:
-    return _derived(op.token, "temp")
+    return _TEMP(op.token)
 
 
 def _derived(token: str, purpose: str) -> str:

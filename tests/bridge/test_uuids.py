@@ -43,6 +43,23 @@ def test_a_namer_names_as_uuid5(namespace, names):
         assert [named(name) for name in names] == [str(uuid.uuid5(namespace, name)) for name in names]
 
 
+@given(st.uuids(), st.text(), st.lists(st.text(), max_size=4))
+def test_a_namer_with_a_prefix_names_as_uuid5_of_the_prefixed_name(namespace, prefix, names):
+    named = namer(namespace, prefix)
+    assert [named(name) for name in names] == [str(uuid.uuid5(namespace, prefix + name)) for name in names]
+
+
+def test_the_temp_ids_of_todoist_creates_are_as_before():
+    from connectors.todoist.connector import _TEMP, _derived
+
+    for token in ("", "00000000-0000-4000-8000-000000000001", "é😀"):
+        assert (
+            _TEMP(token)
+            == _derived(token, "temp")
+            == str(uuid.uuid5(uuid.NAMESPACE_URL, f"todoist-temp:{token}"))
+        )
+
+
 def _former_text(sha1: bytes) -> str:
     """The former `_text`: the digest's version and variant bits set in a bytearray (the reference)."""
     digest = bytearray(sha1[:16])

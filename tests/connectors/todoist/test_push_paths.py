@@ -1,9 +1,10 @@
 """The push's faster readings and writings against the ones they replaced, on generated input:
 telling an echo apart (`echoes`), checking an answer's shape (`_sync_problem`), naming the real
-ids of earlier temp ids (`_resolved`) and the cursor's labels as JSON (`labels_json`)."""
+ids of earlier temp ids (`_resolve`, in place) and the cursor's labels as JSON (`labels_json`)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -15,7 +16,7 @@ from bridge.connector import RemoteStatus, RemoteTask
 from bridge.transport import json_kind
 from connectors.todoist import mapping
 from connectors.todoist.client import _entry_problem, _plainly_fine, _sync_problem
-from connectors.todoist.connector import _ID_ARGS, _resolved
+from connectors.todoist.connector import _ID_ARGS, _resolve
 from connectors.todoist.echoes import Sent, echoes
 from connectors.todoist.labels_json import labels_json
 
@@ -218,7 +219,9 @@ def test_entries_passed_by_the_quick_check_are_ones_the_full_check_passes(entrie
     st.dictionaries(_IDS | st.text(max_size=2), _IDS, max_size=4),
 )
 def test_a_command_names_the_real_ids_as_before(command, ids):
-    new, old = _resolved(command, ids), _old_resolved(command, ids)
+    old = _old_resolved(copy.deepcopy(command), ids)
+    new = copy.deepcopy(command)
+    _resolve(new, ids)
     assert new == old
     assert list(new.get("args", {})) == list(old.get("args", {}))  # the same keys in the same order
     assert json.dumps(new) == json.dumps(old)
