@@ -12,6 +12,7 @@ when a pull brought tasks or a push needs their labels, so a no-op sync does nei
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import uuid
@@ -29,7 +30,6 @@ from bridge.connector import (
     cursor_object,
 )
 from bridge.errors import AuthError, ConfigError, ConnectorError
-from bridge.frozen import maker
 from bridge.model import StatusType
 from bridge.settings_load import load, model_of
 from bridge.settings_table import BRIDGE
@@ -442,7 +442,7 @@ class TodoistConnector:
             echo = seen.get(result.remote_id or linked.get(result.token) or "") if result.ok else None
             if echo is not None:  # (`replace` would cost as much again as making the result)
                 r = result
-                result = _result(r.token, r.ok, r.remote_id, r.error, r.uncertain, r.gone, echo)
+                result = _results()(r.token, r.ok, r.remote_id, r.error, r.uncertain, r.gone, echo)
             out.append(result)
         return tuple(out)
 
@@ -549,10 +549,18 @@ class TodoistConnector:
         if op.kind is OpKind.CREATE and remote_id is None:
             results[op.token] = OpResult(op.token, False, error="created, but Todoist gave no id for it")
             return
-        results[op.token] = _result(op.token, True, remote_id, None, False, False, None)
+        results[op.token] = _results()(op.token, True, remote_id, None, False, False, None)
 
 
-_result = maker(OpResult)  # `OpResult(*fields)` at a lesser cost: a first sync makes two a create
+@functools.cache
+def _results() -> Callable[..., OpResult]:
+    """`OpResult(*fields)` at a lesser cost (a first sync makes two a create), made once a run
+    pushes: a sync that pushes nothing imports no `copies`."""
+    from bridge.copies import maker
+
+    return maker(OpResult)
+
+
 _LOOK_BACK = dt.timedelta(days=90)  # a create pending for longer is not looked for among completions
 
 

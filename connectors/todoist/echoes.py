@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.connector import Op, RemoteStatus, RemoteTask
-from bridge.frozen import maker
+from bridge.copies import maker
 from bridge.model import StatusType
 from connectors.todoist.mapping import item_state
 
