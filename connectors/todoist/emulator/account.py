@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
+from time import time_ns
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,15 +23,23 @@ from connectors.todoist.emulator.records import (
     COLORS,
     base62,
     clone,
+    day_ns,
     label_sync,
     new_id,
     project_record,
+    stamp_ns,
     timestamp,
 )
 
-__all__ = ["Account", "Json"]
+__all__ = ["Account", "Json", "utc_now"]
 
 Json = dict[str, Any]
+
+
+def utc_now() -> datetime:
+    """The default clock: the system's, in UTC. An account on it stamps and counts its days from
+    `time.time_ns` directly (`records.stamp_ns`, `records.day_ns`), to the same text and day."""
+    return datetime.now(UTC)
 
 
 class Account(Knobs):
@@ -46,7 +55,7 @@ class Account(Knobs):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.clock: Callable[[], datetime] = clock or utc_now
         self.user: Json = {"id": user_id, "email": email, "full_name": full_name, "timezone": timezone}
         self.user.update(image_id=None, is_premium=True)
         self.projects: dict[str, Json] = {}
@@ -76,12 +85,16 @@ class Account(Knobs):
         return str(self.user["id"])
 
     def _now(self) -> str:
+        if self.clock is utc_now:  # the system clock read as `utc_now` reads it: see `stamp_ns`
+            return stamp_ns(time_ns())
         return timestamp(self.clock())
 
     def today(self) -> date:
         """The account's current day in the user's time zone, which "today"/"tomorrow" due
         strings count from (late evening in UTC-8 is already tomorrow in UTC)."""
         name = str(self.user.get("timezone") or "UTC")
+        if name == "UTC" and self.clock is utc_now:  # read once a command: see `day_ns`
+            return day_ns(time_ns())
         try:
             zone: tzinfo = UTC if name == "UTC" else ZoneInfo(name)  # the same day, sooner
         except (ValueError, ZoneInfoNotFoundError):

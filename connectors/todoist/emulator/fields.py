@@ -142,9 +142,64 @@ def rest_task_changes(body: object, today: date, *, creating: bool, tz: str = "U
     return out
 
 
+_PLAIN = frozenset(("content", "description", "labels", "priority", "project_id", "due"))
+
+
+def _plain_create(args: dict[str, Any], today: date, tz: str) -> dict[str, Any] | None:
+    """`sync_task_changes` of a plain `item_add` (the arguments a sync's creates send, each of
+    its exact type and valid), or None for anything else, which the full checks then read.
+
+    A first sync sends 100,000 such creates and waits for each batch's answer: checked in one
+    pass here, a create's arguments cost half what the general checks (a call per argument, each
+    asking `isinstance`) do. The keys are set in the order those checks set them."""
+    if "content" not in args or not _PLAIN.issuperset(args):
+        return None
+    content = args["content"]
+    if type(content) is not str or not content.strip():
+        return None
+    out: dict[str, Any] = {"content": content}
+    if "description" in args:
+        description = args["description"]
+        if description is None:
+            out["description"] = ""
+        elif type(description) is str:
+            out["description"] = description
+        else:
+            return None
+    if "labels" in args:
+        labels = args["labels"]
+        if labels is None:
+            out["labels"] = []
+        elif type(labels) is not list:
+            return None
+        else:
+            for name in labels:
+                if type(name) is not str or not name.strip():
+                    return None
+            out["labels"] = list(dict.fromkeys(labels)) if len(labels) > 1 else labels[:]
+    if "priority" in args:
+        priority = args["priority"]
+        if type(priority) is int and 1 <= priority <= 4:
+            out["priority"] = priority
+        elif priority is not None:  # None: the default, as `_common` leaves it when creating
+            return None
+    if "project_id" in args:
+        project = args["project_id"]
+        if project is not None and type(project) is not str:
+            return None
+        out["project_id"] = project or None
+    if "due" in args:
+        out["due"] = due_from_object(args["due"], today, tz=tz)  # its own errors, the first one's
+    return out
+
+
 def sync_task_changes(args: object, today: date, *, creating: bool, tz: str = "UTC") -> dict[str, Any]:
     """`item_add` (creating) or `item_update` args → task changes (ids still unresolved); `tz` is
     the user's time zone, as for `rest_task_changes`."""
+    if creating and type(args) is dict:
+        plain = _plain_create(args, today, tz)
+        if plain is not None:
+            return plain
     if not isinstance(args, dict):
         raise invalid("args", expected="an object")
     out: dict[str, Any] = {}

@@ -23,6 +23,7 @@ __all__ = [
     "COLORS",
     "base62",
     "clone",
+    "day_ns",
     "due_from_date",
     "due_from_object",
     "due_from_string",
@@ -32,6 +33,7 @@ __all__ = [
     "next_due",
     "parse_instant",
     "project_record",
+    "stamp_ns",
     "task_record",
     "timestamp",
     "user_record",
@@ -120,6 +122,36 @@ def timestamp(moment: datetime) -> str:
         year, month, day, hour, minute, sec = second
         last = _SECOND[0] = (second, f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}.")
     return last[1] + "%06dZ" % utc.microsecond  # noqa: UP031 - a third quicker than an f-string
+
+
+# The last second `stamp_ns` wrote and its text up to the fraction; the last second `day_ns`
+# read and its day. Each one tuple, swapped whole, as `_SECOND` is.
+_NS_SECOND: list[tuple[int | None, str]] = [(None, "")]
+_NS_DAY: list[tuple[int | None, date]] = [(None, date.min)]
+
+
+def stamp_ns(ns: int) -> str:
+    """`timestamp(datetime.now(UTC))` for the `time.time_ns()` read at the same moment.
+
+    `datetime.now` reads the same system clock and floors it to the microsecond, its date and
+    time those of `datetime.fromtimestamp` of the whole second. Read here from the nanoseconds,
+    a stamp within the second stamped before is that second's text and the microseconds: no
+    datetime made, no zone converted, for the two stamps of each create."""
+    second, micro = divmod(ns // 1000, 1_000_000)
+    last = _NS_SECOND[0]
+    if last[0] != second:
+        last = _NS_SECOND[0] = (second, timestamp(datetime.fromtimestamp(second, UTC))[:-7])
+    return last[1] + "%06dZ" % micro  # noqa: UP031 - as in `timestamp`
+
+
+def day_ns(ns: int) -> date:
+    """`datetime.now(UTC).date()` for the `time.time_ns()` read at the same moment (see
+    `stamp_ns`): the day of the whole second, kept for the next reading in that second."""
+    second = ns // 1_000_000_000
+    last = _NS_DAY[0]
+    if last[0] != second:
+        last = _NS_DAY[0] = (second, datetime.fromtimestamp(second, UTC).date())
+    return last[1]
 
 
 def parse_instant(value: str, argument: str) -> datetime:
@@ -255,7 +287,19 @@ def due_from_object(
     value: object, today: date, *, argument: str = "due", tz: str = "UTC"
 ) -> dict[str, Any] | None:
     """A Sync `due` argument: null clears, `{"date": …}` or `{"string": …}` (plus lang,
-    is_recurring and timezone, which makes a time fixed); `tz` is the user's time zone."""
+    is_recurring and timezone, which makes a time fixed); `tz` is the user's time zone.
+
+    A lone `{"date": "YYYY-MM-DD"}` (what a sync sends for each dated create) is answered at
+    once: the steps below give that day, its own string, not recurring, for it."""
+    if type(value) is dict and len(value) == 1:
+        day = value.get("date")
+        if type(day) is str and _DATE.match(day):
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                pass  # refused below, as `due_from_date` refuses it
+            else:
+                return {"date": day, "timezone": None, "string": day, "lang": "en", "is_recurring": False}
     if value is None:
         return None
     if not isinstance(value, dict):

@@ -1,16 +1,17 @@
 """The emulator's cheaper create path answers exactly as the former one did.
 
-The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`, `task_record`, a parse of
-each /sync body on each call, `handle_sync` copying what it read, the route rendering that copy,
-the event log as a list of dicts) and methods (`Account.today`, `Account._emit`,
-`Emulator.add_task`) are kept here as the reference. Generated /sync exchanges (creates with and
-without parents, labels and due dates, updates, moves, completions, reopenings, deletions,
-projects and labels, bad arguments, unknown and temporary ids, replays, reads from tokens) run
-once with the reference swapped in and once as shipped, with the same random draws and a clock
-that moves at each reading. The answers (as JSON text, so key order counts; through `handle_sync`
-or as the /sync route renders them), the webhook events (as logged and as handed to `on_event`,
-compared by `repr`, so types count) and the account must be the same, and so must the clock's
-readings.
+The former helpers (`clone`, `timestamp`, `new_id`, `due_from_object`, `sync_task_changes`,
+`task_record`, a parse of each /sync body on each call, `handle_sync` copying what it read, the
+route rendering that copy, the event log as a list of dicts) and methods (`Account.today`,
+`Account._now`, `Account._emit`, `Emulator.add_task`) are kept here as the reference. Generated
+/sync exchanges (creates with and without parents, labels and due dates, updates, moves,
+completions, reopenings, deletions, projects and labels, bad arguments, unknown and temporary
+ids, replays, reads from tokens) run once with the reference swapped in and once as shipped, with
+the same random draws and a clock that moves at each reading (the account's own clock, or the
+default one, whose system clock readings are then moved). The answers (as JSON text, so key order
+counts; through `handle_sync` or as the /sync route renders them), the webhook events (as logged
+and as handed to `on_event`, compared by `repr`, so types count) and the account must be the
+same, and so must the clock's readings.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ from connectors.todoist.emulator.errors import ApiError, invalid
 from connectors.todoist.emulator.events import EventLog
 from connectors.todoist.emulator.records import (
     base62,
+    day_ns,
     due_from_date,
     due_from_string,
     label_sync,
     next_due,
+    stamp_ns,
     user_record,
 )
 
@@ -99,6 +102,50 @@ def old_due_from_object(
     if isinstance(value.get("string"), str):
         return due_from_string(value["string"], today, lang=lang, argument=argument, tz=tz, zone=zone or None)
     raise invalid(argument, expected="an object with date or string, or null")
+
+
+def old_sync_task_changes(args: object, today: date, *, creating: bool, tz: str = "UTC") -> Json:
+    if not isinstance(args, dict):
+        raise invalid("args", expected="an object")
+    out: Json = {}
+    fields._common(args, out, creating=creating)
+    if creating:
+        fields._place(args, out)
+    if "due" in args:
+        out["due"] = old_due_from_object(args["due"], today, tz=tz)
+    if "deadline" in args:
+        value = args["deadline"]
+        if value is None:
+            out["deadline"] = None
+        elif isinstance(value, dict) and isinstance(value.get("date"), str):
+            day = due_from_date(value["date"], "deadline")["date"]
+            if "T" in day:
+                raise invalid("deadline", expected="a date YYYY-MM-DD")
+            out["deadline"] = {"date": day, "lang": value.get("lang") or "en"}
+        else:
+            raise invalid("deadline", expected="an object with date, or null")
+    if "duration" in args:
+        value = args["duration"]
+        if value is None:
+            out["duration"] = None
+        elif (
+            isinstance(value, dict)
+            and isinstance(value.get("amount"), int)
+            and not isinstance(value.get("amount"), bool)
+            and value["amount"] > 0
+            and value.get("unit") in ("minute", "day")
+        ):
+            out["duration"] = {"amount": value["amount"], "unit": value["unit"]}
+        else:
+            raise invalid("duration", expected="{amount: positive integer, unit: minute|day} or null")
+    for key in ("responsible_uid", "assigned_by_uid"):
+        if key in args:
+            out[key] = fields._user_id(args, key)
+    return out
+
+
+def old_now(self: account.Account) -> str:
+    return old_timestamp(self.clock())
 
 
 def old_today(self: account.Account) -> date:
@@ -228,7 +275,9 @@ def reference() -> Iterator[None]:
         *((module, "new_id", old_new_id) for module in (records, account)),
         *((module, "due_from_object", old_due_from_object) for module in (records, sync, fields)),
         *((module, "task_record", old_task_record) for module in (records, state)),
+        *((module, "sync_task_changes", old_sync_task_changes) for module in (fields, state, sync)),
         (account.Account, "today", old_today),
+        (account.Account, "_now", old_now),
         (account.Account, "_emit", old_emit),
         (Emulator, "add_task", old_add_task),
         (account, "EventLog", list),
@@ -270,6 +319,27 @@ class Clock:
         self.readings += 1
         self.now += self.step
         return self.now
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@contextmanager
+def system_clock(clock: Clock) -> Iterator[None]:
+    """The default clock's readings (`datetime.now(UTC)` in `utc_now`, `time.time_ns` in the
+    account) taken from `clock`: the nanoseconds with a part below the microsecond, floored away
+    by `datetime.now` as by the account."""
+
+    class Now(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return clock().astimezone(tz)
+
+    def time_ns() -> int:
+        return (clock() - _EPOCH) // timedelta(microseconds=1) * 1000 + clock.readings % 1000
+
+    with mock.patch.object(account, "datetime", Now), mock.patch.object(account, "time_ns", time_ns):
+        yield
 
 
 ZONES: tuple[tzinfo, ...] = (UTC, timezone(timedelta(hours=-7)), ZoneInfo("Europe/Paris"))
@@ -398,11 +468,12 @@ def run(
     start: datetime,
     step: timedelta,
     zone: str,
+    default_clock: bool = False,
 ) -> tuple[list[str], str, int]:
     """Every answer (JSON text, or the error), then the events and account, and clock readings."""
     clock = Clock(start, step)
-    with seeded(seed):
-        em = Emulator(timezone=zone, clock=clock)
+    with seeded(seed), system_clock(clock) if default_clock else ExitStack():
+        em = Emulator(timezone=zone) if default_clock else Emulator(timezone=zone, clock=clock)
         em.full_sync_limit = em.partial_sync_limit = None
         handed: list[Json] = []
         em.on_event = handed.append
@@ -443,6 +514,7 @@ def run(
     zone=st.sampled_from(ZONES),
     step=st.integers(1, 3_000_000_000),
     user_zone=st.sampled_from(USER_ZONES),
+    default_clock=st.booleans(),
 )
 def test_generated_sync_exchanges_answer_as_the_former_code(
     plan: Plan,
@@ -451,11 +523,12 @@ def test_generated_sync_exchanges_answer_as_the_former_code(
     zone: tzinfo,
     step: int,
     user_zone: str,
+    default_clock: bool,
 ) -> None:
     moment, pace = start.replace(tzinfo=zone), timedelta(microseconds=step)  # the wall time in `zone`
     with reference():
-        expected = run(plan, seed, moment, pace, user_zone)
-    assert run(plan, seed, moment, pace, user_zone) == expected
+        expected = run(plan, seed, moment, pace, user_zone, default_clock)
+    assert run(plan, seed, moment, pace, user_zone, default_clock) == expected
 
 
 def test_a_long_run_of_creates_answers_as_the_former_code() -> None:
@@ -464,9 +537,10 @@ def test_a_long_run_of_creates_answers_as_the_former_code() -> None:
     types = ["items", "projects", "collaborators"]
     plan: Plan = [(batch, "last", types, True, n % 2 == 0) for n in range(10)]
     moment = datetime(2026, 1, 5, 12, tzinfo=UTC)
-    with reference():
-        expected = run(plan, 7, moment, timedelta(microseconds=1), "UTC")
-    assert run(plan, 7, moment, timedelta(microseconds=1), "UTC") == expected
+    for default_clock in (False, True):
+        with reference():
+            expected = run(plan, 7, moment, timedelta(microseconds=1), "UTC", default_clock)
+        assert run(plan, 7, moment, timedelta(microseconds=1), "UTC", default_clock) == expected
 
 
 # -- the helpers one by one ------------------------------------------------------------------------------
@@ -633,3 +707,152 @@ def test_the_event_log_reads_back_each_event_as_logged(values: list[object], fli
     assert log == copies  # equal to the list it replaced, as that list was
     assert (log != copies) is False
     assert (log == [*copies, {}]) is False
+
+
+class SubStr(str):
+    __slots__ = ()
+
+
+class SubInt(int):
+    pass
+
+
+DUE_VALUES = (
+    *DUES,
+    {"date": "２０２６-01-11"},  # digits of another script, which `\d` matches
+    {"date": "2026-01-11\n"},
+    {"date": 20260111},
+    SubDict(date="2026-01-11"),
+    {"date": "2026-01-11", "lang": "en"},
+    {"date": "2026-01-11", "is_recurring": True},
+)
+ARG_CHOICES: dict[str, tuple[object, ...]] = {
+    "content": ("Task", " Task ", "  ", "", None, 3, SubStr("Task"), ["Task"]),
+    "description": ("", "From a note", None, 0, SubStr("x")),
+    "labels": (
+        None,
+        [],
+        ["task"],
+        ["task", "home", "task"],
+        ["  "],
+        ["task", " "],
+        [3],
+        "task",
+        ("task",),
+        [SubStr("task")],
+        SubList(["task"]),
+    ),
+    "priority": (1, 4, None, 0, 5, True, False, 2.0, "1", SubInt(2)),
+    "project_id": ("6Xp", "", None, 5, SubStr("6Xp")),
+    "due": DUE_VALUES,
+    "section_id": ("6Xs", None),
+    "child_order": (3, "3"),
+    "deadline": ({"date": "2026-02-01"}, None, "soon"),
+    "responsible_uid": ("2671355", None, 1.5),
+}
+ARGS = st.lists(st.sampled_from(sorted(ARG_CHOICES)), unique=True, max_size=8).flatmap(
+    lambda keys: st.fixed_dictionaries({key: st.sampled_from(ARG_CHOICES[key]) for key in keys})
+)
+PLAIN_CREATES = (  # valid, each argument that a plain create sends
+    {"content": "Task"},
+    {"content": "Task", "description": "", "labels": [], "priority": 1, "project_id": "6Xp", "due": None},
+    {
+        "content": " Task ",
+        "description": None,
+        "labels": None,
+        "priority": None,
+        "project_id": "",
+        "due": {"date": "2026-01-11"},
+    },
+)
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    """What a call gives, key order and types included, or the error it raises."""
+    try:
+        return _shape(call())
+    except ApiError as error:
+        return (error.status, error.error, error.tag, error.extra)
+
+
+def _same_changes(args: object, creating: bool, tz: str = "UTC") -> None:
+    today = date(2026, 1, 5)
+    expected = _outcome(lambda: old_sync_task_changes(args, today, creating=creating, tz=tz))
+    assert _outcome(lambda: fields.sync_task_changes(args, today, creating=creating, tz=tz)) == expected
+
+
+def test_a_plain_create_with_any_one_argument_changes_as_before() -> None:
+    """Each argument of a plain create given each value of every kind, the others valid: the
+    quick checks give what the full ones give, or leave it to them (the same changes, key order
+    and types included, or the same error)."""
+    for base in PLAIN_CREATES:
+        for key, values in ARG_CHOICES.items():
+            for value in values:
+                for creating in (True, False):
+                    _same_changes({**base, key: value}, creating)
+                    _same_changes(SubDict({**base, key: value}), creating)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    args=ARGS,
+    creating=st.booleans(),
+    subclassed=st.booleans(),
+    tz=st.sampled_from(("UTC", "Asia/Tokyo")),
+)
+def test_task_changes_are_the_former_changes(args: Json, creating: bool, subclassed: bool, tz: str) -> None:
+    """Any mix of arguments, as the test above for one: the same changes or the same error."""
+    _same_changes(SubDict(args) if subclassed else args, creating, tz)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.sampled_from(DUE_VALUES),
+        st.dates().map(lambda d: {"date": d.isoformat()}),
+        st.text("0123456789-\n٣", min_size=8, max_size=11).map(lambda text: {"date": text}),
+    ),
+    tz=st.sampled_from(USER_ZONES[:3]),
+)
+def test_due_objects_are_the_former_ones(value: object, tz: str) -> None:
+    today = date(2026, 1, 5)
+    expected = _outcome(lambda: old_due_from_object(value, today, tz=tz))
+    assert _outcome(lambda: records.due_from_object(value, today, tz=tz)) == expected
+
+
+NANOSECONDS = st.integers(
+    (datetime(1000, 1, 2, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1) * 1000,
+    (datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1) * 1000,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    readings=st.lists(NANOSECONDS, min_size=1, max_size=4),
+    steps=st.lists(st.integers(0, 3 * 10**9), max_size=20),
+)
+def test_stamps_and_days_from_nanoseconds_are_those_of_the_datetime(
+    readings: list[int], steps: list[int]
+) -> None:
+    """As `datetime.now(UTC)` reads the system clock (floored to the microsecond), stamped by the
+    former `timestamp`, and its day: readings in a row, within a second, across seconds and back."""
+    for ns in readings:
+        for step in (0, *steps):
+            ns += step
+            moment = _EPOCH + timedelta(microseconds=ns // 1000)
+            assert stamp_ns(ns) == old_timestamp(moment)
+            assert day_ns(ns) == moment.date()
+
+
+def test_the_default_clock_reads_as_the_system_clock() -> None:
+    """`datetime.now(UTC)` and `time.time_ns` read the same clock: an account's stamp and day
+    fall between two `datetime.now` readings around them."""
+    em = Emulator()
+    for _ in range(200):
+        before = datetime.now(UTC)
+        stamp, day = em._now(), em.today()
+        after = datetime.now(UTC)
+        assert old_timestamp(before) <= stamp <= old_timestamp(after)
+        assert before.date() <= day <= after.date()
+    em.clock = lambda: datetime(2026, 1, 5, 12, tzinfo=UTC)  # a clock of its own, read as before
+    assert (em._now(), em.today()) == ("2026-01-05T12:00:00.000000Z", date(2026, 1, 5))
