@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import MemberDescriptorType
 from typing import Any, TypeVar
 
-__all__ = ["maker", "replaced"]
+__all__ = ["copier", "maker", "replaced"]
 
 T = TypeVar("T")
 
@@ -54,6 +54,40 @@ def replaced(obj: T, **changes: Any) -> T:
             return dataclasses.replace(obj, **changes)  # type: ignore[type-var]  # raises as it does
         copied[place[name]] = value
     made: T = make(*copied)
+    return made
+
+
+def copier(cls: type[T], *names: str) -> Callable[..., T]:
+    """A function `copy(obj, *values)` making `replaced(obj, **dict(zip(names, values)))`.
+
+    For a copy made once a task with the same fields changed (an op's token and first attempt
+    when its create is marked pending): the fields read straight from the slots and the copy made
+    by the class's `maker`, with no keyword dictionary, list of values or loop over the changes,
+    under two thirds of `replaced`'s cost. An object of another class, or a class `replaced`
+    does not make through its `maker`, is copied by `replaced` itself.
+    """
+    fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if len(set(names)) != len(names) or not set(names) <= set(fields):
+        raise ValueError(f"not distinct fields of {cls.__name__}: {names}")
+    params = ", ".join(f"_c_{n}" for n in names)
+    fallback = ", ".join(f"{n}=_c_{n}" for n in names)
+    shape = _SHAPES[cls] if cls in _SHAPES else _SHAPES.setdefault(cls, _shape(cls))
+    if shape is None or shape[2] is cls:  # made by `replaced`, which knows the class's quirks
+        source = f"def copy(_c_obj, {params}):\n    return _c_replaced(_c_obj, {fallback})\n"
+    else:
+        values = ", ".join(f"_c_{n}" if n in names else f"_c_obj.{n}" for n in fields)
+        source = (
+            f"def copy(_c_obj, {params}):\n"
+            f"    if _c_obj.__class__ is not _c_cls:\n        return _c_replaced(_c_obj, {fallback})\n"
+            f"    return _c_make({values})\n"
+        )
+    scope: dict[str, Any] = {
+        "_c_cls": cls,
+        "_c_replaced": replaced,
+        "_c_make": None if shape is None else shape[2],
+    }
+    exec(source, scope)  # noqa: S102 - made from the class's own field names, as dataclasses does
+    made: Callable[..., T] = scope["copy"]
     return made
 
 

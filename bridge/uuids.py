@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 
-__all__ = ["namer", "uuid5"]
+__all__ = ["for_name", "namer", "uuid5"]
 
 
 def uuid5(namespace: uuid.UUID | str, name: str) -> str:
@@ -31,6 +31,18 @@ def namer(namespace: uuid.UUID | str, prefix: str = "") -> Callable[[str], str]:
         sha = space.copy()
         sha.update(name.encode("utf-8"))
         return _text(sha.digest())
+
+    return named
+
+
+def for_name(name: str) -> Callable[[str], str]:
+    """`uuid5` of one name in each namespace given as text (a create's new token, made from its
+    planned one and the time it was first marked): the name's bytes made once."""
+    tail = name.encode("utf-8")
+    sha1 = hashlib.sha1
+
+    def named(namespace: str) -> str:
+        return _text(sha1(_uuid_bytes(namespace) + tail, usedforsecurity=False).digest())
 
     return named
 

@@ -7,7 +7,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.uuids import namer, uuid5
+from bridge.uuids import for_name, namer, uuid5
 
 
 @given(st.uuids(), st.text())
@@ -82,3 +82,22 @@ def test_every_variant_digit_is_set_as_before():
     for byte in range(256):
         sha1 = bytes(8) + bytes([byte]) + bytes(11)
         assert _text(sha1) == _former_text(sha1)
+
+
+@given(st.uuids(), _SPELLINGS, st.booleans(), st.lists(st.text(), max_size=3))
+def test_one_name_in_each_namespace_is_uuid5(namespace, spelling, upper, names):
+    """`for_name(name)(namespace)` is `uuid5(namespace, name)`: the same text, or the same error."""
+    text = spelling % str(namespace)
+    text = text.upper() if upper else text
+    for name in names:
+        named = for_name(name)
+        for given_text in (str(namespace), text, text[:-1], text.replace("0", "g", 1)):
+            try:
+                expected: str | type[Exception] = uuid5(given_text, name)
+            except ValueError:
+                expected = ValueError
+            try:
+                got: str | type[Exception] = named(given_text)
+            except ValueError:
+                got = ValueError
+            assert got == expected
