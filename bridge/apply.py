@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bridge.connector import Connector, Op, OpKind, OpResult, RemoteStatus
-from bridge.copies import replaced
+from bridge.copies import copier
 from bridge.model import StatusType, Task
 from bridge.plan_model import Plan
 from bridge.plan_text import NoteLines, describe_plan
 from bridge.state import Base, Store
-from bridge.uuids import uuid5
+from bridge.uuids import for_name, uuid5
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -171,7 +171,7 @@ def apply_plan(
             report.failed += 1
             report.errors.append(f"{step.ref}: the tracker gave no id for the created task")
             continue
-        after = replaced(step.after, remote_id=remote_id, **_echoed(step.after, outcomes))
+        after = _linked(step.after, remote_id, outcomes)
         missing = [e for e in step.edits if e.key not in written]
         owed = sum(e.recur.count for e in missing if e.recur is not None) if missing else 0
         if owed:
@@ -264,6 +264,19 @@ def _echoed(after: Base, outcomes: Sequence[OpResult | None]) -> dict[str, Any]:
     }
 
 
+def _linked(after: Base, remote_id: str, outcomes: Sequence[OpResult | None]) -> Base:
+    """`replaced(after, remote_id=remote_id, **_echoed(after, outcomes))`, by a `copier` made once
+    (a first sync copies a base a task this way)."""
+    seen = _echoed(after, outcomes)
+    if not seen:
+        return _WITH_ID(after, remote_id)
+    return _WITH_SEEN(after, remote_id, seen["remote_updated"], seen["completions"])
+
+
+_WITH_ID = copier(Base, "remote_id")
+_WITH_SEEN = copier(Base, "remote_id", "remote_updated", "completions")
+
+
 def _said_once(failures: dict[str, list[str]]) -> list[str]:
     """One line per failed change; a reason many share (a plan limit) is said once, with a count."""
     lines: list[str] = []
@@ -291,12 +304,17 @@ def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: s
         return ops
     earlier = store.pending(connector)
     since = store.mark_pending(connector, [*creates, *adopting], earlier)
+    # each create's token made by one function per first-marked time (a first sync's creates
+    # share one), and its copy by `_SENT`: both once a create, by the hundred thousand
+    tokens = {at: _incarnations(at) for at in {since[ref] for ref in creates}}
+    attempted, create = earlier.get, OpKind.CREATE
     return [
-        replaced(op, attempted=earlier.get(op.ref), token=_incarnation(op.token, since[op.ref]))
-        if op.kind is OpKind.CREATE
-        else op
+        _SENT(op, attempted(op.ref), tokens[since[op.ref]](op.token)) if op.kind is create else op
         for op in ops
     ]
+
+
+_SENT = copier(Op, "attempted", "token")
 
 
 def _incarnation(token: str, since: str) -> str:
@@ -304,6 +322,11 @@ def _incarnation(token: str, since: str) -> str:
     create is linked, then new, so a task made again later for the same line (its first task was
     unlinked or deleted) is not taken by the tracker for the first one and answered with it."""
     return uuid5(token, since)
+
+
+def _incarnations(since: str) -> Callable[[str], str]:
+    """`_incarnation(token, since)` for each token given."""
+    return for_name(since)
 
 
 def _write_notes(
