@@ -6,8 +6,8 @@ are small in a whole run's noise. The script runs one real first sync (the sync 
 vault, the Todoist emulator) with the checkout given, reads back what it committed (bases, links,
 cursor, report, the parse cache's rows) and, in this process, on a new SQLite state each round,
 times with the checkout on `sys.path`: `_mark_pending` on one create an op, each base copied as
-`apply_plan` copies it, `commit_sync`, `save_files` and the state's close. CPU (process time)
-and wall time of each part, each round.
+`apply_plan` copies it (from an answer that echoed the task), `commit_sync`, `save_files` and
+the state's close. CPU (process time) and wall time of each part, each round.
 
 Run:  python tests/benchmarks/bench_state_writes.py [--tasks 100000] [--rounds 3] [--source DIR]
 """
@@ -59,8 +59,9 @@ def _first_sync(tasks: int, tmp: Path) -> Path:
 
 
 def _round(inputs: dict[str, Any], path: Path) -> dict[str, tuple[float, float]]:
+    from bridge import apply
     from bridge.apply import _mark_pending
-    from bridge.connector import Op, OpKind
+    from bridge.connector import Op, OpKind, OpResult, RemoteTask
     from bridge.copies import replaced
     from bridge.state import Store
 
@@ -76,13 +77,27 @@ def _round(inputs: dict[str, Any], path: Path) -> dict[str, tuple[float, float]]
         return made
 
     timed("mark", lambda: _mark_pending(ops, [], store, "todoist"))
-    made = timed(
-        "copy",
-        lambda: [
-            replaced(b, remote_id=b.remote_id, remote_updated=b.remote_updated, completions=b.completions)
-            for b in bases
-        ],
-    )
+    # each create's answer as the tracker echoed it (Todoist's answers show the task made)
+    answers = [
+        [
+            OpResult(
+                op.token, True, b.remote_id, seen=RemoteTask(b.remote_id, b.remote_status, b.remote_updated)
+            )
+        ]
+        for op, b in zip(ops, bases, strict=True)
+    ]
+    if hasattr(apply, "_linked"):
+        made = timed(
+            "copy", lambda: [apply._linked(b, b.remote_id, a) for b, a in zip(bases, answers, strict=True)]
+        )
+    else:  # a checkout from before `_linked`: its expression in `apply_plan`
+        made = timed(
+            "copy",
+            lambda: [
+                replaced(b, remote_id=b.remote_id, **apply._echoed(b, a))
+                for b, a in zip(bases, answers, strict=True)
+            ],
+        )
     refs = [b.ref for b in bases]
     timed(
         "commit",
