@@ -21,7 +21,7 @@ from bridge.model import StatusType, Task
 from bridge.plan_model import Plan
 from bridge.plan_text import NoteLines, describe_plan
 from bridge.state import Base, Store
-from bridge.uuids import for_name, uuid5
+from bridge.uuids import for_name
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -317,15 +317,11 @@ def _mark_pending(ops: list[Op], adopting: list[str], store: Store, connector: s
 _SENT = copier(Op, "attempted", "token")
 
 
-def _incarnation(token: str, since: str) -> str:
-    """A create's idempotency token for this attempt and its reruns alone: the same until the
-    create is linked, then new, so a task made again later for the same line (its first task was
-    unlinked or deleted) is not taken by the tracker for the first one and answered with it."""
-    return uuid5(token, since)
-
-
 def _incarnations(since: str) -> Callable[[str], str]:
-    """`_incarnation(token, since)` for each token given."""
+    """A create's idempotency token for this attempt and its reruns alone, from its planned token
+    (`uuid5(token, since)`): the same until the create is linked, then new, so a task made again
+    later for the same line (its first task was unlinked or deleted) is not taken by the tracker
+    for the first one and answered with it."""
     return for_name(since)
 
 
