@@ -8,23 +8,10 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from bridge.connector import Fields, Op, OpResult
+from bridge.connector import Op
 from bridge.copies import copier, replaced
-from bridge.state import Base
-from tests.bridge.test_copies import _Hidden, _Init, _Keyword, _One
-
-_RECORDS = st.one_of(st.from_type(Op), st.from_type(OpResult), st.from_type(Base), st.from_type(Fields))
-
-
-@st.composite
-def _changed(draw: st.DrawFn) -> tuple[Any, dict[str, Any]]:
-    record = draw(_RECORDS)
-    other = draw(st.from_type(type(record)))
-    names = [f.name for f in dataclasses.fields(record)]
-    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
-    return record, {name: getattr(other, name) for name in chosen}
+from tests.bridge.test_copies import _changed, _Hidden, _Init, _Keyword, _One
 
 
 @settings(max_examples=50)
