@@ -7,11 +7,9 @@ collection every 50,000 allocations it runs far less often and still frees cycle
 The server keeps the default: its objects do not live for one run.
 
 What a sync reads and plans (the notes' tasks, the groups, the plan: millions of objects at
-100,000 tasks) lives until the run ends, as does what its push makes for the commit (a result,
-an echo and a base a task): in the command's own process no collection runs while it is made,
-and it is frozen once made (`kept`), so young and middle collections walk only what was made
-since. A push's answers are freed by their reference counts as they are read; what httpx's
-connection pool leaves in cycles (about 50 small objects a request) waits for the exit.
+100,000 tasks) lives until the run ends: in the command's own process no collection runs while
+it is made, and it is frozen once made (`kept`), so young and middle collections walk only what
+was made since.
 
 When such a run ends, what is still alive is frozen (`gc.freeze`): the interpreter's own full
 collections while it shuts down then skip it, measured about 40 ms of a small sync's CPU (a fifth

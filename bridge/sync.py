@@ -324,21 +324,18 @@ def _sync_one(
         if hasattr(connector, "on_progress"):  # the connector says how far its push is
             connector.on_progress = progress.update
         # a note that an earlier connector of this run wrote since the scan is read again
-        # by write-back, which finds its lines by key (bridge.writeback.set_status); what the
-        # push makes (a result, an echo and a base a task) is kept to the commit, and its
-        # answers are freed as they are read: no collection walks the lot meanwhile
-        with kept():
-            apply_plan(
-                planned,
-                connector,
-                store,
-                root=notes.root,
-                dialect=notes.dialect,
-                notes=notes.by_path(),
-                cursor=pulled.cursor,
-                today=options.today,
-                report=report,
-            )
+        # by write-back, which finds its lines by key (bridge.writeback.set_status)
+        apply_plan(
+            planned,
+            connector,
+            store,
+            root=notes.root,
+            dialect=notes.dialect,
+            notes=notes.by_path(),
+            cursor=pulled.cursor,
+            today=options.today,
+            report=report,
+        )
         if settled is not None:
             store.record_settled(options.connector, str(settling.inputs), settled.encode())
         elif settling.inputs is not None:

@@ -129,35 +129,3 @@ def test_importing_the_command_line_changes_no_pace() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == f"[({YOUNG}, 20, 100)] (123, 7, 9)"  # typer imported at a run's pace
-
-
-@pytest.mark.usefixtures("_unfrozen")
-@pytest.mark.parametrize("own", [True, False])
-def test_a_sync_pushes_and_commits_with_no_collection_only_in_the_commands_own_process(
-    own: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """What the push makes (a result, an echo, a base a task) lives to the commit: no collection
-    walks it meanwhile, as none walks the notes read and the plan."""
-    from bridge import sync
-    from bridge.config import BridgeSettings
-    from tests.bridge.test_sync_routes import FakeConnector, FakeTracker
-
-    monkeypatch.setattr(FakeConnector, "tracker", FakeTracker(), raising=False)
-    monkeypatch.setattr(collector, "_RUN", [True])
-    monkeypatch.setattr(collector, "_OWN", [True] if own else [])
-    seen: list[bool] = []
-    real = sync.apply_plan
-
-    def apply(*args: object, **kwargs: object) -> None:
-        seen.append(gc.isenabled())
-        real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(sync, "apply_plan", apply)
-    vault = tmp_path / "vault"
-    vault.mkdir()
-    (vault / "meeting.md").write_text("- [ ] Send the budget to finance #task\n", encoding="utf-8")
-    settings = BridgeSettings(vault=vault, state_url=f"sqlite:///{tmp_path / 'state.db'}")
-    run = sync.run_sync(settings, connector=FakeConnector())
-    assert run.report.created == 1
-    assert seen == [not own]
-    assert gc.isenabled()
