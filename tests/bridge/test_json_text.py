@@ -1,4 +1,4 @@
-"""`json_read.loads` reads what `json.loads` reads: the same values, of the same types, keys in the
+"""`json_text.loads` reads what `json.loads` reads: the same values, of the same types, keys in the
 same order, or the same kind of error, on generated texts (every code point, big integers, floats
 of every size, duplicate keys, NaN and Infinity, odd whitespace and broken texts)."""
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge import json_read
+from bridge import json_text
 
 _TEXT = st.text(st.characters(exclude_categories=()), max_size=10)  # lone surrogates too
 _SCALARS = (
@@ -55,7 +55,7 @@ def _read(loads: Any, text: str | bytes) -> tuple[str, Any]:
 
 
 def _check(text: str | bytes) -> None:
-    kind, value = _read(json_read.loads, text)
+    kind, value = _read(json_text.loads, text)
     expected_kind, expected = _read(json.loads, text)
     assert kind == expected_kind, (text, value, expected)
     assert _same(value, expected) if kind == "value" else value is expected, (text, value, expected)
@@ -63,7 +63,7 @@ def _check(text: str | bytes) -> None:
 
 @settings(max_examples=600, deadline=None)
 @given(_VALUES, st.booleans(), st.sampled_from([None, 0, 2]), st.booleans())
-def test_the_values_json_reads(value: Any, ascii_only: bool, indent: int | None, as_bytes: bool) -> None:
+def test_the_values_json_texts(value: Any, ascii_only: bool, indent: int | None, as_bytes: bool) -> None:
     text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
     if as_bytes:
         try:
@@ -125,8 +125,8 @@ def test_a_constant_is_refused_as_asked() -> None:
         raise ValueError(f"{constant} is not JSON")
 
     with pytest.raises(ValueError, match="NaN is not JSON"):
-        json_read.loads(b'{"priority": NaN}', parse_constant=refuse)
-    assert json_read.loads(b'{"priority": 4}', parse_constant=refuse) == {"priority": 4}
+        json_text.loads(b'{"priority": NaN}', parse_constant=refuse)
+    assert json_text.loads(b'{"priority": 4}', parse_constant=refuse) == {"priority": 4}
 
 
 def test_a_write_answer_is_read_by_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,8 +137,8 @@ def test_a_write_answer_is_read_by_orjson(monkeypatch: pytest.MonkeyPatch) -> No
         for n in range(100)
     ]
     answer = json.dumps({"sync_token": "QpY5opLREio1P6fnL2", "items": items}).encode()
-    monkeypatch.setattr(json_read.json, "loads", _fail)
-    assert json_read.loads(answer)["items"] == items
+    monkeypatch.setattr(json_text.json, "loads", _fail)
+    assert json_text.loads(answer)["items"] == items
 
 
 def _fail(*_args: Any, **_kwargs: Any) -> Any:
