@@ -535,6 +535,93 @@ def _read_fast(
     return spelling
 
 
+# The common line read from its words (`_note_words`): a field of the run is a word or, for an
+# emoji date, two. A word the run may start with (a tag, block id, Dataview field or signifier)
+# in the text before the run makes the line go the way of `_note_fields`.
+_FIELD_START_RE = re.compile(
+    "[ \t][" + re.escape("#^[(" + "".join(sorted({text[0] for text in BY_TEXT}))) + "]"
+)
+_TAG_WORD_RE = re.compile(rf"\#{TAG_CHARS}")
+_DATE_WORD_RE = re.compile(_DATE_VALUE)
+_TAGS: set[str] = set()  # tags (with their `#`) seen to be read whole, up to _DATES_KEPT of them
+
+
+def _note_words(
+    line: str, begin: int
+) -> tuple[int, str | None, dict[str, str | None], list[str], Spelling | None] | None:
+    """`_note_fields` and `_read_fast` for a line whose text after the checkbox is words parted
+    by single spaces, its run of fields tags and emoji fields only, with no field before its
+    `@Owner`: where the description ends, the owner, the run's values, its tags right to left
+    and its spelling. None when the line is of another shape or a field is not one `_read_fast`
+    reads (the caller then reads it as before).
+
+    Equal to them because the run `_note_fields` finds starts at the first of its blanks that
+    has only fields after it, and a field starts just after a blank with one of the characters
+    `_FIELD_START_RE` knows: with none in the text before the words read as fields, the run is
+    those words, which the fast field pattern reads one by one (no signifier holds a space).
+    A search, a `findall` of ten groups a field and the check that they tile the run cost four
+    times what reading the few words does."""
+    end = len(line.rstrip(" \t"))
+    text = line[begin:end]
+    if "\t" in text or "  " in text:
+        return None
+    words = text.split(" ")
+    fields: list[tuple[str, str | None]] = []  # (name, value), right to left
+    tags: list[str] = []
+    spelling: Spelling | None = None
+    at = end
+    i = len(words) - 1
+    while i > 0:
+        word = words[i]
+        if word[0] == "#":
+            if word not in _TAGS:
+                if _TAG_WORD_RE.fullmatch(word) is None:
+                    return None
+                if len(_TAGS) < _DATES_KEPT:
+                    _TAGS.add(word)
+            tags.append(word[1:])
+            at -= len(word) + 1
+            i -= 1
+            continue
+        sig = _FAST_EMOJI.get(word)
+        if sig is not None:  # a signifier alone: a priority (a word after it is no date)
+            if sig[3] is None:
+                return None
+            fields.append((sig[0], sig[3]))
+            if spelling is None:
+                spelling = sig[1]
+            at -= len(word) + 1
+            i -= 1
+            continue
+        sig = _FAST_EMOJI.get(words[i - 1])
+        if sig is None:  # a plain word: the run ends
+            break
+        if not sig[4]:  # a value of another kind, as `_read_fast` leaves to `_parse`
+            return None
+        if word not in _DATES and (_DATE_WORD_RE.fullmatch(word) is None or not _is_date(word)):
+            return None
+        fields.append((sig[0], word))
+        if spelling is None:
+            spelling = sig[1]
+        at -= len(word) + len(words[i - 1]) + 2
+        i -= 2
+    if i < 0 or _FIELD_START_RE.search(line, begin - 1, at) is not None:
+        return None
+    owner = None
+    if "@" in line:  # `_note_fields`'s owner, the text before it holding no field
+        owner_at = line.rfind("@", begin, at)
+        if owner_at >= 0 and (owner_at == begin or line[owner_at - 1] in " \t"):
+            named = _OWNER_RE.match(line, owner_at, at)
+            if named is not None and _is_owner(name := named["name"]):
+                owner, at = name, len(line[:owner_at].rstrip(" \t"))
+    # In `_read_fast`'s order: the owner, then each field left to right, the last of a name winning.
+    values: dict[str, str | None] = {"owner": owner} if owner is not None else {}
+    if fields:
+        fields.reverse()
+        values.update(fields)
+    return at, owner, values, tags, spelling
+
+
 def _note_line(line: str, task_format: TaskFormat) -> _NoteLine | None:
     """`_from_parse(parse_line(line))`, the common line read without a LineParse, its Fields'
     checks and the lists they are gathered in: its fields are those of the fast path (so none
@@ -550,7 +637,33 @@ def _note_line_with(
     if m is None:
         return None
     begin = m.end()
-    peeled = None if "\n" in line else _note_fields(line, begin, run_re, fields_of)
+    if "\n" in line:
+        return _from_parse(_parse(line, task_format, exact=False))
+    words = _note_words(line, begin) if emoji else None
+    if words is not None:
+        end, _, read_values, tail_tags, read_spelling = words
+        description = line[begin:end]
+        if description.isascii() or not SIGNIFIER_RE.search(description):
+            tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
+            if tail_tags:
+                tail_tags.reverse()
+                tags += tail_tags
+            lead = m["lead"]
+            return _new(
+                _NoteLine,
+                (
+                    m["status"],
+                    len(lead.replace(">", "").expandtabs(4)) if lead else 0,
+                    description,
+                    read_values,
+                    tuple(dict.fromkeys(tags)),
+                    read_spelling,
+                    (),
+                    (),
+                ),
+            )
+        return _from_parse(_parse(line, task_format, exact=False))
+    peeled = _note_fields(line, begin, run_re, fields_of)
     if peeled is not None:
         end, head, owner, tail = peeled
         description = line[begin:end]
