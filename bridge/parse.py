@@ -544,6 +544,9 @@ _FIELD_START_RE = re.compile(
 _TAG_WORD_RE = re.compile(rf"\#{TAG_CHARS}")
 _DATE_WORD_RE = re.compile(_DATE_VALUE)
 _TAGS: set[str] = set()  # tags (with their `#`) seen to be read whole, up to _DATES_KEPT of them
+# An `@Owner` as written, up to the end of its line's text before the run → its name, None when it
+# is none: a vault names a few people on many lines, and the pattern and `_is_owner` cost more.
+_OWNERS: dict[str, str | None] = {}
 
 
 def _note_words(
@@ -605,15 +608,27 @@ def _note_words(
             spelling = sig[1]
         at -= len(word) + len(words[i - 1]) + 2
         i -= 2
-    if i < 0 or _FIELD_START_RE.search(line, begin - 1, at) is not None:
+    if i < 0:
+        return None
+    # The text before the run, most often ASCII with none of the ASCII characters a field starts
+    # with, is looked at by string methods first (a sixth of what the search costs).
+    left = line[begin:at]
+    if (
+        not left.isascii() or "#" in left or "^" in left or "[" in left or "(" in left
+    ) and _FIELD_START_RE.search(line, begin - 1, at) is not None:
         return None
     owner = None
-    if "@" in line:  # `_note_fields`'s owner, the text before it holding no field
-        owner_at = line.rfind("@", begin, at)
-        if owner_at >= 0 and (owner_at == begin or line[owner_at - 1] in " \t"):
-            named = _OWNER_RE.match(line, owner_at, at)
-            if named is not None and _is_owner(name := named["name"]):
-                owner, at = name, len(line[:owner_at].rstrip(" \t"))
+    owner_at = line.rfind("@", begin, at)  # `_note_fields`'s owner, the text before it holding no field
+    if owner_at >= 0 and (owner_at == begin or line[owner_at - 1] == " "):
+        written = line[owner_at:at]
+        owner = _OWNERS.get(written, "")
+        if owner == "":  # not seen: read as `_note_fields` does
+            named = _OWNER_RE.match(written)
+            owner = named["name"] if named is not None and _is_owner(named["name"]) else None
+            if len(_OWNERS) < _DATES_KEPT:
+                _OWNERS[written] = owner
+        if owner is not None:  # one space before it, the text holding no two and no tab
+            at = owner_at - 1 if owner_at > begin else len(line[:owner_at].rstrip(" \t"))
     # In `_read_fast`'s order: the owner, then each field left to right, the last of a name winning.
     values: dict[str, str | None] = {"owner": owner} if owner is not None else {}
     if fields:
