@@ -666,10 +666,9 @@ def _note_line_with(
         end, _, read_values, tail_tags, read_spelling = words
         description = line[begin:end]
         if description.isascii() or not SIGNIFIER_RE.search(description):
-            tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
-            if tail_tags:
-                tail_tags.reverse()
-                tags += tail_tags
+            tail_tags.reverse()
+            if "#" in description:
+                tail_tags[:0] = [t[0][1:] for t in TAG_RE.finditer(description)]
             lead = m["lead"]
             return _new(
                 _NoteLine,
@@ -678,7 +677,8 @@ def _note_line_with(
                     len(lead.replace(">", "").expandtabs(4)) if lead else 0,
                     description,
                     read_values,
-                    tuple(dict.fromkeys(tags)),
+                    # two calls saved on a line with one tag or none (half the lines)
+                    tuple(dict.fromkeys(tail_tags)) if len(tail_tags) > 1 else tuple(tail_tags),
                     read_spelling,
                     (),
                     (),
@@ -919,7 +919,11 @@ def _parse_note(
         else _NOTE_LINE[task_format]
     )
     # The fast reading's Source built by plain assignment; the exact reading keeps `Source`.
-    type_of, non_task = statuses.type_of, StatusType.NON_TASK
+    # The fast reading looks the status up in the table's mapping itself: `type_of` is a Python call.
+    type_of: Callable[[str, StatusType], StatusType] = (
+        (lambda symbol, _: statuses.type_of(symbol)) if exact else statuses.symbols.get
+    )
+    todo, non_task = StatusType.TODO, StatusType.NON_TASK
     make_source = Source if exact else build_source
     make_task = _task if exact else _row
     for m in candidates:
@@ -954,7 +958,7 @@ def _parse_note(
         parsed = read_line(line)
         if parsed is None:
             continue
-        status_type = type_of(parsed.status)
+        status_type = type_of(parsed.status, todo)
         if status_type is non_task:
             continue
         size = len(line) if ascii_only or line.isascii() else len(line.encode("utf-8"))
@@ -964,6 +968,8 @@ def _parse_note(
         tasks.append(
             make_task(parsed, status_type, note_id, make_source(path, number, offset, offset + size))
         )
+        if not exact:  # counted on from the line's end: the next gap's bytes are not its own again
+            counted, offset = at + len(line), offset + size
     if fence is not None:
         problem = (
             f"code fence {fence} is never closed; lines after it are not read, and no task of this"
