@@ -249,7 +249,7 @@ def real_path(root: Path, path: Path) -> tuple[Path | None, str | None]:
 
 
 def read_note(
-    path: Path, rel: str, max_bytes: int
+    path: str | Path, rel: str, max_bytes: int
 ) -> tuple[str | None, Note | None, Diagnostic | None, bytes | None]:
     """Read one note, refusing what is not a regular file, too large, binary or not UTF-8: its
     text, what was read, why it is refused or what is wrong in it, and the bytes it was decoded
@@ -265,7 +265,7 @@ def read_note(
     return text, Note(rel, info.st_size, info.st_mtime_ns), problem, data
 
 
-def read_bytes(path: Path, max_bytes: int) -> tuple[bytes | None, os.stat_result | None, str | None]:
+def read_bytes(path: str | Path, max_bytes: int) -> tuple[bytes | None, os.stat_result | None, str | None]:
     """A regular file's bytes and the stat they go with, or None and why (a diagnostic's words)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -435,11 +435,16 @@ def read_notes(
     path = path.absolute()
     root = result.root
     walk = Walk()
-    files = iter_note_paths(path, walk, vault=root) if path.is_dir() else iter([path])
+    # each note's file as a string (os.path.join is os.walk's own): a Path only for a symlink
+    if path.is_dir():
+        files: Iterable[str] = (os.path.join(f, n) for f, n in iter_note_names(path, walk, vault=root))
+    else:
+        files = [str(path)]
     paths = sorted(_in_vault(files, root))
     if listed is not None:
         listed([rel for rel, _file in paths])
-    for rel, file in paths:
+    for rel, name in paths:
+        file: str | Path = name
         info: os.stat_result | None = None
         problem: Diagnostic | None = None
         try:
@@ -450,10 +455,10 @@ def read_notes(
             problem = Diagnostic(rel, f"cannot read: {exc.strerror or exc}; skipped")
         else:
             if stat.S_ISLNK(info.st_mode):  # read where it really is, if that is in the vault
-                real, why = real_path(root, file)
+                real, why = real_path(root, Path(name))
                 if real is not None and _walked(real, path):
                     continue  # an alias of a note read at its own place: not read twice
-                file, info = (real, None) if real is not None else (file, None)
+                file, info = (real, None) if real is not None else (name, None)
                 problem = Diagnostic(rel, why) if why else None
         if problem is not None:
             tell(problem, rel)
@@ -476,17 +481,16 @@ def read_notes(
     result.litter = walk.litter
 
 
-def _in_vault(files: Iterable[Path], root: Path) -> Iterator[tuple[str, Path]]:
+def _in_vault(files: Iterable[str], root: Path) -> Iterator[tuple[str, str]]:
     """Each file under `root` with its path in the vault: cut from its own path where the vault's
     begins it (`relative_to` and `as_posix` cost more than the note's stat), else made relative."""
     start = str(root) + os.sep
-    for file in files:
-        name = str(file)
+    for name in files:
         if name.startswith(start):
             rel = name[len(start) :]
-            yield (rel if os.sep == "/" else rel.replace(os.sep, "/")), file
+            yield (rel if os.sep == "/" else rel.replace(os.sep, "/")), name
         else:
-            yield file.relative_to(root).as_posix(), file
+            yield Path(name).relative_to(root).as_posix(), name
 
 
 def _walked(real: Path, start: Path) -> bool:
@@ -506,11 +510,15 @@ def _add(result: Scan, rel: str, tasks: list[Task], diagnostics: list[Diagnostic
 
 
 def _cached(
-    cached: Callable[[str, int, int], bool], file: Path, rel: str, info: os.stat_result | None, max_bytes: int
+    cached: Callable[[str, int, int], bool],
+    file: str | Path,
+    rel: str,
+    info: os.stat_result | None,
+    max_bytes: int,
 ) -> Note | None:
     if info is None:
         try:
-            info = file.stat()
+            info = os.stat(file)
         except OSError:
             return None
     if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:  # read, to say why it is skipped

@@ -189,13 +189,13 @@ def test_broken_vault_settings_fall_back_to_defaults(messy):
 
 
 def test_file_vanishing_during_the_walk(messy, monkeypatch):
-    real = vault_module.iter_note_paths
+    real = vault_module.iter_note_names
 
     def with_ghost(root, *args, **kwargs):
-        yield root / "ghost.md"
+        yield str(root), "ghost.md"
         yield from real(root, *args, **kwargs)
 
-    monkeypatch.setattr(vault_module, "iter_note_paths", with_ghost)
+    monkeypatch.setattr(vault_module, "iter_note_names", with_ghost)
     result = scan(messy)
     assert [d.message for d in result.diagnostics] == ["vanished while the vault was read; skipped"]
 
@@ -271,9 +271,14 @@ def test_notes_are_named_in_the_vault_as_their_paths_made_relative_name_them(tmp
     (root / "linked").symlink_to(root / "f")
     for start in (root, root / "b c", root / "f" / "g"):
         files = list(vault_module.iter_note_paths(start, vault_module.Walk(), vault=root))
-        found = list(vault_module._in_vault(files, root))
-        assert found == [(p.relative_to(root).as_posix(), p) for p in files]
+        names = [
+            os.path.join(*n) for n in vault_module.iter_note_names(start, vault_module.Walk(), vault=root)
+        ]
+        assert names == list(map(str, files))  # what `read_notes` walks: the Paths' strings
+        found = list(vault_module._in_vault(names, root))
+        assert found == [(p.relative_to(root).as_posix(), str(p)) for p in files]
         assert found
     top = Path(Path.cwd().anchor)
     files = [top / "a.md", top / "b" / "c.md", *files]
-    assert list(vault_module._in_vault(files, top)) == [(p.relative_to(top).as_posix(), p) for p in files]
+    found = list(vault_module._in_vault(map(str, files), top))
+    assert found == [(p.relative_to(top).as_posix(), str(p)) for p in files]
