@@ -344,3 +344,39 @@ def test_a_notes_json_text_is_no_larger_than_it_was(tmp_path: Path) -> None:
     texts = [tasks_json_parts(parse_note(text, "n.md")[0]).encode("utf-8") for text in notes]
     assert sum(len(_deflate(t)) for t in texts) <= sum(len(_level_1(t)) for t in texts)
     assert all(note_json(_deflate(t)) == t for t in texts)
+
+
+def _pieces_one_record_at_a_time(cache: TasksCache, kept: list[str]) -> bytes:
+    """The file as it was written before its records were joined into pieces (the reference)."""
+    import bridge.tasks_cache as module
+
+    pieces = [cache._header()]
+    checksum = 0
+    for rel in kept:
+        record = marshal.dumps((rel, *(cache.fresh.get(rel) or cache.entries[rel])), 4)
+        for piece in (module._RECORD.pack(len(record)), record):
+            checksum = zlib.crc32(piece, checksum)
+            pieces.append(piece)
+    pieces.append(module._CHECK.pack(checksum))
+    return b"".join(pieces)
+
+
+@pytest.mark.parametrize("piece", [1, 100, 5000, 256 << 10])
+def test_the_file_written_in_pieces_is_the_file_written_record_by_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    import random
+
+    import bridge.tasks_cache as module
+
+    monkeypatch.setattr(module, "_PIECE", piece)
+    rng = random.Random(piece)  # noqa: S311 - test data
+    for notes in (0, 1, 2, 37):
+        cache = TasksCache(tmp_path / "v", tmp_path / "cache")
+        for i in range(notes):
+            text = bytes(rng.randrange(256) for _ in range(rng.choice([0, 10, 900, 6000])))
+            entry = ((), (f"k{i}",), (None,), (0,), b"", text, b"")
+            target = cache.fresh if i % 3 else cache.entries
+            target[f"n{i:03}.md"] = (i, i * 7, *entry)
+        kept = sorted(cache.fresh.keys() | cache.entries.keys())
+        assert b"".join(cache._pieces(kept)) == _pieces_one_record_at_a_time(cache, kept)
