@@ -9,14 +9,18 @@ parsing them in the caller's process gives.
 
 from __future__ import annotations
 
+import contextlib
+import marshal
 import os
+import pickle
+import struct
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # imported when the workers start: a run that needs none does not pay for it
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.process import BaseProcess
 
     from bridge.vault import Note
 
@@ -63,9 +67,9 @@ class InOrder(Generic[R]):
         self.after, self.workers, self.size, self.in_flight = after, workers, batch, in_flight
         # Behind a note still being parsed, in vault order: notes of a batch sent to the workers
         # (with their place in the batch), and what the caller had to do in their turn.
-        self.waiting: deque[tuple[Note, _Batch[R], int] | Callable[[], None]] = deque()
-        self.batch: _Batch[R] = _Batch()  # the notes to send next
-        self.pool: ProcessPoolExecutor | None = None
+        self.waiting: deque[tuple[Note, _Batch, int] | Callable[[], None]] = deque()
+        self.batch = _Batch()  # the notes to send next
+        self.pool: _Pool | None = None
         self.parsed = 0
 
     def later(self, step: Callable[[], None]) -> None:
@@ -104,28 +108,25 @@ class InOrder(Generic[R]):
         self._send()
         self._settle(0)
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
         """Stop the workers (also when the caller was interrupted): no process is left behind."""
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
+            pool, self.pool = self.pool, None
+            pool.close(interrupted)
 
     def __enter__(self) -> InOrder[R]:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc: object) -> None:
+        self.close(kind is not None)
 
     def start(self) -> None:
         if self.pool is None and self.workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            initargs = (os.getpid(), self.parse)
-            self.pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=initargs)
+            self.pool = _Pool(self.workers, self.parse)
 
     def _send(self) -> None:
         if self.pool is not None and self.batch.notes:
-            self.batch.future = self.pool.submit(_parse_batch, self.batch.notes)
+            self.pool.send(self.batch)
             self.batch = _Batch()
 
     def _settle(self, most: int) -> None:
@@ -137,31 +138,251 @@ class InOrder(Generic[R]):
                 item()
             else:
                 note, sent, at = item
-                if sent.future is None or (not sent.future.done() and len(waiting) <= most):
-                    return
-                try:
-                    result = sent.future.result()[at]
-                except NoteError:
-                    raise
-                except Exception as exc:  # a worker that died: the note is one of its batch
+                if sent.results is None:
+                    if self.pool is None or not sent.sent:
+                        return
+                    self.pool.pump(wait=len(waiting) > most)
+                    if sent.results is None:
+                        if len(waiting) <= most:
+                            return
+                        continue
+                if isinstance(sent.results, BaseException):
+                    if isinstance(sent.results, NoteError):
+                        raise sent.results
                     paths = ", ".join(path for _data, path in sent.notes)
-                    raise NoteError(f"{paths}: cannot be parsed ({exc!r})") from exc
-                self.add(note, sent.texts[at], result)
+                    raise NoteError(f"{paths}: cannot be parsed ({sent.results!r})") from sent.results
+                self.add(note, sent.texts[at], sent.results[at])
             waiting.popleft()
+
+
+class _Batch:
+    """Notes sent to a worker in one go (sending each alone costs the main process more than the
+    workers save), and the worker's answer: its results, or why there are none."""
+
+    __slots__ = ("notes", "results", "sent", "texts")
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[bytes, str]] = []  # (data, path): what is sent
+        self.texts: list[str] = []  # each note's text, for `add`
+        self.sent = False
+        self.results: list[Any] | BaseException | None = None
+
+
+# A message on a worker's pipes: its length, then a batch's notes (marshal) or its answer (pickle).
+_LENGTH = struct.Struct("<Q")
+# Pipes large enough for a few batches each way (Linux): neither side waits on the other's reads.
+_PIPE_SIZE = 1 << 20
+
+
+class _Worker:
+    """One worker process, the pipes to it and from it, and the batches it was sent, in order."""
+
+    __slots__ = ("batches", "inbox", "length", "outbox", "process", "reading", "receive", "send", "wanted")
+
+    def __init__(self, process: BaseProcess, send: int, receive: int) -> None:
+        self.process, self.send, self.receive = process, send, receive
+        self.batches: deque[_Batch] = deque()
+        self.outbox: deque[memoryview] = deque()  # what is still to be written to it
+        self.inbox = bytearray(_LENGTH.size)  # the message being read, reused
+        self.reading = 0  # bytes of it read so far
+        self.wanted = _LENGTH.size  # bytes of it to read: its length first
+        self.length: int | None = None  # the answer's length, once read
+
+
+class _Pool:
+    """Worker processes forked from this one, each sent its batches on a pipe of its own and
+    answering on another, both read and written by the caller's thread (non-blocking, with poll).
+
+    A process pool's manager and feeder threads cost the listing's own process about a fifth of
+    its CPU (unpickling on one thread, the results handed over with locks, a wake-up each way);
+    here a batch's answer is one pickle read straight from its pipe. A worker that dies closes
+    its answering pipe: the batches it held are then refused, naming their notes.
+    """
+
+    def __init__(self, count: int, parse: Callable[[str, str], Any]) -> None:
+        import multiprocessing
+        import select
+
+        context = multiprocessing.get_context("fork")
+        self.poll = select.poll()
+        self.workers: list[_Worker] = []
+        self.by_fd: dict[int, _Worker] = {}
+        self.parent = os.getpid()
+        pipes = [(os.pipe(), os.pipe()) for _ in range(count)]
+        ours = [fd for (_, to_worker), (from_worker, _) in pipes for fd in (to_worker, from_worker)]
+        try:
+            for (from_parent, to_worker), (from_worker, to_parent) in pipes:
+                for fd in (to_worker, to_parent):
+                    _widen(fd)
+                args = (self.parent, parse, from_parent, to_parent, ours)
+                process = context.Process(target=_serve, args=args, daemon=True, name="bridge-parse")
+                process.start()
+                os.close(from_parent)
+                os.close(to_parent)
+                os.set_blocking(to_worker, False)
+                os.set_blocking(from_worker, False)
+                worker = _Worker(process, to_worker, from_worker)
+                self.workers.append(worker)
+                self.by_fd[from_worker] = worker
+                self.poll.register(from_worker, select.POLLIN)
+        except BaseException:
+            self.close(True)
+            raise
+
+    def send(self, batch: _Batch) -> None:
+        """Hand `batch` to the worker holding the fewest batches."""
+        import select
+
+        batch.sent = True
+        alive = [w for w in self.workers if w.receive in self.by_fd]
+        if not alive:
+            batch.results = EOFError("the worker processes ended")
+            return
+        worker = min(alive, key=lambda w: len(w.batches))
+        worker.batches.append(batch)
+        payload = marshal.dumps(batch.notes, 4)
+        idle = not worker.outbox
+        worker.outbox.append(memoryview(_LENGTH.pack(len(payload)) + payload))
+        if idle and not self._write(worker):
+            self.poll.register(worker.send, select.POLLOUT)
+
+    def pump(self, *, wait: bool) -> None:
+        """Write what the workers can take and read what they answered; with `wait`, until
+        something was answered."""
+        import select
+
+        while True:
+            answered = False
+            for fd, events in self.poll.poll(None if wait else 0):
+                worker = self.by_fd.get(fd)
+                if worker is not None:
+                    answered = self._read(worker) or answered
+                    continue
+                sending = next(w for w in self.workers if w.send == fd)
+                if self._write(sending) or events & (select.POLLERR | select.POLLHUP):
+                    self.poll.unregister(fd)
+            if answered or not wait:
+                return
+
+    def _write(self, worker: _Worker) -> bool:
+        """Write what `worker` can take now; True when nothing is left to write."""
+        outbox = worker.outbox
+        try:
+            while outbox:
+                written = os.write(worker.send, outbox[0])
+                if written < len(outbox[0]):
+                    outbox[0] = outbox[0][written:]
+                    return False
+                outbox.popleft()
+        except BlockingIOError:
+            return False
+        except OSError:  # the worker is gone: its answering pipe says so
+            outbox.clear()
+        return True
+
+    def _read(self, worker: _Worker) -> bool:
+        """Read what `worker` answered (its length, then the pickle); True when a batch's answer
+        is complete or will never be."""
+        done = False
+        while True:
+            with memoryview(worker.inbox) as whole, whole[worker.reading : worker.wanted] as view:
+                try:
+                    count = os.readv(worker.receive, [view])
+                except BlockingIOError:
+                    return done
+            if count == 0:  # the worker ended: what it held is not coming
+                self._lost(worker)
+                return True
+            worker.reading += count
+            if worker.reading < worker.wanted:
+                continue
+            if worker.length is None:
+                (worker.length,) = _LENGTH.unpack_from(worker.inbox)
+                worker.inbox = bytearray(worker.length)
+                worker.reading, worker.wanted = 0, worker.length
+                if worker.length:
+                    continue
+            # a batch's results, or the NoteError that refused it
+            worker.batches.popleft().results = pickle.loads(worker.inbox)  # noqa: S301 - our own worker's
+            worker.inbox = bytearray(_LENGTH.size)
+            worker.reading, worker.wanted, worker.length = 0, _LENGTH.size, None
+            done = True
+
+    def _lost(self, worker: _Worker) -> None:
+        self.poll.unregister(worker.receive)
+        del self.by_fd[worker.receive]
+        for batch in worker.batches:
+            batch.results = EOFError("a worker process ended while parsing")
+        worker.batches.clear()
+        worker.process.join(0)
+
+    def close(self, interrupted: bool) -> None:
+        """End every worker: at the end of its pipe when all went well, at once otherwise."""
+        for worker in self.workers:
+            for fd in (worker.send, worker.receive):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        for worker in self.workers:
+            if interrupted:
+                worker.process.terminate()
+            worker.process.join()
+
+
+def _widen(fd: int) -> None:
+    import fcntl
+
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is not None:
+        with contextlib.suppress(OSError):  # over the system's limit: the pipe works as it is
+            fcntl.fcntl(fd, setting, _PIPE_SIZE)
 
 
 # What a worker process does with each note it is sent, set when it starts.
 _parse: Callable[[str, str], Any] | None = None
 
 
+def _serve(parent: int, parse: Callable[[str, str], Any], receive: int, send: int, others: list[int]) -> None:
+    """A worker: each batch read from `receive` parsed and answered on `send`, until the pipe
+    ends (the run is done, or gone). Ctrl-C is the run's to handle: it ends its workers.
+
+    A worker whose parent is killed outright (SIGKILL, the OOM killer) sees its pipe end, and a
+    watch on a thread that looks for a new parent twice a second ends it even while it parses.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in others:  # the parent's ends, and the other workers': else a pipe never ends
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _start_worker(parent, parse)
+    with open(receive, "rb", buffering=0) as source, open(send, "wb", buffering=0) as sink:
+        while header := _read_exactly(source, _LENGTH.size):
+            data = _read_exactly(source, _LENGTH.unpack(header)[0])
+            notes = marshal.loads(data)  # noqa: S302 - from the run that started this worker
+            try:
+                answer = pickle.dumps(_parse_batch(notes), pickle.HIGHEST_PROTOCOL)
+            except NoteError as exc:
+                answer = pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+            try:
+                sink.write(_LENGTH.pack(len(answer)) + answer)
+            except BrokenPipeError:  # the run ended without it
+                return
+
+
+def _read_exactly(source: Any, size: int) -> bytes:
+    """`size` bytes from `source`, or fewer at its end."""
+    data = source.read(size)
+    while data and len(data) < size:
+        more = source.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return bytes(data) if data else b""
+
+
 def _start_worker(parent: int, parse: Callable[[str, str], Any]) -> None:
     """A worker's start: what it does with a note, and a watch that ends the worker once its
-    parent is gone.
-
-    A worker waits for work on a pipe that its sibling holds open too, so a parent killed outright
-    (SIGKILL, the OOM killer) would leave both waiting forever; each looks for a new parent twice
-    a second instead, on a thread that sleeps between looks.
-    """
+    parent is gone (a thread that sleeps between looks)."""
     import gc
     import threading
 
@@ -189,15 +410,3 @@ def _parse_batch(notes: list[tuple[bytes, str]]) -> list[Any]:
         except Exception as exc:
             raise NoteError(f"{rel}: cannot be parsed ({exc!r})") from exc
     return results
-
-
-class _Batch(Generic[R]):
-    """Notes sent to a worker in one go (sending each alone costs the main process more than the
-    workers save), and the worker's answer."""
-
-    __slots__ = ("future", "notes", "texts")
-
-    def __init__(self) -> None:
-        self.notes: list[tuple[bytes, str]] = []  # (data, path): what is sent
-        self.texts: list[str] = []  # each note's text, for `add`
-        self.future: Future[list[R]] | None = None

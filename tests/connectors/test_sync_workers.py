@@ -9,7 +9,6 @@ must be the same, byte for byte; and again after some notes changed.
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import shutil
 import sqlite3
@@ -125,5 +124,5 @@ def test_a_small_vault_starts_no_worker(tmp_path: Path, monkeypatch: pytest.Monk
         raise AssertionError("a worker process was started")
 
     monkeypatch.setattr(bridge.workers, "WORKERS", 2)
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refused)
+    monkeypatch.setattr(bridge.workers, "_Pool", refused)
     assert _runs(source, work, edit=True)
