@@ -208,17 +208,23 @@ class _Pool:
         self.workers: list[_Worker] = []
         self.by_fd: dict[int, _Worker] = {}
         self.parent = os.getpid()
-        pipes = [(os.pipe(), os.pipe()) for _ in range(count)]
-        ours = [fd for (_, to_worker), (from_worker, _) in pipes for fd in (to_worker, from_worker)]
+        ours: list[int] = []  # this process's ends of the pipes made so far
+        theirs: list[int] = []
         try:
-            for (from_parent, to_worker), (from_worker, to_parent) in pipes:
+            for _ in range(count):
+                # Each worker's pipes made just before it is forked: a worker holding a sibling's
+                # answering end would keep that pipe open after the sibling died, and its batches
+                # would be waited for forever.
+                (from_parent, to_worker), (from_worker, to_parent) = os.pipe(), os.pipe()
+                ours += (to_worker, from_worker)
+                theirs = [from_parent, to_parent]  # the worker's ends, closed here once it has them
                 for fd in (to_worker, to_parent):
                     _widen(fd)
-                args = (self.parent, parse, from_parent, to_parent, ours)
+                args = (self.parent, parse, from_parent, to_parent, list(ours))
                 process = context.Process(target=_serve, args=args, daemon=True, name="bridge-parse")
                 process.start()
-                os.close(from_parent)
-                os.close(to_parent)
+                while theirs:
+                    os.close(theirs.pop())
                 os.set_blocking(to_worker, False)
                 os.set_blocking(from_worker, False)
                 worker = _Worker(process, to_worker, from_worker)
@@ -226,6 +232,9 @@ class _Pool:
                 self.by_fd[from_worker] = worker
                 self.poll.register(from_worker, select.POLLIN)
         except BaseException:
+            for fd in theirs + ours[2 * len(self.workers) :]:  # the pipes of a worker not started
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             self.close(True)
             raise
 

@@ -162,3 +162,41 @@ def test_workers_end_when_the_caller_is_interrupted() -> None:
     import multiprocessing
 
     assert not multiprocessing.active_children()
+
+
+# The second worker dies while the first still parses; prints what the run raised.
+SECOND_DIES = """
+import os, time
+from bridge.vault import Note
+from bridge.workers import InOrder, NoteError
+
+def parse(text, rel):
+    if rel == "dies.md":
+        os._exit(3)
+    time.sleep(0.3)
+    return rel
+
+parsing = InOrder(parse, lambda *_: None, len, after=0, workers=2, batch=1, in_flight=8)
+try:
+    with parsing:
+        for at, rel in enumerate(["a.md", "dies.md", "b.md"]):  # one batch each: a.md to the first
+            parsing.take("", Note(rel, at, 0), b"")
+        parsing.finish()
+except NoteError as exc:
+    print("NoteError:", exc, flush=True)
+"""
+
+
+def test_the_second_worker_dying_is_seen_while_the_first_still_runs() -> None:
+    """Each worker holds only its own pipes: a sibling holding the dead one's answering end would
+    keep it open, and the run would wait for its batch forever (here: the timeout)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SECOND_DIES],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("NoteError: dies.md: cannot be parsed"), done.stdout
