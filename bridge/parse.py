@@ -662,59 +662,48 @@ def _note_line_with(
     if "\n" in line:
         return _from_parse(_parse(line, task_format, exact=False))
     words = _note_words(line, begin) if emoji else None
+    spelling: Spelling | Literal[False] | None
     if words is not None:
-        end, _, read_values, tail_tags, read_spelling = words
+        end, _, values, tags, spelling = words
         description = line[begin:end]
-        if description.isascii() or not SIGNIFIER_RE.search(description):
-            tail_tags.reverse()
-            if "#" in description:
-                tail_tags[:0] = [t[0][1:] for t in TAG_RE.finditer(description)]
-            lead = m["lead"]
-            return _new(
-                _NoteLine,
-                (
-                    m["status"],
-                    len(lead.replace(">", "").expandtabs(4)) if lead else 0,
-                    description,
-                    read_values,
-                    # two calls saved on a line with one tag or none (half the lines)
-                    tuple(dict.fromkeys(tail_tags)) if len(tail_tags) > 1 else tuple(tail_tags),
-                    read_spelling,
-                    (),
-                    (),
-                ),
-            )
-        return _from_parse(_parse(line, task_format, exact=False))
-    peeled = _note_fields(line, begin, run_re, fields_of)
-    if peeled is not None:
+        if not description.isascii() and SIGNIFIER_RE.search(description):
+            return _from_parse(_parse(line, task_format, exact=False))
+        tags.reverse()  # read right to left
+        if "#" in description:
+            tags[:0] = [t[0][1:] for t in TAG_RE.finditer(description)]
+    else:
+        peeled = _note_fields(line, begin, run_re, fields_of)
+        if peeled is None:
+            return _from_parse(_parse(line, task_format, exact=False))
         end, head, owner, tail = peeled
         description = line[begin:end]
-        if description.isascii() or not emoji or not SIGNIFIER_RE.search(description):
-            values: dict[str, str | None] = {}
-            tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
-            # Most lines have no fields before their owner, and most start at the left edge (no
-            # lead): the calls those would cost are skipped.
-            spelling = _read_fast(head, values, tags, None) if head else None
-            if spelling is not False:
-                if owner is not None:
-                    values["owner"] = owner
-                spelling = _read_fast(tail, values, tags, spelling)
-                if spelling is not False:
-                    lead = m["lead"]
-                    return _new(
-                        _NoteLine,
-                        (
-                            m["status"],
-                            len(lead.replace(">", "").expandtabs(4)) if lead else 0,
-                            description,
-                            values,
-                            tuple(dict.fromkeys(tags)),
-                            spelling,
-                            (),
-                            (),
-                        ),
-                    )
-    return _from_parse(_parse(line, task_format, exact=False))
+        if emoji and not description.isascii() and SIGNIFIER_RE.search(description):
+            return _from_parse(_parse(line, task_format, exact=False))
+        values = {}
+        tags = [t[0][1:] for t in TAG_RE.finditer(description)] if "#" in description else []
+        # Most lines have no fields before their owner: the call those would cost is skipped.
+        spelling = _read_fast(head, values, tags, None) if head else None
+        if spelling is not False:
+            if owner is not None:
+                values["owner"] = owner
+            spelling = _read_fast(tail, values, tags, spelling)
+        if spelling is False:
+            return _from_parse(_parse(line, task_format, exact=False))
+    lead = m["lead"]  # most lines start at the left edge: no lead to measure
+    return _new(
+        _NoteLine,
+        (
+            m["status"],
+            len(lead.replace(">", "").expandtabs(4)) if lead else 0,
+            description,
+            values,
+            # two calls saved on a line with one tag or none (most lines)
+            tuple(dict.fromkeys(tags)) if len(tags) > 1 else tuple(tags),
+            spelling,
+            (),
+            (),
+        ),
+    )
 
 
 # `_note_line` by format, each with its patterns at hand, and the same through a bounded cache.
