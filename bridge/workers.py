@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import pickle
 import struct
 import time
 from collections import deque
@@ -201,8 +200,10 @@ class _Pool:
 
     def __init__(self, count: int, parse: Callable[[str, str], Any]) -> None:
         import multiprocessing
+        import pickle  # with the workers: a listing that starts none does not import it
         import select
 
+        self.loads = pickle.loads
         context = multiprocessing.get_context("fork")
         self.poll = select.poll()
         self.workers: list[_Worker] = []
@@ -312,7 +313,7 @@ class _Pool:
                 if worker.length:
                     continue
             # a batch's results, or the NoteError that refused it
-            worker.batches.popleft().results = pickle.loads(worker.inbox)  # noqa: S301 - our own worker's
+            worker.batches.popleft().results = self.loads(worker.inbox)  # our own worker's pickle
             worker.inbox = bytearray(_LENGTH.size)
             worker.reading, worker.wanted, worker.length = 0, _LENGTH.size, None
             done = True
@@ -357,6 +358,7 @@ def _serve(parent: int, parse: Callable[[str, str], Any], receive: int, send: in
     A worker whose parent is killed outright (SIGKILL, the OOM killer) sees its pipe end, and a
     watch on a thread that looks for a new parent twice a second ends it even while it parses.
     """
+    import pickle
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
